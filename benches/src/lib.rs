@@ -1,0 +1,1 @@
+//! Criterion benchmarks for wimkit live in `benches/`; see README.md.

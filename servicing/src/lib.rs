@@ -1,0 +1,17 @@
+//! # wimkit-servicing
+//!
+//! ## Overview
+//! Operations built on `wim-format` and `wim-compress`: apply, extract, verify (and later
+//! capture, export, delete, update, optimize, split/join, image properties).
+//!
+//! ## Example
+//! See the `wimkit` CLI crate.
+//!
+//! ## API structure
+//! One module per operation.
+//!
+//! ## Cargo features
+//! None.
+#![forbid(unsafe_code)]
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+#![deny(missing_docs)]

@@ -1,0 +1,1 @@
+//! Canonical Huffman codes: decode tables and (later) length-limited code construction.

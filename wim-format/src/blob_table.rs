@@ -1,0 +1,1 @@
+//! TODO: blob_table (owned by a helper).

@@ -1,0 +1,1 @@
+//! TODO: header (owned by a helper).

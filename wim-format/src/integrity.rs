@@ -1,0 +1,1 @@
+//! TODO: integrity (owned by a helper).

@@ -1,0 +1,1 @@
+//! TODO: metadata (owned by a helper).

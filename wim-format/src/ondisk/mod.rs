@@ -1,0 +1,1 @@
+//! TODO: ondisk (owned by a helper).

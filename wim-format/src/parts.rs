@@ -1,0 +1,1 @@
+//! TODO: parts (owned by a helper).

@@ -1,0 +1,1 @@
+//! TODO: resource (owned by a helper).

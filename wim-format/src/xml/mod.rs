@@ -1,0 +1,1 @@
+//! TODO: xml (owned by a helper).
