@@ -101,12 +101,21 @@ struct RunEntry {
 impl BlobTable {
     /// Reads and parses the blob table of the file `src` (whose validated header is
     /// `header`); `source` is the index recorded in each [`BlobLocation`].
-    pub fn read(src: &Arc<dyn ReadAt>, header: &WimHeader, source: usize, limits: &Limits) -> Result<Self> {
+    pub fn read(
+        src: &Arc<dyn ReadAt>,
+        header: &WimHeader,
+        source: usize,
+        limits: &Limits,
+    ) -> Result<Self> {
         let r = &header.blob_table;
         if r.is_zero() {
             return Ok(BlobTable::default());
         }
-        Limits::check("blob table size", r.uncompressed_size, limits.max_blob_table_bytes)?;
+        Limits::check(
+            "blob table size",
+            r.uncompressed_size,
+            limits.max_blob_table_bytes,
+        )?;
         let layout = ChunkLayout::read(&**src, r, header, limits)
             .map_err(|e| e.map_format(|f| f.at_if_unset(0x30)))?;
         let data = ResourceReader::new(src.clone(), Arc::new(layout)).read_all()?;
@@ -126,11 +135,14 @@ impl BlobTable {
     ) -> Result<Self> {
         let _ = limits;
         let file_len = src.len().map_err(Error::from)?;
-        if data.len() % BLOB_ENTRY_SIZE != 0 {
+        if !data.len().is_multiple_of(BLOB_ENTRY_SIZE) {
             let whole = (data.len() / BLOB_ENTRY_SIZE * BLOB_ENTRY_SIZE) as u64;
             return Err(FormatError::new(
                 FormatErrorKind::BadBlobTable,
-                format!("blob table size {} is not a multiple of {BLOB_ENTRY_SIZE}", data.len()),
+                format!(
+                    "blob table size {} is not a multiple of {BLOB_ENTRY_SIZE}",
+                    data.len()
+                ),
             )
             .at(base + whole)
             .into());
@@ -174,7 +186,10 @@ impl BlobTable {
 
     fn insert(&mut self, e: BlobEntry) -> bool {
         if self.by_hash.contains_key(&e.hash) {
-            self.warnings.push(format!("duplicate blob-table entry for {} at 0x{:x} ignored", e.hash, e.table_offset));
+            self.warnings.push(format!(
+                "duplicate blob-table entry for {} at 0x{:x} ignored",
+                e.hash, e.table_offset
+            ));
             return false;
         }
         self.by_hash.insert(e.hash, self.entries.len());
@@ -182,22 +197,35 @@ impl BlobTable {
         true
     }
 
-    fn add_plain(&mut self, raw: RawBlobEntry, at: u64, header: &WimHeader, source: usize, file_len: u64) -> Result<()> {
+    fn add_plain(
+        &mut self,
+        raw: RawBlobEntry,
+        at: u64,
+        header: &WimHeader,
+        source: usize,
+        file_len: u64,
+    ) -> Result<()> {
         let reshdr = ResourceHeader::from_raw(raw.reshdr);
         let hash = Sha1Digest(raw.hash);
-        if hash.is_zero() || reshdr.uncompressed_size == 0 || raw.part_number != header.part_number {
+        if hash.is_zero() || reshdr.uncompressed_size == 0 || raw.part_number != header.part_number
+        {
             return Ok(());
         }
         let meta = reshdr.flags.contains(ResourceFlags::METADATA);
         if meta {
             if raw.ref_count == 0 {
-                self.warnings.push(format!("metadata entry with reference count 0 at 0x{at:x} skipped"));
+                self.warnings.push(format!(
+                    "metadata entry with reference count 0 at 0x{at:x} skipped"
+                ));
                 return Ok(());
             }
             if raw.ref_count != 1 {
                 return Err(FormatError::new(
                     FormatErrorKind::BadBlobTable,
-                    format!("metadata resource has reference count {}, expected 1", raw.ref_count),
+                    format!(
+                        "metadata resource has reference count {}, expected 1",
+                        raw.ref_count
+                    ),
                 )
                 .at(at)
                 .blob(hash)
@@ -219,7 +247,9 @@ impl BlobTable {
             .blob(hash)
             .into());
         }
-        reshdr.check_in_file(file_len).map_err(|e| Error::from(relocate(e, at).blob(hash)))?;
+        reshdr
+            .check_in_file(file_len)
+            .map_err(|e| Error::from(relocate(e, at).blob(hash)))?;
         let e = BlobEntry {
             hash,
             size: reshdr.uncompressed_size,
@@ -247,26 +277,42 @@ impl BlobTable {
         let mut resources: Vec<(u64, Arc<SolidResource>)> = Vec::new();
         let mut logical = 0u64;
         for r in &run {
-            if r.raw.reshdr.uncompressed_size != SOLID_RESOURCE_MAGIC_SIZE || r.raw.part_number != header.part_number {
+            if r.raw.reshdr.uncompressed_size != SOLID_RESOURCE_MAGIC_SIZE
+                || r.raw.part_number != header.part_number
+            {
                 continue;
             }
             let reshdr = ResourceHeader::from_raw(r.raw.reshdr);
-            reshdr.check_in_file(file_len).map_err(|e| Error::from(relocate(e, r.at)))?;
+            reshdr
+                .check_in_file(file_len)
+                .map_err(|e| Error::from(relocate(e, r.at)))?;
             if reshdr.size_in_wim < SOLID_HEADER_SIZE as u64 {
                 return Err(FormatError::new(
                     FormatErrorKind::BadResource,
-                    format!("solid resource of {} bytes is smaller than its header", reshdr.size_in_wim),
+                    format!(
+                        "solid resource of {} bytes is smaller than its header",
+                        reshdr.size_in_wim
+                    ),
                 )
                 .at(r.at)
                 .into());
             }
             let mut b = [0u8; 8];
-            src.read_exact_at(&mut b, reshdr.offset).map_err(|e| Error::io_at(e, reshdr.offset))?;
+            src.read_exact_at(&mut b, reshdr.offset)
+                .map_err(|e| Error::io_at(e, reshdr.offset))?;
             let usize_ = u64::from_le_bytes(b);
-            resources.push((logical, Arc::new(SolidResource { source, reshdr, uncompressed_size: usize_ })));
+            resources.push((
+                logical,
+                Arc::new(SolidResource {
+                    source,
+                    reshdr,
+                    uncompressed_size: usize_,
+                }),
+            ));
             logical = logical.checked_add(usize_).ok_or_else(|| {
                 Error::from(
-                    FormatError::new(FormatErrorKind::BadResource, "solid run size overflows").at(reshdr.offset),
+                    FormatError::new(FormatErrorKind::BadResource, "solid run size overflows")
+                        .at(reshdr.offset),
                 )
             })?;
         }
@@ -278,28 +324,38 @@ impl BlobTable {
             }
             let hash = Sha1Digest(r.raw.hash);
             if reshdr.flags & ResourceFlags::METADATA.bits() != 0 {
-                return Err(FormatError::new(FormatErrorKind::BadBlobTable, "metadata resource is solid")
-                    .at(r.at)
-                    .blob(hash)
-                    .into());
+                return Err(FormatError::new(
+                    FormatErrorKind::BadBlobTable,
+                    "metadata resource is solid",
+                )
+                .at(r.at)
+                .blob(hash)
+                .into());
             }
             let size = reshdr.size_in_wim;
             if hash.is_zero() || size == 0 || r.raw.part_number != header.part_number {
                 continue;
             }
             let off = reshdr.offset;
-            let Some((start, res)) = resources.iter().find(|(s, res)| off >= *s && off - *s < res.uncompressed_size)
+            let Some((start, res)) = resources
+                .iter()
+                .find(|(s, res)| off >= *s && off - *s < res.uncompressed_size)
             else {
                 return Err(FormatError::new(
                     FormatErrorKind::BadBlobTable,
-                    format!("solid blob at logical offset {off} lies in no solid resource of its run"),
+                    format!(
+                        "solid blob at logical offset {off} lies in no solid resource of its run"
+                    ),
                 )
                 .at(r.at)
                 .blob(hash)
                 .into());
             };
             let inner = off - start;
-            if inner.checked_add(size).is_none_or(|e| e > res.uncompressed_size) {
+            if inner
+                .checked_add(size)
+                .is_none_or(|e| e > res.uncompressed_size)
+            {
                 return Err(FormatError::new(
                     FormatErrorKind::BadBlobTable,
                     format!(
@@ -318,7 +374,10 @@ impl BlobTable {
                 ref_count: r.raw.ref_count,
                 part_number: r.raw.part_number,
                 flags: ResourceFlags::from_bits_retain(reshdr.flags),
-                location: BlobLocation::Solid { resource: res.clone(), offset: inner },
+                location: BlobLocation::Solid {
+                    resource: res.clone(),
+                    offset: inner,
+                },
                 table_offset: r.at,
             });
         }
@@ -371,7 +430,9 @@ impl BlobTable {
     }
     /// The metadata entry of `image`.
     pub fn metadata(&self, image: ImageIndex) -> Option<&BlobEntry> {
-        self.images.get(image.zero_based()).and_then(|&i| self.entries.get(i))
+        self.images
+            .get(image.zero_based())
+            .and_then(|&i| self.entries.get(i))
     }
     /// Rows skipped with a warning (duplicates, reference count 0 metadata).
     pub fn warnings(&self) -> &[String] {

@@ -156,9 +156,12 @@ impl WimHeader {
             Some(m) if m == WIM_MAGIC => false,
             Some(m) if m == PWM_MAGIC => true,
             Some(_) => {
-                return Err(FormatError::new(FormatErrorKind::NotAWim, "bad magic (expected \"MSWIM\")")
-                    .at(0)
-                    .into());
+                return Err(FormatError::new(
+                    FormatErrorKind::NotAWim,
+                    "bad magic (expected \"MSWIM\")",
+                )
+                .at(0)
+                .into());
             }
             None => {
                 return Err(FormatError::new(
@@ -172,12 +175,18 @@ impl WimHeader {
         let raw = RawHeader::parse(data).map_err(|e| {
             FormatError::new(
                 FormatErrorKind::Truncated,
-                format!("the file is {} bytes long, shorter than the {HEADER_SIZE}-byte header", data.len()),
+                format!(
+                    "the file is {} bytes long, shorter than the {HEADER_SIZE}-byte header",
+                    data.len()
+                ),
             )
             .at(e.offset().unwrap_or(0))
         })?;
         if raw.header_size as usize != HEADER_SIZE {
-            return Err(bad(0x08, format!("header size is {}, expected {HEADER_SIZE}", raw.header_size)));
+            return Err(bad(
+                0x08,
+                format!("header size is {}, expected {HEADER_SIZE}", raw.header_size),
+            ));
         }
         let version = WimVersion(raw.version);
         if version != WimVersion::DEFAULT && version != WimVersion::SOLID {
@@ -196,31 +205,50 @@ impl WimHeader {
                 (HeaderFlags::COMPRESS_LZMS, Compression::Lzms),
                 (HeaderFlags::COMPRESS_XPRESS2, Compression::Xpress),
             ];
-            let mut found = kinds.iter().filter(|(f, _)| flags.contains(*f)).map(|(_, c)| *c);
+            let mut found = kinds
+                .iter()
+                .filter(|(f, _)| flags.contains(*f))
+                .map(|(_, c)| *c);
             match (found.next(), found.next()) {
                 (Some(c), None) => c,
                 (None, _) => {
-                    return Err(bad(0x10, format!("flags 0x{:x}: COMPRESSION set without a codec", raw.flags)));
+                    return Err(bad(
+                        0x10,
+                        format!("flags 0x{:x}: COMPRESSION set without a codec", raw.flags),
+                    ));
                 }
                 (Some(_), Some(_)) => {
-                    return Err(bad(0x10, format!("flags 0x{:x}: more than one codec", raw.flags)));
+                    return Err(bad(
+                        0x10,
+                        format!("flags 0x{:x}: more than one codec", raw.flags),
+                    ));
                 }
             }
         } else {
             Compression::None
         };
         if compression == Compression::Lzms && !version.is_solid() {
-            return Err(bad(0x10, "LZMS compression requires version 0xe00".to_string()));
+            return Err(bad(
+                0x10,
+                "LZMS compression requires version 0xe00".to_string(),
+            ));
         }
         let chunk_size = match compression.kind() {
             None => raw.chunk_size,
             Some(kind) => {
                 let (lo, hi) = kind.chunk_size_range();
                 let cs = raw.chunk_size as u64;
-                if !cs.is_power_of_two() || cs < lo as u64 || cs > hi as u64 || cs > limits.max_chunk_size {
+                if !cs.is_power_of_two()
+                    || cs < lo as u64
+                    || cs > hi as u64
+                    || cs > limits.max_chunk_size
+                {
                     return Err(FormatError::new(
                         FormatErrorKind::BadChunkSize,
-                        format!("chunk size {cs} is not a power of two in {lo}..={hi} for {}", kind.name()),
+                        format!(
+                            "chunk size {cs} is not a power of two in {lo}..={hi} for {}",
+                            kind.name()
+                        ),
                     )
                     .at(0x14)
                     .into());
@@ -231,14 +259,24 @@ impl WimHeader {
         if raw.total_parts == 0 || raw.part_number == 0 || raw.part_number > raw.total_parts {
             return Err(bad(
                 0x28,
-                format!("part number {} of {} is invalid", raw.part_number, raw.total_parts),
+                format!(
+                    "part number {} of {} is invalid",
+                    raw.part_number, raw.total_parts
+                ),
             ));
         }
-        Limits::check("image count", raw.image_count as u64, limits.max_images as u64)?;
+        Limits::check(
+            "image count",
+            raw.image_count as u64,
+            limits.max_images as u64,
+        )?;
         if raw.boot_index > raw.image_count {
             return Err(bad(
                 0x78,
-                format!("boot index {} is above the image count {}", raw.boot_index, raw.image_count),
+                format!(
+                    "boot index {} is above the image count {}",
+                    raw.boot_index, raw.image_count
+                ),
             ));
         }
         Ok(WimHeader {
@@ -267,7 +305,9 @@ impl WimHeader {
 }
 
 fn bad(offset: u64, detail: String) -> crate::Error {
-    FormatError::new(FormatErrorKind::BadHeader, detail).at(offset).into()
+    FormatError::new(FormatErrorKind::BadHeader, detail)
+        .at(offset)
+        .into()
 }
 
 #[cfg(test)]

@@ -6,7 +6,9 @@ use crate::digest::Sha1Digest;
 use crate::error::{FormatError, FormatErrorKind};
 use crate::header::WimHeader;
 use crate::limits::Limits;
-use crate::ondisk::integrity::{INTEGRITY_ENTRY_SIZE, INTEGRITY_HEADER_SIZE, INTEGRITY_START, RawIntegrityHeader};
+use crate::ondisk::integrity::{
+    INTEGRITY_ENTRY_SIZE, INTEGRITY_HEADER_SIZE, INTEGRITY_START, RawIntegrityHeader,
+};
 use crate::source::ReadAt;
 use crate::{Error, Result};
 use rayon::prelude::*;
@@ -30,16 +32,26 @@ impl IntegrityTable {
         if r.is_zero() {
             return Ok(None);
         }
-        let bad = |d: String| Error::from(FormatError::new(FormatErrorKind::BadIntegrityTable, d).at(r.offset));
+        let bad = |d: String| {
+            Error::from(FormatError::new(FormatErrorKind::BadIntegrityTable, d).at(r.offset))
+        };
         if r.is_compressed() || r.size_in_wim != r.uncompressed_size {
-            return Err(bad("the integrity table resource must be uncompressed".into()));
+            return Err(bad(
+                "the integrity table resource must be uncompressed".into()
+            ));
         }
-        Limits::check("integrity table size", r.size_in_wim, limits.max_integrity_bytes)?;
+        Limits::check(
+            "integrity table size",
+            r.size_in_wim,
+            limits.max_integrity_bytes,
+        )?;
         let file_len = src.len()?;
         r.check_in_file(file_len)?;
-        let n = usize::try_from(r.size_in_wim).map_err(|_| bad("integrity table too large".into()))?;
+        let n =
+            usize::try_from(r.size_in_wim).map_err(|_| bad("integrity table too large".into()))?;
         let mut data = vec![0u8; n];
-        src.read_exact_at(&mut data, r.offset).map_err(|e| Error::io_at(e, r.offset))?;
+        src.read_exact_at(&mut data, r.offset)
+            .map_err(|e| Error::io_at(e, r.offset))?;
         Self::parse(&data, r.offset).map(Some)
     }
 
@@ -47,13 +59,30 @@ impl IntegrityTable {
     pub fn parse(data: &[u8], at: u64) -> Result<Self> {
         let mut c = Cursor::new(data, at, FormatErrorKind::BadIntegrityTable);
         let h = RawIntegrityHeader::read(&mut c)?;
-        let bad = |d: String, o: u64| Error::from(FormatError::new(FormatErrorKind::BadIntegrityTable, d).at(at + o));
+        let bad = |d: String, o: u64| {
+            Error::from(FormatError::new(FormatErrorKind::BadIntegrityTable, d).at(at + o))
+        };
         if h.table_size as usize != data.len() {
-            return Err(bad(format!("table size field {} differs from the resource size {}", h.table_size, data.len()), 0));
+            return Err(bad(
+                format!(
+                    "table size field {} differs from the resource size {}",
+                    h.table_size,
+                    data.len()
+                ),
+                0,
+            ));
         }
-        let want = (h.num_entries as u64) * INTEGRITY_ENTRY_SIZE as u64 + INTEGRITY_HEADER_SIZE as u64;
+        let want =
+            (h.num_entries as u64) * INTEGRITY_ENTRY_SIZE as u64 + INTEGRITY_HEADER_SIZE as u64;
         if want != data.len() as u64 {
-            return Err(bad(format!("{} entries need {want} bytes, table has {}", h.num_entries, data.len()), 4));
+            return Err(bad(
+                format!(
+                    "{} entries need {want} bytes, table has {}",
+                    h.num_entries,
+                    data.len()
+                ),
+                4,
+            ));
         }
         if h.chunk_size == 0 {
             return Err(bad("chunk size is 0".into(), 8));
@@ -62,7 +91,11 @@ impl IntegrityTable {
         for _ in 0..h.num_entries {
             hashes.push(Sha1Digest(c.array()?));
         }
-        Ok(IntegrityTable { chunk_size: h.chunk_size, hashes, offset: at })
+        Ok(IntegrityTable {
+            chunk_size: h.chunk_size,
+            hashes,
+            offset: at,
+        })
     }
 
     /// Hashes `[208, end)` of `src` in chunks of `chunk_size` bytes (in parallel).
@@ -77,7 +110,8 @@ impl IntegrityTable {
             while done < len {
                 let take = (len - done).min(buf.len() as u64) as usize;
                 let b = &mut buf[..take];
-                src.read_exact_at(b, start + done).map_err(|e| Error::io_at(e, start + done))?;
+                src.read_exact_at(b, start + done)
+                    .map_err(|e| Error::io_at(e, start + done))?;
                 h.update(&*b);
                 done += take as u64;
             }
@@ -88,7 +122,10 @@ impl IntegrityTable {
 
     fn geometry(end: u64, chunk_size: u32) -> Result<(u64, u64)> {
         if end < INTEGRITY_START || chunk_size == 0 {
-            return Err(Error::format(FormatErrorKind::BadIntegrityTable, format!("nothing to check up to 0x{end:x}")));
+            return Err(Error::format(
+                FormatErrorKind::BadIntegrityTable,
+                format!("nothing to check up to 0x{end:x}"),
+            ));
         }
         let cs = chunk_size as u64;
         Ok(((end - INTEGRITY_START).div_ceil(cs), cs))
@@ -101,7 +138,10 @@ impl IntegrityTable {
         if n != self.hashes.len() as u64 {
             return Err(FormatError::new(
                 FormatErrorKind::BadIntegrityTable,
-                format!("table has {} entries but the covered range needs {n}", self.hashes.len()),
+                format!(
+                    "table has {} entries but the covered range needs {n}",
+                    self.hashes.len()
+                ),
             )
             .at(self.offset + 4)
             .into());
@@ -171,12 +211,18 @@ mod tests {
         let mut t = table(100, &[Sha1Digest::ZERO]);
         t[4] = 2;
         match IntegrityTable::parse(&t, 50).unwrap_err() {
-            Error::Format(f) => assert_eq!((f.kind(), f.offset()), (FormatErrorKind::BadIntegrityTable, Some(54))),
+            Error::Format(f) => assert_eq!(
+                (f.kind(), f.offset()),
+                (FormatErrorKind::BadIntegrityTable, Some(54))
+            ),
             e => panic!("{e:?}"),
         }
         let t = table(0, &[Sha1Digest::ZERO]);
         match IntegrityTable::parse(&t, 50).unwrap_err() {
-            Error::Format(f) => assert_eq!((f.kind(), f.offset()), (FormatErrorKind::BadIntegrityTable, Some(58))),
+            Error::Format(f) => assert_eq!(
+                (f.kind(), f.offset()),
+                (FormatErrorKind::BadIntegrityTable, Some(58))
+            ),
             e => panic!("{e:?}"),
         }
         let e = IntegrityTable::parse(&[1, 2, 3], 50).unwrap_err();

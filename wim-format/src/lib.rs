@@ -29,8 +29,14 @@
 //! - `mmap`: an opt-in memory-mapped [`source::ReadAt`] source.
 //! - `__fuzz`: internals for fuzz targets; not a stable API.
 #![forbid(unsafe_code)]
-#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
 #![deny(missing_docs)]
+// The shared cursor (bytes.rs) and on-disk parsers return `FormatError` by value on purpose:
+// errors are rare and carry context; boxing happens in `Error::Format`.
+#![allow(clippy::result_large_err)]
 
 pub mod blob_table;
 pub mod bytes;

@@ -42,7 +42,9 @@ impl Part {
         let len = source.len()?;
         let mut buf = [0u8; HEADER_SIZE];
         let n = usize::try_from(len.min(HEADER_SIZE as u64)).unwrap_or(HEADER_SIZE);
-        source.read_exact_at(&mut buf[..n], 0).map_err(|e| Error::io_at(e, 0))?;
+        source
+            .read_exact_at(&mut buf[..n], 0)
+            .map_err(|e| Error::io_at(e, 0))?;
         let mut header = WimHeader::parse(&buf[..n], limits)?;
         if header.pipable && header.blob_table.is_zero() {
             if len < 2 * HEADER_SIZE as u64 {
@@ -54,8 +56,11 @@ impl Part {
                 .into());
             }
             let at = len - HEADER_SIZE as u64;
-            source.read_exact_at(&mut buf, at).map_err(|e| Error::io_at(e, at))?;
-            let trailing = WimHeader::parse(&buf, limits).map_err(|e| e.map_format(|f| f.at_if_unset(at)))?;
+            source
+                .read_exact_at(&mut buf, at)
+                .map_err(|e| Error::io_at(e, at))?;
+            let trailing =
+                WimHeader::parse(&buf, limits).map_err(|e| e.map_format(|f| f.at_if_unset(at)))?;
             if !trailing.pipable || trailing.guid != header.guid {
                 return Err(FormatError::new(
                     FormatErrorKind::BadHeader,
@@ -66,7 +71,12 @@ impl Part {
             }
             header = trailing;
         }
-        Ok(Part { source, header, path, len })
+        Ok(Part {
+            source,
+            header,
+            path,
+            len,
+        })
     }
 
     /// A human-readable name for messages.
@@ -84,7 +94,9 @@ impl Part {
 /// ordered by part number; other files are reference WIMs. Duplicate parts (e.g. the
 /// opened file matched again by a `--ref` glob) are dropped from the returned set.
 pub fn check_split_set(parts: &[Part]) -> Result<Vec<usize>> {
-    let Some(first) = parts.first() else { return Ok(Vec::new()) };
+    let Some(first) = parts.first() else {
+        return Ok(Vec::new());
+    };
     let guid = first.header.guid;
     let total = first.header.total_parts;
     let mut slots: Vec<Option<usize>> = vec![None; total as usize];
@@ -116,10 +128,14 @@ pub fn check_split_set(parts: &[Part]) -> Result<Vec<usize>> {
         }
     }
     if members > 1 || total == 1 {
-        if let Some(missing) = slots.iter().position(Option::is_none) {
+        let missing = slots.iter().position(Option::is_none);
+        if let Some(missing) = missing {
             return Err(FormatError::new(
                 FormatErrorKind::SplitMismatch,
-                format!("part {} of {total} of the split set {guid} is missing", missing + 1),
+                format!(
+                    "part {} of {total} of the split set {guid} is missing",
+                    missing + 1
+                ),
             )
             .into());
         }

@@ -217,6 +217,12 @@ const SMALL_BLOB: u64 = 8 << 20;
 /// Budget of decoded chunk bytes in flight for one large blob or solid resource.
 const WINDOW_BYTES: u64 = 256 << 20;
 
+/// A solid resource and its selected blobs (table index, entry, offset in resource).
+type SolidGroup<'a> = (
+    &'a Arc<crate::blob_table::SolidResource>,
+    Vec<(usize, &'a BlobEntry, u64)>,
+);
+
 enum Outcome {
     Ok,
     Failed(Error),
@@ -260,7 +266,9 @@ impl Wim {
     }
 
     fn part(&self, i: usize) -> Result<&Part> {
-        self.parts.get(i).ok_or_else(|| Error::format(FormatErrorKind::BadBlobTable, "blob source out of range"))
+        self.parts
+            .get(i)
+            .ok_or_else(|| Error::format(FormatErrorKind::BadBlobTable, "blob source out of range"))
     }
 
     /// The raw XML resource (UTF-16LE with BOM), decompressed if needed.
@@ -287,25 +295,37 @@ impl Wim {
         }
         let e = self.blob_table.metadata(image).ok_or_else(|| {
             Error::from(
-                FormatError::new(FormatErrorKind::MissingBlob, "the image's metadata resource is not available")
-                    .image(image),
+                FormatError::new(
+                    FormatErrorKind::MissingBlob,
+                    "the image's metadata resource is not available",
+                )
+                .image(image),
             )
         })?;
         let file_len = self.part(e.location.source())?.len;
-        Limits::check("metadata resource size", e.size, self.limits.max_metadata_bytes)?;
+        Limits::check(
+            "metadata resource size",
+            e.size,
+            self.limits.max_metadata_bytes,
+        )?;
         Limits::check(
             "metadata resource size (ratio to file size)",
             e.size,
             file_len.saturating_mul(self.limits.max_metadata_ratio),
         )?;
-        self.read_entry(e).map_err(|err| err.map_format(|f| f.image(image)))
+        self.read_entry(e)
+            .map_err(|err| err.map_format(|f| f.image(image)))
     }
 
     /// Reads a whole blob into memory, SHA-1 checked. Meant for small blobs: sizes above
     /// `max_metadata_bytes` are refused with `LimitExceeded`.
     pub fn read_blob(&self, hash: &Sha1Digest) -> Result<Vec<u8>> {
         let e = self.entry(hash)?;
-        Limits::check("blob size (read into memory)", e.size, self.limits.max_metadata_bytes)?;
+        Limits::check(
+            "blob size (read into memory)",
+            e.size,
+            self.limits.max_metadata_bytes,
+        )?;
         self.read_entry(e)
     }
 
@@ -313,17 +333,23 @@ impl Wim {
     pub fn entry(&self, hash: &Sha1Digest) -> Result<&BlobEntry> {
         self.blob_table.get(hash).ok_or_else(|| {
             Error::from(
-                FormatError::new(FormatErrorKind::MissingBlob, "blob is in no available part or reference file")
-                    .blob(*hash),
+                FormatError::new(
+                    FormatErrorKind::MissingBlob,
+                    "blob is in no available part or reference file",
+                )
+                .blob(*hash),
             )
         })
     }
 
     fn read_entry(&self, e: &BlobEntry) -> Result<Vec<u8>> {
         let (src, layout, start) = self.locate(e)?;
-        let n = usize::try_from(e.size).map_err(|_| Error::format(FormatErrorKind::BadResource, "blob too large"))?;
+        let n = usize::try_from(e.size)
+            .map_err(|_| Error::format(FormatErrorKind::BadResource, "blob too large"))?;
         let mut v = vec![0u8; n];
-        ResourceReader::new(src, layout).read_at(start, &mut v).map_err(|err| err.map_format(|f| f.blob(e.hash)))?;
+        ResourceReader::new(src, layout)
+            .read_at(start, &mut v)
+            .map_err(|err| err.map_format(|f| f.blob(e.hash)))?;
         let got = Sha1Digest::of(&v);
         if got != e.hash {
             return Err(hash_mismatch(e, got));
@@ -340,7 +366,12 @@ impl Wim {
     /// A streaming reader over the blob of `entry`.
     pub fn open_entry(&self, e: &BlobEntry) -> Result<BlobReader> {
         let (src, layout, start) = self.locate(e)?;
-        ResourceRead::new(ResourceReader::new(src, layout), start, e.size, Some(e.hash))
+        ResourceRead::new(
+            ResourceReader::new(src, layout),
+            start,
+            e.size,
+            Some(e.hash),
+        )
     }
 
     /// The source, chunk layout and start offset within the resource of a blob.
@@ -348,19 +379,28 @@ impl Wim {
         let p = self.part(e.location.source())?;
         let r = match &e.location {
             BlobLocation::Resource { reshdr, .. } => {
-                let l = ChunkLayout::read(&*p.source, reshdr, &p.header, &self.limits)
-                    .map_err(|err| err.map_format(|f| f.blob(e.hash).at_if_unset(e.table_offset)))?;
+                let l = ChunkLayout::read(&*p.source, reshdr, &p.header, &self.limits).map_err(
+                    |err| err.map_format(|f| f.blob(e.hash).at_if_unset(e.table_offset)),
+                )?;
                 (p.source.clone(), Arc::new(l), 0)
             }
             BlobLocation::Solid { resource, offset } => {
                 let key = (resource.source, resource.reshdr.offset);
-                let cached = self.solid_layouts.lock().ok().and_then(|m| m.get(&key).cloned());
+                let cached = self
+                    .solid_layouts
+                    .lock()
+                    .ok()
+                    .and_then(|m| m.get(&key).cloned());
                 let l = match cached {
                     Some(l) => l,
                     None => {
                         let l = Arc::new(
-                            crate::resource::solid::read_solid_layout(&*p.source, &resource.reshdr, &self.limits)
-                                .map_err(|err| err.map_format(|f| f.blob(e.hash)))?,
+                            crate::resource::solid::read_solid_layout(
+                                &*p.source,
+                                &resource.reshdr,
+                                &self.limits,
+                            )
+                            .map_err(|err| err.map_format(|f| f.blob(e.hash)))?,
                         );
                         if let Ok(mut m) = self.solid_layouts.lock() {
                             m.insert(key, l.clone());
@@ -368,7 +408,10 @@ impl Wim {
                         l
                     }
                 };
-                if offset.checked_add(e.size).is_none_or(|end| end > l.uncompressed_size) {
+                if offset
+                    .checked_add(e.size)
+                    .is_none_or(|end| end > l.uncompressed_size)
+                {
                     return Err(FormatError::new(
                         FormatErrorKind::BadBlobTable,
                         "solid blob extends past its resource's uncompressed size",
@@ -391,7 +434,13 @@ impl Wim {
         };
         let bt = &p.header.blob_table;
         let end = bt.offset.checked_add(bt.size_in_wim).ok_or_else(|| {
-            Error::from(FormatError::new(FormatErrorKind::BadIntegrityTable, "blob table end overflows").at(0x30))
+            Error::from(
+                FormatError::new(
+                    FormatErrorKind::BadIntegrityTable,
+                    "blob table end overflows",
+                )
+                .at(0x30),
+            )
         })?;
         t.verify(&*p.source, end)?;
         Ok(IntegrityStatus::Ok)
@@ -399,7 +448,10 @@ impl Wim {
 
     /// Reads every blob (metadata included) on all cores and checks every SHA-1.
     /// `on_progress` is called (from worker threads) as blobs finish.
-    pub fn verify_blobs(&self, on_progress: &(dyn Fn(VerifyProgress) + Sync)) -> Result<VerifyReport> {
+    pub fn verify_blobs(
+        &self,
+        on_progress: &(dyn Fn(VerifyProgress) + Sync),
+    ) -> Result<VerifyReport> {
         self.for_each_blob_parallel(&|_| true, &NoopVisitor, on_progress)
     }
 
@@ -415,8 +467,13 @@ impl Wim {
         visitor: &V,
         on_progress: &(dyn Fn(VerifyProgress) + Sync),
     ) -> Result<VerifyReport> {
-        let entries: Vec<(usize, &BlobEntry)> =
-            self.blob_table.entries().iter().enumerate().filter(|(_, e)| select(e)).collect();
+        let entries: Vec<(usize, &BlobEntry)> = self
+            .blob_table
+            .entries()
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| select(e))
+            .collect();
         let total = VerifyProgress {
             blobs_total: entries.len() as u64,
             bytes_total: entries.iter().map(|(_, e)| e.size).sum(),
@@ -428,11 +485,15 @@ impl Wim {
         let tick = |e: &BlobEntry| {
             let b = done_blobs.fetch_add(1, Ordering::Relaxed) + 1;
             let y = done_bytes.fetch_add(e.size, Ordering::Relaxed) + e.size;
-            on_progress(VerifyProgress { blobs_done: b, bytes_done: y, ..total });
+            on_progress(VerifyProgress {
+                blobs_done: b,
+                bytes_done: y,
+                ..total
+            });
         };
         let mut small = Vec::new();
         let mut large = Vec::new();
-        let mut solid: Vec<(&Arc<crate::blob_table::SolidResource>, Vec<(usize, &BlobEntry, u64)>)> = Vec::new();
+        let mut solid: Vec<SolidGroup<'_>> = Vec::new();
         let mut solid_idx: HashMap<(usize, u64), usize> = HashMap::new();
         for &(i, e) in &entries {
             match &e.location {
@@ -556,7 +617,9 @@ impl Wim {
             .into_par_iter()
             .map_init(ChunkDecoder::new, |dec, ci| {
                 let mut buf = Vec::new();
-                dec.decode(&**src, layout, ci, &mut buf).map(|()| buf).map_err(|e| (ci, e))
+                dec.decode(&**src, layout, ci, &mut buf)
+                    .map(|()| buf)
+                    .map_err(|e| (ci, e))
             })
             .collect();
         out.into_iter().collect()
@@ -606,9 +669,14 @@ impl Wim {
         v: &V,
     ) -> Vec<(usize, Sha1Digest, Outcome)> {
         let fail_all = |err: &Error| -> Vec<(usize, Sha1Digest, Outcome)> {
-            blobs.iter().map(|(i, e, _)| (*i, e.hash, Outcome::Failed(dup_error(err, e.hash)))).collect()
+            blobs
+                .iter()
+                .map(|(i, e, _)| (*i, e.hash, Outcome::Failed(dup_error(err, e.hash))))
+                .collect()
         };
-        let Some((_, first, _)) = blobs.first() else { return Vec::new() };
+        let Some((_, first, _)) = blobs.first() else {
+            return Vec::new();
+        };
         let (src, layout, _) = match self.locate(first) {
             Ok(x) => x,
             Err(err) => return fail_all(&err),
@@ -618,8 +686,14 @@ impl Wim {
             state: Option<S>,
             outcome: Option<Outcome>,
         }
-        let mut slots: Vec<Slot<V::State>> =
-            blobs.iter().map(|_| Slot { hasher: sha1::Sha1::new(), state: None, outcome: None }).collect();
+        let mut slots: Vec<Slot<V::State>> = blobs
+            .iter()
+            .map(|_| Slot {
+                hasher: sha1::Sha1::new(),
+                state: None,
+                outcome: None,
+            })
+            .collect();
         let cs = layout.chunk_size as u64;
         let n = layout.num_chunks();
         let w = Self::window_chunks(layout.chunk_size);
@@ -648,54 +722,62 @@ impl Wim {
                     break;
                 }
             };
-            let (Some(sub_slots), Some(sub_blobs)) = (slots.get_mut(lo..hi), blobs.get(lo..hi)) else { break };
-            sub_slots.par_iter_mut().zip(sub_blobs.par_iter()).for_each(|(slot, &(_, e, off))| {
-                if slot.outcome.is_some() {
-                    return;
-                }
-                if slot.state.is_none() {
-                    match v.begin(e) {
-                        Ok(s) => slot.state = Some(s),
-                        Err(err) => {
+            let (Some(sub_slots), Some(sub_blobs)) = (slots.get_mut(lo..hi), blobs.get(lo..hi))
+            else {
+                break;
+            };
+            sub_slots
+                .par_iter_mut()
+                .zip(sub_blobs.par_iter())
+                .for_each(|(slot, &(_, e, off))| {
+                    if slot.outcome.is_some() {
+                        return;
+                    }
+                    if slot.state.is_none() {
+                        match v.begin(e) {
+                            Ok(s) => slot.state = Some(s),
+                            Err(err) => {
+                                slot.outcome = Some(Outcome::Aborted(err));
+                                return;
+                            }
+                        }
+                    }
+                    let bend = off + e.size;
+                    let a = off.max(wstart);
+                    let b = bend.min(wend);
+                    let mut pos = a;
+                    while pos < b {
+                        let ci = (pos / cs - c0) as usize;
+                        let cstart = pos / cs * cs;
+                        let Some(chunk) = chunks.get(ci) else { return };
+                        let x = (pos - cstart) as usize;
+                        let y = ((b - cstart) as usize).min(chunk.len());
+                        let Some(piece) = chunk.get(x..y).filter(|p| !<[u8]>::is_empty(p)) else {
+                            return;
+                        };
+                        slot.hasher.update(piece);
+                        if let Some(st) = slot.state.as_mut()
+                            && let Err(err) = v.data(st, piece)
+                        {
                             slot.outcome = Some(Outcome::Aborted(err));
                             return;
                         }
+                        pos += piece.len() as u64;
                     }
-                }
-                let bend = off + e.size;
-                let a = off.max(wstart);
-                let b = bend.min(wend);
-                let mut pos = a;
-                while pos < b {
-                    let ci = (pos / cs - c0) as usize;
-                    let cstart = pos / cs * cs;
-                    let Some(chunk) = chunks.get(ci) else { return };
-                    let x = (pos - cstart) as usize;
-                    let y = ((b - cstart) as usize).min(chunk.len());
-                    let Some(piece) = chunk.get(x..y).filter(|p| !<[u8]>::is_empty(p)) else { return };
-                    slot.hasher.update(piece);
-                    if let Some(st) = slot.state.as_mut()
-                        && let Err(err) = v.data(st, piece)
-                    {
-                        slot.outcome = Some(Outcome::Aborted(err));
-                        return;
+                    if bend <= wend {
+                        let got = Sha1Digest(std::mem::take(&mut slot.hasher).finalize().into());
+                        slot.outcome = Some(if got != e.hash {
+                            Outcome::Failed(hash_mismatch(e, got))
+                        } else if let Some(st) = slot.state.take() {
+                            match v.end(e, st) {
+                                Ok(()) => Outcome::Ok,
+                                Err(err) => Outcome::Aborted(err),
+                            }
+                        } else {
+                            Outcome::Ok
+                        });
                     }
-                    pos += piece.len() as u64;
-                }
-                if bend <= wend {
-                    let got = Sha1Digest(std::mem::take(&mut slot.hasher).finalize().into());
-                    slot.outcome = Some(if got != e.hash {
-                        Outcome::Failed(hash_mismatch(e, got))
-                    } else if let Some(st) = slot.state.take() {
-                        match v.end(e, st) {
-                            Ok(()) => Outcome::Ok,
-                            Err(err) => Outcome::Aborted(err),
-                        }
-                    } else {
-                        Outcome::Ok
-                    });
-                }
-            });
+                });
             c0 = c1;
         }
         let _ = res;
@@ -705,9 +787,12 @@ impl Wim {
             .map(|(&(i, e, _), s)| {
                 let o = s.outcome.unwrap_or_else(|| {
                     Outcome::Failed(
-                        FormatError::new(FormatErrorKind::BadResource, "blob was not fully decoded")
-                            .blob(e.hash)
-                            .into(),
+                        FormatError::new(
+                            FormatErrorKind::BadResource,
+                            "blob was not fully decoded",
+                        )
+                        .blob(e.hash)
+                        .into(),
                     )
                 });
                 (i, e.hash, o)
@@ -721,10 +806,13 @@ fn hash_mismatch(e: &BlobEntry, got: Sha1Digest) -> Error {
         BlobLocation::Resource { reshdr, .. } => reshdr.offset,
         BlobLocation::Solid { resource, .. } => resource.reshdr.offset,
     };
-    FormatError::new(FormatErrorKind::HashMismatch, format!("the {} bytes read have SHA-1 {got}", e.size))
-        .at(at)
-        .blob(e.hash)
-        .into()
+    FormatError::new(
+        FormatErrorKind::HashMismatch,
+        format!("the {} bytes read have SHA-1 {got}", e.size),
+    )
+    .at(at)
+    .blob(e.hash)
+    .into()
 }
 
 /// A copy of `err` for another blob (errors are not `Clone`).
@@ -740,9 +828,10 @@ fn dup_error(err: &Error, blob: Sha1Digest) -> Error {
             }
             n.into()
         }
-        Error::Io { source, offset } => {
-            Error::Io { source: io::Error::new(source.kind(), source.to_string()), offset: *offset }
-        }
+        Error::Io { source, offset } => Error::Io {
+            source: io::Error::new(source.kind(), source.to_string()),
+            offset: *offset,
+        },
         other => Error::format(FormatErrorKind::BadResource, other.to_string()),
     }
 }

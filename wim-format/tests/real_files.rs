@@ -89,12 +89,20 @@ fn kind_of(e: &Error) -> Option<FormatErrorKind> {
 #[test]
 fn hash_mismatch_files() {
     let Some(d) = real_dir() else { return };
-    for name in ["wimlib-tests_corrupted_file_1__BAD.wim", "7zip_bit7z_ko_test__BAD.wim"] {
+    for name in [
+        "wimlib-tests_corrupted_file_1__BAD.wim",
+        "7zip_bit7z_ko_test__BAD.wim",
+    ] {
         let w = Wim::open(d.join(name)).unwrap();
         let report = w.verify_blobs(&|_| {}).unwrap();
         assert_eq!(report.failures.len(), 1, "{name}");
         let f = &report.failures[0];
-        assert_eq!(kind_of(&f.error), Some(FormatErrorKind::HashMismatch), "{name}: {}", f.error);
+        assert_eq!(
+            kind_of(&f.error),
+            Some(FormatErrorKind::HashMismatch),
+            "{name}: {}",
+            f.error
+        );
         // The streaming reader reports it at EOF too.
         let mut r = w.open_blob(&f.hash).unwrap();
         let err = std::io::copy(&mut r, &mut std::io::sink()).unwrap_err();
@@ -117,9 +125,15 @@ fn magic_only_fails_cleanly() {
 #[test]
 fn integrity_tables() {
     let Some(d) = real_dir() else { return };
-    let ok = OpenOptions::new().verify_integrity(true).open(d.join("wimlib_mwl_integrity_ok.wim")).unwrap();
+    let ok = OpenOptions::new()
+        .verify_integrity(true)
+        .open(d.join("wimlib_mwl_integrity_ok.wim"))
+        .unwrap();
     assert_eq!(ok.check_integrity().unwrap(), IntegrityStatus::Ok);
-    let e = OpenOptions::new().verify_integrity(true).open(d.join("wimlib_mwl_integrity__BAD.wim")).unwrap_err();
+    let e = OpenOptions::new()
+        .verify_integrity(true)
+        .open(d.join("wimlib_mwl_integrity__BAD.wim"))
+        .unwrap_err();
     assert_eq!(kind_of(&e), Some(FormatErrorKind::BadIntegrityTable), "{e}");
     match &e {
         Error::Format(f) => assert_eq!(f.offset(), Some(208), "{e}"),
@@ -145,17 +159,29 @@ fn split_pair_as_a_set() {
     assert_eq!(alone2.blob_table().image_count(), 0);
     // The set: both orders, and the opened file repeated by a glob.
     for (main, refs) in [(&p1, vec![&p2]), (&p2, vec![&p1]), (&p1, vec![&p1, &p2])] {
-        let w = OpenOptions::new().references(refs.iter().map(|p| p.to_path_buf())).open(main).unwrap();
-        assert_eq!(w.blob_table().len(), alone1.blob_table().len() + alone2.blob_table().len());
+        let w = OpenOptions::new()
+            .references(refs.iter().map(|p| p.to_path_buf()))
+            .open(main)
+            .unwrap();
+        assert_eq!(
+            w.blob_table().len(),
+            alone1.blob_table().len() + alone2.blob_table().len()
+        );
         assert_eq!(w.blob_table().image_count(), 1);
-        assert!(w.blob_table().metadata(ImageIndex::new(1).unwrap()).is_some());
+        assert!(
+            w.blob_table()
+                .metadata(ImageIndex::new(1).unwrap())
+                .is_some()
+        );
         for e in alone2.blob_table().entries() {
             let got = w.blob_table().get(&e.hash).unwrap();
             assert_eq!(got.size, e.size);
         }
     }
     // Part 2 alone does not have the metadata.
-    let e = alone2.metadata_bytes(ImageIndex::new(1).unwrap()).unwrap_err();
+    let e = alone2
+        .metadata_bytes(ImageIndex::new(1).unwrap())
+        .unwrap_err();
     assert_eq!(kind_of(&e), Some(FormatErrorKind::MissingBlob));
 }
 
@@ -175,7 +201,10 @@ fn split_part_with_foreign_guid_is_a_reference_and_incomplete_sets_fail() {
     let dir = tempfile::tempdir().unwrap();
     let fake = dir.path().join("p2of3.swm");
     std::fs::write(&fake, &bytes).unwrap();
-    let e = OpenOptions::new().reference(&fake).open(d.join("wimlib_mwl_split.swm")).unwrap_err();
+    let e = OpenOptions::new()
+        .reference(&fake)
+        .open(d.join("wimlib_mwl_split.swm"))
+        .unwrap_err();
     assert_eq!(kind_of(&e), Some(FormatErrorKind::SplitMismatch), "{e}");
 }
 
@@ -195,8 +224,13 @@ fn compressed_files_parse_structurally() {
             // Chunk layouts of every resource must be readable and consistent.
             if let wim_format::blob_table::BlobLocation::Resource { source, reshdr } = &e.location {
                 let part = &w.parts()[*source];
-                let l = wim_format::resource::ChunkLayout::read(&*part.source, reshdr, &part.header, w.limits())
-                    .unwrap_or_else(|err| panic!("{name}: {err}"));
+                let l = wim_format::resource::ChunkLayout::read(
+                    &*part.source,
+                    reshdr,
+                    &part.header,
+                    w.limits(),
+                )
+                .unwrap_or_else(|err| panic!("{name}: {err}"));
                 assert_eq!(l.uncompressed_size, e.size);
                 let mut total = 0;
                 for i in 0..l.num_chunks() {

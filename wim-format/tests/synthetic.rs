@@ -57,10 +57,23 @@ impl B {
             t.extend_from_slice(&e.to_bytes());
         }
         let bt = self.put(&t);
-        self.header.blob_table = RawReshdr { size_in_wim: t.len() as u64, flags: META, offset: bt, uncompressed_size: t.len() as u64 };
-        let xml: Vec<u8> = [0xFF, 0xFE].into_iter().chain("<WIM></WIM>".encode_utf16().flat_map(|u| u.to_le_bytes())).collect();
+        self.header.blob_table = RawReshdr {
+            size_in_wim: t.len() as u64,
+            flags: META,
+            offset: bt,
+            uncompressed_size: t.len() as u64,
+        };
+        let xml: Vec<u8> = [0xFF, 0xFE]
+            .into_iter()
+            .chain("<WIM></WIM>".encode_utf16().flat_map(|u| u.to_le_bytes()))
+            .collect();
         let x = self.put(&xml);
-        self.header.xml = RawReshdr { size_in_wim: xml.len() as u64, flags: META, offset: x, uncompressed_size: xml.len() as u64 };
+        self.header.xml = RawReshdr {
+            size_in_wim: xml.len() as u64,
+            flags: META,
+            offset: x,
+            uncompressed_size: xml.len() as u64,
+        };
         let h = self.header.to_bytes();
         self.data[..208].copy_from_slice(&h);
         (self.data, bt)
@@ -92,8 +105,14 @@ fn good_synthetic_wim_reads() {
     let (file, _) = b.finish(&e);
     let w = Wim::from_read_at(file).unwrap();
     assert_eq!(w.blob_table().len(), 2);
-    assert_eq!(w.read_blob(&Sha1Digest::of(b"hello world")).unwrap(), b"hello world");
-    assert_eq!(w.metadata_bytes(ImageIndex::new(1).unwrap()).unwrap(), meta_bytes());
+    assert_eq!(
+        w.read_blob(&Sha1Digest::of(b"hello world")).unwrap(),
+        b"hello world"
+    );
+    assert_eq!(
+        w.metadata_bytes(ImageIndex::new(1).unwrap()).unwrap(),
+        meta_bytes()
+    );
     let e = w.metadata_bytes(ImageIndex::new(2).unwrap()).unwrap_err();
     assert!(matches!(e, Error::Usage(_)));
     let e = w.read_blob(&Sha1Digest([9; 20])).unwrap_err();
@@ -127,31 +146,46 @@ fn blob_table_errors() {
     raw.blob_table.size_in_wim -= 1;
     raw.blob_table.uncompressed_size -= 1;
     file[..208].copy_from_slice(&raw.to_bytes());
-    assert_eq!(fmt_err(Wim::from_read_at(file)), (FormatErrorKind::BadBlobTable, Some(bt + 50)));
+    assert_eq!(
+        fmt_err(Wim::from_read_at(file)),
+        (FormatErrorKind::BadBlobTable, Some(bt + 50))
+    );
 
     // Metadata with reference count 2.
     let (b, mut e) = good();
     e[0].ref_count = 2;
     let (file, bt) = b.finish(&e);
-    assert_eq!(fmt_err(Wim::from_read_at(file)), (FormatErrorKind::BadBlobTable, Some(bt)));
+    assert_eq!(
+        fmt_err(Wim::from_read_at(file)),
+        (FormatErrorKind::BadBlobTable, Some(bt))
+    );
 
     // Image count mismatch.
     let (mut b, e) = good();
     b.header.image_count = 2;
     let (file, bt) = b.finish(&e);
-    assert_eq!(fmt_err(Wim::from_read_at(file)), (FormatErrorKind::ImageCountMismatch, Some(bt)));
+    assert_eq!(
+        fmt_err(Wim::from_read_at(file)),
+        (FormatErrorKind::ImageCountMismatch, Some(bt))
+    );
 
     // Uncompressed resource whose sizes differ.
     let (b, mut e) = good();
     e[1].reshdr.uncompressed_size += 1;
     let (file, bt) = b.finish(&e);
-    assert_eq!(fmt_err(Wim::from_read_at(file)), (FormatErrorKind::BadResourceHeader, Some(bt + 50)));
+    assert_eq!(
+        fmt_err(Wim::from_read_at(file)),
+        (FormatErrorKind::BadResourceHeader, Some(bt + 50))
+    );
 
     // Resource past the end of the file.
     let (b, mut e) = good();
     e[1].reshdr.offset = 1 << 40;
     let (file, bt) = b.finish(&e);
-    assert_eq!(fmt_err(Wim::from_read_at(file)), (FormatErrorKind::Truncated, Some(bt + 50)));
+    assert_eq!(
+        fmt_err(Wim::from_read_at(file)),
+        (FormatErrorKind::Truncated, Some(bt + 50))
+    );
 }
 
 #[test]
@@ -190,7 +224,12 @@ fn compressed(table: &[u32], chunks: &[&[u8]], usize_: u64) -> (Vec<u8>, u64, Ra
     }
     let at = b.put(&res);
     let e = RawBlobEntry {
-        reshdr: RawReshdr { size_in_wim: res.len() as u64, flags: COMPRESSED, offset: at, uncompressed_size: usize_ },
+        reshdr: RawReshdr {
+            size_in_wim: res.len() as u64,
+            flags: COMPRESSED,
+            offset: at,
+            uncompressed_size: usize_,
+        },
         part_number: 1,
         ref_count: 1,
         hash: [7; 20],
@@ -255,11 +294,23 @@ fn expansion_limit() {
 }
 
 /// A solid run in a version-0xE00 WIM: resource row + blob rows.
-fn solid(format: u32, chunk: u32, sizes: &[u32], payload: &[u8], blobs: &[(u64, u64, [u8; 20])]) -> (Vec<u8>, u64, u64) {
+fn solid(
+    format: u32,
+    chunk: u32,
+    sizes: &[u32],
+    payload: &[u8],
+    blobs: &[(u64, u64, [u8; 20])],
+) -> (Vec<u8>, u64, u64) {
     let mut b = B::new();
     b.header.version = 0xE00;
     let m = b.blob(&meta_bytes(), META);
-    let mut res = RawSolidHeader { uncompressed_size: payload.len() as u64, chunk_size: chunk, format }.to_bytes().to_vec();
+    let mut res = RawSolidHeader {
+        uncompressed_size: payload.len() as u64,
+        chunk_size: chunk,
+        format,
+    }
+    .to_bytes()
+    .to_vec();
     for s in sizes {
         res.extend_from_slice(&s.to_le_bytes());
     }
@@ -268,7 +319,12 @@ fn solid(format: u32, chunk: u32, sizes: &[u32], payload: &[u8], blobs: &[(u64, 
     let mut rows = vec![
         m,
         RawBlobEntry {
-            reshdr: RawReshdr { size_in_wim: res.len() as u64, flags: SOLID, offset: at, uncompressed_size: 1 << 32 },
+            reshdr: RawReshdr {
+                size_in_wim: res.len() as u64,
+                flags: SOLID,
+                offset: at,
+                uncompressed_size: 1 << 32,
+            },
             part_number: 1,
             ref_count: 1,
             hash: [0; 20],
@@ -276,7 +332,12 @@ fn solid(format: u32, chunk: u32, sizes: &[u32], payload: &[u8], blobs: &[(u64, 
     ];
     for &(off, size, hash) in blobs {
         rows.push(RawBlobEntry {
-            reshdr: RawReshdr { size_in_wim: size, flags: SOLID, offset: off, uncompressed_size: 0 },
+            reshdr: RawReshdr {
+                size_in_wim: size,
+                flags: SOLID,
+                offset: off,
+                uncompressed_size: 0,
+            },
             part_number: 1,
             ref_count: 1,
             hash,
@@ -300,27 +361,42 @@ fn solid_runs() {
 
     // Overlap.
     let (file, bt, _) = solid(0, 64, &[64, 36], &payload, &[(0, 40, h1), (30, 70, h2)]);
-    assert_eq!(fmt_err(Wim::from_read_at(file)), (FormatErrorKind::BadBlobTable, Some(bt + 150)));
+    assert_eq!(
+        fmt_err(Wim::from_read_at(file)),
+        (FormatErrorKind::BadBlobTable, Some(bt + 150))
+    );
     // Past the end of the resource.
     let (file, bt, _) = solid(0, 64, &[64, 36], &payload, &[(90, 20, h1)]);
-    assert_eq!(fmt_err(Wim::from_read_at(file)), (FormatErrorKind::BadBlobTable, Some(bt + 100)));
+    assert_eq!(
+        fmt_err(Wim::from_read_at(file)),
+        (FormatErrorKind::BadBlobTable, Some(bt + 100))
+    );
     // Unknown format, bad chunk size, chunk sizes beyond the resource.
     let (file, _, at) = solid(9, 64, &[64, 36], &payload, &[(0, 30, h1)]);
     let w = Wim::from_read_at(file).unwrap();
     match w.read_blob(&Sha1Digest(h1)).unwrap_err() {
-        Error::Format(f) => assert_eq!((f.kind(), f.offset()), (FormatErrorKind::BadResource, Some(at + 12))),
+        Error::Format(f) => assert_eq!(
+            (f.kind(), f.offset()),
+            (FormatErrorKind::BadResource, Some(at + 12))
+        ),
         e => panic!("{e}"),
     }
     let (file, _, at) = solid(0, 60, &[60, 40], &payload, &[(0, 30, h1)]);
     let w = Wim::from_read_at(file).unwrap();
     match w.read_blob(&Sha1Digest(h1)).unwrap_err() {
-        Error::Format(f) => assert_eq!((f.kind(), f.offset()), (FormatErrorKind::BadChunkSize, Some(at + 8))),
+        Error::Format(f) => assert_eq!(
+            (f.kind(), f.offset()),
+            (FormatErrorKind::BadChunkSize, Some(at + 8))
+        ),
         e => panic!("{e}"),
     }
     let (file, _, at) = solid(0, 64, &[64, 200], &payload, &[(0, 30, h1)]);
     let w = Wim::from_read_at(file).unwrap();
     match w.read_blob(&Sha1Digest(h1)).unwrap_err() {
-        Error::Format(f) => assert_eq!((f.kind(), f.offset()), (FormatErrorKind::BadResource, Some(at + 16))),
+        Error::Format(f) => assert_eq!(
+            (f.kind(), f.offset()),
+            (FormatErrorKind::BadResource, Some(at + 16))
+        ),
         e => panic!("{e}"),
     }
     // Solid metadata is rejected.
@@ -329,7 +405,10 @@ fn solid_runs() {
     let mut m = b.blob(&meta_bytes(), META | SOLID);
     m.reshdr.uncompressed_size = 0;
     let (file, bt) = b.finish(&[m]);
-    assert_eq!(fmt_err(Wim::from_read_at(file)), (FormatErrorKind::BadBlobTable, Some(bt)));
+    assert_eq!(
+        fmt_err(Wim::from_read_at(file)),
+        (FormatErrorKind::BadBlobTable, Some(bt))
+    );
 }
 
 #[test]
@@ -339,7 +418,10 @@ fn solid_flag_ignored_outside_version_e00() {
     b.header.version = 0x10D00;
     let (file, _) = b.finish(&e);
     let w = Wim::from_read_at(file).unwrap();
-    assert_eq!(w.read_blob(&Sha1Digest::of(b"hello world")).unwrap(), b"hello world");
+    assert_eq!(
+        w.read_blob(&Sha1Digest::of(b"hello world")).unwrap(),
+        b"hello world"
+    );
 }
 
 #[test]
@@ -348,14 +430,29 @@ fn limits_are_charged() {
     let (file, _) = b.finish(&e);
     let mut l = Limits::default();
     l.max_xml_bytes = 4;
-    let w = wim_format::wim::OpenOptions::new().limits(l).open_source(std::sync::Arc::new(file.clone())).unwrap();
-    assert!(matches!(w.xml_bytes().unwrap_err(), Error::LimitExceeded { .. }));
+    let w = wim_format::wim::OpenOptions::new()
+        .limits(l)
+        .open_source(std::sync::Arc::new(file.clone()))
+        .unwrap();
+    assert!(matches!(
+        w.xml_bytes().unwrap_err(),
+        Error::LimitExceeded { .. }
+    ));
     let mut l = Limits::default();
     l.max_blob_table_bytes = 10;
-    let e = wim_format::wim::OpenOptions::new().limits(l).open_source(std::sync::Arc::new(file.clone())).unwrap_err();
+    let e = wim_format::wim::OpenOptions::new()
+        .limits(l)
+        .open_source(std::sync::Arc::new(file.clone()))
+        .unwrap_err();
     assert!(matches!(e, Error::LimitExceeded { .. }));
     let mut l = Limits::default();
     l.max_metadata_bytes = 4;
-    let w = wim_format::wim::OpenOptions::new().limits(l).open_source(std::sync::Arc::new(file)).unwrap();
-    assert!(matches!(w.metadata_bytes(ImageIndex::new(1).unwrap()).unwrap_err(), Error::LimitExceeded { .. }));
+    let w = wim_format::wim::OpenOptions::new()
+        .limits(l)
+        .open_source(std::sync::Arc::new(file))
+        .unwrap();
+    assert!(matches!(
+        w.metadata_bytes(ImageIndex::new(1).unwrap()).unwrap_err(),
+        Error::LimitExceeded { .. }
+    ));
 }

@@ -7,7 +7,10 @@ use wim_format::blob_table::BlobLocation;
 use wim_format::{ImageIndex, Sha1Digest, Wim};
 
 fn have_wimlib() -> bool {
-    let ok = Command::new("wimlib-imagex").arg("--version").output().is_ok_and(|o| o.status.success());
+    let ok = Command::new("wimlib-imagex")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
     if !ok {
         println!("SKIP: wimlib-imagex is not installed");
     }
@@ -32,23 +35,45 @@ impl Rng {
 fn make_tree(dir: &Path) -> Vec<Vec<u8>> {
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
     std::fs::create_dir_all(dir.join("sub")).unwrap();
-    let files = vec![rng.bytes(200_000), rng.bytes(5_000), rng.bytes(70_001), rng.bytes(1)];
+    let files = vec![
+        rng.bytes(200_000),
+        rng.bytes(5_000),
+        rng.bytes(70_001),
+        rng.bytes(1),
+    ];
     for (i, f) in files.iter().enumerate() {
-        let p = if i % 2 == 0 { dir.join(format!("f{i}")) } else { dir.join("sub").join(format!("g{i}")) };
+        let p = if i % 2 == 0 {
+            dir.join(format!("f{i}"))
+        } else {
+            dir.join("sub").join(format!("g{i}"))
+        };
         std::fs::write(p, f).unwrap();
     }
     files
 }
 
 fn capture(src: &Path, out: &Path, args: &[&str]) {
-    let o = Command::new("wimlib-imagex").arg("capture").arg(src).arg(out).args(args).output().unwrap();
-    assert!(o.status.success(), "wimlib-imagex capture {args:?}: {}", String::from_utf8_lossy(&o.stderr));
+    let o = Command::new("wimlib-imagex")
+        .arg("capture")
+        .arg(src)
+        .arg(out)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "wimlib-imagex capture {args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
 }
 
 fn check_all_files_present(w: &Wim, files: &[Vec<u8>]) {
     for f in files {
         let h = Sha1Digest::of(f);
-        let e = w.blob_table().get(&h).unwrap_or_else(|| panic!("blob {h} missing"));
+        let e = w
+            .blob_table()
+            .get(&h)
+            .unwrap_or_else(|| panic!("blob {h} missing"));
         assert_eq!(e.size, f.len() as u64);
     }
 }
@@ -68,7 +93,9 @@ fn solid_uncompressed_data_verifies_end_to_end() {
     let mut solid = 0;
     for f in &files {
         let e = w.blob_table().get(&Sha1Digest::of(f)).unwrap();
-        let BlobLocation::Solid { resource, offset } = &e.location else { panic!("not solid") };
+        let BlobLocation::Solid { resource, offset } = &e.location else {
+            panic!("not solid")
+        };
         assert!(offset + e.size <= resource.uncompressed_size);
         solid += 1;
         // Random data: the (LZMS) chunk is stored raw, so the bytes are readable.
@@ -79,7 +106,9 @@ fn solid_uncompressed_data_verifies_end_to_end() {
         assert_eq!(&v, f);
     }
     assert_eq!(solid, files.len());
-    let report = w.for_each_blob_parallel(&|e| e.is_solid(), &wim_format::wim::NoopVisitor, &|_| {}).unwrap();
+    let report = w
+        .for_each_blob_parallel(&|e| e.is_solid(), &wim_format::wim::NoopVisitor, &|_| {})
+        .unwrap();
     assert_eq!(report.blobs, files.len() as u64);
     assert!(report.failures.is_empty(), "{:?}", report.failures);
     // The metadata resource is not solid and uncompressed here.
@@ -95,13 +124,21 @@ fn solid_layout_structure() {
     let t = tempfile::tempdir().unwrap();
     let files = make_tree(&t.path().join("src"));
     let out = t.path().join("solid-lzms.wim");
-    capture(&t.path().join("src"), &out, &["--solid", "--solid-chunk-size=65536"]);
+    capture(
+        &t.path().join("src"),
+        &out,
+        &["--solid", "--solid-chunk-size=65536"],
+    );
     let w = Wim::open(&out).unwrap();
     check_all_files_present(&w, &files);
     let e = w.blob_table().get(&Sha1Digest::of(&files[0])).unwrap();
-    let BlobLocation::Solid { resource, .. } = &e.location else { panic!("not solid") };
+    let BlobLocation::Solid { resource, .. } = &e.location else {
+        panic!("not solid")
+    };
     let part = &w.parts()[resource.source];
-    let l = wim_format::resource::solid::read_solid_layout(&*part.source, &resource.reshdr, w.limits()).unwrap();
+    let l =
+        wim_format::resource::solid::read_solid_layout(&*part.source, &resource.reshdr, w.limits())
+            .unwrap();
     assert_eq!(l.chunk_size, 65536);
     assert_eq!(l.codec, Some(wim_compress::CompressionKind::Lzms));
     let total: u64 = files.iter().map(|f| f.len() as u64).sum();
@@ -134,7 +171,11 @@ fn pipable_uncompressed_verifies_and_compressed_parses() {
     let t = tempfile::tempdir().unwrap();
     let files = make_tree(&t.path().join("src"));
     let out = t.path().join("pipe.wim");
-    capture(&t.path().join("src"), &out, &["--pipable", "--compress=none"]);
+    capture(
+        &t.path().join("src"),
+        &out,
+        &["--pipable", "--compress=none"],
+    );
     let w = Wim::open(&out).unwrap();
     assert!(w.header().pipable);
     check_all_files_present(&w, &files);
@@ -143,7 +184,11 @@ fn pipable_uncompressed_verifies_and_compressed_parses() {
     assert_eq!(w.xml_bytes().unwrap()[..2], [0xFF, 0xFE]);
 
     let out = t.path().join("pipex.wim");
-    capture(&t.path().join("src"), &out, &["--pipable", "--compress=xpress"]);
+    capture(
+        &t.path().join("src"),
+        &out,
+        &["--pipable", "--compress=xpress"],
+    );
     let w = Wim::open(&out).unwrap();
     assert!(w.header().pipable);
     check_all_files_present(&w, &files);
@@ -156,13 +201,22 @@ fn pipable_uncompressed_verifies_and_compressed_parses() {
             && reshdr.is_compressed()
         {
             let part = &w.parts()[0];
-            let l = wim_format::resource::ChunkLayout::read(&*part.source, reshdr, &part.header, w.limits()).unwrap();
+            let l = wim_format::resource::ChunkLayout::read(
+                &*part.source,
+                reshdr,
+                &part.header,
+                w.limits(),
+            )
+            .unwrap();
             assert_eq!(l.num_chunks(), (f.len() as u64).div_ceil(32768));
             assert_eq!(&w.read_blob(&e.hash).unwrap(), f);
             compressed += 1;
         }
     }
-    assert!(compressed >= 2, "only {compressed} compressed-flag blobs checked");
+    assert!(
+        compressed >= 2,
+        "only {compressed} compressed-flag blobs checked"
+    );
 }
 
 #[test]
@@ -174,10 +228,19 @@ fn uncompressed_capture_verifies_end_to_end() {
     let files = make_tree(&t.path().join("src"));
     let out = t.path().join("none.wim");
     capture(&t.path().join("src"), &out, &["--compress=none", "--check"]);
-    let w = wim_format::wim::OpenOptions::new().verify_integrity(true).open(&out).unwrap();
-    assert_eq!(w.check_integrity().unwrap(), wim_format::wim::IntegrityStatus::Ok);
+    let w = wim_format::wim::OpenOptions::new()
+        .verify_integrity(true)
+        .open(&out)
+        .unwrap();
+    assert_eq!(
+        w.check_integrity().unwrap(),
+        wim_format::wim::IntegrityStatus::Ok
+    );
     check_all_files_present(&w, &files);
     let report = w.verify_blobs(&|_| {}).unwrap();
     assert!(report.failures.is_empty());
-    assert_eq!(report.bytes, w.blob_table().entries().iter().map(|e| e.size).sum::<u64>());
+    assert_eq!(
+        report.bytes,
+        w.blob_table().entries().iter().map(|e| e.size).sum::<u64>()
+    );
 }

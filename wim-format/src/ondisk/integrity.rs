@@ -27,7 +27,11 @@ pub struct RawIntegrityHeader {
 impl RawIntegrityHeader {
     /// Reads the header from `c`.
     pub fn read(c: &mut Cursor<'_>) -> Result<Self, FormatError> {
-        Ok(RawIntegrityHeader { table_size: c.u32()?, num_entries: c.u32()?, chunk_size: c.u32()? })
+        Ok(RawIntegrityHeader {
+            table_size: c.u32()?,
+            num_entries: c.u32()?,
+            chunk_size: c.u32()?,
+        })
     }
     /// Serialises.
     pub fn to_bytes(&self) -> [u8; INTEGRITY_HEADER_SIZE] {

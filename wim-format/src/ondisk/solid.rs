@@ -31,7 +31,11 @@ pub struct RawSolidHeader {
 impl RawSolidHeader {
     /// Reads the header from `c`.
     pub fn read(c: &mut Cursor<'_>) -> Result<Self, FormatError> {
-        Ok(RawSolidHeader { uncompressed_size: c.u64()?, chunk_size: c.u32()?, format: c.u32()? })
+        Ok(RawSolidHeader {
+            uncompressed_size: c.u64()?,
+            chunk_size: c.u32()?,
+            format: c.u32()?,
+        })
     }
     /// Serialises.
     pub fn to_bytes(&self) -> [u8; SOLID_HEADER_SIZE] {

@@ -38,7 +38,12 @@ impl ChunkLayout {
     /// The layout of `reshdr` in a WIM with `header` (codec, chunk size, pipable),
     /// reading the chunk table from `src`. Checks the resource lies inside the file and
     /// charges `limits` (chunk size, expansion ratio) before allocating the table.
-    pub fn read(src: &dyn ReadAt, reshdr: &ResourceHeader, header: &WimHeader, limits: &Limits) -> Result<Self> {
+    pub fn read(
+        src: &dyn ReadAt,
+        reshdr: &ResourceHeader,
+        header: &WimHeader,
+        limits: &Limits,
+    ) -> Result<Self> {
         let file_len = src.len().map_err(Error::from)?;
         reshdr.check_in_file(file_len)?;
         if reshdr.flags.contains(ResourceFlags::SOLID) && header.version.is_solid() {
@@ -55,7 +60,14 @@ impl ChunkLayout {
             .at(reshdr.offset)
             .into());
         };
-        Self::read_table(src, reshdr, codec, header.chunk_size, header.pipable, limits)
+        Self::read_table(
+            src,
+            reshdr,
+            codec,
+            header.chunk_size,
+            header.pipable,
+            limits,
+        )
     }
 
     /// The layout of an uncompressed resource (size in file must equal uncompressed size).
@@ -108,13 +120,23 @@ impl ChunkLayout {
             .at(reshdr.offset)
             .into());
         };
-        let table_at = if pipable { reshdr.offset + (csize - table_bytes) } else { reshdr.offset };
-        let data_start = if pipable { reshdr.offset } else { reshdr.offset + table_bytes };
+        let table_at = if pipable {
+            reshdr.offset + (csize - table_bytes)
+        } else {
+            reshdr.offset
+        };
+        let data_start = if pipable {
+            reshdr.offset
+        } else {
+            reshdr.offset + table_bytes
+        };
         // table_bytes <= csize <= file length: the allocation is bounded by the file.
         let tb = usize::try_from(table_bytes).map_err(|_| too_big(reshdr.offset))?;
         let mut table = vec![0u8; tb];
-        src.read_exact_at(&mut table, table_at).map_err(|e| Error::io_at(e, table_at))?;
-        let mut offsets = Vec::with_capacity(usize::try_from(n).map_err(|_| too_big(reshdr.offset))? + 1);
+        src.read_exact_at(&mut table, table_at)
+            .map_err(|e| Error::io_at(e, table_at))?;
+        let mut offsets =
+            Vec::with_capacity(usize::try_from(n).map_err(|_| too_big(reshdr.offset))? + 1);
         offsets.push(0u64);
         for e in table.chunks_exact(entry_size as usize) {
             let v = if entry_size == 8 {
@@ -135,7 +157,9 @@ impl ChunkLayout {
             offsets: Some(offsets),
             prefix,
         };
-        layout.validate(|i| table_at.saturating_add(i.saturating_sub(1).saturating_mul(entry_size)))?;
+        layout.validate(|i| {
+            table_at.saturating_add(i.saturating_sub(1).saturating_mul(entry_size))
+        })?;
         Ok(layout)
     }
 
@@ -147,13 +171,22 @@ impl ChunkLayout {
         data_start: u64,
         offsets: Vec<u64>,
     ) -> Self {
-        ChunkLayout { codec, chunk_size, uncompressed_size, data_start, offsets: Some(offsets), prefix: 0 }
+        ChunkLayout {
+            codec,
+            chunk_size,
+            uncompressed_size,
+            data_start,
+            offsets: Some(offsets),
+            prefix: 0,
+        }
     }
 
     /// Checks every chunk's compressed size is in `(0, uncompressed size]`.
     pub(crate) fn validate(&self, entry_at: impl Fn(u64) -> u64) -> Result<()> {
         for i in 0..self.num_chunks() {
-            let (Some(a), Some(b)) = (self.offset(i), self.offset(i + 1)) else { continue };
+            let (Some(a), Some(b)) = (self.offset(i), self.offset(i + 1)) else {
+                continue;
+            };
             let ulen = self.chunk_usize(i) as u64;
             let ok = b > a && b - a <= ulen;
             if !ok {
@@ -172,7 +205,10 @@ impl ChunkLayout {
     }
 
     fn offset(&self, i: u64) -> Option<u64> {
-        self.offsets.as_ref()?.get(usize::try_from(i).ok()?).copied()
+        self.offsets
+            .as_ref()?
+            .get(usize::try_from(i).ok()?)
+            .copied()
     }
 
     /// Number of chunks.
@@ -183,7 +219,9 @@ impl ChunkLayout {
     /// Uncompressed size of chunk `i` (0 if out of range).
     pub fn chunk_usize(&self, i: u64) -> usize {
         let start = i.saturating_mul(self.chunk_size as u64);
-        let end = start.saturating_add(self.chunk_size as u64).min(self.uncompressed_size);
+        let end = start
+            .saturating_add(self.chunk_size as u64)
+            .min(self.uncompressed_size);
         end.saturating_sub(start) as usize
     }
 
@@ -193,11 +231,17 @@ impl ChunkLayout {
             return None;
         }
         match &self.offsets {
-            None => Some((self.data_start + i * self.chunk_size as u64, self.chunk_usize(i) as u64)),
+            None => Some((
+                self.data_start + i * self.chunk_size as u64,
+                self.chunk_usize(i) as u64,
+            )),
             Some(_) => {
                 let a = self.offset(i)?;
                 let b = self.offset(i + 1)?;
-                let start = self.data_start.checked_add(a)?.checked_add(self.prefix.checked_mul(i + 1)?)?;
+                let start = self
+                    .data_start
+                    .checked_add(a)?
+                    .checked_add(self.prefix.checked_mul(i + 1)?)?;
                 Some((start, b.checked_sub(a)?))
             }
         }
@@ -211,23 +255,41 @@ impl ChunkLayout {
 
 /// `ceil(size / chunk)`.
 pub fn num_chunks(size: u64, chunk: u32) -> u64 {
-    if chunk == 0 { 0 } else { size.div_ceil(chunk as u64) }
+    if chunk == 0 {
+        0
+    } else {
+        size.div_ceil(chunk as u64)
+    }
 }
 
 pub(crate) fn check_chunk_size(cs: u32, limits: &Limits, at: u64) -> Result<()> {
     if cs == 0 || !cs.is_power_of_two() {
-        return Err(FormatError::new(FormatErrorKind::BadChunkSize, format!("chunk size {cs} is not a power of two"))
-            .at(at)
-            .into());
+        return Err(FormatError::new(
+            FormatErrorKind::BadChunkSize,
+            format!("chunk size {cs} is not a power of two"),
+        )
+        .at(at)
+        .into());
     }
     Limits::check("chunk size", cs as u64, limits.max_chunk_size)
 }
 
 pub(crate) fn check_expansion(usize_: u64, csize: u64, chunk: u32, limits: &Limits) -> Result<()> {
-    let limit = csize.saturating_mul(limits.max_expansion_ratio).saturating_add(chunk as u64);
-    Limits::check("resource uncompressed size (expansion ratio)", usize_, limit)
+    let limit = csize
+        .saturating_mul(limits.max_expansion_ratio)
+        .saturating_add(chunk as u64);
+    Limits::check(
+        "resource uncompressed size (expansion ratio)",
+        usize_,
+        limit,
+    )
 }
 
 fn too_big(at: u64) -> Error {
-    FormatError::new(FormatErrorKind::BadResource, "chunk table too large for this platform").at(at).into()
+    FormatError::new(
+        FormatErrorKind::BadResource,
+        "chunk table too large for this platform",
+    )
+    .at(at)
+    .into()
 }

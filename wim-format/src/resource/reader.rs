@@ -21,7 +21,9 @@ pub struct ChunkDecoder {
 
 impl std::fmt::Debug for ChunkDecoder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ChunkDecoder").field("codec", &self.ctx.as_ref().map(|c| (c.0, c.1))).finish()
+        f.debug_struct("ChunkDecoder")
+            .field("codec", &self.ctx.as_ref().map(|c| (c.0, c.1)))
+            .finish()
     }
 }
 
@@ -36,11 +38,20 @@ impl ChunkDecoder {
     /// A chunk whose compressed size equals its uncompressed size is stored raw. Errors
     /// carry the chunk index and the chunk's file offset: `Decompression` when the codec
     /// fails, `Truncated` when the file is short.
-    pub fn decode(&mut self, src: &dyn ReadAt, layout: &ChunkLayout, i: u64, out: &mut Vec<u8>) -> Result<()> {
+    pub fn decode(
+        &mut self,
+        src: &dyn ReadAt,
+        layout: &ChunkLayout,
+        i: u64,
+        out: &mut Vec<u8>,
+    ) -> Result<()> {
         let Some((start, clen)) = layout.chunk_file_range(i) else {
-            return Err(FormatError::new(FormatErrorKind::BadResource, format!("chunk {i} does not exist"))
-                .chunk(i)
-                .into());
+            return Err(FormatError::new(
+                FormatErrorKind::BadResource,
+                format!("chunk {i} does not exist"),
+            )
+            .chunk(i)
+            .into());
         };
         let ulen = layout.chunk_usize(i);
         out.clear();
@@ -55,7 +66,9 @@ impl ChunkDecoder {
                 .chunk(i)
                 .into());
             }
-            return src.read_exact_at(out, start).map_err(|e| Error::io_at(e, start).map_format(|f| f.chunk(i)));
+            return src
+                .read_exact_at(out, start)
+                .map_err(|e| Error::io_at(e, start).map_format(|f| f.chunk(i)));
         }
         let clen_us = usize::try_from(clen).unwrap_or(usize::MAX);
         if clen_us > ulen {
@@ -71,14 +84,21 @@ impl ChunkDecoder {
         self.cbuf.resize(clen_us, 0);
         src.read_exact_at(&mut self.cbuf, start)
             .map_err(|e| Error::io_at(e, start).map_format(|f| f.chunk(i)))?;
-        let Some(kind) = layout.codec else { return Ok(()) };
-        let need_new = !matches!(&self.ctx, Some((k, cs, _)) if *k == kind && *cs == layout.chunk_size);
+        let Some(kind) = layout.codec else {
+            return Ok(());
+        };
+        let need_new =
+            !matches!(&self.ctx, Some((k, cs, _)) if *k == kind && *cs == layout.chunk_size);
         if need_new {
             let d = new_decompressor(kind, layout.chunk_size as usize).map_err(|e| {
                 Error::from(
                     FormatError::new(
                         FormatErrorKind::BadChunkSize,
-                        format!("{} cannot decode chunks of {} bytes: {e}", kind.name(), layout.chunk_size),
+                        format!(
+                            "{} cannot decode chunks of {} bytes: {e}",
+                            kind.name(),
+                            layout.chunk_size
+                        ),
                     )
                     .at(start)
                     .with_source(e),
@@ -86,13 +106,18 @@ impl ChunkDecoder {
             })?;
             self.ctx = Some((kind, layout.chunk_size, d));
         }
-        let Some((_, _, d)) = self.ctx.as_mut() else { return Ok(()) };
+        let Some((_, _, d)) = self.ctx.as_mut() else {
+            return Ok(());
+        };
         d.decompress(&self.cbuf, out).map_err(|e| {
             Error::from(
-                FormatError::new(FormatErrorKind::Decompression, format!("{} chunk {i}: {e}", kind.name()))
-                    .at(start)
-                    .chunk(i)
-                    .with_source(e),
+                FormatError::new(
+                    FormatErrorKind::Decompression,
+                    format!("{} chunk {i}: {e}", kind.name()),
+                )
+                .at(start)
+                .chunk(i)
+                .with_source(e),
             )
         })
     }
@@ -117,7 +142,13 @@ impl std::fmt::Debug for dyn ReadAt {
 impl ResourceReader {
     /// A reader over `layout` in `src`.
     pub fn new(src: Arc<dyn ReadAt>, layout: Arc<ChunkLayout>) -> Self {
-        ResourceReader { src, layout, decoder: ChunkDecoder::new(), cached: None, buf: Vec::new() }
+        ResourceReader {
+            src,
+            layout,
+            decoder: ChunkDecoder::new(),
+            cached: None,
+            buf: Vec::new(),
+        }
     }
     /// The layout.
     pub fn layout(&self) -> &ChunkLayout {
@@ -127,7 +158,8 @@ impl ResourceReader {
     pub fn chunk(&mut self, i: u64) -> Result<&[u8]> {
         if self.cached != Some(i) {
             self.cached = None;
-            self.decoder.decode(&*self.src, &self.layout, i, &mut self.buf)?;
+            self.decoder
+                .decode(&*self.src, &self.layout, i, &mut self.buf)?;
             self.cached = Some(i);
         }
         Ok(&self.buf)
@@ -165,8 +197,12 @@ impl ResourceReader {
     }
     /// Reads the whole resource (the caller has bounded its size).
     pub fn read_all(&mut self) -> Result<Vec<u8>> {
-        let n = usize::try_from(self.layout.uncompressed_size)
-            .map_err(|_| Error::format(FormatErrorKind::BadResource, "resource too large for memory"))?;
+        let n = usize::try_from(self.layout.uncompressed_size).map_err(|_| {
+            Error::format(
+                FormatErrorKind::BadResource,
+                "resource too large for memory",
+            )
+        })?;
         let mut v = vec![0u8; n];
         self.read_at(0, &mut v)?;
         Ok(v)
@@ -188,14 +224,32 @@ pub struct ResourceRead {
 
 impl ResourceRead {
     /// A reader over `[start, start + len)` of `reader`'s resource.
-    pub fn new(reader: ResourceReader, start: u64, len: u64, expect: Option<Sha1Digest>) -> Result<Self> {
-        let end = start.checked_add(len).filter(|&e| e <= reader.layout.uncompressed_size).ok_or_else(|| {
-            Error::from(FormatError::new(
-                FormatErrorKind::BadResource,
-                format!("range {start}+{len} exceeds the {}-byte resource", reader.layout.uncompressed_size),
-            ))
-        })?;
-        Ok(ResourceRead { reader, pos: start, end, expect, hasher: sha1::Sha1::new(), done: false })
+    pub fn new(
+        reader: ResourceReader,
+        start: u64,
+        len: u64,
+        expect: Option<Sha1Digest>,
+    ) -> Result<Self> {
+        let end = start
+            .checked_add(len)
+            .filter(|&e| e <= reader.layout.uncompressed_size)
+            .ok_or_else(|| {
+                Error::from(FormatError::new(
+                    FormatErrorKind::BadResource,
+                    format!(
+                        "range {start}+{len} exceeds the {}-byte resource",
+                        reader.layout.uncompressed_size
+                    ),
+                ))
+            })?;
+        Ok(ResourceRead {
+            reader,
+            pos: start,
+            end,
+            expect,
+            hasher: sha1::Sha1::new(),
+            done: false,
+        })
     }
     /// Bytes left to read.
     pub fn remaining(&self) -> u64 {
@@ -210,9 +264,12 @@ impl ResourceRead {
             let got = Sha1Digest(std::mem::take(&mut self.hasher).finalize().into());
             if got != expect {
                 return Err(Error::from(
-                    FormatError::new(FormatErrorKind::HashMismatch, format!("data has SHA-1 {got}"))
-                        .blob(expect)
-                        .at(self.reader.layout.data_start),
+                    FormatError::new(
+                        FormatErrorKind::HashMismatch,
+                        format!("data has SHA-1 {got}"),
+                    )
+                    .blob(expect)
+                    .at(self.reader.layout.data_start),
                 )
                 .into());
             }
@@ -240,7 +297,10 @@ impl Read for ResourceRead {
             None => e,
         })?;
         let avail = chunk.get(within..).unwrap_or(&[]);
-        let n = avail.len().min(buf.len()).min(usize::try_from(left).unwrap_or(usize::MAX));
+        let n = avail
+            .len()
+            .min(buf.len())
+            .min(usize::try_from(left).unwrap_or(usize::MAX));
         if n == 0 {
             return Err(io::Error::new(io::ErrorKind::InvalidData, "empty chunk"));
         }
