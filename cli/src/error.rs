@@ -272,7 +272,10 @@ impl From<std::io::Error> for CliError {
         if e.kind() == std::io::ErrorKind::BrokenPipe {
             CliError::BrokenPipe
         } else {
-            CliError::lib(ErrorCode::Write, format!("Error writing to standard output: {e}"))
+            CliError::lib(
+                ErrorCode::Write,
+                format!("Error writing to standard output: {e}"),
+            )
         }
     }
 }

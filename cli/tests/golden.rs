@@ -119,16 +119,19 @@ fn info_windows_fields() {
         flags: Some("Pro".into()),
         wimboot: true,
     };
-    assert_eq!(
-        format::info::info_one(&img),
-        golden("windows_fields.info3")
-    );
+    assert_eq!(format::info::info_one(&img), golden("windows_fields.info3"));
 }
 
 fn dissect_rows() -> Vec<BlobView> {
     // (flags, stored size, offset, size, hash) in on-disk table order.
     let rows = [
-        (0x6u8, 678u64, 498u64, 1344u64, "daf685217bee0ab74a27f20d2a68cde503352c70"),
+        (
+            0x6u8,
+            678u64,
+            498u64,
+            1344u64,
+            "daf685217bee0ab74a27f20d2a68cde503352c70",
+        ),
         (0, 30, 208, 30, "8e2dbd4ff0c5e125b445ded476f5bb9637e115a6"),
         (0, 38, 238, 38, "0fb3109183dc351670bec54bebe6406ad016315e"),
         (0, 60, 276, 60, "1fc83a896287fe48f6d42d8d04f88f6dc90c0c45"),

@@ -50,7 +50,9 @@ impl ImageArg {
                 .map(|i| i.index),
             ImageArg::Name(name) => images.iter().find(|i| i.name == *name).map(|i| i.index),
         };
-        found.map(|i| vec![i]).ok_or_else(|| not_valid(text, wimfile))
+        found
+            .map(|i| vec![i])
+            .ok_or_else(|| not_valid(text, wimfile))
     }
 }
 

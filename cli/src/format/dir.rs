@@ -54,12 +54,24 @@ pub fn detailed(e: &DirEntryView) -> String {
         l(&mut o, "Security Descriptor", &super::hex(sd));
     }
     l(&mut o, "Creation Time", &format_filetime(e.creation_time));
-    l(&mut o, "Last Write Time", &format_filetime(e.last_write_time));
-    l(&mut o, "Last Access Time", &format_filetime(e.last_access_time));
+    l(
+        &mut o,
+        "Last Write Time",
+        &format_filetime(e.last_write_time),
+    );
+    l(
+        &mut o,
+        "Last Access Time",
+        &format_filetime(e.last_access_time),
+    );
     if let Some(tag) = e.reparse_tag {
         l(&mut o, "Reparse Tag", &format!("0x{tag:08x}"));
     }
-    l(&mut o, "Link Group ID", &format!("0x{:016x}", e.link_group_id));
+    l(
+        &mut o,
+        "Link Group ID",
+        &format!("0x{:016x}", e.link_group_id),
+    );
     l(&mut o, "Link Count", &e.link_count);
     if let Some(u) = &e.unix_data {
         l(
@@ -72,7 +84,11 @@ pub fn detailed(e: &DirEntryView) -> String {
         );
     }
     if let Some(id) = &e.object_id {
-        l(&mut o, "Object ID", &format!("0x{}", super::hex(&id.object_id)));
+        l(
+            &mut o,
+            "Object ID",
+            &format!("0x{}", super::hex(&id.object_id)),
+        );
         l(
             &mut o,
             "Birth Volume ID",

@@ -42,7 +42,10 @@ fn reshdr(o: &mut String, prefix: &str, r: &ReshdrView, orig_label: &str) {
     l(format!("{prefix} Size"), r.size.to_string());
     l(format!("{prefix} Flags"), format!("0x{:x}", r.flags));
     l(format!("{prefix} Offset"), r.offset.to_string());
-    l(format!("{prefix} {orig_label}"), r.original_size.to_string());
+    l(
+        format!("{prefix} {orig_label}"),
+        r.original_size.to_string(),
+    );
 }
 
 /// The full `--header` report.

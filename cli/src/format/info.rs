@@ -133,7 +133,10 @@ pub fn image_fields(img: &ImageSummary) -> String {
     if let Some(v) = &img.flags {
         line("Flags", v);
     }
-    line("WIMBoot compatible", &if img.wimboot { "yes" } else { "no" });
+    line(
+        "WIMBoot compatible",
+        &if img.wimboot { "yes" } else { "no" },
+    );
     o.push('\n');
     o
 }
