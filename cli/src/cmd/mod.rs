@@ -1,0 +1,78 @@
+//! One module per command; each takes its validated arguments and returns
+//! `Result<(), CliError>` after writing to stdout/stderr.
+//!
+//! Progress policy: with `--quiet`, nothing. Otherwise, when stderr is a terminal, an
+//! indicatif bar on stderr; when it is not (scripts, the compatibility tests),
+//! wimlib-imagex's own `\r…done` lines on stdout, so output stays byte-compatible.
+
+pub mod apply;
+pub mod dir;
+pub mod extract;
+pub mod info;
+pub mod verify;
+
+use crate::args::{Command, Plan};
+use crate::error::CliError;
+use crate::model::Warning;
+use indicatif::{ProgressBar, ProgressStyle};
+use std::io::{IsTerminal, Write};
+
+/// Runs a plan.
+pub fn run(plan: Plan) -> Result<(), CliError> {
+    let progress = ProgressMode::choose(plan.quiet);
+    match plan.command {
+        Command::Info(a) => info::run(&a),
+        Command::Dir(a) => dir::run(&a),
+        Command::Verify(a) => verify::run(&a, progress),
+        Command::Apply(a) => apply::run(&a, progress),
+        Command::Extract(a) => extract::run(&a, progress),
+    }
+}
+
+/// How to show progress.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProgressMode {
+    /// `--quiet`.
+    Off,
+    /// wimlib-style `\r` lines on stdout.
+    Text,
+    /// indicatif bar on stderr.
+    Bar,
+}
+
+impl ProgressMode {
+    /// Picks the mode from `--quiet` and whether stderr is a terminal.
+    pub fn choose(quiet: bool) -> Self {
+        if quiet {
+            ProgressMode::Off
+        } else if std::io::stderr().is_terminal() {
+            ProgressMode::Bar
+        } else {
+            ProgressMode::Text
+        }
+    }
+}
+
+/// A byte-count progress bar on stderr.
+pub fn new_bar(message: &'static str, total: u64) -> ProgressBar {
+    let bar = ProgressBar::new(total);
+    if let Ok(style) =
+        ProgressStyle::with_template("{msg} [{bar:40}] {bytes}/{total_bytes} ({eta})")
+    {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar.set_message(message);
+    bar
+}
+
+/// Prints a wimlib-style warning (`\r[WARNING] …`) on stderr.
+pub fn warn(w: &Warning) {
+    let mut e = std::io::stderr().lock();
+    let _ = write!(e, "\r[WARNING] {}\n", w.0);
+}
+
+/// Writes `s` to stdout (a closed pipe becomes [`CliError::BrokenPipe`]).
+pub fn out(w: &mut impl Write, s: &str) -> Result<(), CliError> {
+    w.write_all(s.as_bytes())?;
+    Ok(())
+}
