@@ -20,7 +20,10 @@ fn real_dir() -> Option<PathBuf> {
     match candidates.iter().find(|d| d.is_dir()) {
         Some(d) => Some(d.clone()),
         None => {
-            println!("SKIP: {} not found; real-fixture tests not run", candidates[0].display());
+            println!(
+                "SKIP: {} not found; real-fixture tests not run",
+                candidates[0].display()
+            );
             None
         }
     }
@@ -34,7 +37,12 @@ fn u64_at(b: &[u8], p: usize) -> u64 {
 fn reshdr(b: &[u8], p: usize) -> (u64, u8, u64, u64) {
     let mut s = [0u8; 8];
     s[..7].copy_from_slice(&b[p..p + 7]);
-    (u64::from_le_bytes(s), b[p + 7], u64_at(b, p + 8), u64_at(b, p + 16))
+    (
+        u64::from_le_bytes(s),
+        b[p + 7],
+        u64_at(b, p + 8),
+        u64_at(b, p + 16),
+    )
 }
 
 struct Fixture {
@@ -47,7 +55,10 @@ struct Fixture {
 /// Every uncompressed `.wim` fixture with its XML and metadata resources.
 fn uncompressed_fixtures(dir: &Path) -> Vec<Fixture> {
     let mut out = Vec::new();
-    let mut entries: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     entries.sort();
     for path in entries {
         if path.extension().and_then(|e| e.to_str()) != Some("wim") {
@@ -90,7 +101,10 @@ fn uncompressed_fixtures(dir: &Path) -> Vec<Fixture> {
 fn wimlib(args: &[&str]) -> Option<String> {
     match Command::new("wimlib-imagex").args(args).output() {
         Ok(o) if o.status.success() => Some(String::from_utf8_lossy(&o.stdout).into_owned()),
-        Ok(o) => panic!("wimlib-imagex {args:?} failed: {}", String::from_utf8_lossy(&o.stderr)),
+        Ok(o) => panic!(
+            "wimlib-imagex {args:?} failed: {}",
+            String::from_utf8_lossy(&o.stderr)
+        ),
         Err(_) => None,
     }
 }
@@ -99,14 +113,21 @@ fn wimlib(args: &[&str]) -> Option<String> {
 fn every_image_parses_and_paths_match_wimlib_dir() {
     let Some(dir) = real_dir() else { return };
     let fixtures = uncompressed_fixtures(&dir);
-    assert!(fixtures.len() >= 15, "expected the uncompressed fixtures, found {}", fixtures.len());
+    assert!(
+        fixtures.len() >= 15,
+        "expected the uncompressed fixtures, found {}",
+        fixtures.len()
+    );
     let mut compared = 0;
     for f in &fixtures {
         assert!(!f.metadata.is_empty(), "{}: no metadata resource", f.name);
         for (i, md) in f.metadata.iter().enumerate() {
             let m = ImageMetadata::parse(md, &Limits::default())
                 .unwrap_or_else(|e| panic!("{} image {}: {e}", f.name, i + 1));
-            let opts = WalkOptions { order: WalkOrder::Collated, skip_flagged: true };
+            let opts = WalkOptions {
+                order: WalkOrder::Collated,
+                skip_flagged: true,
+            };
             let ours: Vec<String> = m.tree().walk_with(opts).map(|e| e.path).collect();
             // Every path we produce can be looked up again.
             for p in &ours {
@@ -114,7 +135,10 @@ fn every_image_parses_and_paths_match_wimlib_dir() {
             }
             let img = (i + 1).to_string();
             let Some(out) = wimlib(&["dir", f.path.to_str().unwrap(), &img]) else {
-                println!("SKIP: wimlib-imagex not found; path lists of {} not compared", f.name);
+                println!(
+                    "SKIP: wimlib-imagex not found; path lists of {} not compared",
+                    f.name
+                );
                 continue;
             };
             let theirs: Vec<&str> = out.lines().collect();
@@ -159,7 +183,10 @@ fn xml_parses_round_trips_and_matches_wimlib_info() {
         let again = WimInfo::parse(&info.to_utf16le_bytes(), &Limits::default()).unwrap();
         assert_eq!(info, again, "{}: XML round trip", f.name);
         let Some(out) = wimlib(&["info", f.path.to_str().unwrap()]) else {
-            println!("SKIP: wimlib-imagex not found; XML of {} not compared", f.name);
+            println!(
+                "SKIP: wimlib-imagex not found; XML of {} not compared",
+                f.name
+            );
             continue;
         };
         let field = |key: &str| -> Vec<String> {
@@ -168,16 +195,25 @@ fn xml_parses_round_trips_and_matches_wimlib_info() {
                 .map(|v| v.trim().to_string())
                 .collect()
         };
-        let names: Vec<String> = info.images().map(|i| i.name().unwrap_or_default()).collect();
+        let names: Vec<String> = info
+            .images()
+            .map(|i| i.name().unwrap_or_default())
+            .collect();
         assert_eq!(names, field("Name:"), "{}", f.name);
-        let ctimes: Vec<String> =
-            info.images().map(|i| i.creation_time().unwrap().to_string()).collect();
+        let ctimes: Vec<String> = info
+            .images()
+            .map(|i| i.creation_time().unwrap().to_string())
+            .collect();
         assert_eq!(ctimes, field("Creation Time:"), "{}", f.name);
-        let mtimes: Vec<String> =
-            info.images().map(|i| i.last_modification_time().unwrap().to_string()).collect();
+        let mtimes: Vec<String> = info
+            .images()
+            .map(|i| i.last_modification_time().unwrap().to_string())
+            .collect();
         assert_eq!(mtimes, field("Last Modification Time:"), "{}", f.name);
-        let files: Vec<String> =
-            info.images().map(|i| i.file_count().unwrap().to_string()).collect();
+        let files: Vec<String> = info
+            .images()
+            .map(|i| i.file_count().unwrap().to_string())
+            .collect();
         assert_eq!(files, field("File Count:"), "{}", f.name);
     }
 }
@@ -193,22 +229,61 @@ fn detailed_fields_match_wimlib_dir_detailed() {
             return;
         };
         // Each record starts with `Full Path = "..."`; compare a few fields per record.
-        for rec in out.split("----------------------------------------------------------------------------") {
+        for rec in out
+            .split("----------------------------------------------------------------------------")
+        {
             let get = |k: &str| {
-                rec.lines()
-                    .find_map(|l| l.strip_prefix(k).map(|v| v.trim_start().trim_start_matches('=').trim().to_string()))
+                rec.lines().find_map(|l| {
+                    l.strip_prefix(k)
+                        .map(|v| v.trim_start().trim_start_matches('=').trim().to_string())
+                })
             };
-            let Some(path) = get("Full Path") else { continue };
+            let Some(path) = get("Full Path") else {
+                continue;
+            };
             let path = path.trim_matches('"').to_string();
-            let id = m.tree().lookup(&path).unwrap_or_else(|| panic!("{}: {path}", f.name));
+            let id = m
+                .tree()
+                .lookup(&path)
+                .unwrap_or_else(|| panic!("{}: {path}", f.name));
             let d = m.tree().dentry(id);
             records += 1;
-            assert_eq!(get("Creation Time"), Some(d.creation_time().to_string()), "{} {path}", f.name);
-            assert_eq!(get("Last Write Time"), Some(d.last_write_time().to_string()), "{} {path}", f.name);
-            assert_eq!(get("Last Access Time"), Some(d.last_access_time().to_string()), "{} {path}", f.name);
-            assert_eq!(get("Attributes"), Some(format!("0x{:08x}", d.attributes().bits())), "{} {path}", f.name);
-            assert_eq!(get("Short Name"), Some(format!("\"{}\"", d.short_name())), "{} {path}", f.name);
-            assert_eq!(get("Link Count"), Some(m.tree().link_count(id).to_string()), "{} {path}", f.name);
+            assert_eq!(
+                get("Creation Time"),
+                Some(d.creation_time().to_string()),
+                "{} {path}",
+                f.name
+            );
+            assert_eq!(
+                get("Last Write Time"),
+                Some(d.last_write_time().to_string()),
+                "{} {path}",
+                f.name
+            );
+            assert_eq!(
+                get("Last Access Time"),
+                Some(d.last_access_time().to_string()),
+                "{} {path}",
+                f.name
+            );
+            assert_eq!(
+                get("Attributes"),
+                Some(format!("0x{:08x}", d.attributes().bits())),
+                "{} {path}",
+                f.name
+            );
+            assert_eq!(
+                get("Short Name"),
+                Some(format!("\"{}\"", d.short_name())),
+                "{} {path}",
+                f.name
+            );
+            assert_eq!(
+                get("Link Count"),
+                Some(m.tree().link_count(id).to_string()),
+                "{} {path}",
+                f.name
+            );
             if let Some(sd) = get("Security Descriptor") {
                 let ours: String = m
                     .security_descriptor_of(id)

@@ -190,8 +190,13 @@ fn parse_tagged(extra: &[u8]) -> Vec<TaggedItem> {
         let Some(end) = usize::try_from(len).ok().and_then(|l| start.checked_add(l)) else {
             break;
         };
-        let Some(data) = extra.get(start..end) else { break };
-        items.push(TaggedItem { tag, data: data.to_vec() });
+        let Some(data) = extra.get(start..end) else {
+            break;
+        };
+        items.push(TaggedItem {
+            tag,
+            data: data.to_vec(),
+        });
         match align8(end) {
             Some(p) => pos = p,
             None => break,
@@ -263,9 +268,17 @@ impl Dentry {
         }
         // Names: long + NUL, short + NUL (a NUL only follows a non-empty name).
         let long_end = DENTRY_FIXED_SIZE + long_bytes;
-        let long_after = if long_bytes > 0 { long_end + 2 } else { long_end };
+        let long_after = if long_bytes > 0 {
+            long_end + 2
+        } else {
+            long_end
+        };
         let short_end = long_after + short_bytes;
-        let short_after = if short_bytes > 0 { short_end + 2 } else { short_end };
+        let short_after = if short_bytes > 0 {
+            short_end + 2
+        } else {
+            short_end
+        };
         if short_after > rec.len() {
             return Err(bad(
                 FormatErrorKind::BadMetadata,
@@ -282,7 +295,11 @@ impl Dentry {
         let tagged_items = parse_tagged(&extra);
 
         let mut next = align8(end).ok_or_else(|| {
-            bad(FormatErrorKind::BadMetadata, "dentry end overflows".into(), pos)
+            bad(
+                FormatErrorKind::BadMetadata,
+                "dentry end overflows".into(),
+                pos,
+            )
         })?;
         let mut stream_entries = Vec::new();
         for _ in 0..num_streams {
@@ -387,10 +404,13 @@ impl Dentry {
     }
     /// The named (alternate) data streams, in stored order.
     pub fn named_streams(&self) -> impl Iterator<Item = NamedStream> + '_ {
-        self.stream_entries.iter().filter(|e| !e.name.is_empty()).map(|e| NamedStream {
-            name: e.name.clone(),
-            hash: (!e.hash.is_zero()).then_some(e.hash),
-        })
+        self.stream_entries
+            .iter()
+            .filter(|e| !e.name.is_empty())
+            .map(|e| NamedStream {
+                name: e.name.clone(),
+                hash: (!e.hash.is_zero()).then_some(e.hash),
+            })
     }
     /// The extra stream entries exactly as stored.
     pub fn stream_entries(&self) -> &[StreamEntry] {
@@ -406,7 +426,7 @@ impl Dentry {
     }
     /// The reparse fields (reparse points only).
     pub fn reparse_info(&self) -> Option<ReparseInfo> {
-        self.is_reparse_point().then(|| ReparseInfo {
+        self.is_reparse_point().then_some(ReparseInfo {
             tag: self.union_raw as u32,
             reserved: (self.union_raw >> 32) as u16,
             flags: (self.union_raw >> 48) as u16,
@@ -446,7 +466,10 @@ impl Dentry {
     }
     /// The first tagged item with `tag`.
     pub fn tagged_item(&self, tag: u32) -> Option<&[u8]> {
-        self.tagged_items.iter().find(|t| t.tag == tag).map(|t| t.data.as_slice())
+        self.tagged_items
+            .iter()
+            .find(|t| t.tag == tag)
+            .map(|t| t.data.as_slice())
     }
     /// wimlib UNIX data (uid/gid/mode/rdev), if present and well-formed.
     pub fn unix_data(&self) -> Option<UnixData> {

@@ -65,11 +65,18 @@ pub(crate) fn build_inodes(keys: &[LinkKey]) -> Result<(Vec<Inode>, Vec<InodeId>
             None => next_id,
         };
         if id == next_id {
-            inodes.push(Inode { dentries: Vec::new(), group: k.group });
+            inodes.push(Inode {
+                dentries: Vec::new(),
+                group: k.group,
+            });
         }
         let inode = &mut inodes[id as usize];
         if !inode.dentries.is_empty() {
-            let first_dir = inode.dentries.first().map(|n| keys[n.index()].is_dir).unwrap_or(false);
+            let first_dir = inode
+                .dentries
+                .first()
+                .map(|n| keys[n.index()].is_dir)
+                .unwrap_or(false);
             if k.is_dir || first_dir {
                 return Err(FormatError::new(
                     FormatErrorKind::BadMetadata,

@@ -28,7 +28,9 @@ pub use name::WimName;
 pub use security::SecurityData;
 pub use streams::{NamedStream, StreamEntry};
 pub use time::FileTime;
-pub use tree::{DentryTree, NameProblem, NodeId, ParseMode, Walk, WalkEntry, WalkOptions, WalkOrder};
+pub use tree::{
+    DentryTree, NameProblem, NodeId, ParseMode, Walk, WalkEntry, WalkOptions, WalkOrder,
+};
 
 use crate::error::Result;
 use crate::limits::Limits;
@@ -54,7 +56,11 @@ impl ImageMetadata {
 
     /// Parses with an explicit mode. Error offsets are offsets inside `bytes`.
     pub fn parse_with(bytes: &[u8], limits: &Limits, mode: ParseMode) -> Result<ImageMetadata> {
-        Limits::check("metadata resource size", bytes.len() as u64, limits.max_metadata_bytes)?;
+        Limits::check(
+            "metadata resource size",
+            bytes.len() as u64,
+            limits.max_metadata_bytes,
+        )?;
         let (security, root) = SecurityData::parse(bytes, limits)?;
         let tree = DentryTree::parse(bytes, root, limits, mode)?;
         Ok(ImageMetadata { security, tree })
@@ -128,8 +134,14 @@ mod tests {
             paths(&m, WalkOptions::default()),
             ["/", "/b", "/b/x", "/b/empty", "/A", "/_c"]
         );
-        let collated = WalkOptions { order: WalkOrder::Collated, skip_flagged: true };
-        assert_eq!(paths(&m, collated), ["/", "/A", "/b", "/b/empty", "/b/x", "/_c"]);
+        let collated = WalkOptions {
+            order: WalkOrder::Collated,
+            skip_flagged: true,
+        };
+        assert_eq!(
+            paths(&m, collated),
+            ["/", "/A", "/b", "/b/empty", "/b/x", "/_c"]
+        );
         let x = t.lookup("b\\x").unwrap();
         assert_eq!(t.lookup("/b/x"), Some(x));
         assert_eq!(t.lookup("/B/x"), None);
@@ -155,7 +167,10 @@ mod tests {
         let bpos = b.at("/b");
         b.put_u64(bpos + 0x10, root_list);
         let e = ImageMetadata::parse(&b.bytes, &Limits::default()).unwrap_err();
-        assert_eq!(kind_at(&e), (Some(FormatErrorKind::CyclicTree), Some(bpos as u64 + 0x10)));
+        assert_eq!(
+            kind_at(&e),
+            (Some(FormatErrorKind::CyclicTree), Some(bpos as u64 + 0x10))
+        );
         // Pointing at the root dentry itself is a cycle too.
         b.put_u64(bpos + 0x10, b.at("/") as u64);
         let e = ImageMetadata::parse(&b.bytes, &Limits::default()).unwrap_err();
@@ -183,11 +198,18 @@ mod tests {
             assert!(t.is_hidden_by_problem(t.children(id)[0]));
             // Kept in the full walk, gone from the wimlib-like walk.
             assert_eq!(t.walk().count(), 4);
-            let opts = WalkOptions { skip_flagged: true, ..Default::default() };
+            let opts = WalkOptions {
+                skip_flagged: true,
+                ..Default::default()
+            };
             assert_eq!(paths(&m, opts), ["/", "/ok"]);
             let off = b.offsets[2].1 as u64;
             let e = ImageMetadata::parse_strict(&b.bytes, &Limits::default()).unwrap_err();
-            assert_eq!(kind_at(&e), (Some(FormatErrorKind::BadName), Some(off)), "{problem}");
+            assert_eq!(
+                kind_at(&e),
+                (Some(FormatErrorKind::BadName), Some(off)),
+                "{problem}"
+            );
         }
     }
 
@@ -205,7 +227,10 @@ mod tests {
         let e = ImageMetadata::parse_strict(&b.bytes, &Limits::default()).unwrap_err();
         assert_eq!(
             kind_at(&e),
-            (Some(FormatErrorKind::DuplicateName), Some(b.offsets[3].1 as u64))
+            (
+                Some(FormatErrorKind::DuplicateName),
+                Some(b.offsets[3].1 as u64)
+            )
         );
         let Error::Format(f) = &e else { unreachable!() };
         assert_eq!(f.context().path.as_deref(), Some("/x"));
@@ -230,38 +255,85 @@ mod tests {
         let b = build(&sample(), &[]);
         let x = b.at("/b/x");
         let e = ImageMetadata::parse(&b.bytes[..x + 40], &Limits::default()).unwrap_err();
-        assert_eq!(kind_at(&e), (Some(FormatErrorKind::Truncated), Some(x as u64)));
+        assert_eq!(
+            kind_at(&e),
+            (Some(FormatErrorKind::Truncated), Some(x as u64))
+        );
         let e = ImageMetadata::parse(&b.bytes[..x + 4], &Limits::default()).unwrap_err();
-        assert_eq!(kind_at(&e), (Some(FormatErrorKind::Truncated), Some(x as u64)));
+        assert_eq!(
+            kind_at(&e),
+            (Some(FormatErrorKind::Truncated), Some(x as u64))
+        );
         let mut b2 = build(&sample(), &[]);
         b2.put_u64(x, 50);
         let e = ImageMetadata::parse(&b2.bytes, &Limits::default()).unwrap_err();
-        assert_eq!(kind_at(&e), (Some(FormatErrorKind::BadMetadata), Some(x as u64)));
+        assert_eq!(
+            kind_at(&e),
+            (Some(FormatErrorKind::BadMetadata), Some(x as u64))
+        );
         let mut b3 = build(&sample(), &[]);
         b3.put_u16(x + 0x64, 3);
         let e = ImageMetadata::parse(&b3.bytes, &Limits::default()).unwrap_err();
-        assert_eq!(kind_at(&e), (Some(FormatErrorKind::BadMetadata), Some(x as u64 + 0x62)));
+        assert_eq!(
+            kind_at(&e),
+            (Some(FormatErrorKind::BadMetadata), Some(x as u64 + 0x62))
+        );
         let mut b4 = build(&sample(), &[]);
         b4.put_u16(x + 0x64, 200); // name longer than the dentry
         let e = ImageMetadata::parse(&b4.bytes, &Limits::default()).unwrap_err();
-        assert_eq!(kind_at(&e), (Some(FormatErrorKind::BadMetadata), Some(x as u64)));
+        assert_eq!(
+            kind_at(&e),
+            (Some(FormatErrorKind::BadMetadata), Some(x as u64))
+        );
         let e = ImageMetadata::parse(&[8, 0, 0, 0, 0, 0, 0, 0], &Limits::default()).unwrap_err();
         assert_eq!(kind_at(&e), (Some(FormatErrorKind::Truncated), Some(8)));
     }
 
     #[test]
     fn limits_are_enforced() {
-        let deep = T::dir("", vec![T::dir("1", vec![T::dir("2", vec![T::file("3", 1)])])]);
+        let deep = T::dir(
+            "",
+            vec![T::dir("1", vec![T::dir("2", vec![T::file("3", 1)])])],
+        );
         let b = build(&deep, &[]);
-        let l = Limits { max_depth: 2, ..Limits::default() };
+        let l = Limits {
+            max_depth: 2,
+            ..Limits::default()
+        };
         let e = ImageMetadata::parse(&b.bytes, &l).unwrap_err();
-        assert!(matches!(e, Error::LimitExceeded { what: "directory depth", found: 3, limit: 2 }));
-        let l = Limits { max_dentries: 3, ..Limits::default() };
+        assert!(matches!(
+            e,
+            Error::LimitExceeded {
+                what: "directory depth",
+                found: 3,
+                limit: 2
+            }
+        ));
+        let l = Limits {
+            max_dentries: 3,
+            ..Limits::default()
+        };
         let e = ImageMetadata::parse(&b.bytes, &l).unwrap_err();
-        assert!(matches!(e, Error::LimitExceeded { what: "dentry count", found: 4, limit: 3 }));
-        let l = Limits { max_metadata_bytes: 16, ..Limits::default() };
+        assert!(matches!(
+            e,
+            Error::LimitExceeded {
+                what: "dentry count",
+                found: 4,
+                limit: 3
+            }
+        ));
+        let l = Limits {
+            max_metadata_bytes: 16,
+            ..Limits::default()
+        };
         let e = ImageMetadata::parse(&b.bytes, &l).unwrap_err();
-        assert!(matches!(e, Error::LimitExceeded { what: "metadata resource size", .. }));
+        assert!(matches!(
+            e,
+            Error::LimitExceeded {
+                what: "metadata resource size",
+                ..
+            }
+        ));
         assert!(ImageMetadata::parse(&b.bytes, &Limits::default()).is_ok());
     }
 
@@ -291,13 +363,23 @@ mod tests {
         d2.union = 9;
         let b = build(&T::dir("", vec![d1, d2]), &[]);
         let e = ImageMetadata::parse(&b.bytes, &Limits::default()).unwrap_err();
-        assert_eq!(kind_at(&e), (Some(FormatErrorKind::BadMetadata), Some(b.at("/d2") as u64 + 0x58)));
+        assert_eq!(
+            kind_at(&e),
+            (
+                Some(FormatErrorKind::BadMetadata),
+                Some(b.at("/d2") as u64 + 0x58)
+            )
+        );
     }
 
     #[test]
     fn streams_reparse_and_tagged_items() {
         let mut f = T::file("f", 0);
-        f.streams = vec![(vec![], [3; 20]), (u("ads"), [4; 20]), (u("empty"), [0; 20])];
+        f.streams = vec![
+            (vec![], [3; 20]),
+            (u("ads"), [4; 20]),
+            (u("empty"), [0; 20]),
+        ];
         f.short = u("F~1");
         f.times = [1, 2, 3];
         let mut unix = Vec::new();
@@ -325,7 +407,12 @@ mod tests {
         assert_eq!(f.last_write_time(), FileTime(3));
         assert_eq!(
             f.unix_data(),
-            Some(UnixData { uid: 1000, gid: 100, mode: 0o100644, rdev: 0 })
+            Some(UnixData {
+                uid: 1000,
+                gid: 100,
+                mode: 0o100644,
+                rdev: 0
+            })
         );
         assert_eq!(f.object_id(), Some(&[0xAA; 16][..]));
         assert!(f.reparse_tag().is_none());

@@ -29,12 +29,14 @@ impl WimName {
 
     /// Encodes a Rust string.
     pub fn from_str_lossless(s: &str) -> Self {
-        WimName { units: s.encode_utf16().collect() }
+        WimName {
+            units: s.encode_utf16().collect(),
+        }
     }
 
     /// Decodes UTF-16LE bytes; `None` when the byte count is odd.
     pub fn from_utf16le(bytes: &[u8]) -> Option<Self> {
-        if bytes.len() % 2 != 0 {
+        if !bytes.len().is_multiple_of(2) {
             return None;
         }
         let units = bytes
@@ -160,7 +162,7 @@ mod tests {
 
     #[test]
     fn collation_is_case_insensitive_with_case_tiebreak() {
-        let mut v = vec![n("b"), n("A"), n("a"), n("C"), n(" "), n("_x"), n("Z")];
+        let mut v = [n("b"), n("A"), n("a"), n("C"), n(" "), n("_x"), n("Z")];
         v.sort_by(collate_names);
         let s: Vec<String> = v.iter().map(|x| x.to_string_lossy()).collect();
         // '_' (0x5F) sorts after the upper-case letters once everything is upcased.

@@ -24,7 +24,9 @@ pub struct SecurityData {
 }
 
 fn bad(detail: String, at: u64) -> crate::Error {
-    FormatError::new(FormatErrorKind::BadMetadata, detail).at(at).into()
+    FormatError::new(FormatErrorKind::BadMetadata, detail)
+        .at(at)
+        .into()
 }
 
 impl SecurityData {
@@ -63,9 +65,16 @@ impl SecurityData {
             ));
         }
         if count > MAX_DESCRIPTORS {
-            return Err(bad(format!("security descriptor count {count} is above 0x80000000"), 4));
+            return Err(bad(
+                format!("security descriptor count {count} is above 0x80000000"),
+                4,
+            ));
         }
-        Limits::check("security descriptor count", u64::from(count), limits.max_security_descriptors)?;
+        Limits::check(
+            "security descriptor count",
+            u64::from(count),
+            limits.max_security_descriptors,
+        )?;
         let sizes_end = u64::from(count)
             .checked_mul(8)
             .and_then(|v| v.checked_add(8))
@@ -99,7 +108,13 @@ impl SecurityData {
             descriptors.push(bytes[pos..end].to_vec());
             pos = end;
         }
-        Ok((SecurityData { total_length: total, descriptors }, root))
+        Ok((
+            SecurityData {
+                total_length: total,
+                descriptors,
+            },
+            root,
+        ))
     }
 
     /// The on-disk total length field (as stored; 0 is kept as 0).
@@ -176,8 +191,18 @@ mod tests {
     #[test]
     fn descriptor_count_limit() {
         let b = block(8 + 16, &[0, 0], &[]);
-        let limits = Limits { max_security_descriptors: 1, ..Limits::default() };
+        let limits = Limits {
+            max_security_descriptors: 1,
+            ..Limits::default()
+        };
         let e = SecurityData::parse(&b, &limits).unwrap_err();
-        assert!(matches!(e, crate::Error::LimitExceeded { found: 2, limit: 1, .. }));
+        assert!(matches!(
+            e,
+            crate::Error::LimitExceeded {
+                found: 2,
+                limit: 1,
+                ..
+            }
+        ));
     }
 }

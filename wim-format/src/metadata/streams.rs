@@ -102,11 +102,17 @@ impl StreamEntry {
             .ok_or_else(|| truncated("body"))?;
         let name_start = pos + STREAM_ENTRY_FIXED_SIZE;
         // need <= length, so the name is inside [pos, end).
-        let name = WimName::from_utf16le(&data[name_start..name_start + name_bytes])
-            .unwrap_or_default();
+        let name =
+            WimName::from_utf16le(&data[name_start..name_start + name_bytes]).unwrap_or_default();
         let next = align8(end).ok_or_else(|| truncated("body"))?;
         Ok((
-            StreamEntry { offset: pos as u64, length, reserved, hash, name },
+            StreamEntry {
+                offset: pos as u64,
+                length,
+                reserved,
+                hash,
+                name,
+            },
             next,
         ))
     }
@@ -126,12 +132,21 @@ pub(crate) fn resolve(is_reparse: bool, main: Sha1Digest, entries: &[StreamEntry
         if main.is_zero() {
             let reparse = unnamed.next().unwrap_or(Sha1Digest::ZERO);
             let data = unnamed.next().unwrap_or(Sha1Digest::ZERO);
-            Resolved { unnamed: data, reparse }
+            Resolved {
+                unnamed: data,
+                reparse,
+            }
         } else {
-            Resolved { unnamed: unnamed.next().unwrap_or(Sha1Digest::ZERO), reparse: main }
+            Resolved {
+                unnamed: unnamed.next().unwrap_or(Sha1Digest::ZERO),
+                reparse: main,
+            }
         }
     } else if !main.is_zero() {
-        Resolved { unnamed: main, reparse: Sha1Digest::ZERO }
+        Resolved {
+            unnamed: main,
+            reparse: Sha1Digest::ZERO,
+        }
     } else {
         Resolved {
             unnamed: unnamed.find(|h| !h.is_zero()).unwrap_or(Sha1Digest::ZERO),

@@ -25,10 +25,22 @@ pub fn u(s: &str) -> Vec<u16> {
 
 impl T {
     pub fn dir(name: &str, children: Vec<T>) -> T {
-        T { name: u(name), attrs: 0x10, security_id: u32::MAX, children, ..T::default() }
+        T {
+            name: u(name),
+            attrs: 0x10,
+            security_id: u32::MAX,
+            children,
+            ..T::default()
+        }
     }
     pub fn file(name: &str, hash: u8) -> T {
-        T { name: u(name), attrs: 0x20, security_id: u32::MAX, hash: [hash; 20], ..T::default() }
+        T {
+            name: u(name),
+            attrs: 0x20,
+            security_id: u32::MAX,
+            hash: [hash; 20],
+            ..T::default()
+        }
     }
     fn is_dir(&self) -> bool {
         self.attrs & 0x10 != 0
@@ -53,7 +65,12 @@ impl T {
         (n + 7) & !7
     }
     fn total_len(&self) -> usize {
-        self.fixed_len() + self.streams.iter().map(|(n, _)| Self::stream_len(n)).sum::<usize>()
+        self.fixed_len()
+            + self
+                .streams
+                .iter()
+                .map(|(n, _)| Self::stream_len(n))
+                .sum::<usize>()
     }
 }
 
@@ -65,7 +82,11 @@ pub struct Built {
 
 impl Built {
     pub fn at(&self, path: &str) -> usize {
-        self.offsets.iter().find(|(p, _)| p == path).map(|x| x.1).unwrap()
+        self.offsets
+            .iter()
+            .find(|(p, _)| p == path)
+            .map(|x| x.1)
+            .unwrap()
     }
     pub fn put_u64(&mut self, pos: usize, v: u64) {
         self.bytes[pos..pos + 8].copy_from_slice(&v.to_le_bytes());
@@ -143,7 +164,11 @@ fn write_dentry(out: &mut Vec<u8>, t: &T, subdir: u64) {
 
 fn child_path(parent: &str, name: &[u16]) -> String {
     let n = String::from_utf16_lossy(name);
-    if parent == "/" { format!("/{n}") } else { format!("{parent}/{n}") }
+    if parent == "/" {
+        format!("/{n}")
+    } else {
+        format!("{parent}/{n}")
+    }
 }
 
 /// Builds a metadata resource: security data, root, end marker, then child lists
@@ -167,7 +192,11 @@ pub fn build(root: &T, descs: &[Vec<u8>]) -> Built {
         }
     }
     let subdir_of = |t: &T| -> u64 {
-        lists.iter().find(|(d, _, _)| std::ptr::eq(*d, t)).map(|x| x.2 as u64).unwrap_or(0)
+        lists
+            .iter()
+            .find(|(d, _, _)| std::ptr::eq(*d, t))
+            .map(|x| x.2 as u64)
+            .unwrap_or(0)
     };
     let mut out = sec;
     let mut offsets = vec![("/".to_string(), out.len())];
@@ -181,5 +210,8 @@ pub fn build(root: &T, descs: &[Vec<u8>]) -> Built {
         }
         out.extend_from_slice(&[0; 8]);
     }
-    Built { bytes: out, offsets }
+    Built {
+        bytes: out,
+        offsets,
+    }
 }

@@ -155,15 +155,26 @@ impl Iterator for Walk<'_> {
             .collect();
         if self.opts.order == WalkOrder::Collated {
             kids.sort_by(|&a, &b| {
-                collate_names(self.tree.node(a).dentry.name(), self.tree.node(b).dentry.name())
+                collate_names(
+                    self.tree.node(a).dentry.name(),
+                    self.tree.node(b).dentry.name(),
+                )
             });
         }
         for &c in kids.iter().rev() {
             let name = self.tree.node(c).dentry.name().to_string_lossy();
-            let p = if path == "/" { format!("/{name}") } else { format!("{path}/{name}") };
+            let p = if path == "/" {
+                format!("/{name}")
+            } else {
+                format!("{path}/{name}")
+            };
             self.stack.push((c, p));
         }
-        Some(WalkEntry { id, path, depth: node.depth })
+        Some(WalkEntry {
+            id,
+            path,
+            depth: node.depth,
+        })
     }
 }
 
@@ -194,8 +205,11 @@ impl Builder<'_> {
         let dir_off = self.nodes[dir.index()].dentry.offset();
         let depth = self.nodes[dir.index()].depth.saturating_add(1);
         let mut pos = usize::try_from(start).map_err(|_| {
-            FormatError::new(FormatErrorKind::BadMetadata, "subdirectory offset overflows")
-                .at(dir_off + 0x10)
+            FormatError::new(
+                FormatErrorKind::BadMetadata,
+                "subdirectory offset overflows",
+            )
+            .at(dir_off + 0x10)
         })?;
         let mut kids: Vec<NodeId> = Vec::new();
         let mut names: HashMap<Vec<u16>, NodeId> = HashMap::new();
@@ -214,8 +228,16 @@ impl Builder<'_> {
                 Parsed::End => break,
                 Parsed::Entry(d, next) => (*d, next),
             };
-            Limits::check("directory depth", u64::from(depth), u64::from(self.limits.max_depth))?;
-            Limits::check("dentry count", self.nodes.len() as u64 + 1, self.limits.max_dentries)?;
+            Limits::check(
+                "directory depth",
+                u64::from(depth),
+                u64::from(self.limits.max_depth),
+            )?;
+            Limits::check(
+                "dentry count",
+                self.nodes.len() as u64 + 1,
+                self.limits.max_dentries,
+            )?;
             self.seen.insert(pos as u64);
             let mut problem = name_problem_of(dentry.name().units());
             if problem.is_none() && names.contains_key(dentry.name().units()) {
@@ -245,12 +267,22 @@ impl Builder<'_> {
                 }
             }
             let id = NodeId(u32::try_from(self.nodes.len()).map_err(|_| {
-                crate::Error::LimitExceeded { what: "dentry count", found: u64::MAX, limit: u64::from(u32::MAX) }
+                crate::Error::LimitExceeded {
+                    what: "dentry count",
+                    found: u64::MAX,
+                    limit: u64::from(u32::MAX),
+                }
             })?);
             if problem.is_none() {
                 names.insert(dentry.name().units().to_vec(), id);
             }
-            self.nodes.push(Node { dentry, parent: Some(dir), children: Vec::new(), problem, depth });
+            self.nodes.push(Node {
+                dentry,
+                parent: Some(dir),
+                children: Vec::new(),
+                problem,
+                depth,
+            });
             kids.push(id);
             pos = next;
         }
@@ -266,13 +298,25 @@ impl DentryTree {
         limits: &Limits,
         mode: ParseMode,
     ) -> Result<DentryTree> {
-        let mut b = Builder { data, limits, mode, nodes: Vec::new(), seen: HashSet::new() };
+        let mut b = Builder {
+            data,
+            limits,
+            mode,
+            nodes: Vec::new(),
+            seen: HashSet::new(),
+        };
         let (root, synthetic_root) = match Dentry::parse(data, root_offset)? {
             Parsed::Entry(d, _) => (*d, false),
             Parsed::End => (Dentry::synthetic_root(root_offset as u64), true),
         };
         b.seen.insert(root_offset as u64);
-        b.nodes.push(Node { dentry: root, parent: None, children: Vec::new(), problem: None, depth: 0 });
+        b.nodes.push(Node {
+            dentry: root,
+            parent: None,
+            children: Vec::new(),
+            problem: None,
+            depth: 0,
+        });
         let mut work = vec![NodeId(0)];
         while let Some(dir) = work.pop() {
             let d = &b.nodes[dir.index()].dentry;
@@ -294,7 +338,12 @@ impl DentryTree {
             })
             .collect();
         let (inodes, inode_of) = build_inodes(&keys)?;
-        Ok(DentryTree { nodes: b.nodes, inodes, inode_of, synthetic_root })
+        Ok(DentryTree {
+            nodes: b.nodes,
+            inodes,
+            inode_of,
+            synthetic_root,
+        })
     }
 
     fn node(&self, id: NodeId) -> &Node {
@@ -372,7 +421,11 @@ impl DentryTree {
     }
     /// Pre-order walk with options.
     pub fn walk_with(&self, opts: WalkOptions) -> Walk<'_> {
-        Walk { tree: self, opts, stack: vec![(self.root(), "/".to_string())] }
+        Walk {
+            tree: self,
+            opts,
+            stack: vec![(self.root(), "/".to_string())],
+        }
     }
     /// Finds a path (`/` or `\` separators, case-sensitive, empty components ignored);
     /// flagged entries are not found.

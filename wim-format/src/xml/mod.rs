@@ -53,9 +53,16 @@ impl WimInfo {
     /// Validates a document and indexes its images.
     pub fn from_document(doc: XmlDocument, limits: &Limits) -> Result<WimInfo> {
         if doc.root.name != "WIM" {
-            return Err(bad(format!("root element is <{}>, expected <WIM>", doc.root.name)));
+            return Err(bad(format!(
+                "root element is <{}>, expected <WIM>",
+                doc.root.name
+            )));
         }
-        if doc.root.children_named("ESD").any(|e| e.child("ENCRYPTED").is_some()) {
+        if doc
+            .root
+            .children_named("ESD")
+            .any(|e| e.child("ENCRYPTED").is_some())
+        {
             return Err(Error::Unsupported(Unsupported::EncryptedEsd));
         }
         let mut found: Vec<(u32, usize)> = Vec::new();
@@ -64,10 +71,17 @@ impl WimInfo {
             if e.name != "IMAGE" {
                 continue;
             }
-            Limits::check("image count in XML", found.len() as u64 + 1, u64::from(limits.max_images))?;
-            let idx = e
-                .attr("INDEX")
-                .ok_or_else(|| bad(format!("IMAGE element {} has no INDEX attribute", found.len() + 1)))?;
+            Limits::check(
+                "image count in XML",
+                found.len() as u64 + 1,
+                u64::from(limits.max_images),
+            )?;
+            let idx = e.attr("INDEX").ok_or_else(|| {
+                bad(format!(
+                    "IMAGE element {} has no INDEX attribute",
+                    found.len() + 1
+                ))
+            })?;
             let n = idx
                 .trim()
                 .parse::<u32>()
@@ -90,7 +104,13 @@ impl WimInfo {
 
     /// An empty document: `<WIM></WIM>`.
     pub fn new() -> WimInfo {
-        WimInfo { doc: XmlDocument { root: Element::new("WIM"), ..Default::default() }, images: Vec::new() }
+        WimInfo {
+            doc: XmlDocument {
+                root: Element::new("WIM"),
+                ..Default::default()
+            },
+            images: Vec::new(),
+        }
     }
 
     /// The document.
@@ -138,7 +158,10 @@ impl WimInfo {
 
     /// The top-level `<TOTALBYTES>` (file offset of the XML data, as written by wimlib).
     pub fn total_bytes(&self) -> Option<u64> {
-        self.doc.root.child("TOTALBYTES").and_then(|e| parse_number(&e.text()))
+        self.doc
+            .root
+            .child("TOTALBYTES")
+            .and_then(|e| parse_number(&e.text()))
     }
 
     /// Sets the top-level `<TOTALBYTES>` (creating it at the end if missing).
@@ -173,7 +196,10 @@ fn time_of(e: Option<&Element>) -> Option<FileTime> {
     let e = e?;
     let hi = parse_number(&e.text_at("HIGHPART")?)?;
     let lo = parse_number(&e.text_at("LOWPART")?)?;
-    Some(FileTime::from_parts(u32::try_from(hi).ok()?, u32::try_from(lo).ok()?))
+    Some(FileTime::from_parts(
+        u32::try_from(hi).ok()?,
+        u32::try_from(lo).ok()?,
+    ))
 }
 
 impl<'a> ImageInfo<'a> {
@@ -183,7 +209,10 @@ impl<'a> ImageInfo<'a> {
     }
     /// The INDEX attribute.
     pub fn index(&self) -> u32 {
-        self.elem.attr("INDEX").and_then(|s| s.trim().parse().ok()).unwrap_or(0)
+        self.elem
+            .attr("INDEX")
+            .and_then(|s| s.trim().parse().ok())
+            .unwrap_or(0)
     }
     /// The text of the child element at `path` (e.g. `WINDOWS/VERSION/BUILD`).
     pub fn get(&self, path: &str) -> Option<String> {
@@ -362,21 +391,36 @@ mod tests {
         assert_eq!(w.image_count(), 2);
         assert_eq!(w.total_bytes(), Some(9327));
         let names: Vec<_> = w.images().map(|i| i.name()).collect();
-        assert_eq!(names, [Some("My <Img>".to_string()), Some("Second".to_string())]);
+        assert_eq!(
+            names,
+            [Some("My <Img>".to_string()), Some("Second".to_string())]
+        );
         let i = w.image(ImageIndex::new(1).unwrap()).unwrap();
         assert_eq!(i.index(), 1);
         assert_eq!(i.description().as_deref(), Some("Desc"));
         assert_eq!(i.display_name().as_deref(), Some("Disp"));
         assert_eq!(i.display_description().as_deref(), Some("DDesc"));
         assert_eq!((i.dir_count(), i.file_count()), (Some(2), Some(3)));
-        assert_eq!((i.total_bytes(), i.hard_link_bytes()), (Some(34432), Some(3)));
-        assert_eq!(i.creation_time().unwrap().to_string(), "Sat Jul 12 10:29:24 2025 UTC");
-        assert_eq!(i.last_modification_time(), Some(FileTime(0x01DB_F317_D62C_84D4)));
+        assert_eq!(
+            (i.total_bytes(), i.hard_link_bytes()),
+            (Some(34432), Some(3))
+        );
+        assert_eq!(
+            i.creation_time().unwrap().to_string(),
+            "Sat Jul 12 10:29:24 2025 UTC"
+        );
+        assert_eq!(
+            i.last_modification_time(),
+            Some(FileTime(0x01DB_F317_D62C_84D4))
+        );
         assert_eq!(i.flags().as_deref(), Some("Professional"));
         assert_eq!(i.wimboot(), Some(true));
         let win = i.windows().unwrap();
         assert_eq!(win.arch(), Some(9));
-        assert_eq!(win.product_name().as_deref(), Some("Microsoft® Windows® Operating System"));
+        assert_eq!(
+            win.product_name().as_deref(),
+            Some("Microsoft® Windows® Operating System")
+        );
         assert_eq!(win.edition_id().as_deref(), Some("Professional"));
         assert_eq!(win.installation_type().as_deref(), Some("Client"));
         assert_eq!(win.hal().as_deref(), Some("acpiapic"));
@@ -386,7 +430,10 @@ mod tests {
         assert_eq!(win.default_language().as_deref(), Some("en-US"));
         assert_eq!(win.system_root().as_deref(), Some("WINDOWS"));
         let v = win.version().unwrap();
-        assert_eq!((v.major, v.minor, v.build, v.spbuild, v.splevel), (Some(10), Some(0), Some(22621), Some(2861), Some(0)));
+        assert_eq!(
+            (v.major, v.minor, v.build, v.spbuild, v.splevel),
+            (Some(10), Some(0), Some(22621), Some(2861), Some(0))
+        );
         assert_eq!(i.get("WINDOWS/SERVICINGDATA/X").as_deref(), Some("keep"));
         let second = w.image(ImageIndex::new(2).unwrap()).unwrap();
         assert_eq!(second.windows().map(|_| ()), None);
@@ -401,8 +448,16 @@ mod tests {
         assert_eq!(&bytes[..2], &[0xFF, 0xFE]);
         let w2 = WimInfo::parse(&bytes, &Limits::default()).unwrap();
         assert_eq!(w, w2);
-        let unknown = w2.image(ImageIndex::new(1).unwrap()).unwrap().element().child("UNKNOWN").unwrap();
-        assert_eq!(unknown.attributes, [("z".into(), "9".into()), ("a".into(), "8".into())]);
+        let unknown = w2
+            .image(ImageIndex::new(1).unwrap())
+            .unwrap()
+            .element()
+            .child("UNKNOWN")
+            .unwrap();
+        assert_eq!(
+            unknown.attributes,
+            [("z".into(), "9".into()), ("a".into(), "8".into())]
+        );
         // The written text is what went in, modulo escaping choices.
         assert_eq!(w.to_xml_string(), SAMPLE);
     }
@@ -426,21 +481,48 @@ mod tests {
         let kind = |s: &str| WimInfo::parse(&utf16(s), &l).unwrap_err().format_kind();
         assert_eq!(kind("<NOTWIM/>"), Some(FormatErrorKind::BadXml));
         assert_eq!(kind("<WIM><IMAGE/></WIM>"), Some(FormatErrorKind::BadXml));
-        assert_eq!(kind("<WIM><IMAGE INDEX=\"2\"/></WIM>"), Some(FormatErrorKind::BadXml));
+        assert_eq!(
+            kind("<WIM><IMAGE INDEX=\"2\"/></WIM>"),
+            Some(FormatErrorKind::BadXml)
+        );
         assert_eq!(
             kind("<WIM><IMAGE INDEX=\"1\"/><IMAGE INDEX=\"1\"/></WIM>"),
             Some(FormatErrorKind::BadXml)
         );
-        assert_eq!(kind("<WIM><IMAGE INDEX=\"x\"/></WIM>"), Some(FormatErrorKind::BadXml));
+        assert_eq!(
+            kind("<WIM><IMAGE INDEX=\"x\"/></WIM>"),
+            Some(FormatErrorKind::BadXml)
+        );
         let e = WimInfo::parse(&utf16("<WIM><ESD><ENCRYPTED/></ESD></WIM>"), &l).unwrap_err();
         assert!(matches!(e, Error::Unsupported(Unsupported::EncryptedEsd)));
-        let small = Limits { max_xml_bytes: 10, ..Limits::default() };
+        let small = Limits {
+            max_xml_bytes: 10,
+            ..Limits::default()
+        };
         let e = WimInfo::parse(&utf16("<WIM></WIM>"), &small).unwrap_err();
-        assert!(matches!(e, Error::LimitExceeded { what: "XML data size", .. }));
-        let one = Limits { max_images: 1, ..Limits::default() };
-        let e = WimInfo::parse(&utf16("<WIM><IMAGE INDEX=\"1\"/><IMAGE INDEX=\"2\"/></WIM>"), &one)
-            .unwrap_err();
-        assert!(matches!(e, Error::LimitExceeded { what: "image count in XML", .. }));
+        assert!(matches!(
+            e,
+            Error::LimitExceeded {
+                what: "XML data size",
+                ..
+            }
+        ));
+        let one = Limits {
+            max_images: 1,
+            ..Limits::default()
+        };
+        let e = WimInfo::parse(
+            &utf16("<WIM><IMAGE INDEX=\"1\"/><IMAGE INDEX=\"2\"/></WIM>"),
+            &one,
+        )
+        .unwrap_err();
+        assert!(matches!(
+            e,
+            Error::LimitExceeded {
+                what: "image count in XML",
+                ..
+            }
+        ));
         // No BOM is tolerated; empty WIM is fine.
         let no_bom: Vec<u8> = "<WIM/>".encode_utf16().flat_map(u16::to_le_bytes).collect();
         assert_eq!(WimInfo::parse(&no_bom, &l).unwrap().image_count(), 0);

@@ -49,11 +49,17 @@ pub struct XmlDocument {
 impl Element {
     /// A new element without attributes or children.
     pub fn new(name: impl Into<String>) -> Self {
-        Element { name: name.into(), ..Element::default() }
+        Element {
+            name: name.into(),
+            ..Element::default()
+        }
     }
     /// The value of attribute `name`.
     pub fn attr(&self, name: &str) -> Option<&str> {
-        self.attributes.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.attributes
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
     /// Sets (or adds, at the end) attribute `name`.
     pub fn set_attr(&mut self, name: &str, value: impl Into<String>) {
@@ -87,7 +93,9 @@ impl Element {
     }
     /// Follows a `/`-separated path of child element names (first match at each step).
     pub fn descendant(&self, path: &str) -> Option<&Element> {
-        path.split('/').filter(|s| !s.is_empty()).try_fold(self, |e, n| e.child(n))
+        path.split('/')
+            .filter(|s| !s.is_empty())
+            .try_fold(self, |e, n| e.child(n))
     }
     /// The concatenated text and CDATA of this element's direct children.
     pub fn text(&self) -> String {
@@ -121,16 +129,21 @@ impl Element {
     /// Removes every child element named `name`; returns how many were removed.
     pub fn remove_children(&mut self, name: &str) -> usize {
         let before = self.children.len();
-        self.children.retain(|n| !matches!(n, XmlNode::Element(e) if e.name == name));
+        self.children
+            .retain(|n| !matches!(n, XmlNode::Element(e) if e.name == name));
         before - self.children.len()
     }
 }
 
 /// Decodes the UTF-16LE XML resource (BOM optional, trailing NULs ignored) to a string.
 pub fn decode_utf16le(bytes: &[u8]) -> Result<(String, usize)> {
-    let bom = if bytes.starts_with(&[0xFF, 0xFE]) { 2 } else { 0 };
+    let bom = if bytes.starts_with(&[0xFF, 0xFE]) {
+        2
+    } else {
+        0
+    };
     let body = &bytes[bom..];
-    if body.len() % 2 != 0 {
+    if !body.len().is_multiple_of(2) {
         return Err(FormatError::new(
             FormatErrorKind::BadXml,
             format!("XML data has an odd length of {} bytes", bytes.len()),
@@ -138,8 +151,10 @@ pub fn decode_utf16le(bytes: &[u8]) -> Result<(String, usize)> {
         .at(bytes.len() as u64 - 1)
         .into());
     }
-    let mut units: Vec<u16> =
-        body.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]])).collect();
+    let mut units: Vec<u16> = body
+        .chunks_exact(2)
+        .map(|c| u16::from_le_bytes([c[0], c[1]]))
+        .collect();
     while units.last() == Some(&0) {
         units.pop();
     }
@@ -173,21 +188,21 @@ struct P<'a> {
 
 impl P<'_> {
     fn offset(&self, i: usize) -> u64 {
-        let units: usize = self.s[..i.min(self.s.len())].iter().map(|c| c.len_utf16()).sum();
+        let units: usize = self.s[..i.min(self.s.len())]
+            .iter()
+            .map(|c| c.len_utf16())
+            .sum();
         (self.bom + units * 2) as u64
     }
     fn err(&self, detail: impl Into<String>) -> crate::Error {
-        FormatError::new(FormatErrorKind::BadXml, detail.into()).at(self.offset(self.i)).into()
+        FormatError::new(FormatErrorKind::BadXml, detail.into())
+            .at(self.offset(self.i))
+            .into()
     }
     fn starts(&self, pat: &str) -> bool {
-        let mut i = self.i;
-        for c in pat.chars() {
-            if self.s.get(i) != Some(&c) {
-                return false;
-            }
-            i += 1;
-        }
-        true
+        pat.chars()
+            .enumerate()
+            .all(|(k, c)| self.s.get(self.i + k) == Some(&c))
     }
     fn peek(&self) -> Option<char> {
         self.s.get(self.i).copied()
@@ -236,9 +251,12 @@ impl P<'_> {
             }
             let end = raw[i..].iter().position(|&c| c == ';').map(|p| i + p);
             let Some(end) = end.filter(|&e| e - i <= 12) else {
-                return Err(FormatError::new(FormatErrorKind::BadXml, "unterminated entity reference")
-                    .at(self.offset(at + i))
-                    .into());
+                return Err(FormatError::new(
+                    FormatErrorKind::BadXml,
+                    "unterminated entity reference",
+                )
+                .at(self.offset(at + i))
+                .into());
             };
             let ent: String = raw[i + 1..end].iter().collect();
             let ch = match ent.as_str() {
@@ -431,7 +449,12 @@ impl P<'_> {
 /// Parses a decoded document. `bom` is the byte size of the BOM (for offsets).
 pub fn parse_document(text: &str, bom: usize, max_depth: u32) -> Result<XmlDocument> {
     let chars: Vec<char> = text.chars().collect();
-    let mut p = P { s: &chars, i: 0, bom, max_depth };
+    let mut p = P {
+        s: &chars,
+        i: 0,
+        bom,
+        max_depth,
+    };
     let mut before = Vec::new();
     if !p.misc_run(&mut before, true)? {
         return Err(p.err("no root element"));
@@ -439,7 +462,11 @@ pub fn parse_document(text: &str, bom: usize, max_depth: u32) -> Result<XmlDocum
     let root = p.element()?;
     let mut after = Vec::new();
     p.misc_run(&mut after, false)?;
-    Ok(XmlDocument { before, root, after })
+    Ok(XmlDocument {
+        before,
+        root,
+        after,
+    })
 }
 
 #[cfg(test)]
@@ -456,7 +483,10 @@ mod tests {
             .unwrap();
         assert_eq!(d.before.len(), 2);
         assert_eq!(d.root.name, "A");
-        assert_eq!(d.root.attributes, [("x".into(), "1".into()), ("b".into(), "<2A".into())]);
+        assert_eq!(
+            d.root.attributes,
+            [("x".into(), "1".into()), ("b".into(), "<2A".into())]
+        );
         assert_eq!(d.root.text_at("B").as_deref(), Some("t&u"));
         assert!(d.root.child("C").is_some());
         assert_eq!(d.root.text(), "<raw>");
@@ -487,7 +517,10 @@ mod tests {
         let s = "<a>".repeat(20) + &"</a>".repeat(20);
         assert!(matches!(
             parse(&s),
-            Err(crate::Error::LimitExceeded { what: "XML nesting depth", .. })
+            Err(crate::Error::LimitExceeded {
+                what: "XML nesting depth",
+                ..
+            })
         ));
         let s = "<a>".repeat(10) + &"</a>".repeat(10);
         assert!(parse(&s).is_ok());
