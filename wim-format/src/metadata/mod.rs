@@ -433,4 +433,52 @@ mod tests {
         assert!(m.tree().root_is_synthetic());
         assert_eq!(m.tree().walk().map(|e| e.path).collect::<Vec<_>>(), ["/"]);
     }
+
+    /// Equivalent of wimlib's `dotdot__BAD.wim` (LZX, not readable here yet):
+    /// `/../../../../etc/passwd` built from dentries named `..`.
+    #[test]
+    fn dotdot_fixture_equivalent() {
+        let mut t = T::dir("etc", vec![T::file("passwd", 1)]);
+        for _ in 0..4 {
+            t = T::dir("..", vec![t]);
+        }
+        let b = build(&T::dir("", vec![t]), &[]);
+        let m = ImageMetadata::parse(&b.bytes, &Limits::default()).unwrap();
+        let all: Vec<String> = m.tree().walk().map(|e| e.path).collect();
+        assert_eq!(
+            all.last().map(String::as_str),
+            Some("/../../../../etc/passwd")
+        );
+        let opts = WalkOptions {
+            skip_flagged: true,
+            ..Default::default()
+        };
+        assert_eq!(paths(&m, opts), ["/"]);
+        assert_eq!(m.tree().lookup("/../../../../etc/passwd"), None);
+        let e = ImageMetadata::parse_strict(&b.bytes, &Limits::default()).unwrap_err();
+        assert_eq!(
+            kind_at(&e),
+            (Some(FormatErrorKind::BadName), Some(b.offsets[1].1 as u64))
+        );
+    }
+
+    /// Every single-byte corruption of a small resource parses or fails cleanly.
+    #[test]
+    fn byte_corruptions_never_panic() {
+        let mut root = sample();
+        root.children[1].streams = vec![(u("s"), [1; 20])];
+        root.children[1].tagged = vec![(0x337D_D873, vec![0; 16])];
+        let b = build(&root, &[vec![9; 20]]);
+        let mut outcomes = [0usize; 2];
+        for i in 0..b.bytes.len() {
+            for v in [0x00, 0xFF, 0x80] {
+                let mut c = b.bytes.clone();
+                c[i] = v;
+                let ok = ImageMetadata::parse_strict(&c, &Limits::default()).is_ok();
+                outcomes[ok as usize] += 1;
+                let _ = ImageMetadata::parse(&c[..i], &Limits::default());
+            }
+        }
+        assert!(outcomes[0] > 0 && outcomes[1] > 0, "{outcomes:?}");
+    }
 }

@@ -532,4 +532,18 @@ mod tests {
             other => panic!("{other:?}"),
         }
     }
+
+    #[test]
+    fn truncations_and_corruptions_never_panic() {
+        let b = utf16(SAMPLE);
+        let l = Limits::default();
+        let mut failures = 0;
+        for i in 0..b.len() {
+            failures += WimInfo::parse(&b[..i], &l).is_err() as usize;
+            let mut c = b.clone();
+            c[i] ^= 0x3C;
+            let _ = WimInfo::parse(&c, &l);
+        }
+        assert!(failures > b.len() / 2);
+    }
 }
