@@ -428,11 +428,15 @@ pub enum ResourceLayout {
         /// Header compression type flag (e.g. [`HDR_FLAG_XPRESS`]).
         compression: u32,
     },
-    /// One solid resource (version 0xE00, solid format 0 = stored chunks) holding every
-    /// file blob; metadata stays uncompressed.
+    /// One solid resource (version 0xE00) holding every file blob, chunks stored raw;
+    /// metadata stays uncompressed.
     Solid {
         /// Solid chunk size.
         chunk_size: u32,
+        /// Solid header format: 0 none, 1 XPRESS, 2 LZX, 3 LZMS. Chunks are always stored
+        /// raw (compressed size == uncompressed size). wimlib 1.13.5 refuses format 0
+        /// ("compression type unrecognized") but accepts raw chunks under 1/2/3.
+        format: u32,
     },
 }
 
@@ -486,7 +490,8 @@ impl Image {
         let mut s = ImageStats::default();
         let mut groups: HashMap<u64, u64> = HashMap::new();
         fn walk(n: &Node, s: &mut ImageStats, groups: &mut HashMap<u64, u64>) {
-            if n.is_directory() {
+            // As wimlib counts: a reparse point is never a directory here.
+            if n.is_directory() && n.effective_attributes() & ATTR_REPARSE_POINT == 0 {
                 s.dir_count += 1;
             } else {
                 s.file_count += 1;
@@ -514,7 +519,8 @@ impl Image {
 /// XML statistics of one image (what wimlib maintains).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ImageStats {
-    /// Directory names (root included).
+    /// Directory names (root included; reparse points such as directory symlinks and
+    /// junctions count as files, as wimlib counts them).
     pub dir_count: u64,
     /// Non-directory names.
     pub file_count: u64,
@@ -848,7 +854,7 @@ impl WimBuilder {
         let mut pending_blob_entries: Vec<([u8; 24], u16, u32, [u8; 20])> = Vec::new();
         // File blobs.
         match self.layout {
-            ResourceLayout::Solid { chunk_size } => {
+            ResourceLayout::Solid { chunk_size, format } => {
                 let mine: Vec<&[u8; 20]> = order
                     .iter()
                     .enumerate()
@@ -867,7 +873,7 @@ impl WimBuilder {
                     let usize_ = data.len() as u64;
                     out.extend_from_slice(&usize_.to_le_bytes());
                     out.extend_from_slice(&chunk_size.to_le_bytes());
-                    out.extend_from_slice(&0u32.to_le_bytes());
+                    out.extend_from_slice(&format.to_le_bytes());
                     let chunk_sizes_offset = out.len() as u64;
                     let nchunks = data.len().div_ceil(cs);
                     for c in data.chunks(cs) {
@@ -1273,4 +1279,57 @@ fn write_children(dir: &Node, path: &str, list_off: u64, meta: &mut Vec<u8>, loc
         loc.dentries[di].subdir_offset = sub;
         write_children(k, &p, sub, meta, loc);
     }
+}
+
+impl Image {
+    /// Writes the tree to `dir` as a Linux filesystem would hold it (what
+    /// `wimlib-imagex apply` should reproduce): directories, files, relative/absolute
+    /// symlinks (absolute POSIX targets kept as given), hard links (by group id), UNIX mode
+    /// bits when present. Named streams, short names, junctions' Windows semantics and
+    /// security descriptors have no Linux equivalent and are skipped (junctions become
+    /// symlinks to their target). Names must be valid UTF-16.
+    pub fn write_to_dir(&self, dir: &std::path::Path) -> std::io::Result<()> {
+        std::fs::create_dir_all(dir)?;
+        let mut groups: HashMap<u64, std::path::PathBuf> = HashMap::new();
+        write_node_children(&self.root, dir, &mut groups)
+    }
+}
+
+fn write_node_children(
+    n: &Node,
+    dir: &std::path::Path,
+    groups: &mut HashMap<u64, std::path::PathBuf>,
+) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let Some(children) = n.children() else { return Ok(()) };
+    for c in children {
+        let name = String::from_utf16(&c.name)
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+        let p = dir.join(name);
+        match &c.kind {
+            NodeKind::Dir(_) => {
+                std::fs::create_dir_all(&p)?;
+                write_node_children(c, &p, groups)?;
+            }
+            NodeKind::File(data) => {
+                if c.link_group != 0 {
+                    if let Some(first) = groups.get(&c.link_group) {
+                        std::fs::hard_link(first, &p)?;
+                        continue;
+                    }
+                    groups.insert(c.link_group, p.clone());
+                }
+                std::fs::write(&p, data)?;
+            }
+            NodeKind::Symlink { target, .. } => std::os::unix::fs::symlink(target, &p)?,
+            NodeKind::Junction { target } => std::os::unix::fs::symlink(target, &p)?,
+            NodeKind::Reparse { .. } => {}
+        }
+        if let Some(u) = c.unix
+            && !matches!(c.kind, NodeKind::Symlink { .. } | NodeKind::Junction { .. })
+        {
+            std::fs::set_permissions(&p, std::fs::Permissions::from_mode(u.mode & 0o7777))?;
+        }
+    }
+    Ok(())
 }

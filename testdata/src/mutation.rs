@@ -17,6 +17,9 @@ use crate::builder::{
 use crate::prng::XorShift64;
 use std::ops::Range;
 
+/// Solid format of the solid victim (LZMS, every chunk stored raw: wimlib accepts it).
+pub const VICTIM_SOLID_FORMAT: u32 = 3;
+
 /// Chunk size of the raw-chunked victim.
 pub const VICTIM_CHUNK_SIZE: u32 = 32768;
 
@@ -393,6 +396,7 @@ impl Mutation {
             | M::SolidSizePetabytes => {
                 b.layout = ResourceLayout::Solid {
                     chunk_size: VICTIM_CHUNK_SIZE,
+                    format: VICTIM_SOLID_FORMAT,
                 };
             }
             M::IntegrityHashMismatch | M::IntegrityCountTooLarge | M::IntegrityChunkSizeZero => {
@@ -487,7 +491,10 @@ impl Mutation {
             M::MetadataFlagMissing | M::MetadataRefcountTwo | M::MetadataSizePetabytes => {
                 Change::Bytes(meta_entry..meta_entry + 50)
             }
-            M::MetadataHashMismatch | M::MetadataTruncated | M::SecurityLengthTooLarge
+            // The kept prefix is identical: the first difference is where the cut resource
+            // now ends.
+            M::MetadataTruncated => Change::Bytes(meta.end..meta.end + 1),
+            M::MetadataHashMismatch | M::SecurityLengthTooLarge
             | M::SecurityCountHuge | M::SecuritySizeOverflow | M::RootNotDirectory => Change::Bytes(meta),
             M::MissingBlob | M::TaggedItemOverrun | M::FileWithChildren => Change::Bytes(dentry_range(l, "/a.txt")),
             M::CyclicDirectory => Change::Bytes(dentry_range(l, "/dir/sub")),
@@ -527,7 +534,7 @@ impl Mutation {
             M::SolidInOldVersion => hdr(hdr::VERSION, 4),
             M::XmlTruncated | M::XmlOddLength | M::XmlBeyondEof => hdr(hdr::XML, 24),
             M::XmlBroken | M::XmlMissingBom | M::XmlEncryptedEsd | M::XmlExtraImage
-            | M::XmlMissingImage | M::XmlBadIndex => Change::Bytes(l.xml.clone()),
+            | M::XmlMissingImage | M::XmlBadIndex => Change::Bytes(l.xml.start..l.xml.end + 1),
             M::IntegrityHashMismatch | M::IntegrityCountTooLarge | M::IntegrityChunkSizeZero => {
                 Change::Bytes(l.integrity.clone().unwrap_or(0..0))
             }
