@@ -7,7 +7,10 @@ fn verify(paths: &[std::path::PathBuf]) -> (i32, String) {
     if paths.len() > 1 {
         args.push(format!("--ref={}", paths[1].display()));
     }
-    let o = match std::process::Command::new("wimlib-imagex").args(&args).output() {
+    let o = match std::process::Command::new("wimlib-imagex")
+        .args(&args)
+        .output()
+    {
         Ok(o) => o,
         Err(e) => return (-1, format!("cannot run wimlib-imagex: {e}")),
     };
@@ -15,8 +18,7 @@ fn verify(paths: &[std::path::PathBuf]) -> (i32, String) {
     let msg = err
         .lines()
         .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.contains("does not contain integrity information"))
-        .last()
+        .rfind(|l| !l.is_empty() && !l.contains("does not contain integrity information"))
         .unwrap_or("")
         .to_string();
     (o.status.code().unwrap_or(-1), msg)

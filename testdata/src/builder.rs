@@ -310,8 +310,12 @@ impl Node {
     /// Reparse tag and reparse data (buffer without the 8-byte header), if a reparse point.
     pub fn reparse(&self) -> Option<(u32, Vec<u8>)> {
         match &self.kind {
-            NodeKind::Symlink { target, .. } => Some((IO_REPARSE_TAG_SYMLINK, symlink_reparse_data(target))),
-            NodeKind::Junction { target } => Some((IO_REPARSE_TAG_MOUNT_POINT, junction_reparse_data(target))),
+            NodeKind::Symlink { target, .. } => {
+                Some((IO_REPARSE_TAG_SYMLINK, symlink_reparse_data(target)))
+            }
+            NodeKind::Junction { target } => {
+                Some((IO_REPARSE_TAG_MOUNT_POINT, junction_reparse_data(target)))
+            }
             NodeKind::Reparse { tag, data, .. } => Some((*tag, data.clone())),
             _ => None,
         }
@@ -340,7 +344,9 @@ impl Node {
 
 fn is_absolute_target(t: &str) -> bool {
     let b = t.as_bytes();
-    t.starts_with('/') || t.starts_with('\\') || (b.len() >= 2 && b[1] == b':' && b[0].is_ascii_alphabetic())
+    t.starts_with('/')
+        || t.starts_with('\\')
+        || (b.len() >= 2 && b[1] == b':' && b[0].is_ascii_alphabetic())
 }
 
 /// Windows form of a target: `/` → `\`, and an absolute POSIX path gets a `C:` drive.
@@ -381,7 +387,12 @@ fn reparse_names(subst: &str, print: &str, flags: Option<u32>) -> Vec<u8> {
     if let Some(f) = flags {
         v.extend_from_slice(&f.to_le_bytes());
     }
-    for u in s.iter().chain([0u16].iter()).chain(p.iter()).chain([0u16].iter()) {
+    for u in s
+        .iter()
+        .chain([0u16].iter())
+        .chain(p.iter())
+        .chain([0u16].iter())
+    {
         v.extend_from_slice(&u.to_le_bytes());
     }
     v
@@ -785,7 +796,9 @@ impl WimBuilder {
     /// parts. Every part has the full XML.
     pub fn build_split(&self, parts: u16) -> Vec<BuiltWim> {
         let parts = parts.max(2);
-        (1..=parts).map(|p| self.build_part(p, parts, Some(parts))).collect()
+        (1..=parts)
+            .map(|p| self.build_part(p, parts, Some(parts)))
+            .collect()
     }
 
     fn collect_blobs(&self) -> (Vec<[u8; 20]>, HashMap<[u8; 20], BlobAcc>) {
@@ -882,7 +895,12 @@ impl WimBuilder {
                     let chunks_offset = out.len() as u64;
                     out.extend_from_slice(&data);
                     let end = out.len() as u64;
-                    pending_blob_entries.push((reshdr(end - start, RES_SOLID, start, 0x1_0000_0000), part, 1, [0; 20]));
+                    pending_blob_entries.push((
+                        reshdr(end - start, RES_SOLID, start, 0x1_0000_0000),
+                        part,
+                        1,
+                        [0; 20],
+                    ));
                     layout.solid = Some(SolidLoc {
                         range: start..end,
                         chunk_sizes_offset,
@@ -893,7 +911,12 @@ impl WimBuilder {
                     for (h, off) in mine.iter().zip(offs) {
                         let b = &blobs[*h];
                         let size = b.data.len() as u64;
-                        pending_blob_entries.push((reshdr(size, RES_SOLID, off, 0), part, b.refcnt, **h));
+                        pending_blob_entries.push((
+                            reshdr(size, RES_SOLID, off, 0),
+                            part,
+                            b.refcnt,
+                            **h,
+                        ));
                         layout.blobs.push(BlobLoc {
                             hash: **h,
                             size,
@@ -916,7 +939,12 @@ impl WimBuilder {
                     let (rflags, data_offset) = self.write_resource(&mut out, &b.data);
                     let end = out.len() as u64;
                     let size = b.data.len() as u64;
-                    pending_blob_entries.push((reshdr(end - start, rflags, start, size), part, b.refcnt, *h));
+                    pending_blob_entries.push((
+                        reshdr(end - start, rflags, start, size),
+                        part,
+                        b.refcnt,
+                        *h,
+                    ));
                     layout.blobs.push(BlobLoc {
                         hash: *h,
                         size,
@@ -951,7 +979,12 @@ impl WimBuilder {
                 mloc.data_offset = (rflags & RES_COMPRESSED == 0).then_some(data_offset);
                 mloc.hash = hash;
                 mloc.blob_table_index = entries.len();
-                entries.push((reshdr(end - start, rflags | RES_METADATA, start, meta.len() as u64), 1, 1, hash));
+                entries.push((
+                    reshdr(end - start, rflags | RES_METADATA, start, meta.len() as u64),
+                    1,
+                    1,
+                    hash,
+                ));
                 layout.metadata.push(mloc);
             }
         }
@@ -993,7 +1026,10 @@ impl WimBuilder {
         let mut integ = [0u8; 24];
         if let Some(cs) = self.integrity_chunk_size {
             let cs_us = cs.max(1) as usize;
-            let hashes: Vec<[u8; 20]> = out[HEADER_LEN..bt_end as usize].chunks(cs_us).map(sha1).collect();
+            let hashes: Vec<[u8; 20]> = out[HEADER_LEN..bt_end as usize]
+                .chunks(cs_us)
+                .map(sha1)
+                .collect();
             let n = hashes.len();
             let start = out.len() as u64;
             let size = 12 + 20 * n as u32;
@@ -1018,13 +1054,24 @@ impl WimBuilder {
         h[40..42].copy_from_slice(&part.to_le_bytes());
         h[42..44].copy_from_slice(&total.to_le_bytes());
         h[44..48].copy_from_slice(&(self.images.len() as u32).to_le_bytes());
-        h[0x30..0x48].copy_from_slice(&reshdr(bt_end - bt_start, RES_METADATA, bt_start, bt_end - bt_start));
-        h[0x48..0x60].copy_from_slice(&reshdr(xml_end - xml_start, RES_METADATA, xml_start, xml_end - xml_start));
-        if self.boot_index >= 1 && part == 1 {
-            if let Some(ml) = layout.metadata.get(self.boot_index as usize - 1) {
-                let (r, ..) = &entries[ml.blob_table_index];
-                h[0x60..0x78].copy_from_slice(r);
-            }
+        h[0x30..0x48].copy_from_slice(&reshdr(
+            bt_end - bt_start,
+            RES_METADATA,
+            bt_start,
+            bt_end - bt_start,
+        ));
+        h[0x48..0x60].copy_from_slice(&reshdr(
+            xml_end - xml_start,
+            RES_METADATA,
+            xml_start,
+            xml_end - xml_start,
+        ));
+        if self.boot_index >= 1
+            && part == 1
+            && let Some(ml) = layout.metadata.get(self.boot_index as usize - 1)
+        {
+            let (r, ..) = &entries[ml.blob_table_index];
+            h[0x60..0x78].copy_from_slice(r);
         }
         h[0x78..0x7C].copy_from_slice(&self.boot_index.to_le_bytes());
         h[0x7C..0x94].copy_from_slice(&integ);
@@ -1080,7 +1127,10 @@ impl WimBuilder {
                 "<DIRCOUNT>{}</DIRCOUNT><FILECOUNT>{}</FILECOUNT><TOTALBYTES>{}</TOTALBYTES><HARDLINKBYTES>{}</HARDLINKBYTES>",
                 s.dir_count, s.file_count, s.total_bytes, s.hard_link_bytes
             ));
-            x.push_str(&format!("<CREATIONTIME>{}</CREATIONTIME>", xml_time(img.creation_time)));
+            x.push_str(&format!(
+                "<CREATIONTIME>{}</CREATIONTIME>",
+                xml_time(img.creation_time)
+            ));
             x.push_str(&format!(
                 "<LASTMODIFICATIONTIME>{}</LASTMODIFICATIONTIME>",
                 xml_time(img.modification_time)
@@ -1103,11 +1153,13 @@ fn xml_time(t: u64) -> String {
 
 /// Escapes `&`, `<`, `>` for XML text.
 pub fn xml_escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 fn pad8(v: &mut Vec<u8>) {
-    while v.len() % 8 != 0 {
+    while !v.len().is_multiple_of(8) {
         v.push(0);
     }
 }
@@ -1190,7 +1242,11 @@ pub fn dentry_bytes(n: &Node, subdir_offset: u64) -> (Vec<u8>, u64) {
             let mut e = Vec::new();
             e.extend_from_slice(&0u64.to_le_bytes());
             e.extend_from_slice(&0u64.to_le_bytes());
-            e.extend_from_slice(&if data.is_empty() { [0u8; 20] } else { sha1(data) });
+            e.extend_from_slice(&if data.is_empty() {
+                [0u8; 20]
+            } else {
+                sha1(data)
+            });
             e.extend_from_slice(&((name.len() * 2) as u16).to_le_bytes());
             if !name.is_empty() {
                 for u in name {
@@ -1248,7 +1304,13 @@ pub fn build_metadata(img: &Image) -> (Vec<u8>, MetadataLoc) {
     (meta, loc)
 }
 
-fn write_children(dir: &Node, path: &str, list_off: u64, meta: &mut Vec<u8>, loc: &mut MetadataLoc) {
+fn write_children(
+    dir: &Node,
+    path: &str,
+    list_off: u64,
+    meta: &mut Vec<u8>,
+    loc: &mut MetadataLoc,
+) {
     debug_assert_eq!(meta.len() as u64, list_off);
     let kids = sorted_children(dir);
     let mut pending = Vec::new();
@@ -1301,7 +1363,9 @@ fn write_node_children(
     groups: &mut HashMap<u64, std::path::PathBuf>,
 ) -> std::io::Result<()> {
     use std::os::unix::fs::PermissionsExt;
-    let Some(children) = n.children() else { return Ok(()) };
+    let Some(children) = n.children() else {
+        return Ok(());
+    };
     for c in children {
         let name = String::from_utf16(&c.name)
             .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
@@ -1332,4 +1396,179 @@ fn write_node_children(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn unhex(s: &str) -> Vec<u8> {
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+            .collect()
+    }
+
+    /// Metadata resource written by `wimlib-imagex capture --unix-data --compress=none`
+    /// (1.13.5) of a directory (mode 0755) holding one file `a` = "hi\n" (mode 0640), owner 0:0.
+    const WIMLIB_UNIX_METADATA: [&str; 6] = [
+        "0800000000000000800000000000000010000000ffffffff900000000000000000000000000000000000000000000000",
+        "d7cd36978879dd01d7cd36978879dd01d7cd36978879dd01000000000000000000000000000000000000000000000000",
+        "0000000000000000000000000000000073d87d33100000000000000000000000ed410000000000000000000000000000",
+        "880000000000000080000000ffffffff000000000000000000000000000000000000000000000000d7cd36978879dd01",
+        "d7cd36978879dd01d7cd36978879dd0155ca6286e3e4f4fba5d0448333fa99fc5a404a73000000000000000000000000",
+        "0000000002006100000000000000000073d87d33100000000000000000000000a0810000000000000000000000000000",
+    ];
+
+    #[test]
+    fn metadata_matches_wimlib_byte_for_byte() {
+        let t = 0x01dd_7988_9736_cdd7u64;
+        let mut img = Image::new(
+            "x",
+            vec![
+                Node::file("a", b"hi\n".to_vec())
+                    .with_times(t, t, t)
+                    .with_unix(0, 0, 0o100640, 0),
+            ],
+        );
+        img.root = img
+            .root
+            .clone()
+            .with_times(t, t, t)
+            .with_unix(0, 0, 0o040755, 0);
+        let (meta, loc) = build_metadata(&img);
+        assert_eq!(meta, unhex(&WIMLIB_UNIX_METADATA.concat()));
+        assert_eq!(loc.dentries.len(), 2);
+        assert_eq!(loc.dentry("/a").unwrap().offset, 144);
+        assert_eq!(loc.dentries[0].subdir_offset, 144);
+    }
+
+    #[test]
+    fn symlink_reparse_data_matches_wimlib() {
+        // Captured by wimlib-imagex 1.13.5 from Linux symlinks `d/x` and `/abs/path`.
+        assert_eq!(
+            symlink_reparse_data("d/x"),
+            unhex("00000600080006000100000064005c007800000064005c0078000000")
+        );
+        assert_eq!(
+            symlink_reparse_data("/abs/path"),
+            unhex(
+                "00001e0020001600000000005c003f003f005c0043003a005c006100620073005c007000610074006800000043003a005c006100620073005c0070006100740068000000"
+            )
+        );
+        // Junction: no flags field.
+        let j = junction_reparse_data("C:\\t");
+        assert_eq!(&j[..8], &[0, 0, 16, 0, 18, 0, 8, 0]);
+        assert_eq!(j.len(), 8 + 16 + 2 + 8 + 2);
+    }
+
+    #[test]
+    fn symlink_dentry_has_reparse_and_empty_data_streams() {
+        let n = Node::symlink("l", "x");
+        let (b, len) = dentry_bytes(&n, 0);
+        assert_eq!(le_u32(&b, 0x58), IO_REPARSE_TAG_SYMLINK);
+        assert_eq!(u16::from_le_bytes([b[0x60], b[0x61]]), 2);
+        assert_eq!(&b[0x40..0x54], &[0u8; 20]);
+        assert_eq!(b.len() as u64, len + 2 * 40);
+        assert_eq!(
+            &b[len as usize + 16..len as usize + 36],
+            &sha1(&symlink_reparse_data("x"))
+        );
+        assert_eq!(
+            &b[len as usize + 40 + 16..len as usize + 40 + 36],
+            &[0u8; 20]
+        );
+    }
+
+    #[test]
+    fn dentries_are_8_aligned_with_names_and_streams() {
+        for name in ["a", "ab", "abc", "abcd", "\u{1F600}"] {
+            let n = Node::file(name, b"x".to_vec())
+                .with_short_name("AB~1")
+                .with_stream("s", b"y".to_vec());
+            let (b, len) = dentry_bytes(&n, 0);
+            assert_eq!(len % 8, 0);
+            assert_eq!(b.len() % 8, 0);
+            assert!(len as usize >= DENTRY_FIXED_LEN + 2 * utf16(name).len() + 2 + 10);
+            // Two extra entries: unnamed data then named.
+            assert_eq!(u16::from_le_bytes([b[0x60], b[0x61]]), 2);
+        }
+        let (b, _) = dentry_bytes(&Node::file("f", b"data".to_vec()), 0);
+        assert_eq!(&b[0x40..0x54], &sha1(b"data"));
+        assert_eq!(u16::from_le_bytes([b[0x60], b[0x61]]), 0);
+    }
+
+    #[test]
+    fn collation_is_case_insensitive_then_sensitive() {
+        let mut v: Vec<Vec<u16>> = ["b", "B", "a", "C", "_x", "Z", "\u{e9}", "E"]
+            .iter()
+            .map(|s| utf16(s))
+            .collect();
+        v.sort_by(|a, b| collate(a, b));
+        let s: Vec<String> = v.iter().map(|u| String::from_utf16(u).unwrap()).collect();
+        assert_eq!(s, ["a", "B", "b", "C", "E", "Z", "_x", "\u{e9}"]);
+    }
+
+    #[test]
+    fn stats_count_names_links_and_streams() {
+        let img = Image::new(
+            "s",
+            vec![
+                Node::hard_link("h1", 3, vec![1u8; 10]),
+                Node::dir("d", vec![Node::hard_link("h2", 3, vec![1u8; 10])]),
+                Node::file("f", vec![2u8; 5]).with_stream("n", vec![3u8; 7]),
+                Node::dir_symlink("ds", "d"),
+            ],
+        );
+        let s = img.stats();
+        let rp = symlink_reparse_data("d").len() as u64;
+        assert_eq!(
+            s,
+            ImageStats {
+                dir_count: 2,
+                file_count: 4,
+                total_bytes: 10 + 10 + 12 + rp,
+                hard_link_bytes: 10
+            }
+        );
+    }
+
+    #[test]
+    fn layout_offsets_point_at_the_data() {
+        let mut b =
+            WimBuilder::new().image(Image::new("i", vec![Node::file("f", vec![7u8; 100_000])]));
+        for l in [
+            ResourceLayout::Uncompressed,
+            ResourceLayout::RawChunks {
+                chunk_size: 32768,
+                compression: HDR_FLAG_XPRESS,
+            },
+            ResourceLayout::Solid {
+                chunk_size: 32768,
+                format: 1,
+            },
+        ] {
+            b.layout = l;
+            let w = b.clone().integrity(4096).build();
+            let blob = &w.layout.blobs[0];
+            assert_eq!(
+                &w.bytes[blob.data_offset as usize..][..100_000],
+                &[7u8; 100_000][..]
+            );
+            assert_eq!(&w.bytes[0..8], b"MSWIM\0\0\0");
+            assert_eq!(
+                le_u64(&w.bytes, hdr::BLOB_TABLE + 8),
+                w.layout.blob_table.start
+            );
+            assert_eq!(w.bytes.len() as u64, w.layout.file_len);
+            assert_eq!(w.layout.integrity.as_ref().unwrap().end, w.layout.file_len);
+            let xml = &w.bytes[w.layout.xml.start as usize..w.layout.xml.end as usize];
+            assert_eq!(&xml[..2], &[0xFF, 0xFE]);
+            if let ResourceLayout::RawChunks { .. } = l {
+                // 4 chunks → 3 table entries of 4 bytes.
+                assert_eq!(blob.data_offset - blob.range.start, 12);
+                assert_eq!(le_u32(&w.bytes, blob.range.start as usize), 32768);
+            }
+        }
+    }
 }

@@ -243,7 +243,9 @@ pub fn victim() -> WimBuilder {
     let img1 = Image::new(
         "victim one",
         vec![
-            Node::file("a.txt", a.clone()).with_unix(1000, 1000, 0o100644, 0).with_security_id(0),
+            Node::file("a.txt", a.clone())
+                .with_unix(1000, 1000, 0o100644, 0)
+                .with_security_id(0),
             Node::file("b.txt", rng.text(500)),
             Node::dir(
                 "dir",
@@ -306,7 +308,9 @@ fn put_size56(b: &mut [u8], off: u64, v: u64) {
 /// File range of a dentry of image 1 (metadata must be stored uncompressed).
 fn dentry_range(l: &Layout, path: &str) -> Range<u64> {
     let m = &l.metadata[0];
-    let d = m.dentry(path).unwrap_or_else(|| panic!("victim has no {path}"));
+    let d = m
+        .dentry(path)
+        .unwrap_or_else(|| panic!("victim has no {path}"));
     let base = m.data_offset.expect("uncompressed metadata");
     base + d.offset..base + d.offset + d.total_length
 }
@@ -321,31 +325,87 @@ impl Mutation {
     /// Every mutation, in declaration order.
     pub fn all() -> Vec<Mutation> {
         vec![
-            M::BadMagic, M::HeaderSizeWrong, M::UnsupportedVersion, M::TruncatedHeader,
-            M::CompressionFlagWithoutType, M::TwoCompressionTypes, M::LzmsInNonSolidVersion,
-            M::BadChunkSize, M::ImageCountTooHigh, M::ImageCountZero, M::BootIndexOutOfRange,
-            M::PartNumberZero, M::PartNumberAboveTotal, M::BlobTableSizeNotMultiple,
-            M::BlobTableBeyondEof, M::TruncatedBlobTable, M::BlobOffsetBeyondEof,
-            M::BlobHashMismatch, M::BlobSizePetabytes, M::UncompressedSizeMismatch,
-            M::MetadataFlagMissing, M::MetadataRefcountTwo, M::MetadataHashMismatch,
-            M::MetadataSizePetabytes, M::MetadataTruncated, M::MissingBlob, M::CyclicDirectory,
-            M::DirectoryIsOwnChild, M::SubdirOffsetOutOfBounds, M::SubdirOffsetIntoDentry,
-            M::FileWithChildren, M::RootNotDirectory, M::DotName, M::DotDotName, M::EmptyName,
-            M::NameWithSlash, M::NameWithBackslash, M::NameWithNul, M::DuplicateNames,
-            M::UnpairedHighSurrogate, M::UnpairedLowSurrogate, M::OddNameLength,
-            M::NameLengthBeyondDentry, M::DentryLengthTooSmall, M::DentryLengthBeyondResource,
-            M::SecurityLengthTooLarge, M::SecurityCountHuge, M::SecuritySizeOverflow,
-            M::SecurityIdOutOfRange, M::StreamCountTooLarge, M::StreamEntryLengthZero,
-            M::HardLinkedDirectories, M::HardLinkContentMismatch, M::TaggedItemOverrun,
-            M::ChunkOffsetOutsideResource, M::ChunkTableNotIncreasing,
-            M::ChunkLargerThanChunkSize, M::ChunkSizeZero, M::ChunkedResourceBeyondEof,
-            M::SolidOverlappingBlobs, M::SolidBlobBeyondResource, M::SolidUnknownFormat,
-            M::SolidChunkSizeZero, M::SolidChunkAboveChunkSize, M::SolidInOldVersion,
-            M::SolidSizePetabytes, M::XmlTruncated, M::XmlBroken, M::XmlMissingBom,
-            M::XmlEncryptedEsd, M::XmlExtraImage, M::XmlMissingImage, M::XmlOddLength,
-            M::XmlBadIndex, M::XmlBeyondEof, M::IntegrityHashMismatch,
-            M::IntegrityCountTooLarge, M::IntegrityChunkSizeZero, M::SplitGuidMismatch,
-            M::SplitDuplicatePartNumber, M::SplitTotalPartsMismatch,
+            M::BadMagic,
+            M::HeaderSizeWrong,
+            M::UnsupportedVersion,
+            M::TruncatedHeader,
+            M::CompressionFlagWithoutType,
+            M::TwoCompressionTypes,
+            M::LzmsInNonSolidVersion,
+            M::BadChunkSize,
+            M::ImageCountTooHigh,
+            M::ImageCountZero,
+            M::BootIndexOutOfRange,
+            M::PartNumberZero,
+            M::PartNumberAboveTotal,
+            M::BlobTableSizeNotMultiple,
+            M::BlobTableBeyondEof,
+            M::TruncatedBlobTable,
+            M::BlobOffsetBeyondEof,
+            M::BlobHashMismatch,
+            M::BlobSizePetabytes,
+            M::UncompressedSizeMismatch,
+            M::MetadataFlagMissing,
+            M::MetadataRefcountTwo,
+            M::MetadataHashMismatch,
+            M::MetadataSizePetabytes,
+            M::MetadataTruncated,
+            M::MissingBlob,
+            M::CyclicDirectory,
+            M::DirectoryIsOwnChild,
+            M::SubdirOffsetOutOfBounds,
+            M::SubdirOffsetIntoDentry,
+            M::FileWithChildren,
+            M::RootNotDirectory,
+            M::DotName,
+            M::DotDotName,
+            M::EmptyName,
+            M::NameWithSlash,
+            M::NameWithBackslash,
+            M::NameWithNul,
+            M::DuplicateNames,
+            M::UnpairedHighSurrogate,
+            M::UnpairedLowSurrogate,
+            M::OddNameLength,
+            M::NameLengthBeyondDentry,
+            M::DentryLengthTooSmall,
+            M::DentryLengthBeyondResource,
+            M::SecurityLengthTooLarge,
+            M::SecurityCountHuge,
+            M::SecuritySizeOverflow,
+            M::SecurityIdOutOfRange,
+            M::StreamCountTooLarge,
+            M::StreamEntryLengthZero,
+            M::HardLinkedDirectories,
+            M::HardLinkContentMismatch,
+            M::TaggedItemOverrun,
+            M::ChunkOffsetOutsideResource,
+            M::ChunkTableNotIncreasing,
+            M::ChunkLargerThanChunkSize,
+            M::ChunkSizeZero,
+            M::ChunkedResourceBeyondEof,
+            M::SolidOverlappingBlobs,
+            M::SolidBlobBeyondResource,
+            M::SolidUnknownFormat,
+            M::SolidChunkSizeZero,
+            M::SolidChunkAboveChunkSize,
+            M::SolidInOldVersion,
+            M::SolidSizePetabytes,
+            M::XmlTruncated,
+            M::XmlBroken,
+            M::XmlMissingBom,
+            M::XmlEncryptedEsd,
+            M::XmlExtraImage,
+            M::XmlMissingImage,
+            M::XmlOddLength,
+            M::XmlBadIndex,
+            M::XmlBeyondEof,
+            M::IntegrityHashMismatch,
+            M::IntegrityCountTooLarge,
+            M::IntegrityChunkSizeZero,
+            M::SplitGuidMismatch,
+            M::SplitDuplicatePartNumber,
+            M::SplitTotalPartsMismatch,
         ]
     }
 
@@ -367,7 +427,10 @@ impl Mutation {
     }
 
     fn is_split(&self) -> bool {
-        matches!(self, M::SplitGuidMismatch | M::SplitDuplicatePartNumber | M::SplitTotalPartsMismatch)
+        matches!(
+            self,
+            M::SplitGuidMismatch | M::SplitDuplicatePartNumber | M::SplitTotalPartsMismatch
+        )
     }
 
     /// The uncorrupted builder this mutation starts from.
@@ -416,10 +479,18 @@ impl Mutation {
     pub fn apply_to(&self, base: &WimBuilder) -> Mutated {
         let mut b = base.clone();
         b.mutation = None;
-        let baseline: Vec<BuiltWim> = if self.is_split() { b.build_split(2) } else { vec![b.build()] };
+        let baseline: Vec<BuiltWim> = if self.is_split() {
+            b.build_split(2)
+        } else {
+            vec![b.build()]
+        };
         self.describe(&mut b);
         b.mutation = Some(*self);
-        let built: Vec<BuiltWim> = if self.is_split() { b.build_split(2) } else { vec![b.build()] };
+        let built: Vec<BuiltWim> = if self.is_split() {
+            b.build_split(2)
+        } else {
+            vec![b.build()]
+        };
         let changed_part = if self.is_split() { 1 } else { 0 };
         let change = self.region(&built[changed_part]);
         Mutated {
@@ -467,17 +538,30 @@ impl Mutation {
         let l = &w.layout;
         let meta = l.metadata.first().map(|m| m.range.clone()).unwrap_or(0..0);
         let hdr = |off: usize, len: usize| Change::Bytes(off as u64..(off + len) as u64);
-        let first_blob_entry = l.blobs.first().map(|b| entry_off(l, b.blob_table_index)).unwrap_or(0);
-        let meta_entry = l.metadata.first().map(|m| entry_off(l, m.blob_table_index)).unwrap_or(0);
-        let c_bin = l.blobs.iter().find(|b| b.size == 70_000).map(|b| b.range.clone()).unwrap_or(0..0);
+        let first_blob_entry = l
+            .blobs
+            .first()
+            .map(|b| entry_off(l, b.blob_table_index))
+            .unwrap_or(0);
+        let meta_entry = l
+            .metadata
+            .first()
+            .map(|m| entry_off(l, m.blob_table_index))
+            .unwrap_or(0);
+        let c_bin = l
+            .blobs
+            .iter()
+            .find(|b| b.size == 70_000)
+            .map(|b| b.range.clone())
+            .unwrap_or(0..0);
         match self {
             M::BadMagic => hdr(hdr::MAGIC, 8),
             M::HeaderSizeWrong => hdr(hdr::HEADER_SIZE, 4),
             M::UnsupportedVersion => hdr(hdr::VERSION, 4),
             M::TruncatedHeader => Change::TruncatedTo(100),
-            M::CompressionFlagWithoutType
-            | M::TwoCompressionTypes
-            | M::LzmsInNonSolidVersion => hdr(hdr::FLAGS, 4),
+            M::CompressionFlagWithoutType | M::TwoCompressionTypes | M::LzmsInNonSolidVersion => {
+                hdr(hdr::FLAGS, 4)
+            }
             M::BadChunkSize => hdr(hdr::CHUNK_SIZE, 4),
             M::ImageCountTooHigh | M::ImageCountZero => hdr(hdr::IMAGE_COUNT, 4),
             M::BootIndexOutOfRange => hdr(hdr::BOOT_INDEX, 4),
@@ -494,28 +578,50 @@ impl Mutation {
             // The kept prefix is identical: the first difference is where the cut resource
             // now ends.
             M::MetadataTruncated => Change::Bytes(meta.end..meta.end + 1),
-            M::MetadataHashMismatch | M::SecurityLengthTooLarge
-            | M::SecurityCountHuge | M::SecuritySizeOverflow | M::RootNotDirectory => Change::Bytes(meta),
-            M::MissingBlob | M::TaggedItemOverrun | M::FileWithChildren => Change::Bytes(dentry_range(l, "/a.txt")),
+            M::MetadataHashMismatch
+            | M::SecurityLengthTooLarge
+            | M::SecurityCountHuge
+            | M::SecuritySizeOverflow
+            | M::RootNotDirectory => Change::Bytes(meta),
+            M::MissingBlob | M::TaggedItemOverrun | M::FileWithChildren => {
+                Change::Bytes(dentry_range(l, "/a.txt"))
+            }
             M::CyclicDirectory => Change::Bytes(dentry_range(l, "/dir/sub")),
             M::DirectoryIsOwnChild | M::SubdirOffsetOutOfBounds | M::SubdirOffsetIntoDentry => {
                 Change::Bytes(dentry_range(l, "/dir"))
             }
-            M::DotName | M::DotDotName | M::EmptyName | M::NameWithSlash | M::NameWithBackslash
-            | M::NameWithNul | M::DuplicateNames | M::UnpairedHighSurrogate
-            | M::UnpairedLowSurrogate | M::HardLinkedDirectories | M::SecurityIdOutOfRange => {
-                Change::Bytes(meta)
-            }
-            M::OddNameLength | M::NameLengthBeyondDentry | M::DentryLengthTooSmall
+            M::DotName
+            | M::DotDotName
+            | M::EmptyName
+            | M::NameWithSlash
+            | M::NameWithBackslash
+            | M::NameWithNul
+            | M::DuplicateNames
+            | M::UnpairedHighSurrogate
+            | M::UnpairedLowSurrogate
+            | M::HardLinkedDirectories
+            | M::SecurityIdOutOfRange => Change::Bytes(meta),
+            M::OddNameLength
+            | M::NameLengthBeyondDentry
+            | M::DentryLengthTooSmall
             | M::DentryLengthBeyondResource => Change::Bytes(dentry_range(l, "/b.txt")),
-            M::StreamCountTooLarge | M::StreamEntryLengthZero => Change::Bytes(dentry_range(l, "/ads.txt")),
-            M::HardLinkContentMismatch => Change::Bytes(crate::builder::HEADER_LEN as u64..l.metadata[0].range.end),
+            M::StreamCountTooLarge | M::StreamEntryLengthZero => {
+                Change::Bytes(dentry_range(l, "/ads.txt"))
+            }
+            M::HardLinkContentMismatch => {
+                Change::Bytes(crate::builder::HEADER_LEN as u64..l.metadata[0].range.end)
+            }
             M::ChunkOffsetOutsideResource
             | M::ChunkTableNotIncreasing
             | M::ChunkLargerThanChunkSize
             | M::ChunkSizeZero => Change::Bytes(c_bin.start..c_bin.start + 8),
             M::ChunkedResourceBeyondEof => {
-                let idx = l.blobs.iter().find(|b| b.size == 70_000).map(|b| b.blob_table_index).unwrap_or(0);
+                let idx = l
+                    .blobs
+                    .iter()
+                    .find(|b| b.size == 70_000)
+                    .map(|b| b.blob_table_index)
+                    .unwrap_or(0);
                 let e = entry_off(l, idx);
                 Change::Bytes(e..e + 24)
             }
@@ -533,8 +639,12 @@ impl Mutation {
             }
             M::SolidInOldVersion => hdr(hdr::VERSION, 4),
             M::XmlTruncated | M::XmlOddLength | M::XmlBeyondEof => hdr(hdr::XML, 24),
-            M::XmlBroken | M::XmlMissingBom | M::XmlEncryptedEsd | M::XmlExtraImage
-            | M::XmlMissingImage | M::XmlBadIndex => Change::Bytes(l.xml.start..l.xml.end + 1),
+            M::XmlBroken
+            | M::XmlMissingBom
+            | M::XmlEncryptedEsd
+            | M::XmlExtraImage
+            | M::XmlMissingImage
+            | M::XmlBadIndex => Change::Bytes(l.xml.start..l.xml.end + 1),
             M::IntegrityHashMismatch | M::IntegrityCountTooLarge | M::IntegrityChunkSizeZero => {
                 Change::Bytes(l.integrity.clone().unwrap_or(0..0))
             }
@@ -550,7 +660,11 @@ pub(crate) fn patch_metadata(m: &Mutation, idx: usize, meta: &mut Vec<u8>, loc: 
     if idx != 0 {
         return;
     }
-    let d = |p: &str| loc.dentry(p).unwrap_or_else(|| panic!("victim has no {p}")).clone();
+    let d = |p: &str| {
+        loc.dentry(p)
+            .unwrap_or_else(|| panic!("victim has no {p}"))
+            .clone()
+    };
     match m {
         M::MetadataTruncated => meta.truncate(loc.security_len as usize + 60),
         M::MissingBlob => {
@@ -750,7 +864,8 @@ pub(crate) fn patch_bytes(m: &Mutation, w: &mut BuiltWim) {
         }
         M::SolidOverlappingBlobs => {
             let e = entry_off(&l, l.blobs[1].blob_table_index);
-            let first_off = crate::builder::le_u64(b, entry_off(&l, l.blobs[0].blob_table_index) as usize + 8);
+            let first_off =
+                crate::builder::le_u64(b, entry_off(&l, l.blobs[0].blob_table_index) as usize + 8);
             put_u64(b, e + 8, first_off + 1);
         }
         M::SolidBlobBeyondResource => {

@@ -67,7 +67,7 @@ pub fn run(args: &[&std::ffi::OsStr]) -> Result<RunOutput, String> {
     }
 }
 
-fn os<'a>(s: &'a (impl AsRef<std::ffi::OsStr> + ?Sized)) -> &'a std::ffi::OsStr {
+fn os(s: &(impl AsRef<std::ffi::OsStr> + ?Sized)) -> &std::ffi::OsStr {
     s.as_ref()
 }
 
@@ -106,14 +106,21 @@ pub fn xml(wim: &Path) -> Result<String, String> {
     info(wim, &[&format!("--extract-xml={}", p.display())])?;
     let b = std::fs::read(&p).map_err(|e| e.to_string())?;
     let b = b.strip_prefix(&[0xFF, 0xFE][..]).unwrap_or(&b);
-    let u: Vec<u16> = b.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]])).collect();
+    let u: Vec<u16> = b
+        .chunks_exact(2)
+        .map(|c| u16::from_le_bytes([c[0], c[1]]))
+        .collect();
     Ok(String::from_utf16_lossy(&u))
 }
 
 /// `wimlib-imagex dir WIM IMAGE`: the listed paths, one per line, in wimlib's order.
 pub fn dir_listing(wim: &Path, image: &str) -> Result<Vec<String>, String> {
     let o = run(&[os("dir"), os(wim), os(image)])?;
-    Ok(o.stdout.lines().map(str::to_string).filter(|l| !l.is_empty()).collect())
+    Ok(o.stdout
+        .lines()
+        .map(str::to_string)
+        .filter(|l| !l.is_empty())
+        .collect())
 }
 
 /// What [`diff_trees_with`] compares beyond names, types, contents, link targets and
@@ -145,10 +152,12 @@ fn scan(root: &Path) -> Result<BTreeMap<PathBuf, Entry>, String> {
             let e = e.map_err(|e| format!("read_dir {}: {e}", abs.display()))?;
             let r = rel.join(e.file_name());
             let p = root.join(&r);
-            let meta = std::fs::symlink_metadata(&p).map_err(|e| format!("stat {}: {e}", p.display()))?;
+            let meta =
+                std::fs::symlink_metadata(&p).map_err(|e| format!("stat {}: {e}", p.display()))?;
             let ft = meta.file_type();
             let (kind, target) = if ft.is_symlink() {
-                let t = std::fs::read_link(&p).map_err(|e| format!("readlink {}: {e}", p.display()))?;
+                let t =
+                    std::fs::read_link(&p).map_err(|e| format!("readlink {}: {e}", p.display()))?;
                 ("symlink", Some(t))
             } else if ft.is_dir() {
                 stack.push(r.clone());
@@ -198,7 +207,10 @@ fn link_groups(t: &BTreeMap<PathBuf, Entry>) -> BTreeSet<Vec<PathBuf>> {
     let mut by_ino: HashMap<(u64, u64), Vec<PathBuf>> = HashMap::new();
     for (p, e) in t {
         if e.kind == "file" {
-            by_ino.entry((e.meta.dev(), e.meta.ino())).or_default().push(p.clone());
+            by_ino
+                .entry((e.meta.dev(), e.meta.ino()))
+                .or_default()
+                .push(p.clone());
         }
     }
     by_ino
@@ -239,19 +251,32 @@ pub fn diff_trees_with(a: &Path, b: &Path, opts: &DiffOptions) -> Result<(), Str
             continue;
         }
         match ea.kind {
-            "symlink" => {
-                if ea.target != eb.target {
-                    diffs.push(format!("{}: symlink target {:?} vs {:?}", p.display(), ea.target, eb.target));
-                }
+            "symlink" if ea.target != eb.target => {
+                diffs.push(format!(
+                    "{}: symlink target {:?} vs {:?}",
+                    p.display(),
+                    ea.target,
+                    eb.target
+                ));
             }
             "file" => {
                 if ea.meta.len() != eb.meta.len() {
-                    diffs.push(format!("{}: size {} vs {}", p.display(), ea.meta.len(), eb.meta.len()));
+                    diffs.push(format!(
+                        "{}: size {} vs {}",
+                        p.display(),
+                        ea.meta.len(),
+                        eb.meta.len()
+                    ));
                 } else if !same_contents(&a.join(p), &b.join(p))? {
                     diffs.push(format!("{}: contents differ", p.display()));
                 }
                 if opts.mtimes && ea.meta.mtime() != eb.meta.mtime() {
-                    diffs.push(format!("{}: mtime {} vs {}", p.display(), ea.meta.mtime(), eb.meta.mtime()));
+                    diffs.push(format!(
+                        "{}: mtime {} vs {}",
+                        p.display(),
+                        ea.meta.mtime(),
+                        eb.meta.mtime()
+                    ));
                 }
             }
             _ => {}
@@ -330,7 +355,10 @@ mod tests {
         std::fs::remove_file(b.join("extra")).unwrap();
         std::fs::set_permissions(b.join("f"), std::fs::Permissions::from_mode(0o600)).unwrap();
         diff_trees(&a, &b).unwrap();
-        let opts = DiffOptions { modes: true, ..Default::default() };
+        let opts = DiffOptions {
+            modes: true,
+            ..Default::default()
+        };
         assert!(diff_trees_with(&a, &b, &opts).unwrap_err().contains("mode"));
     }
 }

@@ -10,7 +10,11 @@ impl XorShift64 {
     /// Creates a generator; a zero seed is replaced by a fixed non-zero constant.
     pub fn new(seed: u64) -> Self {
         XorShift64 {
-            state: if seed == 0 { 0x9E37_79B9_7F4A_7C15 } else { seed },
+            state: if seed == 0 {
+                0x9E37_79B9_7F4A_7C15
+            } else {
+                seed
+            },
         }
     }
 
@@ -47,10 +51,40 @@ impl XorShift64 {
     /// `len` bytes of compressible, text-like data (words from a small vocabulary, lines).
     pub fn text(&mut self, len: usize) -> Vec<u8> {
         const WORDS: &[&str] = &[
-            "the", "image", "windows", "resource", "blob", "table", "header", "metadata",
-            "chunk", "stream", "directory", "file", "system32", "driver", "registry", "hive",
-            "version", "update", "servicing", "package", "component", "manifest", "of", "and",
-            "to", "in", "is", "a", "with", "for", "0x10D00", "LZX", "XPRESS", "LZMS",
+            "the",
+            "image",
+            "windows",
+            "resource",
+            "blob",
+            "table",
+            "header",
+            "metadata",
+            "chunk",
+            "stream",
+            "directory",
+            "file",
+            "system32",
+            "driver",
+            "registry",
+            "hive",
+            "version",
+            "update",
+            "servicing",
+            "package",
+            "component",
+            "manifest",
+            "of",
+            "and",
+            "to",
+            "in",
+            "is",
+            "a",
+            "with",
+            "for",
+            "0x10D00",
+            "LZX",
+            "XPRESS",
+            "LZMS",
         ];
         let mut out = Vec::with_capacity(len + 16);
         let mut col = 0usize;
@@ -76,9 +110,24 @@ mod tests {
 
     #[test]
     fn deterministic_and_seed_sensitive() {
-        let a: Vec<u64> = (0..4).map({ let mut g = XorShift64::new(7); move |_| g.next_u64() }).collect();
-        let b: Vec<u64> = (0..4).map({ let mut g = XorShift64::new(7); move |_| g.next_u64() }).collect();
-        let c: Vec<u64> = (0..4).map({ let mut g = XorShift64::new(8); move |_| g.next_u64() }).collect();
+        let a: Vec<u64> = (0..4)
+            .map({
+                let mut g = XorShift64::new(7);
+                move |_| g.next_u64()
+            })
+            .collect();
+        let b: Vec<u64> = (0..4)
+            .map({
+                let mut g = XorShift64::new(7);
+                move |_| g.next_u64()
+            })
+            .collect();
+        let c: Vec<u64> = (0..4)
+            .map({
+                let mut g = XorShift64::new(8);
+                move |_| g.next_u64()
+            })
+            .collect();
         assert_eq!(a, b);
         assert_ne!(a, c);
         let t = XorShift64::new(1).text(1000);

@@ -95,7 +95,10 @@ pub fn split_set() -> Option<Vec<PathBuf>> {
     if parts.iter().all(|p| p.is_file()) {
         Some(parts)
     } else {
-        println!("SKIP: split set {SPLIT_SET:?} not found in {}", dir.display());
+        println!(
+            "SKIP: split set {SPLIT_SET:?} not found in {}",
+            dir.display()
+        );
         None
     }
 }

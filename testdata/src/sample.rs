@@ -10,7 +10,9 @@ pub const SAMPLE_GUID: [u8; 16] = *b"wimkit-sample-01";
 
 /// Path of the committed sample file.
 pub fn sample_path() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("sample").join("sample.wim")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("sample")
+        .join("sample.wim")
 }
 
 /// A minimal self-relative security descriptor: owner S-1-5-32-544 (Administrators),
@@ -63,9 +65,17 @@ pub fn sample_builder() -> WimBuilder {
             Node::hard_link("linked_b.txt", 1, hl),
             Node::symlink("link_to_readme", "readme.txt"),
             Node::empty("empty.txt"),
-            Node::file("streams.txt", b"main stream\n".to_vec()).with_stream("note", b"named stream data\n".to_vec()),
-            Node::file("caf\u{e9} \u{65e5}\u{672c} \u{1F600}.txt", b"unicode name\n".to_vec()),
-            Node::file("dated.txt", b"timestamps\n".to_vec()).with_times(t0 - 10_000_000, t0 + 20_000_000, t0 + 10_000_000),
+            Node::file("streams.txt", b"main stream\n".to_vec())
+                .with_stream("note", b"named stream data\n".to_vec()),
+            Node::file(
+                "caf\u{e9} \u{65e5}\u{672c} \u{1F600}.txt",
+                b"unicode name\n".to_vec(),
+            ),
+            Node::file("dated.txt", b"timestamps\n".to_vec()).with_times(
+                t0 - 10_000_000,
+                t0 + 20_000_000,
+                t0 + 10_000_000,
+            ),
         ],
     )
     .with_description("wimkit synthetic sample, image 1")
@@ -74,10 +84,17 @@ pub fn sample_builder() -> WimBuilder {
         "Sample Two",
         vec![
             Node::file("shared.txt", shared),
-            Node::dir("more", vec![Node::file("only2.txt", b"only in image 2\n".to_vec())]),
+            Node::dir(
+                "more",
+                vec![Node::file("only2.txt", b"only in image 2\n".to_vec())],
+            ),
         ],
     );
-    WimBuilder::new().guid(SAMPLE_GUID).image(img1).image(img2).boot_index(1)
+    WimBuilder::new()
+        .guid(SAMPLE_GUID)
+        .image(img1)
+        .image(img2)
+        .boot_index(1)
 }
 
 /// The sample's bytes.

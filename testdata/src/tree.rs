@@ -27,7 +27,6 @@ impl SizeClass {
 /// Seed of the fixture PRNG.
 pub const FIXTURE_SEED: u64 = 0x5EED_F1C5_0000_0001;
 
-
 /// Creates the fixture tree under `dir` (created if missing). Contents: text-like and PRNG
 /// files, duplicate contents, empty files, hard links, symlinks (relative, absolute,
 /// dangling, to a directory), a 255-byte name, Unicode names (incl. an astral-plane
@@ -60,7 +59,10 @@ pub fn make_fixture_tree(dir: &Path, size: SizeClass) -> std::io::Result<()> {
     w("dup/nested/three.txt", &dup)?;
     // Zeros (very compressible), and odd sizes around chunk boundaries.
     w("bin/zeros.bin", &vec![0u8; u])?;
-    for (i, n) in [1usize, 2, 4095, 4096, 4097, 32767, 32768, 32769].iter().enumerate() {
+    for (i, n) in [1usize, 2, 4095, 4096, 4097, 32767, 32768, 32769]
+        .iter()
+        .enumerate()
+    {
         let b = rng.bytes(*n);
         w(&format!("sizes/s{i}_{n}.bin"), &b)?;
     }
@@ -92,7 +94,10 @@ pub fn make_fixture_tree(dir: &Path, size: SizeClass) -> std::io::Result<()> {
     for i in 0..40 {
         deep.push_str(&format!("/d{i:02}"));
     }
-    w(&format!("{deep}/bottom.txt"), b"bottom of a 40-level chain\n")?;
+    w(
+        &format!("{deep}/bottom.txt"),
+        b"bottom of a 40-level chain\n",
+    )?;
     Ok(())
 }
 

@@ -13,11 +13,22 @@ fn deterministic_and_complete() {
     make_fixture_tree(&a, SizeClass::Small).unwrap();
     make_fixture_tree(&b, SizeClass::Small).unwrap();
     oracle::diff_trees(&a, &b).unwrap();
-    let opts = oracle::DiffOptions { modes: true, ..Default::default() };
+    let opts = oracle::DiffOptions {
+        modes: true,
+        ..Default::default()
+    };
     oracle::diff_trees_with(&a, &b, &opts).unwrap();
     // Features.
-    assert_eq!(std::fs::metadata(a.join("links/hard_a")).unwrap().nlink(), 3);
-    assert_eq!(std::fs::read_link(a.join("links/sym_rel")).unwrap().to_str(), Some("hard_a"));
+    assert_eq!(
+        std::fs::metadata(a.join("links/hard_a")).unwrap().nlink(),
+        3
+    );
+    assert_eq!(
+        std::fs::read_link(a.join("links/sym_rel"))
+            .unwrap()
+            .to_str(),
+        Some("hard_a")
+    );
     assert!(std::fs::symlink_metadata(a.join("links/sym_dangling")).is_ok());
     assert!(!a.join("links/sym_dangling").exists());
     assert!(a.join("links/sym_dir").is_dir());
@@ -30,7 +41,10 @@ fn deterministic_and_complete() {
         deep.push(format!("d{i:02}"));
     }
     assert!(deep.join("bottom.txt").is_file());
-    assert_eq!(std::fs::read(a.join("dup/one.txt")).unwrap(), std::fs::read(a.join("dup/two.txt")).unwrap());
+    assert_eq!(
+        std::fs::read(a.join("dup/one.txt")).unwrap(),
+        std::fs::read(a.join("dup/two.txt")).unwrap()
+    );
     assert_eq!(std::fs::metadata(a.join("empty/empty1")).unwrap().len(), 0);
     // Size: a few hundred KB for Small.
     let total = dir_size(&a);
@@ -71,7 +85,11 @@ fn wimlib_capture_apply_roundtrip() {
     oracle::capture(&src, &wim, &["--compress=none", "--unix-data"]).unwrap();
     let out = t.path().join("out");
     oracle::apply(&wim, "1", &out, &["--unix-data"]).unwrap();
-    let opts = oracle::DiffOptions { modes: true, mtimes: true, owners: true };
+    let opts = oracle::DiffOptions {
+        modes: true,
+        mtimes: true,
+        owners: true,
+    };
     oracle::diff_trees_with(&src, &out, &opts).unwrap();
     let list = oracle::dir_listing(&wim, "1").unwrap();
     assert!(list.iter().any(|l| l.ends_with("bottom.txt")), "{list:?}");

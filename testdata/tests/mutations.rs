@@ -2,8 +2,8 @@
 //! reader crates).
 
 use std::collections::HashSet;
-use wim_testdata::mutation::{Change, Mutation, victim};
 use wim_testdata::builder::HEADER_LEN;
+use wim_testdata::mutation::{Change, Mutation, victim};
 use wim_testdata::oracle;
 
 #[test]
@@ -34,19 +34,27 @@ fn each_mutation_changes_the_intended_region() {
         match &r.change {
             Change::TruncatedTo(n) => {
                 assert_eq!(got.len() as u64, *n, "{name}");
-                assert!(got.len() < base.len() && base.starts_with(got), "{name}: not a prefix");
+                assert!(
+                    got.len() < base.len() && base.starts_with(got),
+                    "{name}: not a prefix"
+                );
             }
             Change::Bytes(range) => {
                 assert!(range.start < range.end, "{name}: empty range");
                 // Mutations that move resources also rewrite header reshdrs: for a target past
                 // the header, look for the first difference past the header.
-                let from = if range.start >= HEADER_LEN as u64 { HEADER_LEN } else { 0 };
+                let from = if range.start >= HEADER_LEN as u64 {
+                    HEADER_LEN
+                } else {
+                    0
+                };
                 let first = (from
                     + got[from..]
                         .iter()
                         .zip(base[from..].iter())
                         .position(|(a, b)| a != b)
-                        .unwrap_or(got.len().min(base.len()) - from)) as u64;
+                        .unwrap_or(got.len().min(base.len()) - from))
+                    as u64;
                 assert!(
                     range.contains(&first),
                     "{name}: first difference at {first}, expected in {range:?}"
@@ -91,22 +99,39 @@ fn wimlib_accepts_baselines_and_rejects_core_corruptions() {
         oracle::verify(&p1, &a)
     };
     let reject = [
-        Mutation::BadMagic, Mutation::UnsupportedVersion, Mutation::ImageCountTooHigh,
-        Mutation::BlobHashMismatch, Mutation::MetadataHashMismatch, Mutation::CyclicDirectory,
-        Mutation::DirectoryIsOwnChild, Mutation::ChunkOffsetOutsideResource,
-        Mutation::ChunkLargerThanChunkSize, Mutation::SolidOverlappingBlobs,
-        Mutation::XmlBroken, Mutation::XmlEncryptedEsd, Mutation::IntegrityHashMismatch,
-        Mutation::SplitDuplicatePartNumber, Mutation::TruncatedBlobTable,
+        Mutation::BadMagic,
+        Mutation::UnsupportedVersion,
+        Mutation::ImageCountTooHigh,
+        Mutation::BlobHashMismatch,
+        Mutation::MetadataHashMismatch,
+        Mutation::CyclicDirectory,
+        Mutation::DirectoryIsOwnChild,
+        Mutation::ChunkOffsetOutsideResource,
+        Mutation::ChunkLargerThanChunkSize,
+        Mutation::SolidOverlappingBlobs,
+        Mutation::XmlBroken,
+        Mutation::XmlEncryptedEsd,
+        Mutation::IntegrityHashMismatch,
+        Mutation::SplitDuplicatePartNumber,
+        Mutation::TruncatedBlobTable,
     ];
     let mut seen_bases = HashSet::new();
     for m in Mutation::all() {
         let r = m.apply();
-        if seen_bases.insert(format!("{:?}", m.base().layout) + &m.base().integrity_chunk_size.is_some().to_string() + &r.parts.len().to_string()) {
+        if seen_bases.insert(
+            format!("{:?}", m.base().layout)
+                + &m.base().integrity_chunk_size.is_some().to_string()
+                + &r.parts.len().to_string(),
+        ) {
             run(&r.baseline_parts, &format!("base_{}", m.name()))
                 .unwrap_or_else(|e| panic!("baseline of {} rejected: {e}", m.name()));
         }
         if reject.contains(&m) {
-            assert!(run(&r.parts, &m.name()).is_err(), "wimlib accepted {}", m.name());
+            assert!(
+                run(&r.parts, &m.name()).is_err(),
+                "wimlib accepted {}",
+                m.name()
+            );
         }
     }
     assert!(seen_bases.len() >= 5, "{seen_bases:?}");

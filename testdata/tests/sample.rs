@@ -26,14 +26,20 @@ fn sample_verifies_and_applies() {
     let info = oracle::info(&path, &[]).unwrap();
     assert!(info.contains("Image Count:    2"), "{info}");
     assert!(info.contains("Boot Index:     1"), "{info}");
-    assert!(info.contains("GUID:           0x77696d6b69742d73616d706c652d3031"), "{info}");
+    assert!(
+        info.contains("GUID:           0x77696d6b69742d73616d706c652d3031"),
+        "{info}"
+    );
     let t = tempfile::tempdir().unwrap();
     for (i, img) in sample_builder().images.iter().enumerate() {
         let exp = t.path().join(format!("exp{i}"));
         img.write_to_dir(&exp).unwrap();
         let got = t.path().join(format!("got{i}"));
         oracle::apply(&path, &(i + 1).to_string(), &got, &["--unix-data"]).unwrap();
-        let opts = oracle::DiffOptions { modes: true, ..Default::default() };
+        let opts = oracle::DiffOptions {
+            modes: true,
+            ..Default::default()
+        };
         oracle::diff_trees_with(&exp, &got, &opts).unwrap();
     }
 }

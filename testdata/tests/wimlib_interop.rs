@@ -53,7 +53,8 @@ fn check_roundtrip(name: &str, b: &WimBuilder, opts: &DiffOptions, apply_args: &
         let got = tmp.path().join(format!("applied{i}"));
         oracle::apply(&wim, &(i + 1).to_string(), &got, apply_args)
             .unwrap_or_else(|e| panic!("{name}: {e}"));
-        oracle::diff_trees_with(&expected, &got, opts).unwrap_or_else(|e| panic!("{name} image {}: {e}", i + 1));
+        oracle::diff_trees_with(&expected, &got, opts)
+            .unwrap_or_else(|e| panic!("{name} image {}: {e}", i + 1));
     }
 }
 
@@ -72,11 +73,41 @@ fn every_layout_verifies_and_applies() {
         return;
     }
     let layouts = [
-        ("xpress32k", ResourceLayout::RawChunks { chunk_size: 32768, compression: HDR_FLAG_XPRESS }),
-        ("xpress4k", ResourceLayout::RawChunks { chunk_size: 4096, compression: HDR_FLAG_XPRESS }),
-        ("lzx32k", ResourceLayout::RawChunks { chunk_size: 32768, compression: HDR_FLAG_LZX }),
-        ("solid_xpress", ResourceLayout::Solid { chunk_size: 65536, format: 1 }),
-        ("solid_lzms", ResourceLayout::Solid { chunk_size: 32768, format: 3 }),
+        (
+            "xpress32k",
+            ResourceLayout::RawChunks {
+                chunk_size: 32768,
+                compression: HDR_FLAG_XPRESS,
+            },
+        ),
+        (
+            "xpress4k",
+            ResourceLayout::RawChunks {
+                chunk_size: 4096,
+                compression: HDR_FLAG_XPRESS,
+            },
+        ),
+        (
+            "lzx32k",
+            ResourceLayout::RawChunks {
+                chunk_size: 32768,
+                compression: HDR_FLAG_LZX,
+            },
+        ),
+        (
+            "solid_xpress",
+            ResourceLayout::Solid {
+                chunk_size: 65536,
+                format: 1,
+            },
+        ),
+        (
+            "solid_lzms",
+            ResourceLayout::Solid {
+                chunk_size: 32768,
+                format: 3,
+            },
+        ),
     ];
     for (name, l) in layouts {
         let b = WimBuilder::new().image(tree_image()).resource_layout(l);
@@ -105,12 +136,18 @@ fn unix_data_modes_are_applied() {
         vec![
             Node::file("private", b"secret".to_vec()).with_unix(0, 0, 0o100600, 0),
             Node::file("exec", b"#!/bin/sh\n".to_vec()).with_unix(0, 0, 0o100755, 0),
-            Node::dir("d", vec![Node::file("f", b"x".to_vec()).with_unix(0, 0, 0o100640, 0)])
-                .with_unix(0, 0, 0o040700, 0),
+            Node::dir(
+                "d",
+                vec![Node::file("f", b"x".to_vec()).with_unix(0, 0, 0o100640, 0)],
+            )
+            .with_unix(0, 0, 0o040700, 0),
         ],
     );
     let b = WimBuilder::new().image(img);
-    let opts = DiffOptions { modes: true, ..Default::default() };
+    let opts = DiffOptions {
+        modes: true,
+        ..Default::default()
+    };
     check_roundtrip("unix", &b, &opts, &["--unix-data"]);
     // Without the tagged items the modes differ: the check above is not vacuous.
     let tmp = tempfile::tempdir().unwrap();
@@ -118,7 +155,9 @@ fn unix_data_modes_are_applied() {
     std::fs::write(&wim, b.build().bytes).unwrap();
     oracle::apply(&wim, "1", &tmp.path().join("plain"), &[]).unwrap();
     b.images[0].write_to_dir(&tmp.path().join("exp")).unwrap();
-    assert!(oracle::diff_trees_with(&tmp.path().join("exp"), &tmp.path().join("plain"), &opts).is_err());
+    assert!(
+        oracle::diff_trees_with(&tmp.path().join("exp"), &tmp.path().join("plain"), &opts).is_err()
+    );
 }
 
 #[test]
@@ -128,17 +167,31 @@ fn multi_image_boot_index_integrity() {
     }
     let second = Image::new(
         "second",
-        vec![Node::file("text.txt", XorShift64::new(42).text(0)), Node::file("new", b"n".to_vec())],
+        vec![
+            Node::file("text.txt", XorShift64::new(42).text(0)),
+            Node::file("new", b"n".to_vec()),
+        ],
     )
     .with_description("the second one");
-    let b = WimBuilder::new().image(tree_image()).image(second).boot_index(2).integrity(65536);
+    let b = WimBuilder::new()
+        .image(tree_image())
+        .image(second)
+        .boot_index(2)
+        .integrity(65536);
     let (_t, wim) = write_tmp(&b);
     let out = oracle::verify(&wim, &[]).unwrap();
-    assert!(!out.stderr.contains("does not contain integrity"), "{}", out.stderr);
+    assert!(
+        !out.stderr.contains("does not contain integrity"),
+        "{}",
+        out.stderr
+    );
     let info = oracle::info(&wim, &[]).unwrap();
     assert!(info.contains("Boot Index:     2"), "{info}");
     assert!(info.contains("Image Count:    2"), "{info}");
-    assert!(info.contains("Description:            the second one"), "{info}");
+    assert!(
+        info.contains("Description:            the second one"),
+        "{info}"
+    );
     check_roundtrip("multi", &b, &DiffOptions::default(), &[]);
 }
 
@@ -163,7 +216,11 @@ fn xml_statistics_match_wimlib_capture() {
             let e = s + x[s..].find('<').unwrap();
             x[s..e].to_string()
         };
-        assert_eq!(get(&ours), get(&theirs), "{tag}: ours {ours}\ntheirs {theirs}");
+        assert_eq!(
+            get(&ours),
+            get(&theirs),
+            "{tag}: ours {ours}\ntheirs {theirs}"
+        );
     }
     assert!(ours.contains("<HARDLINKBYTES>24</HARDLINKBYTES>"), "{ours}");
 }
@@ -176,10 +233,21 @@ fn listing_is_in_collation_order() {
     let b = WimBuilder::new().image(tree_image());
     let (_t, wim) = write_tmp(&b);
     let list = oracle::dir_listing(&wim, "1").unwrap();
-    let top: Vec<&str> = list.iter().filter(|l| l.matches('/').count() == 1 && l.len() > 1).map(|l| &l[1..]).collect();
-    let pos = |n: &str| top.iter().position(|x| *x == n).unwrap_or_else(|| panic!("{n} missing from {top:?}"));
+    let top: Vec<&str> = list
+        .iter()
+        .filter(|l| l.matches('/').count() == 1 && l.len() > 1)
+        .map(|l| &l[1..])
+        .collect();
+    let pos = |n: &str| {
+        top.iter()
+            .position(|x| *x == n)
+            .unwrap_or_else(|| panic!("{n} missing from {top:?}"))
+    };
     assert!(pos("alpha") < pos("big.bin"));
-    assert!(pos("text.txt") < pos("Zeta"), "case-insensitive order: {top:?}");
+    assert!(
+        pos("text.txt") < pos("Zeta"),
+        "case-insensitive order: {top:?}"
+    );
 }
 
 #[test]
@@ -196,7 +264,10 @@ fn split_set_verifies_with_ref() {
     std::fs::write(&p2, &parts[1].bytes).unwrap();
     let r = format!("--ref={}", p2.display());
     oracle::verify(&p1, &[&r]).unwrap();
-    assert!(oracle::verify(&p1, &[]).is_err(), "part 1 alone must miss blobs");
+    assert!(
+        oracle::verify(&p1, &[]).is_err(),
+        "part 1 alone must miss blobs"
+    );
     let info = oracle::info(&p1, &[]).unwrap();
     assert!(info.contains("Part Number:    1/2"), "{info}");
     let dir = t.path().join("out");
@@ -211,7 +282,10 @@ fn junction_applies_as_symlink() {
     if !oracle::require_wimlib("junction_applies_as_symlink") {
         return;
     }
-    let img = Image::new("j", vec![Node::dir("target", vec![]), Node::junction("j", "/target")]);
+    let img = Image::new(
+        "j",
+        vec![Node::dir("target", vec![]), Node::junction("j", "/target")],
+    );
     let b = WimBuilder::new().image(img);
     let (t, wim) = write_tmp(&b);
     oracle::verify(&wim, &[]).unwrap();
