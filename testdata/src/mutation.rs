@@ -230,6 +230,24 @@ impl Mutated {
     pub fn bytes(&self) -> &[u8] {
         &self.parts[0]
     }
+
+    /// Writes the parts to `dir` as `<name>.wim` (or `<name>.swm`, `<name>2.swm`, … for a
+    /// split set) and returns their paths, part 1 first.
+    pub fn write_to(&self, dir: &std::path::Path) -> std::io::Result<Vec<std::path::PathBuf>> {
+        let name = self.mutation.name();
+        let mut out = Vec::new();
+        for (i, p) in self.parts.iter().enumerate() {
+            let file = match (self.parts.len(), i) {
+                (1, _) => format!("{name}.wim"),
+                (_, 0) => format!("{name}.swm"),
+                (_, i) => format!("{name}{}.swm", i + 1),
+            };
+            let path = dir.join(file);
+            std::fs::write(&path, p)?;
+            out.push(path);
+        }
+        Ok(out)
+    }
 }
 
 /// The standard victim: 2 images sharing blobs, a hard link, a symlink, an empty file, a

@@ -123,6 +123,13 @@ pub fn dir_listing(wim: &Path, image: &str) -> Result<Vec<String>, String> {
         .collect())
 }
 
+/// `wimlib-imagex dir WIM IMAGE --detailed --path=PATH`: wimlib's detailed description of
+/// one entry (short name, attributes, security descriptor hex, times, streams, UNIX data).
+pub fn dir_detailed(wim: &Path, image: &str, path: &str) -> Result<String, String> {
+    let p = format!("--path={path}");
+    run(&[os("dir"), os(wim), os(image), os("--detailed"), os(&p)]).map(|o| o.stdout)
+}
+
 /// What [`diff_trees_with`] compares beyond names, types, contents, link targets and
 /// hard-link grouping.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -76,6 +76,17 @@ fn baseline_is_the_unmutated_build() {
     let m = Mutation::BadMagic;
     assert_eq!(m.apply().baseline_parts[0], victim().build().bytes);
     assert_eq!(&m.apply().bytes()[..8], b"MSWIX\0\0\0");
+    let t = tempfile::tempdir().unwrap();
+    let split = Mutation::SplitGuidMismatch.apply();
+    let paths = split.write_to(t.path()).unwrap();
+    assert_eq!(paths.len(), 2);
+    assert_eq!(std::fs::read(&paths[1]).unwrap(), split.parts[1]);
+    assert!(
+        paths[0]
+            .to_str()
+            .unwrap()
+            .ends_with("split_guid_mismatch.swm")
+    );
 }
 
 /// Sanity check against the oracle: baselines verify, and a selection of mutations that

@@ -294,3 +294,57 @@ fn junction_applies_as_symlink() {
     let link = std::fs::read_link(dir.join("j")).unwrap();
     assert_eq!(link, Path::new("/target"));
 }
+
+#[test]
+fn windows_only_metadata_is_seen_by_wimlib() {
+    if !oracle::require_wimlib("windows_only_metadata_is_seen_by_wimlib") {
+        return;
+    }
+    // Short names, security descriptors, named streams, attributes, times and link groups
+    // cannot be checked through a Linux apply: read them back with `dir --detailed`.
+    let sd = wim_testdata::sample::sample_security_descriptor();
+    let t = 132_000_000_000_000_000u64;
+    let img = Image::new(
+        "w",
+        vec![
+            Node::file("file.txt", b"x".to_vec())
+                .with_short_name("FILE~1.TXT")
+                .with_security_id(0)
+                .with_attributes(0x21)
+                .with_times(t, t + 10_000_000, t + 20_000_000)
+                .with_stream("alt", b"alternate".to_vec()),
+            Node::hard_link("h1", 0x1234, b"hl".to_vec()),
+            Node::hard_link("h2", 0x1234, b"hl".to_vec()),
+        ],
+    )
+    .with_security_descriptor(sd.clone());
+    let b = WimBuilder::new().image(img);
+    let (_t, wim) = write_tmp(&b);
+    oracle::verify(&wim, &[]).unwrap();
+    let d = oracle::dir_detailed(&wim, "1", "/file.txt").unwrap();
+    let sd_hex: String = sd.iter().map(|b| format!("{b:02x}")).collect();
+    for want in [
+        "Short Name          = \"FILE~1.TXT\"".to_string(),
+        "Attributes          = 0x00000021".to_string(),
+        format!("Security Descriptor = {sd_hex}"),
+        "Named data stream \"alt\"".to_string(),
+        "Uncompressed size = 9 bytes".to_string(),
+    ] {
+        assert!(d.contains(&want), "missing {want:?} in:\n{d}");
+    }
+    // FILETIME 132000000000000000 = 2019-04-17 18:40:00 UTC (unix 1555526400); access +1 s, write +2 s.
+    assert!(
+        d.contains("Creation Time       = Wed Apr 17 18:40:00 2019 UTC"),
+        "{d}"
+    );
+    assert!(
+        d.contains("Last Write Time     = Wed Apr 17 18:40:02 2019 UTC"),
+        "{d}"
+    );
+    assert!(
+        d.contains("Last Access Time    = Wed Apr 17 18:40:01 2019 UTC"),
+        "{d}"
+    );
+    let h = oracle::dir_detailed(&wim, "1", "/h2").unwrap();
+    assert!(h.contains("Link Count          = 2"), "{h}");
+}
