@@ -220,6 +220,11 @@ impl CliError {
     }
 
     /// The exact stderr text.
+    ///
+    /// A library error with a detail is ONE line, `ERROR: <what is wrong and where>`
+    /// (wimlib prints the detail, then a two-line "Exiting with error code" trailer; we
+    /// keep its exit code but not the trailer). Errors without a detail (wimlib's own
+    /// command messages such as "not a valid image") keep wimlib's text and trailer.
     pub fn render(&self) -> String {
         match self {
             CliError::Lib {
@@ -227,12 +232,10 @@ impl CliError {
                 detail,
                 command_lines,
             } => {
-                let mut s = String::new();
-                for d in detail {
-                    s.push_str("\r[ERROR] ");
-                    s.push_str(d);
-                    s.push('\n');
+                if !detail.is_empty() {
+                    return format!("ERROR: {}\n", one_line(&detail.join("; ")));
                 }
+                let mut s = String::new();
                 for l in command_lines {
                     s.push_str(l);
                     s.push('\n');
@@ -248,12 +251,39 @@ impl CliError {
                 s
             }
             CliError::BrokenPipe => String::new(),
-            CliError::NotWired(what) => format!(
-                "wimkit: {what}: not connected to the library yet\n{}",
-                exit_trailer(ErrorCode::Unsupported)
-            ),
+            CliError::NotWired(what) => {
+                format!("ERROR: {what}: not connected to the library yet\n")
+            }
         }
     }
+
+    /// The one-line message (detail, or the first command line, or the code's
+    /// sentence), for JSON reports.
+    pub fn message(&self) -> String {
+        match self {
+            CliError::Lib {
+                code,
+                detail,
+                command_lines,
+            } => {
+                if !detail.is_empty() {
+                    one_line(&detail.join("; "))
+                } else if let Some(l) = command_lines.first() {
+                    l.trim_start_matches("ERROR: ").to_string()
+                } else {
+                    code.sentence().to_string()
+                }
+            }
+            CliError::Usage(m) => m.lines().next().unwrap_or_default().to_string(),
+            CliError::BrokenPipe => String::new(),
+            CliError::NotWired(w) => format!("{w}: not connected"),
+        }
+    }
+}
+
+/// Replaces line breaks so a message stays on one line.
+fn one_line(s: &str) -> String {
+    s.replace(['\r', '\n'], " ")
 }
 
 /// `ERROR: Exiting with error code N:\n       Sentence.\n`
@@ -301,8 +331,7 @@ mod tests {
         assert_eq!(e.exit_code(), 47);
         assert_eq!(
             e.render(),
-            "\r[ERROR] Can't open \"nofile.wim\" read-only: No such file or directory\n\
-             ERROR: Exiting with error code 47:\n       Failed to open a file.\n"
+            "ERROR: Can't open \"nofile.wim\" read-only: No such file or directory\n"
         );
     }
 
