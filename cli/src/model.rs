@@ -353,7 +353,7 @@ pub mod backend {
     use wim_format::ondisk::reshdr::RawReshdr;
     use wim_format::wim::{IntegrityStatus, NoopVisitor};
     use wim_format::xml::WimInfo as XmlInfo;
-    use wim_format::{Error, FormatErrorKind, ImageIndex, Sha1Digest, Wim};
+    use wim_format::{Error, FormatError, FormatErrorKind, ImageIndex, Sha1Digest, Wim};
 
     /// What `info` needs from an opened WIM.
     #[derive(Debug, Clone)]
@@ -706,8 +706,27 @@ pub mod backend {
                 .wim
                 .metadata_bytes(image)
                 .map_err(|e| self.err(&e))?;
-            ImageMetadata::parse(&bytes, self.wim.limits())
-                .map_err(|e| self.err(&e.map_format(|f| f.image(image))))
+            ImageMetadata::parse(&bytes, self.wim.limits()).map_err(|e| {
+                // Offsets from the metadata parser are inside the uncompressed resource,
+                // not file offsets: say so in the text.
+                self.err(&e.map_format(|f| {
+                    let mut n = match f.offset() {
+                        Some(o) => FormatError::new(
+                            f.kind(),
+                            format!(
+                                "{} (at offset 0x{o:x} of the uncompressed metadata resource)",
+                                f.detail()
+                            ),
+                        ),
+                        None => FormatError::new(f.kind(), f.detail().to_string()),
+                    }
+                    .image(image);
+                    if let Some(p) = &f.context().path {
+                        n = n.path(p.clone());
+                    }
+                    n
+                }))
+            })
         }
 
         /// The [`DirEntryView`] of `id`.
