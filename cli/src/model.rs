@@ -868,6 +868,8 @@ pub mod backend {
                 Err(e) => return Err(o.err(&e)),
             }
         }
+        // A missing blob is reported after the split hint, as wimlib does.
+        let mut missing = None;
         if h.part_number != 1 {
             on_event(VerifyEvent::Warning(Warning(format!(
                 "\"{path}\" does not contain image metadata.  Skipping image verification."
@@ -885,11 +887,18 @@ pub mod backend {
                         ),
                     ));
                 }
-                check_blobs_present(&o, &m, index)?;
+                if missing.is_none()
+                    && let Err(e) = check_blobs_present(&o, &m, index)
+                {
+                    missing = Some(e);
+                }
             }
         }
         if h.total_parts > 1 && h.part_number == 1 && opts.refs.is_empty() {
             on_event(VerifyEvent::SplitHint)?;
+        }
+        if let Some(e) = missing {
+            return Err(e);
         }
         let total: u64 = wim
             .blob_table()

@@ -204,3 +204,94 @@ fn info_and_dir_fail_only_where_wimlib_does() {
         }
     }
 }
+
+/// Synthetic, uncompressed equivalents of the dotdot/duplicate fixtures and a split set,
+/// so these checks run whatever codecs are available.
+mod synthetic {
+    use super::*;
+    use wim_testdata::builder::{Image, Node, WimBuilder, utf16};
+
+    fn write(dir: &Path, name: &str, bytes: &[u8]) -> String {
+        std::fs::write(dir.join(name), bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
+        name.to_string()
+    }
+
+    fn built(children: Vec<Node>) -> Vec<u8> {
+        WimBuilder::new()
+            .image(Image::new("img", children))
+            .build()
+            .bytes
+    }
+
+    #[test]
+    fn dotdot_and_duplicates_fail_verify_but_dir_warns_like_wimlib() {
+        let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let d = tmp.path();
+        let dotdot = write(
+            d,
+            "dotdot.wim",
+            &built(vec![
+                Node::file("a", "x"),
+                Node::file("zz", "y").with_raw_name(utf16("..")),
+            ]),
+        );
+        let dup = write(
+            d,
+            "dup.wim",
+            &built(vec![Node::file("1", "x"), Node::file("1", "y"), Node::file("2", "z")]),
+        );
+        for (f, needle) in [(&dotdot, "name is \"..\""), (&dup, "duplicate name")] {
+            let o = wimkit(d, &["verify", f]);
+            assert_one_error_line(&format!("verify {f}"), &o);
+            assert_eq!(o.code, 21, "verify {f}: {}", o.stderr);
+            assert!(o.stderr.contains(needle), "verify {f}: {}", o.stderr);
+            assert!(o.stderr.contains("image 1"), "verify {f}: {}", o.stderr);
+            let ours = wimkit(d, &["dir", f, "1"]);
+            assert_eq!(ours.code, 0, "dir {f}: {}", ours.stderr);
+            assert!(
+                ours.stderr.starts_with("\r[WARNING] Ignoring"),
+                "dir {f}: {:?}",
+                ours.stderr
+            );
+            if Command::new("wimlib-imagex").arg("--version").output().is_ok() {
+                let w = run("wimlib-imagex", d, &["dir", f, "1"]);
+                assert_eq!(ours.stdout, w.stdout, "dir {f} stdout vs wimlib");
+                assert_eq!(ours.stderr, w.stderr, "dir {f} warnings vs wimlib");
+                assert_eq!(ours.code, w.code, "dir {f} exit vs wimlib");
+            }
+        }
+    }
+
+    #[test]
+    fn split_set_needs_its_parts() {
+        let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let d = tmp.path();
+        let big: Vec<u8> = (0..200_000u32).map(|i| (i * 7 % 251) as u8).collect();
+        let parts = WimBuilder::new()
+            .image(Image::new(
+                "img",
+                vec![Node::file("a", big.clone()), Node::file("b", b"small".to_vec())],
+            ))
+            .build_split(2);
+        assert_eq!(parts.len(), 2);
+        write(d, "s.swm", &parts[0].bytes);
+        write(d, "s2.swm", &parts[1].bytes);
+        // Without --ref: the blobs in part 2 are missing (wimlib: exit 55).
+        let o = wimkit(d, &["verify", "s.swm"]);
+        assert_one_error_line("verify s.swm", &o);
+        assert_eq!(o.code, 55, "{}", o.stderr);
+        assert!(o.stderr.contains("blob not found"), "{}", o.stderr);
+        assert!(
+            String::from_utf8_lossy(&o.stdout).contains("use the --ref option"),
+            "split hint missing"
+        );
+        // With --ref: verified.
+        let o = wimkit(d, &["verify", "s.swm", "--ref=s*.swm"]);
+        assert_eq!(o.code, 0, "{}", o.stderr);
+        assert!(String::from_utf8_lossy(&o.stdout).contains("was successfully verified"));
+        // dir on part 2: wimlib's "not the first part" (36).
+        let o = wimkit(d, &["dir", "s2.swm", "1"]);
+        assert_one_error_line("dir s2.swm", &o);
+        assert_eq!(o.code, 36, "{}", o.stderr);
+    }
+}
