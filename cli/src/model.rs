@@ -8,6 +8,19 @@
 
 use serde::Serialize;
 
+/// Serializes bytes as a lowercase hex string (JSON output).
+fn hex_bytes<S: serde::Serializer>(b: &[u8], s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&crate::format::hex(b))
+}
+
+/// Serializes optional bytes as a hex string or null.
+fn hex_opt<S: serde::Serializer>(b: &Option<Vec<u8>>, s: S) -> Result<S::Ok, S::Error> {
+    match b {
+        Some(b) => s.serialize_str(&crate::format::hex(b)),
+        None => s.serialize_none(),
+    }
+}
+
 /// FILETIME: 100-nanosecond intervals since 1601-01-01 UTC (as stored in WIM files).
 pub type FileTime = u64;
 
@@ -52,6 +65,7 @@ pub struct WimSummary {
     /// The path exactly as given on the command line.
     pub path: String,
     /// The 16-byte GUID from the header, in file byte order.
+    #[serde(serialize_with = "hex_bytes")]
     pub guid: [u8; 16],
     /// Header version (0x10d00 for WIM, 0xe00 for solid/ESD).
     pub version: u32,
@@ -179,6 +193,7 @@ pub struct HeaderView {
     /// Chunk size field.
     pub chunk_size: u32,
     /// GUID bytes.
+    #[serde(serialize_with = "hex_bytes")]
     pub guid: [u8; 16],
     /// Part number.
     pub part_number: u16,
@@ -292,10 +307,13 @@ pub struct UnixData {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct ObjectIdView {
     /// Object ID.
+    #[serde(serialize_with = "hex_bytes")]
     pub object_id: [u8; 16],
     /// Birth volume ID.
+    #[serde(serialize_with = "hex_bytes")]
     pub birth_volume_id: [u8; 16],
     /// Birth object ID.
+    #[serde(serialize_with = "hex_bytes")]
     pub birth_object_id: [u8; 16],
 }
 
@@ -309,6 +327,7 @@ pub struct DirEntryView {
     /// `FILE_ATTRIBUTE_*` bits.
     pub attributes: u32,
     /// Raw security descriptor, `None` when the file has none.
+    #[serde(serialize_with = "hex_opt")]
     pub security_descriptor: Option<Vec<u8>>,
     /// Creation time.
     pub creation_time: FileTime,

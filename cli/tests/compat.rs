@@ -171,3 +171,150 @@ fn info_and_dir_match_wimlib_imagex() {
         failures.join("\n")
     );
 }
+
+/// Text of one field ("Name:", …) in each image block of `info` output.
+fn field(text: &str, key: &str) -> Vec<String> {
+    text.lines()
+        .filter_map(|l| l.strip_prefix(key))
+        .map(|v| v.trim().to_string())
+        .collect()
+}
+
+#[test]
+fn json_reports_the_same_facts_as_text() {
+    let Some(dir) = real_dir() else {
+        eprintln!("SKIP: shared/testdata/real not found");
+        return;
+    };
+    let ours = env!("CARGO_BIN_EXE_wimkit");
+    let mut checked = 0;
+    for n in fixtures(&dir) {
+        let text = run(ours, &dir, &["info".into(), n.clone()]);
+        assert_eq!(text.code, 0, "info {n}: {}", text.stderr);
+        let text = String::from_utf8_lossy(&text.stdout).into_owned();
+        let j = run(ours, &dir, &["info".into(), "--json".into(), n.clone()]);
+        let v: serde_json::Value = serde_json::from_slice(&j.stdout)
+            .unwrap_or_else(|e| panic!("info --json {n}: {e}"));
+        let imgs = v["images"].as_array().unwrap_or_else(|| panic!("{n}: images"));
+        let names: Vec<String> = imgs
+            .iter()
+            .map(|i| i["name"].as_str().unwrap_or("?").to_string())
+            .collect();
+        assert_eq!(names, field(&text, "Name:"), "{n}");
+        let files: Vec<String> = imgs.iter().map(|i| i["file_count"].to_string()).collect();
+        assert_eq!(files, field(&text, "File Count:"), "{n}");
+        assert_eq!(
+            v["wim"]["image_count"].to_string(),
+            field(&text, "Image Count:")[0],
+            "{n}"
+        );
+        assert_eq!(
+            format!("0x{}", v["wim"]["guid"].as_str().unwrap_or("?")),
+            field(&text, "GUID:")[0],
+            "{n}"
+        );
+        // --header and --blobs as JSON: counts agree with the text reports.
+        let hb = run(
+            ours,
+            &dir,
+            &["info".into(), "--json".into(), "--header".into(), "--blobs".into(), n.clone()],
+        );
+        let hv: serde_json::Value = serde_json::from_slice(&hb.stdout)
+            .unwrap_or_else(|e| panic!("info --json --header --blobs {n}: {e}"));
+        let blobs_text = run(ours, &dir, &["info".into(), "--blobs".into(), n.clone()]);
+        let blob_count = field(&String::from_utf8_lossy(&blobs_text.stdout), "Hash").len();
+        assert_eq!(hv["blobs"].as_array().map(Vec::len), Some(blob_count), "{n}");
+        assert_eq!(
+            hv["header"]["image_count"].to_string(),
+            field(&text, "Image Count:")[0],
+            "{n}"
+        );
+        // dir --json: the same paths as dir, when the image decodes.
+        let mut dargs = vec!["dir".to_string(), n.clone(), "1".into()];
+        if n.ends_with(".swm") {
+            dargs.push("--ref=wimlib_mwl_split*.swm".into());
+        }
+        let d = run(ours, &dir, &dargs);
+        if d.code != 0 {
+            continue;
+        }
+        dargs.push("--json".into());
+        let dj = run(ours, &dir, &dargs);
+        assert_eq!(dj.code, 0, "dir --json {n}: {}", dj.stderr);
+        let dv: serde_json::Value = serde_json::from_slice(&dj.stdout)
+            .unwrap_or_else(|e| panic!("dir --json {n}: {e}"));
+        let paths: Vec<String> = dv["images"][0]["entries"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{n}: entries"))
+            .iter()
+            .map(|e| e["path"].as_str().unwrap_or("?").to_string())
+            .collect();
+        let text_paths: Vec<String> = String::from_utf8_lossy(&d.stdout)
+            .lines()
+            .map(str::to_string)
+            .collect();
+        assert_eq!(paths, text_paths, "dir --json {n}");
+        checked += 1;
+    }
+    assert!(checked >= 10, "only {checked} dir --json comparisons");
+}
+
+/// The last `\r`-segment of every stdout line (what a terminal would show).
+fn shown_lines(b: &[u8]) -> Vec<String> {
+    String::from_utf8_lossy(b)
+        .split('\n')
+        .map(|l| l.rsplit('\r').next().unwrap_or("").to_string())
+        .collect()
+}
+
+#[test]
+fn verify_progress_layout_matches_wimlib() {
+    let Some(dir) = real_dir() else {
+        eprintln!("SKIP: shared/testdata/real not found");
+        return;
+    };
+    if !wimlib_present() {
+        eprintln!("SKIP: wimlib-imagex not installed");
+        return;
+    }
+    let ours = env!("CARGO_BIN_EXE_wimkit");
+    let mut compared = 0;
+    for n in fixtures(&dir) {
+        let c = Wim::open(dir.join(&n)).map(|w| w.header().compression);
+        if !matches!(c, Ok(c) if codec_available(&dir, c).is_ok()) {
+            continue;
+        }
+        let mut args = vec!["verify".to_string(), n.clone()];
+        if n.ends_with(".swm") {
+            args.push("--ref=wimlib_mwl_split*.swm".into());
+        }
+        let want = run("wimlib-imagex", &dir, &args);
+        let got = run(ours, &dir, &args);
+        let what = args.join(" ");
+        if n.contains("duplicate_names") {
+            // wimlib passes it with warnings; we reject duplicate names (exit 21).
+            assert_eq!(got.code, 21, "{what}: {}", got.stderr);
+            continue;
+        }
+        assert_eq!(got.code, want.code, "{what}: {}", got.stderr);
+        assert_eq!(shown_lines(&got.stdout), shown_lines(&want.stdout), "{what}");
+        // Progress starts at 0 like wimlib's.
+        assert!(
+            String::from_utf8_lossy(&got.stdout).contains("\rVerifying file data: 0 "),
+            "{what}"
+        );
+        let mut q = args.clone();
+        q.push("--quiet".into());
+        let quiet = run(ours, &dir, &q);
+        assert_eq!(quiet.code, 0, "{what} --quiet");
+        assert!(quiet.stdout.is_empty(), "{what} --quiet printed on stdout");
+        let mut j = args.clone();
+        j.push("--json".into());
+        let jr = run(ours, &dir, &j);
+        let v: serde_json::Value = serde_json::from_slice(&jr.stdout)
+            .unwrap_or_else(|e| panic!("{what} --json: {e}"));
+        assert_eq!(v["ok"], serde_json::Value::Bool(true), "{what}");
+        compared += 1;
+    }
+    assert!(compared >= 10, "only {compared} verify runs compared");
+}
