@@ -359,7 +359,7 @@ pub mod backend {
     //! stubs here; those commands call `servicing` directly.
 
     use super::{
-        BlobLocation, BlobView, Compression, DirEntryView, Digest, HeaderView, ImageSummary,
+        BlobLocation, BlobView, Compression, Digest, DirEntryView, HeaderView, ImageSummary,
         ObjectIdView, ReshdrView, StreamKind, StreamView, UnixData, Warning, WimSummary,
         WindowsInfo, WindowsVersion,
     };
@@ -539,10 +539,7 @@ pub mod backend {
             hal: w.hal(),
             product_type: w.product_type(),
             product_suite: w.product_suite(),
-            languages: w
-                .element()
-                .child("LANGUAGES")
-                .map(|_| w.languages()),
+            languages: w.element().child("LANGUAGES").map(|_| w.languages()),
             default_language: w.default_language(),
             system_root: w.system_root(),
             version: w.version().map(|v| WindowsVersion {
@@ -721,10 +718,7 @@ pub mod backend {
                     ),
                 ));
             }
-            let bytes = self
-                .wim
-                .metadata_bytes(image)
-                .map_err(|e| self.err(&e))?;
+            let bytes = self.wim.metadata_bytes(image).map_err(|e| self.err(&e))?;
             ImageMetadata::parse(&bytes, self.wim.limits()).map_err(|e| {
                 // Offsets from the metadata parser are inside the uncompressed resource,
                 // not file offsets: say so in the text.
@@ -978,13 +972,11 @@ pub mod backend {
         };
         for e in t.walk_with(opts) {
             let d = t.dentry(e.id);
-            let hashes = [
-                if d.is_reparse_point() {
-                    d.reparse_hash()
-                } else {
-                    d.unnamed_stream_hash()
-                },
-            ]
+            let hashes = [if d.is_reparse_point() {
+                d.reparse_hash()
+            } else {
+                d.unnamed_stream_hash()
+            }]
             .into_iter()
             .chain(d.named_streams().map(|n| n.hash))
             .flatten();

@@ -78,9 +78,18 @@ const EXPECTED: &[(&str, i32, i32, i32)] = &[
 
 fn assert_one_error_line(what: &str, o: &Out) {
     assert_ne!(o.code, 0, "{what}: exit 0");
-    assert!(!o.stderr.contains("panicked"), "{what}: panic: {}", o.stderr);
+    assert!(
+        !o.stderr.contains("panicked"),
+        "{what}: panic: {}",
+        o.stderr
+    );
     let lines: Vec<&str> = o.stderr.lines().collect();
-    assert_eq!(lines.len(), 1, "{what}: stderr is not one line: {:?}", o.stderr);
+    assert_eq!(
+        lines.len(),
+        1,
+        "{what}: stderr is not one line: {:?}",
+        o.stderr
+    );
     assert!(lines[0].starts_with("ERROR: "), "{what}: {:?}", lines[0]);
 }
 
@@ -119,12 +128,18 @@ fn verify_fails_with_one_error_line() {
         if decodable(&dir, name) {
             assert_eq!(o.code, code, "verify {name}: {}", o.stderr);
         } else {
-            eprintln!("NOTE: verify {name}: codec not decodable here, exit {} only checked non-zero", o.code);
+            eprintln!(
+                "NOTE: verify {name}: codec not decodable here, exit {} only checked non-zero",
+                o.code
+            );
         }
         // --quiet: nothing on stdout, still one error line.
         let q = wimkit(&dir, &["verify", "--quiet", name]);
         assert_one_error_line(&format!("verify --quiet {name}"), &q);
-        assert!(q.stdout.is_empty(), "verify --quiet {name} printed on stdout");
+        assert!(
+            q.stdout.is_empty(),
+            "verify --quiet {name} printed on stdout"
+        );
         // --json: a parseable report with the same code and message.
         let j = wimkit(&dir, &["verify", "--json", name]);
         assert_one_error_line(&format!("verify --json {name}"), &j);
@@ -145,7 +160,12 @@ fn specific_failures_say_where() {
     // SHA-1 mismatch names the blob and the resource offset.
     let o = wimkit(&dir, &["verify", "wimlib-tests_corrupted_file_1__BAD.wim"]);
     assert!(o.stderr.contains("SHA-1 mismatch"), "{}", o.stderr);
-    assert!(o.stderr.contains("blob 22596363b3de40b06f981fb85d82312e8c0ed511"), "{}", o.stderr);
+    assert!(
+        o.stderr
+            .contains("blob 22596363b3de40b06f981fb85d82312e8c0ed511"),
+        "{}",
+        o.stderr
+    );
     assert!(o.stderr.contains("(at 0xd0)"), "{}", o.stderr);
     // The integrity failure names the chunk and its file offset.
     let o = wimkit(&dir, &["verify", "wimlib_mwl_integrity__BAD.wim"]);
@@ -167,9 +187,15 @@ fn info_and_dir_fail_only_where_wimlib_does() {
         eprintln!("SKIP: shared/testdata/real not found");
         return;
     };
-    let wimlib = Command::new("wimlib-imagex").arg("--version").output().is_ok();
+    let wimlib = Command::new("wimlib-imagex")
+        .arg("--version")
+        .output()
+        .is_ok();
     for &(name, _, info_code, dir_code) in EXPECTED {
-        for (args, want) in [(vec!["info", name], info_code), (vec!["dir", name, "1"], dir_code)] {
+        for (args, want) in [
+            (vec!["info", name], info_code),
+            (vec!["dir", name, "1"], dir_code),
+        ] {
             let what = args.join(" ");
             let o = wimkit(&dir, &args);
             assert!(!o.stderr.contains("panicked"), "{what}: {}", o.stderr);
@@ -199,7 +225,10 @@ fn info_and_dir_fail_only_where_wimlib_does() {
                     String::from_utf8_lossy(&w.stdout),
                     "{what}: stdout differs from wimlib-imagex"
                 );
-                assert_eq!(o.stderr, w.stderr, "{what}: warnings differ from wimlib-imagex");
+                assert_eq!(
+                    o.stderr, w.stderr,
+                    "{what}: warnings differ from wimlib-imagex"
+                );
             }
         }
     }
@@ -238,7 +267,11 @@ mod synthetic {
         let dup = write(
             d,
             "dup.wim",
-            &built(vec![Node::file("1", "x"), Node::file("1", "y"), Node::file("2", "z")]),
+            &built(vec![
+                Node::file("1", "x"),
+                Node::file("1", "y"),
+                Node::file("2", "z"),
+            ]),
         );
         for (f, needle) in [(&dotdot, "name is \"..\""), (&dup, "duplicate name")] {
             let o = wimkit(d, &["verify", f]);
@@ -253,7 +286,11 @@ mod synthetic {
                 "dir {f}: {:?}",
                 ours.stderr
             );
-            if Command::new("wimlib-imagex").arg("--version").output().is_ok() {
+            if Command::new("wimlib-imagex")
+                .arg("--version")
+                .output()
+                .is_ok()
+            {
                 let w = run("wimlib-imagex", d, &["dir", f, "1"]);
                 assert_eq!(ours.stdout, w.stdout, "dir {f} stdout vs wimlib");
                 assert_eq!(ours.stderr, w.stderr, "dir {f} warnings vs wimlib");
@@ -270,7 +307,10 @@ mod synthetic {
         let parts = WimBuilder::new()
             .image(Image::new(
                 "img",
-                vec![Node::file("a", big.clone()), Node::file("b", b"small".to_vec())],
+                vec![
+                    Node::file("a", big.clone()),
+                    Node::file("b", b"small".to_vec()),
+                ],
             ))
             .build_split(2);
         assert_eq!(parts.len(), 2);

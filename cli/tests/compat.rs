@@ -53,11 +53,7 @@ fn first_diff(a: &[u8], b: &[u8]) -> String {
             return format!("line {}: ours {x:?} vs wimlib {y:?}", i + 1);
         }
     }
-    format!(
-        "line counts {} vs {}",
-        a.lines().count(),
-        b.lines().count()
-    )
+    format!("line counts {} vs {}", a.lines().count(), b.lines().count())
 }
 
 fn fixtures(dir: &Path) -> Vec<String> {
@@ -107,7 +103,12 @@ fn info_and_dir_match_wimlib_imagex() {
     }
     let ours = env!("CARGO_BIN_EXE_wimkit");
     let names = fixtures(&dir);
-    assert!(names.len() >= 40, "only {} fixtures in {}", names.len(), dir.display());
+    assert!(
+        names.len() >= 40,
+        "only {} fixtures in {}",
+        names.len(),
+        dir.display()
+    );
     let mut failures = Vec::new();
     let mut compared = 0;
     let mut no_codec = Vec::new();
@@ -129,7 +130,12 @@ fn info_and_dir_match_wimlib_imagex() {
         ];
         let mut d1 = vec!["dir".to_string(), n.clone(), "1".into()];
         d1.extend(refs.iter().cloned());
-        let mut dd = vec!["dir".to_string(), "--detailed".into(), n.clone(), "1".into()];
+        let mut dd = vec![
+            "dir".to_string(),
+            "--detailed".into(),
+            n.clone(),
+            "1".into(),
+        ];
         dd.extend(refs.iter().cloned());
         // `info` reads only the header, blob table and (uncompressed) XML; `dir` needs
         // the image metadata decoded.
@@ -193,9 +199,11 @@ fn json_reports_the_same_facts_as_text() {
         assert_eq!(text.code, 0, "info {n}: {}", text.stderr);
         let text = String::from_utf8_lossy(&text.stdout).into_owned();
         let j = run(ours, &dir, &["info".into(), "--json".into(), n.clone()]);
-        let v: serde_json::Value = serde_json::from_slice(&j.stdout)
-            .unwrap_or_else(|e| panic!("info --json {n}: {e}"));
-        let imgs = v["images"].as_array().unwrap_or_else(|| panic!("{n}: images"));
+        let v: serde_json::Value =
+            serde_json::from_slice(&j.stdout).unwrap_or_else(|e| panic!("info --json {n}: {e}"));
+        let imgs = v["images"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{n}: images"));
         let names: Vec<String> = imgs
             .iter()
             .map(|i| i["name"].as_str().unwrap_or("?").to_string())
@@ -217,13 +225,23 @@ fn json_reports_the_same_facts_as_text() {
         let hb = run(
             ours,
             &dir,
-            &["info".into(), "--json".into(), "--header".into(), "--blobs".into(), n.clone()],
+            &[
+                "info".into(),
+                "--json".into(),
+                "--header".into(),
+                "--blobs".into(),
+                n.clone(),
+            ],
         );
         let hv: serde_json::Value = serde_json::from_slice(&hb.stdout)
             .unwrap_or_else(|e| panic!("info --json --header --blobs {n}: {e}"));
         let blobs_text = run(ours, &dir, &["info".into(), "--blobs".into(), n.clone()]);
         let blob_count = field(&String::from_utf8_lossy(&blobs_text.stdout), "Hash").len();
-        assert_eq!(hv["blobs"].as_array().map(Vec::len), Some(blob_count), "{n}");
+        assert_eq!(
+            hv["blobs"].as_array().map(Vec::len),
+            Some(blob_count),
+            "{n}"
+        );
         assert_eq!(
             hv["header"]["image_count"].to_string(),
             field(&text, "Image Count:")[0],
@@ -241,8 +259,8 @@ fn json_reports_the_same_facts_as_text() {
         dargs.push("--json".into());
         let dj = run(ours, &dir, &dargs);
         assert_eq!(dj.code, 0, "dir --json {n}: {}", dj.stderr);
-        let dv: serde_json::Value = serde_json::from_slice(&dj.stdout)
-            .unwrap_or_else(|e| panic!("dir --json {n}: {e}"));
+        let dv: serde_json::Value =
+            serde_json::from_slice(&dj.stdout).unwrap_or_else(|e| panic!("dir --json {n}: {e}"));
         let paths: Vec<String> = dv["images"][0]["entries"]
             .as_array()
             .unwrap_or_else(|| panic!("{n}: entries"))
@@ -297,7 +315,11 @@ fn verify_progress_layout_matches_wimlib() {
             continue;
         }
         assert_eq!(got.code, want.code, "{what}: {}", got.stderr);
-        assert_eq!(shown_lines(&got.stdout), shown_lines(&want.stdout), "{what}");
+        assert_eq!(
+            shown_lines(&got.stdout),
+            shown_lines(&want.stdout),
+            "{what}"
+        );
         // Progress starts at 0 like wimlib's.
         assert!(
             String::from_utf8_lossy(&got.stdout).contains("\rVerifying file data: 0 "),
@@ -311,8 +333,8 @@ fn verify_progress_layout_matches_wimlib() {
         let mut j = args.clone();
         j.push("--json".into());
         let jr = run(ours, &dir, &j);
-        let v: serde_json::Value = serde_json::from_slice(&jr.stdout)
-            .unwrap_or_else(|e| panic!("{what} --json: {e}"));
+        let v: serde_json::Value =
+            serde_json::from_slice(&jr.stdout).unwrap_or_else(|e| panic!("{what} --json: {e}"));
         assert_eq!(v["ok"], serde_json::Value::Bool(true), "{what}");
         compared += 1;
     }
