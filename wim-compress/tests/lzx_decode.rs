@@ -27,8 +27,29 @@ impl XorShift {
 
 fn text(n: usize, seed: u64) -> Vec<u8> {
     const WORDS: &[&str] = &[
-        "the", "image", "window", "of", "compression", "chunk", "and", "resource", "a", "to", "is", "header",
-        "Microsoft", "file", "stream", "data", "in", "with", "offset", "length", "table", "for", "match",
+        "the",
+        "image",
+        "window",
+        "of",
+        "compression",
+        "chunk",
+        "and",
+        "resource",
+        "a",
+        "to",
+        "is",
+        "header",
+        "Microsoft",
+        "file",
+        "stream",
+        "data",
+        "in",
+        "with",
+        "offset",
+        "length",
+        "table",
+        "for",
+        "match",
     ];
     let mut r = XorShift(seed);
     let mut v = Vec::with_capacity(n + 16);
@@ -41,7 +62,13 @@ fn text(n: usize, seed: u64) -> Vec<u8> {
 }
 
 fn binary(n: usize) -> Vec<u8> {
-    for p in ["/usr/bin/python3.11", "/usr/bin/gdb", "/usr/bin/perf", "/bin/bash", "/bin/ls"] {
+    for p in [
+        "/usr/bin/python3.11",
+        "/usr/bin/gdb",
+        "/usr/bin/perf",
+        "/bin/bash",
+        "/bin/ls",
+    ] {
         if let Ok(d) = std::fs::read(p) {
             if d.len() >= n + 4096 {
                 let start = (d.len() - n) / 3;
@@ -51,7 +78,15 @@ fn binary(n: usize) -> Vec<u8> {
     }
     eprintln!("NOTE: no large /usr/bin binary found; using synthetic x86-like data");
     let mut r = XorShift(99);
-    (0..n).map(|i| if i % 7 == 0 { 0xE8 } else { (r.next() % 16) as u8 }).collect()
+    (0..n)
+        .map(|i| {
+            if i % 7 == 0 {
+                0xE8
+            } else {
+                (r.next() % 16) as u8
+            }
+        })
+        .collect()
 }
 
 fn random(n: usize, seed: u64) -> Vec<u8> {
@@ -103,18 +138,38 @@ fn mixed(n: usize) -> Vec<u8> {
     v
 }
 
-fn decode(d: &mut LzxDecompressor, src: &[u8], n: usize, dirt: u8) -> Result<Vec<u8>, DecompressError> {
+fn decode(
+    d: &mut LzxDecompressor,
+    src: &[u8],
+    n: usize,
+    dirt: u8,
+) -> Result<Vec<u8>, DecompressError> {
     let mut out = vec![dirt; n];
     d.decompress(src, &mut out).map(|()| out)
 }
 
-fn check_libwim(lib: &LibWim, window: usize, level: u32, name: &str, piece: &[u8], d: &mut LzxDecompressor) -> bool {
+fn check_libwim(
+    lib: &LibWim,
+    window: usize,
+    level: u32,
+    name: &str,
+    piece: &[u8],
+    d: &mut LzxDecompressor,
+) -> bool {
     let Some(c) = lib.compress(Ctype::Lzx, window, level, piece) else {
         return false;
     };
-    let got = decode(d, &c, piece.len(), 0xC3)
-        .unwrap_or_else(|e| panic!("{name} window {window} level {level} len {}: {e}", piece.len()));
-    assert!(got == piece, "{name} window {window} level {level} len {}: output differs", piece.len());
+    let got = decode(d, &c, piece.len(), 0xC3).unwrap_or_else(|e| {
+        panic!(
+            "{name} window {window} level {level} len {}: {e}",
+            piece.len()
+        )
+    });
+    assert!(
+        got == piece,
+        "{name} window {window} level {level} len {}: output differs",
+        piece.len()
+    );
     true
 }
 
@@ -140,7 +195,11 @@ fn decodes_libwim_output_32k_and_64k() {
         for level in [1u32, 20, 50, 100] {
             for (name, input) in &data {
                 let short = window / 3 + 13;
-                for piece in [&input[..window], &input[window..2 * window], &input[2 * window..2 * window + short]] {
+                for piece in [
+                    &input[..window],
+                    &input[window..2 * window],
+                    &input[2 * window..2 * window + short],
+                ] {
                     if check_libwim(&lib, window, level, name, piece, &mut d) {
                         checked += 1;
                     } else {
@@ -164,12 +223,26 @@ fn decodes_libwim_output_large_windows() {
         for level in [1u32, 20, 50, 100] {
             // Full chunk (level 100 is slow on 2 MiB: use it on the short chunk only).
             if level < 100 || window <= 262144 {
-                assert!(check_libwim(&lib, window, level, "mixed", &big[..window], &mut d));
+                assert!(check_libwim(
+                    &lib,
+                    window,
+                    level,
+                    "mixed",
+                    &big[..window],
+                    &mut d
+                ));
                 checked += 1;
             }
             // Short last chunk with the full window.
             let short = 100_000 + window / 8 + 7;
-            assert!(check_libwim(&lib, window, level, "binary-short", &bin[..short], &mut d));
+            assert!(check_libwim(
+                &lib,
+                window,
+                level,
+                "binary-short",
+                &bin[..short],
+                &mut d
+            ));
             checked += 1;
         }
     }
@@ -203,12 +276,16 @@ fn short_inputs_1_to_100_bytes() {
 // Test vectors (codecs.md §3.9, §3.15)
 
 fn hex(s: &str) -> Vec<u8> {
-    s.split_whitespace().map(|h| u8::from_str_radix(h, 16).unwrap()).collect()
+    s.split_whitespace()
+        .map(|h| u8::from_str_radix(h, 16).unwrap())
+        .collect()
 }
 
 #[test]
 fn vector_32k_zeros() {
-    let mut c = hex("00 30 00 00 00 00 00 00 01 01 ff 07 ff ff 00 e0 00 00 00 00 00 00 42 04 cf 19 fb be 00 e4 00 00 00 00 00 00 11 00 3e 08 93 ff 8f ef ff 37");
+    let mut c = hex(
+        "00 30 00 00 00 00 00 00 01 01 ff 07 ff ff 00 e0 00 00 00 00 00 00 42 04 cf 19 fb be 00 e4 00 00 00 00 00 00 11 00 3e 08 93 ff 8f ef ff 37",
+    );
     c.extend([0xffu8; 30]);
     c.extend([0x00, 0xc0]);
     assert_eq!(c.len(), 78);
@@ -218,7 +295,9 @@ fn vector_32k_zeros() {
 
 #[test]
 fn vector_quick_brown_fox() {
-    let c = hex("08 20 00 60 00 00 00 00 44 32 32 00 9f 35 31 66 64 2c 80 26 9a 76 df 0f 00 ab 00 00 00 00 20 00 02 00 7c 10 19 ab de f7 00 00 00 00 00 00 00 00 10 22 1e 9f f7 7d 32 fc 23 4e 7a 55 e4 c1 ef 8a 96 1f ea 02 4c e8 8f 15 4d 21 7b 8b 47 d6 8e c4 b9 81 00 f0");
+    let c = hex(
+        "08 20 00 60 00 00 00 00 44 32 32 00 9f 35 31 66 64 2c 80 26 9a 76 df 0f 00 ab 00 00 00 00 20 00 02 00 7c 10 19 ab de f7 00 00 00 00 00 00 00 00 10 22 1e 9f f7 7d 32 fc 23 4e 7a 55 e4 c1 ef 8a 96 1f ea 02 4c e8 8f 15 4d 21 7b 8b 47 d6 8e c4 b9 81 00 f0",
+    );
     assert_eq!(c.len(), 84);
     let want = "The quick brown fox jumps over the lazy dog. ".repeat(3);
     let want = &want.as_bytes()[..want.len() - 1];
@@ -236,7 +315,10 @@ fn vector_uncompressed_abc() {
     assert_eq!(decode(&mut d, &c, 3, 9).unwrap(), b"abc");
     // Missing final pad byte is tolerated; missing data is not.
     assert_eq!(decode(&mut d, &c[..19], 3, 9).unwrap(), b"abc");
-    assert_eq!(decode(&mut d, &c[..18], 3, 9), Err(DecompressError::TruncatedInput));
+    assert_eq!(
+        decode(&mut d, &c[..18], 3, 9),
+        Err(DecompressError::TruncatedInput)
+    );
     // R0 = 0 is invalid.
     let mut z = c.clone();
     z[4] = 0;
@@ -409,7 +491,11 @@ fn write_lens(w: &mut BitWriter, prev: &[u8], new: &[u8], rng: &mut XorShift) {
 fn craft(window: usize, blocks: &[Block]) -> (Vec<u8>, Vec<u8>) {
     let mut rng = XorShift(window as u64 ^ blocks.len() as u64 ^ 0xABCDEF);
     let num_main = 256 + 8 * num_slots(window);
-    let mut w = BitWriter { out: Vec::new(), acc: 0, n: 0 };
+    let mut w = BitWriter {
+        out: Vec::new(),
+        acc: 0,
+        n: 0,
+    };
     let mut prev_main = vec![0u8; num_main];
     let mut prev_len = vec![0u8; 249];
     let mut r = [1usize; 3];
@@ -424,7 +510,14 @@ fn craft(window: usize, blocks: &[Block]) -> (Vec<u8>, Vec<u8>) {
                         Item::Match(l, _) | Item::Rep(l, _) => *l,
                     })
                     .sum();
-                (if matches!(block, Block::Verbatim(_)) { 1 } else { 2 }, size)
+                (
+                    if matches!(block, Block::Verbatim(_)) {
+                        1
+                    } else {
+                        2
+                    },
+                    size,
+                )
             }
             Block::Uncompressed(b, _) => (3, b.len()),
         };
@@ -456,12 +549,21 @@ fn craft(window: usize, blocks: &[Block]) -> (Vec<u8>, Vec<u8>) {
             }
             Block::Verbatim(items) | Block::Aligned(items) => {
                 let aligned = matches!(block, Block::Aligned(_));
-                let uses_len = items.iter().any(|it| matches!(it, Item::Match(l, _) | Item::Rep(l, _) if *l >= 9));
-                let uses_aligned = aligned && items.iter().any(|it| matches!(it, Item::Match(_, o) if *o + 2 >= 16));
+                let uses_len = items
+                    .iter()
+                    .any(|it| matches!(it, Item::Match(l, _) | Item::Rep(l, _) if *l >= 9));
+                let uses_aligned = aligned
+                    && items
+                        .iter()
+                        .any(|it| matches!(it, Item::Match(_, o) if *o + 2 >= 16));
                 let force_empty = FORCE_EMPTY.get();
                 let al_lens = if force_empty {
                     vec![0u8; 8]
-                } else if uses_aligned || rng.below(2) == 0 { vec![3u8; 8] } else { vec![0u8; 8] };
+                } else if uses_aligned || rng.below(2) == 0 {
+                    vec![3u8; 8]
+                } else {
+                    vec![0u8; 8]
+                };
                 let al = canonical(&al_lens);
                 if aligned {
                     for &l in &al_lens {
@@ -471,7 +573,11 @@ fn craft(window: usize, blocks: &[Block]) -> (Vec<u8>, Vec<u8>) {
                 let main_lens = flat_lens(num_main, rng.below(num_main));
                 let len_lens = if force_empty {
                     vec![0u8; 249]
-                } else if uses_len || rng.below(2) == 0 { flat_lens(249, rng.below(249)) } else { vec![0u8; 249] };
+                } else if uses_len || rng.below(2) == 0 {
+                    flat_lens(249, rng.below(249))
+                } else {
+                    vec![0u8; 249]
+                };
                 write_lens(&mut w, &prev_main[..256], &main_lens[..256], &mut rng);
                 write_lens(&mut w, &prev_main[256..], &main_lens[256..], &mut rng);
                 write_lens(&mut w, &prev_len, &len_lens, &mut rng);
@@ -557,7 +663,13 @@ fn greedy_parse(data: &[u8]) -> Vec<Item> {
 }
 
 /// Random items for a block of exactly `size` bytes starting at chunk position `start`.
-fn random_items(rng: &mut XorShift, start: usize, size: usize, window: usize, r: &mut [usize; 3]) -> Vec<Item> {
+fn random_items(
+    rng: &mut XorShift,
+    start: usize,
+    size: usize,
+    window: usize,
+    r: &mut [usize; 3],
+) -> Vec<Item> {
     let mut items = Vec::new();
     let mut pos = start;
     let end = start + size;
@@ -579,7 +691,11 @@ fn random_items(rng: &mut XorShift, start: usize, size: usize, window: usize, r:
             }
         } else {
             let max_off = pos.min(window - 3);
-            let off = if k == 9 { max_off } else { 1 + rng.below(max_off.min(if k < 8 { 64 } else { 1 << 21 })) };
+            let off = if k == 9 {
+                max_off
+            } else {
+                1 + rng.below(max_off.min(if k < 8 { 64 } else { 1 << 21 }))
+            };
             items.push(Item::Match(len, off));
             *r = [off, r[0], r[1]];
             pos += len;
@@ -593,10 +709,18 @@ fn random_blocks(rng: &mut XorShift, window: usize, n: usize) -> Vec<Block> {
     let mut pos = 0;
     let mut r = [1usize; 3];
     while pos < n {
-        let size = if rng.below(6) == 0 && n - pos >= 32768 { 32768 } else { 1 + rng.below((n - pos).min(5000)) };
+        let size = if rng.below(6) == 0 && n - pos >= 32768 {
+            32768
+        } else {
+            1 + rng.below((n - pos).min(5000))
+        };
         let b = match rng.below(3) {
             0 => {
-                let rv = [1 + rng.below(pos + 1) as u32, 1 + rng.below(9) as u32, 1 + rng.below(70000) as u32];
+                let rv = [
+                    1 + rng.below(pos + 1) as u32,
+                    1 + rng.below(9) as u32,
+                    1 + rng.below(70000) as u32,
+                ];
                 r = rv.map(|v| v as usize);
                 let mut bytes = random(size, rng.next());
                 for b in bytes.iter_mut() {
@@ -622,15 +746,25 @@ fn crafted_multi_block_streams_agree_with_model_and_libwim() {
     for window in [32768usize, 65536, 1 << 21] {
         let mut d = LzxDecompressor::new(window).unwrap();
         for round in 0..60 {
-            let n = 1 + rng.below(if round % 5 == 0 { window.min(200_000) } else { 12000 });
+            let n = 1 + rng.below(if round % 5 == 0 {
+                window.min(200_000)
+            } else {
+                12000
+            });
             let blocks = random_blocks(&mut rng, window, n);
             let (c, want) = craft(window, &blocks);
             assert_eq!(want.len(), n);
-            let got = decode(&mut d, &c, n, round as u8).unwrap_or_else(|e| panic!("window {window} round {round}: {e}"));
+            let got = decode(&mut d, &c, n, round as u8)
+                .unwrap_or_else(|e| panic!("window {window} round {round}: {e}"));
             assert!(got == want, "window {window} round {round}: output differs");
             if let Some(lib) = &lib {
-                let theirs = lib.decompress(Ctype::Lzx, window, &c, n).expect("libwim decodes crafted stream");
-                assert!(theirs == want, "window {window} round {round}: libwim disagrees");
+                let theirs = lib
+                    .decompress(Ctype::Lzx, window, &c, n)
+                    .expect("libwim decodes crafted stream");
+                assert!(
+                    theirs == want,
+                    "window {window} round {round}: libwim disagrees"
+                );
             }
         }
     }
@@ -647,10 +781,19 @@ fn uncompressed_blocks_odd_sizes_and_realignment() {
             let blocks = vec![
                 Block::Verbatim(items.clone()),
                 Block::Uncompressed(random(usize_, lits as u64), [2, 1, 2]),
-                Block::Verbatim(vec![Item::Rep(2, 0), Item::Rep(3, 1), Item::Rep(2, 2), Item::Lit(9)]),
+                Block::Verbatim(vec![
+                    Item::Rep(2, 0),
+                    Item::Rep(3, 1),
+                    Item::Rep(2, 2),
+                    Item::Lit(9),
+                ]),
             ];
             let (c, want) = craft(32768, &blocks);
-            assert_eq!(decode(&mut d, &c, want.len(), 1).unwrap(), want, "lits {lits} size {usize_}");
+            assert_eq!(
+                decode(&mut d, &c, want.len(), 1).unwrap(),
+                want,
+                "lits {lits} size {usize_}"
+            );
         }
     }
 }
@@ -659,8 +802,26 @@ fn uncompressed_blocks_odd_sizes_and_realignment() {
 fn e8_translation_boundaries() {
     let mut d = LzxDecompressor::new(32768).unwrap();
     for n in [10usize, 11, 12, 13, 20, 40, 1000] {
-        for p in [0usize, 1, 2, n.saturating_sub(12), n.saturating_sub(11), n.saturating_sub(10), n.saturating_sub(5)] {
-            for v in [0i32, 1, 5, 11_999_999, 12_000_000, -1, -(p as i32), -(p as i32) - 1, i32::MIN] {
+        for p in [
+            0usize,
+            1,
+            2,
+            n.saturating_sub(12),
+            n.saturating_sub(11),
+            n.saturating_sub(10),
+            n.saturating_sub(5),
+        ] {
+            for v in [
+                0i32,
+                1,
+                5,
+                11_999_999,
+                12_000_000,
+                -1,
+                -(p as i32),
+                -(p as i32) - 1,
+                i32::MIN,
+            ] {
                 let mut bytes = vec![0x33u8; n];
                 if p + 5 <= n {
                     bytes[p] = 0xE8;
@@ -681,7 +842,11 @@ fn e8_translation_boundaries() {
 // Invalid streams
 
 fn header_only(bits: &[(u32, u32)]) -> Vec<u8> {
-    let mut w = BitWriter { out: Vec::new(), acc: 0, n: 0 };
+    let mut w = BitWriter {
+        out: Vec::new(),
+        acc: 0,
+        n: 0,
+    };
     for &(v, c) in bits {
         w.put(v, c);
     }
@@ -696,21 +861,40 @@ fn rejects_invalid_streams() {
     // Block types 0 and 4..7.
     for ty in [0u32, 4, 5, 6, 7] {
         let c = header_only(&[(ty, 3), (0, 1), (10, 16)]);
-        assert_eq!(decode(&mut d, &c, 10, 0), Err(DecompressError::InvalidBlock), "type {ty}");
+        assert_eq!(
+            decode(&mut d, &c, 10, 0),
+            Err(DecompressError::InvalidBlock),
+            "type {ty}"
+        );
     }
     // Size 0 and size > remaining.
     let c = header_only(&[(3, 3), (0, 1), (0, 16)]);
-    assert_eq!(decode(&mut d, &c, 10, 0), Err(DecompressError::InvalidBlock));
+    assert_eq!(
+        decode(&mut d, &c, 10, 0),
+        Err(DecompressError::InvalidBlock)
+    );
     let c = header_only(&[(3, 3), (0, 1), (11, 16)]);
-    assert_eq!(decode(&mut d, &c, 10, 0), Err(DecompressError::InvalidBlock));
+    assert_eq!(
+        decode(&mut d, &c, 10, 0),
+        Err(DecompressError::InvalidBlock)
+    );
     let c = header_only(&[(3, 3), (1, 1)]); // default 32768 > 100
-    assert_eq!(decode(&mut d, &c, 100, 0), Err(DecompressError::InvalidBlock));
+    assert_eq!(
+        decode(&mut d, &c, 100, 0),
+        Err(DecompressError::InvalidBlock)
+    );
     // Match crossing the block end: craft two blocks, then decode with the first block's
     // match made longer by merging sizes is impossible; instead cut the chunk short.
     let blocks = vec![Block::Verbatim(vec![Item::Lit(1), Item::Match(50, 1)])];
     let (c, _) = craft(32768, &blocks);
     assert_eq!(decode(&mut d, &c, 51, 0).unwrap(), vec![1u8; 51]);
-    let (c2, _) = craft(32768, &[Block::Verbatim(vec![Item::Lit(1), Item::Match(50, 1)]), Block::Verbatim(vec![Item::Lit(2)])]);
+    let (c2, _) = craft(
+        32768,
+        &[
+            Block::Verbatim(vec![Item::Lit(1), Item::Match(50, 1)]),
+            Block::Verbatim(vec![Item::Lit(2)]),
+        ],
+    );
     assert!(decode(&mut d, &c2, 52, 0).is_ok());
     // Rewrite the first block size to 20 (< 51): the match crosses the block end.
     let mut bad = c2.clone();
@@ -721,14 +905,30 @@ fn rejects_invalid_streams() {
     bad[0..2].copy_from_slice(&u0.to_le_bytes());
     let old1 = u16::from_le_bytes([bad[2], bad[3]]);
     bad[2..4].copy_from_slice(&((old1 & 0x0FFF) | (u1_hi << 12)).to_le_bytes());
-    assert_eq!(decode(&mut d, &bad, 52, 0), Err(DecompressError::LengthTooLong));
+    assert_eq!(
+        decode(&mut d, &bad, 52, 0),
+        Err(DecompressError::LengthTooLong)
+    );
     // Offset before the chunk start.
-    let (c, _) = craft(32768, &[Block::Verbatim(vec![Item::Lit(1), Item::Lit(2), Item::Match(4, 3)])]);
+    let (c, _) = craft(
+        32768,
+        &[Block::Verbatim(vec![
+            Item::Lit(1),
+            Item::Lit(2),
+            Item::Match(4, 3),
+        ])],
+    );
     assert_eq!(decode(&mut d, &c, 6, 0), Err(DecompressError::OffsetTooFar));
     let (c, _) = craft(32768, &[Block::Verbatim(vec![Item::Rep(4, 0)])]);
     assert_eq!(decode(&mut d, &c, 4, 0), Err(DecompressError::OffsetTooFar));
     // Repeat offset set by an uncompressed block beyond the data.
-    let (c, _) = craft(32768, &[Block::Uncompressed(vec![5; 3], [100, 1, 1]), Block::Verbatim(vec![Item::Rep(2, 0)])]);
+    let (c, _) = craft(
+        32768,
+        &[
+            Block::Uncompressed(vec![5; 3], [100, 1, 1]),
+            Block::Verbatim(vec![Item::Rep(2, 0)]),
+        ],
+    );
     assert_eq!(decode(&mut d, &c, 5, 0), Err(DecompressError::OffsetTooFar));
     // Truncated input, at every cut of a valid multi-block chunk.
     let mut rng = XorShift(5);
@@ -736,10 +936,17 @@ fn rejects_invalid_streams() {
     let (c, want) = craft(32768, &blocks);
     assert_eq!(decode(&mut d, &c, 3000, 0).unwrap(), want);
     for cut in 0..c.len() - 2 {
-        assert!(decode(&mut d, &c[..cut], 3000, 0).is_err(), "cut {cut} of {}", c.len());
+        assert!(
+            decode(&mut d, &c[..cut], 3000, 0).is_err(),
+            "cut {cut} of {}",
+            c.len()
+        );
     }
     // Output larger than the window; bad windows.
-    assert_eq!(decode(&mut d, &c, 32769, 0), Err(DecompressError::OutputTooLarge));
+    assert_eq!(
+        decode(&mut d, &c, 32769, 0),
+        Err(DecompressError::OutputTooLarge)
+    );
     for w in [0usize, 16384, 49152, 4 << 20] {
         assert!(LzxDecompressor::new(w).is_err(), "window {w}");
     }
@@ -756,7 +963,11 @@ fn rejects_bad_pretree_sequences() {
         }
     };
     // (a) A zero run (18) crossing the end of the 256-literal sequence.
-    let mut w = BitWriter { out: Vec::new(), acc: 0, n: 0 };
+    let mut w = BitWriter {
+        out: Vec::new(),
+        acc: 0,
+        n: 0,
+    };
     w.put(1, 3);
     w.put(0, 1);
     w.put(100, 16);
@@ -768,10 +979,17 @@ fn rejects_bad_pretree_sequences() {
     w.put(0, 5); // 20 zeros from position 250
     w.pad();
     w.out.extend_from_slice(&[0; 200]);
-    assert_eq!(decode(&mut d, &w.out, 100, 0), Err(DecompressError::InvalidSymbol));
+    assert_eq!(
+        decode(&mut d, &w.out, 100, 0),
+        Err(DecompressError::InvalidSymbol)
+    );
     // (b) Symbol 17..19 after 19.
     for second in [17usize, 18, 19] {
-        let mut w = BitWriter { out: Vec::new(), acc: 0, n: 0 };
+        let mut w = BitWriter {
+            out: Vec::new(),
+            acc: 0,
+            n: 0,
+        };
         w.put(1, 3);
         w.put(0, 1);
         w.put(100, 16);
@@ -781,11 +999,18 @@ fn rejects_bad_pretree_sequences() {
         w.put(pre[second], u32::from(pre_lens[second]));
         w.pad();
         w.out.extend_from_slice(&[0; 200]);
-        assert_eq!(decode(&mut d, &w.out, 100, 0), Err(DecompressError::InvalidSymbol), "second {second}");
+        assert_eq!(
+            decode(&mut d, &w.out, 100, 0),
+            Err(DecompressError::InvalidSymbol),
+            "second {second}"
+        );
     }
     // (c) Incomplete pretree (all lengths 0 except one).
     let c = header_only(&[(1, 3), (0, 1), (100, 16), (1, 4)]);
-    assert_eq!(decode(&mut d, &c, 100, 0), Err(DecompressError::InvalidHuffmanCode));
+    assert_eq!(
+        decode(&mut d, &c, 100, 0),
+        Err(DecompressError::InvalidHuffmanCode)
+    );
 }
 
 #[test]
@@ -795,19 +1020,42 @@ fn empty_length_and_aligned_codes() {
     for _ in 0..40 {
         // All-literal / short-match blocks: the writer sends empty length and aligned codes
         // half of the time; they must be accepted while unused.
-        let items: Vec<Item> =
-            (0..200).map(|i| if i % 7 == 3 { Item::Match(2 + rng.below(6), 1) } else { Item::Lit(rng.next() as u8) }).collect();
-        let (c, want) = craft(32768, &[Block::Aligned(items.clone()), Block::Verbatim(items)]);
+        let items: Vec<Item> = (0..200)
+            .map(|i| {
+                if i % 7 == 3 {
+                    Item::Match(2 + rng.below(6), 1)
+                } else {
+                    Item::Lit(rng.next() as u8)
+                }
+            })
+            .collect();
+        let (c, want) = craft(
+            32768,
+            &[Block::Aligned(items.clone()), Block::Verbatim(items)],
+        );
         assert_eq!(decode(&mut d, &c, want.len(), 0).unwrap(), want);
     }
     // Used while empty: corruption. A length-≥9 match with an empty length code, and an
     // offset with ≥ 3 extra bits in an aligned block with an empty aligned code.
     let lits = || vec![Item::Lit(1); 40];
-    let uses_len: Vec<Item> = lits().into_iter().chain([Item::Match(20, 1), Item::Lit(2)]).collect();
-    let uses_al: Vec<Item> = lits().into_iter().chain([Item::Match(3, 16), Item::Lit(2)]).collect();
-    for (block, n) in [(Block::Verbatim(uses_len.clone()), 61), (Block::Aligned(uses_al.clone()), 44)] {
+    let uses_len: Vec<Item> = lits()
+        .into_iter()
+        .chain([Item::Match(20, 1), Item::Lit(2)])
+        .collect();
+    let uses_al: Vec<Item> = lits()
+        .into_iter()
+        .chain([Item::Match(3, 16), Item::Lit(2)])
+        .collect();
+    for (block, n) in [
+        (Block::Verbatim(uses_len.clone()), 61),
+        (Block::Aligned(uses_al.clone()), 44),
+    ] {
         let (c, _) = craft_forcing_empty(&block);
-        assert_eq!(decode(&mut d, &c, n, 0), Err(DecompressError::InvalidSymbol), "{block:?}");
+        assert_eq!(
+            decode(&mut d, &c, n, 0),
+            Err(DecompressError::InvalidSymbol),
+            "{block:?}"
+        );
     }
     // The same blocks with real codes decode.
     for block in [Block::Verbatim(uses_len), Block::Aligned(uses_al)] {
@@ -830,18 +1078,36 @@ fn craft_forcing_empty(block: &Block) -> (Vec<u8>, Vec<u8>) {
 fn mutated_chunks_never_panic_and_ignore_dirty_output() {
     let Some(lib) = LibWim::load() else { return };
     let mut r = XorShift(0x5EED_4321);
-    let inputs = [text(32768, 2), binary(32768), records(20000), mixed(32768), vec![0u8; 5000]];
+    let inputs = [
+        text(32768, 2),
+        binary(32768),
+        records(20000),
+        mixed(32768),
+        vec![0u8; 5000],
+    ];
     let mut chunks: Vec<(Vec<u8>, usize, usize)> = inputs
         .iter()
-        .map(|i| (lib.compress(Ctype::Lzx, 32768, 50, i).unwrap(), i.len(), 32768))
+        .map(|i| {
+            (
+                lib.compress(Ctype::Lzx, 32768, 50, i).unwrap(),
+                i.len(),
+                32768,
+            )
+        })
         .collect();
     let big = mixed(300_000);
-    chunks.push((lib.compress(Ctype::Lzx, 1 << 20, 20, &big).unwrap(), big.len(), 1 << 20));
+    chunks.push((
+        lib.compress(Ctype::Lzx, 1 << 20, 20, &big).unwrap(),
+        big.len(),
+        1 << 20,
+    ));
     let mut rng = XorShift(3);
     let (c, want) = craft(65536, &random_blocks(&mut rng, 65536, 40000));
     chunks.push((c, want.len(), 65536));
-    let mut ds: Vec<(usize, LzxDecompressor)> =
-        [32768usize, 65536, 1 << 20].iter().map(|&w| (w, LzxDecompressor::new(w).unwrap())).collect();
+    let mut ds: Vec<(usize, LzxDecompressor)> = [32768usize, 65536, 1 << 20]
+        .iter()
+        .map(|&w| (w, LzxDecompressor::new(w).unwrap()))
+        .collect();
     let (mut oks, mut errs) = (0, 0);
     for round in 0..3000 {
         let (c, n, window) = &chunks[round % chunks.len()];
@@ -863,7 +1129,10 @@ fn mutated_chunks_never_panic_and_ignore_dirty_output() {
         let n = if r.below(8) == 0 { r.below(*n + 1) } else { *n };
         let a = decode(d, &m, n, 0);
         let b = decode(d, &m, n, 0xFF);
-        assert_eq!(a, b, "round {round}: dirty output buffer changed the result");
+        assert_eq!(
+            a, b,
+            "round {round}: dirty output buffer changed the result"
+        );
         if a.is_ok() { oks += 1 } else { errs += 1 }
     }
     assert!(errs > 100 && oks > 10, "oks {oks} errs {errs}");

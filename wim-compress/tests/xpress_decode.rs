@@ -25,8 +25,29 @@ impl XorShift {
 
 fn text(n: usize, seed: u64) -> Vec<u8> {
     const WORDS: &[&str] = &[
-        "the", "image", "window", "of", "compression", "chunk", "and", "resource", "a", "to", "is", "header",
-        "Microsoft", "file", "stream", "data", "in", "with", "offset", "length", "table", "for", "match",
+        "the",
+        "image",
+        "window",
+        "of",
+        "compression",
+        "chunk",
+        "and",
+        "resource",
+        "a",
+        "to",
+        "is",
+        "header",
+        "Microsoft",
+        "file",
+        "stream",
+        "data",
+        "in",
+        "with",
+        "offset",
+        "length",
+        "table",
+        "for",
+        "match",
     ];
     let mut r = XorShift(seed);
     let mut v = Vec::with_capacity(n + 16);
@@ -43,7 +64,10 @@ fn source_code(n: usize) -> Vec<u8> {
     let mut v = Vec::new();
     let mut stack = vec![std::path::PathBuf::from(dir)];
     while let Some(d) = stack.pop() {
-        let mut entries: Vec<_> = std::fs::read_dir(&d).unwrap().map(|e| e.unwrap().path()).collect();
+        let mut entries: Vec<_> = std::fs::read_dir(&d)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
         entries.sort();
         for p in entries {
             if p.is_dir() {
@@ -62,7 +86,13 @@ fn source_code(n: usize) -> Vec<u8> {
 }
 
 fn binary(n: usize) -> Vec<u8> {
-    for p in ["/usr/bin/python3.11", "/usr/bin/gdb", "/usr/bin/perf", "/bin/bash", "/bin/ls"] {
+    for p in [
+        "/usr/bin/python3.11",
+        "/usr/bin/gdb",
+        "/usr/bin/perf",
+        "/bin/bash",
+        "/bin/ls",
+    ] {
         if let Ok(d) = std::fs::read(p) {
             if d.len() >= n + 4096 {
                 let start = (d.len() - n) / 3;
@@ -72,7 +102,15 @@ fn binary(n: usize) -> Vec<u8> {
     }
     eprintln!("NOTE: no large /usr/bin binary found; using synthetic x86-like data");
     let mut r = XorShift(99);
-    (0..n).map(|i| if i % 7 == 0 { 0xE8 } else { (r.next() % 16) as u8 }).collect()
+    (0..n)
+        .map(|i| {
+            if i % 7 == 0 {
+                0xE8
+            } else {
+                (r.next() % 16) as u8
+            }
+        })
+        .collect()
 }
 
 fn random(n: usize, seed: u64) -> Vec<u8> {
@@ -106,7 +144,12 @@ fn corpus(n: usize) -> Vec<(&'static str, Vec<u8>)> {
     ]
 }
 
-fn decode(d: &mut XpressDecompressor, src: &[u8], n: usize, dirt: u8) -> Result<Vec<u8>, DecompressError> {
+fn decode(
+    d: &mut XpressDecompressor,
+    src: &[u8],
+    n: usize,
+    dirt: u8,
+) -> Result<Vec<u8>, DecompressError> {
     let mut out = vec![dirt; n];
     d.decompress(src, &mut out).map(|()| out)
 }
@@ -125,16 +168,26 @@ fn decodes_libwim_output_all_chunk_sizes_and_levels() {
             for (name, input) in &data {
                 // Two full chunks, then a short last chunk (not a multiple of the chunk size).
                 let short = chunk / 3 + 17;
-                let pieces = [&input[..chunk], &input[chunk..2 * chunk], &input[2 * chunk..2 * chunk + short]];
+                let pieces = [
+                    &input[..chunk],
+                    &input[chunk..2 * chunk],
+                    &input[2 * chunk..2 * chunk + short],
+                ];
                 for piece in pieces {
                     let Some(c) = lib.compress(Ctype::Xpress, chunk, level, piece) else {
                         assert!(*name == "random", "{name} should compress");
                         continue;
                     };
                     let got = decode(&mut d, &c, piece.len(), 0xA5).unwrap_or_else(|e| {
-                        panic!("{name} chunk {chunk} level {level} len {}: {e}", piece.len())
+                        panic!(
+                            "{name} chunk {chunk} level {level} len {}: {e}",
+                            piece.len()
+                        )
                     });
-                    assert!(got == piece, "{name} chunk {chunk} level {level}: output differs");
+                    assert!(
+                        got == piece,
+                        "{name} chunk {chunk} level {level}: output differs"
+                    );
                     checked += 1;
                 }
             }
@@ -150,7 +203,13 @@ fn short_inputs_1_to_100_bytes() {
     // original and against libwim's decoder.
     let lib = LibWim::load();
     let mut d = XpressDecompressor::new(4096).unwrap();
-    let sources = [text(100, 11), vec![0u8; 100], runs(100), source_code(100), random(100, 4)];
+    let sources = [
+        text(100, 11),
+        vec![0u8; 100],
+        runs(100),
+        source_code(100),
+        random(100, 4),
+    ];
     for n in 1..=100 {
         for src in &sources {
             let data = &src[..n];
@@ -159,7 +218,11 @@ fn short_inputs_1_to_100_bytes() {
             let c = craft(&items);
             assert_eq!(decode(&mut d, &c, n, 0xFF).unwrap(), data, "n {n}");
             if let Some(lib) = &lib {
-                assert_eq!(lib.decompress(Ctype::Xpress, 4096, &c, n).unwrap(), data, "libwim n {n}");
+                assert_eq!(
+                    lib.decompress(Ctype::Xpress, 4096, &c, n).unwrap(),
+                    data,
+                    "libwim n {n}"
+                );
             }
         }
     }
@@ -208,7 +271,10 @@ fn worked_example_a() {
     let mut d = XpressDecompressor::new(4096).unwrap();
     assert_eq!(decode(&mut d, &c, 30, 7).unwrap(), b"abc".repeat(10));
     // The raw byte is required: dropping it is truncation.
-    assert_eq!(decode(&mut d, &c[..c.len() - 1], 30, 7), Err(DecompressError::TruncatedInput));
+    assert_eq!(
+        decode(&mut d, &c[..c.len() - 1], 30, 7),
+        Err(DecompressError::TruncatedInput)
+    );
 }
 
 #[test]
@@ -222,7 +288,10 @@ fn worked_example_b() {
     assert_eq!(decode(&mut d, &z, 32768, 0xEE).unwrap(), vec![0u8; 32768]);
     // One byte more: the next symbol is the EOD symbol 256, decoded as a real match of
     // length 3, which runs past the end of a 32769-byte output.
-    assert_eq!(decode(&mut d, &z, 32769, 0), Err(DecompressError::LengthTooLong));
+    assert_eq!(
+        decode(&mut d, &z, 32769, 0),
+        Err(DecompressError::LengthTooLong)
+    );
 }
 
 // ---------------------------------------------------------------------------------------
@@ -247,7 +316,13 @@ impl Writer {
     fn new() -> Self {
         let mut out = vec![0x99u8; 256]; // all symbols length 9
         out.extend_from_slice(&[0; 4]);
-        Writer { out, slot_a: 256, slot_b: 258, acc: 0, n: 0 }
+        Writer {
+            out,
+            slot_a: 256,
+            slot_b: 258,
+            acc: 0,
+            n: 0,
+        }
     }
     fn put(&mut self, v: u32, count: u32) {
         self.acc = (self.acc << count) | u64::from(v);
@@ -358,11 +433,14 @@ fn crafted_streams_agree_with_model_and_libwim() {
         if round % 2 == 0 {
             c.extend_from_slice(&[0x12, 0x34, 0x56]); // garbage after the data is ignored
         }
-        let got = decode(&mut d, &c, want.len(), round as u8).unwrap_or_else(|e| panic!("round {round}: {e}"));
+        let got = decode(&mut d, &c, want.len(), round as u8)
+            .unwrap_or_else(|e| panic!("round {round}: {e}"));
         assert!(got == want, "round {round}: output differs");
         if let Some(lib) = &lib {
             // Our crafted stream (without EOD symbol) is also accepted by the oracle.
-            let theirs = lib.decompress(Ctype::Xpress, 65536, &c, want.len()).expect("libwim decodes crafted stream");
+            let theirs = lib
+                .decompress(Ctype::Xpress, 65536, &c, want.len())
+                .expect("libwim decodes crafted stream");
             assert!(theirs == want, "round {round}: libwim disagrees");
         }
     }
@@ -376,7 +454,9 @@ fn raw_byte_placement_at_unit_boundaries() {
     for lits in 1..40usize {
         for len in [17usize, 18, 19, 272, 273, 300, 5000] {
             for second in [false, true] {
-                let mut items: Vec<Item> = (0..lits).map(|i| Item::Lit(b'a' + (i % 26) as u8)).collect();
+                let mut items: Vec<Item> = (0..lits)
+                    .map(|i| Item::Lit(b'a' + (i % 26) as u8))
+                    .collect();
                 items.push(Item::Match(len, 1 + lits / 2));
                 if second {
                     items.push(Item::Match(len + 1, 1)); // two long matches back to back
@@ -426,13 +506,21 @@ fn rejects_invalid_streams() {
         w.raw(v as u8);
         w.raw((v >> 8) as u8);
         let c = w.finish();
-        assert_eq!(e(&mut d, &c, 1000), DecompressError::InvalidSymbol, "u16 {v}");
+        assert_eq!(
+            e(&mut d, &c, 1000),
+            DecompressError::InvalidSymbol,
+            "u16 {v}"
+        );
     }
     // Truncated input: bits that are consumed lie beyond the end.
     let items: Vec<Item> = (0..200).map(|i| Item::Lit(i as u8)).collect();
     let c = craft(&items);
     for cut in [256, 257, 260, c.len() - 6] {
-        assert_eq!(e(&mut d, &c[..cut], 200), DecompressError::TruncatedInput, "cut {cut}");
+        assert_eq!(
+            e(&mut d, &c[..cut], 200),
+            DecompressError::TruncatedInput,
+            "cut {cut}"
+        );
     }
     // Output larger than the context allows.
     let mut small = XpressDecompressor::new(4096).unwrap();
@@ -448,7 +536,12 @@ fn rejects_invalid_streams() {
 fn mutated_chunks_never_panic_and_ignore_dirty_output() {
     let Some(lib) = LibWim::load() else { return };
     let mut r = XorShift(0x5EED_1234);
-    let inputs = [text(32768, 2), binary(32768), runs(20000), source_code(9000)];
+    let inputs = [
+        text(32768, 2),
+        binary(32768),
+        runs(20000),
+        source_code(9000),
+    ];
     let chunks: Vec<(Vec<u8>, usize)> = inputs
         .iter()
         .map(|i| (lib.compress(Ctype::Xpress, 32768, 50, i).unwrap(), i.len()))
@@ -478,7 +571,10 @@ fn mutated_chunks_never_panic_and_ignore_dirty_output() {
         let n = if r.below(8) == 0 { r.below(*n + 1) } else { *n };
         let a = decode(&mut d, &m, n, 0);
         let b = decode(&mut d, &m, n, 0xFF);
-        assert_eq!(a, b, "round {round}: dirty output buffer changed the result");
+        assert_eq!(
+            a, b,
+            "round {round}: dirty output buffer changed the result"
+        );
         if a.is_ok() { oks += 1 } else { errs += 1 }
     }
     assert!(errs > 100 && oks > 10, "oks {oks} errs {errs}");

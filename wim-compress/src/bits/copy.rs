@@ -24,10 +24,10 @@ pub(crate) fn copy_match(out: &mut [u8], pos: usize, off: usize, len: usize) {
             }
         }
     } else if off == 1 {
-        if let Some(&b) = out.get(pos.wrapping_sub(1)) {
-            if let Some(dst) = out.get_mut(pos..end) {
-                dst.fill(b);
-            }
+        if let Some(&b) = out.get(pos.wrapping_sub(1))
+            && let Some(dst) = out.get_mut(pos..end)
+        {
+            dst.fill(b);
         }
     } else if off >= len {
         out.copy_within(pos - off..pos - off + len, pos);
@@ -58,7 +58,11 @@ mod tests {
                         }
                         let mut got = base.clone();
                         copy_match(&mut got, pos, off, len);
-                        assert_eq!(&got[..pos + len], &want[..pos + len], "off {off} len {len} pos {pos}");
+                        assert_eq!(
+                            &got[..pos + len],
+                            &want[..pos + len],
+                            "off {off} len {len} pos {pos}"
+                        );
                     }
                 }
             }

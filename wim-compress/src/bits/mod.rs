@@ -41,7 +41,12 @@ pub(crate) struct BitReader<'a> {
 impl<'a> BitReader<'a> {
     /// A reader whose first unit starts at byte `start` of `src`.
     pub(crate) fn new(src: &'a [u8], start: usize) -> Self {
-        BitReader { src, pos: start, buf: 0, cnt: 0 }
+        BitReader {
+            src,
+            pos: start,
+            buf: 0,
+            cnt: 0,
+        }
     }
 
     /// Restarts the bitstream empty at byte `pos` (LZX after an uncompressed block).
@@ -184,7 +189,9 @@ mod tests {
             let n = widths[k % widths.len()];
             k += 1;
             let got = fast.bits(n);
-            let want = slow_bits[i..i + n as usize].iter().fold(0u32, |a, &b| (a << 1) | b);
+            let want = slow_bits[i..i + n as usize]
+                .iter()
+                .fold(0u32, |a, &b| (a << 1) | b);
             assert_eq!(got, want, "at bit {i}, width {n}");
             i += n as usize;
         }

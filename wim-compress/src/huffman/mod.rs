@@ -73,7 +73,10 @@ impl<const ROOT: u32, const SIZE: usize> DecodeTable<ROOT, SIZE> {
     pub(crate) fn new() -> Self {
         #[allow(clippy::let_unit_value)]
         let () = Self::CHECK;
-        DecodeTable { entries: Box::new([EMPTY_SYMBOL << 16; SIZE]), sorted: Vec::new() }
+        DecodeTable {
+            entries: Box::new([EMPTY_SYMBOL << 16; SIZE]),
+            sorted: Vec::new(),
+        }
     }
 
     /// Builds the table from per-symbol codeword lengths (0 = absent).
@@ -82,7 +85,12 @@ impl<const ROOT: u32, const SIZE: usize> DecodeTable<ROOT, SIZE> {
     /// `allow_empty`, and [`DecompressError::InvalidHuffmanCode`] for over-subscribed,
     /// incomplete, or (without `allow_empty`) empty codes, lengths above `max_len`, more than
     /// 65 535 symbols, or a code that would not fit in `SIZE` entries.
-    pub(crate) fn build(&mut self, lens: &[u8], max_len: u32, allow_empty: bool) -> Result<bool, DecompressError> {
+    pub(crate) fn build(
+        &mut self,
+        lens: &[u8],
+        max_len: u32,
+        allow_empty: bool,
+    ) -> Result<bool, DecompressError> {
         let bad = DecompressError::InvalidHuffmanCode;
         if max_len == 0 || max_len > MAX_SUPPORTED_LEN || lens.len() >= EMPTY_SYMBOL as usize {
             return Err(bad);
@@ -134,6 +142,7 @@ impl<const ROOT: u32, const SIZE: usize> DecodeTable<ROOT, SIZE> {
         let mut idx = 0usize; // into `sorted`
         // Short codewords: fill the root directly.
         let short_max = ml.min(root);
+        #[allow(clippy::needless_range_loop)]
         for len in 1..=short_max {
             let stride = 1usize << (root - len);
             for _ in 0..count[len] {
@@ -177,7 +186,8 @@ impl<const ROOT: u32, const SIZE: usize> DecodeTable<ROOT, SIZE> {
                     if next_free + size > SIZE || next_free > 0xFFFF {
                         return Err(bad);
                     }
-                    *e.get_mut(prefix).ok_or(bad)? = ((next_free as u32) << 16) | LINK | ((b as u32) << 8) | ROOT;
+                    *e.get_mut(prefix).ok_or(bad)? =
+                        ((next_free as u32) << 16) | LINK | ((b as u32) << 8) | ROOT;
                     cur_prefix = prefix;
                     sub_base = next_free;
                     sub_bits = b;

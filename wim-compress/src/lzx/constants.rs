@@ -39,7 +39,13 @@ pub(crate) const EXTRA_BITS: [u8; 64] = {
     let mut s = 4;
     while s < 64 {
         let e = (s - 2) / 2;
-        t[s] = if s >= 36 { 17 } else if e > 16 { 16 } else { e as u8 };
+        t[s] = if s >= 36 {
+            17
+        } else if e > 16 {
+            16
+        } else {
+            e as u8
+        };
         s += 1;
     }
     t

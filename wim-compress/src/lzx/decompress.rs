@@ -63,7 +63,9 @@ impl LzxDecompressor {
     /// Creates a context for a resource whose chunk size is `window` (a power of two from
     /// 32 KiB to 2 MiB).
     pub fn new(window: usize) -> Result<Self, DecompressError> {
-        if !window.is_power_of_two() || window < (1 << MIN_WINDOW_ORDER) || window > (1 << MAX_WINDOW_ORDER) {
+        if !window.is_power_of_two()
+            || !((1 << MIN_WINDOW_ORDER)..=(1 << MAX_WINDOW_ORDER)).contains(&window)
+        {
             return Err(DecompressError::BadChunkSize);
         }
         let order = window.trailing_zeros();
@@ -121,12 +123,24 @@ impl Decompressor for LzxDecompressor {
                     let num_main = self.num_main;
                     let (lits, rest) = self.main_lens.split_at_mut(NUM_CHARS);
                     read_lens(&mut br, &mut self.pre, lits)?;
-                    read_lens(&mut br, &mut self.pre, rest.get_mut(..num_main - NUM_CHARS).unwrap_or_default())?;
-                    self.main.build(self.main_lens.get(..num_main).unwrap_or_default(), MAX_MAIN_LEN, false)?;
+                    read_lens(
+                        &mut br,
+                        &mut self.pre,
+                        rest.get_mut(..num_main - NUM_CHARS).unwrap_or_default(),
+                    )?;
+                    self.main.build(
+                        self.main_lens.get(..num_main).unwrap_or_default(),
+                        MAX_MAIN_LEN,
+                        false,
+                    )?;
                     read_lens(&mut br, &mut self.pre, &mut self.len_lens)?;
                     self.len.build(&self.len_lens, MAX_LEN_LEN, true)?;
                     maybe_e8 |= self.main_lens[0xE8] != 0;
-                    let tables = Tables { main: &self.main, len: &self.len, aligned: &self.aligned };
+                    let tables = Tables {
+                        main: &self.main,
+                        len: &self.len,
+                        aligned: &self.aligned,
+                    };
                     pos = if aligned {
                         decode_items::<true>(&mut br, &tables, dst, pos, end, &mut recent)?
                     } else {
@@ -137,7 +151,9 @@ impl Decompressor for LzxDecompressor {
                     maybe_e8 = true;
                     // Realign: skip 1..16 bits to the next unit boundary (§3.9).
                     let start = (br.consumed_bits() / 16 + 1) * 2;
-                    let hdr = src.get(start..start + 12).ok_or(DecompressError::TruncatedInput)?;
+                    let hdr = src
+                        .get(start..start + 12)
+                        .ok_or(DecompressError::TruncatedInput)?;
                     for (r, b) in recent.iter_mut().zip(hdr.chunks_exact(4)) {
                         let v = u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize;
                         if v == 0 {
@@ -146,7 +162,9 @@ impl Decompressor for LzxDecompressor {
                         *r = v;
                     }
                     let data_start = start + 12;
-                    let data = src.get(data_start..data_start + size).ok_or(DecompressError::TruncatedInput)?;
+                    let data = src
+                        .get(data_start..data_start + size)
+                        .ok_or(DecompressError::TruncatedInput)?;
                     dst[pos..end].copy_from_slice(data);
                     pos = end;
                     // Skip the pad byte after odd sizes (tolerate its absence at the very end).
@@ -173,7 +191,11 @@ struct Tables<'t> {
 }
 
 /// Reads a pretree and one delta-coded length sequence into `lens` (§3.4).
-fn read_lens(br: &mut BitReader<'_>, pre: &mut PreTable, lens: &mut [u8]) -> Result<(), DecompressError> {
+fn read_lens(
+    br: &mut BitReader<'_>,
+    pre: &mut PreTable,
+    lens: &mut [u8],
+) -> Result<(), DecompressError> {
     let mut pl = [0u8; NUM_PRE_SYMBOLS];
     for chunk in pl.chunks_mut(10) {
         br.refill();
@@ -194,8 +216,14 @@ fn read_lens(br: &mut BitReader<'_>, pre: &mut PreTable, lens: &mut [u8]) -> Res
                 i += 1;
             }
             17 | 18 => {
-                let run = if s == 17 { 4 + br.bits(4) as usize } else { 20 + br.bits(5) as usize };
-                let slot = lens.get_mut(i..i + run).ok_or(DecompressError::InvalidSymbol)?;
+                let run = if s == 17 {
+                    4 + br.bits(4) as usize
+                } else {
+                    20 + br.bits(5) as usize
+                };
+                let slot = lens
+                    .get_mut(i..i + run)
+                    .ok_or(DecompressError::InvalidSymbol)?;
                 slot.fill(0);
                 i += run;
             }
@@ -206,7 +234,9 @@ fn read_lens(br: &mut BitReader<'_>, pre: &mut PreTable, lens: &mut [u8]) -> Res
                     return Err(DecompressError::InvalidSymbol);
                 }
                 let v = ((u32::from(lens[i]) + 17 - d) % 17) as u8;
-                let slot = lens.get_mut(i..i + run).ok_or(DecompressError::InvalidSymbol)?;
+                let slot = lens
+                    .get_mut(i..i + run)
+                    .ok_or(DecompressError::InvalidSymbol)?;
                 slot.fill(v);
                 i += run;
             }
@@ -231,11 +261,21 @@ fn decode_items<const ALIGNED: bool>(
     while pos < end {
         // ≥ 49 bits: main (16) + length (16) + verbatim extra bits (≤ 17).
         br.refill();
-        let s = t.main.decode(br);
+        let mut s = t.main.decode(br);
         if s < 256 {
             dst[pos] = s as u8;
             pos += 1;
-            continue;
+            if pos >= end {
+                break;
+            }
+            // A second symbol from the same refill (≥ 33 bits left).
+            s = t.main.decode(br);
+            if s < 256 {
+                dst[pos] = s as u8;
+                pos += 1;
+                continue;
+            }
+            br.refill();
         }
         let v = s - 256;
         let h = (v & 7) as usize;

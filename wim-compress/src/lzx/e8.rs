@@ -22,7 +22,11 @@ fn find_e8(hay: &[u8]) -> Option<usize> {
         }
         base += 8;
     }
-    words.remainder().iter().position(|&b| b == 0xE8).map(|i| base + i)
+    words
+        .remainder()
+        .iter()
+        .position(|&b| b == 0xE8)
+        .map(|i| base + i)
 }
 
 /// Undoes the E8 translation in place over a whole decoded chunk.
@@ -34,7 +38,9 @@ pub(crate) fn untranslate(buf: &mut [u8]) {
     let limit = n - 10; // an E8 at i is considered only if i < n − 10
     let mut i = 0usize;
     while i < limit {
-        let Some(j) = buf.get(i..limit).and_then(find_e8) else { break };
+        let Some(j) = buf.get(i..limit).and_then(find_e8) else {
+            break;
+        };
         i += j;
         // i < n − 10, so i + 5 <= n − 6.
         if let Some(op) = buf.get_mut(i + 1..i + 5) {
@@ -43,7 +49,11 @@ pub(crate) fn untranslate(buf: &mut [u8]) {
             let abs = i32::from_le_bytes(a);
             let ipos = i as i32; // i < 2^21
             let rel = if abs >= 0 {
-                if abs < E8_SIZE { Some(abs - ipos) } else { None }
+                if abs < E8_SIZE {
+                    Some(abs - ipos)
+                } else {
+                    None
+                }
             } else if abs >= -ipos {
                 Some(abs + E8_SIZE)
             } else {
@@ -99,7 +109,11 @@ mod tests {
             b[20] = 0xE8;
             b[21..25].copy_from_slice(&stored.to_le_bytes());
             untranslate(&mut b);
-            assert_eq!(i32::from_le_bytes(b[21..25].try_into().unwrap()), want, "stored {stored}");
+            assert_eq!(
+                i32::from_le_bytes(b[21..25].try_into().unwrap()),
+                want,
+                "stored {stored}"
+            );
         }
         let mut b = vec![0u8; 40];
         b[0] = 0xE8;
@@ -123,7 +137,11 @@ mod tests {
                     assert_ne!(b[p + 1..p + 5], [0; 4], "E8 at n-11 must be translated");
                 }
                 if p + 10 >= n {
-                    assert!(b.iter().enumerate().all(|(i, &x)| x == if i == p { 0xE8 } else { 0 }));
+                    assert!(
+                        b.iter()
+                            .enumerate()
+                            .all(|(i, &x)| x == if i == p { 0xE8 } else { 0 })
+                    );
                 }
             }
         }

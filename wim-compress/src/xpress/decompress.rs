@@ -35,7 +35,11 @@ impl XpressDecompressor {
         if max_chunk == 0 || max_chunk > MAX_CHUNK {
             return Err(DecompressError::BadChunkSize);
         }
-        Ok(Self { max_chunk, table: DecodeTable::new(), lens: [0; NUM_SYMBOLS] })
+        Ok(Self {
+            max_chunk,
+            table: DecodeTable::new(),
+            lens: [0; NUM_SYMBOLS],
+        })
     }
 }
 
@@ -47,7 +51,9 @@ impl Decompressor for XpressDecompressor {
         if dst.is_empty() {
             return Ok(());
         }
-        let header = src.get(..NUM_SYMBOLS / 2).ok_or(DecompressError::TruncatedInput)?;
+        let header = src
+            .get(..NUM_SYMBOLS / 2)
+            .ok_or(DecompressError::TruncatedInput)?;
         for (i, &b) in header.iter().enumerate() {
             self.lens[2 * i] = b & 15;
             self.lens[2 * i + 1] = b >> 4;
@@ -58,7 +64,11 @@ impl Decompressor for XpressDecompressor {
 }
 
 #[inline(never)]
-fn decode_items(table: &DecodeTable<ROOT_BITS, TABLE_SIZE>, src: &[u8], dst: &mut [u8]) -> Result<(), DecompressError> {
+fn decode_items(
+    table: &DecodeTable<ROOT_BITS, TABLE_SIZE>,
+    src: &[u8],
+    dst: &mut [u8],
+) -> Result<(), DecompressError> {
     let n = dst.len();
     let mut br = BitReader::new(src, NUM_SYMBOLS / 2);
     let mut pos = 0usize;
@@ -95,7 +105,12 @@ fn decode_items(table: &DecodeTable<ROOT_BITS, TABLE_SIZE>, src: &[u8], dst: &mu
 /// Decodes the rest of a match whose symbol `sym` (256..511) was just consumed; returns the
 /// new output position. Requires ≥ 31 buffered bits.
 #[inline(always)]
-fn decode_match(br: &mut BitReader<'_>, dst: &mut [u8], pos: usize, sym: u32) -> Result<usize, DecompressError> {
+fn decode_match(
+    br: &mut BitReader<'_>,
+    dst: &mut [u8],
+    pos: usize,
+    sym: u32,
+) -> Result<usize, DecompressError> {
     let v = sym - 256;
     let h = v & 15;
     let k = v >> 4;
