@@ -633,6 +633,28 @@ pub mod backend {
             lib_error(&self.path, e)
         }
 
+        /// Checks the integrity table, if any (`info --check`), reporting progress as
+        /// (canonical path, bytes done, bytes total): once at 0, once when done.
+        pub fn check_integrity(
+            &self,
+            progress: &mut dyn FnMut(&str, u64, u64) -> Result<(), CliError>,
+        ) -> Result<(), CliError> {
+            let h = self.wim.header();
+            if h.integrity.is_zero() {
+                return Ok(());
+            }
+            let total = h
+                .blob_table
+                .offset
+                .saturating_add(h.blob_table.size_in_wim)
+                .saturating_sub(208);
+            let abs = std::fs::canonicalize(&self.path)
+                .map_or_else(|_| self.path.clone(), |p| p.display().to_string());
+            progress(&abs, 0, total)?;
+            self.wim.check_integrity().map_err(|e| self.err(&e))?;
+            progress(&abs, total, total)
+        }
+
         /// Header, XML and image summaries (`info`).
         pub fn info(&self) -> Result<WimInfo, CliError> {
             let h = self.wim.header();
@@ -870,11 +892,21 @@ pub mod backend {
                 .offset
                 .saturating_add(h.blob_table.size_in_wim)
                 .saturating_sub(208);
+            let abs_path = std::fs::canonicalize(path)
+                .map_or_else(|_| path.to_string(), |p| p.display().to_string());
+            if h.integrity.is_zero() {
+                on_event(VerifyEvent::NoIntegrity)?;
+            } else {
+                on_event(VerifyEvent::IntegrityProgress {
+                    abs_path: abs_path.clone(),
+                    done: 0,
+                    total,
+                })?;
+            }
             match wim.check_integrity() {
-                Ok(IntegrityStatus::Absent) => on_event(VerifyEvent::NoIntegrity)?,
+                Ok(IntegrityStatus::Absent) => {}
                 Ok(IntegrityStatus::Ok) => on_event(VerifyEvent::IntegrityProgress {
-                    abs_path: std::fs::canonicalize(path)
-                        .map_or_else(|_| path.to_string(), |p| p.display().to_string()),
+                    abs_path,
                     done: total,
                     total,
                 })?,

@@ -1,6 +1,6 @@
 //! `info WIMFILE [IMAGE] [--header] [--xml] [--check] [--blobs] [--json]`.
 
-use super::out;
+use super::{ProgressMode, out};
 use crate::args::{ImageArg, InfoArgs};
 use crate::error::CliError;
 use crate::format;
@@ -9,14 +9,33 @@ use serde::Serialize;
 use std::io::Write;
 
 /// Runs `info`.
-pub fn run(a: &InfoArgs) -> Result<(), CliError> {
+pub fn run(a: &InfoArgs, progress: ProgressMode) -> Result<(), CliError> {
     let opts = OpenOptions {
-        check_integrity: a.check && !a.nocheck,
+        check_integrity: false,
         refs: Vec::new(),
     };
     let opened = backend::open(&a.wimfile, &opts)?;
+    if a.check && !a.nocheck {
+        opened.check_integrity(&mut |abs_path, done, total| {
+            if progress == ProgressMode::Off || a.json {
+                return Ok(());
+            }
+            let mut o = std::io::stdout().lock();
+            out(
+                &mut o,
+                &format::verify::integrity_progress(abs_path, done, total),
+            )?;
+            if done >= total {
+                out(&mut o, "\n")?;
+            }
+            o.flush()?;
+            Ok(())
+        })?;
+    }
     let wim = opened.info()?;
     let selected = match &a.image {
+        // `info F all` prints the same as `info F`.
+        Some(text) if ImageArg::parse(text) == ImageArg::All => None,
         Some(text) => Some(ImageArg::parse(text).resolve(text, &a.wimfile, &wim.images)?),
         None => None,
     };
@@ -74,14 +93,7 @@ pub fn run(a: &InfoArgs) -> Result<(), CliError> {
         match &selected {
             Some(ix) => {
                 for img in wim.images.iter().filter(|i| ix.contains(&i.index)) {
-                    if ix.len() > 1 {
-                        break;
-                    }
                     out(&mut w, &format::info::info_one(img))?;
-                }
-                if ix.len() > 1 {
-                    // `info F all` prints the same as `info F`.
-                    out(&mut w, &format::info::info_all(&wim.summary, &wim.images))?;
                 }
             }
             None => out(&mut w, &format::info::info_all(&wim.summary, &wim.images))?,
