@@ -1,10 +1,11 @@
-//! Exit codes and error reports in wimlib-imagex's shape.
+//! Exit codes and error reports.
 //!
-//! wimlib-imagex exits with the library's numeric error code and prints, on stderr,
-//! an optional `\r[ERROR] detail` line (from the library) followed by
-//! `ERROR: Exiting with error code N:` and the code's fixed sentence, indented by 7
-//! spaces and ending with a period. Usage errors exit with 255. The numbers and the
-//! sentences below were recorded from libwim 1.13.5 at run time (see `FORMATS.md`).
+//! Exit statuses are wimlib's numeric error codes (255 for usage errors). A library
+//! error prints exactly one stderr line, `ERROR: <what is wrong and where>`, where
+//! wimlib-imagex prints `\r[ERROR] detail` plus a two-line "Exiting with error code N"
+//! trailer; messages wimlib-imagex composes itself (invalid image, usage) keep its text
+//! and trailer. The numbers and sentences were recorded from libwim 1.13.5 at run time
+//! (see `FORMATS.md`).
 
 use std::fmt;
 
@@ -323,7 +324,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn trailer_matches_wimlib_open_error() {
+    fn library_error_is_one_line() {
         let e = CliError::lib(
             ErrorCode::Open,
             "Can't open \"nofile.wim\" read-only: No such file or directory",

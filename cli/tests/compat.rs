@@ -148,6 +148,27 @@ fn info_and_dir_match_wimlib_imagex() {
             }
             Err(why) => no_codec.push(format!("dir, dir --detailed of {n}: {why}")),
         }
+        // --path / --one-file-only at the deepest directory-looking path of `dir`.
+        if decodable.is_ok() {
+            let listing = run("wimlib-imagex", &dir, &cases[cases.len() - 2]);
+            let text = String::from_utf8_lossy(&listing.stdout).into_owned();
+            if let Some(p) = text.lines().filter(|l| l.len() > 1).max_by_key(|l| {
+                (
+                    text.lines()
+                        .filter(|m| m.starts_with(&format!("{l}/")))
+                        .count(),
+                    l.len(),
+                )
+            }) {
+                for extra in [vec![], vec!["--one-file-only".to_string()]] {
+                    let mut a = vec!["dir".to_string(), n.clone(), "1".into()];
+                    a.push(format!("--path={p}"));
+                    a.extend(extra);
+                    a.extend(refs.iter().cloned());
+                    cases.push(a);
+                }
+            }
+        }
         for args in cases {
             let want = run("wimlib-imagex", &dir, &args);
             let got = run(ours, &dir, &args);
