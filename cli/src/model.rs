@@ -924,11 +924,29 @@ pub mod backend {
             for index in 1..=count {
                 on_event(VerifyEvent::Metadata { index, count })?;
                 let m = o.metadata(index)?;
-                if let Some((p, parent, problem)) = name_problems(&m).into_iter().next() {
+                let t = m.tree();
+                let fatal = t.ids().find(|&id| {
+                    t.is_conflicting_problem(id) && {
+                        let parent = t.parent(id).unwrap_or(t.root());
+                        parent == id || !t.is_hidden_by_problem(parent)
+                    }
+                });
+                for (p, parent, problem) in name_problems(&m) {
+                    if fatal.is_none() {
+                        on_event(VerifyEvent::Warning(Warning(name_warning(
+                            problem, &p, &parent,
+                        ))))?;
+                    }
+                }
+                if let Some(id) = fatal {
+                    let problem = t.name_problem(id).unwrap_or(NameProblem::Duplicate);
+                    let p = t.path(id);
+                    let parent = t.path(t.parent(id).unwrap_or(t.root()));
                     return Err(CliError::lib(
                         ErrorCode::InvalidMetadataResource,
                         format!(
-                            "\"{path}\": invalid metadata resource: {problem} (\"{p}\" in directory \"{parent}\"), image {index}"
+                            "\"{path}\": invalid metadata resource: {problem} (\"{p}\" in directory \"{parent}\"), image {index}, dentry at metadata offset 0x{:x}",
+                            t.dentry(id).offset()
                         ),
                     ));
                 }

@@ -273,6 +273,21 @@ mod synthetic {
                 Node::file("2", "z"),
             ]),
         );
+        // A file and a directory sharing a name, or a duplicate repeating the same data,
+        // is not a conflict: verify passes and warns, like wimlib.
+        let benign = write(
+            d,
+            "benign.wim",
+            &built(vec![
+                Node::file("a", "x"),
+                Node::dir("a", vec![Node::file("in", "z")]),
+                Node::file("b", "same"),
+                Node::file("b", "same"),
+            ]),
+        );
+        let o = wimkit(d, &["verify", &benign]);
+        assert_eq!(o.code, 0, "verify {benign}: {}", o.stderr);
+        assert!(o.stderr.contains("Ignoring duplicate file"), "{}", o.stderr);
         for (f, needle) in [(&dotdot, "name is \"..\""), (&dup, "duplicate name")] {
             let o = wimkit(d, &["verify", f]);
             assert_one_error_line(&format!("verify {f}"), &o);

@@ -333,9 +333,13 @@ fn verify_progress_layout_matches_wimlib() {
         let got = run(ours, &dir, &args);
         let what = args.join(" ");
         if n.contains("duplicate_names") {
-            // wimlib passes it with warnings; we reject duplicate names (exit 21).
-            assert_eq!(got.code, 21, "{what}: {}", got.stderr);
-            continue;
+            // A file and a directory of the same name: ignored with wimlib's warning,
+            // and the file still verifies (only conflicting data for one path fails).
+            assert!(
+                got.stderr.contains("Ignoring duplicate file"),
+                "{what}: {}",
+                got.stderr
+            );
         }
         assert_eq!(got.code, want.code, "{what}: {}", got.stderr);
         assert_eq!(

@@ -389,6 +389,36 @@ impl DentryTree {
     pub fn name_problem(&self, id: NodeId) -> Option<NameProblem> {
         self.node(id).problem
     }
+    /// True when a flagged entry stands for data that cannot be placed without loss or
+    /// danger, so that a strict reader (`verify`) must fail rather than warn.
+    ///
+    /// Hostile names (empty, `.`, `..`, containing `/` or NUL) always conflict. A
+    /// duplicate conflicts when it and the entry it collides with are both
+    /// non-directories whose data differ (one path, two contents); a duplicate that
+    /// repeats the same data, or that pairs a file with a directory (as 7-Zip's writer
+    /// can produce), is only ignored with a warning, as wimlib does.
+    pub fn is_conflicting_problem(&self, id: NodeId) -> bool {
+        match self.node(id).problem {
+            None => false,
+            Some(NameProblem::Duplicate) => {
+                let me = &self.node(id).dentry;
+                let Some(parent) = self.node(id).parent else {
+                    return true;
+                };
+                self.node(parent).children.iter().any(|&other| {
+                    let o = self.node(other);
+                    other != id
+                        && o.problem.is_none()
+                        && o.dentry.name().units() == me.name().units()
+                        && !o.dentry.is_directory()
+                        && !me.is_directory()
+                        && (o.dentry.unnamed_stream_hash() != me.unnamed_stream_hash()
+                            || o.dentry.reparse_hash() != me.reparse_hash())
+                })
+            }
+            Some(_) => true,
+        }
+    }
     /// True when this dentry or an ancestor is flagged.
     pub fn is_hidden_by_problem(&self, id: NodeId) -> bool {
         let mut cur = Some(id);
