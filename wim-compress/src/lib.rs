@@ -28,7 +28,10 @@
 //! - `safe-only`: use only the safe twins of the fast paths in `fast/`.
 //! - `__fuzz`: internals for fuzz targets; not a stable API.
 #![deny(unsafe_code)]
-#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
 #![deny(missing_docs)]
 
 mod bits;

@@ -16,7 +16,12 @@ impl<'a> Cursor<'a> {
     /// A cursor over `data`; `base` is the file (or resource) offset of `data[0]`;
     /// `kind` is the error kind reported when the data runs out.
     pub fn new(data: &'a [u8], base: u64, kind: FormatErrorKind) -> Self {
-        Cursor { data, pos: 0, base, kind }
+        Cursor {
+            data,
+            pos: 0,
+            base,
+            kind,
+        }
     }
     /// Bytes consumed so far.
     pub fn pos(&self) -> usize {
@@ -88,13 +93,22 @@ impl<'a> Cursor<'a> {
 
 /// Reads a little-endian `u16` at `pos` of `data`, if in bounds.
 pub fn le_u16(data: &[u8], pos: usize) -> Option<u16> {
-    data.get(pos..pos.checked_add(2)?)?.try_into().ok().map(u16::from_le_bytes)
+    data.get(pos..pos.checked_add(2)?)?
+        .try_into()
+        .ok()
+        .map(u16::from_le_bytes)
 }
 /// Reads a little-endian `u32` at `pos` of `data`, if in bounds.
 pub fn le_u32(data: &[u8], pos: usize) -> Option<u32> {
-    data.get(pos..pos.checked_add(4)?)?.try_into().ok().map(u32::from_le_bytes)
+    data.get(pos..pos.checked_add(4)?)?
+        .try_into()
+        .ok()
+        .map(u32::from_le_bytes)
 }
 /// Reads a little-endian `u64` at `pos` of `data`, if in bounds.
 pub fn le_u64(data: &[u8], pos: usize) -> Option<u64> {
-    data.get(pos..pos.checked_add(8)?)?.try_into().ok().map(u64::from_le_bytes)
+    data.get(pos..pos.checked_add(8)?)?
+        .try_into()
+        .ok()
+        .map(u64::from_le_bytes)
 }

@@ -12,8 +12,8 @@ impl Sha1Digest {
     pub const ZERO: Sha1Digest = Sha1Digest([0; 20]);
     /// The SHA-1 of the empty string.
     pub const EMPTY: Sha1Digest = Sha1Digest([
-        0xda, 0x39, 0xa3, 0xee, 0x5e, 0x6b, 0x4b, 0x0d, 0x32, 0x55, 0xbf, 0xef, 0x95, 0x60,
-        0x18, 0x90, 0xaf, 0xd8, 0x07, 0x09,
+        0xda, 0x39, 0xa3, 0xee, 0x5e, 0x6b, 0x4b, 0x0d, 0x32, 0x55, 0xbf, 0xef, 0x95, 0x60, 0x18,
+        0x90, 0xaf, 0xd8, 0x07, 0x09,
     ]);
 
     /// True for the all-zero digest.
@@ -67,7 +67,10 @@ impl ImageIndex {
     }
     /// From a 0-based position.
     pub fn from_zero_based(i: usize) -> Option<Self> {
-        u32::try_from(i).ok().and_then(|i| i.checked_add(1)).and_then(Self::new)
+        u32::try_from(i)
+            .ok()
+            .and_then(|i| i.checked_add(1))
+            .and_then(Self::new)
     }
 }
 

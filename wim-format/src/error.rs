@@ -327,9 +327,13 @@ impl Error {
     /// Wraps an I/O error with the offset being read.
     pub fn io_at(source: io::Error, offset: u64) -> Self {
         if source.kind() == io::ErrorKind::UnexpectedEof {
-            return Error::format(FormatErrorKind::Truncated, "unexpected end of file").map_format(|e| e.at(offset));
+            return Error::format(FormatErrorKind::Truncated, "unexpected end of file")
+                .map_format(|e| e.at(offset));
         }
-        Error::Io { source, offset: Some(offset) }
+        Error::Io {
+            source,
+            offset: Some(offset),
+        }
     }
 }
 
@@ -341,7 +345,10 @@ impl From<FormatError> for Error {
 
 impl From<io::Error> for Error {
     fn from(source: io::Error) -> Self {
-        Error::Io { source, offset: None }
+        Error::Io {
+            source,
+            offset: None,
+        }
     }
 }
 

@@ -29,7 +29,10 @@
 //! - `mmap`: an opt-in memory-mapped [`source::ReadAt`] source.
 //! - `__fuzz`: internals for fuzz targets; not a stable API.
 #![forbid(unsafe_code)]
-#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
 #![deny(missing_docs)]
 
 pub mod blob_table;

@@ -14,10 +14,12 @@ pub enum Ctype {
 }
 
 type CreateDec = unsafe extern "C" fn(i32, usize, *mut *mut c_void) -> i32;
-type Decompress = unsafe extern "C" fn(*const c_void, usize, *mut c_void, usize, *mut c_void) -> i32;
+type Decompress =
+    unsafe extern "C" fn(*const c_void, usize, *mut c_void, usize, *mut c_void) -> i32;
 type FreeDec = unsafe extern "C" fn(*mut c_void);
 type CreateComp = unsafe extern "C" fn(i32, usize, u32, *mut *mut c_void) -> i32;
-type Compress = unsafe extern "C" fn(*const c_void, usize, *mut c_void, usize, *mut c_void) -> usize;
+type Compress =
+    unsafe extern "C" fn(*const c_void, usize, *mut c_void, usize, *mut c_void) -> usize;
 type FreeComp = unsafe extern "C" fn(*mut c_void);
 
 /// The loaded library.
@@ -34,12 +36,20 @@ impl LibWim {
                 return Some(LibWim { lib });
             }
         }
-        eprintln!("SKIP: libwim.so.15 not found (apt-get install libwim15); libwim cross-checks skipped");
+        eprintln!(
+            "SKIP: libwim.so.15 not found (apt-get install libwim15); libwim cross-checks skipped"
+        );
         None
     }
 
     /// Decompresses one chunk with wimlib; `None` if wimlib reports failure.
-    pub fn decompress(&self, ctype: Ctype, max_chunk: usize, src: &[u8], out_len: usize) -> Option<Vec<u8>> {
+    pub fn decompress(
+        &self,
+        ctype: Ctype,
+        max_chunk: usize,
+        src: &[u8],
+        out_len: usize,
+    ) -> Option<Vec<u8>> {
         // SAFETY: symbols have the C signatures documented in wimlib.h; buffers are valid
         // for the lengths passed; the context is freed before return.
         unsafe {
@@ -51,7 +61,13 @@ impl LibWim {
                 return None;
             }
             let mut out = vec![0u8; out_len];
-            let r = dec_fn(src.as_ptr().cast(), src.len(), out.as_mut_ptr().cast(), out_len, ctx);
+            let r = dec_fn(
+                src.as_ptr().cast(),
+                src.len(),
+                out.as_mut_ptr().cast(),
+                out_len,
+                ctx,
+            );
             free(ctx);
             (r == 0).then_some(out)
         }
@@ -59,7 +75,13 @@ impl LibWim {
 
     /// Compresses one chunk with wimlib at `level` (0 = default); `None` if it did not
     /// shrink below `src.len()` (wimlib's "store raw" answer).
-    pub fn compress(&self, ctype: Ctype, max_chunk: usize, level: u32, src: &[u8]) -> Option<Vec<u8>> {
+    pub fn compress(
+        &self,
+        ctype: Ctype,
+        max_chunk: usize,
+        level: u32,
+        src: &[u8],
+    ) -> Option<Vec<u8>> {
         // SAFETY: as in `decompress`.
         unsafe {
             let create: Symbol<CreateComp> = self.lib.get(b"wimlib_create_compressor\0").ok()?;
@@ -71,7 +93,13 @@ impl LibWim {
             }
             let avail = src.len().saturating_sub(1);
             let mut out = vec![0u8; avail.max(1)];
-            let n = comp_fn(src.as_ptr().cast(), src.len(), out.as_mut_ptr().cast(), avail, ctx);
+            let n = comp_fn(
+                src.as_ptr().cast(),
+                src.len(),
+                out.as_mut_ptr().cast(),
+                avail,
+                ctx,
+            );
             free(ctx);
             if n == 0 {
                 return None;

@@ -1,0 +1,319 @@
+//! The LZMS item decoder (`codecs.md` §4.2, §4.7–§4.9, §4.13).
+
+use super::bitstream::BackReader;
+use super::constants::*;
+use super::huffman::AdaptiveCode;
+use super::range_coder::{Prob, RangeDecoder, reset_probs};
+use super::x86_filter::X86Filter;
+use crate::DecompressError;
+
+/// All adaptive state of one decoder, reused across chunks.
+#[derive(Debug)]
+pub(crate) struct LzmsState {
+    main_probs: [Prob; NUM_MAIN_PROBS],
+    match_probs: [Prob; NUM_MATCH_PROBS],
+    lz_probs: [Prob; NUM_LZ_PROBS],
+    lz_rep_probs: [[Prob; NUM_LZ_REP_PROBS]; 2],
+    delta_probs: [Prob; NUM_DELTA_PROBS],
+    delta_rep_probs: [[Prob; NUM_DELTA_REP_PROBS]; 2],
+    literal: AdaptiveCode,
+    lz_offset: AdaptiveCode,
+    length: AdaptiveCode,
+    delta_offset: AdaptiveCode,
+    delta_power: AdaptiveCode,
+    x86: X86Filter,
+}
+
+/// Per-chunk decision-class state registers.
+#[derive(Debug, Default)]
+struct States {
+    main: usize,
+    matc: usize,
+    lz: usize,
+    lz_rep: [usize; 2],
+    delta: usize,
+    delta_rep: [usize; 2],
+}
+
+impl LzmsState {
+    pub(crate) fn new() -> Self {
+        LzmsState {
+            main_probs: [Prob::INIT; NUM_MAIN_PROBS],
+            match_probs: [Prob::INIT; NUM_MATCH_PROBS],
+            lz_probs: [Prob::INIT; NUM_LZ_PROBS],
+            lz_rep_probs: [[Prob::INIT; NUM_LZ_REP_PROBS]; 2],
+            delta_probs: [Prob::INIT; NUM_DELTA_PROBS],
+            delta_rep_probs: [[Prob::INIT; NUM_DELTA_REP_PROBS]; 2],
+            literal: AdaptiveCode::new(NUM_LITERAL_SYMS, LITERAL_TABLE_BITS, LITERAL_REBUILD),
+            lz_offset: AdaptiveCode::new(
+                MAX_NUM_OFFSET_SLOTS,
+                LZ_OFFSET_TABLE_BITS,
+                LZ_OFFSET_REBUILD,
+            ),
+            length: AdaptiveCode::new(NUM_LEN_SLOTS, LENGTH_TABLE_BITS, LENGTH_REBUILD),
+            delta_offset: AdaptiveCode::new(
+                MAX_NUM_OFFSET_SLOTS,
+                DELTA_OFFSET_TABLE_BITS,
+                DELTA_OFFSET_REBUILD,
+            ),
+            delta_power: AdaptiveCode::new(
+                NUM_DELTA_POWER_SYMS,
+                DELTA_POWER_TABLE_BITS,
+                DELTA_POWER_REBUILD,
+            ),
+            x86: X86Filter::new(),
+        }
+    }
+
+    fn reset(&mut self, out_len: usize) -> Result<(), DecompressError> {
+        reset_probs(&mut self.main_probs);
+        reset_probs(&mut self.match_probs);
+        reset_probs(&mut self.lz_probs);
+        for p in &mut self.lz_rep_probs {
+            reset_probs(p);
+        }
+        reset_probs(&mut self.delta_probs);
+        for p in &mut self.delta_rep_probs {
+            reset_probs(p);
+        }
+        let n_off = num_offset_slots(out_len);
+        self.literal.reset(NUM_LITERAL_SYMS)?;
+        self.lz_offset.reset(n_off)?;
+        self.length.reset(NUM_LEN_SLOTS)?;
+        self.delta_offset.reset(n_off)?;
+        self.delta_power.reset(NUM_DELTA_POWER_SYMS)?;
+        Ok(())
+    }
+
+    /// Decodes one chunk `src` into all of `out`.
+    pub(crate) fn decompress(&mut self, src: &[u8], out: &mut [u8]) -> Result<(), DecompressError> {
+        if src.len() < 4 {
+            return Err(DecompressError::TruncatedInput);
+        }
+        if src.len() % 2 != 0 {
+            return Err(DecompressError::InvalidBlock);
+        }
+        if out.is_empty() {
+            return Ok(());
+        }
+        self.reset(out.len())?;
+        let mut rd = RangeDecoder::new(src);
+        if !rd.valid_start() {
+            return Err(DecompressError::InvalidBlock);
+        }
+        let mut bits = BackReader::new(src);
+        self.decode_items(&mut rd, &mut bits, out)?;
+        // Strict end checks (§4.2): the range coder ends on code 0 and the two streams
+        // did not overlap (this also catches reads past either end of the input).
+        if !rd.finish() {
+            return Err(DecompressError::InvalidBlock);
+        }
+        let fwd_units = rd.bytes_consumed() / 2;
+        let bwd_units = bits.units_consumed();
+        if fwd_units.saturating_add(bwd_units) > src.len() / 2 {
+            return Err(DecompressError::TruncatedInput);
+        }
+        self.x86.decode(out);
+        Ok(())
+    }
+
+    fn decode_items(
+        &mut self,
+        rd: &mut RangeDecoder<'_>,
+        bits: &mut BackReader<'_>,
+        out: &mut [u8],
+    ) -> Result<(), DecompressError> {
+        let n = out.len();
+        let mut st = States::default();
+        // Repeat queues (logical model of §4.8): 4 entries plus one pending value.
+        let mut lz_q: [u32; 4] = [1, 2, 3, 4];
+        let mut lz_pending: u32 = 0; // 0 = none
+        let mut delta_q: [(u32, u32); 4] = [(0, 1), (0, 2), (0, 3), (0, 4)];
+        let mut delta_pending: (u32, u32) = (0, 0); // raw offset 0 = none
+        let mut pos = 0usize;
+
+        while pos < n {
+            if rd.decode_class(&mut self.main_probs, &mut st.main) == 0 {
+                // Literal.
+                let lit = self.literal.decode(bits)?;
+                if let Some(b) = out.get_mut(pos) {
+                    *b = lit as u8;
+                }
+                pos += 1;
+                if lz_pending != 0 {
+                    lz_q = [lz_pending, lz_q[0], lz_q[1], lz_q[2]];
+                    lz_pending = 0;
+                }
+                if delta_pending.1 != 0 {
+                    delta_q = [delta_pending, delta_q[0], delta_q[1], delta_q[2]];
+                    delta_pending = (0, 0);
+                }
+                continue;
+            }
+            if rd.decode_class(&mut self.match_probs, &mut st.matc) == 0 {
+                // LZ match.
+                let offset = if rd.decode_class(&mut self.lz_probs, &mut st.lz) == 0 {
+                    let slot = self.lz_offset.decode(bits)?;
+                    let (Some(&base), Some(&extra)) =
+                        (OFFSET_BASE.get(slot), OFFSET_EXTRA.get(slot))
+                    else {
+                        return Err(DecompressError::InvalidSymbol);
+                    };
+                    base + bits.read_bits(u32::from(extra))
+                } else {
+                    let idx = if rd.decode_class(&mut self.lz_rep_probs[0], &mut st.lz_rep[0]) == 0
+                    {
+                        0
+                    } else if rd.decode_class(&mut self.lz_rep_probs[1], &mut st.lz_rep[1]) == 0 {
+                        1
+                    } else {
+                        2
+                    };
+                    let off = lz_q[idx];
+                    // Remove entry idx; the overflow slot keeps its value.
+                    let mut k = idx;
+                    while k < 3 {
+                        lz_q[k] = lz_q[k + 1];
+                        k += 1;
+                    }
+                    off
+                };
+                let len = self.decode_length(bits)?;
+                let offset = offset as usize;
+                if offset > pos {
+                    return Err(DecompressError::OffsetTooFar);
+                }
+                if len > n - pos {
+                    return Err(DecompressError::LengthTooLong);
+                }
+                copy_match(out, pos, offset, len);
+                pos += len;
+                if lz_pending != 0 {
+                    lz_q = [lz_pending, lz_q[0], lz_q[1], lz_q[2]];
+                }
+                lz_pending = offset as u32;
+                if delta_pending.1 != 0 {
+                    delta_q = [delta_pending, delta_q[0], delta_q[1], delta_q[2]];
+                    delta_pending = (0, 0);
+                }
+            } else {
+                // Delta match.
+                let pair = if rd.decode_class(&mut self.delta_probs, &mut st.delta) == 0 {
+                    let power = self.delta_power.decode(bits)? as u32;
+                    let slot = self.delta_offset.decode(bits)?;
+                    let (Some(&base), Some(&extra)) =
+                        (OFFSET_BASE.get(slot), OFFSET_EXTRA.get(slot))
+                    else {
+                        return Err(DecompressError::InvalidSymbol);
+                    };
+                    (power, base + bits.read_bits(u32::from(extra)))
+                } else {
+                    let idx = if rd.decode_class(&mut self.delta_rep_probs[0], &mut st.delta_rep[0])
+                        == 0
+                    {
+                        0
+                    } else if rd.decode_class(&mut self.delta_rep_probs[1], &mut st.delta_rep[1])
+                        == 0
+                    {
+                        1
+                    } else {
+                        2
+                    };
+                    let pair = delta_q[idx];
+                    let mut k = idx;
+                    while k < 3 {
+                        delta_q[k] = delta_q[k + 1];
+                        k += 1;
+                    }
+                    pair
+                };
+                let len = self.decode_length(bits)?;
+                let (power, raw) = pair;
+                let span = 1usize << (power & 7);
+                let offset = (raw as u64) << (power & 7);
+                if offset > u64::from(u32::MAX) {
+                    return Err(DecompressError::OffsetTooFar);
+                }
+                let offset = offset as usize;
+                if offset + span > pos {
+                    return Err(DecompressError::OffsetTooFar);
+                }
+                if len > n - pos {
+                    return Err(DecompressError::LengthTooLong);
+                }
+                copy_delta(out, pos, offset, span, len);
+                pos += len;
+                if lz_pending != 0 {
+                    lz_q = [lz_pending, lz_q[0], lz_q[1], lz_q[2]];
+                    lz_pending = 0;
+                }
+                if delta_pending.1 != 0 {
+                    delta_q = [delta_pending, delta_q[0], delta_q[1], delta_q[2]];
+                }
+                delta_pending = pair;
+            }
+        }
+        Ok(())
+    }
+
+    #[inline(always)]
+    fn decode_length(&mut self, bits: &mut BackReader<'_>) -> Result<usize, DecompressError> {
+        let slot = self.length.decode(bits)?;
+        let (Some(&base), Some(&extra)) = (LEN_BASE.get(slot), LEN_EXTRA.get(slot)) else {
+            return Err(DecompressError::InvalidSymbol);
+        };
+        Ok(base as usize + bits.read_bits(u32::from(extra)) as usize)
+    }
+}
+
+/// Copies an LZ match of `len` bytes from `offset` bytes back (1 ≤ offset ≤ pos,
+/// pos + len ≤ out.len()), with the byte-wise semantics of §1.5.
+#[inline(always)]
+fn copy_match(out: &mut [u8], pos: usize, offset: usize, len: usize) {
+    let src = pos - offset;
+    let end = pos + len;
+    if offset >= 8 && end + 8 <= out.len() {
+        // 8 bytes at a time; may write up to 7 bytes past `end`, which later items
+        // overwrite (every position below out.len() is written before success).
+        let mut s = src;
+        let mut d = pos;
+        while d < end {
+            let mut w = [0u8; 8];
+            if let Some(b) = out.get(s..s + 8) {
+                w.copy_from_slice(b);
+            }
+            if let Some(b) = out.get_mut(d..d + 8) {
+                b.copy_from_slice(&w);
+            }
+            s += 8;
+            d += 8;
+        }
+    } else if offset == 1 {
+        let v = out.get(pos - 1).copied().unwrap_or(0);
+        if let Some(b) = out.get_mut(pos..end) {
+            b.fill(v);
+        }
+    } else if offset >= len {
+        out.copy_within(src..src + len, pos);
+    } else {
+        for d in pos..end {
+            let v = out.get(d - offset).copied().unwrap_or(0);
+            if let Some(b) = out.get_mut(d) {
+                *b = v;
+            }
+        }
+    }
+}
+
+/// Applies a delta match (§4.9); `offset + span ≤ pos`, `pos + len ≤ out.len()`.
+#[inline(never)]
+fn copy_delta(out: &mut [u8], pos: usize, offset: usize, span: usize, len: usize) {
+    for d in pos..pos + len {
+        let a = out.get(d - offset).copied().unwrap_or(0);
+        let b = out.get(d - span).copied().unwrap_or(0);
+        let c = out.get(d - offset - span).copied().unwrap_or(0);
+        if let Some(o) = out.get_mut(d) {
+            *o = a.wrapping_add(b).wrapping_sub(c);
+        }
+    }
+}
