@@ -29,9 +29,8 @@ pub(crate) const MAX_CODEWORD_LEN: u32 = 15;
 /// Root-table bits of each code's decode table (literal, LZ offset, length, delta offset,
 /// delta power).
 pub(crate) const LITERAL_TABLE_BITS: u32 = 10;
-pub(crate) const LZ_OFFSET_TABLE_BITS: u32 = 10;
+pub(crate) const OFFSET_TABLE_BITS: u32 = 10;
 pub(crate) const LENGTH_TABLE_BITS: u32 = 9;
-pub(crate) const DELTA_OFFSET_TABLE_BITS: u32 = 10;
 pub(crate) const DELTA_POWER_TABLE_BITS: u32 = 7;
 
 /// Probability-entry counts (state bits) of the decision classes (§4.4).

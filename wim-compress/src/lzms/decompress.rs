@@ -2,10 +2,28 @@
 
 use super::bitstream::BackReader;
 use super::constants::*;
-use super::huffman::AdaptiveCode;
+use super::huffman::{AdaptiveCode, table_size};
 use super::range_coder::{Prob, RangeDecoder, reset_probs};
 use super::x86_filter::X86Filter;
 use crate::DecompressError;
+
+type LiteralCode = AdaptiveCode<
+    NUM_LITERAL_SYMS,
+    LITERAL_TABLE_BITS,
+    { table_size(NUM_LITERAL_SYMS, LITERAL_TABLE_BITS) },
+>;
+type OffsetCode = AdaptiveCode<
+    MAX_NUM_OFFSET_SLOTS,
+    OFFSET_TABLE_BITS,
+    { table_size(MAX_NUM_OFFSET_SLOTS, OFFSET_TABLE_BITS) },
+>;
+type LengthCode =
+    AdaptiveCode<NUM_LEN_SLOTS, LENGTH_TABLE_BITS, { table_size(NUM_LEN_SLOTS, LENGTH_TABLE_BITS) }>;
+type PowerCode = AdaptiveCode<
+    NUM_DELTA_POWER_SYMS,
+    DELTA_POWER_TABLE_BITS,
+    { table_size(NUM_DELTA_POWER_SYMS, DELTA_POWER_TABLE_BITS) },
+>;
 
 /// All adaptive state of one decoder, reused across chunks.
 #[derive(Debug)]
@@ -16,11 +34,11 @@ pub(crate) struct LzmsState {
     lz_rep_probs: [[Prob; NUM_LZ_REP_PROBS]; 2],
     delta_probs: [Prob; NUM_DELTA_PROBS],
     delta_rep_probs: [[Prob; NUM_DELTA_REP_PROBS]; 2],
-    literal: AdaptiveCode,
-    lz_offset: AdaptiveCode,
-    length: AdaptiveCode,
-    delta_offset: AdaptiveCode,
-    delta_power: AdaptiveCode,
+    literal: Box<LiteralCode>,
+    lz_offset: Box<OffsetCode>,
+    length: Box<LengthCode>,
+    delta_offset: Box<OffsetCode>,
+    delta_power: Box<PowerCode>,
     x86: X86Filter,
 }
 
@@ -44,23 +62,11 @@ impl LzmsState {
             lz_rep_probs: [[Prob::INIT; NUM_LZ_REP_PROBS]; 2],
             delta_probs: [Prob::INIT; NUM_DELTA_PROBS],
             delta_rep_probs: [[Prob::INIT; NUM_DELTA_REP_PROBS]; 2],
-            literal: AdaptiveCode::new(NUM_LITERAL_SYMS, LITERAL_TABLE_BITS, LITERAL_REBUILD),
-            lz_offset: AdaptiveCode::new(
-                MAX_NUM_OFFSET_SLOTS,
-                LZ_OFFSET_TABLE_BITS,
-                LZ_OFFSET_REBUILD,
-            ),
-            length: AdaptiveCode::new(NUM_LEN_SLOTS, LENGTH_TABLE_BITS, LENGTH_REBUILD),
-            delta_offset: AdaptiveCode::new(
-                MAX_NUM_OFFSET_SLOTS,
-                DELTA_OFFSET_TABLE_BITS,
-                DELTA_OFFSET_REBUILD,
-            ),
-            delta_power: AdaptiveCode::new(
-                NUM_DELTA_POWER_SYMS,
-                DELTA_POWER_TABLE_BITS,
-                DELTA_POWER_REBUILD,
-            ),
+            literal: LiteralCode::new_boxed(LITERAL_REBUILD),
+            lz_offset: OffsetCode::new_boxed(LZ_OFFSET_REBUILD),
+            length: LengthCode::new_boxed(LENGTH_REBUILD),
+            delta_offset: OffsetCode::new_boxed(DELTA_OFFSET_REBUILD),
+            delta_power: PowerCode::new_boxed(DELTA_POWER_REBUILD),
             x86: X86Filter::new(),
         }
     }
@@ -131,11 +137,12 @@ impl LzmsState {
         let mut delta_q: [(u32, u32); 4] = [(0, 1), (0, 2), (0, 3), (0, 4)];
         let mut delta_pending: (u32, u32) = (0, 0); // raw offset 0 = none
         let mut pos = 0usize;
+        let mut failed = false;
 
         while pos < n {
             if rd.decode_class(&mut self.main_probs, &mut st.main) == 0 {
                 // Literal.
-                let lit = self.literal.decode(bits)?;
+                let lit = self.literal.decode(bits, &mut failed);
                 if let Some(b) = out.get_mut(pos) {
                     *b = lit as u8;
                 }
@@ -153,7 +160,7 @@ impl LzmsState {
             if rd.decode_class(&mut self.match_probs, &mut st.matc) == 0 {
                 // LZ match.
                 let offset = if rd.decode_class(&mut self.lz_probs, &mut st.lz) == 0 {
-                    let slot = self.lz_offset.decode(bits)?;
+                    let slot = self.lz_offset.decode(bits, &mut failed);
                     let (Some(&base), Some(&extra)) =
                         (OFFSET_BASE.get(slot), OFFSET_EXTRA.get(slot))
                     else {
@@ -178,7 +185,7 @@ impl LzmsState {
                     }
                     off
                 };
-                let len = self.decode_length(bits)?;
+                let len = self.decode_length(bits, &mut failed)?;
                 let offset = offset as usize;
                 if offset > pos {
                     return Err(DecompressError::OffsetTooFar);
@@ -199,8 +206,8 @@ impl LzmsState {
             } else {
                 // Delta match.
                 let pair = if rd.decode_class(&mut self.delta_probs, &mut st.delta) == 0 {
-                    let power = self.delta_power.decode(bits)? as u32;
-                    let slot = self.delta_offset.decode(bits)?;
+                    let power = self.delta_power.decode(bits, &mut failed) as u32;
+                    let slot = self.delta_offset.decode(bits, &mut failed);
                     let (Some(&base), Some(&extra)) =
                         (OFFSET_BASE.get(slot), OFFSET_EXTRA.get(slot))
                     else {
@@ -227,7 +234,7 @@ impl LzmsState {
                     }
                     pair
                 };
-                let len = self.decode_length(bits)?;
+                let len = self.decode_length(bits, &mut failed)?;
                 let (power, raw) = pair;
                 let span = 1usize << (power & 7);
                 let offset = (raw as u64) << (power & 7);
@@ -253,12 +260,19 @@ impl LzmsState {
                 delta_pending = pair;
             }
         }
+        if failed {
+            return Err(DecompressError::InvalidHuffmanCode);
+        }
         Ok(())
     }
 
     #[inline(always)]
-    fn decode_length(&mut self, bits: &mut BackReader<'_>) -> Result<usize, DecompressError> {
-        let slot = self.length.decode(bits)?;
+    fn decode_length(
+        &mut self,
+        bits: &mut BackReader<'_>,
+        failed: &mut bool,
+    ) -> Result<usize, DecompressError> {
+        let slot = self.length.decode(bits, failed);
         let (Some(&base), Some(&extra)) = (LEN_BASE.get(slot), LEN_EXTRA.get(slot)) else {
             return Err(DecompressError::InvalidSymbol);
         };

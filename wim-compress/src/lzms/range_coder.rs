@@ -12,6 +12,9 @@ pub(crate) struct Prob {
     hist: u64,
     /// Number of zero bits in `hist` (0..=64).
     zeros: u32,
+    /// `zeros` clamped to 1..=63: the probability used for the next bit, computed at
+    /// update time so that the clamp is off the decoder's critical path.
+    p: u32,
 }
 
 impl Prob {
@@ -19,6 +22,7 @@ impl Prob {
     pub(crate) const INIT: Prob = Prob {
         hist: 0x0000_0000_5555_5555,
         zeros: 48,
+        p: 48,
     };
 }
 
@@ -74,19 +78,16 @@ impl<'a> RangeDecoder<'a> {
             self.range <<= 16;
             self.code = (self.code << 16) | self.load_unit();
         }
-        let p = prob.zeros.clamp(1, 63);
-        let bound = (self.range >> 6) * p;
-        let bit;
-        if self.code < bound {
-            self.range = bound;
-            bit = 0;
-        } else {
-            self.range -= bound;
-            self.code -= bound;
-            bit = 1;
-        }
+        let bound = (self.range >> 6) * prob.p;
+        // Branch-free select: the caller branches on the bit anyway.
+        let bit = u32::from(self.code >= bound);
+        let mask = 0u32.wrapping_sub(bit);
+        self.code -= bound & mask;
+        self.range = (bound & !mask) | (self.range.wrapping_sub(bound) & mask);
         let oldest = (prob.hist >> 63) as u32;
-        prob.zeros = prob.zeros + oldest - bit;
+        let zeros = prob.zeros + oldest - bit;
+        prob.zeros = zeros;
+        prob.p = zeros.clamp(1, 63);
         prob.hist = (prob.hist << 1) | u64::from(bit);
         bit
     }

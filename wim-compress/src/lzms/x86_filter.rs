@@ -81,11 +81,14 @@ impl X86Filter {
         let mut i = 1usize;
         while i < scan_end {
             // Skip non-candidates quickly.
-            let Some(&op) = buf.get(i) else { break };
-            if !CANDIDATE[op as usize] {
-                i += 1;
-                continue;
+            match buf.get(i..scan_end) {
+                Some(rest) => match rest.iter().position(|&b| CANDIDATE[b as usize]) {
+                    Some(k) => i += k,
+                    None => break,
+                },
+                None => break,
             }
+            let op = buf[i];
             // Opcode at i <= n - 17: bytes i..i+7 are in bounds.
             let Some(ins) = buf.get(i..i + 8) else { break };
             let (k, limit) = match op {
