@@ -130,153 +130,175 @@ impl LzmsState {
         out: &mut [u8],
     ) -> Result<(), DecompressError> {
         let n = out.len();
-        let mut st = States::default();
-        // Repeat queues (logical model of §4.8): 4 entries plus one pending value.
-        let mut lz_q: [u32; 4] = [1, 2, 3, 4];
-        let mut lz_pending: u32 = 0; // 0 = none
-        let mut delta_q: [(u32, u32); 4] = [(0, 1), (0, 2), (0, 3), (0, 4)];
-        let mut delta_pending: (u32, u32) = (0, 0); // raw offset 0 = none
+        let mut m = MatchState::new();
         let mut pos = 0usize;
-        let mut failed = false;
-
         while pos < n {
-            if rd.decode_class(&mut self.main_probs, &mut st.main) == 0 {
-                // Literal.
-                let lit = self.literal.decode(bits, &mut failed);
+            if rd.decode_class(&mut self.main_probs, &mut m.st.main) == 0 {
+                let lit = self.literal.decode(bits);
                 if let Some(b) = out.get_mut(pos) {
                     *b = lit as u8;
                 }
                 pos += 1;
-                if lz_pending != 0 {
-                    lz_q = [lz_pending, lz_q[0], lz_q[1], lz_q[2]];
-                    lz_pending = 0;
-                }
-                if delta_pending.1 != 0 {
-                    delta_q = [delta_pending, delta_q[0], delta_q[1], delta_q[2]];
-                    delta_pending = (0, 0);
-                }
-                continue;
-            }
-            if rd.decode_class(&mut self.match_probs, &mut st.matc) == 0 {
-                // LZ match.
-                let offset = if rd.decode_class(&mut self.lz_probs, &mut st.lz) == 0 {
-                    let slot = self.lz_offset.decode(bits, &mut failed);
-                    let (Some(&base), Some(&extra)) =
-                        (OFFSET_BASE.get(slot), OFFSET_EXTRA.get(slot))
-                    else {
-                        return Err(DecompressError::InvalidSymbol);
-                    };
-                    base + bits.read_bits(u32::from(extra))
-                } else {
-                    let idx = if rd.decode_class(&mut self.lz_rep_probs[0], &mut st.lz_rep[0]) == 0
-                    {
-                        0
-                    } else if rd.decode_class(&mut self.lz_rep_probs[1], &mut st.lz_rep[1]) == 0 {
-                        1
-                    } else {
-                        2
-                    };
-                    let off = lz_q[idx];
-                    // Remove entry idx; the overflow slot keeps its value.
-                    let mut k = idx;
-                    while k < 3 {
-                        lz_q[k] = lz_q[k + 1];
-                        k += 1;
-                    }
-                    off
-                };
-                let len = self.decode_length(bits, &mut failed)?;
-                let offset = offset as usize;
-                if offset > pos {
-                    return Err(DecompressError::OffsetTooFar);
-                }
-                if len > n - pos {
-                    return Err(DecompressError::LengthTooLong);
-                }
-                copy_match(out, pos, offset, len);
-                pos += len;
-                if lz_pending != 0 {
-                    lz_q = [lz_pending, lz_q[0], lz_q[1], lz_q[2]];
-                }
-                lz_pending = offset as u32;
-                if delta_pending.1 != 0 {
-                    delta_q = [delta_pending, delta_q[0], delta_q[1], delta_q[2]];
-                    delta_pending = (0, 0);
-                }
+                m.prev = PREV_LITERAL;
             } else {
-                // Delta match.
-                let pair = if rd.decode_class(&mut self.delta_probs, &mut st.delta) == 0 {
-                    let power = self.delta_power.decode(bits, &mut failed) as u32;
-                    let slot = self.delta_offset.decode(bits, &mut failed);
-                    let (Some(&base), Some(&extra)) =
-                        (OFFSET_BASE.get(slot), OFFSET_EXTRA.get(slot))
-                    else {
-                        return Err(DecompressError::InvalidSymbol);
-                    };
-                    (power, base + bits.read_bits(u32::from(extra)))
-                } else {
-                    let idx = if rd.decode_class(&mut self.delta_rep_probs[0], &mut st.delta_rep[0])
-                        == 0
-                    {
-                        0
-                    } else if rd.decode_class(&mut self.delta_rep_probs[1], &mut st.delta_rep[1])
-                        == 0
-                    {
-                        1
-                    } else {
-                        2
-                    };
-                    let pair = delta_q[idx];
-                    let mut k = idx;
-                    while k < 3 {
-                        delta_q[k] = delta_q[k + 1];
-                        k += 1;
-                    }
-                    pair
-                };
-                let len = self.decode_length(bits, &mut failed)?;
-                let (power, raw) = pair;
-                let span = 1usize << (power & 7);
-                let offset = (raw as u64) << (power & 7);
-                if offset > u64::from(u32::MAX) {
-                    return Err(DecompressError::OffsetTooFar);
-                }
-                let offset = offset as usize;
-                if offset + span > pos {
-                    return Err(DecompressError::OffsetTooFar);
-                }
-                if len > n - pos {
-                    return Err(DecompressError::LengthTooLong);
-                }
-                copy_delta(out, pos, offset, span, len);
-                pos += len;
-                if lz_pending != 0 {
-                    lz_q = [lz_pending, lz_q[0], lz_q[1], lz_q[2]];
-                    lz_pending = 0;
-                }
-                if delta_pending.1 != 0 {
-                    delta_q = [delta_pending, delta_q[0], delta_q[1], delta_q[2]];
-                }
-                delta_pending = pair;
+                pos = self.decode_match(rd, bits, out, pos, &mut m)?;
             }
         }
-        if failed {
+        if self.literal.failed()
+            || self.lz_offset.failed()
+            || self.length.failed()
+            || self.delta_offset.failed()
+            || self.delta_power.failed()
+        {
             return Err(DecompressError::InvalidHuffmanCode);
         }
         Ok(())
     }
 
-    #[inline(always)]
-    fn decode_length(
+    /// Decodes one LZ or delta match (after the main decision said "match") at `pos`;
+    /// returns the new position.
+    #[inline(never)]
+    fn decode_match(
         &mut self,
+        rd: &mut RangeDecoder<'_>,
         bits: &mut BackReader<'_>,
-        failed: &mut bool,
+        out: &mut [u8],
+        pos: usize,
+        m: &mut MatchState,
     ) -> Result<usize, DecompressError> {
-        let slot = self.length.decode(bits, failed);
+        let n = out.len();
+        if rd.decode_class(&mut self.match_probs, &mut m.st.matc) == 0 {
+            // LZ match.
+            let offset = if rd.decode_class(&mut self.lz_probs, &mut m.st.lz) == 0 {
+                let slot = self.lz_offset.decode(bits);
+                let (Some(&base), Some(&extra)) = (OFFSET_BASE.get(slot), OFFSET_EXTRA.get(slot))
+                else {
+                    return Err(DecompressError::InvalidSymbol);
+                };
+                let offset = base + bits.read_bits(u32::from(extra));
+                m.lz_q = [offset, m.lz_q[0], m.lz_q[1], m.lz_q[2]];
+                offset
+            } else {
+                let k = if rd.decode_class(&mut self.lz_rep_probs[0], &mut m.st.lz_rep[0]) == 0 {
+                    0
+                } else if rd.decode_class(&mut self.lz_rep_probs[1], &mut m.st.lz_rep[1]) == 0 {
+                    1
+                } else {
+                    2
+                };
+                // Compact queue (§4.8): slot 0 holds the pending value if the previous
+                // item was an LZ match.
+                let j = k + usize::from(m.prev == PREV_LZ);
+                let offset = m.lz_q[j];
+                let mut t = j;
+                while t > 0 {
+                    m.lz_q[t] = m.lz_q[t - 1];
+                    t -= 1;
+                }
+                m.lz_q[0] = offset;
+                offset
+            };
+            m.prev = PREV_LZ;
+            let len = self.decode_length(bits)?;
+            let offset = offset as usize;
+            if offset > pos {
+                return Err(DecompressError::OffsetTooFar);
+            }
+            if len > n - pos {
+                return Err(DecompressError::LengthTooLong);
+            }
+            copy_match(out, pos, offset, len);
+            Ok(pos + len)
+        } else {
+            // Delta match.
+            let (power, raw) = if rd.decode_class(&mut self.delta_probs, &mut m.st.delta) == 0 {
+                let power = self.delta_power.decode(bits) as u32;
+                let slot = self.delta_offset.decode(bits);
+                let (Some(&base), Some(&extra)) = (OFFSET_BASE.get(slot), OFFSET_EXTRA.get(slot))
+                else {
+                    return Err(DecompressError::InvalidSymbol);
+                };
+                let pair = (power, base + bits.read_bits(u32::from(extra)));
+                m.delta_q = [pair, m.delta_q[0], m.delta_q[1], m.delta_q[2]];
+                pair
+            } else {
+                let k = if rd.decode_class(&mut self.delta_rep_probs[0], &mut m.st.delta_rep[0])
+                    == 0
+                {
+                    0
+                } else if rd.decode_class(&mut self.delta_rep_probs[1], &mut m.st.delta_rep[1])
+                    == 0
+                {
+                    1
+                } else {
+                    2
+                };
+                let j = k + usize::from(m.prev == PREV_DELTA);
+                let pair = m.delta_q[j];
+                let mut t = j;
+                while t > 0 {
+                    m.delta_q[t] = m.delta_q[t - 1];
+                    t -= 1;
+                }
+                m.delta_q[0] = pair;
+                pair
+            };
+            m.prev = PREV_DELTA;
+            let len = self.decode_length(bits)?;
+            let span = 1usize << (power & 7);
+            let offset = u64::from(raw) << (power & 7);
+            if offset > u64::from(u32::MAX) {
+                return Err(DecompressError::OffsetTooFar);
+            }
+            let offset = offset as usize;
+            if offset + span > pos {
+                return Err(DecompressError::OffsetTooFar);
+            }
+            if len > n - pos {
+                return Err(DecompressError::LengthTooLong);
+            }
+            copy_delta(out, pos, offset, span, len);
+            Ok(pos + len)
+        }
+    }
+
+    #[inline(always)]
+    fn decode_length(&mut self, bits: &mut BackReader<'_>) -> Result<usize, DecompressError> {
+        let slot = self.length.decode(bits);
         let (Some(&base), Some(&extra)) = (LEN_BASE.get(slot), LEN_EXTRA.get(slot)) else {
             return Err(DecompressError::InvalidSymbol);
         };
         Ok(base as usize + bits.read_bits(u32::from(extra)) as usize)
+    }
+}
+
+const PREV_LITERAL: u8 = 0;
+const PREV_LZ: u8 = 1;
+const PREV_DELTA: u8 = 2;
+
+/// Repeat queues and decision states of one chunk.
+///
+/// The queues use the compact form of §4.8's delayed insertion: a match stores its value
+/// in slot 0 at once, and while the previous item was a match of the same kind, repeat
+/// index `k` reads slot `k + 1` (slot 0 then holds the logically still-pending value).
+/// Four slots suffice: the logical overflow entry is only needed after an item of the
+/// other kind, when slot 0 is no longer pending.
+#[derive(Debug)]
+struct MatchState {
+    st: States,
+    lz_q: [u32; 4],
+    delta_q: [(u32, u32); 4],
+    prev: u8,
+}
+
+impl MatchState {
+    fn new() -> Self {
+        MatchState {
+            st: States::default(),
+            lz_q: [1, 2, 3, 4],
+            delta_q: [(0, 1), (0, 2), (0, 3), (0, 4)],
+            prev: PREV_LITERAL,
+        }
     }
 }
 

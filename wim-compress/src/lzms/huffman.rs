@@ -47,6 +47,8 @@ pub(crate) struct AdaptiveCode<const N: usize, const BITS: u32, const TSIZE: usi
     num_syms: usize,
     /// Rebuild interval.
     interval: u32,
+    /// A rebuild failed during this chunk.
+    failed: bool,
     // Scratch for `build`.
     sorted: [u16; N],
     lens: [u8; N],
@@ -68,6 +70,7 @@ impl<const N: usize, const BITS: u32, const TSIZE: usize> AdaptiveCode<N, BITS, 
             countdown: interval,
             num_syms: 0,
             interval,
+            failed: false,
             sorted: [0; N],
             lens: [0; N],
             node_freq: [0; N],
@@ -86,6 +89,7 @@ impl<const N: usize, const BITS: u32, const TSIZE: usize> AdaptiveCode<N, BITS, 
         // are never compressed.
         let n = num_syms.clamp(2, N);
         self.num_syms = n;
+        self.failed = false;
         self.freq.fill(1);
         self.countdown = self.interval;
         self.build()
@@ -94,9 +98,10 @@ impl<const N: usize, const BITS: u32, const TSIZE: usize> AdaptiveCode<N, BITS, 
     /// Decodes one symbol from `bits` and updates the code.
     ///
     /// A rebuild that fails (impossible for frequencies any encoder can produce) keeps the
-    /// previous, valid table and sets `*failed`; the caller reports it after the chunk.
+    /// previous, valid table and sets a flag the caller checks after the chunk
+    /// ([`Self::failed`]).
     #[inline(always)]
-    pub(crate) fn decode(&mut self, bits: &mut BackReader<'_>, failed: &mut bool) -> usize {
+    pub(crate) fn decode(&mut self, bits: &mut BackReader<'_>) -> usize {
         bits.ensure(MAX_CODEWORD_LEN);
         let word = bits.peek_word();
         let root = (word >> (64 - BITS)) as usize;
@@ -114,9 +119,16 @@ impl<const N: usize, const BITS: u32, const TSIZE: usize> AdaptiveCode<N, BITS, 
         }
         self.countdown -= 1;
         if self.countdown == 0 {
-            *failed |= self.rebuild().is_err();
+            if self.rebuild().is_err() {
+                self.failed = true;
+            }
         }
         sym
+    }
+
+    /// True if a rebuild failed since the last reset.
+    pub(crate) fn failed(&self) -> bool {
+        self.failed
     }
 
     #[cold]
