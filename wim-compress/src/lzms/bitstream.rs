@@ -13,7 +13,7 @@
 //! bits lie outside the input.
 
 /// Reader of the backward bitstream.
-#[derive(Debug)]
+#[derive(Debug, Clone, Copy)]
 pub(crate) struct BackReader<'a> {
     src: &'a [u8],
     /// Next bits, left-aligned.

@@ -103,12 +103,12 @@ impl LzmsState {
             return Ok(());
         }
         self.reset(out.len())?;
-        let mut rd = RangeDecoder::new(src);
+        let rd = RangeDecoder::new(src);
         if !rd.valid_start() {
             return Err(DecompressError::InvalidBlock);
         }
-        let mut bits = BackReader::new(src);
-        self.decode_items(&mut rd, &mut bits, out)?;
+        let bits = BackReader::new(src);
+        let (mut rd, bits) = self.decode_items(rd, bits, out)?;
         // Strict end checks (§4.2): the range coder ends on code 0 and the two streams
         // did not overlap (this also catches reads past either end of the input).
         if !rd.finish() {
@@ -123,12 +123,15 @@ impl LzmsState {
         Ok(())
     }
 
-    fn decode_items(
+    fn decode_items<'a>(
         &mut self,
-        rd: &mut RangeDecoder<'_>,
-        bits: &mut BackReader<'_>,
+        mut rd: RangeDecoder<'a>,
+        mut bits: BackReader<'a>,
         out: &mut [u8],
-    ) -> Result<(), DecompressError> {
+    ) -> Result<(RangeDecoder<'a>, BackReader<'a>), DecompressError> {
+        let (rd_ref, bits_ref) = (&mut rd, &mut bits);
+        let rd = rd_ref;
+        let bits = bits_ref;
         let n = out.len();
         let mut m = MatchState::new();
         let mut pos = 0usize;
@@ -141,7 +144,12 @@ impl LzmsState {
                 pos += 1;
                 m.prev = PREV_LITERAL;
             } else {
-                pos = self.decode_match(rd, bits, out, pos, &mut m)?;
+                // Pass the stream states by value so that they stay in registers in this
+                // loop (a reference would force them into memory for every literal).
+                let (r, b, res) = self.decode_match_by_value(*rd, *bits, out, pos, &mut m);
+                *rd = r;
+                *bits = b;
+                pos = res?;
             }
         }
         if self.literal.failed()
@@ -152,12 +160,29 @@ impl LzmsState {
         {
             return Err(DecompressError::InvalidHuffmanCode);
         }
-        Ok(())
+        Ok((*rd, *bits))
+    }
+
+    #[inline(never)]
+    fn decode_match_by_value<'a>(
+        &mut self,
+        mut rd: RangeDecoder<'a>,
+        mut bits: BackReader<'a>,
+        out: &mut [u8],
+        pos: usize,
+        m: &mut MatchState,
+    ) -> (
+        RangeDecoder<'a>,
+        BackReader<'a>,
+        Result<usize, DecompressError>,
+    ) {
+        let res = self.decode_match(&mut rd, &mut bits, out, pos, m);
+        (rd, bits, res)
     }
 
     /// Decodes one LZ or delta match (after the main decision said "match") at `pos`;
     /// returns the new position.
-    #[inline(never)]
+    #[inline(always)]
     fn decode_match(
         &mut self,
         rd: &mut RangeDecoder<'_>,

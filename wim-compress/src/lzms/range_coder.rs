@@ -32,7 +32,7 @@ pub(crate) fn reset_probs(probs: &mut [Prob]) {
 }
 
 /// Range decoder state over the forward stream.
-#[derive(Debug)]
+#[derive(Debug, Clone, Copy)]
 pub(crate) struct RangeDecoder<'a> {
     src: &'a [u8],
     range: u32,
