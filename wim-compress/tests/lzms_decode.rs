@@ -471,7 +471,8 @@ fn fresh_and_reused_contexts_agree() {
 #[ignore]
 fn throughput_vs_libwim() {
     let Some(lib) = LibWim::load() else { return };
-    let cases: Vec<(&str, usize, fn() -> Vec<u8>)> = vec![
+    type Case = (&'static str, usize, fn() -> Vec<u8>);
+    let cases: Vec<Case> = vec![
         ("x86 128K chunks", 128 * K, || x86_corpus(16 * M)),
         ("text 128K chunks", 128 * K, || text_corpus(8 * M)),
         ("mixed 128K chunks", 128 * K, || mixed(8 * M, 1)),
@@ -542,7 +543,10 @@ fn bench_chunks(
     let data = data();
     let v: Vec<(Vec<u8>, usize)> = data
         .chunks(chunk)
-        .filter_map(|c| lib.compress(Ctype::Lzms, chunk, 50, c).map(|z| (z, c.len())))
+        .filter_map(|c| {
+            lib.compress(Ctype::Lzms, chunk, 50, c)
+                .map(|z| (z, c.len()))
+        })
         .collect();
     let mut raw = Vec::new();
     for (z, n) in &v {

@@ -41,8 +41,10 @@ impl<'a> BackReader<'a> {
     /// Tops the buffer up to at least 49 valid bits.
     #[inline(always)]
     pub(crate) fn refill(&mut self) {
-        if self.pos >= 8 {
-            if let Some(b) = self.src.get(self.pos - 8..self.pos) {
+        if self.pos >= 8
+            && let Some(b) = self.src.get(self.pos - 8..self.pos)
+        {
+            {
                 let mut w = [0u8; 8];
                 w.copy_from_slice(b);
                 let w = u64::from_le_bytes(w);

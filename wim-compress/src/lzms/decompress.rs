@@ -17,8 +17,11 @@ type OffsetCode = AdaptiveCode<
     OFFSET_TABLE_BITS,
     { table_size(MAX_NUM_OFFSET_SLOTS, OFFSET_TABLE_BITS) },
 >;
-type LengthCode =
-    AdaptiveCode<NUM_LEN_SLOTS, LENGTH_TABLE_BITS, { table_size(NUM_LEN_SLOTS, LENGTH_TABLE_BITS) }>;
+type LengthCode = AdaptiveCode<
+    NUM_LEN_SLOTS,
+    LENGTH_TABLE_BITS,
+    { table_size(NUM_LEN_SLOTS, LENGTH_TABLE_BITS) },
+>;
 type PowerCode = AdaptiveCode<
     NUM_DELTA_POWER_SYMS,
     DELTA_POWER_TABLE_BITS,
@@ -96,7 +99,7 @@ impl LzmsState {
         if src.len() < 4 {
             return Err(DecompressError::TruncatedInput);
         }
-        if src.len() % 2 != 0 {
+        if !src.len().is_multiple_of(2) {
             return Err(DecompressError::InvalidBlock);
         }
         if out.is_empty() {
@@ -251,8 +254,7 @@ impl LzmsState {
                     == 0
                 {
                     0
-                } else if rd.decode_class(&mut self.delta_rep_probs[1], &mut m.st.delta_rep[1])
-                    == 0
+                } else if rd.decode_class(&mut self.delta_rep_probs[1], &mut m.st.delta_rep[1]) == 0
                 {
                     1
                 } else {

@@ -118,10 +118,8 @@ impl<const N: usize, const BITS: u32, const TSIZE: usize> AdaptiveCode<N, BITS, 
             *f += 1;
         }
         self.countdown -= 1;
-        if self.countdown == 0 {
-            if self.rebuild().is_err() {
-                self.failed = true;
-            }
+        if self.countdown == 0 && self.rebuild().is_err() {
+            self.failed = true;
         }
         sym
     }
@@ -247,6 +245,7 @@ impl<const N: usize, const BITS: u32, const TSIZE: usize> AdaptiveCode<N, BITS, 
     }
 
     /// Fills the decode table from `self.lens` (a complete code).
+    #[allow(clippy::needless_range_loop)] // `len` is both an index and a value here
     fn fill_table(
         &mut self,
         len_count: &[u32; MAX_CODEWORD_LEN as usize + 1],

@@ -16,15 +16,28 @@ const ID_WINDOW: u32 = 65_535;
 const MAX_TRANSLATION: usize = 1023;
 const MAX_TRANSLATION_E8: usize = 511;
 
-/// 1 for bytes that may start a filtered instruction.
-const CANDIDATE: [bool; 256] = {
-    let mut t = [false; 256];
-    t[0x48] = true;
-    t[0x4C] = true;
-    t[0xE8] = true;
-    t[0xE9] = true;
-    t[0xF0] = true;
-    t[0xFF] = true;
+/// Candidate classes of an opcode byte: bit 0 `E8`/`E9` (any next byte), bit 1 `FF`,
+/// bit 2 `F0`, bit 3 `48`, bit 4 `4C`.
+const FIRST: [u8; 256] = {
+    let mut t = [0u8; 256];
+    t[0xE8] = 1;
+    t[0xE9] = 1;
+    t[0xFF] = 2;
+    t[0xF0] = 4;
+    t[0x48] = 8;
+    t[0x4C] = 16;
+    t
+};
+
+/// Classes whose second byte may be this byte: `FF 15`, `F0 83`, `48 8D`, `48 8B`,
+/// `4C 8D`. A position is a candidate iff `FIRST[b0] & SECOND[b1] != 0`, which skips
+/// the many `48 xx` bytes of x86-64 code that can never match without leaving the scan.
+const SECOND: [u8; 256] = {
+    let mut t = [1u8; 256];
+    t[0x15] |= 2;
+    t[0x83] |= 4;
+    t[0x8D] |= 8 | 16;
+    t[0x8B] |= 8;
     t
 };
 
@@ -81,8 +94,11 @@ impl X86Filter {
         let mut i = 1usize;
         while i < scan_end {
             // Skip non-candidates quickly.
-            match buf.get(i..scan_end) {
-                Some(rest) => match rest.iter().position(|&b| CANDIDATE[b as usize]) {
+            match buf.get(i..=scan_end) {
+                Some(rest) => match rest
+                    .windows(2)
+                    .position(|w| FIRST[w[0] as usize] & SECOND[w[1] as usize] != 0)
+                {
                     Some(k) => i += k,
                     None => break,
                 },
@@ -150,6 +166,7 @@ mod tests {
     use super::*;
 
     /// Literal transcription of §4.11 with a fresh table (reference for the fast version).
+    #[allow(clippy::if_same_then_else)] // kept in the specification's shape
     fn reference(buf: &mut [u8], encode: bool) {
         let n = buf.len();
         if n <= 17 {
