@@ -1,17 +1,52 @@
-//! Lzms codec. See `../shared/docs/codecs.md`.
+//! LZMS decoder (`../shared/docs/codecs.md` §4).
+//!
+//! LZMS codes a chunk as a sequence of literals, LZ matches and delta matches. Item kinds
+//! come from an adaptive binary range coder reading 16-bit units forwards from the start of
+//! the chunk; literal values, offset/length slots and delta powers from five adaptive
+//! Huffman codes, and extra bits verbatim, all reading 16-bit units backwards from the end
+//! of the chunk. After the last item an x86 address filter is undone.
+//!
+//! Module map:
+//! - `constants`: slot tables (generated at compile time) and parameters;
+//! - `range_coder`: range decoder and adaptive probability entries;
+//! - `bitstream`: the backward bit reader (64-bit buffer);
+//! - `huffman`: the adaptive codes, rebuilt bit-identically to the encoder's;
+//! - `decompress`: the item loop, repeat queues, match and delta copies;
+//! - `x86_filter`: the x86 address filter.
+//!
+//! Robustness: every size and offset from the input is checked before use; reads past
+//! either end of the input return zeros and are detected at the end of the chunk, as is a
+//! range coder that does not finish on `code == 0` (§4.2).
+
+mod bitstream;
+mod constants;
+mod decompress;
+mod huffman;
+mod range_coder;
+mod x86_filter;
 
 use crate::{DecompressError, Decompressor};
 
-/// A reusable Lzms decoding context.
+/// A reusable LZMS decoding context.
+///
+/// Holds about 1 MiB of tables (decode tables of the five adaptive codes, the x86 filter's
+/// 256 KiB table); nothing is allocated per chunk.
 #[derive(Debug)]
 pub struct LzmsDecompressor {
     max_chunk: usize,
+    state: Box<decompress::LzmsState>,
 }
 
 impl LzmsDecompressor {
-    /// Creates a context for chunks of up to `max_chunk` bytes.
+    /// Creates a context for chunks of up to `max_chunk` bytes (at most 1 GiB).
     pub fn new(max_chunk: usize) -> Result<Self, DecompressError> {
-        Ok(Self { max_chunk })
+        if max_chunk == 0 || max_chunk > constants::MAX_CHUNK_SIZE {
+            return Err(DecompressError::BadChunkSize);
+        }
+        Ok(Self {
+            max_chunk,
+            state: Box::new(decompress::LzmsState::new()),
+        })
     }
 }
 
@@ -20,7 +55,6 @@ impl Decompressor for LzmsDecompressor {
         if dst.len() > self.max_chunk {
             return Err(DecompressError::OutputTooLarge);
         }
-        let _ = src;
-        Err(DecompressError::InvalidBlock) // TODO: decoder not written yet
+        self.state.decompress(src, dst)
     }
 }

@@ -1,0 +1,382 @@
+//! The LZMS item decoder (`codecs.md` §4.2, §4.7–§4.9, §4.13).
+
+use super::bitstream::BackReader;
+use super::constants::*;
+use super::huffman::{AdaptiveCode, table_size};
+use super::range_coder::{Prob, RangeDecoder, reset_probs};
+use super::x86_filter::X86Filter;
+use crate::DecompressError;
+
+type LiteralCode = AdaptiveCode<
+    NUM_LITERAL_SYMS,
+    LITERAL_TABLE_BITS,
+    { table_size(NUM_LITERAL_SYMS, LITERAL_TABLE_BITS) },
+>;
+type OffsetCode = AdaptiveCode<
+    MAX_NUM_OFFSET_SLOTS,
+    OFFSET_TABLE_BITS,
+    { table_size(MAX_NUM_OFFSET_SLOTS, OFFSET_TABLE_BITS) },
+>;
+type LengthCode = AdaptiveCode<
+    NUM_LEN_SLOTS,
+    LENGTH_TABLE_BITS,
+    { table_size(NUM_LEN_SLOTS, LENGTH_TABLE_BITS) },
+>;
+type PowerCode = AdaptiveCode<
+    NUM_DELTA_POWER_SYMS,
+    DELTA_POWER_TABLE_BITS,
+    { table_size(NUM_DELTA_POWER_SYMS, DELTA_POWER_TABLE_BITS) },
+>;
+
+/// All adaptive state of one decoder, reused across chunks.
+#[derive(Debug)]
+pub(crate) struct LzmsState {
+    main_probs: [Prob; NUM_MAIN_PROBS],
+    match_probs: [Prob; NUM_MATCH_PROBS],
+    lz_probs: [Prob; NUM_LZ_PROBS],
+    lz_rep_probs: [[Prob; NUM_LZ_REP_PROBS]; 2],
+    delta_probs: [Prob; NUM_DELTA_PROBS],
+    delta_rep_probs: [[Prob; NUM_DELTA_REP_PROBS]; 2],
+    literal: Box<LiteralCode>,
+    lz_offset: Box<OffsetCode>,
+    length: Box<LengthCode>,
+    delta_offset: Box<OffsetCode>,
+    delta_power: Box<PowerCode>,
+    x86: X86Filter,
+}
+
+/// Per-chunk decision-class state registers.
+#[derive(Debug, Default)]
+struct States {
+    main: usize,
+    matc: usize,
+    lz: usize,
+    lz_rep: [usize; 2],
+    delta: usize,
+    delta_rep: [usize; 2],
+}
+
+impl LzmsState {
+    pub(crate) fn new() -> Self {
+        LzmsState {
+            main_probs: [Prob::INIT; NUM_MAIN_PROBS],
+            match_probs: [Prob::INIT; NUM_MATCH_PROBS],
+            lz_probs: [Prob::INIT; NUM_LZ_PROBS],
+            lz_rep_probs: [[Prob::INIT; NUM_LZ_REP_PROBS]; 2],
+            delta_probs: [Prob::INIT; NUM_DELTA_PROBS],
+            delta_rep_probs: [[Prob::INIT; NUM_DELTA_REP_PROBS]; 2],
+            literal: LiteralCode::new_boxed(LITERAL_REBUILD),
+            lz_offset: OffsetCode::new_boxed(LZ_OFFSET_REBUILD),
+            length: LengthCode::new_boxed(LENGTH_REBUILD),
+            delta_offset: OffsetCode::new_boxed(DELTA_OFFSET_REBUILD),
+            delta_power: PowerCode::new_boxed(DELTA_POWER_REBUILD),
+            x86: X86Filter::new(),
+        }
+    }
+
+    fn reset(&mut self, out_len: usize) -> Result<(), DecompressError> {
+        reset_probs(&mut self.main_probs);
+        reset_probs(&mut self.match_probs);
+        reset_probs(&mut self.lz_probs);
+        for p in &mut self.lz_rep_probs {
+            reset_probs(p);
+        }
+        reset_probs(&mut self.delta_probs);
+        for p in &mut self.delta_rep_probs {
+            reset_probs(p);
+        }
+        let n_off = num_offset_slots(out_len);
+        self.literal.reset(NUM_LITERAL_SYMS)?;
+        self.lz_offset.reset(n_off)?;
+        self.length.reset(NUM_LEN_SLOTS)?;
+        self.delta_offset.reset(n_off)?;
+        self.delta_power.reset(NUM_DELTA_POWER_SYMS)?;
+        Ok(())
+    }
+
+    /// Decodes one chunk `src` into all of `out`.
+    pub(crate) fn decompress(&mut self, src: &[u8], out: &mut [u8]) -> Result<(), DecompressError> {
+        if src.len() < 4 {
+            return Err(DecompressError::TruncatedInput);
+        }
+        if !src.len().is_multiple_of(2) {
+            return Err(DecompressError::InvalidBlock);
+        }
+        if out.is_empty() {
+            return Ok(());
+        }
+        self.reset(out.len())?;
+        let rd = RangeDecoder::new(src);
+        if !rd.valid_start() {
+            return Err(DecompressError::InvalidBlock);
+        }
+        let bits = BackReader::new(src);
+        let (mut rd, bits) = self.decode_items(rd, bits, out)?;
+        // Strict end checks (§4.2): the range coder ends on code 0 and the two streams
+        // did not overlap (this also catches reads past either end of the input).
+        if !rd.finish() {
+            return Err(DecompressError::InvalidBlock);
+        }
+        let fwd_units = rd.bytes_consumed() / 2;
+        let bwd_units = bits.units_consumed();
+        if fwd_units.saturating_add(bwd_units) > src.len() / 2 {
+            return Err(DecompressError::TruncatedInput);
+        }
+        self.x86.decode(out);
+        Ok(())
+    }
+
+    fn decode_items<'a>(
+        &mut self,
+        mut rd: RangeDecoder<'a>,
+        mut bits: BackReader<'a>,
+        out: &mut [u8],
+    ) -> Result<(RangeDecoder<'a>, BackReader<'a>), DecompressError> {
+        let (rd_ref, bits_ref) = (&mut rd, &mut bits);
+        let rd = rd_ref;
+        let bits = bits_ref;
+        let n = out.len();
+        let mut m = MatchState::new();
+        let mut pos = 0usize;
+        while pos < n {
+            if rd.decode_class(&mut self.main_probs, &mut m.st.main) == 0 {
+                let lit = self.literal.decode(bits);
+                if let Some(b) = out.get_mut(pos) {
+                    *b = lit as u8;
+                }
+                pos += 1;
+                m.prev = PREV_LITERAL;
+            } else {
+                // Pass the stream states by value so that they stay in registers in this
+                // loop (a reference would force them into memory for every literal).
+                let (r, b, res) = self.decode_match_by_value(*rd, *bits, out, pos, &mut m);
+                *rd = r;
+                *bits = b;
+                pos = res?;
+            }
+        }
+        if self.literal.failed()
+            || self.lz_offset.failed()
+            || self.length.failed()
+            || self.delta_offset.failed()
+            || self.delta_power.failed()
+        {
+            return Err(DecompressError::InvalidHuffmanCode);
+        }
+        Ok((*rd, *bits))
+    }
+
+    #[inline(never)]
+    fn decode_match_by_value<'a>(
+        &mut self,
+        mut rd: RangeDecoder<'a>,
+        mut bits: BackReader<'a>,
+        out: &mut [u8],
+        pos: usize,
+        m: &mut MatchState,
+    ) -> (
+        RangeDecoder<'a>,
+        BackReader<'a>,
+        Result<usize, DecompressError>,
+    ) {
+        let res = self.decode_match(&mut rd, &mut bits, out, pos, m);
+        (rd, bits, res)
+    }
+
+    /// Decodes one LZ or delta match (after the main decision said "match") at `pos`;
+    /// returns the new position.
+    #[inline(always)]
+    fn decode_match(
+        &mut self,
+        rd: &mut RangeDecoder<'_>,
+        bits: &mut BackReader<'_>,
+        out: &mut [u8],
+        pos: usize,
+        m: &mut MatchState,
+    ) -> Result<usize, DecompressError> {
+        let n = out.len();
+        if rd.decode_class(&mut self.match_probs, &mut m.st.matc) == 0 {
+            // LZ match.
+            let offset = if rd.decode_class(&mut self.lz_probs, &mut m.st.lz) == 0 {
+                let slot = self.lz_offset.decode(bits);
+                let (Some(&base), Some(&extra)) = (OFFSET_BASE.get(slot), OFFSET_EXTRA.get(slot))
+                else {
+                    return Err(DecompressError::InvalidSymbol);
+                };
+                let offset = base + bits.read_bits(u32::from(extra));
+                m.lz_q = [offset, m.lz_q[0], m.lz_q[1], m.lz_q[2]];
+                offset
+            } else {
+                let k = if rd.decode_class(&mut self.lz_rep_probs[0], &mut m.st.lz_rep[0]) == 0 {
+                    0
+                } else if rd.decode_class(&mut self.lz_rep_probs[1], &mut m.st.lz_rep[1]) == 0 {
+                    1
+                } else {
+                    2
+                };
+                // Compact queue (§4.8): slot 0 holds the pending value if the previous
+                // item was an LZ match.
+                let j = k + usize::from(m.prev == PREV_LZ);
+                let offset = m.lz_q[j];
+                let mut t = j;
+                while t > 0 {
+                    m.lz_q[t] = m.lz_q[t - 1];
+                    t -= 1;
+                }
+                m.lz_q[0] = offset;
+                offset
+            };
+            m.prev = PREV_LZ;
+            let len = self.decode_length(bits)?;
+            let offset = offset as usize;
+            if offset > pos {
+                return Err(DecompressError::OffsetTooFar);
+            }
+            if len > n - pos {
+                return Err(DecompressError::LengthTooLong);
+            }
+            copy_match(out, pos, offset, len);
+            Ok(pos + len)
+        } else {
+            // Delta match.
+            let (power, raw) = if rd.decode_class(&mut self.delta_probs, &mut m.st.delta) == 0 {
+                let power = self.delta_power.decode(bits) as u32;
+                let slot = self.delta_offset.decode(bits);
+                let (Some(&base), Some(&extra)) = (OFFSET_BASE.get(slot), OFFSET_EXTRA.get(slot))
+                else {
+                    return Err(DecompressError::InvalidSymbol);
+                };
+                let pair = (power, base + bits.read_bits(u32::from(extra)));
+                m.delta_q = [pair, m.delta_q[0], m.delta_q[1], m.delta_q[2]];
+                pair
+            } else {
+                let k = if rd.decode_class(&mut self.delta_rep_probs[0], &mut m.st.delta_rep[0])
+                    == 0
+                {
+                    0
+                } else if rd.decode_class(&mut self.delta_rep_probs[1], &mut m.st.delta_rep[1]) == 0
+                {
+                    1
+                } else {
+                    2
+                };
+                let j = k + usize::from(m.prev == PREV_DELTA);
+                let pair = m.delta_q[j];
+                let mut t = j;
+                while t > 0 {
+                    m.delta_q[t] = m.delta_q[t - 1];
+                    t -= 1;
+                }
+                m.delta_q[0] = pair;
+                pair
+            };
+            m.prev = PREV_DELTA;
+            let len = self.decode_length(bits)?;
+            let span = 1usize << (power & 7);
+            let offset = u64::from(raw) << (power & 7);
+            if offset > u64::from(u32::MAX) {
+                return Err(DecompressError::OffsetTooFar);
+            }
+            let offset = offset as usize;
+            if offset + span > pos {
+                return Err(DecompressError::OffsetTooFar);
+            }
+            if len > n - pos {
+                return Err(DecompressError::LengthTooLong);
+            }
+            copy_delta(out, pos, offset, span, len);
+            Ok(pos + len)
+        }
+    }
+
+    #[inline(always)]
+    fn decode_length(&mut self, bits: &mut BackReader<'_>) -> Result<usize, DecompressError> {
+        let slot = self.length.decode(bits);
+        let (Some(&base), Some(&extra)) = (LEN_BASE.get(slot), LEN_EXTRA.get(slot)) else {
+            return Err(DecompressError::InvalidSymbol);
+        };
+        Ok(base as usize + bits.read_bits(u32::from(extra)) as usize)
+    }
+}
+
+const PREV_LITERAL: u8 = 0;
+const PREV_LZ: u8 = 1;
+const PREV_DELTA: u8 = 2;
+
+/// Repeat queues and decision states of one chunk.
+///
+/// The queues use the compact form of §4.8's delayed insertion: a match stores its value
+/// in slot 0 at once, and while the previous item was a match of the same kind, repeat
+/// index `k` reads slot `k + 1` (slot 0 then holds the logically still-pending value).
+/// Four slots suffice: the logical overflow entry is only needed after an item of the
+/// other kind, when slot 0 is no longer pending.
+#[derive(Debug)]
+struct MatchState {
+    st: States,
+    lz_q: [u32; 4],
+    delta_q: [(u32, u32); 4],
+    prev: u8,
+}
+
+impl MatchState {
+    fn new() -> Self {
+        MatchState {
+            st: States::default(),
+            lz_q: [1, 2, 3, 4],
+            delta_q: [(0, 1), (0, 2), (0, 3), (0, 4)],
+            prev: PREV_LITERAL,
+        }
+    }
+}
+
+/// Copies an LZ match of `len` bytes from `offset` bytes back (1 ≤ offset ≤ pos,
+/// pos + len ≤ out.len()), with the byte-wise semantics of §1.5.
+#[inline(always)]
+fn copy_match(out: &mut [u8], pos: usize, offset: usize, len: usize) {
+    let src = pos - offset;
+    let end = pos + len;
+    if offset >= 8 && end + 8 <= out.len() {
+        // 8 bytes at a time; may write up to 7 bytes past `end`, which later items
+        // overwrite (every position below out.len() is written before success).
+        let mut s = src;
+        let mut d = pos;
+        while d < end {
+            let mut w = [0u8; 8];
+            if let Some(b) = out.get(s..s + 8) {
+                w.copy_from_slice(b);
+            }
+            if let Some(b) = out.get_mut(d..d + 8) {
+                b.copy_from_slice(&w);
+            }
+            s += 8;
+            d += 8;
+        }
+    } else if offset == 1 {
+        let v = out.get(pos - 1).copied().unwrap_or(0);
+        if let Some(b) = out.get_mut(pos..end) {
+            b.fill(v);
+        }
+    } else if offset >= len {
+        out.copy_within(src..src + len, pos);
+    } else {
+        for d in pos..end {
+            let v = out.get(d - offset).copied().unwrap_or(0);
+            if let Some(b) = out.get_mut(d) {
+                *b = v;
+            }
+        }
+    }
+}
+
+/// Applies a delta match (§4.9); `offset + span ≤ pos`, `pos + len ≤ out.len()`.
+#[inline(never)]
+fn copy_delta(out: &mut [u8], pos: usize, offset: usize, span: usize, len: usize) {
+    for d in pos..pos + len {
+        let a = out.get(d - offset).copied().unwrap_or(0);
+        let b = out.get(d - span).copied().unwrap_or(0);
+        let c = out.get(d - offset - span).copied().unwrap_or(0);
+        if let Some(o) = out.get_mut(d) {
+            *o = a.wrapping_add(b).wrapping_sub(c);
+        }
+    }
+}
