@@ -43,3 +43,24 @@ impl fmt::Display for DecompressError {
 }
 
 impl std::error::Error for DecompressError {}
+
+/// Why a compression context could not be created.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum CompressError {
+    /// The chunk size is not a power of two in the codec's range.
+    BadChunkSize,
+    /// The level is not supported.
+    BadLevel,
+}
+
+impl fmt::Display for CompressError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            CompressError::BadChunkSize => "unsupported chunk size",
+            CompressError::BadLevel => "unsupported compression level",
+        })
+    }
+}
+
+impl std::error::Error for CompressError {}

@@ -35,13 +35,14 @@
 #![deny(missing_docs)]
 
 mod bits;
+pub mod chunk;
 mod error;
 mod huffman;
 pub mod lzms;
 pub mod lzx;
 pub mod xpress;
 
-pub use error::DecompressError;
+pub use error::{CompressError, DecompressError};
 
 /// The codec of a resource or chunk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -108,4 +109,51 @@ pub fn new_decompressor(
         CompressionKind::Lzx => Box::new(lzx::LzxDecompressor::new(window)?),
         CompressionKind::Lzms => Box::new(lzms::LzmsDecompressor::new(window)?),
     })
+}
+
+/// A reusable encoding context for one codec, one maximum chunk size and one level.
+///
+/// Create one per thread and reuse it for every chunk. Output bytes depend only on the
+/// input chunk, the codec, the maximum chunk size and the level: never on the thread or
+/// on earlier chunks.
+pub trait Compressor: Send {
+    /// Compresses one whole chunk `src` (at most the maximum chunk size) into `dst`.
+    ///
+    /// Returns `Some(n)` when the compressed form fits in `n < src.len()` bytes of
+    /// `dst`, or `None` when the chunk does not shrink (the writer then stores it raw).
+    /// `dst` must be at least `src.len()` bytes; its old contents are ignored.
+    fn compress(&mut self, src: &[u8], dst: &mut [u8]) -> Option<usize>;
+}
+
+/// The compression level wimlib uses when none is given.
+pub const DEFAULT_LEVEL: u32 = 50;
+
+/// Creates an encoding context for `kind`, chunks of up to `max_chunk_size` bytes, at
+/// `level` on wimlib's scale (1 fastest, 50 default, 100 and above strongest; 0 means
+/// the default).
+pub fn new_compressor(
+    kind: CompressionKind,
+    max_chunk_size: usize,
+    level: u32,
+) -> Result<Box<dyn Compressor>, CompressError> {
+    let (lo, hi) = kind.chunk_size_range();
+    if max_chunk_size < lo || max_chunk_size > hi || !max_chunk_size.is_power_of_two() {
+        return Err(CompressError::BadChunkSize);
+    }
+    let level = if level == 0 { DEFAULT_LEVEL } else { level };
+    Ok(match kind {
+        CompressionKind::Xpress => Box::new(xpress::XpressCompressor::new(max_chunk_size, level)?),
+        CompressionKind::Lzx => Box::new(lzx::LzxCompressor::new(max_chunk_size, level)?),
+        CompressionKind::Lzms => Box::new(lzms::LzmsCompressor::new(max_chunk_size, level)?),
+    })
+}
+
+/// An upper bound of the memory one context of [`new_compressor`] needs, in bytes, so
+/// callers can size their thread pools before allocating.
+pub fn needed_memory(kind: CompressionKind, max_chunk_size: usize, level: u32) -> usize {
+    match kind {
+        CompressionKind::Xpress => xpress::XpressCompressor::needed_memory(max_chunk_size, level),
+        CompressionKind::Lzx => lzx::LzxCompressor::needed_memory(max_chunk_size, level),
+        CompressionKind::Lzms => lzms::LzmsCompressor::needed_memory(max_chunk_size, level),
+    }
 }

@@ -19,11 +19,14 @@
 //! range coder that does not finish on `code == 0` (§4.2).
 
 mod bitstream;
+mod compress;
 mod constants;
 mod decompress;
 mod huffman;
 mod range_coder;
 mod x86_filter;
+
+pub use compress::LzmsCompressor;
 
 use crate::{DecompressError, Decompressor};
 

@@ -5,8 +5,10 @@
 //! offsets start at (1, 1, 1) in every chunk; after the last block the E8 call translation
 //! is undone over the whole chunk (§3.10).
 
+mod compress;
 mod constants;
 mod decompress;
 mod e8;
 
+pub use compress::LzxCompressor;
 pub use decompress::LzxDecompressor;

@@ -4,8 +4,10 @@
 //! 16-bit units with raw length bytes interleaved (§2.5). Decoding stops when the output is
 //! full; the usual trailing end-of-data symbol (256) is not read.
 
+mod compress;
 mod decompress;
 
+pub use compress::XpressCompressor;
 pub use decompress::XpressDecompressor;
 
 /// Number of symbols: 256 literals + 256 match headers.

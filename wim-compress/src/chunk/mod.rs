@@ -1,0 +1,125 @@
+//! Chunk compressors: the writer submits whole chunks and receives the compressed (or
+//! stored) chunks back **in submission order**.
+//!
+//! - [`SerialChunkCompressor`]: one context, on the calling thread.
+//! - [`ParallelChunkCompressor`]: a batch of chunks compressed on a rayon pool, one
+//!   context per worker, results returned in order. Output bytes are identical to the
+//!   serial compressor's whatever the thread count, because every chunk is compressed
+//!   independently by a context whose output depends only on that chunk.
+//!
+//! Memory is bounded by the batch size the caller chooses (`max_batch` chunks in flight).
+
+mod parallel;
+mod serial;
+
+pub use parallel::ParallelChunkCompressor;
+pub use serial::SerialChunkCompressor;
+
+/// One chunk after compression.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CompressedChunk {
+    /// The bytes to store: compressed data, or the original bytes when `stored_raw`.
+    pub data: Vec<u8>,
+    /// True when the chunk did not shrink and `data` is the uncompressed chunk.
+    pub stored_raw: bool,
+    /// The uncompressed size of the chunk.
+    pub uncompressed_size: usize,
+}
+
+/// Compresses whole chunks, returning them in the order they were submitted.
+pub trait ChunkCompressor: Send {
+    /// The largest chunk accepted.
+    fn max_chunk_size(&self) -> usize;
+    /// How many chunks may be submitted before results must be taken.
+    fn max_batch(&self) -> usize;
+    /// Submits one chunk (at most [`ChunkCompressor::max_chunk_size`] bytes). When
+    /// [`ChunkCompressor::max_batch`] chunks are pending, the caller must call
+    /// [`ChunkCompressor::finish_batch`] first.
+    fn submit(&mut self, chunk: Vec<u8>);
+    /// Compresses every pending chunk and returns them in submission order.
+    fn finish_batch(&mut self) -> Vec<CompressedChunk>;
+}
+
+/// Compresses `chunk` with `c`, falling back to storing it raw.
+pub(crate) fn compress_one(
+    c: &mut dyn crate::Compressor,
+    chunk: Vec<u8>,
+    scratch: &mut Vec<u8>,
+) -> CompressedChunk {
+    let n = chunk.len();
+    if scratch.len() < n {
+        scratch.resize(n, 0);
+    }
+    match c.compress(&chunk, &mut scratch[..n]) {
+        Some(m) if m > 0 && m < n => CompressedChunk {
+            data: scratch[..m].to_vec(),
+            stored_raw: false,
+            uncompressed_size: n,
+        },
+        _ => CompressedChunk {
+            data: chunk,
+            stored_raw: true,
+            uncompressed_size: n,
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::CompressionKind;
+
+    fn data(n: usize, seed: u64) -> Vec<u8> {
+        let mut x = seed | 1;
+        (0..n)
+            .map(|i| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                if i % 3 == 0 {
+                    (x % 7) as u8
+                } else {
+                    b"abcabcab"[i % 8]
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn parallel_equals_serial_in_order() {
+        for kind in [
+            CompressionKind::Xpress,
+            CompressionKind::Lzx,
+            CompressionKind::Lzms,
+        ] {
+            let cs = 32 * 1024;
+            let chunks: Vec<Vec<u8>> = (0..9).map(|i| data(cs - i * 1000, i as u64)).collect();
+            let mut s = SerialChunkCompressor::new(kind, cs, 20).unwrap();
+            let mut serial = Vec::new();
+            for c in &chunks {
+                s.submit(c.clone());
+                serial.extend(s.finish_batch());
+            }
+            for threads in [1, 2, 3] {
+                let mut p = ParallelChunkCompressor::new(kind, cs, 20, threads).unwrap();
+                let mut got = Vec::new();
+                for c in &chunks {
+                    if p.pending() == p.max_batch() {
+                        got.extend(p.finish_batch());
+                    }
+                    p.submit(c.clone());
+                }
+                got.extend(p.finish_batch());
+                assert_eq!(got, serial, "{kind:?} threads={threads}");
+            }
+            for (c, r) in chunks.iter().zip(&serial) {
+                assert_eq!(r.uncompressed_size, c.len());
+                if r.stored_raw {
+                    assert_eq!(&r.data, c);
+                } else {
+                    assert!(r.data.len() < c.len());
+                }
+            }
+        }
+    }
+}
