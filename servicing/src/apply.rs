@@ -30,7 +30,9 @@ use wim_format::header::HeaderFlags;
 use wim_format::metadata::dentry::{
     IO_REPARSE_TAG_MOUNT_POINT, IO_REPARSE_TAG_SYMLINK, RP_FLAG_NOT_FIXED,
 };
-use wim_format::metadata::{FileAttributes, FileTime, ImageMetadata, NameProblem, NodeId, UnixData};
+use wim_format::metadata::{
+    FileAttributes, FileTime, ImageMetadata, NameProblem, NodeId, UnixData,
+};
 use wim_format::wim::{BlobVisitor, VerifyProgress};
 use wim_format::{ImageIndex, Sha1Digest, Wim};
 
@@ -175,7 +177,9 @@ fn os_name(units: &[u16]) -> OsString {
 }
 
 fn problem_warning(tree: &wim_format::metadata::DentryTree, id: NodeId, p: NameProblem) -> String {
-    let parent = tree.parent(id).map_or_else(|| "/".to_string(), |p| tree.path(p));
+    let parent = tree
+        .parent(id)
+        .map_or_else(|| "/".to_string(), |p| tree.path(p));
     match p {
         NameProblem::Dot | NameProblem::DotDot => {
             format!("Ignoring file named \".\" or \"..\" in directory \"{parent}\"")
@@ -184,9 +188,7 @@ fn problem_warning(tree: &wim_format::metadata::DentryTree, id: NodeId, p: NameP
             "Ignoring duplicate file \"{}\" (the WIM image already contains a file at that path with the exact same name)",
             tree.path(id)
         ),
-        other => format!(
-            "Ignoring file with invalid name ({other}) in directory \"{parent}\""
-        ),
+        other => format!("Ignoring file with invalid name ({other}) in directory \"{parent}\""),
     }
 }
 
@@ -209,7 +211,10 @@ pub fn parse_link_reparse(tag: u32, data: &[u8]) -> Option<LinkTarget> {
     let (base, relative) = match tag {
         IO_REPARSE_TAG_SYMLINK => {
             let f = data.get(8..12)?;
-            (12usize, u32::from_le_bytes([f[0], f[1], f[2], f[3]]) & 1 != 0)
+            (
+                12usize,
+                u32::from_le_bytes([f[0], f[1], f[2], f[3]]) & 1 != 0,
+            )
         }
         IO_REPARSE_TAG_MOUNT_POINT => (8usize, false),
         _ => return None,
@@ -217,7 +222,7 @@ pub fn parse_link_reparse(tag: u32, data: &[u8]) -> Option<LinkTarget> {
     let buf = data.get(base..)?;
     let get = |off: usize, len: usize| -> Option<String> {
         let b = buf.get(off..off.checked_add(len)?)?;
-        if len % 2 != 0 {
+        if !len.is_multiple_of(2) {
             return None;
         }
         let units: Vec<u16> = b
@@ -422,7 +427,10 @@ fn count_features(c: &mut Counts, meta: &ImageMetadata, id: NodeId, opts: &Apply
         &mut c.named_streams,
         d.named_streams().next().is_some() && !d.is_symlink(),
     );
-    add(&mut c.other_reparse, d.is_reparse_point() && !d.is_symlink());
+    add(
+        &mut c.other_reparse,
+        d.is_reparse_point() && !d.is_symlink(),
+    );
     add(&mut c.security, meta.security_id_of(id).is_some());
     add(&mut c.object_ids, d.object_id().is_some());
     add(&mut c.dos_names, !d.short_name().is_empty());
@@ -527,10 +535,20 @@ pub(crate) fn run(
                 let pfd = open_dir(first.dir)?;
                 let ft = rustix::fs::FileType::from_raw_mode(mode);
                 let dev = u64::from(rdev);
-                rustix::fs::mknodat(&pfd, first.name.as_os_str(), ft, Mode::from_raw_mode(mode & 0o7777), dev)
-                    .map_err(|e| {
-                        Error::fs(FsOp::Open, disp(&plan.dirs[first.dir].rel, Some(&first.name)), e.into())
-                    })?;
+                rustix::fs::mknodat(
+                    &pfd,
+                    first.name.as_os_str(),
+                    ft,
+                    Mode::from_raw_mode(mode & 0o7777),
+                    dev,
+                )
+                .map_err(|e| {
+                    Error::fs(
+                        FsOp::Open,
+                        disp(&plan.dirs[first.dir].rel, Some(&first.name)),
+                        e.into(),
+                    )
+                })?;
                 finish_names(&root, &plan, k, None, &open_dir, &disp)?;
                 stats.files += 1;
             }
@@ -539,7 +557,11 @@ pub(crate) fn run(
                 let first = &ino.names[0];
                 let pfd = open_dir(first.dir)?;
                 let f = safe_path::create_file(&pfd, &first.name).map_err(|e| {
-                    Error::fs(FsOp::Open, disp(&plan.dirs[first.dir].rel, Some(&first.name)), e)
+                    Error::fs(
+                        FsOp::Open,
+                        disp(&plan.dirs[first.dir].rel, Some(&first.name)),
+                        e,
+                    )
                 })?;
                 finish_names(&root, &plan, k, Some(f), &open_dir, &disp)?;
                 stats.files += 1;
@@ -562,7 +584,8 @@ pub(crate) fn run(
         });
     };
     if !by_blob.is_empty() {
-        let res = wim.for_each_blob_parallel(&|e| by_blob.contains_key(&e.hash), &visitor, &progress);
+        let res =
+            wim.for_each_blob_parallel(&|e| by_blob.contains_key(&e.hash), &visitor, &progress);
         if let Ok(mut g) = visitor.error.lock()
             && let Some(e) = g.take()
         {
@@ -585,7 +608,8 @@ pub(crate) fn run(
     for l in &plan.links {
         let pfd = open_dir(l.at.dir)?;
         let p = || disp(&plan.dirs[l.at.dir].rel, Some(&l.at.name));
-        safe_path::symlink(&pfd, &l.at.name, &l.target).map_err(|e| Error::fs(FsOp::Symlink, p(), e))?;
+        safe_path::symlink(&pfd, &l.at.name, &l.target)
+            .map_err(|e| Error::fs(FsOp::Symlink, p(), e))?;
         if let Some(u) = &l.meta.unix {
             rustix::fs::chownat(
                 &pfd,
@@ -596,8 +620,13 @@ pub(crate) fn run(
             )
             .map_err(|e| Error::fs(FsOp::SetMetadata, p(), e.into()))?;
         }
-        rustix::fs::utimensat(&pfd, l.at.name.as_os_str(), &l.meta.timestamps(), AtFlags::SYMLINK_NOFOLLOW)
-            .map_err(|e| Error::fs(FsOp::SetMetadata, p(), e.into()))?;
+        rustix::fs::utimensat(
+            &pfd,
+            l.at.name.as_os_str(),
+            &l.meta.timestamps(),
+            AtFlags::SYMLINK_NOFOLLOW,
+        )
+        .map_err(|e| Error::fs(FsOp::SetMetadata, p(), e.into()))?;
         stats.symlinks += 1;
     }
 
@@ -731,9 +760,16 @@ impl Writer<'_> {
     fn create(&self, k: usize) -> Result<File> {
         let ino = &self.plan.inodes[k];
         let Some(first) = ino.names.first() else {
-            return Err(Error::Usage(crate::error::UsageKind::Other, "empty inode".into()));
+            return Err(Error::Usage(
+                crate::error::UsageKind::Other,
+                "empty inode".into(),
+            ));
         };
-        let rel = self.plan.dirs.get(first.dir).map_or(&[][..], |d| d.rel.as_slice());
+        let rel = self
+            .plan
+            .dirs
+            .get(first.dir)
+            .map_or(&[][..], |d| d.rel.as_slice());
         safe_path::create_file_beneath(self.root, rel, &first.name)
             .map_err(|e| Error::fs(FsOp::Open, self.path_of(k), e))
     }
@@ -757,7 +793,14 @@ impl Writer<'_> {
             }
             p
         };
-        finish_names(self.root, self.plan, k, Some(f), &|i| self.open_dir(i), &disp)
+        finish_names(
+            self.root,
+            self.plan,
+            k,
+            Some(f),
+            &|i| self.open_dir(i),
+            &disp,
+        )
     }
 }
 
@@ -765,7 +808,10 @@ impl BlobVisitor for Writer<'_> {
     type State = BlobState;
 
     fn begin(&self, blob: &BlobEntry) -> wim_format::Result<BlobState> {
-        let all = self.by_blob.get(&blob.hash).map_or(&[][..], |v| v.as_slice());
+        let all = self
+            .by_blob
+            .get(&blob.hash)
+            .map_or(&[][..], |v| v.as_slice());
         let n = all.len().min(MAX_OPEN_PER_BLOB);
         let mut open = Vec::with_capacity(n);
         for &k in &all[..n] {
@@ -845,14 +891,20 @@ mod tests {
             "/etc/passwd"
         );
         assert_eq!(link_text(&t("..\\a\\b", true), Some(root)), "../a/b");
-        assert_eq!(link_text(&t("\\??\\C:\\", false), Some(root)), "/tmp/x/out2/");
+        assert_eq!(
+            link_text(&t("\\??\\C:\\", false), Some(root)),
+            "/tmp/x/out2/"
+        );
     }
 
     #[test]
     fn reparse_buffers() {
         // symlink, relative, substitute "a\b", print "a\b"
         let mut v = Vec::new();
-        let s: Vec<u8> = "a\\b".encode_utf16().flat_map(|u| u.to_le_bytes()).collect();
+        let s: Vec<u8> = "a\\b"
+            .encode_utf16()
+            .flat_map(|u| u.to_le_bytes())
+            .collect();
         v.extend_from_slice(&0u16.to_le_bytes());
         v.extend_from_slice(&(s.len() as u16).to_le_bytes());
         v.extend_from_slice(&(s.len() as u16).to_le_bytes());

@@ -72,7 +72,10 @@ pub fn wildcard_match(pattern: &str, name: &str) -> bool {
 
 /// The nodes matching `pattern`, in stored order.
 pub fn find_matches(tree: &DentryTree, pattern: &str, globs: bool) -> Vec<NodeId> {
-    let comps: Vec<&str> = pattern.split(['/', '\\']).filter(|c| !c.is_empty()).collect();
+    let comps: Vec<&str> = pattern
+        .split(['/', '\\'])
+        .filter(|c| !c.is_empty())
+        .collect();
     let mut cur = vec![tree.root()];
     for c in comps {
         let mut next = Vec::new();

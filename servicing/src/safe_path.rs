@@ -155,8 +155,7 @@ pub fn create_file(dir: &OwnedFd, name: &OsStr) -> io::Result<File> {
     if !is_safe_component(name) {
         return Err(bad_name(name));
     }
-    let flags =
-        OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+    let flags = OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC;
     let mode = Mode::from_raw_mode(0o644);
     match rustix::fs::openat(dir, name, flags, mode) {
         Ok(fd) => Ok(File::from(fd)),

@@ -56,7 +56,11 @@ fn assert_untouched(sandbox: &Path, outside: &Path, dest_name: &str) {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     names.sort();
-    let mut want = vec!["hostile.wim".to_string(), "outside".into(), dest_name.into()];
+    let mut want = vec![
+        "hostile.wim".to_string(),
+        "outside".into(),
+        dest_name.into(),
+    ];
     want.sort();
     assert_eq!(names, want);
 }
@@ -98,7 +102,11 @@ fn hostile_image_stays_inside() {
     // Links are created (their text is not a write) but nothing went through them.
     let evil = std::fs::symlink_metadata(dest.join("evil")).unwrap();
     assert!(evil.file_type().is_symlink());
-    assert!(std::fs::symlink_metadata(dest.join("evil2")).unwrap().is_dir());
+    assert!(
+        std::fs::symlink_metadata(dest.join("evil2"))
+            .unwrap()
+            .is_dir()
+    );
     assert_eq!(
         std::fs::read_link(dest.join("up")).unwrap(),
         Path::new("../../outside/up_target")

@@ -13,12 +13,7 @@ fn s(p: &Path) -> &str {
 }
 
 /// (name, capture args, how to post-process) → the WIM parts to open.
-fn build_variant(
-    name: &str,
-    src: &Path,
-    src2: &Path,
-    dir: &Path,
-) -> Result<Vec<PathBuf>, String> {
+fn build_variant(name: &str, src: &Path, src2: &Path, dir: &Path) -> Result<Vec<PathBuf>, String> {
     let w = dir.join(format!("{name}.wim"));
     let cap = |args: &[&str]| oracle::capture(src, &w, args).map(|_| ());
     match name {
@@ -89,8 +84,22 @@ fn wimlib_capture_matrix_applies_identically() {
     std::fs::write(src2.join("docs/extra.txt"), b"only in image 2\n").unwrap();
     std::fs::remove_file(src2.join("dup/two.txt")).unwrap();
     let variants = [
-        "none", "xpress4k", "xpress16k", "xpress64k", "lzx32k", "lzx256k", "lzx2m", "lzms128k",
-        "solid", "split", "pipable", "pipable-none", "check", "check-none", "multi", "multi-none",
+        "none",
+        "xpress4k",
+        "xpress16k",
+        "xpress64k",
+        "lzx32k",
+        "lzx256k",
+        "lzx2m",
+        "lzms128k",
+        "solid",
+        "split",
+        "pipable",
+        "pipable-none",
+        "check",
+        "check-none",
+        "multi",
+        "multi-none",
     ];
     let mut failures = Vec::new();
     let mut passed = Vec::new();

@@ -29,7 +29,10 @@ fn real_fixtures_match_wimlib() {
             Err(e) => failures.push(format!("{}: {e}", set[0].display())),
         }
     }
-    println!("{passed} of {} fixture sets match wimlib-imagex", sets.len());
+    println!(
+        "{passed} of {} fixture sets match wimlib-imagex",
+        sets.len()
+    );
     assert!(
         failures.is_empty(),
         "{} fixture sets differ from wimlib-imagex:\n{}",
@@ -82,8 +85,7 @@ fn bad_fixtures_fail_cleanly_or_sanitise() {
             let w = res.as_ref().expect("dotdot fixture applies with a warning");
             assert!(w.iter().any(|w| w.contains("\".\" or \"..\"")), "{w:?}");
         }
-        if name.contains("corrupted") || name.contains("ko_test") || name.contains("magic-only")
-        {
+        if name.contains("corrupted") || name.contains("ko_test") || name.contains("magic-only") {
             assert!(res.is_err(), "{name} must fail");
         }
     }

@@ -70,8 +70,7 @@ pub fn servicing_error(e: &servicing::Error, wimfile: &str) -> CliError {
             detail: vec![m.clone()],
             command_lines: vec![
                 "Note: You can use the '--nullglob' option to ignore missing files.".into(),
-                "Note: You can use `wimlib-imagex dir' to see what files and directories"
-                    .into(),
+                "Note: You can use `wimlib-imagex dir' to see what files and directories".into(),
                 "      are in the WIM image.".into(),
             ],
         },
@@ -243,7 +242,11 @@ pub fn run(a: &ApplyArgs, progress: ProgressMode) -> Result<(), CliError> {
             .map(|i| i.name.clone())
             .unwrap_or_default();
         let dir = if all {
-            format!("{}/{}", target.trim_end_matches('/'), image_dir_name(idx, &name))
+            format!(
+                "{}/{}",
+                target.trim_end_matches('/'),
+                image_dir_name(idx, &name)
+            )
         } else {
             target.clone()
         };

@@ -97,14 +97,9 @@ pub fn run(a: &ExtractArgs, progress: ProgressMode) -> Result<(), CliError> {
             w.flush()?;
             r.map(|_| ())
         } else {
-            extract_paths(
-                &wim,
-                ix,
-                paths,
-                Path::new(&a.dest_dir),
-                opts,
-                &|ev| rep.event(ev),
-            )
+            extract_paths(&wim, ix, paths, Path::new(&a.dest_dir), opts, &|ev| {
+                rep.event(ev)
+            })
             .map(|_| ())
         };
         rep.end_line();
