@@ -1,10 +1,11 @@
-//! Exit codes and error reports in wimlib-imagex's shape.
+//! Exit codes and error reports.
 //!
-//! wimlib-imagex exits with the library's numeric error code and prints, on stderr,
-//! an optional `\r[ERROR] detail` line (from the library) followed by
-//! `ERROR: Exiting with error code N:` and the code's fixed sentence, indented by 7
-//! spaces and ending with a period. Usage errors exit with 255. The numbers and the
-//! sentences below were recorded from libwim 1.13.5 at run time (see `FORMATS.md`).
+//! Exit statuses are wimlib's numeric error codes (255 for usage errors). A library
+//! error prints exactly one stderr line, `ERROR: <what is wrong and where>`, where
+//! wimlib-imagex prints `\r[ERROR] detail` plus a two-line "Exiting with error code N"
+//! trailer; messages wimlib-imagex composes itself (invalid image, usage) keep its text
+//! and trailer. The numbers and sentences were recorded from libwim 1.13.5 at run time
+//! (see `FORMATS.md`).
 
 use std::fmt;
 
@@ -220,6 +221,11 @@ impl CliError {
     }
 
     /// The exact stderr text.
+    ///
+    /// A library error with a detail is ONE line, `ERROR: <what is wrong and where>`
+    /// (wimlib prints the detail, then a two-line "Exiting with error code" trailer; we
+    /// keep its exit code but not the trailer). Errors without a detail (wimlib's own
+    /// command messages such as "not a valid image") keep wimlib's text and trailer.
     pub fn render(&self) -> String {
         match self {
             CliError::Lib {
@@ -227,12 +233,10 @@ impl CliError {
                 detail,
                 command_lines,
             } => {
-                let mut s = String::new();
-                for d in detail {
-                    s.push_str("\r[ERROR] ");
-                    s.push_str(d);
-                    s.push('\n');
+                if !detail.is_empty() {
+                    return format!("ERROR: {}\n", one_line(&detail.join("; ")));
                 }
+                let mut s = String::new();
                 for l in command_lines {
                     s.push_str(l);
                     s.push('\n');
@@ -248,12 +252,39 @@ impl CliError {
                 s
             }
             CliError::BrokenPipe => String::new(),
-            CliError::NotWired(what) => format!(
-                "wimkit: {what}: not connected to the library yet\n{}",
-                exit_trailer(ErrorCode::Unsupported)
-            ),
+            CliError::NotWired(what) => {
+                format!("ERROR: {what}: not connected to the library yet\n")
+            }
         }
     }
+
+    /// The one-line message (detail, or the first command line, or the code's
+    /// sentence), for JSON reports.
+    pub fn message(&self) -> String {
+        match self {
+            CliError::Lib {
+                code,
+                detail,
+                command_lines,
+            } => {
+                if !detail.is_empty() {
+                    one_line(&detail.join("; "))
+                } else if let Some(l) = command_lines.first() {
+                    l.trim_start_matches("ERROR: ").to_string()
+                } else {
+                    code.sentence().to_string()
+                }
+            }
+            CliError::Usage(m) => m.lines().next().unwrap_or_default().to_string(),
+            CliError::BrokenPipe => String::new(),
+            CliError::NotWired(w) => format!("{w}: not connected"),
+        }
+    }
+}
+
+/// Replaces line breaks so a message stays on one line.
+fn one_line(s: &str) -> String {
+    s.replace(['\r', '\n'], " ")
 }
 
 /// `ERROR: Exiting with error code N:\n       Sentence.\n`
@@ -293,7 +324,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn trailer_matches_wimlib_open_error() {
+    fn library_error_is_one_line() {
         let e = CliError::lib(
             ErrorCode::Open,
             "Can't open \"nofile.wim\" read-only: No such file or directory",
@@ -301,8 +332,7 @@ mod tests {
         assert_eq!(e.exit_code(), 47);
         assert_eq!(
             e.render(),
-            "\r[ERROR] Can't open \"nofile.wim\" read-only: No such file or directory\n\
-             ERROR: Exiting with error code 47:\n       Failed to open a file.\n"
+            "ERROR: Can't open \"nofile.wim\" read-only: No such file or directory\n"
         );
     }
 

@@ -1,6 +1,6 @@
 //! `info WIMFILE [IMAGE] [--header] [--xml] [--check] [--blobs] [--json]`.
 
-use super::out;
+use super::{ProgressMode, out};
 use crate::args::{ImageArg, InfoArgs};
 use crate::error::CliError;
 use crate::format;
@@ -8,26 +8,78 @@ use crate::model::backend::{self, OpenOptions};
 use serde::Serialize;
 use std::io::Write;
 
-#[derive(Serialize)]
-struct JsonInfo<'a> {
-    wim: &'a crate::model::WimSummary,
-    images: Vec<&'a crate::model::ImageSummary>,
-}
-
 /// Runs `info`.
-pub fn run(a: &InfoArgs) -> Result<(), CliError> {
+pub fn run(a: &InfoArgs, progress: ProgressMode) -> Result<(), CliError> {
     let opts = OpenOptions {
-        check_integrity: a.check && !a.nocheck,
+        check_integrity: false,
         refs: Vec::new(),
     };
-    let wim = backend::open_info(&a.wimfile, &opts)?;
+    let opened = backend::open(&a.wimfile, &opts)?;
+    if a.check && !a.nocheck {
+        opened.check_integrity(&mut |abs_path, done, total| {
+            if progress == ProgressMode::Off || a.json {
+                return Ok(());
+            }
+            let mut o = std::io::stdout().lock();
+            out(
+                &mut o,
+                &format::verify::integrity_progress(abs_path, done, total),
+            )?;
+            if done >= total {
+                out(&mut o, "\n")?;
+            }
+            o.flush()?;
+            Ok(())
+        })?;
+    }
+    let wim = opened.info()?;
     let selected = match &a.image {
+        // `info F all` prints the same as `info F`.
+        Some(text) if ImageArg::parse(text) == ImageArg::All => None,
         Some(text) => Some(ImageArg::parse(text).resolve(text, &a.wimfile, &wim.images)?),
         None => None,
     };
     let stdout = std::io::stdout();
     let mut w = std::io::BufWriter::new(stdout.lock());
     let special = a.header || a.xml || a.blobs;
+    let rows = if a.blobs {
+        format::blobs::wimlib_order(&opened.blobs())
+    } else {
+        Vec::new()
+    };
+    let split_note = a.blobs && wim.summary.total_parts > 1;
+    if a.json {
+        let mut j = serde_json::Map::new();
+        let mut put = |k: &str, v: serde_json::Value| {
+            j.insert(k.to_string(), v);
+        };
+        if a.header {
+            put("header", to_value(&wim.header)?);
+        }
+        if a.xml {
+            put("xml", serde_json::Value::String(utf16_text(&wim.xml)));
+        }
+        if a.blobs {
+            put("blobs", to_value(&rows)?);
+        }
+        if !special {
+            let images: Vec<_> = match &selected {
+                Some(ix) => wim
+                    .images
+                    .iter()
+                    .filter(|i| ix.contains(&i.index))
+                    .collect(),
+                None => wim.images.iter().collect(),
+            };
+            if selected.is_none() {
+                put("wim", to_value(&wim.summary)?);
+            }
+            put("images", to_value(&images)?);
+        }
+        out(&mut w, &to_json(&j)?)?;
+        w.flush()?;
+        return Ok(());
+    }
     if a.header {
         out(&mut w, &format::header::header(&wim.header))?;
     }
@@ -35,55 +87,52 @@ pub fn run(a: &InfoArgs) -> Result<(), CliError> {
         w.write_all(&wim.xml)?;
     }
     if a.blobs {
-        let rows = format::blobs::wimlib_order(&backend::blobs(&a.wimfile)?);
-        if a.json {
-            out(&mut w, &to_json(&rows)?)?;
-        } else {
-            out(&mut w, &format::blobs::blobs(&rows))?;
-        }
-        if wim.summary.total_parts > 1 {
-            w.flush()?;
-            eprint!(
-                "{}",
-                format::blobs::split_note(wim.summary.part_number, wim.summary.total_parts)
-            );
-        }
+        out(&mut w, &format::blobs::blobs(&rows))?;
     }
     if !special {
-        let images: Vec<_> = match &selected {
-            Some(ix) => wim
-                .images
-                .iter()
-                .filter(|i| ix.contains(&i.index))
-                .collect(),
-            None => wim.images.iter().collect(),
-        };
-        if a.json {
-            let j = JsonInfo {
-                wim: &wim.summary,
-                images,
-            };
-            out(&mut w, &to_json(&j)?)?;
-        } else if selected.is_some() {
-            for img in images {
-                out(&mut w, &format::info::info_one(img))?;
+        match &selected {
+            Some(ix) => {
+                for img in wim.images.iter().filter(|i| ix.contains(&i.index)) {
+                    out(&mut w, &format::info::info_one(img))?;
+                }
             }
-        } else {
-            out(&mut w, &format::info::info_all(&wim.summary, &wim.images))?;
+            None => out(&mut w, &format::info::info_all(&wim.summary, &wim.images))?,
         }
     }
     w.flush()?;
+    if split_note {
+        eprint!(
+            "{}",
+            format::blobs::split_note(wim.summary.part_number, wim.summary.total_parts)
+        );
+    }
     Ok(())
+}
+
+/// The XML resource as text (UTF-16LE, BOM dropped; invalid units replaced).
+fn utf16_text(b: &[u8]) -> String {
+    let units: Vec<u16> = b
+        .chunks_exact(2)
+        .map(|c| u16::from_le_bytes([c[0], c[1]]))
+        .collect();
+    let s = String::from_utf16_lossy(&units);
+    s.strip_prefix('\u{feff}').map(str::to_string).unwrap_or(s)
+}
+
+fn to_value<T: Serialize>(v: &T) -> Result<serde_json::Value, CliError> {
+    serde_json::to_value(v).map_err(json_err)
+}
+
+fn json_err(e: serde_json::Error) -> CliError {
+    CliError::lib(
+        crate::error::ErrorCode::Write,
+        format!("cannot encode JSON: {e}"),
+    )
 }
 
 /// Pretty JSON plus newline.
 pub fn to_json<T: Serialize>(v: &T) -> Result<String, CliError> {
-    let mut s = serde_json::to_string_pretty(v).map_err(|e| {
-        CliError::lib(
-            crate::error::ErrorCode::Write,
-            format!("cannot encode JSON: {e}"),
-        )
-    })?;
+    let mut s = serde_json::to_string_pretty(v).map_err(json_err)?;
     s.push('\n');
     Ok(s)
 }

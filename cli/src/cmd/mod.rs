@@ -21,7 +21,7 @@ use std::io::{IsTerminal, Write};
 pub fn run(plan: Plan) -> Result<(), CliError> {
     let progress = ProgressMode::choose(plan.quiet);
     match plan.command {
-        Command::Info(a) => info::run(&a),
+        Command::Info(a) => info::run(&a, progress),
         Command::Dir(a) => dir::run(&a),
         Command::Verify(a) => verify::run(&a, progress),
         Command::Apply(a) => apply::run(&a, progress),

@@ -1,4 +1,9 @@
 //! `verify WIMFILE [--ref=GLOB] [--nocheck] [--json]`.
+//!
+//! stdout: wimlib's progress layout (`\r…done` lines, "Verifying metadata for image
+//! …", the success line) unless `--quiet`; an indicatif bar on stderr instead of the
+//! `\r` lines when stderr is a terminal. Warnings are printed on stderr after a
+//! successful run; on failure stderr gets exactly one `ERROR: …` line.
 
 use super::{ProgressMode, new_bar, out, warn};
 use crate::args::{VerifyArgs, expand_refs};
@@ -20,20 +25,14 @@ pub fn run(a: &VerifyArgs, progress: ProgressMode) -> Result<(), CliError> {
     let mut in_progress_line = false;
     let mut warnings: Vec<String> = Vec::new();
     let text = progress == ProgressMode::Text && !a.json;
+    let lines = progress != ProgressMode::Off && !a.json;
     let result = backend::verify(&a.wimfile, &opts, !a.nocheck, &mut |ev| {
         match ev {
-            VerifyEvent::NoIntegrity => {
-                let msg = format!(
-                    "\"{}\" does not contain integrity information.  Skipping integrity check.",
-                    a.wimfile
-                );
-                warnings.push(msg.clone());
-                warn(&Warning(msg));
-            }
-            VerifyEvent::Warning(wn) => {
-                warnings.push(wn.0.clone());
-                warn(&wn);
-            }
+            VerifyEvent::NoIntegrity => warnings.push(format!(
+                "\"{}\" does not contain integrity information.  Skipping integrity check.",
+                a.wimfile
+            )),
+            VerifyEvent::Warning(wn) => warnings.push(wn.0),
             VerifyEvent::IntegrityProgress {
                 abs_path,
                 done,
@@ -44,7 +43,7 @@ pub fn run(a: &VerifyArgs, progress: ProgressMode) -> Result<(), CliError> {
                     if done >= total {
                         out(&mut w, "\n")?;
                     }
-                } else if progress == ProgressMode::Bar {
+                } else if progress == ProgressMode::Bar && !a.json {
                     let b = bar.get_or_insert_with(|| new_bar("Verifying integrity", total));
                     b.set_position(done);
                     if done >= total {
@@ -54,12 +53,12 @@ pub fn run(a: &VerifyArgs, progress: ProgressMode) -> Result<(), CliError> {
                 }
             }
             VerifyEvent::Metadata { index, count } => {
-                if !a.json {
+                if lines {
                     out(&mut w, &fmt::metadata_line(index, count))?;
                 }
             }
             VerifyEvent::SplitHint => {
-                if !a.json {
+                if lines {
                     out(&mut w, fmt::SPLIT_NOTE)?;
                 }
             }
@@ -70,7 +69,7 @@ pub fn run(a: &VerifyArgs, progress: ProgressMode) -> Result<(), CliError> {
                     if done >= total {
                         out(&mut w, "\n")?;
                     }
-                } else if progress == ProgressMode::Bar {
+                } else if progress == ProgressMode::Bar && !a.json {
                     let b = bar.get_or_insert_with(|| new_bar("Verifying file data", total));
                     b.set_position(done);
                 }
@@ -82,7 +81,9 @@ pub fn run(a: &VerifyArgs, progress: ProgressMode) -> Result<(), CliError> {
     if let Some(b) = bar {
         b.finish_and_clear();
     }
-    let _ = in_progress_line;
+    if in_progress_line {
+        let _ = out(&mut w, "\n");
+    }
     match result {
         Ok(()) => {
             if a.json {
@@ -92,34 +93,39 @@ pub fn run(a: &VerifyArgs, progress: ProgressMode) -> Result<(), CliError> {
                         "path": a.wimfile, "ok": true, "warnings": warnings
                     }))?,
                 )?;
-            } else {
+            } else if lines {
                 out(&mut w, &fmt::success(&a.wimfile))?;
             }
             w.flush()?;
+            if !a.json {
+                for wn in warnings {
+                    warn(&Warning(wn));
+                }
+            }
             Ok(())
         }
-        Err(CliError::Lib {
-            code,
-            detail,
-            mut command_lines,
-        }) => {
+        Err(CliError::BrokenPipe) => Err(CliError::BrokenPipe),
+        Err(e) => {
+            let message = e.message();
             if a.json {
                 let _ = out(
                     &mut w,
                     &super::info::to_json(&serde_json::json!({
-                        "path": a.wimfile, "ok": false, "error_code": code.code(),
-                        "error": detail, "warnings": warnings
+                        "path": a.wimfile, "ok": false, "error_code": e.exit_code(),
+                        "error": message, "warnings": warnings
                     }))?,
                 );
             }
-            command_lines.push(String::new());
-            command_lines.push(fmt::failure_line(&a.wimfile));
-            Err(CliError::Lib {
+            let _ = w.flush();
+            let CliError::Lib { code, .. } = e else {
+                return Err(e);
+            };
+            let prefix = format!("\"{}\": ", a.wimfile);
+            let what = message.strip_prefix(&prefix).unwrap_or(&message);
+            Err(CliError::lib(
                 code,
-                detail,
-                command_lines,
-            })
+                format!("\"{}\" failed verification: {what}", a.wimfile),
+            ))
         }
-        Err(e) => Err(e),
     }
 }

@@ -18,7 +18,8 @@ pub fn unit_for(total: u64) -> (&'static str, u32) {
 /// `\rVerifying file data: D U of T U (P%) done` (no newline; the last one gets one).
 pub fn data_progress(done: u64, total: u64) -> String {
     let (unit, shift) = unit_for(total);
-    let pct = done.saturating_mul(100).checked_div(total).unwrap_or(100);
+    // wimlib prints 0% for an empty total.
+    let pct = done.saturating_mul(100).checked_div(total).unwrap_or(0);
     format!(
         "\rVerifying file data: {} {unit} of {} {unit} ({pct}%) done",
         done >> shift,

@@ -1,26 +1,12 @@
-//! Lzx codec. See `../shared/docs/codecs.md`.
+//! LZX, WIM flavour (codecs.md §3): E8 translation always on, one window per chunk.
+//!
+//! A chunk is a sequence of verbatim, aligned-offset and uncompressed blocks; code lengths
+//! are delta-coded against the previous compressed block of the same chunk; the recent
+//! offsets start at (1, 1, 1) in every chunk; after the last block the E8 call translation
+//! is undone over the whole chunk (§3.10).
 
-use crate::{DecompressError, Decompressor};
+mod constants;
+mod decompress;
+mod e8;
 
-/// A reusable Lzx decoding context.
-#[derive(Debug)]
-pub struct LzxDecompressor {
-    max_chunk: usize,
-}
-
-impl LzxDecompressor {
-    /// Creates a context for chunks of up to `max_chunk` bytes.
-    pub fn new(max_chunk: usize) -> Result<Self, DecompressError> {
-        Ok(Self { max_chunk })
-    }
-}
-
-impl Decompressor for LzxDecompressor {
-    fn decompress(&mut self, src: &[u8], dst: &mut [u8]) -> Result<(), DecompressError> {
-        if dst.len() > self.max_chunk {
-            return Err(DecompressError::OutputTooLarge);
-        }
-        let _ = src;
-        Err(DecompressError::InvalidBlock) // TODO: decoder not written yet
-    }
-}
+pub use decompress::LzxDecompressor;

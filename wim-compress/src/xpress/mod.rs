@@ -1,26 +1,16 @@
-//! Xpress codec. See `../shared/docs/codecs.md`.
+//! XPRESS (LZ77 + Huffman, [MS-XCA] §2.1–2.2) as used in WIM chunks. See codecs.md §2.
+//!
+//! A chunk is a 256-byte table of 512 four-bit codeword lengths followed by a bitstream of
+//! 16-bit units with raw length bytes interleaved (§2.5). Decoding stops when the output is
+//! full; the usual trailing end-of-data symbol (256) is not read.
 
-use crate::{DecompressError, Decompressor};
+mod decompress;
 
-/// A reusable Xpress decoding context.
-#[derive(Debug)]
-pub struct XpressDecompressor {
-    max_chunk: usize,
-}
+pub use decompress::XpressDecompressor;
 
-impl XpressDecompressor {
-    /// Creates a context for chunks of up to `max_chunk` bytes.
-    pub fn new(max_chunk: usize) -> Result<Self, DecompressError> {
-        Ok(Self { max_chunk })
-    }
-}
-
-impl Decompressor for XpressDecompressor {
-    fn decompress(&mut self, src: &[u8], dst: &mut [u8]) -> Result<(), DecompressError> {
-        if dst.len() > self.max_chunk {
-            return Err(DecompressError::OutputTooLarge);
-        }
-        let _ = src;
-        Err(DecompressError::InvalidBlock) // TODO: decoder not written yet
-    }
-}
+/// Number of symbols: 256 literals + 256 match headers.
+pub(crate) const NUM_SYMBOLS: usize = 512;
+/// Longest codeword.
+pub(crate) const MAX_CODEWORD_LEN: u32 = 15;
+/// Largest chunk an XPRESS context accepts.
+pub(crate) const MAX_CHUNK: usize = 1 << 16;

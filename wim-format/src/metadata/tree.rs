@@ -427,6 +427,14 @@ impl DentryTree {
             stack: vec![(self.root(), "/".to_string())],
         }
     }
+    /// Pre-order walk of the subtree at `start` (paths are full paths from the root).
+    pub fn walk_from(&self, start: NodeId, opts: WalkOptions) -> Walk<'_> {
+        Walk {
+            tree: self,
+            opts,
+            stack: vec![(start, self.path(start))],
+        }
+    }
     /// Finds a path (`/` or `\` separators, case-sensitive, empty components ignored);
     /// flagged entries are not found.
     pub fn lookup(&self, path: &str) -> Option<NodeId> {
