@@ -18,3 +18,11 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 #![deny(missing_docs)]
+
+pub mod apply;
+pub mod error;
+pub mod extract;
+pub mod progress;
+pub mod safe_path;
+
+pub use error::{Error, Result};
