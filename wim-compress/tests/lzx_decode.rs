@@ -69,11 +69,11 @@ fn binary(n: usize) -> Vec<u8> {
         "/bin/bash",
         "/bin/ls",
     ] {
-        if let Ok(d) = std::fs::read(p) {
-            if d.len() >= n + 4096 {
-                let start = (d.len() - n) / 3;
-                return d[start..start + n].to_vec();
-            }
+        if let Ok(d) = std::fs::read(p)
+            && d.len() >= n + 4096
+        {
+            let start = (d.len() - n) / 3;
+            return d[start..start + n].to_vec();
         }
     }
     eprintln!("NOTE: no large /usr/bin binary found; using synthetic x86-like data");
@@ -607,10 +607,8 @@ fn craft(window: usize, blocks: &[Block]) -> (Vec<u8>, Vec<u8>) {
                     let h = (len - 2).min(7);
                     let s = 256 + 8 * slot + h;
                     w.put(main[s], u32::from(main_lens[s]));
-                    if h == 7 {
-                        if len_lens[len - 9] != 0 {
-                            w.put(lenc[len - 9], u32::from(len_lens[len - 9]));
-                        }
+                    if h == 7 && len_lens[len - 9] != 0 {
+                        w.put(lenc[len - 9], u32::from(len_lens[len - 9]));
                     }
                     if slot >= 3 {
                         let e = EXTRA[slot];
@@ -676,7 +674,7 @@ fn random_items(
     while pos < end {
         let left = end - pos;
         let k = rng.below(10);
-        let len = 2 + rng.below(left.min(257).max(2) - 1);
+        let len = 2 + rng.below(left.clamp(2, 257) - 1);
         if pos == 0 || left < 2 || k < 3 {
             items.push(Item::Lit(if k == 0 { 0xE8 } else { rng.next() as u8 }));
             pos += 1;
@@ -684,9 +682,7 @@ fn random_items(
             let slot = rng.below(3);
             if r[slot] <= pos && len <= left {
                 items.push(Item::Rep(len, slot));
-                let off = r[slot];
-                r[slot] = r[0];
-                r[0] = off;
+                r.swap(slot, 0);
                 pos += len;
             }
         } else {

@@ -93,11 +93,11 @@ fn binary(n: usize) -> Vec<u8> {
         "/bin/bash",
         "/bin/ls",
     ] {
-        if let Ok(d) = std::fs::read(p) {
-            if d.len() >= n + 4096 {
-                let start = (d.len() - n) / 3;
-                return d[start..start + n].to_vec();
-            }
+        if let Ok(d) = std::fs::read(p)
+            && d.len() >= n + 4096
+        {
+            let start = (d.len() - n) / 3;
+            return d[start..start + n].to_vec();
         }
     }
     eprintln!("NOTE: no large /usr/bin binary found; using synthetic x86-like data");

@@ -166,7 +166,11 @@ mod tests {
                     x ^= x << 13;
                     x ^= x >> 7;
                     x ^= x << 17;
-                    if x % 5 == 0 { 0xE8 } else { (x >> 24) as u8 }
+                    if x.is_multiple_of(5) {
+                        0xE8
+                    } else {
+                        (x >> 24) as u8
+                    }
                 })
                 .collect();
             let mut want = b.clone();
