@@ -9,7 +9,6 @@
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use wim_format::Wim;
 use wim_format::wim::OpenOptions;
 
 struct Counting;
