@@ -105,11 +105,8 @@ fn sample<W: wim_format::write::WimOutput>(w: &mut WimWriter<W>) -> (ImageTree, 
 }
 
 fn tool(name: &str) -> bool {
-    let ok = Command::new(name)
-        .arg("--version")
-        .output()
-        .map(|o| o.status.success() || !o.stdout.is_empty())
-        .unwrap_or(false);
+    // Spawning is enough to know the tool exists (7zz has no --version).
+    let ok = Command::new(name).arg("--help").output().is_ok();
     if !ok {
         eprintln!("SKIP: {name} is not installed; its checks are skipped");
     }

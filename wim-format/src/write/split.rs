@@ -91,7 +91,12 @@ pub fn split_wim(src: &Wim, first: &Path, part_size: u64) -> Result<Vec<PathBuf>
     };
     let mut parts: Vec<Part> = Vec::new();
     let new_part = |n: u16| -> Result<Part> {
-        let mut file = std::fs::File::create(part_path(first, n))?;
+        let mut file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(part_path(first, n))?;
         let hd = header(&params(n, 1), &HeaderResources::default(), true);
         write_at(&mut file, 0, &hd.to_bytes())?;
         Ok(Part {

@@ -219,7 +219,21 @@ impl WimWriterBuilder {
         Ok((cs, scs))
     }
 
-    /// Starts a new WIM on `out` (written from offset 0; anything after the final end is
+    /// Creates (or truncates) the file at `path`, opened for reading and writing, and
+    /// starts a new WIM in it.
+    pub fn create(self, path: impl AsRef<Path>) -> Result<WimWriter<std::fs::File>> {
+        let f = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(path)?;
+        self.build(f)
+    }
+
+    /// Starts a new WIM on `out`, which must be readable as well as writable (a `File`
+    /// opened read-write, or an `io::Cursor<Vec<u8>>`): the writer re-reads its own
+    /// output for the uncompressed fallback and the integrity table. Written from offset 0; anything after the final end is
     /// truncated by [`WimWriter::finish`]).
     pub fn build<W: WimOutput>(self, mut out: W) -> Result<WimWriter<W>> {
         let (cs, scs) = self.resolve()?;
