@@ -3,7 +3,6 @@
 //! to the same trees as the original. Also: append keeps old images; split parts verify.
 
 use std::collections::BTreeMap;
-use std::io::Cursor;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use wim_format::header::Compression;
@@ -82,11 +81,7 @@ fn apply(wim: &Path, image: u32, dest: &Path) -> Result<BTreeMap<String, String>
         .arg(wim)
         .arg(image.to_string())
         .arg(dest));
-    if ok {
-        Ok(snapshot(dest))
-    } else {
-        Err(out)
-    }
+    if ok { Ok(snapshot(dest)) } else { Err(out) }
 }
 
 /// Rewrites `src` into a new WIM with the same codec (and chunk size) through the model.
@@ -168,13 +163,18 @@ fn fixpoint_over_real_fixtures() {
             continue;
         }
         let (ok, msg) = run(Command::new("wimlib-imagex").arg("verify").arg(&out));
-        assert!(ok, "{name}: wimlib-imagex verify failed on our rewrite:\n{msg}");
+        assert!(
+            ok,
+            "{name}: wimlib-imagex verify failed on our rewrite:\n{msg}"
+        );
         for i in 1..=src.image_count() {
             let a = apply(p, i, &tmp.path().join(format!("a{i}")));
             let b = apply(&out, i, &tmp.path().join(format!("b{i}")));
             match (a, b) {
                 (Ok(a), Ok(b)) => assert_eq!(a, b, "{name} image {i}: trees differ"),
-                (Err(e), _) => eprintln!("SKIP: {name} image {i}: wimlib cannot apply the source: {e}"),
+                (Err(e), _) => {
+                    eprintln!("SKIP: {name} image {i}: wimlib cannot apply the source: {e}")
+                }
                 (Ok(_), Err(e)) => panic!("{name} image {i}: wimlib cannot apply our rewrite: {e}"),
             }
         }
@@ -190,7 +190,9 @@ fn small_wim(path: &Path, integrity: bool) -> (ImageTree, Vec<u8>) {
         .guid([4; 16])
         .create(path)
         .unwrap();
-    let data: Vec<u8> = (0..50_000u32).flat_map(|i| (i % 251).to_le_bytes()).collect();
+    let data: Vec<u8> = (0..50_000u32)
+        .flat_map(|i| (i % 251).to_le_bytes())
+        .collect();
     let h = w.add_blob(&data).unwrap();
     let mut t = ImageTree::new();
     let r = t.root();
@@ -222,8 +224,14 @@ fn append_keeps_old_images() {
         let mut t2 = ImageTree::new();
         let r = t2.root();
         t2.add(r, "new.bin", Inode::file(Some(h_new))).unwrap();
-        t2.add(r, "old-again.bin", Inode::file(Some(h_old))).unwrap();
-        assert_eq!(w.add_image(&t2, image_element(Some("New"), None)).unwrap().get(), 2);
+        t2.add(r, "old-again.bin", Inode::file(Some(h_old)))
+            .unwrap();
+        assert_eq!(
+            w.add_image(&t2, image_element(Some("New"), None))
+                .unwrap()
+                .get(),
+            2
+        );
         w.finish().unwrap();
 
         let after = std::fs::read(&p).unwrap();
@@ -232,7 +240,10 @@ fn append_keeps_old_images() {
         assert_eq!(&after[208..old_len as usize], &old_prefix[208..]);
         let wim = Wim::options().verify_integrity(integrity).open(&p).unwrap();
         assert_eq!(wim.image_count(), 2);
-        assert_eq!(wim.metadata_bytes(ImageIndex::new(1).unwrap()).unwrap(), old_meta);
+        assert_eq!(
+            wim.metadata_bytes(ImageIndex::new(1).unwrap()).unwrap(),
+            old_meta
+        );
         assert_eq!(
             wim.metadata_bytes(ImageIndex::new(2).unwrap()).unwrap(),
             t2.to_metadata_bytes().unwrap()
@@ -242,7 +253,8 @@ fn append_keeps_old_images() {
         assert_eq!(wim.read_blob(&h_new).unwrap(), new_data);
         assert_eq!(wim.header().guid.0, [4; 16]);
         assert_eq!(wim.header().integrity.is_zero(), !integrity);
-        let info = wim_format::xml::WimInfo::parse(&wim.xml_bytes().unwrap(), wim.limits()).unwrap();
+        let info =
+            wim_format::xml::WimInfo::parse(&wim.xml_bytes().unwrap(), wim.limits()).unwrap();
         let names: Vec<_> = info.images().map(|i| i.name()).collect();
         assert_eq!(names, [Some("Old".into()), Some("New".into())]);
         if have_wimlib() {
@@ -250,7 +262,10 @@ fn append_keeps_old_images() {
             c.arg("verify").arg(&p);
             let (ok, msg) = run(&mut c);
             assert!(ok, "{msg}");
-            let (ok, msg) = run(Command::new("wimlib-imagex").arg("info").arg(&p).arg("--check"));
+            let (ok, msg) = run(Command::new("wimlib-imagex")
+                .arg("info")
+                .arg(&p)
+                .arg("--check"));
             assert!(ok, "{msg}");
             assert!(msg.contains("Image Count:    2"), "{msg}");
         }
@@ -282,7 +297,8 @@ fn split_parts_verify_with_ref() {
         t.add(r, &format!("f{i}"), Inode::file(Some(h))).unwrap();
         blobs.push(d);
     }
-    w.add_image(&t, image_element(Some("Split me"), None)).unwrap();
+    w.add_image(&t, image_element(Some("Split me"), None))
+        .unwrap();
     w.finish().unwrap();
     let src = Wim::open(&src_path).unwrap();
     let first = tmp.path().join("part.swm");
@@ -319,5 +335,4 @@ fn split_parts_verify_with_ref() {
         let (ok, msg) = run(&mut c);
         assert!(ok, "{msg}");
     }
-    let _ = Cursor::new(Vec::<u8>::new());
 }

@@ -302,8 +302,7 @@ impl ImageTree {
             )));
         }
         let u = name.units();
-        if u.is_empty() || u == [0x2E] || u == [0x2E, 0x2E] || u.contains(&0x2F) || u.contains(&0)
-        {
+        if u.is_empty() || u == [0x2E] || u == [0x2E, 0x2E] || u.contains(&0x2F) || u.contains(&0) {
             return Err(usage(format!("invalid name {name:?}")));
         }
         if self.child_named(parent, name).is_some() {

@@ -84,9 +84,7 @@ fn streams_of(inode: &Inode) -> (Sha1Digest, Vec<(WimName, Sha1Digest)>) {
 }
 
 fn stream_entry_len(name: &WimName) -> usize {
-    let n = STREAM_ENTRY_FIXED_SIZE
-        + name.byte_len()
-        + if name.is_empty() { 0 } else { 2 };
+    let n = STREAM_ENTRY_FIXED_SIZE + name.byte_len() + if name.is_empty() { 0 } else { 2 };
     align8(n)
 }
 
@@ -109,7 +107,11 @@ fn dentry_len(name: &WimName, short: &WimName, inode: &Inode) -> usize {
 
 fn dentry_total(name: &WimName, short: &WimName, inode: &Inode) -> usize {
     let (_, extra) = streams_of(inode);
-    dentry_len(name, short, inode) + extra.iter().map(|(n, _)| stream_entry_len(n)).sum::<usize>()
+    dentry_len(name, short, inode)
+        + extra
+            .iter()
+            .map(|(n, _)| stream_entry_len(n))
+            .sum::<usize>()
 }
 
 fn bad_model(msg: String) -> Error {
@@ -321,7 +323,8 @@ mod tests {
         t.entry_mut(fid).unwrap().short_name = WimName::from_str_lossless("B~1.TXT");
         let a = t.add(dir, "A", Inode::file(Some(h(3)))).unwrap();
         let ino = t.entry(a).unwrap().inode;
-        t.link(root, WimName::from_str_lossless("alink"), ino).unwrap();
+        t.link(root, WimName::from_str_lossless("alink"), ino)
+            .unwrap();
         t.add(root, "empty", Inode::file(None)).unwrap();
         t.add(dir, "sub", Inode::directory()).unwrap();
         let mut l = Inode::file(None);
@@ -380,7 +383,10 @@ mod tests {
         let j = tr.dentry(tr.lookup("/junction").unwrap());
         assert_eq!((j.main_hash(), j.stream_entries().len()), (h(5), 0));
         let d = tr.dentry(tr.lookup("/dads").unwrap());
-        assert_eq!((d.main_hash(), d.stream_entries().len()), (Sha1Digest::ZERO, 1));
+        assert_eq!(
+            (d.main_hash(), d.stream_entries().len()),
+            (Sha1Digest::ZERO, 1)
+        );
         assert_eq!(m.security_descriptor_of(tr.root()).unwrap().len(), 8);
         // Stored order is the collation order.
         let names: Vec<String> = tr
@@ -419,7 +425,8 @@ mod tests {
         let mut t = sample();
         let dir = t.lookup("/Dir").unwrap();
         let root = t.root();
-        t.rename(dir, root, WimName::from_str_lossless("D2")).unwrap();
+        t.rename(dir, root, WimName::from_str_lossless("D2"))
+            .unwrap();
         assert!(t.lookup("/D2/b.txt").is_some());
         t.remove(t.lookup("/D2/A").unwrap()).unwrap();
         let b = t.to_metadata_bytes().unwrap();
@@ -429,6 +436,13 @@ mod tests {
         assert_eq!(m.tree().dentry(al).hard_link_group(), None);
         assert!(m.tree().lookup("/D2/A").is_none());
         let sub = t.lookup("/D2/sub").unwrap();
-        assert!(t.rename(t.lookup("/D2").unwrap(), sub, WimName::from_str_lossless("x")).is_err());
+        assert!(
+            t.rename(
+                t.lookup("/D2").unwrap(),
+                sub,
+                WimName::from_str_lossless("x")
+            )
+            .is_err()
+        );
     }
 }

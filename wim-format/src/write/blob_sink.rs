@@ -193,10 +193,10 @@ impl PlainSink {
         out.seek(io::SeekFrom::Start(data_start))
             .map_err(|e| Error::io_at(e, data_start))?;
         let flush = |comp: &mut Box<dyn ChunkCompressor>,
-                         out: &mut dyn WimOutput,
-                         pos: &mut u64,
-                         ends: &mut Vec<u64>,
-                         raw: &mut Vec<bool>|
+                     out: &mut dyn WimOutput,
+                     pos: &mut u64,
+                     ends: &mut Vec<u64>,
+                     raw: &mut Vec<bool>|
          -> Result<()> {
             for c in comp.finish_batch() {
                 out.write_all(&c.data)

@@ -13,7 +13,9 @@
 //! last, once the number of parts is known; until then each part's header has
 //! `WRITE_IN_PROGRESS` set.
 
-use super::layout::{BlobRow, HeaderParams, HeaderResources, RowLocation, blob_table_bytes, header};
+use super::layout::{
+    BlobRow, HeaderParams, HeaderResources, RowLocation, blob_table_bytes, header,
+};
 use super::{WimOutput, write_at};
 use crate::blob_table::BlobLocation;
 use crate::digest::{ImageIndex, Sha1Digest};
@@ -57,7 +59,12 @@ fn copy_range(
     out: &mut dyn WimOutput,
     to: u64,
 ) -> Result<()> {
-    let mut buf = vec![0u8; (1usize << 20).min(usize::try_from(len).unwrap_or(1 << 20)).max(1)];
+    let mut buf = vec![
+        0u8;
+        (1usize << 20)
+            .min(usize::try_from(len).unwrap_or(1 << 20))
+            .max(1)
+    ];
     let mut done = 0u64;
     while done < len {
         let n = (len - done).min(buf.len() as u64) as usize;
@@ -122,7 +129,13 @@ pub fn split_wim(src: &Wim, first: &Path, part_size: u64) -> Result<Vec<PathBuf>
         };
         let sp = &src.parts()[*source];
         let p = &mut parts[0];
-        copy_range(&*sp.source, reshdr.offset, reshdr.size_in_wim, &mut p.file, p.pos)?;
+        copy_range(
+            &*sp.source,
+            reshdr.offset,
+            reshdr.size_in_wim,
+            &mut p.file,
+            p.pos,
+        )?;
         let r = ResourceHeader {
             offset: p.pos,
             flags: reshdr.flags & (ResourceFlags::COMPRESSED | ResourceFlags::METADATA),
@@ -145,9 +158,8 @@ pub fn split_wim(src: &Wim, first: &Path, part_size: u64) -> Result<Vec<PathBuf>
         let cur = parts.len() - 1;
         let over = parts[cur].pos.saturating_add(need) > part_size;
         if over && parts[cur].has_blob {
-            let n = u16::try_from(parts.len() + 1).map_err(|_| {
-                Error::Usage(UsageError::Other("more than 65535 parts".into()))
-            })?;
+            let n = u16::try_from(parts.len() + 1)
+                .map_err(|_| Error::Usage(UsageError::Other("more than 65535 parts".into())))?;
             parts.push(new_part(n)?);
         }
         let pn = parts.len() as u16;

@@ -749,9 +749,9 @@ impl<W: WimOutput> WimWriter<W> {
                 ImageRes::Old(r, h) => meta.push((r, h, 1)),
                 ImageRes::New(bytes) => {
                     let mut r: &[u8] = &bytes;
-                    let w = self
-                        .plain
-                        .write(&mut self.out, self.pos, &mut r, bytes.len() as u64)?;
+                    let w =
+                        self.plain
+                            .write(&mut self.out, self.pos, &mut r, bytes.len() as u64)?;
                     self.pos = w.end();
                     let mut rh = w.reshdr;
                     rh.flags |= ResourceFlags::METADATA;
@@ -818,7 +818,8 @@ impl<W: WimOutput> WimWriter<W> {
                 let keep = usize::try_from(whole).unwrap_or(0).min(t.hashes.len());
                 known = t.hashes.get(..keep).unwrap_or(&[]);
             }
-            let integ = integrity_table_bytes(&mut self.out, table_at + table.len() as u64, cs, known)?;
+            let integ =
+                integrity_table_bytes(&mut self.out, table_at + table.len() as u64, cs, known)?;
             let at = self.pos;
             write_at(&mut self.out, at, &integ)?;
             self.pos += integ.len() as u64;
