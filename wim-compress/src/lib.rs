@@ -38,6 +38,7 @@ mod bits;
 pub mod chunk;
 mod error;
 mod huffman;
+mod matchfinder;
 pub mod lzms;
 pub mod lzx;
 pub mod xpress;
