@@ -70,29 +70,6 @@ impl<'a> BitWriter<'a> {
         }
     }
 
-    /// Pads to the next unit boundary, writing a whole zero unit when already aligned
-    /// (LZX uncompressed-block rule, codecs.md §3.9).
-    pub(crate) fn align_always(&mut self) {
-        let pad = 16 - self.n;
-        self.put(0, pad);
-    }
-
-    /// Appends raw bytes (the writer must be unit-aligned).
-    pub(crate) fn put_bytes(&mut self, bytes: &[u8]) {
-        debug_assert_eq!(self.n, 0);
-        if let Some(d) = self.out.get_mut(self.pos..self.pos + bytes.len()) {
-            d.copy_from_slice(bytes);
-            self.pos += bytes.len();
-        } else {
-            self.overflow = true;
-        }
-    }
-
-    /// Bytes written so far (whole units only).
-    pub(crate) fn position(&self) -> usize {
-        self.pos
-    }
-
     /// Pads the last unit with zeros; the total length, or `None` on overflow.
     pub(crate) fn finish(mut self) -> Option<usize> {
         self.align();
