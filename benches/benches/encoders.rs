@@ -18,7 +18,9 @@ use wim_compress::lzx::LzxCompressor;
 use wim_compress::xpress::XpressCompressor;
 
 fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(rd) = std::fs::read_dir(dir) else { return };
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
     let mut ents: Vec<_> = rd.flatten().map(|e| e.path()).collect();
     ents.sort();
     for p in ents {
@@ -65,7 +67,10 @@ fn ours(kind: Ctype, chunk: usize, level: u32, data: &[u8]) -> usize {
 
 fn theirs(lib: &LibWim, kind: Ctype, chunk: usize, level: u32, data: &[u8]) -> usize {
     data.chunks(chunk)
-        .map(|p| lib.compress(kind, chunk, level, p).map_or(p.len(), |v| v.len()))
+        .map(|p| {
+            lib.compress(kind, chunk, level, p)
+                .map_or(p.len(), |v| v.len())
+        })
         .sum()
 }
 

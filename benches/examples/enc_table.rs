@@ -17,7 +17,9 @@ use wim_compress::lzx::LzxCompressor;
 use wim_compress::xpress::XpressCompressor;
 
 fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(rd) = std::fs::read_dir(dir) else { return };
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
     let mut ents: Vec<_> = rd.flatten().map(|e| e.path()).collect();
     ents.sort();
     for p in ents {
@@ -55,7 +57,9 @@ fn ours(kind: Ctype, chunk: usize, level: u32, data: &[u8]) -> (usize, f64) {
     let t = Instant::now();
     let mut total = 0;
     for piece in data.chunks(chunk) {
-        total += c.compress(piece, &mut dst[..piece.len()]).unwrap_or(piece.len());
+        total += c
+            .compress(piece, &mut dst[..piece.len()])
+            .unwrap_or(piece.len());
     }
     (total, t.elapsed().as_secs_f64())
 }
@@ -66,7 +70,9 @@ fn theirs(lib: &LibWim, kind: Ctype, chunk: usize, level: u32, data: &[u8]) -> (
     let t = Instant::now();
     let mut total = 0;
     for piece in data.chunks(chunk) {
-        total += lib.compress(kind, chunk, level, piece).map_or(piece.len(), |v| v.len());
+        total += lib
+            .compress(kind, chunk, level, piece)
+            .map_or(piece.len(), |v| v.len());
     }
     (total, t.elapsed().as_secs_f64())
 }
@@ -86,7 +92,10 @@ fn main() {
         return;
     }
     let mb = data.len() as f64 / 1e6;
-    println!("sample: {:.1} MB of wine PE files, 32 KiB chunks, one thread", mb);
+    println!(
+        "sample: {:.1} MB of wine PE files, 32 KiB chunks, one thread",
+        mb
+    );
     for (name, kind) in [("XPRESS", Ctype::Xpress), ("LZX", Ctype::Lzx)] {
         let chunk = 32768;
         let mut base = Vec::new();

@@ -38,9 +38,9 @@ mod bits;
 pub mod chunk;
 mod error;
 mod huffman;
-mod matchfinder;
 pub mod lzms;
 pub mod lzx;
+mod matchfinder;
 pub mod xpress;
 
 pub use error::{CompressError, DecompressError};

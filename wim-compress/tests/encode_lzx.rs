@@ -15,7 +15,11 @@ const CHUNKS: [usize; 3] = [32768, 262144, 1 << 21];
 fn compress(c: &mut LzxCompressor, src: &[u8]) -> Option<Vec<u8>> {
     let mut dst = vec![0xAAu8; src.len()];
     let n = c.compress(src, &mut dst)?;
-    assert!(n < src.len(), "output {n} not smaller than input {}", src.len());
+    assert!(
+        n < src.len(),
+        "output {n} not smaller than input {}",
+        src.len()
+    );
     dst.truncate(n);
     Some(dst)
 }
@@ -35,12 +39,18 @@ fn round_trip(lib: Option<&LibWim>, data: &[u8], chunk: usize, level: u32) -> us
         let mut out = vec![0x55u8; piece.len()];
         d.decompress(&comp, &mut out)
             .unwrap_or_else(|e| panic!("our decoder: {e} (chunk {chunk}, level {level})"));
-        assert!(out == piece, "our decoder mismatch (chunk {chunk}, level {level})");
+        assert!(
+            out == piece,
+            "our decoder mismatch (chunk {chunk}, level {level})"
+        );
         if let Some(lib) = lib {
             let got = lib
                 .decompress(Ctype::Lzx, chunk, &comp, piece.len())
                 .unwrap_or_else(|| panic!("libwim rejected (chunk {chunk}, level {level})"));
-            assert!(got == piece, "libwim mismatch (chunk {chunk}, level {level})");
+            assert!(
+                got == piece,
+                "libwim mismatch (chunk {chunk}, level {level})"
+            );
         }
     }
     total
@@ -72,7 +82,10 @@ fn round_trips_levels_and_chunk_sizes() {
 fn incompressible_and_tiny_inputs_return_none() {
     for &level in &LEVELS {
         let mut c = LzxCompressor::new(32768, level).unwrap();
-        assert!(compress(&mut c, &random(32768, 3)).is_none(), "level {level}");
+        assert!(
+            compress(&mut c, &random(32768, 3)).is_none(),
+            "level {level}"
+        );
         for n in 0..=3 {
             let src = vec![b'a'; n];
             let mut dst = vec![0u8; n];
@@ -106,7 +119,10 @@ fn long_matches_and_edge_lengths() {
     // Runs whose match lengths hit 17/18/272/273 and the u16 form.
     let lib = LibWim::load();
     let mut data = Vec::new();
-    for (i, run) in [17usize, 18, 19, 272, 273, 274, 4000, 30000].iter().enumerate() {
+    for (i, run) in [17usize, 18, 19, 272, 273, 274, 4000, 30000]
+        .iter()
+        .enumerate()
+    {
         data.extend(text(40, i as u64));
         data.extend(std::iter::repeat_n(b'z' + i as u8 % 3, *run));
     }

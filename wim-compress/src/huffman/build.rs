@@ -128,10 +128,12 @@ pub(crate) fn build_lengths(freqs: &[u32], max_len: u32, lens: &mut [u8], s: &mu
     let mut idx = 0usize;
     for d in (1..=ml.min(63)).rev() {
         for _ in 0..count[d] {
-            if let Some(&key) = s.syms.get(idx) {
-                if let Some(l) = lens.get_mut((key & 0xFFFF_FFFF) as usize) {
-                    *l = d as u8;
-                }
+            if let Some(l) = s
+                .syms
+                .get(idx)
+                .and_then(|&key| lens.get_mut((key & 0xFFFF_FFFF) as usize))
+            {
+                *l = d as u8;
             }
             idx += 1;
         }
@@ -156,11 +158,9 @@ pub(crate) fn assign_codewords(lens: &[u8], codes: &mut [u32]) {
     for (s, &l) in lens.iter().enumerate() {
         if let Some(c) = codes.get_mut(s) {
             *c = 0;
-            if l != 0 {
-                if let Some(n) = next.get_mut(l as usize) {
-                    *c = *n;
-                    *n += 1;
-                }
+            if let Some(n) = next.get_mut(l as usize).filter(|_| l != 0) {
+                *c = *n;
+                *n += 1;
             }
         }
     }
@@ -204,7 +204,7 @@ mod tests {
                     match round % 3 {
                         0 => (x % 1000) as u32,
                         1 => 1u32 << (i % 30), // Fibonacci-like skew forces deep trees
-                        _ => u32::from(x % 4 == 0),
+                        _ => u32::from(x.is_multiple_of(4)),
                     }
                 })
                 .collect();

@@ -97,7 +97,11 @@ impl Costs {
     fn default_costs(num_main: usize) -> Self {
         let mut main = [0u32; MAX_MAIN_SYMBOLS];
         for (s, c) in main.iter_mut().enumerate().take(num_main) {
-            *c = if s < NUM_CHARS { 8 } else { 9 + ((s - NUM_CHARS) >> 3) as u32 / 8 };
+            *c = if s < NUM_CHARS {
+                8
+            } else {
+                9 + ((s - NUM_CHARS) >> 3) as u32 / 8
+            };
         }
         Costs {
             main,
@@ -105,7 +109,7 @@ impl Costs {
         }
     }
 
-    fn from_codes(&mut self, c: &Codes, num_main: usize) {
+    fn set_from_codes(&mut self, c: &Codes, num_main: usize) {
         for s in 0..num_main {
             self.main[s] = match c.main_lens[s] {
                 0 => 15,
@@ -123,8 +127,7 @@ impl Costs {
     #[inline(always)]
     fn matchc(&self, len: usize, slot: usize) -> u32 {
         let h = (len - MIN_MATCH).min(NUM_LEN_HEADERS - 1);
-        let mut c = self.main[NUM_CHARS + slot * NUM_LEN_HEADERS + h]
-            + u32::from(EXTRA_BITS[slot]);
+        let mut c = self.main[NUM_CHARS + slot * NUM_LEN_HEADERS + h] + u32::from(EXTRA_BITS[slot]);
         if h == NUM_LEN_HEADERS - 1 {
             c += self.len[len - MIN_MATCH - (NUM_LEN_HEADERS - 1)];
         }
@@ -229,7 +232,9 @@ impl LzxCompressor {
             Parser::Optimal { .. } => {
                 base + BinaryTree::memory(window)
                     + window * (2 + 20)
-                    + 8 * window.saturating_mul(params.max_depth as usize).min(window * 8)
+                    + 8 * window
+                        .saturating_mul(params.max_depth as usize)
+                        .min(window * 8)
             }
         }
     }
@@ -274,7 +279,11 @@ impl LzxCompressor {
             let (rl, ri) = rep(&q, pos);
             let (el, eo) = hc.longest(data, pos, &p, 3);
             let rs = if rl >= 2 { score_rep(rl) } else { isize::MIN };
-            let es = if el >= 3 { score_exp(el, eo) } else { isize::MIN };
+            let es = if el >= 3 {
+                score_exp(el, eo)
+            } else {
+                isize::MIN
+            };
             if rs == isize::MIN && es == isize::MIN {
                 items.push(u32::from(data[pos]));
                 pos += 1;
@@ -292,7 +301,11 @@ impl LzxCompressor {
                 let (el2, eo2) = hc.longest(data, pos + 1, &p, len + 1);
                 inserted_next = true;
                 let rs2 = if rl2 >= 2 { score_rep(rl2) } else { isize::MIN };
-                let es2 = if el2 >= 3 { score_exp(el2, eo2) } else { isize::MIN };
+                let es2 = if el2 >= 3 {
+                    score_exp(el2, eo2)
+                } else {
+                    isize::MIN
+                };
                 let (l2, f2, s2) = if rs2 >= es2 {
                     (rl2, ri2 as u32, rs2)
                 } else {
@@ -376,7 +389,9 @@ impl LzxCompressor {
             let cnt = self.counts[pos] as usize;
             let matches = &self.cache[ci..ci + cnt];
             ci += cnt;
-            let Node { cost: c0, queue: q, .. } = nodes[i];
+            let Node {
+                cost: c0, queue: q, ..
+            } = nodes[i];
             let limit = MAX_MATCH.min(end - pos);
             // Literal.
             let lc = c0 + costs.main[data[pos] as usize];
@@ -495,7 +510,11 @@ impl LzxCompressor {
         self.blocks.clear();
         while start < n {
             let end = (start + DEFAULT_BLOCK_SIZE).min(n);
-            let ci_end = ci + self.counts[start..end].iter().map(|&c| c as usize).sum::<usize>();
+            let ci_end = ci
+                + self.counts[start..end]
+                    .iter()
+                    .map(|&c| c as usize)
+                    .sum::<usize>();
             let first_item = self.items.len();
             let mut qend = q;
             for pass in 0..passes {
@@ -508,7 +527,7 @@ impl LzxCompressor {
                     let items = std::mem::take(&mut self.items);
                     self.build_codes(&items[first_item..]);
                     self.items = items;
-                    self.costs.from_codes(&self.codes, self.num_main);
+                    self.costs.set_from_codes(&self.codes, self.num_main);
                 }
             }
             self.blocks.push((start, first_item));
@@ -516,7 +535,7 @@ impl LzxCompressor {
             let items = std::mem::take(&mut self.items);
             self.build_codes(&items[first_item..]);
             self.items = items;
-            self.costs.from_codes(&self.codes, self.num_main);
+            self.costs.set_from_codes(&self.codes, self.num_main);
             have_prev = true;
             q = qend;
             start = end;
@@ -558,12 +577,23 @@ impl LzxCompressor {
             &mut c.main_codes[..nm],
             &mut self.scratch,
         );
-        build_code(&lenf, MAX_LEN_LEN, &mut c.len_lens, &mut c.len_codes, &mut self.scratch);
-        build_code(&al, MAX_ALIGNED_LEN, &mut c.al_lens, &mut c.al_codes, &mut self.scratch);
+        build_code(
+            &lenf,
+            MAX_LEN_LEN,
+            &mut c.len_lens,
+            &mut c.len_codes,
+            &mut self.scratch,
+        );
+        build_code(
+            &al,
+            MAX_ALIGNED_LEN,
+            &mut c.al_lens,
+            &mut c.al_codes,
+            &mut self.scratch,
+        );
         let verbatim: u64 = al.iter().map(|&f| 3 * u64::from(f)).sum();
         let aligned: u64 = 24
-            + al
-                .iter()
+            + al.iter()
                 .zip(&c.al_lens)
                 .map(|(&f, &l)| u64::from(f) * u64::from(l))
                 .sum::<u64>();
@@ -600,8 +630,18 @@ impl LzxCompressor {
             }
         }
         let nm = self.num_main;
-        write_lens(w, &c.main_lens[..NUM_CHARS], &prev_main[..NUM_CHARS], &mut self.scratch);
-        write_lens(w, &c.main_lens[NUM_CHARS..nm], &prev_main[NUM_CHARS..nm], &mut self.scratch);
+        write_lens(
+            w,
+            &c.main_lens[..NUM_CHARS],
+            &prev_main[..NUM_CHARS],
+            &mut self.scratch,
+        );
+        write_lens(
+            w,
+            &c.main_lens[NUM_CHARS..nm],
+            &prev_main[NUM_CHARS..nm],
+            &mut self.scratch,
+        );
         write_lens(w, &c.len_lens, &prev_len[..], &mut self.scratch);
         prev_main[..nm].copy_from_slice(&c.main_lens[..nm]);
         prev_len.copy_from_slice(&c.len_lens);
@@ -668,7 +708,7 @@ fn split_fixed(items: &[Item], blocks: &mut Vec<(usize, usize)>, target: usize) 
 /// Pretree items for one length sequence: (symbol, extra bit count, extra value).
 fn pre_items(new: &[u8], old: &[u8], out: &mut Vec<(u8, u8, u8)>) {
     let n = new.len();
-    let delta = |p: usize| -> u8 { ((old[p] + 17 - new[p]) % 17) as u8 };
+    let delta = |p: usize| -> u8 { (old[p] + 17 - new[p]) % 17 };
     let mut i = 0;
     while i < n {
         let v = new[i];
@@ -748,7 +788,13 @@ impl Compressor for LzxCompressor {
         let blocks = std::mem::take(&mut self.blocks);
         for (k, &(start, first)) in blocks.iter().enumerate() {
             let (end, last) = blocks.get(k + 1).copied().unwrap_or((n, self.items.len()));
-            self.write_block(&mut w, end - start, (first, last), &mut prev_main, &mut prev_len);
+            self.write_block(
+                &mut w,
+                end - start,
+                (first, last),
+                &mut prev_main,
+                &mut prev_len,
+            );
         }
         self.blocks = blocks;
         w.finish().filter(|&len| len < n)

@@ -11,7 +11,10 @@ pub(crate) fn translate(buf: &mut [u8]) {
     let limit = n - 10;
     let mut i = 0usize;
     while i < limit {
-        let Some(j) = buf.get(i..limit).and_then(|s| s.iter().position(|&b| b == 0xE8)) else {
+        let Some(j) = buf
+            .get(i..limit)
+            .and_then(|s| s.iter().position(|&b| b == 0xE8))
+        else {
             break;
         };
         i += j;
@@ -47,7 +50,13 @@ mod tests {
                     x ^= x << 13;
                     x ^= x >> 7;
                     x ^= x << 17;
-                    if x % 4 == 0 { 0xE8 } else if x % 5 == 0 { 0xFF } else { (x >> 40) as u8 % 4 }
+                    if x.is_multiple_of(4) {
+                        0xE8
+                    } else if x.is_multiple_of(5) {
+                        0xFF
+                    } else {
+                        (x >> 40) as u8 % 4
+                    }
                 })
                 .collect();
             let mut b = orig.clone();

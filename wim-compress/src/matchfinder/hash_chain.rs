@@ -71,7 +71,11 @@ impl HashChain {
             }
             cur = self.prev.get(c).copied().unwrap_or(NIL);
         }
-        if best_off == 0 { (0, 0) } else { (best, best_off) }
+        if best_off == 0 {
+            (0, 0)
+        } else {
+            (best, best_off)
+        }
     }
 }
 

@@ -50,8 +50,7 @@ pub(crate) trait MatchFinder {
     /// Forgets all history before a new buffer of `len` bytes.
     fn reset(&mut self, len: usize);
     /// Reports the matches at `pos` into `out` and inserts `pos`; returns the longest length.
-    fn find(&mut self, data: &[u8], pos: usize, p: &SearchParams, out: &mut Vec<Match>)
-    -> usize;
+    fn find(&mut self, data: &[u8], pos: usize, p: &SearchParams, out: &mut Vec<Match>) -> usize;
     /// Inserts `pos` without searching.
     fn skip(&mut self, data: &[u8], pos: usize, p: &SearchParams);
 }
@@ -135,7 +134,10 @@ mod tests {
                 let o = m.offset as usize;
                 assert!(o >= 1 && o <= pos);
                 assert!(pos + m.len as usize <= data.len());
-                assert_eq!(data[pos..pos + m.len as usize], data[pos - o..pos - o + m.len as usize]);
+                assert_eq!(
+                    data[pos..pos + m.len as usize],
+                    data[pos - o..pos - o + m.len as usize]
+                );
                 found += 1;
             }
             assert_eq!(best, prev);
@@ -149,7 +151,11 @@ mod tests {
         let mut x = 5u32;
         for i in 0..20000u32 {
             x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
-            data.push(if i % 7 == 0 { (x >> 16) as u8 } else { b"abcabdabe"[(i % 9) as usize] });
+            data.push(if i % 7 == 0 {
+                (x >> 16) as u8
+            } else {
+                b"abcabdabe"[(i % 9) as usize]
+            });
         }
         data.extend(std::iter::repeat_n(0u8, 1000));
         check(&mut HashChain::new(data.len()), &data);

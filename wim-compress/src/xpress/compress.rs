@@ -4,7 +4,7 @@
 //! parsing over hash chains, 60 and above near-optimal parsing (exact minimum-cost path
 //! under the current code's costs, iterated) over a binary-tree match finder.
 
-use super::{MAX_CODEWORD_LEN, MAX_CHUNK, NUM_SYMBOLS};
+use super::{MAX_CHUNK, MAX_CODEWORD_LEN, NUM_SYMBOLS};
 use crate::bits::writer::XpressWriter;
 use crate::huffman::build::{HuffScratch, build_code};
 use crate::matchfinder::binary_tree::BinaryTree;
@@ -148,9 +148,7 @@ impl XpressCompressor {
                     let (l2, o2) = hc.longest(data, pos + 1, &p, len + 1);
                     // Take the later match if it is longer (a one-byte gain must not come
                     // with a much larger offset).
-                    if l2 > len
-                        && (l2 > len + 1 || offset_log2(o2) <= offset_log2(off) + 2)
-                    {
+                    if l2 > len && (l2 > len + 1 || offset_log2(o2) <= offset_log2(off) + 2) {
                         items.push(u32::from(data[pos]));
                         pos += 1;
                         len = l2;

@@ -23,8 +23,26 @@ pub fn random(n: usize, seed: u64) -> Vec<u8> {
 
 pub fn text(n: usize, seed: u64) -> Vec<u8> {
     const WORDS: &[&str] = &[
-        "the", "image", "window", "of", "compression", "chunk", "and", "resource", "a", "to",
-        "is", "header", "Microsoft", "offset", "length", "Huffman", "block", "\n", ", ", ". ",
+        "the",
+        "image",
+        "window",
+        "of",
+        "compression",
+        "chunk",
+        "and",
+        "resource",
+        "a",
+        "to",
+        "is",
+        "header",
+        "Microsoft",
+        "offset",
+        "length",
+        "Huffman",
+        "block",
+        "\n",
+        ", ",
+        ". ",
     ];
     let mut r = XorShift(seed | 1);
     let mut v = Vec::with_capacity(n + 16);
@@ -37,7 +55,9 @@ pub fn text(n: usize, seed: u64) -> Vec<u8> {
 }
 
 fn collect(dir: &Path, out: &mut Vec<PathBuf>, want: usize) {
-    let Ok(rd) = std::fs::read_dir(dir) else { return };
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
     let mut ents: Vec<_> = rd.flatten().map(|e| e.path()).collect();
     ents.sort();
     for p in ents {
@@ -62,7 +82,12 @@ pub fn executable(n: usize) -> Vec<u8> {
     collect(Path::new("/tmp/wim-corpus/wine"), &mut files, 64);
     if files.is_empty() {
         eprintln!("note: /tmp/wim-corpus/wine absent; using /usr/bin ELF files");
-        for f in ["/usr/bin/bash", "/usr/bin/ls", "/usr/bin/cp", "/usr/bin/tar"] {
+        for f in [
+            "/usr/bin/bash",
+            "/usr/bin/ls",
+            "/usr/bin/cp",
+            "/usr/bin/tar",
+        ] {
             files.push(PathBuf::from(f));
         }
     }
