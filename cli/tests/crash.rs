@@ -48,13 +48,55 @@ fn state_of(p: &Path) -> Result<State, String> {
 fn ops(src: &Path) -> Vec<(&'static str, Vec<String>)> {
     let s = src.display().to_string();
     vec![
-        ("export-append", vec!["export".into(), s.clone(), "1".into(), "W".into(), "added".into()]),
-        ("export-append-solid", vec!["export".into(), s, "1".into(), "W".into(), "added2".into(), "--solid".into()]),
+        (
+            "export-append",
+            vec![
+                "export".into(),
+                s.clone(),
+                "1".into(),
+                "W".into(),
+                "added".into(),
+            ],
+        ),
+        (
+            "export-append-solid",
+            vec![
+                "export".into(),
+                s,
+                "1".into(),
+                "W".into(),
+                "added2".into(),
+                "--solid".into(),
+            ],
+        ),
         ("delete", vec!["delete".into(), "W".into(), "1".into()]),
-        ("delete-soft", vec!["delete".into(), "W".into(), "2".into(), "--soft".into()]),
-        ("optimize", vec!["optimize".into(), "W".into(), "--recompress".into()]),
-        ("optimize-xpress-check", vec!["optimize".into(), "W".into(), "--compress=xpress".into(), "--check".into()]),
-        ("rename", vec!["info".into(), "W".into(), "2".into(), "renamed".into(), "new description".into()]),
+        (
+            "delete-soft",
+            vec!["delete".into(), "W".into(), "2".into(), "--soft".into()],
+        ),
+        (
+            "optimize",
+            vec!["optimize".into(), "W".into(), "--recompress".into()],
+        ),
+        (
+            "optimize-xpress-check",
+            vec![
+                "optimize".into(),
+                "W".into(),
+                "--compress=xpress".into(),
+                "--check".into(),
+            ],
+        ),
+        (
+            "rename",
+            vec![
+                "info".into(),
+                "W".into(),
+                "2".into(),
+                "renamed".into(),
+                "new description".into(),
+            ],
+        ),
     ]
 }
 
@@ -157,9 +199,11 @@ fn sigkill_during_append_delete_optimize_leaves_a_valid_wim() {
         } else if s == *new_state {
             saw_new += 1;
         } else {
-            panic!("round {round}: {name} killed after {delay:?}: images {s:?}, expected {old:?} or {new_state:?}");
+            panic!(
+                "round {round}: {name} killed after {delay:?}: images {s:?}, expected {old:?} or {new_state:?}"
+            );
         }
-        if round % 5 == 0 {
+        if round.is_multiple_of(5) {
             oracle::verify(&work, &[])
                 .unwrap_or_else(|e| panic!("round {round}: {name} after {delay:?}: {e}"));
             wimlib_checked += 1;

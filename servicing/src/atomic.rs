@@ -21,10 +21,7 @@ pub fn temp_path_for(target: &Path) -> PathBuf {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "wim".into());
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    target.with_file_name(format!(
-        ".{name}.wimkit-tmp-{}-{n}",
-        std::process::id()
-    ))
+    target.with_file_name(format!(".{name}.wimkit-tmp-{}-{n}", std::process::id()))
 }
 
 /// Runs `f` on a temporary path next to `target`; on success syncs it and renames it over

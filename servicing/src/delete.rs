@@ -34,10 +34,12 @@ pub fn delete_images(path: &Path, images: &[ImageIndex], opts: &DeleteOptions) -
     }
     for i in images {
         if i.get() > src.image_count() {
-            return Err(wim_format::Error::Usage(wim_format::error::UsageError::NoSuchImage(
-                i.get().to_string(),
-            ))
-            .into());
+            return Err(
+                wim_format::Error::Usage(wim_format::error::UsageError::NoSuchImage(
+                    i.get().to_string(),
+                ))
+                .into(),
+            );
         }
     }
     let mut del: Vec<u32> = images.iter().map(|i| i.get()).collect();

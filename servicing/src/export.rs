@@ -167,9 +167,7 @@ pub fn src_xml(src: &Wim) -> Result<wim_format::xml::WimInfo> {
 
 /// The image names of a WIM's XML (index order; empty string when unnamed).
 pub fn image_names(xml: &wim_format::xml::WimInfo) -> Vec<String> {
-    xml.images()
-        .map(|i| i.name().unwrap_or_default())
-        .collect()
+    xml.images().map(|i| i.name().unwrap_or_default()).collect()
 }
 
 /// A builder for a new WIM written from `src` with `opts`: codec and chunk size default
@@ -185,9 +183,7 @@ pub fn new_builder(src: &Wim, opts: &WriteOptions) -> Result<WimWriterBuilder> {
     };
     let chunk = match opts.chunk_size {
         Some(c) => c,
-        None if compression == h.compression && compression != Compression::None => {
-            h.chunk_size
-        }
+        None if compression == h.compression && compression != Compression::None => h.chunk_size,
         None => default_chunk_size(compression),
     };
     let integrity = opts.integrity.unwrap_or(h.integrity.offset != 0);
@@ -224,10 +220,7 @@ pub fn export_images(
             {
                 return n.clone();
             }
-            src_xml
-                .image(i)
-                .and_then(|x| x.name())
-                .unwrap_or_default()
+            src_xml.image(i).and_then(|x| x.name()).unwrap_or_default()
         })
         .collect();
     let recompress = opts.write.recompress;

@@ -53,7 +53,8 @@ fn component(c: &str) -> Result<(&str, usize)> {
 
 fn valid_name(n: &str) -> bool {
     !n.is_empty()
-        && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.')
+        && n.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.')
         && !n.starts_with(|c: char| c.is_ascii_digit() || c == '-' || c == '.')
 }
 
@@ -125,10 +126,12 @@ pub fn edit_info(
     for c in changes {
         match c {
             InfoChange::Boot(b) if *b > count => {
-                return Err(wim_format::Error::Usage(
-                    wim_format::error::UsageError::NoSuchImage(b.to_string()),
-                )
-                .into());
+                return Err(
+                    wim_format::Error::Usage(wim_format::error::UsageError::NoSuchImage(
+                        b.to_string(),
+                    ))
+                    .into(),
+                );
             }
             InfoChange::Name(n) if !n.is_empty() => {
                 if let Some(ix) = image

@@ -283,7 +283,11 @@ fn export_appends_keeps_unknown_xml_and_refuses_duplicates() {
         "{xml}"
     );
     assert_eq!(wimlib_images(&dest), wimlib_images(&f.multi));
-    assert!(oracle::info(&dest, &[]).unwrap().contains("Boot Index:     2"));
+    assert!(
+        oracle::info(&dest, &[])
+            .unwrap()
+            .contains("Boot Index:     2")
+    );
     // Same name again: refused, file untouched.
     let size = std::fs::metadata(&dest).unwrap().len();
     let w = Wim::open(&f.multi).unwrap();
@@ -387,7 +391,15 @@ fn info_edits_are_visible_to_wimlib() {
         assert!(text.contains(want), "missing {want:?} in\n{text}");
     }
     // Name collision refused.
-    assert!(edit_info(&p, Some(ix(1)), &[InfoChange::Name("renamed".into())], false).is_err());
+    assert!(
+        edit_info(
+            &p,
+            Some(ix(1)),
+            &[InfoChange::Name("renamed".into())],
+            false
+        )
+        .is_err()
+    );
     // Property deletion and boot clear.
     edit_info(
         &p,

@@ -11,8 +11,8 @@ pub mod write;
 use crate::error::CliError;
 use clap::{Args, Parser, Subcommand};
 pub use image::ImageArg;
-pub use write::{DeleteArgs, ExportArgs, JoinArgs, OptimizeArgs, SplitArgs};
 use std::ffi::OsString;
+pub use write::{DeleteArgs, ExportArgs, JoinArgs, OptimizeArgs, SplitArgs};
 
 /// `wimkit` command line.
 #[derive(Debug, Parser)]

@@ -18,7 +18,9 @@ pub fn parse_compression(s: &str) -> Result<(Compression, u32), CliError> {
         Some((t, l)) => (
             t,
             l.parse::<u32>().map_err(|_| {
-                CliError::Usage(format!("ERROR: Compression level must be a number: \"{l}\""))
+                CliError::Usage(format!(
+                    "ERROR: Compression level must be a number: \"{l}\""
+                ))
             })?,
         ),
         None => (s, 0),

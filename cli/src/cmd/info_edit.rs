@@ -49,7 +49,9 @@ pub fn run(a: &InfoArgs, progress: ProgressMode) -> Result<(), CliError> {
     }
     if let Some(name) = &a.new_name {
         changes.push(InfoChange::Name(name.clone()));
-        msgs.push(format!("Setting the NAME property of image {n} to \"{name}\"."));
+        msgs.push(format!(
+            "Setting the NAME property of image {n} to \"{name}\"."
+        ));
     }
     if let Some(d) = &a.new_desc {
         changes.push(InfoChange::Description(d.clone()));

@@ -9,7 +9,6 @@ use std::path::{Path, PathBuf};
 /// Runs `join`.
 pub fn run(a: &JoinArgs, _progress: ProgressMode) -> Result<(), CliError> {
     let parts: Vec<PathBuf> = a.parts.iter().map(PathBuf::from).collect();
-    servicing::join::join(Path::new(&a.out), &parts, a.check)
-        .map_err(|e| op_error(&e, &a.out))?;
+    servicing::join::join(Path::new(&a.out), &parts, a.check).map_err(|e| op_error(&e, &a.out))?;
     Ok(())
 }

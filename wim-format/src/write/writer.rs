@@ -727,7 +727,9 @@ impl<W: WimOutput> WimWriter<W> {
     pub fn remove_image(&mut self, index: ImageIndex, refs: &[(Sha1Digest, u64)]) -> Result<()> {
         let i = index.zero_based();
         if i >= self.images.len() {
-            return Err(Error::Usage(UsageError::NoSuchImage(index.get().to_string())));
+            return Err(Error::Usage(UsageError::NoSuchImage(
+                index.get().to_string(),
+            )));
         }
         self.images.remove(i);
         for (h, n) in refs {
