@@ -497,7 +497,9 @@ impl ImageTree {
         for ino in self.live_inodes() {
             let Some(i) = self.inode(ino) else { continue };
             let n = links.get(ino.index()).copied().unwrap_or(1);
-            if i.is_directory() {
+            // As wimlib: a directory reparse point (symlink or junction to a
+            // directory) counts as a file.
+            if i.is_directory() && !i.attributes.contains(FileAttributes::REPARSE_POINT) {
                 s.dir_count += n;
             } else {
                 s.file_count += n;

@@ -718,6 +718,77 @@ impl<W: WimOutput> WimWriter<W> {
         Ok(idx)
     }
 
+    /// Removes image `index` (old or new) from the output: its metadata resource is
+    /// dropped, the reference counts of the blobs it used (`refs`, as given by
+    /// [`ImageTree::blob_references`] of its tree) are lowered, its `<IMAGE>` element is
+    /// removed and the following images renumbered, and the boot index is moved down
+    /// (or cleared when it was this image). Blobs left without references are left out of
+    /// the blob table; their bytes stay where they are (this is `wimdelete --soft`).
+    pub fn remove_image(&mut self, index: ImageIndex, refs: &[(Sha1Digest, u64)]) -> Result<()> {
+        let i = index.zero_based();
+        if i >= self.images.len() {
+            return Err(Error::Usage(UsageError::NoSuchImage(
+                index.get().to_string(),
+            )));
+        }
+        self.images.remove(i);
+        for (h, n) in refs {
+            if let Some(&k) = self.by_hash.get(h)
+                && let Some(b) = self.blobs.get_mut(k)
+            {
+                let mut left = *n;
+                let from_new = left.min(b.new_refs);
+                b.new_refs -= from_new;
+                left -= from_new;
+                b.old_refs = b
+                    .old_refs
+                    .saturating_sub(u32::try_from(left).unwrap_or(u32::MAX));
+            }
+        }
+        let mut doc = std::mem::take(&mut self.xml).into_document();
+        let mut seen = 0u32;
+        let mut drop_at = None;
+        for (pos, n) in doc.root.children.iter().enumerate() {
+            if matches!(n, XmlNode::Element(x) if x.name == "IMAGE") {
+                seen += 1;
+                if seen == index.get() {
+                    drop_at = Some(pos);
+                }
+            }
+        }
+        if let Some(pos) = drop_at {
+            doc.root.children.remove(pos);
+        }
+        let mut k = 0u32;
+        for n in doc.root.children.iter_mut() {
+            if let XmlNode::Element(x) = n
+                && x.name == "IMAGE"
+            {
+                k += 1;
+                x.set_attr("INDEX", k.to_string());
+            }
+        }
+        self.xml = WimInfo::from_document(doc, &crate::Limits::default())?;
+        let boot = self.opts.boot_index.unwrap_or(0);
+        self.opts.boot_index = Some(match boot.cmp(&index.get()) {
+            std::cmp::Ordering::Equal => 0,
+            std::cmp::Ordering::Greater => boot - 1,
+            std::cmp::Ordering::Less => boot,
+        });
+        Ok(())
+    }
+
+    /// Sets the bootable image (1-based; 0 = none), checked against the image count at
+    /// [`Self::finish`].
+    pub fn set_boot_index(&mut self, index: u32) {
+        self.opts.boot_index = Some(index);
+    }
+
+    /// The bootable image that will be written (0 = none).
+    pub fn boot_index(&self) -> u32 {
+        self.opts.boot_index.unwrap_or(0)
+    }
+
     /// Edits the XML document before it is written (e.g. to change another image's
     /// NAME on append).
     pub fn xml_mut(&mut self) -> &mut WimInfo {
