@@ -16,30 +16,32 @@ const ID_WINDOW: u32 = 65_535;
 const MAX_TRANSLATION: usize = 1023;
 const MAX_TRANSLATION_E8: usize = 511;
 
-/// Candidate classes of an opcode byte: bit 0 `E8`/`E9` (any next byte), bit 1 `FF`,
-/// bit 2 `F0`, bit 3 `48`, bit 4 `4C`.
-const FIRST: [u8; 256] = {
-    let mut t = [0u8; 256];
-    t[0xE8] = 1;
-    t[0xE9] = 1;
-    t[0xFF] = 2;
-    t[0xF0] = 4;
-    t[0x48] = 8;
-    t[0x4C] = 16;
-    t
-};
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGH: u64 = 0x8080_8080_8080_8080;
 
-/// Classes whose second byte may be this byte: `FF 15`, `F0 83`, `48 8D`, `48 8B`,
-/// `4C 8D`. A position is a candidate iff `FIRST[b0] & SECOND[b1] != 0`, which skips
-/// the many `48 xx` bytes of x86-64 code that can never match without leaving the scan.
-const SECOND: [u8; 256] = {
-    let mut t = [1u8; 256];
-    t[0x15] |= 2;
-    t[0x83] |= 4;
-    t[0x8D] |= 8 | 16;
-    t[0x8B] |= 8;
-    t
-};
+/// Marks (high bit of byte `k`) every position `k` of `w[0..8]` that may start an
+/// instruction of §4.11 (a superset: the caller tests each marked position exactly).
+///
+/// A position is a candidate only if its byte is `E8`/`E9`/`F0`/`FF` (all ≥ `E8`) or it is
+/// `48`/`4C` followed by `8B`/`8D`. SWAR tests: `b ≥ E8` ⇔ high bit set and the low seven
+/// bits plus `18` carry into bit 7; membership in `{48, 4C}` ⇔ `b | 04 == 4C`, in
+/// `{89, 8B, 8D, 8F}` ⇔ `b | 06 == 8F`, both as "has a zero byte" tests (whose rare false
+/// positives next to a true zero byte are harmless here).
+#[inline(always)]
+fn candidate_mask(w: &[u8]) -> u64 {
+    let (Some(lo), Some(&last)) = (w.first_chunk::<8>(), w.get(8)) else {
+        return u64::MAX;
+    };
+    let x = u64::from_le_bytes(*lo);
+    // The following byte of every position.
+    let y = (x >> 8) | (u64::from(last) << 56);
+    let ge_e8 = x & ((x & !HIGH) + 0x18 * ONES);
+    let a = (x | 0x04 * ONES) ^ (0x4C * ONES);
+    let b = (y | 0x06 * ONES) ^ (0x8F * ONES);
+    let za = a.wrapping_sub(ONES) & !a;
+    let zb = b.wrapping_sub(ONES) & !b;
+    (ge_e8 | (za & zb)) & HIGH
+}
 
 /// Reusable state of the filter.
 #[derive(Debug)]
@@ -93,16 +95,18 @@ impl X86Filter {
         let scan_end = n - 16;
         let mut i = 1usize;
         while i < scan_end {
-            // Skip non-candidates quickly.
-            match buf.get(i..=scan_end) {
-                Some(rest) => match rest
-                    .windows(2)
-                    .position(|w| FIRST[w[0] as usize] & SECOND[w[1] as usize] != 0)
-                {
-                    Some(k) => i += k,
-                    None => break,
-                },
-                None => break,
+            // Skip non-candidates quickly, eight positions per step.
+            loop {
+                let Some(w) = buf.get(i..i + 9) else { break };
+                let mask = candidate_mask(w);
+                if mask != 0 {
+                    i += (mask.trailing_zeros() / 8) as usize;
+                    break;
+                }
+                i += 8;
+            }
+            if i >= scan_end {
+                break;
             }
             let op = buf[i];
             // Opcode at i <= n - 17: bytes i..i+7 are in bounds.
