@@ -43,6 +43,44 @@ fn candidate_mask(w: &[u8]) -> u64 {
     (ge_e8 | (za & zb)) & HIGH
 }
 
+/// The first position `≥ i` that `candidate_mask` marks, or a position `≥ buf.len() - 8`
+/// when there is none before.
+///
+/// Blocks of 32 positions whose 33 bytes have no high bit set are skipped with one test
+/// (every candidate has a high bit in its first or second byte; text, zeros and tables
+/// are skipped at several bytes per cycle); otherwise the block is searched with
+/// `candidate_mask`, eight positions at a time.
+#[inline(always)]
+fn next_candidate(buf: &[u8], mut i: usize) -> usize {
+    while let Some(w) = buf.get(i..i + 33) {
+        let mut acc = u64::from(w[32]);
+        for c in w[..32].chunks_exact(8) {
+            if let Some(c) = c.first_chunk::<8>() {
+                acc |= u64::from_ne_bytes(*c);
+            }
+        }
+        if acc & HIGH != 0 {
+            let mut k = 0;
+            while let Some(sub) = w.get(k..k + 9) {
+                let mask = candidate_mask(sub);
+                if mask != 0 {
+                    return i + k + (mask.trailing_zeros() / 8) as usize;
+                }
+                k += 8;
+            }
+        }
+        i += 32;
+    }
+    while let Some(w) = buf.get(i..i + 9) {
+        let mask = candidate_mask(w);
+        if mask != 0 {
+            return i + (mask.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    i
+}
+
 /// Reusable state of the filter.
 #[derive(Debug)]
 pub(crate) struct X86Filter {
@@ -95,16 +133,8 @@ impl X86Filter {
         let scan_end = n - 16;
         let mut i = 1usize;
         while i < scan_end {
-            // Skip non-candidates quickly, eight positions per step.
-            loop {
-                let Some(w) = buf.get(i..i + 9) else { break };
-                let mask = candidate_mask(w);
-                if mask != 0 {
-                    i += (mask.trailing_zeros() / 8) as usize;
-                    break;
-                }
-                i += 8;
-            }
+            // Skip non-candidates quickly (see `next_candidate`).
+            i = next_candidate(buf, i);
             if i >= scan_end {
                 break;
             }
