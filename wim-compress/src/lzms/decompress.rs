@@ -164,10 +164,10 @@ impl LzmsState {
     /// Decodes one LZ or delta match (after the main decision said "match") at `pos`;
     /// returns the new position.
     #[inline(always)]
-    fn decode_match(
+    fn decode_match<'a>(
         &mut self,
-        rd: &mut RangeDecoder<'_>,
-        bits: &mut BackReader<'_>,
+        rd: &mut RangeDecoder<'a>,
+        bits: &mut BackReader<'a>,
         out: &mut [u8],
         pos: usize,
         m: &mut MatchState,
@@ -206,13 +206,35 @@ impl LzmsState {
             copy_match(out, pos, offset, len);
             Ok(pos + len)
         } else {
-            self.decode_delta(rd, bits, out, pos, m)
+            // Rare: out of line, with the readers passed by value so that their
+            // addresses never escape the item loop (which keeps them in registers).
+            let (r, b, res) = self.decode_delta(*rd, *bits, out, pos, m);
+            *rd = r;
+            *bits = b;
+            res
         }
     }
 
     /// Decodes one delta match (after the decisions said "delta match") at `pos`.
     #[inline(never)]
-    fn decode_delta(
+    fn decode_delta<'a>(
+        &mut self,
+        mut rd: RangeDecoder<'a>,
+        mut bits: BackReader<'a>,
+        out: &mut [u8],
+        pos: usize,
+        m: &mut MatchState,
+    ) -> (
+        RangeDecoder<'a>,
+        BackReader<'a>,
+        Result<usize, DecompressError>,
+    ) {
+        let res = self.decode_delta_inner(&mut rd, &mut bits, out, pos, m);
+        (rd, bits, res)
+    }
+
+    #[inline(always)]
+    fn decode_delta_inner(
         &mut self,
         rd: &mut RangeDecoder<'_>,
         bits: &mut BackReader<'_>,
