@@ -61,10 +61,9 @@ impl<'a> RangeDecoder<'a> {
         let p = self.next;
         // `next` grows by 2 per normalisation, at most once per decoded bit: no overflow.
         self.next = p + 2;
-        if p + 2 <= self.src.len() {
-            u32::from(u16::from_le_bytes([self.src[p], self.src[p + 1]]))
-        } else {
-            0
+        match self.src.get(p..p + 2) {
+            Some(&[a, b]) => u32::from(u16::from_le_bytes([a, b])),
+            _ => 0,
         }
     }
 
