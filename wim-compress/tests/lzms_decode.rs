@@ -531,7 +531,10 @@ fn throughput_vs_libwim() {
 /// wall time elsewhere).
 fn thread_cpu_secs() -> f64 {
     if let Ok(s) = std::fs::read_to_string("/proc/thread-self/schedstat")
-        && let Some(ns) = s.split_whitespace().next().and_then(|v| v.parse::<u64>().ok())
+        && let Some(ns) = s
+            .split_whitespace()
+            .next()
+            .and_then(|v| v.parse::<u64>().ok())
     {
         return ns as f64 / 1e9;
     }

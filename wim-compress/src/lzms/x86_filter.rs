@@ -36,8 +36,8 @@ fn candidate_mask(w: &[u8]) -> u64 {
     // The following byte of every position.
     let y = (x >> 8) | (u64::from(last) << 56);
     let ge_e8 = x & ((x & !HIGH) + 0x18 * ONES);
-    let a = (x | 0x04 * ONES) ^ (0x4C * ONES);
-    let b = (y | 0x06 * ONES) ^ (0x8F * ONES);
+    let a = (x | (0x04 * ONES)) ^ (0x4C * ONES);
+    let b = (y | (0x06 * ONES)) ^ (0x8F * ONES);
     let za = a.wrapping_sub(ONES) & !a;
     let zb = b.wrapping_sub(ONES) & !b;
     (ge_e8 | (za & zb)) & HIGH
@@ -303,6 +303,44 @@ mod tests {
             assert_eq!(a, c, "decode round {round}");
             assert_eq!(a, data, "round trip {round}");
         }
+    }
+
+    /// `candidate_mask` marks every opcode position the exact test of §4.11 accepts, for
+    /// every (opcode, next byte) pair at every lane, whatever the neighbouring bytes.
+    #[test]
+    fn candidate_mask_is_a_superset() {
+        let mut seed = 7u64;
+        let mut marked_non = 0;
+        for b0 in 0..=255u8 {
+            for b1 in 0..=255u8 {
+                let exact = matches!(b0, 0xE8 | 0xE9 | 0xFF | 0xF0)
+                    || (matches!(b0, 0x48 | 0x4C) && matches!(b1, 0x8B | 0x8D));
+                for lane in 0..8 {
+                    let mut w = [0u8; 9];
+                    for b in &mut w {
+                        *b = xorshift(&mut seed) as u8;
+                    }
+                    w[lane] = b0;
+                    w[lane + 1] = b1;
+                    let m = candidate_mask(&w);
+                    let hit = m & (0x80 << (8 * lane)) != 0;
+                    if exact {
+                        assert!(hit, "{b0:02x} {b1:02x} lane {lane}");
+                    } else if hit {
+                        marked_non += 1;
+                    }
+                }
+                // A zero/ASCII neighbourhood marks nothing but real candidates.
+                let mut w = [0x20u8; 9];
+                w[0] = b0;
+                w[1] = b1;
+                let lo = candidate_mask(&w) & 0x80;
+                let loose = b0 >= 0xE8 || (matches!(b0, 0x48 | 0x4C) && b1 | 6 == 0x8F);
+                assert_eq!(lo != 0, loose, "{b0:02x} {b1:02x}");
+            }
+        }
+        // The pre-filter must actually filter.
+        assert!(marked_non < 65536 * 8 / 4, "{marked_non}");
     }
 
     #[test]
