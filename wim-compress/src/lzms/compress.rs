@@ -195,9 +195,9 @@ impl Params {
     fn new(level: u32) -> Self {
         let level = level.max(1);
         Params {
-            nice: (63 * level as usize / 50).clamp(16, 255),
-            depth: (level / 2 + 8).min(200),
-            window: 2048,
+            nice: std::env::var("NICE").ok().and_then(|s| s.parse().ok()).unwrap_or((63 * level as usize / 50).clamp(16, 255)),
+            depth: std::env::var("DEPTH").ok().and_then(|s| s.parse().ok()).unwrap_or((level / 2 + 8).min(200)),
+            window: std::env::var("WIN").ok().and_then(|s| s.parse().ok()).unwrap_or(2048),
             delta: level >= 35,
         }
     }
@@ -210,6 +210,8 @@ struct Node {
     len: u32,
     kind: u8,
     val: u32,
+    /// Nonzero for a "match, literal, repeat-0 match" edge: the first match's length.
+    len1: u32,
 }
 
 const UNREACHED: Node = Node {
@@ -217,7 +219,52 @@ const UNREACHED: Node = Node {
     len: 0,
     kind: LIT,
     val: 0,
+    len1: 0,
 };
+
+/// Relaxes the edge "match (`kind`, `val`) of `ml` bytes from `off` back, one literal,
+/// repeat-0 match" from node `i` (position `p`), whose first part costs `mcost` in all.
+#[allow(clippy::too_many_arguments)]
+#[inline]
+fn gap_edge(
+    nodes: &mut [Node],
+    c: &Costs,
+    d: &[u8],
+    s: &PathState,
+    (i, p): (usize, usize),
+    (kind, val, off, ml): (u8, u32, usize, usize),
+    mcost: u32,
+    nice: usize,
+) {
+    let q = p + ml;
+    let n = d.len();
+    if q + 3 > n || d[q + 1] != d[q + 1 - off] || d[q + 2] != d[q + 2 - off] {
+        return;
+    }
+    let l2 = extend(d, q + 1, q + 1 - off, 2, (n - q - 1).min(nice - 1));
+    let mut t = *s;
+    t.apply(kind, val);
+    let b = &c.bits;
+    let mut cost = mcost + b[S_MAIN][usize::from(t.st[S_MAIN])][0] + c.literal[usize::from(d[q])];
+    t.apply(LIT, 0);
+    cost += b[S_MAIN][usize::from(t.st[S_MAIN])][1]
+        + b[S_MATCH][usize::from(t.st[S_MATCH])][0]
+        + b[S_LZ][usize::from(t.st[S_LZ])][1]
+        + b[S_LZ_REP0][usize::from(t.st[S_LZ_REP0])][0]
+        + c.length[l2];
+    let Some(node) = nodes.get_mut(i + ml + 1 + l2) else {
+        return;
+    };
+    if cost < node.cost {
+        *node = Node {
+            cost,
+            len: (ml + 1 + l2) as u32,
+            kind,
+            val,
+            len1: ml as u32,
+        };
+    }
+}
 
 /// Costs frozen at the start of a parsing window.
 #[derive(Debug)]
@@ -511,6 +558,7 @@ impl LzmsCompressor {
 
     // ---------------------------------------------------------------- costs
 
+    #[inline(never)]
     fn refresh_costs(&mut self) {
         let c = &mut *self.costs;
         for (class, probs) in self.probs.classes.iter().enumerate() {
@@ -567,14 +615,17 @@ impl LzmsCompressor {
         let nice = prm.nice;
         let wsize = prm.window;
         self.nodes.clear();
-        self.nodes.resize(wsize + nice + 2, UNREACHED);
+        self.nodes.resize(wsize + 2 * nice + 2, UNREACHED);
         self.states.clear();
-        self.states.resize(wsize + nice + 2, PathState::INIT);
+        self.states.resize(wsize + 2 * nice + 2, PathState::INIT);
         let mut ps = PathState::INIT;
         let mut pos = 0usize;
         let mut matches = std::mem::take(&mut self.matches);
         let mut deltas = std::mem::take(&mut self.deltas);
         let mut path = std::mem::take(&mut self.path);
+        let full_delta = std::env::var("FULLD").is_ok();
+        let gaps = std::env::var("NOGAP").is_err();
+        let dskip: usize = std::env::var("DSKIP").ok().and_then(|s| s.parse().ok()).unwrap_or(1000);
         while pos < n {
             if self.rc.len() + self.bw.len() > limit {
                 self.matches = matches;
@@ -584,7 +635,7 @@ impl LzmsCompressor {
             }
             self.refresh_costs();
             let lim = wsize.min(n - pos);
-            self.nodes[..=lim + nice].fill(UNREACHED);
+            self.nodes[..=lim + 2 * nice].fill(UNREACHED);
             self.nodes[0].cost = 0;
             self.states[0] = ps;
             let mut forced: Option<(usize, u8, u32, u32)> = None;
@@ -598,6 +649,10 @@ impl LzmsCompressor {
                 if i > 0 {
                     let mut s = self.states[i - node.len as usize];
                     s.apply(node.kind, node.val);
+                    if node.len1 != 0 {
+                        s.apply(LIT, 0);
+                        s.apply(LZ_REP, 0);
+                    }
                     self.states[i] = s;
                 }
                 let s = self.states[i];
@@ -612,7 +667,12 @@ impl LzmsCompressor {
                 self.bt.visit::<true>(d, prm.depth, nice, &mut matches);
                 deltas.clear();
                 if prm.delta {
-                    self.df.visit::<true>(d, p, nice, &mut deltas);
+                    let best = matches.last().map_or(0, |m| m.0 as usize);
+                    if best < dskip {
+                        self.df.visit::<true>(d, p, nice, &mut deltas);
+                    } else {
+                        self.df.visit::<false>(d, p, nice, &mut deltas);
+                    }
                 }
                 let cost0 = node.cost;
                 let c = &*self.costs;
@@ -628,6 +688,7 @@ impl LzmsCompressor {
                             len: 1,
                             kind: LIT,
                             val: 0,
+                            len1: 0,
                         };
                     }
                 }
@@ -649,6 +710,9 @@ impl LzmsCompressor {
                         continue;
                     }
                     let rc = rep_base + rep_cost(bits, &s, S_LZ_REP0, k);
+                    if gaps && l > longest_rep.0 {
+                        longest_rep = (l, k);
+                    }
                     for len in 2..=l {
                         let cc = rc + c.length[len];
                         let t = &mut self.nodes[i + len];
@@ -658,6 +722,7 @@ impl LzmsCompressor {
                                 len: len as u32,
                                 kind: LZ_REP,
                                 val: k,
+                                len1: 0,
                             };
                         }
                     }
@@ -665,6 +730,12 @@ impl LzmsCompressor {
                 if longest_rep.0 >= nice {
                     forced = Some((i, LZ_REP, longest_rep.1, longest_rep.0 as u32));
                     break;
+                }
+                if longest_rep.0 >= 2 {
+                    let (l, k) = longest_rep;
+                    let off = s.lz_rep(k as usize) as usize;
+                    let mc = rep_base + rep_cost(bits, &s, S_LZ_REP0, k) + c.length[l];
+                    gap_edge(&mut self.nodes, c, d, &s, (i, p), (LZ_REP, k, off, l), mc, nice);
                 }
                 // Explicit LZ matches.
                 if let Some(&(blen, boff)) = matches.last() {
@@ -674,6 +745,11 @@ impl LzmsCompressor {
                         break;
                     }
                     let base = lz_base + bits[S_LZ][st(S_LZ)][0];
+                    if gaps {
+                        let ml = blen as usize;
+                        let mc = base + c.lz_slot[offset_slot_fast(boff)] + c.length[ml];
+                        gap_edge(&mut self.nodes, c, d, &s, (i, p), (LZ, boff, boff as usize, ml), mc, nice);
+                    }
                     let mut len = 3usize;
                     for &(ml, off) in matches.iter() {
                         let oc = base + c.lz_slot[offset_slot_fast(off)];
@@ -686,6 +762,7 @@ impl LzmsCompressor {
                                     len: len as u32,
                                     kind: LZ,
                                     val: off,
+                                    len1: 0,
                                 };
                             }
                             len += 1;
@@ -709,7 +786,9 @@ impl LzmsCompressor {
                             continue;
                         }
                         let rc = drep_base + rep_cost(bits, &s, S_DELTA_REP0, k);
-                        for len in 2..=l.min(nice - 1) {
+                        let l = l.min(nice - 1);
+                        let lo = if full_delta { l } else { 2 };
+                        for len in lo..=l {
                             let cc = rc + c.length[len];
                             let t = &mut self.nodes[i + len];
                             if cc < t.cost {
@@ -718,6 +797,7 @@ impl LzmsCompressor {
                                     len: len as u32,
                                     kind: DELTA_REP,
                                     val: k,
+                                    len1: 0,
                                 };
                             }
                         }
@@ -728,7 +808,9 @@ impl LzmsCompressor {
                         let oc = ebase
                             + c.power[power as usize]
                             + c.delta_slot[offset_slot_fast(raw)];
-                        for len in 4..=(l as usize).min(nice - 1) {
+                        let l = (l as usize).min(nice - 1);
+                        let lo = if full_delta { l } else { 4 };
+                        for len in lo..=l {
                             let cc = oc + c.length[len];
                             let t = &mut self.nodes[i + len];
                             if cc < t.cost {
@@ -737,6 +819,7 @@ impl LzmsCompressor {
                                     len: len as u32,
                                     kind: DELTA,
                                     val: pack_delta(power, raw),
+                                    len1: 0,
                                 };
                             }
                         }
@@ -759,7 +842,13 @@ impl LzmsCompressor {
             let mut j = end;
             while j > 0 {
                 let nd = self.nodes[j];
-                path.push((nd.kind, nd.val, nd.len));
+                if nd.len1 != 0 {
+                    path.push((LZ_REP, 0, nd.len - nd.len1 - 1));
+                    path.push((LIT, 0, 1));
+                    path.push((nd.kind, nd.val, nd.len1));
+                } else {
+                    path.push((nd.kind, nd.val, nd.len));
+                }
                 j -= nd.len as usize;
             }
             let mut p = pos;

@@ -58,7 +58,7 @@ impl BtFinder {
     /// Visits position `p == self.next`: records in `out` the matches `(length, offset)`
     /// of increasing length (≥ 3, ≤ `nice`), searching at most `depth` tree nodes.
     /// With `RECORD == false` only the tree is updated.
-    #[inline]
+    #[inline(never)]
     pub(crate) fn visit<const RECORD: bool>(
         &mut self,
         d: &[u8],
@@ -128,6 +128,8 @@ const MIN_DELTA_LEN: usize = 4;
 pub(crate) struct DeltaFinder {
     table: Vec<u32>,
     bits: u32,
+    npow: usize,
+    mask: u32,
 }
 
 /// Byte difference at distance `span` (requires `x >= span`).
@@ -149,7 +151,10 @@ pub(crate) fn delta_len(d: &[u8], p: usize, off: usize, span: usize, max: usize)
 
 impl DeltaFinder {
     pub(crate) fn reset(&mut self, n: usize) {
-        self.bits = (usize::BITS - n.max(1).leading_zeros()).clamp(10, 16);
+        let sub: u32 = std::env::var("DSUB").ok().and_then(|s| s.parse().ok()).unwrap_or(0);
+        self.npow = std::env::var("DPOW").ok().and_then(|s| s.parse().ok()).unwrap_or(DELTA_POWERS);
+        self.mask = std::env::var("DMASK").ok().and_then(|s| s.parse().ok()).unwrap_or(63);
+        self.bits = (usize::BITS - n.max(1).leading_zeros() - sub).clamp(10, 16);
         self.table.clear();
         self.table.resize(DELTA_POWERS << self.bits, 0);
     }
@@ -166,7 +171,7 @@ impl DeltaFinder {
 
     /// Visits position `p` (every position in order). With `RECORD`, appends to `out`
     /// the candidates `(power, raw offset, length)` with length ≥ 4 and ≤ `max`.
-    #[inline]
+    #[inline(never)]
     pub(crate) fn visit<const RECORD: bool>(
         &mut self,
         d: &[u8],
@@ -178,11 +183,12 @@ impl DeltaFinder {
         if p + MIN_DELTA_LEN > n {
             return;
         }
-        for power in 0..DELTA_POWERS {
+        for power in 0..self.npow {
             let span = 1usize << power;
             if p < span {
                 break;
             }
+            if self.mask >> power & 1 == 0 { continue; }
             let b = self.bucket(d, p, power);
             let c = self.table[b] as usize;
             self.table[b] = p as u32 + 1;
