@@ -94,10 +94,12 @@ fn delta_tables(len: usize) -> Vec<u8> {
         let stride = 1 + (r.next() % 50) as u32;
         let start = r.next() as u32;
         for i in 0..200u32 {
-            if k % 2 == 0 {
+            if k.is_multiple_of(2) {
                 v.extend_from_slice(&(start.wrapping_add(i * stride)).to_le_bytes());
             } else {
-                v.extend_from_slice(&((start as u16).wrapping_add((i * stride) as u16)).to_le_bytes());
+                v.extend_from_slice(
+                    &((start as u16).wrapping_add((i * stride) as u16)).to_le_bytes(),
+                );
                 v.extend_from_slice(&[7, (i % 3) as u8]);
             }
         }
@@ -115,7 +117,7 @@ fn check(lib: Option<&LibWim>, max_chunk: usize, level: u32, data: &[u8], what: 
         return data.len();
     };
     assert!(n < data.len(), "{what}: output not smaller");
-    assert!(n % 2 == 0 && n >= 4, "{what}: bad size {n}");
+    assert!(n.is_multiple_of(2) && n >= 4, "{what}: bad size {n}");
     let z = &out[..n];
     let mut d = LzmsDecompressor::new(max_chunk).unwrap();
     let mut back = vec![0xAAu8; data.len()];

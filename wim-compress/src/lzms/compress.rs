@@ -189,16 +189,22 @@ struct Params {
     window: usize,
     /// Search delta matches.
     delta: bool,
+    /// Consider "match, literal, repeat-0 match" edges.
+    gaps: bool,
+    /// Skip the delta search where an LZ match at least this long exists.
+    delta_skip: usize,
 }
 
 impl Params {
     fn new(level: u32) -> Self {
-        let level = level.max(1);
+        let level = level.clamp(1, 1000);
         Params {
-            nice: std::env::var("NICE").ok().and_then(|s| s.parse().ok()).unwrap_or((63 * level as usize / 50).clamp(16, 255)),
-            depth: std::env::var("DEPTH").ok().and_then(|s| s.parse().ok()).unwrap_or((level / 2 + 8).min(200)),
-            window: std::env::var("WIN").ok().and_then(|s| s.parse().ok()).unwrap_or(2048),
+            nice: (63 * level as usize / 50).clamp(16, 255),
+            depth: (level / 2 + 8).min(300),
+            window: 2048,
             delta: level >= 35,
+            gaps: level >= 20,
+            delta_skip: 16,
         }
     }
 }
@@ -442,8 +448,11 @@ impl LzmsCompressor {
 
     #[inline(always)]
     fn code_bit(&mut self, ps: &mut PathState, class: usize, bit: u32) {
-        self.rc
-            .encode_class(&mut self.probs.classes[class][..=usize::from(STATE_MASK[class])], &mut ps.st[class], bit);
+        self.rc.encode_class(
+            &mut self.probs.classes[class][..=usize::from(STATE_MASK[class])],
+            &mut ps.st[class],
+            bit,
+        );
     }
 
     #[inline(always)]
@@ -494,7 +503,8 @@ impl LzmsCompressor {
     fn put_power(&mut self, p: u32) {
         let s = p as usize;
         let l = self.delta_power.code_lens()[s];
-        self.bw.write(u32::from(self.cw_delta_power[s]), u32::from(l));
+        self.bw
+            .write(u32::from(self.cw_delta_power[s]), u32::from(l));
         if self.delta_power.record(s) {
             canonical(self.delta_power.code_lens(), &mut self.cw_delta_power);
         }
@@ -623,9 +633,8 @@ impl LzmsCompressor {
         let mut matches = std::mem::take(&mut self.matches);
         let mut deltas = std::mem::take(&mut self.deltas);
         let mut path = std::mem::take(&mut self.path);
-        let full_delta = std::env::var("FULLD").is_ok();
-        let gaps = std::env::var("NOGAP").is_err();
-        let dskip: usize = std::env::var("DSKIP").ok().and_then(|s| s.parse().ok()).unwrap_or(1000);
+        let gaps = prm.gaps;
+        let dskip = prm.delta_skip;
         while pos < n {
             if self.rc.len() + self.bw.len() > limit {
                 self.matches = matches;
@@ -735,7 +744,16 @@ impl LzmsCompressor {
                     let (l, k) = longest_rep;
                     let off = s.lz_rep(k as usize) as usize;
                     let mc = rep_base + rep_cost(bits, &s, S_LZ_REP0, k) + c.length[l];
-                    gap_edge(&mut self.nodes, c, d, &s, (i, p), (LZ_REP, k, off, l), mc, nice);
+                    gap_edge(
+                        &mut self.nodes,
+                        c,
+                        d,
+                        &s,
+                        (i, p),
+                        (LZ_REP, k, off, l),
+                        mc,
+                        nice,
+                    );
                 }
                 // Explicit LZ matches.
                 if let Some(&(blen, boff)) = matches.last() {
@@ -748,7 +766,16 @@ impl LzmsCompressor {
                     if gaps {
                         let ml = blen as usize;
                         let mc = base + c.lz_slot[offset_slot_fast(boff)] + c.length[ml];
-                        gap_edge(&mut self.nodes, c, d, &s, (i, p), (LZ, boff, boff as usize, ml), mc, nice);
+                        gap_edge(
+                            &mut self.nodes,
+                            c,
+                            d,
+                            &s,
+                            (i, p),
+                            (LZ, boff, boff as usize, ml),
+                            mc,
+                            nice,
+                        );
                     }
                     let mut len = 3usize;
                     for &(ml, off) in matches.iter() {
@@ -786,9 +813,7 @@ impl LzmsCompressor {
                             continue;
                         }
                         let rc = drep_base + rep_cost(bits, &s, S_DELTA_REP0, k);
-                        let l = l.min(nice - 1);
-                        let lo = if full_delta { l } else { 2 };
-                        for len in lo..=l {
+                        for len in 2..=l.min(nice - 1) {
                             let cc = rc + c.length[len];
                             let t = &mut self.nodes[i + len];
                             if cc < t.cost {
@@ -804,13 +829,16 @@ impl LzmsCompressor {
                     }
                     // Explicit delta matches.
                     let ebase = dbase + bits[S_DELTA][st(S_DELTA)][0];
+                    let lz_best = matches.last().map_or(0, |m| m.0 as usize);
                     for &(power, raw, l) in deltas.iter() {
-                        let oc = ebase
-                            + c.power[power as usize]
-                            + c.delta_slot[offset_slot_fast(raw)];
-                        let l = (l as usize).min(nice - 1);
-                        let lo = if full_delta { l } else { 4 };
-                        for len in lo..=l {
+                        let off = (raw as usize) << power;
+                        // A plain copy is an LZ match: cheaper, and already an edge.
+                        if d[p..p + 4] == d[p - off..p - off + 4] {
+                            continue;
+                        }
+                        let oc =
+                            ebase + c.power[power as usize] + c.delta_slot[offset_slot_fast(raw)];
+                        for len in (lz_best + 1).max(4)..=(l as usize).min(nice - 1) {
                             let cc = oc + c.length[len];
                             let t = &mut self.nodes[i + len];
                             if cc < t.cost {

@@ -128,8 +128,6 @@ const MIN_DELTA_LEN: usize = 4;
 pub(crate) struct DeltaFinder {
     table: Vec<u32>,
     bits: u32,
-    npow: usize,
-    mask: u32,
 }
 
 /// Byte difference at distance `span` (requires `x >= span`).
@@ -151,10 +149,7 @@ pub(crate) fn delta_len(d: &[u8], p: usize, off: usize, span: usize, max: usize)
 
 impl DeltaFinder {
     pub(crate) fn reset(&mut self, n: usize) {
-        let sub: u32 = std::env::var("DSUB").ok().and_then(|s| s.parse().ok()).unwrap_or(0);
-        self.npow = std::env::var("DPOW").ok().and_then(|s| s.parse().ok()).unwrap_or(DELTA_POWERS);
-        self.mask = std::env::var("DMASK").ok().and_then(|s| s.parse().ok()).unwrap_or(63);
-        self.bits = (usize::BITS - n.max(1).leading_zeros() - sub).clamp(10, 16);
+        self.bits = (usize::BITS - n.max(1).leading_zeros()).clamp(10, 14);
         self.table.clear();
         self.table.resize(DELTA_POWERS << self.bits, 0);
     }
@@ -183,12 +178,11 @@ impl DeltaFinder {
         if p + MIN_DELTA_LEN > n {
             return;
         }
-        for power in 0..self.npow {
+        for power in 0..DELTA_POWERS {
             let span = 1usize << power;
             if p < span {
                 break;
             }
-            if self.mask >> power & 1 == 0 { continue; }
             let b = self.bucket(d, p, power);
             let c = self.table[b] as usize;
             self.table[b] = p as u32 + 1;
