@@ -191,7 +191,8 @@ impl DeltaFinder {
             }
             let c = c - 1;
             let off = p - c;
-            if off & (span - 1) != 0 || c < span {
+            // Raw offsets are packed in 29 bits by the parser.
+            if off & (span - 1) != 0 || c < span || off >> power >= 1 << 29 {
                 continue;
             }
             let l = delta_len(d, p, off, span, max.min(n - p));
