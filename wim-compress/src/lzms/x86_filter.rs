@@ -103,7 +103,6 @@ impl X86Filter {
     }
 
     /// Applies the filter to a chunk before encoding.
-    #[cfg(test)]
     pub(crate) fn encode(&mut self, buf: &mut [u8]) {
         self.run::<true>(buf);
     }
