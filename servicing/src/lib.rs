@@ -20,6 +20,7 @@
 #![deny(missing_docs)]
 
 pub mod apply;
+pub mod capture;
 pub mod error;
 pub mod extract;
 pub mod progress;
