@@ -73,6 +73,8 @@ pub enum UsageKind {
     PathDoesNotExist,
     /// `--to-stdout` was asked for something that is not a regular file.
     NotARegularFile,
+    /// An image with that name is already in the WIM (capture/append).
+    ImageNameCollision,
     /// Anything else.
     Other,
 }

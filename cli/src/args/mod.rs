@@ -5,6 +5,7 @@
 //! `--json` on info, dir and verify. `wiminfo`, `wimdir`, `wimverify`, `wimapply` and
 //! `wimextract` as argv[0] imply the command.
 
+pub mod capture;
 pub mod image;
 
 use crate::error::CliError;
@@ -42,6 +43,10 @@ pub enum Command {
     Apply(ApplyArgs),
     /// Extract files or directories from an image.
     Extract(ExtractArgs),
+    /// Capture a directory as a new WIM file.
+    Capture(capture::CaptureArgs),
+    /// Capture a directory as a new image of an existing WIM file.
+    Append(capture::CaptureArgs),
 }
 
 /// `info WIMFILE [IMAGE]`.
@@ -184,6 +189,8 @@ pub fn command_from_argv0(argv0: &str) -> Option<&'static str> {
         "wimverify" => Some("verify"),
         "wimapply" => Some("apply"),
         "wimextract" => Some("extract"),
+        "wimcapture" => Some("capture"),
+        "wimappend" => Some("append"),
         _ => None,
     }
 }

@@ -6,6 +6,7 @@
 //! wimlib-imagex's own `\r…done` lines on stdout, so output stays byte-compatible.
 
 pub mod apply;
+pub mod capture;
 pub mod dir;
 pub mod extract;
 pub mod info;
@@ -26,6 +27,8 @@ pub fn run(plan: Plan) -> Result<(), CliError> {
         Command::Verify(a) => verify::run(&a, progress),
         Command::Apply(a) => apply::run(&a, progress),
         Command::Extract(a) => extract::run(&a, progress),
+        Command::Capture(a) => capture::run(&a, false, progress),
+        Command::Append(a) => capture::run(&a, true, progress),
     }
 }
 

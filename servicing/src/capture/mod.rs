@@ -494,7 +494,7 @@ pub fn capture_image<W: WimOutput>(
         Some(n) => {
             if !n.is_empty() && taken.iter().any(|t| t == n) {
                 return Err(Error::Usage(
-                    UsageKind::Other,
+                    UsageKind::ImageNameCollision,
                     format!("There is already an image named \"{n}\" in the WIM!"),
                 ));
             }

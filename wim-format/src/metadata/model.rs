@@ -111,9 +111,11 @@ impl Inode {
             unknown_0x54: 0,
         }
     }
-    /// True when the `DIRECTORY` attribute is set.
+    /// True for a directory: the `DIRECTORY` attribute without a reparse point (as
+    /// wimlib decides; a symbolic link to a directory carries `DIRECTORY` too but has
+    /// no children, counts as a file and stores an unnamed data stream entry).
     pub fn is_directory(&self) -> bool {
-        self.attributes.contains(FileAttributes::DIRECTORY)
+        self.attributes.contains(FileAttributes::DIRECTORY) && self.reparse.is_none()
     }
     /// Every non-empty stream digest of this inode: reparse data, unnamed data, named.
     pub fn stream_digests(&self) -> impl Iterator<Item = Sha1Digest> + '_ {
