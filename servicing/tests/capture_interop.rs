@@ -42,7 +42,10 @@ fn sevenzip_test(wim: &Path) {
             wim.display(),
             String::from_utf8_lossy(&o.stdout)
         ),
-        Err(_) => eprintln!("SKIP: 7zz not available; 7-Zip check of {} skipped", wim.display()),
+        Err(_) => eprintln!(
+            "SKIP: 7zz not available; 7-Zip check of {} skipped",
+            wim.display()
+        ),
     }
 }
 
@@ -82,7 +85,11 @@ fn check_against_wimlib(src: &Path, wim: &Path, work: &Path, unix: bool) {
     oracle::capture(src, &theirs, &cargs).unwrap();
     let ours_c = counts(wim, 1);
     assert_eq!(ours_c.len(), 4, "{ours_c:?}");
-    assert_eq!(ours_c, counts(&theirs, 1), "counts differ from wimlib's capture");
+    assert_eq!(
+        ours_c,
+        counts(&theirs, 1),
+        "counts differ from wimlib's capture"
+    );
 }
 
 #[test]
@@ -92,17 +99,35 @@ fn every_codec_and_option_passes_wimlib_and_7zip() {
     }
     let (t, src) = fixture(SizeClass::Small);
     let cases: Vec<(&str, WimWriterBuilder, bool)> = vec![
-        ("none", WimWriterBuilder::new().compression(Compression::None), false),
-        ("xpress", WimWriterBuilder::new().compression(Compression::Xpress), false),
+        (
+            "none",
+            WimWriterBuilder::new().compression(Compression::None),
+            false,
+        ),
+        (
+            "xpress",
+            WimWriterBuilder::new().compression(Compression::Xpress),
+            false,
+        ),
         ("lzx", WimWriterBuilder::new(), false),
-        ("lzms", WimWriterBuilder::new().compression(Compression::Lzms), false),
+        (
+            "lzms",
+            WimWriterBuilder::new().compression(Compression::Lzms),
+            false,
+        ),
         (
             "solid",
-            WimWriterBuilder::new().compression(Compression::Lzms).solid(true),
+            WimWriterBuilder::new()
+                .compression(Compression::Lzms)
+                .solid(true),
             false,
         ),
         ("check", WimWriterBuilder::new().integrity(true), false),
-        ("unix", WimWriterBuilder::new().compression(Compression::Xpress), true),
+        (
+            "unix",
+            WimWriterBuilder::new().compression(Compression::Xpress),
+            true,
+        ),
         (
             "xpress4k",
             WimWriterBuilder::new()
@@ -112,7 +137,9 @@ fn every_codec_and_option_passes_wimlib_and_7zip() {
         ),
         (
             "lzx2m",
-            WimWriterBuilder::new().compression(Compression::Lzx).chunk_size(1 << 21),
+            WimWriterBuilder::new()
+                .compression(Compression::Lzx)
+                .chunk_size(1 << 21),
             false,
         ),
         (
@@ -156,7 +183,11 @@ fn append_in_place_and_rebuild_keep_old_images() {
     let other = t.path().join("other");
     std::fs::create_dir_all(other.join("d")).unwrap();
     std::fs::write(other.join("d/new.txt"), b"new file content\n").unwrap();
-    std::fs::write(other.join("same.bin"), std::fs::read(src.join("links/hard_a")).unwrap_or_default()).unwrap();
+    std::fs::write(
+        other.join("same.bin"),
+        std::fs::read(src.join("links/hard_a")).unwrap_or_default(),
+    )
+    .unwrap();
     for (mode, solid) in [
         (WriteMode::Append, false),
         (WriteMode::AppendRebuild, false),
@@ -164,7 +195,9 @@ fn append_in_place_and_rebuild_keep_old_images() {
     ] {
         let wim = t.path().join(format!("app-{mode:?}-{solid}.wim"));
         let b = if solid {
-            WimWriterBuilder::new().compression(Compression::Lzms).solid(true)
+            WimWriterBuilder::new()
+                .compression(Compression::Lzms)
+                .solid(true)
         } else {
             WimWriterBuilder::new().integrity(true)
         };
@@ -240,14 +273,21 @@ fn exclusion_configs_match_wimlib() {
         std::fs::write(&cfg_path, c).unwrap();
         let ours = t.path().join(format!("ours{i}.wim"));
         let theirs = t.path().join(format!("theirs{i}.wim"));
-        let mut r = req(&src, &ours, WimWriterBuilder::new().compression(Compression::None));
+        let mut r = req(
+            &src,
+            &ours,
+            WimWriterBuilder::new().compression(Compression::None),
+        );
         r.scan.config = servicing::capture::load_config(&cfg_path).unwrap();
         capture_to_file(&r, &no_events).unwrap();
         let _ = std::fs::remove_file(&theirs);
         oracle::capture(
             &src,
             &theirs,
-            &["--compress=none", &format!("--config={}", cfg_path.display())],
+            &[
+                "--compress=none",
+                &format!("--config={}", cfg_path.display()),
+            ],
         )
         .unwrap();
         let a = oracle::dir_listing(&ours, "1").unwrap();
@@ -282,8 +322,16 @@ fn output_is_deterministic_across_thread_counts() {
     let (t, src) = fixture(SizeClass::Medium);
     for (name, b) in [
         ("lzx", WimWriterBuilder::new()),
-        ("xpress", WimWriterBuilder::new().compression(Compression::Xpress)),
-        ("solid", WimWriterBuilder::new().compression(Compression::Lzms).solid(true)),
+        (
+            "xpress",
+            WimWriterBuilder::new().compression(Compression::Xpress),
+        ),
+        (
+            "solid",
+            WimWriterBuilder::new()
+                .compression(Compression::Lzms)
+                .solid(true),
+        ),
     ] {
         let mut outs = Vec::new();
         // The first capture reads every file, which may update access times (relatime);
@@ -331,7 +379,11 @@ fn rpfix_and_special_files() {
             warnings.lock().unwrap().push(w.clone());
         }
     };
-    let mut r = req(&src, &ours, WimWriterBuilder::new().compression(Compression::None));
+    let mut r = req(
+        &src,
+        &ours,
+        WimWriterBuilder::new().compression(Compression::None),
+    );
     r.scan.unix_data = true;
     capture_to_file(&r, &ev).unwrap();
     let w = warnings.get_mut().unwrap();

@@ -26,11 +26,11 @@ use wim_format::metadata::FileTime;
 pub fn parse_compression(s: &str) -> Result<(Compression, Option<u32>, bool), CliError> {
     let (t, level) = match s.split_once(':') {
         Some((t, l)) => {
-            let n: u32 = l
-                .parse()
-                .ok()
-                .filter(|&n| n > 0)
-                .ok_or_else(|| CliError::Usage(format!("Compression level must be a positive integer! (Given \"{l}\")")))?;
+            let n: u32 = l.parse().ok().filter(|&n| n > 0).ok_or_else(|| {
+                CliError::Usage(format!(
+                    "Compression level must be a positive integer! (Given \"{l}\")"
+                ))
+            })?;
             (t, Some(n))
         }
         None => (s, None),
@@ -54,10 +54,17 @@ pub fn parse_compression(s: &str) -> Result<(Compression, Option<u32>, bool), Cl
 pub fn parse_size(s: &str) -> Result<u32, CliError> {
     let t = s.trim();
     let lower = t.to_ascii_lowercase();
-    let (num, shift) = [("kib", 10), ("mib", 20), ("gib", 30), ("k", 10), ("m", 20), ("g", 30)]
-        .iter()
-        .find_map(|(suf, sh)| lower.strip_suffix(suf).map(|n| (n.to_string(), *sh)))
-        .unwrap_or((lower.clone(), 0));
+    let (num, shift) = [
+        ("kib", 10),
+        ("mib", 20),
+        ("gib", 30),
+        ("k", 10),
+        ("m", 20),
+        ("g", 30),
+    ]
+    .iter()
+    .find_map(|(suf, sh)| lower.strip_suffix(suf).map(|n| (n.to_string(), *sh)))
+    .unwrap_or((lower.clone(), 0));
     num.trim()
         .parse::<u64>()
         .ok()
@@ -282,14 +289,19 @@ pub fn run(a: &CaptureArgs, append: bool, progress: ProgressMode) -> Result<(), 
                 );
             }
             if progress == ProgressMode::Bar {
-                let b = u.bar.get_or_insert_with(|| new_bar("Archiving file data", *total));
+                let b = u
+                    .bar
+                    .get_or_insert_with(|| new_bar("Archiving file data", *total));
                 b.set_position(*done);
                 if done >= total {
                     b.finish_and_clear();
                 }
                 return;
             }
-            let pct = (*done).saturating_mul(100).checked_div(*total).unwrap_or(100);
+            let pct = (*done)
+                .saturating_mul(100)
+                .checked_div(*total)
+                .unwrap_or(100);
             if pct == u.last_pct && done < total {
                 return;
             }

@@ -74,8 +74,8 @@ pub const DEFAULT_EXCLUSIONS: &[&str] = &[
 /// Decodes a configuration file: UTF-16LE (BOM or a NUL in the second byte) or UTF-8
 /// (optional BOM).
 pub fn decode_text(bytes: &[u8]) -> String {
-    let utf16 = bytes.starts_with(&[0xFF, 0xFE])
-        || (bytes.len() >= 2 && bytes[1] == 0 && bytes[0] != 0);
+    let utf16 =
+        bytes.starts_with(&[0xFF, 0xFE]) || (bytes.len() >= 2 && bytes[1] == 0 && bytes[0] != 0);
     if utf16 {
         let body = bytes.strip_prefix(&[0xFF, 0xFE][..]).unwrap_or(bytes);
         let units: Vec<u16> = body
@@ -337,7 +337,10 @@ mod tests {
     fn relative_with_separator_is_an_error() {
         let e = CaptureConfig::parse("[ExclusionList]\na/b\n", "t").unwrap_err();
         assert_eq!(e.line, 2);
-        assert!(e.message.contains("Relative patterns can only include one path component"));
+        assert!(
+            e.message
+                .contains("Relative patterns can only include one path component")
+        );
     }
 
     #[test]

@@ -149,8 +149,7 @@ pub fn set_image_property(image: &mut Element, path: &str, value: &str) -> Resul
             }
             _ => (comp, 1),
         };
-        if name.is_empty() || idx == 0 || !name.chars().all(|c| c.is_alphanumeric() || c == '_')
-        {
+        if name.is_empty() || idx == 0 || !name.chars().all(|c| c.is_alphanumeric() || c == '_') {
             return Err(format!("invalid property name \"{path}\""));
         }
         steps.push((name.to_string(), idx));
@@ -181,7 +180,8 @@ fn set_at(e: &mut Element, steps: &[(String, usize)], value: &str) -> Result<(),
             if *idx != count + 1 {
                 return Err(format!("index {idx} of {name} is out of range"));
             }
-            e.children.push(XmlNode::Element(Element::new(name.as_str())));
+            e.children
+                .push(XmlNode::Element(Element::new(name.as_str())));
             e.children.len() - 1
         }
     };
@@ -202,7 +202,10 @@ fn set_at(e: &mut Element, steps: &[(String, usize)], value: &str) -> Result<(),
 
 enum Msg {
     /// A file starts; `hash` when it was pre-hashed.
-    Begin { job: usize, hash: Option<Sha1Digest> },
+    Begin {
+        job: usize,
+        hash: Option<Sha1Digest>,
+    },
     /// Data of the current file.
     Data(Vec<u8>),
     /// A file whose content was already sent (pre-hash match).
@@ -374,11 +377,7 @@ pub fn write_data<W: WimOutput>(
 ) -> Result<()> {
     for (ino, data) in std::mem::take(&mut scanned.reparse) {
         let h = w.add_blob(&data)?;
-        if let Some(r) = scanned
-            .tree
-            .inode_mut(ino)
-            .and_then(|i| i.reparse.as_mut())
-        {
+        if let Some(r) = scanned.tree.inode_mut(ino).and_then(|i| i.reparse.as_mut()) {
             r.data = Some(h);
         }
     }

@@ -211,8 +211,7 @@ pub fn scan(root: &Path, opts: &ScanOptions, warn: &mut dyn FnMut(String)) -> Re
                 }
                 s.files += 1;
             } else if ft.is_symlink() {
-                let target =
-                    fs::read_link(&path).map_err(|e| fs_err(FsOp::ReadLink, &path, e))?;
+                let target = fs::read_link(&path).map_err(|e| fs_err(FsOp::ReadLink, &path, e))?;
                 let t = target.to_string_lossy();
                 let rp = unix::symlink_reparse_data(&t, canon_root.as_deref());
                 if rp.fixed {

@@ -120,8 +120,8 @@ mod tests {
         // Recorded from wimlib-imagex 1.13.5: `ln -s sub dirlink`.
         let d = symlink_reparse_data("sub", Some("/r"));
         let want: Vec<u8> = vec![
-            0, 0, 6, 0, 8, 0, 6, 0, 1, 0, 0, 0, b's', 0, b'u', 0, b'b', 0, 0, 0, b's', 0, b'u',
-            0, b'b', 0, 0, 0,
+            0, 0, 6, 0, 8, 0, 6, 0, 1, 0, 0, 0, b's', 0, b'u', 0, b'b', 0, 0, 0, b's', 0, b'u', 0,
+            b'b', 0, 0, 0,
         ];
         assert_eq!(d.data, want);
         assert!(!d.fixed);
@@ -146,6 +146,9 @@ mod tests {
     fn filetime_epoch() {
         assert_eq!(filetime(0, 0).0, 116_444_736_000_000_000);
         assert_eq!(filetime(-20_000_000_000, 0).0, 0);
-        assert_eq!(filetime(1, 999_999_999).0, 116_444_736_000_000_000 + 19_999_999);
+        assert_eq!(
+            filetime(1, 999_999_999).0,
+            116_444_736_000_000_000 + 19_999_999
+        );
     }
 }
