@@ -145,9 +145,7 @@ pub fn run(a: &CaptureArgs, append: bool, progress: ProgressMode) -> Result<(), 
         ));
     }
     let exists = std::path::Path::new(&a.wimfile).exists();
-    let mode = if !append {
-        WriteMode::Create
-    } else if !exists && a.create {
+    let mode = if !append || (!exists && a.create) {
         WriteMode::Create
     } else if !exists {
         return Err(CliError::lib(
