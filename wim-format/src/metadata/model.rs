@@ -111,11 +111,15 @@ impl Inode {
             unknown_0x54: 0,
         }
     }
-    /// True for a directory: the `DIRECTORY` attribute without a reparse point (as
-    /// wimlib decides; a symbolic link to a directory carries `DIRECTORY` too but has
-    /// no children, counts as a file and stores an unnamed data stream entry).
+    /// True when the `DIRECTORY` attribute is set.
     pub fn is_directory(&self) -> bool {
-        self.attributes.contains(FileAttributes::DIRECTORY) && self.reparse.is_none()
+        self.attributes.contains(FileAttributes::DIRECTORY)
+    }
+    /// True for a directory that holds children: `DIRECTORY` without a reparse point
+    /// (wimlib's rule; a symbolic link to a directory carries `DIRECTORY` too, has no
+    /// children and counts as a file in the XML statistics).
+    pub fn is_plain_directory(&self) -> bool {
+        self.is_directory() && self.reparse.is_none()
     }
     /// Every non-empty stream digest of this inode: reparse data, unnamed data, named.
     pub fn stream_digests(&self) -> impl Iterator<Item = Sha1Digest> + '_ {
@@ -499,7 +503,7 @@ impl ImageTree {
         for ino in self.live_inodes() {
             let Some(i) = self.inode(ino) else { continue };
             let n = links.get(ino.index()).copied().unwrap_or(1);
-            if i.is_directory() {
+            if i.is_plain_directory() {
                 s.dir_count += n;
             } else {
                 s.file_count += n;
