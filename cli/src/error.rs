@@ -21,6 +21,8 @@ pub enum ErrorCode {
     ImageNameCollision,
     /// 13: integrity check failed.
     Integrity,
+    /// 14: bad capture configuration file.
+    InvalidCaptureConfig,
     /// 15: unknown chunk size.
     InvalidChunkSize,
     /// 16: unknown compression type.
@@ -57,14 +59,22 @@ pub enum ErrorCode {
     NotAWimFile,
     /// 47: cannot open a file.
     Open,
+    /// 48: cannot open a directory.
+    Opendir,
     /// 49: path not in the image.
     PathDoesNotExist,
     /// 50: read error.
     Read,
+    /// 51: cannot read a symbolic link.
+    Readlink,
+    /// 52: cannot rename a file.
+    Rename,
     /// 55: a needed blob is missing.
     ResourceNotFound,
     /// 62: invalid split set.
     SplitInvalid,
+    /// 63: cannot stat a file.
+    Stat,
     /// 65: unexpected end of file.
     UnexpectedEndOfFile,
     /// 67: unknown version.
@@ -86,6 +96,7 @@ impl ErrorCode {
             ImageCount => 10,
             ImageNameCollision => 11,
             Integrity => 13,
+            InvalidCaptureConfig => 14,
             InvalidChunkSize => 15,
             InvalidCompressionType => 16,
             InvalidHeader => 17,
@@ -104,10 +115,14 @@ impl ErrorCode {
             NotARegularFile => 42,
             NotAWimFile => 43,
             Open => 47,
+            Opendir => 48,
             PathDoesNotExist => 49,
             Read => 50,
+            Readlink => 51,
+            Rename => 52,
             ResourceNotFound => 55,
             SplitInvalid => 62,
+            Stat => 63,
             UnexpectedEndOfFile => 65,
             UnknownVersion => 67,
             Unsupported => 68,
@@ -126,6 +141,7 @@ impl ErrorCode {
             }
             ImageNameCollision => "Tried to add an image with a name that is already in use",
             Integrity => "The WIM file is corrupted (failed integrity check)",
+            InvalidCaptureConfig => "The contents of the capture configuration file were invalid",
             InvalidChunkSize => "The compression chunk size was unrecognized",
             InvalidCompressionType => "The compression type was unrecognized",
             InvalidHeader => "The WIM header was invalid",
@@ -152,12 +168,16 @@ impl ErrorCode {
                 "The file did not begin with the magic characters that identify a WIM file"
             }
             Open => "Failed to open a file",
+            Opendir => "Failed to open a directory",
             PathDoesNotExist => "The path does not exist in the WIM image",
             Read => "Could not read data from a file",
+            Readlink => "Failed to read the target of a symbolic link",
+            Rename => "Failed to rename a file",
             ResourceNotFound => {
                 "A file resource needed to complete the operation was missing from the WIM"
             }
             SplitInvalid => "The WIM is part of an invalid split WIM",
+            Stat => "Could not read the metadata for a file or directory",
             UnexpectedEndOfFile => "Unexpectedly reached the end of the file",
             UnknownVersion => "The WIM file is marked with an unknown version number",
             Unsupported => "The requested operation is unsupported",

@@ -20,6 +20,14 @@ pub enum FsOp {
     Symlink,
     /// Setting timestamps, owner or mode.
     SetMetadata,
+    /// Reading the metadata of a source file (capture).
+    Stat,
+    /// Listing a source directory (capture).
+    ReadDir,
+    /// Reading a source symbolic link (capture).
+    ReadLink,
+    /// Reading a source file's data (capture).
+    Read,
 }
 
 impl fmt::Display for FsOp {
@@ -31,6 +39,10 @@ impl fmt::Display for FsOp {
             FsOp::Link => "create hard link",
             FsOp::Symlink => "create symbolic link",
             FsOp::SetMetadata => "set metadata of",
+            FsOp::Stat => "read metadata of",
+            FsOp::ReadDir => "read directory",
+            FsOp::ReadLink => "read symbolic link",
+            FsOp::Read => "read",
         })
     }
 }

@@ -21,6 +21,7 @@
 
 pub mod apply;
 pub mod atomic;
+pub mod capture;
 pub mod delete;
 pub mod error;
 pub mod export;

@@ -5,6 +5,7 @@
 //! `--json` on info, dir and verify. `wiminfo`, `wimdir`, `wimverify`, `wimapply` and
 //! `wimextract` as argv[0] imply the command.
 
+pub mod capture;
 pub mod image;
 pub mod write;
 
@@ -54,6 +55,10 @@ pub enum Command {
     Split(SplitArgs),
     /// Join split parts into one WIM.
     Join(JoinArgs),
+    /// Capture a directory as a new WIM file.
+    Capture(capture::CaptureArgs),
+    /// Capture a directory as a new image of an existing WIM file.
+    Append(capture::CaptureArgs),
 }
 
 /// `info WIMFILE [IMAGE]`.
@@ -214,6 +219,8 @@ pub fn command_from_argv0(argv0: &str) -> Option<&'static str> {
         "wimoptimize" => Some("optimize"),
         "wimsplit" => Some("split"),
         "wimjoin" => Some("join"),
+        "wimcapture" => Some("capture"),
+        "wimappend" => Some("append"),
         _ => None,
     }
 }

@@ -6,6 +6,7 @@
 //! wimlib-imagex's own `\r…done` lines on stdout, so output stays byte-compatible.
 
 pub mod apply;
+pub mod capture;
 pub mod delete;
 pub mod dir;
 pub mod export;
@@ -37,6 +38,8 @@ pub fn run(plan: Plan) -> Result<(), CliError> {
         Command::Optimize(a) => optimize::run(&a, progress),
         Command::Split(a) => split::run(&a, progress),
         Command::Join(a) => join::run(&a, progress),
+        Command::Capture(a) => capture::run(&a, false, progress),
+        Command::Append(a) => capture::run(&a, true, progress),
     }
 }
 

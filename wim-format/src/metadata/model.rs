@@ -115,6 +115,12 @@ impl Inode {
     pub fn is_directory(&self) -> bool {
         self.attributes.contains(FileAttributes::DIRECTORY)
     }
+    /// True for a directory that holds children: `DIRECTORY` without a reparse point
+    /// (wimlib's rule; a symbolic link to a directory carries `DIRECTORY` too, has no
+    /// children and counts as a file in the XML statistics).
+    pub fn is_plain_directory(&self) -> bool {
+        self.is_directory() && self.reparse.is_none()
+    }
     /// Every non-empty stream digest of this inode: reparse data, unnamed data, named.
     pub fn stream_digests(&self) -> impl Iterator<Item = Sha1Digest> + '_ {
         self.reparse
@@ -497,9 +503,7 @@ impl ImageTree {
         for ino in self.live_inodes() {
             let Some(i) = self.inode(ino) else { continue };
             let n = links.get(ino.index()).copied().unwrap_or(1);
-            // As wimlib: a directory reparse point (symlink or junction to a
-            // directory) counts as a file.
-            if i.is_directory() && !i.attributes.contains(FileAttributes::REPARSE_POINT) {
+            if i.is_plain_directory() {
                 s.dir_count += n;
             } else {
                 s.file_count += n;

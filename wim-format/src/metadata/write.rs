@@ -225,7 +225,7 @@ impl ImageTree {
             let sub: Vec<EntryId> = kids
                 .iter()
                 .copied()
-                .filter(|&k| self.inode_of(k).is_some_and(Inode::is_directory))
+                .filter(|&k| self.inode_of(k).is_some_and(Inode::is_plain_directory))
                 .collect();
             stack.extend(sub.into_iter().rev());
             dirs.push((d, kids));
@@ -267,7 +267,7 @@ impl ImageTree {
             let (Some(e), Some(i)) = (self.entry(id), self.inode_of(id)) else {
                 return Ok(());
             };
-            let sub = if i.is_directory() {
+            let sub = if i.is_plain_directory() {
                 list_at.get(&id).copied().unwrap_or(0)
             } else {
                 0

@@ -1,0 +1,91 @@
+//! Arguments of `capture` and `append` (wimlib-imagex 1.13 syntax).
+
+use clap::Args;
+
+/// `capture|append SOURCE WIMFILE [NAME [DESCRIPTION]]`.
+#[derive(Debug, Args, Clone)]
+pub struct CaptureArgs {
+    /// The directory to capture.
+    pub source: String,
+    /// The WIM file to write (capture) or add to (append).
+    pub wimfile: String,
+    /// Image name (default: the last component of SOURCE, made unique).
+    pub name: Option<String>,
+    /// Image description.
+    pub description: Option<String>,
+    /// Compression type and optional level: none, XPRESS (fast), LZX (maximum, max), LZMS (recovery); TYPE[:LEVEL].
+    #[arg(long, value_name = "TYPE[:LEVEL]")]
+    pub compress: Option<String>,
+    /// Chunk size (power of two; K/M/G suffixes).
+    #[arg(long, value_name = "SIZE")]
+    pub chunk_size: Option<String>,
+    /// Solid (ESD) output: LZMS solid resources.
+    #[arg(long)]
+    pub solid: bool,
+    /// Codec of solid resources, TYPE[:LEVEL].
+    #[arg(long, value_name = "TYPE[:LEVEL]")]
+    pub solid_compress: Option<String>,
+    /// Chunk size of solid resources.
+    #[arg(long, value_name = "SIZE")]
+    pub solid_chunk_size: Option<String>,
+    /// Keep disk order in solid resources instead of sorting by file type.
+    #[arg(long)]
+    pub no_solid_sort: bool,
+    /// Compression threads (0 = one per CPU).
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+    /// Mark the new image bootable.
+    #[arg(long)]
+    pub boot: bool,
+    /// Write an integrity table (and check the existing one on append).
+    #[arg(long)]
+    pub check: bool,
+    /// Write an integrity table.
+    #[arg(long)]
+    pub include_integrity: bool,
+    /// Do not write an integrity table.
+    #[arg(long, alias = "no-check")]
+    pub nocheck: bool,
+    /// Capture configuration file (exclusion lists).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<String>,
+    /// Follow symbolic links.
+    #[arg(long)]
+    pub dereference: bool,
+    /// Store UNIX owner, group, mode and special files.
+    #[arg(long)]
+    pub unix_data: bool,
+    /// Do not capture security descriptors (none are captured on Linux).
+    #[arg(long, alias = "noacls")]
+    pub no_acls: bool,
+    /// Fail when security descriptors cannot be read (none are read on Linux).
+    #[arg(long)]
+    pub strict_acls: bool,
+    /// Rewrite absolute symbolic links inside SOURCE (the default).
+    #[arg(long)]
+    pub rpfix: bool,
+    /// Capture absolute symbolic links as they are.
+    #[arg(long)]
+    pub norpfix: bool,
+    /// Sets the FLAGS element (edition id).
+    #[arg(long, value_name = "EDITIONID")]
+    pub flags: Option<String>,
+    /// Sets an XML property of the new image (NAME=VALUE; repeatable).
+    #[arg(long, value_name = "NAME=VALUE")]
+    pub image_property: Vec<String>,
+    /// append: write a new file and rename it over the old one.
+    #[arg(long)]
+    pub rebuild: bool,
+    /// append: create the WIM when it does not exist.
+    #[arg(long)]
+    pub create: bool,
+    /// Print more (accepted, no effect).
+    #[arg(long)]
+    pub verbose: bool,
+    /// Write a pipable WIM (not supported yet).
+    #[arg(long)]
+    pub pipable: bool,
+    /// Write a non-pipable WIM (the default).
+    #[arg(long)]
+    pub not_pipable: bool,
+}

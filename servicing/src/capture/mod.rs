@@ -1,0 +1,785 @@
+//! Capture: a directory tree → a new image in a WIM (`capture`, `append`).
+//!
+//! ```text
+//! scan (scan.rs) ──► ImageTree + file jobs (sorted: disk order, or by type for solid)
+//!                          │
+//!   reader thread ─────────┴─► bounded channel of 1 MiB blocks ─► WimWriter
+//!   (reads, pre-hashes files                                     (parallel chunk
+//!    whose size is not unique)                                    compression, SHA-1)
+//! ```
+//!
+//! Reading overlaps compression: the reader thread stays a few MiB ahead of the writer,
+//! whose chunk compressor uses the other cores. Memory is bounded by the channel
+//! (never a whole large file). Files whose size matches another file (or a blob already
+//! in the WIM) are hashed first, so identical contents are read twice but compressed and
+//! stored once.
+//!
+//! [`capture_to_file`] adds the file handling: create (a failed capture removes the
+//! file), in-place append (a failed append truncates the file back and restores the old
+//! header), and `--rebuild` (a temporary file in the same folder renamed over the old).
+
+pub mod config;
+pub mod scan;
+pub mod unix;
+
+use crate::error::{Error, FsOp, Result, UsageKind};
+use crate::progress::{Event, EventSink};
+use config::CaptureConfig;
+use scan::{FileJob, ScanOptions, Scanned};
+use sha1::{Digest, Sha1};
+use std::collections::HashSet;
+use std::fs::File;
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use wim_format::header::HeaderFlags;
+use wim_format::metadata::model::ImageTree;
+use wim_format::write::WimOutput;
+use wim_format::write::writer::image_element;
+use wim_format::xml::{Element, XmlNode};
+use wim_format::{ImageIndex, Sha1Digest, Wim, WimWriter, WimWriterBuilder};
+
+/// Size of the blocks the reader thread sends.
+const BLOCK: usize = 1 << 20;
+/// Blocks in flight between reader and writer.
+const IN_FLIGHT: usize = 24;
+/// Files up to this size are kept in memory between pre-hashing and writing.
+const SMALL: u64 = 4 << 20;
+
+/// The XML of the new image.
+#[derive(Debug, Clone, Default)]
+pub struct ImageSpec {
+    /// NAME (`None` = basename of the source, made unique).
+    pub name: Option<String>,
+    /// DESCRIPTION.
+    pub description: Option<String>,
+    /// FLAGS (`--flags=EDITIONID`).
+    pub flags: Option<String>,
+    /// `--image-property NAME=VALUE`, in order.
+    pub properties: Vec<(String, String)>,
+    /// Make the new image bootable.
+    pub boot: bool,
+}
+
+/// How the WIM file is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteMode {
+    /// A new file (replacing any existing one).
+    Create,
+    /// Append in place.
+    Append,
+    /// Append by writing a new file and renaming it over the old one.
+    AppendRebuild,
+}
+
+/// Everything [`capture_to_file`] needs.
+#[derive(Debug, Clone)]
+pub struct CaptureRequest {
+    /// The directory to capture.
+    pub source: PathBuf,
+    /// The WIM file.
+    pub wim: PathBuf,
+    /// Create, append, rebuild.
+    pub mode: WriteMode,
+    /// Writer options (codec, chunk sizes, solid, threads, integrity, GUID, time).
+    pub builder: WimWriterBuilder,
+    /// Scanner options (UNIX data, dereference, rpfix, exclusions).
+    pub scan: ScanOptions,
+    /// The new image's XML.
+    pub image: ImageSpec,
+    /// Sort solid data by file type (wimlib's solid sort; off = disk order).
+    pub solid_sort: bool,
+}
+
+/// What a capture did.
+#[derive(Debug, Clone)]
+pub struct CaptureReport {
+    /// The new image's index.
+    pub index: u32,
+    /// Its name.
+    pub name: String,
+    /// Directories captured.
+    pub dirs: u64,
+    /// Non-directories captured.
+    pub files: u64,
+    /// Bytes scanned (data and reparse points).
+    pub bytes: u64,
+    /// The writer's summary.
+    pub summary: Option<wim_format::write::Summary>,
+}
+
+/// Hook for Windows image information (`<WINDOWS>` from the registry hives of a
+/// captured Windows installation): not done yet, the element is left as it is.
+pub fn fill_windows_info(_source: &Path, _tree: &ImageTree, _image: &mut Element) {}
+
+/// The default image name: the last component of `source` (`/` for the root).
+pub fn default_name(source: &Path) -> String {
+    let s = source.to_string_lossy();
+    let t = s.trim_end_matches('/');
+    if t.is_empty() {
+        return "/".into();
+    }
+    t.rsplit('/').next().unwrap_or(t).to_string()
+}
+
+/// `base`, or `base (1)`, `base (2)`… the first one not in `taken`.
+pub fn unique_name(base: &str, taken: &[String]) -> String {
+    if !taken.iter().any(|t| t == base) {
+        return base.to_string();
+    }
+    (1u64..)
+        .map(|i| format!("{base} ({i})"))
+        .find(|n| !taken.iter().any(|t| t == n))
+        .unwrap_or_else(|| base.to_string())
+}
+
+/// Sets a property of an `<IMAGE>` element with wimlib's path syntax
+/// (`WINDOWS/VERSION/BUILD`, `WINDOWS/LANGUAGES/LANGUAGE[2]`): missing elements are
+/// created (an index may be at most one past the existing count), an empty value
+/// removes the element. `Err` says what is wrong with the path.
+pub fn set_image_property(image: &mut Element, path: &str, value: &str) -> Result<(), String> {
+    let mut steps: Vec<(String, usize)> = Vec::new();
+    for comp in path.split('/') {
+        let (name, idx) = match comp.find('[') {
+            Some(b) if comp.ends_with(']') => {
+                let n: usize = comp[b + 1..comp.len() - 1]
+                    .parse()
+                    .map_err(|_| format!("invalid index in \"{comp}\""))?;
+                (&comp[..b], n)
+            }
+            _ => (comp, 1),
+        };
+        if name.is_empty() || idx == 0 || !name.chars().all(|c| c.is_alphanumeric() || c == '_') {
+            return Err(format!("invalid property name \"{path}\""));
+        }
+        steps.push((name.to_string(), idx));
+    }
+    set_at(image, &steps, value)
+}
+
+fn nth_child_pos(e: &Element, name: &str, n: usize) -> Option<usize> {
+    e.children
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| matches!(c, XmlNode::Element(x) if x.name == name))
+        .nth(n - 1)
+        .map(|(i, _)| i)
+}
+
+fn set_at(e: &mut Element, steps: &[(String, usize)], value: &str) -> Result<(), String> {
+    let Some(((name, idx), rest)) = steps.split_first() else {
+        return Ok(());
+    };
+    let pos = match nth_child_pos(e, name, *idx) {
+        Some(p) => p,
+        None => {
+            if value.is_empty() {
+                return Ok(());
+            }
+            let count = e.children_named(name).count();
+            if *idx != count + 1 {
+                return Err(format!("index {idx} of {name} is out of range"));
+            }
+            e.children
+                .push(XmlNode::Element(Element::new(name.as_str())));
+            e.children.len() - 1
+        }
+    };
+    if rest.is_empty() && value.is_empty() {
+        e.children.remove(pos);
+        return Ok(());
+    }
+    let Some(XmlNode::Element(child)) = e.children.get_mut(pos) else {
+        return Err("internal: element vanished".into());
+    };
+    if rest.is_empty() {
+        child.set_text(value);
+        Ok(())
+    } else {
+        set_at(child, rest, value)
+    }
+}
+
+enum Msg {
+    /// A file starts; `hash` when it was pre-hashed.
+    Begin {
+        job: usize,
+        hash: Option<Sha1Digest>,
+    },
+    /// Data of the current file.
+    Data(Vec<u8>),
+    /// A file whose content was already sent (pre-hash match).
+    Dup { job: usize, hash: Sha1Digest },
+    /// Reading failed.
+    Fail { job: usize, err: io::Error },
+}
+
+fn hash_file(path: &Path, size: u64, keep: bool) -> io::Result<(Sha1Digest, Option<Vec<u8>>)> {
+    let mut f = File::open(path)?;
+    let mut h = Sha1::new();
+    if keep {
+        let mut v = Vec::with_capacity(size as usize);
+        (&mut f).take(size).read_to_end(&mut v)?;
+        if (v.len() as u64) < size {
+            return Err(shrunk());
+        }
+        h.update(&v);
+        return Ok((Sha1Digest(h.finalize().into()), Some(v)));
+    }
+    let mut buf = vec![0u8; BLOCK];
+    let mut left = size;
+    while left > 0 {
+        let n = (left.min(BLOCK as u64)) as usize;
+        f.read_exact(&mut buf[..n]).map_err(|e| {
+            if e.kind() == io::ErrorKind::UnexpectedEof {
+                shrunk()
+            } else {
+                e
+            }
+        })?;
+        h.update(&buf[..n]);
+        left -= n as u64;
+    }
+    Ok((Sha1Digest(h.finalize().into()), None))
+}
+
+fn shrunk() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::UnexpectedEof,
+        "the file became shorter while it was being captured",
+    )
+}
+
+/// The reader thread: sends every job's data in order.
+fn reader(jobs: &[FileJob], prehash: &HashSet<u64>, tx: &mpsc::SyncSender<Msg>) {
+    let mut seen: HashSet<Sha1Digest> = HashSet::new();
+    for (i, j) in jobs.iter().enumerate() {
+        let r = (|| -> io::Result<bool> {
+            let mut hash = None;
+            let mut held = None;
+            if prehash.contains(&j.size) {
+                let (h, v) = hash_file(&j.path, j.size, j.size <= SMALL)?;
+                if !seen.insert(h) {
+                    return Ok(tx.send(Msg::Dup { job: i, hash: h }).is_ok());
+                }
+                hash = Some(h);
+                held = v;
+            }
+            if tx.send(Msg::Begin { job: i, hash }).is_err() {
+                return Ok(false);
+            }
+            if let Some(v) = held {
+                for c in v.chunks(BLOCK) {
+                    if tx.send(Msg::Data(c.to_vec())).is_err() {
+                        return Ok(false);
+                    }
+                }
+                return Ok(true);
+            }
+            let mut f = File::open(&j.path)?;
+            let mut left = j.size;
+            while left > 0 {
+                let n = left.min(BLOCK as u64) as usize;
+                let mut buf = vec![0u8; n];
+                f.read_exact(&mut buf).map_err(|e| {
+                    if e.kind() == io::ErrorKind::UnexpectedEof {
+                        shrunk()
+                    } else {
+                        e
+                    }
+                })?;
+                left -= n as u64;
+                if tx.send(Msg::Data(buf)).is_err() {
+                    return Ok(false);
+                }
+            }
+            Ok(true)
+        })();
+        match r {
+            Ok(true) => {}
+            Ok(false) => return,
+            Err(err) => {
+                let _ = tx.send(Msg::Fail { job: i, err });
+                return;
+            }
+        }
+    }
+}
+
+/// `Read` over the data blocks of one file.
+struct ChannelReader<'a> {
+    rx: &'a mpsc::Receiver<Msg>,
+    buf: Vec<u8>,
+    pos: usize,
+    left: u64,
+    failed: Option<(usize, io::Error)>,
+}
+
+impl Read for ChannelReader<'_> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        if self.left == 0 || out.is_empty() {
+            return Ok(0);
+        }
+        if self.pos >= self.buf.len() {
+            match self.rx.recv() {
+                Ok(Msg::Data(b)) => {
+                    self.buf = b;
+                    self.pos = 0;
+                }
+                Ok(Msg::Fail { job, err }) => {
+                    let e = io::Error::new(err.kind(), err.to_string());
+                    self.failed = Some((job, err));
+                    return Err(e);
+                }
+                Ok(_) | Err(_) => {
+                    return Err(io::Error::other("file reader stopped unexpectedly"));
+                }
+            }
+        }
+        let n = out
+            .len()
+            .min(self.buf.len() - self.pos)
+            .min(usize::try_from(self.left).unwrap_or(usize::MAX));
+        out[..n].copy_from_slice(&self.buf[self.pos..self.pos + n]);
+        self.pos += n;
+        self.left -= n as u64;
+        Ok(n)
+    }
+}
+
+fn order_jobs(jobs: &mut [FileJob], solid_sort: bool) {
+    if solid_sort {
+        let ext = |p: &Path| {
+            p.extension()
+                .map(|e| e.to_string_lossy().to_lowercase())
+                .unwrap_or_default()
+        };
+        jobs.sort_by(|a, b| {
+            ext(&a.path)
+                .cmp(&ext(&b.path))
+                .then_with(|| a.path.file_name().cmp(&b.path.file_name()))
+                .then_with(|| a.path.cmp(&b.path))
+        });
+    } else {
+        jobs.sort_by(|a, b| a.ino.cmp(&b.ino).then_with(|| a.path.cmp(&b.path)));
+    }
+}
+
+/// Writes the file data and reparse data of `scanned` into `w` and sets the digests in
+/// its tree. `known_sizes`: sizes of blobs already in the WIM (files of these sizes are
+/// pre-hashed).
+pub fn write_data<W: WimOutput>(
+    w: &mut WimWriter<W>,
+    scanned: &mut Scanned,
+    known_sizes: &HashSet<u64>,
+    solid_sort: bool,
+    events: EventSink<'_>,
+) -> Result<()> {
+    for (ino, data) in std::mem::take(&mut scanned.reparse) {
+        let h = w.add_blob(&data)?;
+        if let Some(r) = scanned.tree.inode_mut(ino).and_then(|i| i.reparse.as_mut()) {
+            r.data = Some(h);
+        }
+    }
+    let mut jobs = std::mem::take(&mut scanned.jobs);
+    order_jobs(&mut jobs, solid_sort);
+    let mut prehash: HashSet<u64> = HashSet::new();
+    {
+        let mut once: HashSet<u64> = HashSet::new();
+        for j in &jobs {
+            if !once.insert(j.size) || known_sizes.contains(&j.size) {
+                prehash.insert(j.size);
+            }
+        }
+    }
+    let total: u64 = jobs.iter().map(|j| j.size).sum();
+    let mut done = 0u64;
+    events(&Event::Progress { done, total });
+    let mut digests: Vec<Option<Sha1Digest>> = vec![None; jobs.len()];
+    let result = std::thread::scope(|s| -> Result<()> {
+        let (tx, rx) = mpsc::sync_channel::<Msg>(IN_FLIGHT);
+        let jobs_ref = &jobs;
+        let pre = &prehash;
+        s.spawn(move || reader(jobs_ref, pre, &tx));
+        for _ in 0..jobs.len() {
+            let msg = rx.recv().map_err(|_| {
+                Error::Usage(UsageKind::Other, "file reader stopped unexpectedly".into())
+            })?;
+            match msg {
+                Msg::Dup { job, hash } => {
+                    if let Some(d) = digests.get_mut(job) {
+                        *d = Some(hash);
+                    }
+                    done += jobs.get(job).map_or(0, |j| j.size);
+                }
+                Msg::Begin { job, hash } => {
+                    let Some(j) = jobs.get(job) else { break };
+                    let mut r = ChannelReader {
+                        rx: &rx,
+                        buf: Vec::new(),
+                        pos: 0,
+                        left: j.size,
+                        failed: None,
+                    };
+                    let got = match hash {
+                        Some(h) if w.contains_blob(&h) => {
+                            io::copy(&mut r, &mut io::sink())
+                                .map_err(|e| Error::fs(FsOp::Read, &j.path, e))?;
+                            Ok(h)
+                        }
+                        _ => w.add_blob_from_reader(&mut r, j.size),
+                    };
+                    let got = match (got, r.failed.take()) {
+                        (Ok(h), None) => h,
+                        (_, Some((_, e))) => return Err(Error::fs(FsOp::Read, &j.path, e)),
+                        (Err(e), None) => return Err(e.into()),
+                    };
+                    if let Some(h) = hash
+                        && h != got
+                    {
+                        return Err(Error::fs(
+                            FsOp::Read,
+                            &j.path,
+                            io::Error::other("the file changed while it was being captured"),
+                        ));
+                    }
+                    if let Some(d) = digests.get_mut(job) {
+                        *d = Some(got);
+                    }
+                    done += j.size;
+                }
+                Msg::Fail { job, err } => {
+                    let p = jobs.get(job).map(|j| j.path.clone()).unwrap_or_default();
+                    return Err(Error::fs(FsOp::Read, p, err));
+                }
+                Msg::Data(_) => {
+                    return Err(Error::Usage(
+                        UsageKind::Other,
+                        "internal: file data out of sequence".into(),
+                    ));
+                }
+            }
+            events(&Event::Progress { done, total });
+        }
+        drop(rx);
+        Ok(())
+    });
+    result?;
+    for (j, d) in jobs.iter().zip(digests) {
+        if let Some(i) = scanned.tree.inode_mut(j.inode) {
+            i.data = d;
+        }
+    }
+    Ok(())
+}
+
+/// Scans `source` and adds it as a new image of `w`; `taken` are the names already in
+/// the WIM (for the default name and the duplicate check).
+pub fn capture_image<W: WimOutput>(
+    w: &mut WimWriter<W>,
+    source: &Path,
+    scan_opts: &ScanOptions,
+    spec: &ImageSpec,
+    known_sizes: &HashSet<u64>,
+    solid_sort: bool,
+    events: EventSink<'_>,
+) -> Result<CaptureReport> {
+    let taken: Vec<String> = w
+        .xml_mut()
+        .images()
+        .filter_map(|i| i.name())
+        .collect::<Vec<_>>();
+    let name = match &spec.name {
+        Some(n) => {
+            if !n.is_empty() && taken.iter().any(|t| t == n) {
+                return Err(Error::Usage(
+                    UsageKind::ImageNameCollision,
+                    format!("There is already an image named \"{n}\" in the WIM!"),
+                ));
+            }
+            n.clone()
+        }
+        None => unique_name(&default_name(source), &taken),
+    };
+    let mut scanned = scan::scan(source, scan_opts, &mut |m| events(&Event::Warning(m)))?;
+    write_data(w, &mut scanned, known_sizes, solid_sort, events)?;
+    let idx: ImageIndex = w.add_image(&scanned.tree, image_element(Some(&name), None))?;
+    if let Some(e) = w.xml_mut().image_element_mut(idx) {
+        fill_windows_info(source, &scanned.tree, e);
+        if let Some(f) = &spec.flags {
+            e.set_child_text("FLAGS", f.as_str());
+        }
+        for (k, v) in &spec.properties {
+            set_image_property(e, k, v).map_err(|m| {
+                Error::Usage(UsageKind::Other, format!("--image-property {k}: {m}"))
+            })?;
+        }
+        if let Some(d) = &spec.description {
+            e.set_child_text("DESCRIPTION", d.as_str());
+        }
+    }
+    Ok(CaptureReport {
+        index: idx.get(),
+        name,
+        dirs: scanned.dirs,
+        files: scanned.files,
+        bytes: scanned.bytes,
+        summary: None,
+    })
+}
+
+/// Restores an appended-to file after a failure: old length, old header.
+struct AppendUndo {
+    path: PathBuf,
+    header: Vec<u8>,
+    len: u64,
+}
+
+impl AppendUndo {
+    fn take(path: &Path) -> Result<AppendUndo> {
+        let mut f = File::open(path).map_err(|e| Error::fs(FsOp::Open, path, e))?;
+        let len = f
+            .metadata()
+            .map_err(|e| Error::fs(FsOp::Stat, path, e))?
+            .len();
+        let mut header = vec![0u8; 208.min(len as usize)];
+        f.read_exact(&mut header)
+            .map_err(|e| Error::fs(FsOp::Read, path, e))?;
+        Ok(AppendUndo {
+            path: path.to_path_buf(),
+            header,
+            len,
+        })
+    }
+    fn restore(&self) {
+        use std::io::{Seek, SeekFrom, Write};
+        if let Ok(mut f) = std::fs::OpenOptions::new().write(true).open(&self.path) {
+            let _ = f.set_len(self.len);
+            let _ = f.seek(SeekFrom::Start(0));
+            let _ = f.write_all(&self.header);
+            let _ = f.sync_all();
+        }
+    }
+}
+
+fn old_sizes(wim: &Wim) -> HashSet<u64> {
+    wim.blob_table()
+        .entries()
+        .iter()
+        .filter(|e| !e.is_metadata())
+        .map(|e| e.size)
+        .collect()
+}
+
+/// Captures `req.source` into `req.wim` (create, append in place, or rebuild).
+pub fn capture_to_file(req: &CaptureRequest, events: EventSink<'_>) -> Result<CaptureReport> {
+    let mut b = req.builder.clone();
+    match req.mode {
+        WriteMode::Create => {
+            if req.image.boot {
+                b = b.boot_index(1);
+            }
+            if req.scan.rpfix {
+                b = b.header_flags(HeaderFlags::RP_FIX);
+            }
+            let mut w = b.create(&req.wim).map_err(Error::from)?;
+            let r = capture_image(
+                &mut w,
+                &req.source,
+                &req.scan,
+                &req.image,
+                &HashSet::new(),
+                req.solid_sort,
+                events,
+            )
+            .and_then(|r| Ok((r, w.finish()?)));
+            match r {
+                Ok((mut r, s)) => {
+                    r.summary = Some(s);
+                    Ok(r)
+                }
+                Err(e) => {
+                    let _ = std::fs::remove_file(&req.wim);
+                    Err(e)
+                }
+            }
+        }
+        WriteMode::Append => {
+            let old = Wim::open(&req.wim)?;
+            let sizes = old_sizes(&old);
+            let n = old.image_count();
+            drop(old);
+            if req.image.boot {
+                b = b.boot_index(n + 1);
+            }
+            let undo = AppendUndo::take(&req.wim)?;
+            let r = (|| {
+                let mut w = b.append(&req.wim)?;
+                let r = capture_image(
+                    &mut w,
+                    &req.source,
+                    &req.scan,
+                    &req.image,
+                    &sizes,
+                    req.solid_sort,
+                    events,
+                )?;
+                Ok((r, w.finish()?))
+            })();
+            match r {
+                Ok((mut r, s)) => {
+                    r.summary = Some(s);
+                    Ok(r)
+                }
+                Err(e) => {
+                    undo.restore();
+                    Err(e)
+                }
+            }
+        }
+        WriteMode::AppendRebuild => rebuild_append(req, b, events),
+    }
+}
+
+fn rebuild_append(
+    req: &CaptureRequest,
+    b: WimWriterBuilder,
+    events: EventSink<'_>,
+) -> Result<CaptureReport> {
+    let old = Wim::open(&req.wim)?;
+    let h = old.header().clone();
+    if h.is_split() {
+        return Err(Error::Usage(
+            UsageKind::Other,
+            "cannot append to a split WIM".into(),
+        ));
+    }
+    let mut b = b
+        .compression(h.compression)
+        .guid(h.guid.0)
+        .header_flags(h.flags & HeaderFlags::RP_FIX)
+        .boot_index(h.boot_index);
+    if h.compression != wim_format::header::Compression::None {
+        b = b.chunk_size(h.chunk_size);
+    }
+    if h.version.is_solid() {
+        b = b.solid(true);
+    }
+    if h.integrity.size_in_wim > 0 {
+        b = b.integrity(true);
+    }
+    if req.image.boot {
+        b = b.boot_index(old.image_count() + 1);
+    }
+    let dir = req
+        .wim
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let base = req
+        .wim
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{base}.wimkit-{}.tmp", std::process::id()));
+    let r = (|| {
+        let mut w = b.create(&tmp)?;
+        let xml = old.xml_bytes()?;
+        let info = wim_format::xml::WimInfo::parse(&xml, old.limits())?;
+        for i in 1..=old.image_count() {
+            let Some(idx) = ImageIndex::new(i) else {
+                continue;
+            };
+            let bytes = old.metadata_bytes(idx)?;
+            let meta = wim_format::metadata::ImageMetadata::parse(&bytes, old.limits())?;
+            let tree = ImageTree::from_metadata(&meta)?;
+            for (hash, _) in tree.blob_references() {
+                w.copy_blob_raw(&old, &hash)?;
+            }
+            let el = info
+                .image(idx)
+                .map(|x| x.element().clone())
+                .unwrap_or_else(|| Element::new("IMAGE"));
+            let new_idx = w.add_image(&tree, el.clone())?;
+            if let Some(e) = w.xml_mut().image_element_mut(new_idx) {
+                *e = el;
+                e.set_attr("INDEX", new_idx.get().to_string());
+            }
+        }
+        let sizes = old_sizes(&old);
+        let r = capture_image(
+            &mut w,
+            &req.source,
+            &req.scan,
+            &req.image,
+            &sizes,
+            req.solid_sort,
+            events,
+        )?;
+        Ok((r, w.finish()?))
+    })();
+    drop(old);
+    match r {
+        Ok((mut r, s)) => {
+            std::fs::rename(&tmp, &req.wim).map_err(|e| Error::fs(FsOp::Write, &req.wim, e))?;
+            r.summary = Some(s);
+            Ok(r)
+        }
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            Err(e)
+        }
+    }
+}
+
+/// Reads and parses a configuration file (`Err`: exit-code-14 material, with the
+/// wimlib-style message).
+pub fn load_config(path: &Path) -> std::result::Result<CaptureConfig, String> {
+    let bytes = std::fs::read(path).map_err(|e| {
+        format!(
+            "Failed to read capture configuration file \"{}\": {e}",
+            path.display()
+        )
+    })?;
+    let name = path.display().to_string();
+    CaptureConfig::parse(&config::decode_text(&bytes), &name)
+        .map_err(|e| format!("{name}:{}: {}", e.line, e.message))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names() {
+        assert_eq!(default_name(Path::new("/a/b/")), "b");
+        assert_eq!(default_name(Path::new("src")), "src");
+        assert_eq!(default_name(Path::new("/")), "/");
+        let t = vec!["s".to_string(), "s (1)".to_string()];
+        assert_eq!(unique_name("s", &t), "s (2)");
+        assert_eq!(unique_name("x", &t), "x");
+    }
+
+    #[test]
+    fn properties() {
+        let mut e = Element::new("IMAGE");
+        set_image_property(&mut e, "WINDOWS/VERSION/BUILD", "123").unwrap();
+        set_image_property(&mut e, "WINDOWS/LANGUAGES/LANGUAGE", "en-US").unwrap();
+        set_image_property(&mut e, "WINDOWS/LANGUAGES/LANGUAGE[2]", "de-DE").unwrap();
+        assert!(set_image_property(&mut e, "WINDOWS/LANGUAGES/LANGUAGE[4]", "x").is_err());
+        assert_eq!(e.text_at("WINDOWS/VERSION/BUILD").as_deref(), Some("123"));
+        let langs: Vec<String> = e
+            .descendant("WINDOWS/LANGUAGES")
+            .unwrap()
+            .children_named("LANGUAGE")
+            .map(|l| l.text())
+            .collect();
+        assert_eq!(langs, ["en-US", "de-DE"]);
+        set_image_property(&mut e, "WINDOWS/LANGUAGES/LANGUAGE[1]", "").unwrap();
+        assert_eq!(
+            e.text_at("WINDOWS/LANGUAGES/LANGUAGE").as_deref(),
+            Some("de-DE")
+        );
+        assert!(set_image_property(&mut e, "A//B", "x").is_err());
+    }
+}
