@@ -172,12 +172,29 @@ pub struct ImageStats {
 }
 
 /// An owned, editable image.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct ImageTree {
     security: Vec<Vec<u8>>,
     entries: Vec<Entry>,
     inodes: Vec<Inode>,
+    /// (parent, exact name) → attached child, so adding to a directory of n entries
+    /// costs O(1), not O(n). Rebuilt lazily when `names_stale` (after `entry_mut`).
+    names: std::cell::RefCell<NameIndex>,
 }
+
+/// The lookup index of [`ImageTree`] (a cache: equality ignores it).
+#[derive(Debug, Clone, Default)]
+struct NameIndex {
+    map: std::collections::HashMap<(u32, Box<[u16]>), EntryId>,
+    stale: bool,
+}
+
+impl PartialEq for ImageTree {
+    fn eq(&self, o: &Self) -> bool {
+        self.security == o.security && self.entries == o.entries && self.inodes == o.inodes
+    }
+}
+impl Eq for ImageTree {}
 
 impl Default for ImageTree {
     fn default() -> Self {
@@ -209,6 +226,7 @@ impl ImageTree {
                 attached: true,
             }],
             inodes: vec![root],
+            names: Default::default(),
         }
     }
 
@@ -224,6 +242,7 @@ impl ImageTree {
 
     /// The entry `id`, mutably (to change names; use [`Self::rename`] to move).
     pub fn entry_mut(&mut self, id: EntryId) -> Option<&mut Entry> {
+        self.names.get_mut().stale = true;
         self.entries.get_mut(id.index())
     }
 
@@ -323,6 +342,7 @@ impl ImageTree {
     fn attach(&mut self, parent: EntryId, name: WimName, inode: InodeId) -> Result<EntryId> {
         let id = u32::try_from(self.entries.len())
             .map_err(|_| usage("too many entries in one image".into()))?;
+        let key = (parent.0, name.units().into());
         self.entries.push(Entry {
             name,
             short_name: WimName::default(),
@@ -334,15 +354,25 @@ impl ImageTree {
         if let Some(p) = self.entries.get_mut(parent.index()) {
             p.children.push(EntryId(id));
         }
+        self.names.get_mut().map.insert(key, EntryId(id));
         Ok(EntryId(id))
     }
 
     /// The child of `dir` named exactly `name`.
     pub fn child_named(&self, dir: EntryId, name: &WimName) -> Option<EntryId> {
-        self.children(dir)
-            .iter()
-            .copied()
-            .find(|&c| self.entry(c).is_some_and(|e| &e.name == name))
+        let mut idx = self.names.borrow_mut();
+        if idx.stale {
+            idx.map.clear();
+            for (i, e) in self.entries.iter().enumerate() {
+                if let (true, Some(p)) = (e.attached, e.parent) {
+                    idx.map
+                        .insert((p.0, e.name.units().into()), EntryId(i as u32));
+                }
+            }
+            idx.stale = false;
+        }
+        let key: (u32, Box<[u16]>) = (dir.0, name.units().into());
+        idx.map.get(&key).copied()
     }
 
     /// Detaches `id` and its subtree (the root cannot be removed).
@@ -354,6 +384,10 @@ impl ImageTree {
             .ok_or_else(|| usage("the root or a detached entry cannot be removed".into()))?;
         if let Some(p) = self.entries.get_mut(parent.index()) {
             p.children.retain(|&c| c != id);
+        }
+        if let Some(e) = self.entries.get(id.index()) {
+            let key = (parent.0, e.name.units().into());
+            self.names.get_mut().map.remove(&key);
         }
         let mut stack = vec![id];
         while let Some(e) = stack.pop() {
@@ -395,11 +429,15 @@ impl ImageTree {
         if let Some(p) = self.entries.get_mut(new_parent.index()) {
             p.children.push(id);
         }
+        let new_key = (new_parent.0, new_name.units().into());
         if let Some(e) = self.entries.get_mut(id.index()) {
+            let old_key = (old_parent.0, e.name.units().into());
+            self.names.get_mut().map.remove(&old_key);
             e.parent = Some(new_parent);
             e.name = new_name;
             e.short_name = WimName::default();
         }
+        self.names.get_mut().map.insert(new_key, id);
         Ok(())
     }
 
