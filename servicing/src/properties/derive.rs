@@ -65,7 +65,10 @@ impl fmt::Display for PropertiesError {
             PropertiesError::Wim(e) => write!(f, "{e}"),
             PropertiesError::Hive { path, error } => write!(f, "\"{path}\": {error}"),
             PropertiesError::TooLarge { path, size, limit } => {
-                write!(f, "\"{path}\" is {size} bytes, above the {limit}-byte limit")
+                write!(
+                    f,
+                    "\"{path}\" is {size} bytes, above the {limit}-byte limit"
+                )
             }
             PropertiesError::Io { path, error } => write!(f, "reading \"{path}\": {error}"),
         }
@@ -288,7 +291,9 @@ pub fn find_system_root(tree: &DentryTree) -> Option<NodeId> {
         if score == 0 {
             continue;
         }
-        let is_windows = d.name().eq_ignore_case(&WimName::from_str_lossless("Windows"));
+        let is_windows = d
+            .name()
+            .eq_ignore_case(&WimName::from_str_lossless("Windows"));
         let better = match best {
             None => true,
             Some((s, w, _)) => score > s || (score == s && is_windows && !w),
@@ -375,41 +380,40 @@ pub fn derive_from_metadata(
         ..ImageProperties::default()
     };
     let k32 = format!("{dir}/System32/kernel32.dll");
-    if let Some(id) = rel_lookup(tree, root, "System32/kernel32.dll") {
-        if let Some(data) = read_file(wim, tree, id, &k32, PE_PREFIX_LIMIT as u64, false)? {
-            if let Ok(m) = pe_machine(&data) {
-                p.pe_machine = Some(m);
-                p.arch = arch_of_machine(m);
-            }
-        }
+    if let Some(id) = rel_lookup(tree, root, "System32/kernel32.dll")
+        && let Some(data) = read_file(wim, tree, id, &k32, PE_PREFIX_LIMIT as u64, false)?
+        && let Ok(m) = pe_machine(&data)
+    {
+        p.pe_machine = Some(m);
+        p.arch = arch_of_machine(m);
     }
     let sw_path = format!("{dir}/System32/config/SOFTWARE");
-    if let Some(id) = rel_lookup(tree, root, "System32/config/SOFTWARE") {
-        if let Some(data) = read_file(wim, tree, id, &sw_path, MAX_HIVE_BYTES, true)? {
-            let hive = Hive::parse(&data).map_err(|error| PropertiesError::Hive {
-                path: sw_path.clone(),
-                error,
-            })?;
-            p.has_software_hive = true;
-            software(&hive, &mut p).map_err(|error| PropertiesError::Hive {
-                path: sw_path.clone(),
-                error,
-            })?;
-        }
+    if let Some(id) = rel_lookup(tree, root, "System32/config/SOFTWARE")
+        && let Some(data) = read_file(wim, tree, id, &sw_path, MAX_HIVE_BYTES, true)?
+    {
+        let hive = Hive::parse(&data).map_err(|error| PropertiesError::Hive {
+            path: sw_path.clone(),
+            error,
+        })?;
+        p.has_software_hive = true;
+        software(&hive, &mut p).map_err(|error| PropertiesError::Hive {
+            path: sw_path.clone(),
+            error,
+        })?;
     }
     let sys_path = format!("{dir}/System32/config/SYSTEM");
-    if let Some(id) = rel_lookup(tree, root, "System32/config/SYSTEM") {
-        if let Some(data) = read_file(wim, tree, id, &sys_path, MAX_HIVE_BYTES, true)? {
-            let hive = Hive::parse(&data).map_err(|error| PropertiesError::Hive {
-                path: sys_path.clone(),
-                error,
-            })?;
-            p.has_system_hive = true;
-            system(&hive, &mut p).map_err(|error| PropertiesError::Hive {
-                path: sys_path.clone(),
-                error,
-            })?;
-        }
+    if let Some(id) = rel_lookup(tree, root, "System32/config/SYSTEM")
+        && let Some(data) = read_file(wim, tree, id, &sys_path, MAX_HIVE_BYTES, true)?
+    {
+        let hive = Hive::parse(&data).map_err(|error| PropertiesError::Hive {
+            path: sys_path.clone(),
+            error,
+        })?;
+        p.has_system_hive = true;
+        system(&hive, &mut p).map_err(|error| PropertiesError::Hive {
+            path: sys_path.clone(),
+            error,
+        })?;
     }
     Ok(Some(p))
 }
@@ -439,14 +443,14 @@ pub fn software(hive: &Hive<'_>, p: &mut ImageProperties) -> Result<(), HiveErro
     p.installation_type = string(&k, "InstallationType")?;
     p.major = number(&k, "CurrentMajorVersionNumber")?;
     p.minor = number(&k, "CurrentMinorVersionNumber")?;
-    if p.major.is_none() || p.minor.is_none() {
-        if let Some(cv) = string(&k, "CurrentVersion")? {
-            let mut it = cv.trim().splitn(2, '.');
-            let ma = it.next().and_then(|s| s.parse().ok());
-            let mi = it.next().and_then(|s| s.parse().ok());
-            p.major = p.major.or(ma);
-            p.minor = p.minor.or(mi);
-        }
+    if (p.major.is_none() || p.minor.is_none())
+        && let Some(cv) = string(&k, "CurrentVersion")?
+    {
+        let mut it = cv.trim().splitn(2, '.');
+        let ma = it.next().and_then(|s| s.parse().ok());
+        let mi = it.next().and_then(|s| s.parse().ok());
+        p.major = p.major.or(ma);
+        p.minor = p.minor.or(mi);
     }
     let build = match string(&k, "CurrentBuild")? {
         Some(b) if b.contains('.') => string(&k, "CurrentBuildNumber")?,
@@ -464,13 +468,13 @@ pub fn software(hive: &Hive<'_>, p: &mut ImageProperties) -> Result<(), HiveErro
 pub fn current_control_set(hive: &Hive<'_>) -> Result<u32, HiveError> {
     if let Some(sel) = hive.open_key("Select")? {
         for name in ["Current", "Default"] {
-            if let Some(n) = number(&sel, name)? {
-                if let Ok(n) = u32::try_from(n) {
-                    if n > 0 && n < 1000 && hive.open_key(&format!("ControlSet{n:03}"))?.is_some()
-                    {
-                        return Ok(n);
-                    }
-                }
+            if let Some(n) = number(&sel, name)?
+                && let Ok(n) = u32::try_from(n)
+                && n > 0
+                && n < 1000
+                && hive.open_key(&format!("ControlSet{n:03}"))?.is_some()
+            {
+                return Ok(n);
             }
         }
     }

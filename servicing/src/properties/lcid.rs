@@ -294,7 +294,10 @@ pub fn tag_to_lcid(tag: &str) -> Option<u32> {
 /// Parses `InstallLanguage` text (hexadecimal, optional `0x`) and maps it to a tag.
 pub fn install_language_tag(text: &str) -> Option<&'static str> {
     let t = text.trim();
-    let t = t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")).unwrap_or(t);
+    let t = t
+        .strip_prefix("0x")
+        .or_else(|| t.strip_prefix("0X"))
+        .unwrap_or(t);
     lcid_to_tag(u32::from_str_radix(t, 16).ok()?)
 }
 
@@ -305,7 +308,10 @@ mod tests {
     #[test]
     fn table_is_sorted_and_unique() {
         assert!(LCID_TABLE.windows(2).all(|w| w[0].0 < w[1].0));
-        let mut tags: Vec<String> = LCID_TABLE.iter().map(|(_, t)| t.to_ascii_lowercase()).collect();
+        let mut tags: Vec<String> = LCID_TABLE
+            .iter()
+            .map(|(_, t)| t.to_ascii_lowercase())
+            .collect();
         tags.sort();
         let n = tags.len();
         tags.dedup();

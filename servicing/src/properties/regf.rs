@@ -280,9 +280,7 @@ impl<'a> Hive<'a> {
         if declared > avail {
             return Err(HiveError::new(
                 HiveErrorKind::BadBin,
-                format!(
-                    "hive bins size {declared} exceeds the {avail} bytes after the base block"
-                ),
+                format!("hive bins size {declared} exceeds the {avail} bytes after the base block"),
             )
             .at(40));
         }
@@ -298,7 +296,7 @@ impl<'a> Hive<'a> {
                 })?;
             if &h[..4] != b"hbin" {
                 return Err(
-                    HiveError::new(HiveErrorKind::BadBin, "no \"hbin\" signature").at(file_off)
+                    HiveError::new(HiveErrorKind::BadBin, "no \"hbin\" signature").at(file_off),
                 );
             }
             let off = u32_at(h, 4).unwrap_or(u32::MAX);
@@ -311,7 +309,7 @@ impl<'a> Hive<'a> {
                 .at(file_off + 4));
             }
             let end = pos.checked_add(size as usize);
-            if size == 0 || size % 4096 != 0 || end.is_none_or(|e| e > declared) {
+            if size == 0 || !size.is_multiple_of(4096) || end.is_none_or(|e| e > declared) {
                 return Err(HiveError::new(
                     HiveErrorKind::BadBin,
                     format!("hive bin size {size:#x} is not a non-zero multiple of 4096 within the hive bins"),
@@ -718,8 +716,7 @@ impl<'a, 'h> Value<'a, 'h> {
         }
         let data_off = u32_at(self.cell, 8).unwrap_or(u32::MAX);
         let cell = self.hive.cell(data_off)?;
-        if size > BIG_DATA_SEGMENT && self.hive.base.minor >= 4 && cell.get(..2) == Some(b"db")
-        {
+        if size > BIG_DATA_SEGMENT && self.hive.base.minor >= 4 && cell.get(..2) == Some(b"db") {
             return self.big_data(cell, data_off, size).map(Cow::Owned);
         }
         cell.get(..size).map(Cow::Borrowed).ok_or_else(|| {
@@ -751,7 +748,10 @@ impl<'a, 'h> Value<'a, 'h> {
                 "big-data segment list of {count} entries overruns its cell"
             )));
         }
-        if count.checked_mul(BIG_DATA_SEGMENT).is_none_or(|cap| cap < size) {
+        if count
+            .checked_mul(BIG_DATA_SEGMENT)
+            .is_none_or(|cap| cap < size)
+        {
             return Err(bad(format!(
                 "{count} big-data segments cannot hold {size} bytes"
             )));
@@ -941,4 +941,314 @@ pub fn fuzz_parse(data: &[u8]) -> HiveResult<WalkStats> {
     let hive = Hive::parse(data)?;
     hive.cells()?;
     walk(&hive)
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// A tiny hive builder for tests: cells appended into one hive bin.
+    pub(crate) struct Builder {
+        pub cells: Vec<u8>,
+        pub minor: u32,
+    }
+
+    impl Builder {
+        pub fn new() -> Self {
+            Builder {
+                cells: Vec::new(),
+                minor: 5,
+            }
+        }
+        /// Appends an allocated cell holding `data`; returns its offset.
+        pub fn cell(&mut self, data: &[u8]) -> u32 {
+            let off = 32 + self.cells.len() as u32;
+            let len = (data.len() + 4).div_ceil(8) * 8;
+            self.cells.extend_from_slice(&(-(len as i32)).to_le_bytes());
+            self.cells.extend_from_slice(data);
+            self.cells
+                .resize(self.cells.len() + len - 4 - data.len(), 0);
+            off
+        }
+        /// Offset the next cell will get.
+        pub fn next(&self) -> u32 {
+            32 + self.cells.len() as u32
+        }
+        pub fn nk(&mut self, name: &str, subkeys: u32, list: u32, values: &[u32]) -> u32 {
+            let vl = if values.is_empty() {
+                u32::MAX
+            } else {
+                let b: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+                self.cell(&b)
+            };
+            let mut d = vec![0u8; 76];
+            d[..2].copy_from_slice(b"nk");
+            d[2..4].copy_from_slice(&KEY_COMP_NAME.to_le_bytes());
+            d[20..24].copy_from_slice(&subkeys.to_le_bytes());
+            d[28..32].copy_from_slice(&list.to_le_bytes());
+            d[36..40].copy_from_slice(&(values.len() as u32).to_le_bytes());
+            d[40..44].copy_from_slice(&vl.to_le_bytes());
+            d[72..74].copy_from_slice(&(name.len() as u16).to_le_bytes());
+            d.extend_from_slice(name.as_bytes());
+            self.cell(&d)
+        }
+        pub fn nk_utf16(&mut self, name: &str) -> u32 {
+            let n: Vec<u8> = name.encode_utf16().flat_map(u16::to_le_bytes).collect();
+            let mut d = vec![0u8; 76];
+            d[..2].copy_from_slice(b"nk");
+            d[28..32].copy_from_slice(&u32::MAX.to_le_bytes());
+            d[40..44].copy_from_slice(&u32::MAX.to_le_bytes());
+            d[72..74].copy_from_slice(&(n.len() as u16).to_le_bytes());
+            d.extend_from_slice(&n);
+            self.cell(&d)
+        }
+        pub fn vk(&mut self, name: &str, ty: u32, data: &[u8]) -> u32 {
+            let (size, off) = if data.len() <= 4 {
+                let mut b = [0u8; 4];
+                b[..data.len()].copy_from_slice(data);
+                (data.len() as u32 | 0x8000_0000, u32::from_le_bytes(b))
+            } else if data.len() > BIG_DATA_SEGMENT {
+                let segs: Vec<u32> = data
+                    .chunks(BIG_DATA_SEGMENT)
+                    .map(|c| self.cell(c))
+                    .collect();
+                let list: Vec<u8> = segs.iter().flat_map(|s| s.to_le_bytes()).collect();
+                let l = self.cell(&list);
+                let mut db = b"db".to_vec();
+                db.extend_from_slice(&(segs.len() as u16).to_le_bytes());
+                db.extend_from_slice(&l.to_le_bytes());
+                (data.len() as u32, self.cell(&db))
+            } else {
+                (data.len() as u32, self.cell(data))
+            };
+            let mut d = vec![0u8; 20];
+            d[..2].copy_from_slice(b"vk");
+            d[2..4].copy_from_slice(&(name.len() as u16).to_le_bytes());
+            d[4..8].copy_from_slice(&size.to_le_bytes());
+            d[8..12].copy_from_slice(&off.to_le_bytes());
+            d[12..16].copy_from_slice(&ty.to_le_bytes());
+            d[16..18].copy_from_slice(&VALUE_COMP_NAME.to_le_bytes());
+            d.extend_from_slice(name.as_bytes());
+            self.cell(&d)
+        }
+        pub fn list(&mut self, sig: &[u8; 2], entries: &[u32]) -> u32 {
+            let mut d = sig.to_vec();
+            d.extend_from_slice(&(entries.len() as u16).to_le_bytes());
+            for &e in entries {
+                d.extend_from_slice(&e.to_le_bytes());
+                if sig == b"lf" || sig == b"lh" {
+                    d.extend_from_slice(&[0; 4]);
+                }
+            }
+            self.cell(&d)
+        }
+        pub fn finish(&self, root: u32, seq: (u32, u32)) -> Vec<u8> {
+            let used = 32 + self.cells.len();
+            let mut bin_size = used.div_ceil(4096) * 4096;
+            if bin_size - used < 8 && bin_size != used {
+                bin_size += 4096;
+            }
+            let mut out = vec![0u8; BASE_BLOCK_SIZE];
+            out[..4].copy_from_slice(b"regf");
+            out[4..8].copy_from_slice(&seq.0.to_le_bytes());
+            out[8..12].copy_from_slice(&seq.1.to_le_bytes());
+            out[20..24].copy_from_slice(&1u32.to_le_bytes());
+            out[24..28].copy_from_slice(&self.minor.to_le_bytes());
+            out[32..36].copy_from_slice(&1u32.to_le_bytes());
+            out[36..40].copy_from_slice(&root.to_le_bytes());
+            out[40..44].copy_from_slice(&(bin_size as u32).to_le_bytes());
+            out[44..48].copy_from_slice(&1u32.to_le_bytes());
+            let ck = base_block_checksum(&out).unwrap_or(0);
+            out[508..512].copy_from_slice(&ck.to_le_bytes());
+            let mut bin = vec![0u8; 32];
+            bin[..4].copy_from_slice(b"hbin");
+            bin[8..12].copy_from_slice(&(bin_size as u32).to_le_bytes());
+            bin.extend_from_slice(&self.cells);
+            if bin.len() < bin_size {
+                let free = (bin_size - bin.len()) as i32;
+                bin.extend_from_slice(&free.to_le_bytes());
+                bin.resize(bin_size, 0);
+            }
+            out.extend_from_slice(&bin);
+            out
+        }
+    }
+
+    fn utf16z(s: &str) -> Vec<u8> {
+        s.encode_utf16()
+            .chain([0])
+            .flat_map(u16::to_le_bytes)
+            .collect()
+    }
+
+    #[test]
+    fn values_of_every_type() {
+        let mut b = Builder::new();
+        let big: Vec<u8> = (0..40_000u32).map(|i| (i * 7 % 251) as u8).collect();
+        let mid: Vec<u8> = (0..9000u32).map(|i| i as u8).collect();
+        let mut multi = utf16z("a");
+        multi.extend(utf16z("bc"));
+        multi.extend([0, 0]);
+        let vals = [
+            b.vk("Sz", REG_SZ, &utf16z("hello")),
+            b.vk("Ex", REG_EXPAND_SZ, &utf16z("%SystemRoot%")),
+            b.vk("Multi", REG_MULTI_SZ, &multi),
+            b.vk("Dw", REG_DWORD, &0x473u32.to_le_bytes()),
+            b.vk("DwBe", REG_DWORD_BIG_ENDIAN, &0x473u32.to_be_bytes()),
+            b.vk("Qw", REG_QWORD, &0x1_0000_0001u64.to_le_bytes()),
+            b.vk("Big", REG_BINARY, &big),
+            b.vk("Mid", REG_BINARY, &mid),
+            b.vk("", REG_SZ, &utf16z("default")),
+        ];
+        let root = b.nk("ROOT", 0, u32::MAX, &vals);
+        let data = b.finish(root, (3, 3));
+        let h = Hive::parse(&data).unwrap();
+        let r = h.root().unwrap();
+        assert_eq!(r.name(), "ROOT");
+        let get = |n: &str| r.value(n).unwrap().unwrap().parse().unwrap();
+        assert_eq!(get("sz"), RegValue::Sz("hello".into()));
+        assert_eq!(get("EX"), RegValue::ExpandSz("%SystemRoot%".into()));
+        assert_eq!(
+            get("Multi"),
+            RegValue::MultiSz(vec!["a".into(), "bc".into()])
+        );
+        assert_eq!(get("Dw"), RegValue::Dword(0x473));
+        assert_eq!(get("DwBe"), RegValue::DwordBigEndian(0x473));
+        assert_eq!(get("Qw"), RegValue::Qword(0x1_0000_0001));
+        assert_eq!(get("Big"), RegValue::Binary(big.clone()));
+        assert_eq!(get("Mid"), RegValue::Binary(mid));
+        assert_eq!(get("@"), RegValue::Sz("default".into()));
+        assert_eq!(get("Dw").as_number(), Some(0x473));
+        assert_eq!(get("Multi").as_string(), Some("a"));
+        let cells = h.cells().unwrap();
+        assert!(cells.iter().any(|c| !c.2), "trailing free cell listed");
+        assert_eq!(walk(&h).unwrap().values, 9);
+        // Minor 3 hives have no big-data cells: the db cell is then read as raw data.
+        let mut b3 = Builder {
+            minor: 3,
+            ..Builder::new()
+        };
+        let v = b3.vk("Big", REG_BINARY, &big);
+        let root = b3.nk("R", 0, u32::MAX, &[v]);
+        let d3 = b3.finish(root, (1, 1));
+        let h3 = Hive::parse(&d3).unwrap();
+        assert!(h3.value("", "Big").is_err());
+    }
+
+    #[test]
+    fn subkey_lists_li_lf_lh_ri_and_names() {
+        let mut b = Builder::new();
+        let names: Vec<String> = (0..6).map(|i| format!("Key{i}")).collect();
+        let ks: Vec<u32> = names.iter().map(|n| b.nk(n, 0, u32::MAX, &[])).collect();
+        let wide = b.nk_utf16("Schlüssel™");
+        let li = b.list(b"li", &ks[0..2]);
+        let lf = b.list(b"lf", &ks[2..4]);
+        let lh = b.list(b"lh", &[ks[4], ks[5], wide]);
+        let ri = b.list(b"ri", &[li, lf, lh]);
+        let root = b.nk("ROOT", 7, ri, &[]);
+        let data = b.finish(root, (1, 1));
+        let h = Hive::parse(&data).unwrap();
+        let subs: Vec<String> = h
+            .root()
+            .unwrap()
+            .subkeys()
+            .unwrap()
+            .iter()
+            .map(Key::name)
+            .collect();
+        assert_eq!(subs.len(), 7);
+        assert_eq!(&subs[..6], &names[..]);
+        assert_eq!(subs[6], "Schlüssel™");
+        assert!(h.open_key("\\key3").unwrap().is_some());
+        assert!(h.open_key("SCHLÜSSEL™").unwrap().is_some());
+        assert!(h.open_key("Key9").unwrap().is_none());
+        assert_eq!(walk(&h).unwrap().keys, 8);
+    }
+
+    #[test]
+    fn dirty_and_corrupt_hives_are_refused() {
+        let mut b = Builder::new();
+        let root = b.nk("ROOT", 0, u32::MAX, &[]);
+        let dirty = b.finish(root, (5, 4));
+        let e = Hive::parse(&dirty).unwrap_err();
+        assert_eq!(e.kind, HiveErrorKind::Dirty);
+        assert!(e.to_string().contains("dirty hive"), "{e}");
+        assert!(e.to_string().contains("5") && e.to_string().contains("4"));
+
+        let mut bad = b.finish(root, (1, 1));
+        bad[508] ^= 1;
+        assert_eq!(
+            Hive::parse(&bad).unwrap_err().kind,
+            HiveErrorKind::BadChecksum
+        );
+
+        let good = b.finish(root, (1, 1));
+        assert_eq!(
+            Hive::parse(&good[..4095]).unwrap_err().kind,
+            HiveErrorKind::NotAHive
+        );
+        assert_eq!(
+            Hive::parse(&good[..5000]).unwrap_err().kind,
+            HiveErrorKind::BadBin
+        );
+        let mut nobin = good.clone();
+        nobin[4096] = b'x';
+        assert_eq!(Hive::parse(&nobin).unwrap_err().kind, HiveErrorKind::BadBin);
+    }
+
+    #[test]
+    fn hostile_offsets_and_cycles_are_errors() {
+        // A key whose subkey list points back at itself.
+        let mut b = Builder::new();
+        let at = b.next();
+        // nk is written after its list cell: list cell at `at`, nk right after.
+        let list_len = 16u32; // 4 size + "li" + count + 1 entry = 12 -> 16
+        let root_off = at + list_len;
+        let li = b.list(b"li", &[root_off]);
+        assert_eq!(li, at);
+        let root = b.nk("ROOT", 1, li, &[]);
+        assert_eq!(root, root_off);
+        let data = b.finish(root, (1, 1));
+        let h = Hive::parse(&data).unwrap();
+        assert_eq!(walk(&h).unwrap_err().kind, HiveErrorKind::Limit);
+
+        // Out-of-bounds and free-cell references.
+        let mut b = Builder::new();
+        let li = b.list(b"li", &[0x7fff_fff0, 8, 0x20]);
+        let root = b.nk("ROOT", 3, li, &[]);
+        let data = b.finish(root, (1, 1));
+        let h = Hive::parse(&data).unwrap();
+        assert_eq!(
+            h.root().unwrap().subkeys().unwrap_err().kind,
+            HiveErrorKind::BadCell
+        );
+        // Nested ri.
+        let mut b = Builder::new();
+        let k = b.nk("K", 0, u32::MAX, &[]);
+        let li = b.list(b"li", &[k]);
+        let ri1 = b.list(b"ri", &[li]);
+        let ri2 = b.list(b"ri", &[ri1]);
+        let root = b.nk("ROOT", 1, ri2, &[]);
+        let data = b.finish(root, (1, 1));
+        let h = Hive::parse(&data).unwrap();
+        assert!(h.root().unwrap().subkeys().is_err());
+        // Every truncation and every single-byte corruption of a small hive: no panic.
+        let mut b = Builder::new();
+        let v = b.vk("V", REG_SZ, &utf16z("x"));
+        let k = b.nk("K", 0, u32::MAX, &[v]);
+        let lh = b.list(b"lh", &[k]);
+        let root = b.nk("ROOT", 1, lh, &[]);
+        let data = b.finish(root, (1, 1));
+        assert_eq!(fuzz_parse(&data).unwrap().keys, 2);
+        for n in 0..data.len().min(4096 + 512) {
+            let _ = fuzz_parse(&data[..n]);
+        }
+        for i in 4096..4096 + 400 {
+            for x in [0x00u8, 0xff, 0x80, 0x7f] {
+                let mut d = data.clone();
+                d[i] = x;
+                let _ = fuzz_parse(&d);
+            }
+        }
+    }
 }
