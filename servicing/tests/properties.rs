@@ -497,7 +497,13 @@ fn hivexsh_hives_parse_like_hivexget_reads_them() {
     let cells = h.cells().unwrap();
     assert!(cells.iter().filter(|c| c.2).count() > 1500);
     // The shipped hivex test hive written by Windows XP regedit, if present.
-    let special = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/testdata/hives/special");
+    // (`../../shared` from the main checkout; `../../../shared` from a worktree under wt/.)
+    let base = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let special = ["../../shared", "../../../shared"]
+        .iter()
+        .map(|p| base.join(p).join("testdata/hives/special"))
+        .find(|p| p.exists())
+        .unwrap_or_else(|| base.join("../../shared/testdata/hives/special"));
     match std::fs::read(&special) {
         Ok(d) => {
             let h = Hive::parse(&d).unwrap();
