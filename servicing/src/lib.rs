@@ -30,6 +30,7 @@ pub mod info_edit;
 pub mod join;
 pub mod optimize;
 pub mod progress;
+pub mod properties;
 pub mod safe_path;
 pub mod split;
 

@@ -99,6 +99,10 @@ pub struct InfoArgs {
     /// Print JSON instead of wimlib's text (wimkit extension).
     #[arg(long)]
     pub json: bool,
+    /// Derive the Windows properties from the image's hives and kernel32.dll and flag
+    /// every disagreement with the XML (wimkit extension).
+    #[arg(long)]
+    pub deep: bool,
 }
 
 /// `dir WIMFILE [IMAGE]`.

@@ -42,6 +42,9 @@ pub fn run(a: &InfoArgs, progress: ProgressMode) -> Result<(), CliError> {
         Some(text) => Some(ImageArg::parse(text).resolve(text, &a.wimfile, &wim.images)?),
         None => None,
     };
+    if a.deep {
+        return super::info_deep::run(&opened, &wim, selected.as_deref());
+    }
     let stdout = std::io::stdout();
     let mut w = std::io::BufWriter::new(stdout.lock());
     let special = a.header || a.xml || a.blobs;

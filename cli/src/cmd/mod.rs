@@ -12,6 +12,7 @@ pub mod dir;
 pub mod export;
 pub mod extract;
 pub mod info;
+pub mod info_deep;
 pub mod info_edit;
 pub mod join;
 pub mod optimize;
