@@ -249,13 +249,17 @@ fn read_lens(
 /// Decodes the items of a verbatim or aligned block into `dst[pos..end]`.
 #[inline(never)]
 fn decode_items<const ALIGNED: bool>(
-    br: &mut BitReader<'_>,
+    br_out: &mut BitReader<'_>,
     t: &Tables<'_>,
     dst: &mut [u8],
     mut pos: usize,
     end: usize,
     recent: &mut [usize; 3],
 ) -> Result<usize, DecompressError> {
+    // A local copy keeps the bit state in registers; stored back on success (an error
+    // ends the chunk anyway).
+    let mut local = *br_out;
+    let br = &mut local;
     let end = end.min(dst.len());
     let [mut r0, mut r1, mut r2] = *recent;
     while pos < end {
@@ -332,5 +336,6 @@ fn decode_items<const ALIGNED: bool>(
         pos += length;
     }
     *recent = [r0, r1, r2];
+    *br_out = local;
     Ok(pos)
 }
