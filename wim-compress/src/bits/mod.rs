@@ -84,20 +84,24 @@ impl<'a> BitReader<'a> {
     }
 
     /// Tops the buffer up to at least [`REFILL_MIN`] bits.
+    ///
+    /// Branch-free while 8 input bytes remain: whether the buffer was nearly full or
+    /// nearly empty is data-dependent and would be mispredicted often. With `cnt ≥ 49`
+    /// no whole unit fits, so only leaked (identical) bits are ORed in.
     #[inline(always)]
     pub(crate) fn refill(&mut self) {
-        if self.cnt >= REFILL_MIN {
-            return;
-        }
-        if let Some(bytes) = self.src.get(self.pos..self.pos.wrapping_add(8)) {
-            let mut a = [0u8; 8];
-            a.copy_from_slice(bytes);
-            let w = units_to_stream(u64::from_le_bytes(a));
-            self.buf |= w >> self.cnt;
+        if let Some(bytes) = self
+            .src
+            .get(self.pos..)
+            .and_then(|s| s.first_chunk::<8>())
+        {
+            let w = units_to_stream(u64::from_le_bytes(*bytes));
+            // cnt ≤ 64; a full buffer takes nothing (cmov, not a branch).
+            self.buf |= w.checked_shr(self.cnt).unwrap_or(0);
             let units = (64 - self.cnt) >> 4;
             self.cnt += units << 4;
             self.pos += (units as usize) << 1;
-        } else {
+        } else if self.cnt < REFILL_MIN {
             (self.pos, self.buf, self.cnt) = refill_slow(self.src, self.pos, self.buf, self.cnt);
         }
     }
