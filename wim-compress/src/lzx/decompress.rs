@@ -267,19 +267,28 @@ fn decode_items<const ALIGNED: bool>(
         br.refill();
         let mut s = t.main.decode(br);
         if s < 256 {
-            dst[pos] = s as u8;
-            pos += 1;
-            if pos >= end {
-                break;
-            }
-            // A second symbol from the same refill (≥ 33 bits left).
-            s = t.main.decode(br);
-            if s < 256 {
+            if pos + 3 <= end {
+                // Up to three literals from one refill (3 × 16 ≤ 49 bits).
+                dst[pos] = s as u8;
+                s = t.main.decode(br);
+                if s < 256 {
+                    dst[pos + 1] = s as u8;
+                    s = t.main.decode(br);
+                    if s < 256 {
+                        dst[pos + 2] = s as u8;
+                        pos += 3;
+                        continue;
+                    }
+                    pos += 2;
+                } else {
+                    pos += 1;
+                }
+                br.refill();
+            } else {
                 dst[pos] = s as u8;
                 pos += 1;
                 continue;
             }
-            br.refill();
         }
         let v = s - 256;
         let h = (v & 7) as usize;
