@@ -17,6 +17,8 @@ pub enum ErrorCode {
     Decompression,
     /// 10: image count disagrees between header, XML and metadata.
     ImageCount,
+    /// 11: an image with that name is already in the WIM.
+    ImageNameCollision,
     /// 13: integrity check failed.
     Integrity,
     /// 15: unknown chunk size.
@@ -82,6 +84,7 @@ impl ErrorCode {
         match self {
             Decompression => 2,
             ImageCount => 10,
+            ImageNameCollision => 11,
             Integrity => 13,
             InvalidChunkSize => 15,
             InvalidCompressionType => 16,
@@ -121,6 +124,7 @@ impl ErrorCode {
             ImageCount => {
                 "Inconsistent image count among the metadata resources, the WIM header, and/or the XML data"
             }
+            ImageNameCollision => "Tried to add an image with a name that is already in use",
             Integrity => "The WIM file is corrupted (failed integrity check)",
             InvalidChunkSize => "The compression chunk size was unrecognized",
             InvalidCompressionType => "The compression type was unrecognized",

@@ -31,7 +31,41 @@ pub fn decompress(kind: CompressionKind, data: &[u8]) {
     assert_eq!(first, second, "decoder output depends on the output buffer's old contents");
 }
 
-/// Opens a whole WIM from memory (filled in as the reader grows).
+/// Limits small enough that a fuzz input cannot make the reader allocate much, yet large
+/// enough for every real fixture.
+fn fuzz_limits() -> wim_format::Limits {
+    let mut l = wim_format::Limits::default();
+    l.max_metadata_bytes = 16 << 20;
+    l.max_xml_bytes = 1 << 20;
+    l.max_blob_table_bytes = 4 << 20;
+    l.max_chunk_size = 4 << 20;
+    l.max_dentries = 100_000;
+    l
+}
+
+/// Opens a whole WIM from memory under tight limits, parses every image's metadata,
+/// reads the XML and verifies every blob and the integrity table.
 pub fn open_wim(data: &[u8]) {
-    let _ = data;
+    let src: std::sync::Arc<dyn wim_format::ReadAt> = std::sync::Arc::new(data.to_vec());
+    let Ok(wim) = wim_format::wim::OpenOptions::new()
+        .limits(fuzz_limits())
+        .open_source(src)
+    else {
+        return;
+    };
+    if let Ok(x) = wim.xml_bytes() {
+        let _ = wim_format::xml::WimInfo::parse(&x, wim.limits());
+    }
+    let _ = wim.check_integrity();
+    for i in 1..=wim.image_count().min(16) {
+        let Some(ix) = wim_format::ImageIndex::new(i) else { continue };
+        if let Ok(b) = wim.metadata_bytes(ix)
+            && let Ok(m) = wim_format::metadata::ImageMetadata::parse(&b, wim.limits())
+        {
+            for e in m.tree().walk() {
+                let _ = e.path;
+            }
+        }
+    }
+    let _ = wim.verify_blobs(&|_| {});
 }

@@ -33,5 +33,21 @@ fn lzms_decompress() {
 }
 #[test]
 fn open_wim() {
-    replay("open_wim", wimkit_fuzz::open_wim);
+    let n = replay("open_wim", wimkit_fuzz::open_wim);
+    // The real third-party fixtures are a further seed corpus, read in place (never
+    // copied into the repository).
+    let real = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/testdata/real");
+    let Ok(rd) = std::fs::read_dir(&real) else {
+        println!("SKIP: {} not found; real fixtures not replayed", real.display());
+        return;
+    };
+    let mut files: Vec<_> = rd.filter_map(|e| e.ok()).map(|e| e.path()).collect();
+    files.sort();
+    let mut m = 0;
+    for p in files.iter().filter(|p| p.is_file()) {
+        wimkit_fuzz::open_wim(&std::fs::read(p).unwrap());
+        m += 1;
+    }
+    println!("open_wim: replayed {m} real fixtures");
+    assert!(n + m > 0);
 }

@@ -61,6 +61,10 @@ pub enum UsageKind {
     PathDoesNotExist,
     /// `--to-stdout` was asked for something that is not a regular file.
     NotARegularFile,
+    /// An image with this name is already in the destination WIM.
+    ImageNameCollision,
+    /// An option conflicts with the destination (e.g. another compression type).
+    InvalidParam,
     /// Anything else.
     Other,
 }

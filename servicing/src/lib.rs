@@ -20,9 +20,16 @@
 #![deny(missing_docs)]
 
 pub mod apply;
+pub mod atomic;
+pub mod delete;
 pub mod error;
+pub mod export;
 pub mod extract;
+pub mod info_edit;
+pub mod join;
+pub mod optimize;
 pub mod progress;
 pub mod safe_path;
+pub mod split;
 
 pub use error::{Error, Result};

@@ -115,6 +115,7 @@ fn wimlib_capture_matrix_applies_identically() {
             };
             let a: Vec<&str> = args.iter().map(String::as_str).collect();
             oracle::verify(&parts[0], &a).map_err(|e| format!("wimlib verify: {e}"))?;
+            common::verify_ours(&parts)?;
             common::compare_with_wimlib(&parts, &dir.join("apply"))
         });
         match r {
@@ -129,5 +130,60 @@ fn wimlib_capture_matrix_applies_identically() {
         failures.len(),
         variants.len(),
         failures.join("\n")
+    );
+}
+
+/// `--unix-data`: owners and modes captured by wimlib come back identically with both
+/// tools' `apply --unix-data`.
+#[test]
+fn unix_data_applies_like_wimlib() {
+    if !oracle::require_wimlib("unix_data_applies_like_wimlib") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("src");
+    wim_testdata::tree::make_fixture_tree(&src, wim_testdata::tree::SizeClass::Small).unwrap();
+    // Modes that differ from the umask default, so a missing restore is caught.
+    std::fs::write(src.join("exec.sh"), b"#!/bin/sh\n").unwrap();
+    std::fs::set_permissions(
+        src.join("exec.sh"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o751),
+    )
+    .unwrap();
+    std::fs::create_dir(src.join("private")).unwrap();
+    std::fs::set_permissions(
+        src.join("private"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o700),
+    )
+    .unwrap();
+    let wim = tmp.path().join("unix.wim");
+    oracle::capture(&src, &wim, &["--unix-data"]).unwrap();
+    let parts = vec![wim.clone()];
+    common::verify_ours(&parts).unwrap();
+    let target = tmp.path().join("apply");
+    let ours = tmp.path().join("apply.ours");
+    let opts = servicing::apply::ApplyOptions {
+        unix_data: true,
+        ..Default::default()
+    };
+    common::apply_ours_with(&parts, 1, &target, &opts).unwrap();
+    std::fs::rename(&target, &ours).unwrap();
+    oracle::apply(&wim, "1", &target, &["--unix-data"]).unwrap();
+    let strict = oracle::DiffOptions {
+        modes: true,
+        mtimes: true,
+        owners: true,
+    };
+    oracle::diff_trees_with(&ours, &target, &strict).unwrap();
+    // And the restore really happened: the odd modes are there.
+    let m = std::fs::metadata(ours.join("exec.sh")).unwrap();
+    assert_eq!(
+        std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o7777,
+        0o751
+    );
+    let m = std::fs::metadata(ours.join("private")).unwrap();
+    assert_eq!(
+        std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o7777,
+        0o700
     );
 }

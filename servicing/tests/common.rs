@@ -13,11 +13,40 @@ pub fn open(parts: &[PathBuf]) -> Result<Wim, String> {
         .map_err(|e| format!("open: {e}"))
 }
 
+/// Verifies `parts` with our reader the way `wimkit verify` does: integrity table (when
+/// present), every image's metadata (parsed strictly), every blob's SHA-1.
+pub fn verify_ours(parts: &[PathBuf]) -> Result<(), String> {
+    let wim = open(parts)?;
+    wim.check_integrity()
+        .map_err(|e| format!("wimkit integrity: {e}"))?;
+    for i in 1..=wim.image_count() {
+        let ix = ImageIndex::new(i).ok_or("image 0")?;
+        let bytes = wim
+            .metadata_bytes(ix)
+            .map_err(|e| format!("wimkit metadata of image {i}: {e}"))?;
+        wim_format::metadata::ImageMetadata::parse_strict(&bytes, wim.limits())
+            .map_err(|e| format!("wimkit metadata of image {i}: {e}"))?;
+    }
+    wim.verify_blobs(&|_| {})
+        .and_then(|r| r.into_result())
+        .map_err(|e| format!("wimkit verify: {e}"))
+}
+
 /// Applies image `image` with wimkit to `dir`.
 pub fn apply_ours(parts: &[PathBuf], image: u32, dir: &Path) -> Result<Vec<String>, String> {
+    apply_ours_with(parts, image, dir, &ApplyOptions::default())
+}
+
+/// Applies image `image` with wimkit to `dir` with `opts`.
+pub fn apply_ours_with(
+    parts: &[PathBuf],
+    image: u32,
+    dir: &Path,
+    opts: &ApplyOptions,
+) -> Result<Vec<String>, String> {
     let wim = open(parts)?;
     let ix = ImageIndex::new(image).ok_or("image 0")?;
-    apply_image(&wim, ix, dir, &ApplyOptions::default(), &|_| {})
+    apply_image(&wim, ix, dir, opts, &|_| {})
         .map(|s| s.warnings)
         .map_err(|e| format!("apply: {e}"))
 }

@@ -40,6 +40,7 @@ mod error;
 mod huffman;
 pub mod lzms;
 pub mod lzx;
+mod matchfinder;
 pub mod xpress;
 
 pub use error::{CompressError, DecompressError};

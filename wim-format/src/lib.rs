@@ -51,6 +51,7 @@ pub mod parts;
 pub mod resource;
 pub mod source;
 pub mod wim;
+pub mod write;
 pub mod xml;
 
 pub use digest::{ImageIndex, Sha1Digest};
@@ -58,3 +59,4 @@ pub use error::{Error, FormatError, FormatErrorKind, Result};
 pub use limits::Limits;
 pub use source::ReadAt;
 pub use wim::Wim;
+pub use write::{WimWriter, WimWriterBuilder};

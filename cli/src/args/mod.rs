@@ -6,11 +6,13 @@
 //! `wimextract` as argv[0] imply the command.
 
 pub mod image;
+pub mod write;
 
 use crate::error::CliError;
 use clap::{Args, Parser, Subcommand};
 pub use image::ImageArg;
 use std::ffi::OsString;
+pub use write::{DeleteArgs, ExportArgs, JoinArgs, OptimizeArgs, SplitArgs};
 
 /// `wimkit` command line.
 #[derive(Debug, Parser)]
@@ -42,6 +44,16 @@ pub enum Command {
     Apply(ApplyArgs),
     /// Extract files or directories from an image.
     Extract(ExtractArgs),
+    /// Copy images into a new or an existing WIM.
+    Export(ExportArgs),
+    /// Delete images from a WIM.
+    Delete(DeleteArgs),
+    /// Rebuild a WIM, dropping unreferenced data (optionally recompressing).
+    Optimize(OptimizeArgs),
+    /// Split a WIM into parts.
+    Split(SplitArgs),
+    /// Join split parts into one WIM.
+    Join(JoinArgs),
 }
 
 /// `info WIMFILE [IMAGE]`.
@@ -51,6 +63,19 @@ pub struct InfoArgs {
     pub wimfile: String,
     /// 1-based index or name of an image.
     pub image: Option<String>,
+    /// New name of IMAGE.
+    pub new_name: Option<String>,
+    /// New description of IMAGE.
+    pub new_desc: Option<String>,
+    /// Mark IMAGE bootable (`0` clears the boot index).
+    #[arg(long)]
+    pub boot: bool,
+    /// Set (or with an empty value delete) an XML property of IMAGE (repeatable).
+    #[arg(long = "image-property", value_name = "NAME=VALUE")]
+    pub image_property: Vec<String>,
+    /// Write an integrity table when modifying.
+    #[arg(long = "include-integrity")]
+    pub include_integrity: bool,
     /// Print the raw header fields.
     #[arg(long)]
     pub header: bool,
@@ -184,6 +209,11 @@ pub fn command_from_argv0(argv0: &str) -> Option<&'static str> {
         "wimverify" => Some("verify"),
         "wimapply" => Some("apply"),
         "wimextract" => Some("extract"),
+        "wimexport" => Some("export"),
+        "wimdelete" => Some("delete"),
+        "wimoptimize" => Some("optimize"),
+        "wimsplit" => Some("split"),
+        "wimjoin" => Some("join"),
         _ => None,
     }
 }

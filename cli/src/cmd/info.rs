@@ -10,6 +10,9 @@ use std::io::Write;
 
 /// Runs `info`.
 pub fn run(a: &InfoArgs, progress: ProgressMode) -> Result<(), CliError> {
+    if super::info_edit::wants_edit(a) {
+        return super::info_edit::run(a, progress);
+    }
     let opts = OpenOptions {
         check_integrity: false,
         refs: Vec::new(),

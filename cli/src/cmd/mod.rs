@@ -6,9 +6,15 @@
 //! wimlib-imagex's own `\r…done` lines on stdout, so output stays byte-compatible.
 
 pub mod apply;
+pub mod delete;
 pub mod dir;
+pub mod export;
 pub mod extract;
 pub mod info;
+pub mod info_edit;
+pub mod join;
+pub mod optimize;
+pub mod split;
 pub mod verify;
 
 use crate::args::{Command, Plan};
@@ -26,6 +32,11 @@ pub fn run(plan: Plan) -> Result<(), CliError> {
         Command::Verify(a) => verify::run(&a, progress),
         Command::Apply(a) => apply::run(&a, progress),
         Command::Extract(a) => extract::run(&a, progress),
+        Command::Export(a) => export::run(&a, progress),
+        Command::Delete(a) => delete::run(&a, progress),
+        Command::Optimize(a) => optimize::run(&a, progress),
+        Command::Split(a) => split::run(&a, progress),
+        Command::Join(a) => join::run(&a, progress),
     }
 }
 

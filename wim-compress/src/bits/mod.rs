@@ -14,6 +14,7 @@
 //! input. Callers rely on this to consume several fields per refill without checks.
 
 pub(crate) mod copy;
+pub(crate) mod writer;
 
 /// Minimum number of buffered bits after [`BitReader::refill`].
 pub(crate) const REFILL_MIN: u32 = 49;

@@ -22,6 +22,8 @@
 //! decodes every bit pattern to [`EMPTY_SYMBOL`] without consuming bits, so callers detect its
 //! use with their ordinary symbol range check.
 
+pub(crate) mod build;
+
 use crate::DecompressError;
 use crate::bits::BitReader;
 

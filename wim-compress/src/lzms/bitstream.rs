@@ -12,6 +12,32 @@
 //! byte 0 read as zero; they are counted so the caller can reject a chunk whose consumed
 //! bits lie outside the input.
 
+#[cold]
+#[inline(never)]
+fn refill_slow_parts(
+    src: &[u8],
+    mut buf: u64,
+    mut count: u32,
+    mut pos: usize,
+    mut phantom: usize,
+) -> (u64, u32, usize, usize) {
+    while count <= 48 {
+        let unit = if pos >= 2 {
+            pos -= 2;
+            match src.get(pos..pos + 2) {
+                Some(&[a, b]) => u64::from(u16::from_le_bytes([a, b])),
+                _ => 0,
+            }
+        } else {
+            phantom = phantom.saturating_add(1);
+            0
+        };
+        buf |= unit << (48 - count);
+        count += 16;
+    }
+    (buf, count, pos, phantom)
+}
+
 /// Reader of the backward bitstream.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct BackReader<'a> {
@@ -59,23 +85,18 @@ impl<'a> BackReader<'a> {
         self.refill_slow();
     }
 
-    #[cold]
-    #[inline(never)]
+    /// Near the start of the input: loads units one at a time, zeros before byte 0.
+    ///
+    /// Implemented as a by-value function of the reader's scalars so that the reader's
+    /// address never escapes into a call: the hot loop then keeps it in registers.
+    #[inline(always)]
     fn refill_slow(&mut self) {
-        while self.count <= 48 {
-            let unit = if self.pos >= 2 {
-                self.pos -= 2;
-                match self.src.get(self.pos..self.pos + 2) {
-                    Some(&[a, b]) => u64::from(u16::from_le_bytes([a, b])),
-                    _ => 0,
-                }
-            } else {
-                self.phantom = self.phantom.saturating_add(1);
-                0
-            };
-            self.buf |= unit << (48 - self.count);
-            self.count += 16;
-        }
+        let (buf, count, pos, phantom) =
+            refill_slow_parts(self.src, self.buf, self.count, self.pos, self.phantom);
+        self.buf = buf;
+        self.count = count;
+        self.pos = pos;
+        self.phantom = phantom;
     }
 
     /// Makes sure at least `n` (≤ 49) bits are buffered.

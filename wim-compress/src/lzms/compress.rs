@@ -1,30 +1,966 @@
-//! Lzms encoder. Placeholder until the encoder lands: reports every chunk as
-//! incompressible, so writers store chunks raw (a valid WIM, just not smaller).
+//! The LZMS encoder (`codecs.md` §4.14, §6).
+//!
+//! 1. The chunk is copied and run through the x86 filter (encode direction).
+//! 2. A near-optimal parser walks the chunk in windows of up to `window` positions: a
+//!    forward minimum-cost programme whose edges are the literal, the three LZ repeat
+//!    offsets, the explicit LZ matches of a binary-tree finder, and (at levels ≥ 35) delta
+//!    matches, explicit and repeated. Edge costs come from the adaptive model as it stands
+//!    at the start of the window (codeword lengths; −log2 of the probability entries
+//!    selected by each path's own decision states), and every node carries the repeat
+//!    queues and decision states of the best path reaching it.
+//! 3. The chosen items are coded with the real adaptive model, which mirrors the
+//!    decoder's exactly: probability entries and states after every bit, Huffman codes
+//!    rebuilt on the decoder's schedule by the decoder's own builder.
+//! 4. The forward range-coded stream and the reversed backward stream are concatenated.
 
+use super::constants::*;
+use super::huffman::{AdaptiveCode, table_size};
+use super::matchfinder::{BtFinder, DeltaFinder, delta_len, extend};
+use super::range_encoder::{BackWriter, EncProb, RangeEncoder};
+use super::x86_filter::X86Filter;
 use crate::{CompressError, Compressor};
 
-/// A reusable Lzms encoding context.
+type LiteralCode = AdaptiveCode<
+    NUM_LITERAL_SYMS,
+    LITERAL_TABLE_BITS,
+    { table_size(NUM_LITERAL_SYMS, LITERAL_TABLE_BITS) },
+>;
+type OffsetCode = AdaptiveCode<
+    MAX_NUM_OFFSET_SLOTS,
+    OFFSET_TABLE_BITS,
+    { table_size(MAX_NUM_OFFSET_SLOTS, OFFSET_TABLE_BITS) },
+>;
+type LengthCode = AdaptiveCode<
+    NUM_LEN_SLOTS,
+    LENGTH_TABLE_BITS,
+    { table_size(NUM_LEN_SLOTS, LENGTH_TABLE_BITS) },
+>;
+type PowerCode = AdaptiveCode<
+    NUM_DELTA_POWER_SYMS,
+    DELTA_POWER_TABLE_BITS,
+    { table_size(NUM_DELTA_POWER_SYMS, DELTA_POWER_TABLE_BITS) },
+>;
+
+/// Cost unit: 1/16 bit.
+const COST_SHIFT: u32 = 4;
+const INF: u32 = u32::MAX;
+
+/// Item kinds.
+const LIT: u8 = 0;
+const LZ: u8 = 1;
+const LZ_REP: u8 = 2;
+const DELTA: u8 = 3;
+const DELTA_REP: u8 = 4;
+
+/// Previous-item kinds for the compact repeat queues (§4.8).
+const PREV_OTHER: u8 = 0;
+const PREV_LZ: u8 = 1;
+const PREV_DELTA: u8 = 2;
+
+/// Decision-state register indices.
+const S_MAIN: usize = 0;
+const S_MATCH: usize = 1;
+const S_LZ: usize = 2;
+const S_LZ_REP0: usize = 3;
+const S_DELTA: usize = 5;
+const S_DELTA_REP0: usize = 6;
+/// Size (minus one) of each decision class's entry array, by state index.
+const STATE_MASK: [u8; 8] = [15, 31, 63, 63, 63, 63, 63, 63];
+
+/// Packs a delta pair `(power, raw)` (raw < 2^29).
+#[inline(always)]
+fn pack_delta(power: u32, raw: u32) -> u32 {
+    (raw << 3) | power
+}
+
+/// Repeat queues and decision states: everything about the coding state that depends on
+/// the items coded so far, except the adaptive probabilities and codes.
+#[derive(Debug, Clone, Copy)]
+struct PathState {
+    lz_q: [u32; 4],
+    delta_q: [u32; 4],
+    prev: u8,
+    st: [u8; 8],
+}
+
+impl PathState {
+    const INIT: PathState = PathState {
+        lz_q: [1, 2, 3, 4],
+        delta_q: [8, 16, 24, 32], // (0, 1), (0, 2), (0, 3), (0, 4)
+        prev: PREV_OTHER,
+        st: [0; 8],
+    };
+
+    #[inline(always)]
+    fn bit(&mut self, class: usize, b: u32) {
+        self.st[class] = ((self.st[class] << 1) | b as u8) & STATE_MASK[class];
+    }
+
+    /// The addressable value of repeat index `k` of the LZ queue.
+    #[inline(always)]
+    fn lz_rep(&self, k: usize) -> u32 {
+        self.lz_q[k + usize::from(self.prev == PREV_LZ)]
+    }
+
+    /// The addressable pair of repeat index `k` of the delta queue.
+    #[inline(always)]
+    fn delta_rep(&self, k: usize) -> u32 {
+        self.delta_q[k + usize::from(self.prev == PREV_DELTA)]
+    }
+
+    /// Advances the state over one item (the decisions it codes and its queue effects).
+    #[inline(always)]
+    fn apply(&mut self, kind: u8, val: u32) {
+        match kind {
+            LIT => {
+                self.bit(S_MAIN, 0);
+                self.prev = PREV_OTHER;
+            }
+            LZ => {
+                self.bit(S_MAIN, 1);
+                self.bit(S_MATCH, 0);
+                self.bit(S_LZ, 0);
+                self.lz_q = [val, self.lz_q[0], self.lz_q[1], self.lz_q[2]];
+                self.prev = PREV_LZ;
+            }
+            LZ_REP => {
+                self.bit(S_MAIN, 1);
+                self.bit(S_MATCH, 0);
+                self.bit(S_LZ, 1);
+                self.rep_bits(S_LZ_REP0, val);
+                let j = val as usize + usize::from(self.prev == PREV_LZ);
+                let v = self.lz_q[j];
+                self.lz_q.copy_within(0..j, 1);
+                self.lz_q[0] = v;
+                self.prev = PREV_LZ;
+            }
+            DELTA => {
+                self.bit(S_MAIN, 1);
+                self.bit(S_MATCH, 1);
+                self.bit(S_DELTA, 0);
+                self.delta_q = [val, self.delta_q[0], self.delta_q[1], self.delta_q[2]];
+                self.prev = PREV_DELTA;
+            }
+            _ => {
+                self.bit(S_MAIN, 1);
+                self.bit(S_MATCH, 1);
+                self.bit(S_DELTA, 1);
+                self.rep_bits(S_DELTA_REP0, val);
+                let j = val as usize + usize::from(self.prev == PREV_DELTA);
+                let v = self.delta_q[j];
+                self.delta_q.copy_within(0..j, 1);
+                self.delta_q[0] = v;
+                self.prev = PREV_DELTA;
+            }
+        }
+    }
+
+    #[inline(always)]
+    fn rep_bits(&mut self, class0: usize, k: u32) {
+        self.bit(class0, u32::from(k > 0));
+        if k > 0 {
+            self.bit(class0 + 1, u32::from(k > 1));
+        }
+    }
+}
+
+/// All adaptive probability entries, by decision class.
+#[derive(Debug, Clone)]
+struct Probs {
+    classes: [[EncProb; 64]; 8],
+}
+
+impl Probs {
+    fn reset(&mut self) {
+        for c in &mut self.classes {
+            c.fill(EncProb::INIT);
+        }
+    }
+}
+
+/// Encoder tuning derived from the level.
+#[derive(Debug, Clone, Copy)]
+struct Params {
+    /// Longest match length the parser examines; longer matches are taken at once.
+    nice: usize,
+    /// Binary-tree search depth.
+    depth: u32,
+    /// Positions per parsing window.
+    window: usize,
+    /// Search delta matches.
+    delta: bool,
+    /// Consider "match, literal, repeat-0 match" edges.
+    gaps: bool,
+    /// Skip the delta search where an LZ match at least this long exists.
+    delta_skip: usize,
+}
+
+impl Params {
+    fn new(level: u32) -> Self {
+        let level = level.clamp(1, 1000);
+        Params {
+            nice: (63 * level as usize / 50).clamp(16, 255),
+            depth: (level / 2 + 8).min(300),
+            window: 2048,
+            delta: level >= 35,
+            gaps: level >= 20,
+            delta_skip: 16,
+        }
+    }
+}
+
+/// One node of the parsing graph: the best known way to reach a position of the window.
+#[derive(Debug, Clone, Copy)]
+struct Node {
+    cost: u32,
+    len: u32,
+    kind: u8,
+    val: u32,
+    /// Nonzero for a "match, literal, repeat-0 match" edge: the first match's length.
+    len1: u32,
+}
+
+const UNREACHED: Node = Node {
+    cost: INF,
+    len: 0,
+    kind: LIT,
+    val: 0,
+    len1: 0,
+};
+
+/// Relaxes the edge "match (`kind`, `val`) of `ml` bytes from `off` back, one literal,
+/// repeat-0 match" from node `i` (position `p`), whose first part costs `mcost` in all.
+#[allow(clippy::too_many_arguments)]
+#[inline]
+fn gap_edge(
+    nodes: &mut [Node],
+    c: &Costs,
+    d: &[u8],
+    s: &PathState,
+    (i, p): (usize, usize),
+    (kind, val, off, ml): (u8, u32, usize, usize),
+    mcost: u32,
+    nice: usize,
+) {
+    let q = p + ml;
+    let n = d.len();
+    if q + 3 > n || d[q + 1] != d[q + 1 - off] || d[q + 2] != d[q + 2 - off] {
+        return;
+    }
+    let l2 = extend(d, q + 1, q + 1 - off, 2, (n - q - 1).min(nice - 1));
+    let mut t = *s;
+    t.apply(kind, val);
+    let b = &c.bits;
+    let mut cost = mcost + b[S_MAIN][usize::from(t.st[S_MAIN])][0] + c.literal[usize::from(d[q])];
+    t.apply(LIT, 0);
+    cost += b[S_MAIN][usize::from(t.st[S_MAIN])][1]
+        + b[S_MATCH][usize::from(t.st[S_MATCH])][0]
+        + b[S_LZ][usize::from(t.st[S_LZ])][1]
+        + b[S_LZ_REP0][usize::from(t.st[S_LZ_REP0])][0]
+        + c.length[l2];
+    let Some(node) = nodes.get_mut(i + ml + 1 + l2) else {
+        return;
+    };
+    if cost < node.cost {
+        *node = Node {
+            cost,
+            len: (ml + 1 + l2) as u32,
+            kind,
+            val,
+            len1: ml as u32,
+        };
+    }
+}
+
+/// Costs frozen at the start of a parsing window.
 #[derive(Debug)]
+struct Costs {
+    /// Cost of a 0 / 1 bit of each decision class entry.
+    bits: [[[u32; 2]; 64]; 8],
+    literal: [u32; NUM_LITERAL_SYMS],
+    /// Length cost (slot codeword + extra bits) for lengths 0..=LEN_TABLE.
+    length: Vec<u32>,
+    lz_slot: Vec<u32>,
+    delta_slot: Vec<u32>,
+    power: [u32; NUM_DELTA_POWER_SYMS],
+}
+
+/// Lengths with a tabulated slot.
+const LEN_TABLE: usize = 2219;
+
+/// The length slot of `len` (≥ 1).
+fn length_slot(len: u32) -> usize {
+    LEN_BASE.partition_point(|&b| b <= len).saturating_sub(1)
+}
+
+/// A reusable LZMS encoding context.
 pub struct LzmsCompressor {
     max_chunk: usize,
     level: u32,
+    params: Params,
+    buf: Vec<u8>,
+    x86: X86Filter,
+    bt: BtFinder,
+    df: DeltaFinder,
+    probs: Box<Probs>,
+    literal: Box<LiteralCode>,
+    lz_offset: Box<OffsetCode>,
+    length: Box<LengthCode>,
+    delta_offset: Box<OffsetCode>,
+    delta_power: Box<PowerCode>,
+    /// Canonical codewords of the five codes.
+    cw_literal: Vec<u16>,
+    cw_lz_offset: Vec<u16>,
+    cw_length: Vec<u16>,
+    cw_delta_offset: Vec<u16>,
+    cw_delta_power: Vec<u16>,
+    rc: RangeEncoder,
+    bw: BackWriter,
+    costs: Box<Costs>,
+    /// −log2(p/64) in cost units for p = 0..=64.
+    prob_cost: [u32; 65],
+    len_slot_table: Vec<u8>,
+    nodes: Vec<Node>,
+    states: Vec<PathState>,
+    matches: Vec<(u32, u32)>,
+    deltas: Vec<(u32, u32, u32)>,
+    path: Vec<(u8, u32, u32)>,
+}
+
+impl std::fmt::Debug for LzmsCompressor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LzmsCompressor")
+            .field("max_chunk", &self.max_chunk)
+            .field("level", &self.level)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Computes canonical codewords (§1.3) from `lens` into `out`.
+fn canonical(lens: &[u8], out: &mut Vec<u16>) {
+    let mut count = [0u32; 17];
+    for &l in lens {
+        count[usize::from(l).min(16)] += 1;
+    }
+    count[0] = 0;
+    let mut next = [0u32; 17];
+    let mut code = 0u32;
+    for len in 1..=16 {
+        code = (code + count[len - 1]) << 1;
+        next[len] = code;
+    }
+    out.clear();
+    out.extend(lens.iter().map(|&l| {
+        let l = usize::from(l).min(16);
+        let c = next[l];
+        next[l] += 1;
+        c as u16
+    }));
 }
 
 impl LzmsCompressor {
-    /// Creates a context for chunks of up to `max_chunk` bytes at `level`.
+    /// Creates a context for chunks of up to `max_chunk` bytes at `level` (wimlib's
+    /// scale: 1 fastest, 50 default, 100 and above strongest).
     pub fn new(max_chunk: usize, level: u32) -> Result<Self, CompressError> {
-        Ok(Self { max_chunk, level })
+        if max_chunk == 0 || max_chunk > MAX_CHUNK_SIZE {
+            return Err(CompressError::BadChunkSize);
+        }
+        let len_slot_table = (0..LEN_TABLE as u32)
+            .map(|l| length_slot(l.max(1)) as u8)
+            .collect();
+        let mut prob_cost = [0u32; 65];
+        for (p, c) in prob_cost.iter_mut().enumerate() {
+            let p = (p as f64).max(0.5) / 64.0;
+            *c = (-p.log2() * f64::from(1u32 << COST_SHIFT)).round() as u32;
+        }
+        Ok(Self {
+            max_chunk,
+            level,
+            params: Params::new(level),
+            buf: Vec::new(),
+            x86: X86Filter::new(),
+            bt: BtFinder::default(),
+            df: DeltaFinder::default(),
+            probs: Box::new(Probs {
+                classes: [[EncProb::INIT; 64]; 8],
+            }),
+            literal: LiteralCode::new_boxed(LITERAL_REBUILD),
+            lz_offset: OffsetCode::new_boxed(LZ_OFFSET_REBUILD),
+            length: LengthCode::new_boxed(LENGTH_REBUILD),
+            delta_offset: OffsetCode::new_boxed(DELTA_OFFSET_REBUILD),
+            delta_power: PowerCode::new_boxed(DELTA_POWER_REBUILD),
+            cw_literal: Vec::new(),
+            cw_lz_offset: Vec::new(),
+            cw_length: Vec::new(),
+            cw_delta_offset: Vec::new(),
+            cw_delta_power: Vec::new(),
+            rc: RangeEncoder::new(),
+            bw: BackWriter::new(),
+            costs: Box::new(Costs {
+                bits: [[[0; 2]; 64]; 8],
+                literal: [0; NUM_LITERAL_SYMS],
+                length: vec![0; LEN_TABLE],
+                lz_slot: Vec::new(),
+                delta_slot: Vec::new(),
+                power: [0; NUM_DELTA_POWER_SYMS],
+            }),
+            prob_cost,
+            len_slot_table,
+            nodes: Vec::new(),
+            states: Vec::new(),
+            matches: Vec::new(),
+            deltas: Vec::new(),
+            path: Vec::new(),
+        })
     }
 
     /// An upper bound of the memory one context needs.
     pub fn needed_memory(max_chunk: usize, _level: u32) -> usize {
-        max_chunk
+        // Filtered copy, binary-tree links (8 bytes per position), hash heads, both
+        // output streams, delta tables and the fixed tables.
+        let hash = 4usize << (usize::BITS - max_chunk.max(1).leading_zeros()).clamp(12, 22);
+        max_chunk * 11 + hash + (4 << 16) * super::matchfinder::DELTA_POWERS + (2 << 20)
+    }
+
+    fn reset(&mut self, n: usize) -> bool {
+        self.probs.reset();
+        let n_off = num_offset_slots(n);
+        let ok = self.literal.reset(NUM_LITERAL_SYMS).is_ok()
+            && self.lz_offset.reset(n_off).is_ok()
+            && self.length.reset(NUM_LEN_SLOTS).is_ok()
+            && self.delta_offset.reset(n_off).is_ok()
+            && self.delta_power.reset(NUM_DELTA_POWER_SYMS).is_ok();
+        canonical(self.literal.code_lens(), &mut self.cw_literal);
+        canonical(self.lz_offset.code_lens(), &mut self.cw_lz_offset);
+        canonical(self.length.code_lens(), &mut self.cw_length);
+        canonical(self.delta_offset.code_lens(), &mut self.cw_delta_offset);
+        canonical(self.delta_power.code_lens(), &mut self.cw_delta_power);
+        self.rc.reset();
+        self.bw.reset();
+        self.bt.reset(n);
+        if self.params.delta {
+            self.df.reset(n);
+        }
+        ok
+    }
+
+    // ---------------------------------------------------------------- real coding
+
+    #[inline(always)]
+    fn code_bit(&mut self, ps: &mut PathState, class: usize, bit: u32) {
+        self.rc.encode_class(
+            &mut self.probs.classes[class][..=usize::from(STATE_MASK[class])],
+            &mut ps.st[class],
+            bit,
+        );
+    }
+
+    #[inline(always)]
+    fn put_literal(&mut self, b: u8) {
+        let s = usize::from(b);
+        let len = self.literal.code_lens()[s];
+        self.bw.write(u32::from(self.cw_literal[s]), u32::from(len));
+        if self.literal.record(s) {
+            canonical(self.literal.code_lens(), &mut self.cw_literal);
+        }
+    }
+
+    fn put_length(&mut self, len: u32) {
+        let slot = if (len as usize) < LEN_TABLE {
+            usize::from(self.len_slot_table[len as usize])
+        } else {
+            length_slot(len)
+        };
+        let l = self.length.code_lens()[slot];
+        self.bw.write(u32::from(self.cw_length[slot]), u32::from(l));
+        let extra = u32::from(LEN_EXTRA[slot]);
+        if extra > 0 {
+            self.bw.write(len - LEN_BASE[slot], extra);
+        }
+        if self.length.record(slot) {
+            canonical(self.length.code_lens(), &mut self.cw_length);
+        }
+    }
+
+    fn put_offset(&mut self, delta: bool, off: u32) {
+        let slot = offset_slot(off);
+        let (code, cw) = if delta {
+            (&mut self.delta_offset, &mut self.cw_delta_offset)
+        } else {
+            (&mut self.lz_offset, &mut self.cw_lz_offset)
+        };
+        let l = code.code_lens()[slot];
+        self.bw.write(u32::from(cw[slot]), u32::from(l));
+        let extra = u32::from(OFFSET_EXTRA[slot]);
+        if extra > 0 {
+            self.bw.write(off - OFFSET_BASE[slot], extra);
+        }
+        if code.record(slot) {
+            canonical(code.code_lens(), cw);
+        }
+    }
+
+    fn put_power(&mut self, p: u32) {
+        let s = p as usize;
+        let l = self.delta_power.code_lens()[s];
+        self.bw
+            .write(u32::from(self.cw_delta_power[s]), u32::from(l));
+        if self.delta_power.record(s) {
+            canonical(self.delta_power.code_lens(), &mut self.cw_delta_power);
+        }
+    }
+
+    /// Codes one item with the real model and advances `ps` exactly like the parser's
+    /// [`PathState::apply`].
+    fn put_item(&mut self, ps: &mut PathState, kind: u8, val: u32, len: u32, lit: u8) {
+        match kind {
+            LIT => {
+                self.code_bit(ps, S_MAIN, 0);
+                self.put_literal(lit);
+                ps.prev = PREV_OTHER;
+                return;
+            }
+            LZ | LZ_REP => {
+                self.code_bit(ps, S_MAIN, 1);
+                self.code_bit(ps, S_MATCH, 0);
+                if kind == LZ {
+                    self.code_bit(ps, S_LZ, 0);
+                    self.put_offset(false, val);
+                    ps.lz_q = [val, ps.lz_q[0], ps.lz_q[1], ps.lz_q[2]];
+                } else {
+                    self.code_bit(ps, S_LZ, 1);
+                    self.put_rep(ps, S_LZ_REP0, val);
+                    let j = val as usize + usize::from(ps.prev == PREV_LZ);
+                    let v = ps.lz_q[j];
+                    ps.lz_q.copy_within(0..j, 1);
+                    ps.lz_q[0] = v;
+                }
+                ps.prev = PREV_LZ;
+            }
+            _ => {
+                self.code_bit(ps, S_MAIN, 1);
+                self.code_bit(ps, S_MATCH, 1);
+                if kind == DELTA {
+                    self.code_bit(ps, S_DELTA, 0);
+                    self.put_power(val & 7);
+                    self.put_offset(true, val >> 3);
+                    ps.delta_q = [val, ps.delta_q[0], ps.delta_q[1], ps.delta_q[2]];
+                } else {
+                    self.code_bit(ps, S_DELTA, 1);
+                    self.put_rep(ps, S_DELTA_REP0, val);
+                    let j = val as usize + usize::from(ps.prev == PREV_DELTA);
+                    let v = ps.delta_q[j];
+                    ps.delta_q.copy_within(0..j, 1);
+                    ps.delta_q[0] = v;
+                }
+                ps.prev = PREV_DELTA;
+            }
+        }
+        self.put_length(len);
+    }
+
+    fn put_rep(&mut self, ps: &mut PathState, class0: usize, k: u32) {
+        self.code_bit(ps, class0, u32::from(k > 0));
+        if k > 0 {
+            self.code_bit(ps, class0 + 1, u32::from(k > 1));
+        }
+    }
+
+    // ---------------------------------------------------------------- costs
+
+    #[inline(never)]
+    fn refresh_costs(&mut self) {
+        let c = &mut *self.costs;
+        for (class, probs) in self.probs.classes.iter().enumerate() {
+            for (s, p) in probs.iter().enumerate() {
+                let p = p.p() as usize;
+                c.bits[class][s] = [self.prob_cost[p], self.prob_cost[64 - p]];
+            }
+        }
+        for (o, &l) in c.literal.iter_mut().zip(self.literal.code_lens()) {
+            *o = u32::from(l) << COST_SHIFT;
+        }
+        let ll = self.length.code_lens();
+        for (len, o) in c.length.iter_mut().enumerate() {
+            let slot = usize::from(self.len_slot_table[len]);
+            *o = (u32::from(ll[slot]) + u32::from(LEN_EXTRA[slot])) << COST_SHIFT;
+        }
+        c.lz_slot.clear();
+        c.lz_slot.extend(
+            self.lz_offset
+                .code_lens()
+                .iter()
+                .zip(OFFSET_EXTRA.iter())
+                .map(|(&l, &e)| (u32::from(l) + u32::from(e)) << COST_SHIFT),
+        );
+        if self.params.delta {
+            c.delta_slot.clear();
+            c.delta_slot.extend(
+                self.delta_offset
+                    .code_lens()
+                    .iter()
+                    .zip(OFFSET_EXTRA.iter())
+                    .map(|(&l, &e)| (u32::from(l) + u32::from(e)) << COST_SHIFT),
+            );
+            for (o, &l) in c.power.iter_mut().zip(self.delta_power.code_lens()) {
+                *o = u32::from(l) << COST_SHIFT;
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- parsing
+
+    /// Parses and codes the filtered chunk in `self.buf`; false if the output grew past
+    /// `limit` bytes.
+    fn encode_chunk(&mut self, limit: usize) -> bool {
+        let buf = std::mem::take(&mut self.buf);
+        let ok = self.parse(&buf, limit);
+        self.buf = buf;
+        ok
+    }
+
+    fn parse(&mut self, d: &[u8], limit: usize) -> bool {
+        let n = d.len();
+        let prm = self.params;
+        let nice = prm.nice;
+        let wsize = prm.window;
+        self.nodes.clear();
+        self.nodes.resize(wsize + 2 * nice + 2, UNREACHED);
+        self.states.clear();
+        self.states.resize(wsize + 2 * nice + 2, PathState::INIT);
+        let mut ps = PathState::INIT;
+        let mut pos = 0usize;
+        let mut matches = std::mem::take(&mut self.matches);
+        let mut deltas = std::mem::take(&mut self.deltas);
+        let mut path = std::mem::take(&mut self.path);
+        let gaps = prm.gaps;
+        let dskip = prm.delta_skip;
+        while pos < n {
+            if self.rc.len() + self.bw.len() > limit {
+                self.matches = matches;
+                self.deltas = deltas;
+                self.path = path;
+                return false;
+            }
+            self.refresh_costs();
+            let lim = wsize.min(n - pos);
+            self.nodes[..=lim + 2 * nice].fill(UNREACHED);
+            self.nodes[0].cost = 0;
+            self.states[0] = ps;
+            let mut forced: Option<(usize, u8, u32, u32)> = None;
+            let mut i = 0usize;
+            while i < lim {
+                let node = self.nodes[i];
+                if node.cost == INF {
+                    i += 1;
+                    continue;
+                }
+                if i > 0 {
+                    let mut s = self.states[i - node.len as usize];
+                    s.apply(node.kind, node.val);
+                    if node.len1 != 0 {
+                        s.apply(LIT, 0);
+                        s.apply(LZ_REP, 0);
+                    }
+                    self.states[i] = s;
+                }
+                let s = self.states[i];
+                let p = pos + i;
+                let rem = n - p;
+                let maxl = rem.min(nice);
+                // Match finders, in position order.
+                while self.bt.next < p {
+                    self.skip_one(d);
+                }
+                matches.clear();
+                self.bt.visit::<true>(d, prm.depth, nice, &mut matches);
+                deltas.clear();
+                if prm.delta {
+                    let best = matches.last().map_or(0, |m| m.0 as usize);
+                    if best < dskip {
+                        self.df.visit::<true>(d, p, nice, &mut deltas);
+                    } else {
+                        self.df.visit::<false>(d, p, nice, &mut deltas);
+                    }
+                }
+                let cost0 = node.cost;
+                let c = &*self.costs;
+                let bits = &c.bits;
+                let st = |k: usize| usize::from(s.st[k]);
+                // Literal.
+                {
+                    let lc = cost0 + bits[S_MAIN][st(S_MAIN)][0] + c.literal[usize::from(d[p])];
+                    let t = &mut self.nodes[i + 1];
+                    if lc < t.cost {
+                        *t = Node {
+                            cost: lc,
+                            len: 1,
+                            kind: LIT,
+                            val: 0,
+                            len1: 0,
+                        };
+                    }
+                }
+                let match_base = cost0 + bits[S_MAIN][st(S_MAIN)][1];
+                let lz_base = match_base + bits[S_MATCH][st(S_MATCH)][0];
+                // LZ repeat matches.
+                let rep_base = lz_base + bits[S_LZ][st(S_LZ)][1];
+                let mut longest_rep = (0usize, 0u32);
+                for k in 0..3u32 {
+                    let off = s.lz_rep(k as usize) as usize;
+                    if off > p || rem < 2 || d[p] != d[p - off] || d[p + 1] != d[p + 1 - off] {
+                        continue;
+                    }
+                    let l = extend(d, p, p - off, 2, rem);
+                    if l >= nice {
+                        if l > longest_rep.0 {
+                            longest_rep = (l, k);
+                        }
+                        continue;
+                    }
+                    let rc = rep_base + rep_cost(bits, &s, S_LZ_REP0, k);
+                    if gaps && l > longest_rep.0 {
+                        longest_rep = (l, k);
+                    }
+                    for len in 2..=l {
+                        let cc = rc + c.length[len];
+                        let t = &mut self.nodes[i + len];
+                        if cc < t.cost {
+                            *t = Node {
+                                cost: cc,
+                                len: len as u32,
+                                kind: LZ_REP,
+                                val: k,
+                                len1: 0,
+                            };
+                        }
+                    }
+                }
+                if longest_rep.0 >= nice {
+                    forced = Some((i, LZ_REP, longest_rep.1, longest_rep.0 as u32));
+                    break;
+                }
+                if longest_rep.0 >= 2 {
+                    let (l, k) = longest_rep;
+                    let off = s.lz_rep(k as usize) as usize;
+                    let mc = rep_base + rep_cost(bits, &s, S_LZ_REP0, k) + c.length[l];
+                    gap_edge(
+                        &mut self.nodes,
+                        c,
+                        d,
+                        &s,
+                        (i, p),
+                        (LZ_REP, k, off, l),
+                        mc,
+                        nice,
+                    );
+                }
+                // Explicit LZ matches.
+                if let Some(&(blen, boff)) = matches.last() {
+                    if blen as usize >= maxl && maxl == nice {
+                        let l = extend(d, p, p - boff as usize, nice, rem);
+                        forced = Some((i, LZ, boff, l as u32));
+                        break;
+                    }
+                    let base = lz_base + bits[S_LZ][st(S_LZ)][0];
+                    if gaps {
+                        let ml = blen as usize;
+                        let mc = base + c.lz_slot[offset_slot_fast(boff)] + c.length[ml];
+                        gap_edge(
+                            &mut self.nodes,
+                            c,
+                            d,
+                            &s,
+                            (i, p),
+                            (LZ, boff, boff as usize, ml),
+                            mc,
+                            nice,
+                        );
+                    }
+                    let mut len = 3usize;
+                    for &(ml, off) in matches.iter() {
+                        let oc = base + c.lz_slot[offset_slot_fast(off)];
+                        while len <= ml as usize {
+                            let cc = oc + c.length[len];
+                            let t = &mut self.nodes[i + len];
+                            if cc < t.cost {
+                                *t = Node {
+                                    cost: cc,
+                                    len: len as u32,
+                                    kind: LZ,
+                                    val: off,
+                                    len1: 0,
+                                };
+                            }
+                            len += 1;
+                        }
+                    }
+                }
+                if prm.delta && rem >= 2 {
+                    let dbase = match_base + bits[S_MATCH][st(S_MATCH)][1];
+                    // Delta repeat matches.
+                    let drep_base = dbase + bits[S_DELTA][st(S_DELTA)][1];
+                    for k in 0..3u32 {
+                        let pair = s.delta_rep(k as usize);
+                        let power = (pair & 7) as usize;
+                        let span = 1usize << power;
+                        let off = ((pair >> 3) as usize) << power;
+                        if off + span > p {
+                            continue;
+                        }
+                        let l = delta_len(d, p, off, span, maxl);
+                        if l < 2 {
+                            continue;
+                        }
+                        let rc = drep_base + rep_cost(bits, &s, S_DELTA_REP0, k);
+                        for len in 2..=l.min(nice - 1) {
+                            let cc = rc + c.length[len];
+                            let t = &mut self.nodes[i + len];
+                            if cc < t.cost {
+                                *t = Node {
+                                    cost: cc,
+                                    len: len as u32,
+                                    kind: DELTA_REP,
+                                    val: k,
+                                    len1: 0,
+                                };
+                            }
+                        }
+                    }
+                    // Explicit delta matches.
+                    let ebase = dbase + bits[S_DELTA][st(S_DELTA)][0];
+                    let lz_best = matches.last().map_or(0, |m| m.0 as usize);
+                    for &(power, raw, l) in deltas.iter() {
+                        let off = (raw as usize) << power;
+                        // A plain copy is an LZ match: cheaper, and already an edge.
+                        if d[p..p + 4] == d[p - off..p - off + 4] {
+                            continue;
+                        }
+                        let oc =
+                            ebase + c.power[power as usize] + c.delta_slot[offset_slot_fast(raw)];
+                        for len in (lz_best + 1).max(4)..=(l as usize).min(nice - 1) {
+                            let cc = oc + c.length[len];
+                            let t = &mut self.nodes[i + len];
+                            if cc < t.cost {
+                                *t = Node {
+                                    cost: cc,
+                                    len: len as u32,
+                                    kind: DELTA,
+                                    val: pack_delta(power, raw),
+                                    len1: 0,
+                                };
+                            }
+                        }
+                    }
+                }
+                i += 1;
+            }
+            // The end of this window's path.
+            let end = match forced {
+                Some((fi, ..)) => fi,
+                None => {
+                    let mut j = lim;
+                    while j + 1 < self.nodes.len() && self.nodes[j].cost == INF {
+                        j += 1;
+                    }
+                    j
+                }
+            };
+            path.clear();
+            let mut j = end;
+            while j > 0 {
+                let nd = self.nodes[j];
+                if nd.len1 != 0 {
+                    path.push((LZ_REP, 0, nd.len - nd.len1 - 1));
+                    path.push((LIT, 0, 1));
+                    path.push((nd.kind, nd.val, nd.len1));
+                } else {
+                    path.push((nd.kind, nd.val, nd.len));
+                }
+                j -= nd.len as usize;
+            }
+            let mut p = pos;
+            for &(kind, val, len) in path.iter().rev() {
+                self.put_item(&mut ps, kind, val, len, d[p]);
+                p += len as usize;
+            }
+            if let Some((_, kind, val, len)) = forced {
+                self.put_item(&mut ps, kind, val, len, 0);
+                p += len as usize;
+            }
+            pos = p;
+        }
+        while self.bt.next < n {
+            // Nothing left to search; keep the finder's bookkeeping simple.
+            self.bt.next = n;
+        }
+        self.matches = matches;
+        self.deltas = deltas;
+        self.path = path;
+        true
+    }
+
+    /// Visits the next position without searching (tree and delta tables only).
+    #[inline]
+    fn skip_one(&mut self, d: &[u8]) {
+        let p = self.bt.next;
+        let mut dummy = Vec::new();
+        self.bt
+            .visit::<false>(d, self.params.depth, self.params.nice, &mut dummy);
+        if self.params.delta {
+            let mut dd = Vec::new();
+            self.df.visit::<false>(d, p, 0, &mut dd);
+        }
     }
 }
 
+/// Cost of the repeat-index decisions for index `k`.
+#[inline(always)]
+fn rep_cost(bits: &[[[u32; 2]; 64]; 8], s: &PathState, class0: usize, k: u32) -> u32 {
+    let s0 = usize::from(s.st[class0]);
+    let s1 = usize::from(s.st[class0 + 1]);
+    match k {
+        0 => bits[class0][s0][0],
+        1 => bits[class0][s0][1] + bits[class0 + 1][s1][0],
+        _ => bits[class0][s0][1] + bits[class0 + 1][s1][1],
+    }
+}
+
+/// The offset slot of `off` (≥ 1).
+#[inline(always)]
+fn offset_slot_fast(off: u32) -> usize {
+    offset_slot(off)
+}
+
 impl Compressor for LzmsCompressor {
-    fn compress(&mut self, src: &[u8], _dst: &mut [u8]) -> Option<usize> {
-        let _ = (self.max_chunk, self.level, src);
-        None
+    fn compress(&mut self, src: &[u8], dst: &mut [u8]) -> Option<usize> {
+        let n = src.len();
+        // Chunks of fewer than 4 bytes can never shrink (the output is at least 4 bytes).
+        if n <= 4 || n > self.max_chunk {
+            return None;
+        }
+        let limit = (n - 1).min(dst.len()) & !1;
+        self.buf.clear();
+        self.buf.extend_from_slice(src);
+        self.x86.encode(&mut self.buf);
+        if !self.reset(n) {
+            return None;
+        }
+        if !self.encode_chunk(limit) {
+            return None;
+        }
+        self.rc.finish();
+        self.bw.finish();
+        let f = self.rc.out.len();
+        let total = f + 2 * self.bw.units.len();
+        if total > limit {
+            return None;
+        }
+        dst[..f].copy_from_slice(&self.rc.out);
+        for (k, u) in self.bw.units.iter().enumerate() {
+            let at = total - 2 * (k + 1);
+            dst[at..at + 2].copy_from_slice(&u.to_le_bytes());
+        }
+        Some(total)
     }
 }

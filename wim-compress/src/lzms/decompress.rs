@@ -48,7 +48,6 @@ pub(crate) struct LzmsState {
 /// Per-chunk decision-class state registers.
 #[derive(Debug, Default)]
 struct States {
-    main: usize,
     matc: usize,
     lz: usize,
     lz_rep: [usize; 2],
@@ -126,34 +125,30 @@ impl LzmsState {
         Ok(())
     }
 
+    /// The item loop. Everything it calls in the hot path is inlined and the two stream
+    /// readers are locals whose addresses never escape, so that they live in registers
+    /// (see OPTIMIZATIONS.md, "LZMS decoder").
     fn decode_items<'a>(
         &mut self,
         mut rd: RangeDecoder<'a>,
         mut bits: BackReader<'a>,
         out: &mut [u8],
     ) -> Result<(RangeDecoder<'a>, BackReader<'a>), DecompressError> {
-        let (rd_ref, bits_ref) = (&mut rd, &mut bits);
-        let rd = rd_ref;
-        let bits = bits_ref;
         let n = out.len();
         let mut m = MatchState::new();
+        let mut main_state = 0usize;
         let mut pos = 0usize;
         while pos < n {
-            if rd.decode_class(&mut self.main_probs, &mut m.st.main) == 0 {
-                let lit = self.literal.decode(bits);
-                if let Some(b) = out.get_mut(pos) {
-                    *b = lit as u8;
-                }
+            let bit = rd.decode_bit(&mut self.main_probs[main_state & (NUM_MAIN_PROBS - 1)]);
+            main_state = ((main_state << 1) | bit as usize) & (NUM_MAIN_PROBS - 1);
+            if bit == 0 {
+                let lit = self.literal.decode(&mut bits);
+                out[pos] = lit as u8;
                 pos += 1;
                 m.prev = PREV_LITERAL;
-            } else {
-                // Pass the stream states by value so that they stay in registers in this
-                // loop (a reference would force them into memory for every literal).
-                let (r, b, res) = self.decode_match_by_value(*rd, *bits, out, pos, &mut m);
-                *rd = r;
-                *bits = b;
-                pos = res?;
+                continue;
             }
+            pos = self.decode_match(&mut rd, &mut bits, out, pos, &mut m)?;
         }
         if self.literal.failed()
             || self.lz_offset.failed()
@@ -163,33 +158,16 @@ impl LzmsState {
         {
             return Err(DecompressError::InvalidHuffmanCode);
         }
-        Ok((*rd, *bits))
-    }
-
-    #[inline(never)]
-    fn decode_match_by_value<'a>(
-        &mut self,
-        mut rd: RangeDecoder<'a>,
-        mut bits: BackReader<'a>,
-        out: &mut [u8],
-        pos: usize,
-        m: &mut MatchState,
-    ) -> (
-        RangeDecoder<'a>,
-        BackReader<'a>,
-        Result<usize, DecompressError>,
-    ) {
-        let res = self.decode_match(&mut rd, &mut bits, out, pos, m);
-        (rd, bits, res)
+        Ok((rd, bits))
     }
 
     /// Decodes one LZ or delta match (after the main decision said "match") at `pos`;
     /// returns the new position.
     #[inline(always)]
-    fn decode_match(
+    fn decode_match<'a>(
         &mut self,
-        rd: &mut RangeDecoder<'_>,
-        bits: &mut BackReader<'_>,
+        rd: &mut RangeDecoder<'a>,
+        bits: &mut BackReader<'a>,
         out: &mut [u8],
         pos: usize,
         m: &mut MatchState,
@@ -207,24 +185,14 @@ impl LzmsState {
                 m.lz_q = [offset, m.lz_q[0], m.lz_q[1], m.lz_q[2]];
                 offset
             } else {
-                let k = if rd.decode_class(&mut self.lz_rep_probs[0], &mut m.st.lz_rep[0]) == 0 {
-                    0
-                } else if rd.decode_class(&mut self.lz_rep_probs[1], &mut m.st.lz_rep[1]) == 0 {
-                    1
-                } else {
-                    2
-                };
+                let mut k = rd.decode_class(&mut self.lz_rep_probs[0], &mut m.st.lz_rep[0]);
+                if k != 0 {
+                    k += rd.decode_class(&mut self.lz_rep_probs[1], &mut m.st.lz_rep[1]);
+                }
                 // Compact queue (§4.8): slot 0 holds the pending value if the previous
                 // item was an LZ match.
-                let j = k + usize::from(m.prev == PREV_LZ);
-                let offset = m.lz_q[j];
-                let mut t = j;
-                while t > 0 {
-                    m.lz_q[t] = m.lz_q[t - 1];
-                    t -= 1;
-                }
-                m.lz_q[0] = offset;
-                offset
+                let j = k as usize + usize::from(m.prev == PREV_LZ);
+                rotate_queue(&mut m.lz_q, j)
             };
             m.prev = PREV_LZ;
             let len = self.decode_length(bits)?;
@@ -238,55 +206,77 @@ impl LzmsState {
             copy_match(out, pos, offset, len);
             Ok(pos + len)
         } else {
-            // Delta match.
-            let (power, raw) = if rd.decode_class(&mut self.delta_probs, &mut m.st.delta) == 0 {
-                let power = self.delta_power.decode(bits) as u32;
-                let slot = self.delta_offset.decode(bits);
-                let (Some(&base), Some(&extra)) = (OFFSET_BASE.get(slot), OFFSET_EXTRA.get(slot))
-                else {
-                    return Err(DecompressError::InvalidSymbol);
-                };
-                let pair = (power, base + bits.read_bits(u32::from(extra)));
-                m.delta_q = [pair, m.delta_q[0], m.delta_q[1], m.delta_q[2]];
-                pair
-            } else {
-                let k = if rd.decode_class(&mut self.delta_rep_probs[0], &mut m.st.delta_rep[0])
-                    == 0
-                {
-                    0
-                } else if rd.decode_class(&mut self.delta_rep_probs[1], &mut m.st.delta_rep[1]) == 0
-                {
-                    1
-                } else {
-                    2
-                };
-                let j = k + usize::from(m.prev == PREV_DELTA);
-                let pair = m.delta_q[j];
-                let mut t = j;
-                while t > 0 {
-                    m.delta_q[t] = m.delta_q[t - 1];
-                    t -= 1;
-                }
-                m.delta_q[0] = pair;
-                pair
-            };
-            m.prev = PREV_DELTA;
-            let len = self.decode_length(bits)?;
-            let span = 1usize << (power & 7);
-            let offset = u64::from(raw) << (power & 7);
-            if offset > u64::from(u32::MAX) {
-                return Err(DecompressError::OffsetTooFar);
-            }
-            let offset = offset as usize;
-            if offset + span > pos {
-                return Err(DecompressError::OffsetTooFar);
-            }
-            if len > n - pos {
-                return Err(DecompressError::LengthTooLong);
-            }
-            copy_delta(out, pos, offset, span, len);
-            Ok(pos + len)
+            // Rare: out of line, with the readers passed by value so that their
+            // addresses never escape the item loop (which keeps them in registers).
+            let (r, b, res) = self.decode_delta(*rd, *bits, out, pos, m);
+            *rd = r;
+            *bits = b;
+            res
         }
+    }
+
+    /// Decodes one delta match (after the decisions said "delta match") at `pos`.
+    #[inline(never)]
+    fn decode_delta<'a>(
+        &mut self,
+        mut rd: RangeDecoder<'a>,
+        mut bits: BackReader<'a>,
+        out: &mut [u8],
+        pos: usize,
+        m: &mut MatchState,
+    ) -> (
+        RangeDecoder<'a>,
+        BackReader<'a>,
+        Result<usize, DecompressError>,
+    ) {
+        let res = self.decode_delta_inner(&mut rd, &mut bits, out, pos, m);
+        (rd, bits, res)
+    }
+
+    #[inline(always)]
+    fn decode_delta_inner(
+        &mut self,
+        rd: &mut RangeDecoder<'_>,
+        bits: &mut BackReader<'_>,
+        out: &mut [u8],
+        pos: usize,
+        m: &mut MatchState,
+    ) -> Result<usize, DecompressError> {
+        let n = out.len();
+        let (power, raw) = if rd.decode_class(&mut self.delta_probs, &mut m.st.delta) == 0 {
+            let power = self.delta_power.decode(bits) as u32;
+            let slot = self.delta_offset.decode(bits);
+            let (Some(&base), Some(&extra)) = (OFFSET_BASE.get(slot), OFFSET_EXTRA.get(slot))
+            else {
+                return Err(DecompressError::InvalidSymbol);
+            };
+            let pair = (power, base + bits.read_bits(u32::from(extra)));
+            m.delta_q = [pair, m.delta_q[0], m.delta_q[1], m.delta_q[2]];
+            pair
+        } else {
+            let mut k = rd.decode_class(&mut self.delta_rep_probs[0], &mut m.st.delta_rep[0]);
+            if k != 0 {
+                k += rd.decode_class(&mut self.delta_rep_probs[1], &mut m.st.delta_rep[1]);
+            }
+            let j = k as usize + usize::from(m.prev == PREV_DELTA);
+            rotate_queue(&mut m.delta_q, j)
+        };
+        m.prev = PREV_DELTA;
+        let len = self.decode_length(bits)?;
+        let span = 1usize << (power & 7);
+        let offset = u64::from(raw) << (power & 7);
+        if offset > u64::from(u32::MAX) {
+            return Err(DecompressError::OffsetTooFar);
+        }
+        let offset = offset as usize;
+        if offset + span > pos {
+            return Err(DecompressError::OffsetTooFar);
+        }
+        if len > n - pos {
+            return Err(DecompressError::LengthTooLong);
+        }
+        copy_delta(out, pos, offset, span, len);
+        Ok(pos + len)
     }
 
     #[inline(always)]
@@ -297,6 +287,26 @@ impl LzmsState {
         };
         Ok(base as usize + bits.read_bits(u32::from(extra)) as usize)
     }
+}
+
+/// Takes entry `j` (0..=3) of a repeat queue, moves entries `0..j` up by one and puts the
+/// taken entry in front (§4.8, compact form); returns it. Branch-free selects.
+#[inline(always)]
+fn rotate_queue<T: Copy>(q: &mut [T; 4], j: usize) -> T {
+    let [a, b, c, d] = *q;
+    let v = match j {
+        0 => a,
+        1 => b,
+        2 => c,
+        _ => d,
+    };
+    *q = [
+        v,
+        if j >= 1 { a } else { b },
+        if j >= 2 { b } else { c },
+        if j >= 3 { c } else { d },
+    ];
+    v
 }
 
 const PREV_LITERAL: u8 = 0;

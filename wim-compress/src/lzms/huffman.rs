@@ -354,6 +354,31 @@ impl<const N: usize, const BITS: u32, const TSIZE: usize> AdaptiveCode<N, BITS, 
     }
 }
 
+/// Encoder side (`compress.rs`): the same life cycle as [`AdaptiveCode::decode`], driven by
+/// the symbols the encoder codes, so both ends rebuild bit-identical codes.
+impl<const N: usize, const BITS: u32, const TSIZE: usize> AdaptiveCode<N, BITS, TSIZE> {
+    /// Counts one coded symbol and rebuilds on schedule; returns true if the code changed.
+    #[inline]
+    pub(crate) fn record(&mut self, sym: usize) -> bool {
+        if let Some(f) = self.freq.get_mut(sym) {
+            *f += 1;
+        }
+        self.countdown -= 1;
+        if self.countdown == 0 {
+            if self.rebuild().is_err() {
+                self.failed = true;
+            }
+            return true;
+        }
+        false
+    }
+
+    /// The current codeword length of every symbol in use.
+    pub(crate) fn code_lens(&self) -> &[u8] {
+        &self.lens[..self.num_syms.min(N)]
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

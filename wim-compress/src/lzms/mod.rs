@@ -13,6 +13,8 @@
 //! - `huffman`: the adaptive codes, rebuilt bit-identically to the encoder's;
 //! - `decompress`: the item loop, repeat queues, match and delta copies;
 //! - `x86_filter`: the x86 address filter.
+//! - encoder: `compress` (parser and item coding), `range_encoder` (range encoder and
+//!   backward bit writer), `matchfinder` (binary-tree LZ and hash delta match finders).
 //!
 //! Robustness: every size and offset from the input is checked before use; reads past
 //! either end of the input return zeros and are detected at the end of the chunk, as is a
@@ -23,7 +25,9 @@ mod compress;
 mod constants;
 mod decompress;
 mod huffman;
+mod matchfinder;
 mod range_coder;
+mod range_encoder;
 mod x86_filter;
 
 pub use compress::LzmsCompressor;

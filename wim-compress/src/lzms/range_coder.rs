@@ -59,8 +59,9 @@ impl<'a> RangeDecoder<'a> {
     #[inline(always)]
     fn load_unit(&mut self) -> u32 {
         let p = self.next;
-        self.next = p.saturating_add(2);
-        match self.src.get(p..p.saturating_add(2)) {
+        // `next` grows by 2 per normalisation, at most once per decoded bit: no overflow.
+        self.next = p + 2;
+        match self.src.get(p..p + 2) {
             Some(&[a, b]) => u32::from(u16::from_le_bytes([a, b])),
             _ => 0,
         }

@@ -16,30 +16,70 @@ const ID_WINDOW: u32 = 65_535;
 const MAX_TRANSLATION: usize = 1023;
 const MAX_TRANSLATION_E8: usize = 511;
 
-/// Candidate classes of an opcode byte: bit 0 `E8`/`E9` (any next byte), bit 1 `FF`,
-/// bit 2 `F0`, bit 3 `48`, bit 4 `4C`.
-const FIRST: [u8; 256] = {
-    let mut t = [0u8; 256];
-    t[0xE8] = 1;
-    t[0xE9] = 1;
-    t[0xFF] = 2;
-    t[0xF0] = 4;
-    t[0x48] = 8;
-    t[0x4C] = 16;
-    t
-};
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGH: u64 = 0x8080_8080_8080_8080;
 
-/// Classes whose second byte may be this byte: `FF 15`, `F0 83`, `48 8D`, `48 8B`,
-/// `4C 8D`. A position is a candidate iff `FIRST[b0] & SECOND[b1] != 0`, which skips
-/// the many `48 xx` bytes of x86-64 code that can never match without leaving the scan.
-const SECOND: [u8; 256] = {
-    let mut t = [1u8; 256];
-    t[0x15] |= 2;
-    t[0x83] |= 4;
-    t[0x8D] |= 8 | 16;
-    t[0x8B] |= 8;
-    t
-};
+/// Marks (high bit of byte `k`) every position `k` of `w[0..8]` that may start an
+/// instruction of §4.11 (a superset: the caller tests each marked position exactly).
+///
+/// A position is a candidate only if its byte is `E8`/`E9`/`F0`/`FF` (all ≥ `E8`) or it is
+/// `48`/`4C` followed by `8B`/`8D`. SWAR tests: `b ≥ E8` ⇔ high bit set and the low seven
+/// bits plus `18` carry into bit 7; membership in `{48, 4C}` ⇔ `b | 04 == 4C`, in
+/// `{89, 8B, 8D, 8F}` ⇔ `b | 06 == 8F`, both as "has a zero byte" tests (whose rare false
+/// positives next to a true zero byte are harmless here).
+#[inline(always)]
+fn candidate_mask(w: &[u8]) -> u64 {
+    let (Some(lo), Some(&last)) = (w.first_chunk::<8>(), w.get(8)) else {
+        return u64::MAX;
+    };
+    let x = u64::from_le_bytes(*lo);
+    // The following byte of every position.
+    let y = (x >> 8) | (u64::from(last) << 56);
+    let ge_e8 = x & ((x & !HIGH) + 0x18 * ONES);
+    let a = (x | (0x04 * ONES)) ^ (0x4C * ONES);
+    let b = (y | (0x06 * ONES)) ^ (0x8F * ONES);
+    let za = a.wrapping_sub(ONES) & !a;
+    let zb = b.wrapping_sub(ONES) & !b;
+    (ge_e8 | (za & zb)) & HIGH
+}
+
+/// The first position `≥ i` that `candidate_mask` marks, or a position `≥ buf.len() - 8`
+/// when there is none before.
+///
+/// Blocks of 32 positions whose 33 bytes have no high bit set are skipped with one test
+/// (every candidate has a high bit in its first or second byte; text, zeros and tables
+/// are skipped at several bytes per cycle); otherwise the block is searched with
+/// `candidate_mask`, eight positions at a time.
+#[inline(always)]
+fn next_candidate(buf: &[u8], mut i: usize) -> usize {
+    while let Some(w) = buf.get(i..i + 33) {
+        let mut acc = u64::from(w[32]);
+        for c in w[..32].chunks_exact(8) {
+            if let Some(c) = c.first_chunk::<8>() {
+                acc |= u64::from_ne_bytes(*c);
+            }
+        }
+        if acc & HIGH != 0 {
+            let mut k = 0;
+            while let Some(sub) = w.get(k..k + 9) {
+                let mask = candidate_mask(sub);
+                if mask != 0 {
+                    return i + k + (mask.trailing_zeros() / 8) as usize;
+                }
+                k += 8;
+            }
+        }
+        i += 32;
+    }
+    while let Some(w) = buf.get(i..i + 9) {
+        let mask = candidate_mask(w);
+        if mask != 0 {
+            return i + (mask.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    i
+}
 
 /// Reusable state of the filter.
 #[derive(Debug)]
@@ -63,7 +103,6 @@ impl X86Filter {
     }
 
     /// Applies the filter to a chunk before encoding.
-    #[cfg(test)]
     pub(crate) fn encode(&mut self, buf: &mut [u8]) {
         self.run::<true>(buf);
     }
@@ -93,16 +132,10 @@ impl X86Filter {
         let scan_end = n - 16;
         let mut i = 1usize;
         while i < scan_end {
-            // Skip non-candidates quickly.
-            match buf.get(i..=scan_end) {
-                Some(rest) => match rest
-                    .windows(2)
-                    .position(|w| FIRST[w[0] as usize] & SECOND[w[1] as usize] != 0)
-                {
-                    Some(k) => i += k,
-                    None => break,
-                },
-                None => break,
+            // Skip non-candidates quickly (see `next_candidate`).
+            i = next_candidate(buf, i);
+            if i >= scan_end {
+                break;
             }
             let op = buf[i];
             // Opcode at i <= n - 17: bytes i..i+7 are in bounds.
@@ -269,6 +302,44 @@ mod tests {
             assert_eq!(a, c, "decode round {round}");
             assert_eq!(a, data, "round trip {round}");
         }
+    }
+
+    /// `candidate_mask` marks every opcode position the exact test of §4.11 accepts, for
+    /// every (opcode, next byte) pair at every lane, whatever the neighbouring bytes.
+    #[test]
+    fn candidate_mask_is_a_superset() {
+        let mut seed = 7u64;
+        let mut marked_non = 0;
+        for b0 in 0..=255u8 {
+            for b1 in 0..=255u8 {
+                let exact = matches!(b0, 0xE8 | 0xE9 | 0xFF | 0xF0)
+                    || (matches!(b0, 0x48 | 0x4C) && matches!(b1, 0x8B | 0x8D));
+                for lane in 0..8 {
+                    let mut w = [0u8; 9];
+                    for b in &mut w {
+                        *b = xorshift(&mut seed) as u8;
+                    }
+                    w[lane] = b0;
+                    w[lane + 1] = b1;
+                    let m = candidate_mask(&w);
+                    let hit = m & (0x80 << (8 * lane)) != 0;
+                    if exact {
+                        assert!(hit, "{b0:02x} {b1:02x} lane {lane}");
+                    } else if hit {
+                        marked_non += 1;
+                    }
+                }
+                // A zero/ASCII neighbourhood marks nothing but real candidates.
+                let mut w = [0x20u8; 9];
+                w[0] = b0;
+                w[1] = b1;
+                let lo = candidate_mask(&w) & 0x80;
+                let loose = b0 >= 0xE8 || (matches!(b0, 0x48 | 0x4C) && b1 | 6 == 0x8F);
+                assert_eq!(lo != 0, loose, "{b0:02x} {b1:02x}");
+            }
+        }
+        // The pre-filter must actually filter.
+        assert!(marked_non < 65536 * 8 / 4, "{marked_non}");
     }
 
     #[test]

@@ -1,30 +1,816 @@
-//! Lzx encoder. Placeholder until the encoder lands: reports every chunk as
-//! incompressible, so writers store chunks raw (a valid WIM, just not smaller).
+//! LZX encoder, WIM flavour (codecs.md §3.12, §6).
+//!
+//! Levels follow wimlib's scale: up to 34 lazy parsing over hash chains; above 34
+//! near-optimal parsing (forward minimum-cost path carrying the recent-offset queue, costs
+//! from the previous pass's codes, iterated) over a binary-tree match cache. Blocks are
+//! verbatim or aligned, whichever is cheaper; code lengths are delta coded against the
+//! previous block of the chunk.
 
+use super::constants::{
+    DEFAULT_BLOCK_SIZE, EXTRA_BITS, MAX_ALIGNED_LEN, MAX_LEN_LEN, MAX_MAIN_LEN, MAX_MAIN_SYMBOLS,
+    MAX_PRE_LEN, MAX_WINDOW_ORDER, MIN_MATCH, MIN_WINDOW_ORDER, NUM_ALIGNED_SYMBOLS, NUM_CHARS,
+    NUM_LEN_HEADERS, NUM_LEN_SYMBOLS, NUM_PRE_SYMBOLS, POSITION_BASE, num_offset_slots,
+};
+use super::e8_encode::translate;
+use crate::bits::writer::BitWriter;
+use crate::huffman::build::{HuffScratch, build_code};
+use crate::matchfinder::binary_tree::BinaryTree;
+use crate::matchfinder::hash_chain::HashChain;
+use crate::matchfinder::{Match, MatchFinder, SearchParams, extend};
 use crate::{CompressError, Compressor};
 
-/// A reusable Lzx encoding context.
+const MAX_MATCH: usize = 257;
+/// Items: literal `b` as `b`; match as `len << 22 | formatted offset` (0..2 = repeat).
+type Item = u32;
+const INF: u32 = u32::MAX / 2;
+
+#[inline(always)]
+fn item_match(len: usize, fo: u32) -> Item {
+    ((len as u32) << 22) | fo
+}
+
+/// Offset slot of a formatted offset (codecs.md §3.7).
+#[inline(always)]
+fn slot_of(fo: u32) -> usize {
+    if fo < 4 {
+        fo as usize
+    } else if fo < 262_144 {
+        let k = 31 - fo.leading_zeros();
+        (2 * k + ((fo >> (k - 1)) & 1)) as usize
+    } else {
+        36 + ((fo - 262_144) >> 17) as usize
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Parser {
+    Lazy,
+    Optimal { passes: u32 },
+}
+
+#[derive(Debug)]
+enum Finder {
+    Hc(HashChain),
+    Bt(BinaryTree),
+}
+
+/// One node of the forward parse.
+#[derive(Debug, Clone, Copy)]
+struct Node {
+    cost: u32,
+    item: Item,
+    queue: [u32; 3],
+}
+
+/// Per-block codes.
+#[derive(Debug, Clone)]
+struct Codes {
+    main_lens: [u8; MAX_MAIN_SYMBOLS],
+    main_codes: [u32; MAX_MAIN_SYMBOLS],
+    len_lens: [u8; NUM_LEN_SYMBOLS],
+    len_codes: [u32; NUM_LEN_SYMBOLS],
+    al_lens: [u8; NUM_ALIGNED_SYMBOLS],
+    al_codes: [u32; NUM_ALIGNED_SYMBOLS],
+}
+
+impl Default for Codes {
+    fn default() -> Self {
+        Codes {
+            main_lens: [0; MAX_MAIN_SYMBOLS],
+            main_codes: [0; MAX_MAIN_SYMBOLS],
+            len_lens: [0; NUM_LEN_SYMBOLS],
+            len_codes: [0; NUM_LEN_SYMBOLS],
+            al_lens: [0; NUM_ALIGNED_SYMBOLS],
+            al_codes: [0; NUM_ALIGNED_SYMBOLS],
+        }
+    }
+}
+
+/// Bit costs used by the parser.
+#[derive(Debug, Clone)]
+struct Costs {
+    main: [u32; MAX_MAIN_SYMBOLS],
+    len: [u32; NUM_LEN_SYMBOLS],
+}
+
+impl Costs {
+    fn default_costs(num_main: usize) -> Self {
+        let mut main = [0u32; MAX_MAIN_SYMBOLS];
+        for (s, c) in main.iter_mut().enumerate().take(num_main) {
+            *c = if s < NUM_CHARS {
+                8
+            } else {
+                9 + ((s - NUM_CHARS) >> 3) as u32 / 8
+            };
+        }
+        Costs {
+            main,
+            len: [7; NUM_LEN_SYMBOLS],
+        }
+    }
+
+    fn set_from_codes(&mut self, c: &Codes, num_main: usize) {
+        for s in 0..num_main {
+            self.main[s] = match c.main_lens[s] {
+                0 => 15,
+                l => u32::from(l),
+            };
+        }
+        for s in 0..NUM_LEN_SYMBOLS {
+            self.len[s] = match c.len_lens[s] {
+                0 => 14,
+                l => u32::from(l),
+            };
+        }
+    }
+
+    #[inline(always)]
+    fn matchc(&self, len: usize, slot: usize) -> u32 {
+        let h = (len - MIN_MATCH).min(NUM_LEN_HEADERS - 1);
+        let mut c = self.main[NUM_CHARS + slot * NUM_LEN_HEADERS + h] + u32::from(EXTRA_BITS[slot]);
+        if h == NUM_LEN_HEADERS - 1 {
+            c += self.len[len - MIN_MATCH - (NUM_LEN_HEADERS - 1)];
+        }
+        c
+    }
+}
+
+/// A reusable LZX encoding context.
 #[derive(Debug)]
 pub struct LzxCompressor {
     max_chunk: usize,
-    level: u32,
+    order: u32,
+    num_main: usize,
+    parser: Parser,
+    params: SearchParams,
+    finder: Finder,
+    buf: Vec<u8>,
+    cache: Vec<Match>,
+    counts: Vec<u16>,
+    nodes: Vec<Node>,
+    items: Vec<Item>,
+    /// Block boundaries: (start byte, first item index).
+    blocks: Vec<(usize, usize)>,
+    scratch: HuffScratch,
+    costs: Costs,
+    codes: Codes,
+}
+
+fn settings(level: u32) -> (Parser, SearchParams) {
+    let l = level as usize;
+    if level <= 34 {
+        (
+            Parser::Lazy,
+            SearchParams {
+                max_len: MAX_MATCH,
+                nice_len: (4 * l).clamp(8, MAX_MATCH),
+                max_depth: (3 * l).clamp(2, 1 << 20) as u32,
+                max_offset: 0,
+            },
+        )
+    } else {
+        let passes = 1 + [45u32, 70, 100, 150, 200, 300]
+            .iter()
+            .filter(|&&t| level >= t)
+            .count() as u32;
+        (
+            Parser::Optimal { passes },
+            SearchParams {
+                max_len: MAX_MATCH,
+                nice_len: (48 * l / 50).clamp(8, MAX_MATCH),
+                max_depth: (24 * l / 50).clamp(4, 1 << 20) as u32,
+                max_offset: 0,
+            },
+        )
+    }
 }
 
 impl LzxCompressor {
     /// Creates a context for chunks of up to `max_chunk` bytes at `level`.
     pub fn new(max_chunk: usize, level: u32) -> Result<Self, CompressError> {
-        Ok(Self { max_chunk, level })
+        if !max_chunk.is_power_of_two() {
+            return Err(CompressError::BadChunkSize);
+        }
+        let order = max_chunk.trailing_zeros().max(MIN_WINDOW_ORDER);
+        if order > MAX_WINDOW_ORDER {
+            return Err(CompressError::BadChunkSize);
+        }
+        let window = 1usize << order;
+        let (parser, mut params) = settings(level);
+        params.max_offset = window - 3;
+        let finder = match parser {
+            Parser::Optimal { .. } => Finder::Bt(BinaryTree::new(window)),
+            Parser::Lazy => Finder::Hc(HashChain::new(window)),
+        };
+        let num_main = NUM_CHARS + NUM_LEN_HEADERS * num_offset_slots(order);
+        Ok(Self {
+            max_chunk: window,
+            order,
+            num_main,
+            parser,
+            params,
+            finder,
+            buf: Vec::with_capacity(window),
+            cache: Vec::new(),
+            counts: Vec::new(),
+            nodes: Vec::new(),
+            items: Vec::new(),
+            blocks: Vec::new(),
+            scratch: HuffScratch::default(),
+            costs: Costs::default_costs(num_main),
+            codes: Codes::default(),
+        })
     }
 
     /// An upper bound of the memory one context needs.
-    pub fn needed_memory(max_chunk: usize, _level: u32) -> usize {
-        max_chunk
+    pub fn needed_memory(max_chunk: usize, level: u32) -> usize {
+        let window = max_chunk.max(1 << MIN_WINDOW_ORDER).next_power_of_two();
+        let (parser, params) = settings(level);
+        let base = window * (1 + 4) + 64 * 1024;
+        match parser {
+            Parser::Lazy => base + HashChain::memory(window),
+            Parser::Optimal { .. } => {
+                base + BinaryTree::memory(window)
+                    + window * (2 + 20)
+                    + 8 * window
+                        .saturating_mul(params.max_depth as usize)
+                        .min(window * 8)
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ lazy parsing
+
+    fn parse_lazy(&mut self) {
+        let Finder::Hc(hc) = &mut self.finder else {
+            return;
+        };
+        let data = &self.buf[..];
+        let n = data.len();
+        let p = self.params;
+        hc.reset(n);
+        let items = &mut self.items;
+        let mut q = [1u32; 3];
+        let mut pos = 0usize;
+        // Best repeat match at `pos`: (len, index).
+        let rep = |q: &[u32; 3], pos: usize| -> (usize, usize) {
+            let limit = MAX_MATCH.min(n - pos);
+            let mut best = (0, 0);
+            if limit < MIN_MATCH {
+                return best;
+            }
+            for (r, &o) in q.iter().enumerate() {
+                let o = o as usize;
+                if o <= pos && data.get(pos) == data.get(pos - o) {
+                    let l = extend(data, pos - o, pos, 0, limit);
+                    if l > best.0 {
+                        best = (l, r);
+                    }
+                }
+            }
+            best
+        };
+        // Score in (approximate) bits saved.
+        let score_exp = |len: usize, off: usize| -> isize {
+            (len as isize) * 8 - (usize::BITS - off.leading_zeros()) as isize - 9
+        };
+        let score_rep = |len: usize| -> isize { (len as isize) * 8 - 9 };
+        while pos < n {
+            let (rl, ri) = rep(&q, pos);
+            let (el, eo) = hc.longest(data, pos, &p, 3);
+            let rs = if rl >= 2 { score_rep(rl) } else { isize::MIN };
+            let es = if el >= 3 {
+                score_exp(el, eo)
+            } else {
+                isize::MIN
+            };
+            if rs == isize::MIN && es == isize::MIN {
+                items.push(u32::from(data[pos]));
+                pos += 1;
+                continue;
+            }
+            let (mut len, mut fo, mut score) = if rs >= es {
+                (rl, ri as u32, rs)
+            } else {
+                (el, eo as u32 + 2, es)
+            };
+            // Lazy step: look at pos + 1 once (or more while it keeps improving).
+            let mut inserted_next = false;
+            while len < p.nice_len && pos + 1 < n {
+                let (rl2, ri2) = rep(&q, pos + 1);
+                let (el2, eo2) = hc.longest(data, pos + 1, &p, len + 1);
+                inserted_next = true;
+                let rs2 = if rl2 >= 2 { score_rep(rl2) } else { isize::MIN };
+                let es2 = if el2 >= 3 {
+                    score_exp(el2, eo2)
+                } else {
+                    isize::MIN
+                };
+                let (l2, f2, s2) = if rs2 >= es2 {
+                    (rl2, ri2 as u32, rs2)
+                } else {
+                    (el2, eo2 as u32 + 2, es2)
+                };
+                if s2 > score + 8 {
+                    items.push(u32::from(data[pos]));
+                    pos += 1;
+                    len = l2;
+                    fo = f2;
+                    score = s2;
+                    inserted_next = false;
+                } else {
+                    break;
+                }
+            }
+            items.push(item_match(len, fo));
+            update_queue(&mut q, fo);
+            let from = if inserted_next { pos + 2 } else { pos + 1 };
+            for x in from..pos + len {
+                hc.skip(data, x, &p);
+            }
+            pos += len;
+        }
+        // Blocks: cut at item boundaries about every 32 KiB.
+        split_fixed(&self.items, &mut self.blocks, DEFAULT_BLOCK_SIZE);
+    }
+
+    // ------------------------------------------------------------------ optimal parsing
+
+    fn fill_cache(&mut self) {
+        let Finder::Bt(bt) = &mut self.finder else {
+            return;
+        };
+        let data = &self.buf[..];
+        let n = data.len();
+        let p = self.params;
+        bt.reset(n);
+        self.cache.clear();
+        self.counts.clear();
+        self.counts.resize(n + 1, 0);
+        let mut pos = 0;
+        while pos < n {
+            let before = self.cache.len();
+            let best = bt.find(data, pos, &p, &mut self.cache);
+            self.counts[pos] = (self.cache.len() - before) as u16;
+            if best >= p.nice_len {
+                for x in pos + 1..pos + best {
+                    bt.skip(data, x, &p);
+                }
+                pos += best;
+            } else {
+                pos += 1;
+            }
+        }
+    }
+
+    /// Minimum-cost parse of `[start, end)` with the current costs; appends items.
+    /// `cache_at` is the index into `cache` of `start`'s matches. Returns the queue at end.
+    fn parse_block(&mut self, start: usize, end: usize, cache_at: usize, q0: [u32; 3]) -> [u32; 3] {
+        let data = &self.buf[..];
+        let nice = self.params.nice_len;
+        let costs = &self.costs;
+        let len = end - start;
+        self.nodes.clear();
+        self.nodes.resize(
+            len + 1,
+            Node {
+                cost: INF,
+                item: 0,
+                queue: [1; 3],
+            },
+        );
+        let nodes = &mut self.nodes;
+        nodes[0].cost = 0;
+        nodes[0].queue = q0;
+        let mut ci = cache_at;
+        let mut i = 0usize;
+        while i < len {
+            let pos = start + i;
+            let cnt = self.counts[pos] as usize;
+            let matches = &self.cache[ci..ci + cnt];
+            ci += cnt;
+            let Node {
+                cost: c0, queue: q, ..
+            } = nodes[i];
+            let limit = MAX_MATCH.min(end - pos);
+            // Literal.
+            let lc = c0 + costs.main[data[pos] as usize];
+            if lc < nodes[i + 1].cost {
+                nodes[i + 1] = Node {
+                    cost: lc,
+                    item: u32::from(data[pos]),
+                    queue: q,
+                };
+            }
+            if limit < MIN_MATCH {
+                i += 1;
+                continue;
+            }
+            let mut longest = 0usize;
+            let mut longest_item = 0;
+            let mut longest_q = q;
+            // Repeat matches.
+            for r in 0..3 {
+                let o = q[r] as usize;
+                if o > pos || data[pos] != data[pos - o] {
+                    continue;
+                }
+                let ml = extend(data, pos - o, pos, 0, limit);
+                if ml < MIN_MATCH {
+                    continue;
+                }
+                let mut nq = q;
+                nq.swap(0, r);
+                if ml > longest {
+                    longest = ml;
+                    longest_item = item_match(ml, r as u32);
+                    longest_q = nq;
+                }
+                let lo = if ml >= nice { ml } else { MIN_MATCH };
+                for l in lo..=ml {
+                    let c = c0 + costs.matchc(l, r);
+                    if c < nodes[i + l].cost {
+                        nodes[i + l] = Node {
+                            cost: c,
+                            item: item_match(l, r as u32),
+                            queue: nq,
+                        };
+                    }
+                }
+            }
+            // Explicit matches.
+            let mut l = MIN_MATCH + 1; // length 3 is the finder's minimum
+            l -= 1;
+            for m in matches {
+                let off = m.offset;
+                let ml = (m.len as usize).min(limit);
+                if ml < l {
+                    continue;
+                }
+                if off == q[0] || off == q[1] || off == q[2] {
+                    l = ml + 1;
+                    continue;
+                }
+                let fo = off + 2;
+                let slot = slot_of(fo);
+                let nq = [off, q[0], q[1]];
+                if ml > longest {
+                    longest = ml;
+                    longest_item = item_match(ml, fo);
+                    longest_q = nq;
+                }
+                if ml >= nice {
+                    l = ml;
+                }
+                while l <= ml {
+                    let c = c0 + costs.matchc(l, slot);
+                    if c < nodes[i + l].cost {
+                        nodes[i + l] = Node {
+                            cost: c,
+                            item: item_match(l, fo),
+                            queue: nq,
+                        };
+                    }
+                    l += 1;
+                }
+            }
+            if longest >= nice {
+                // Long match: its full-length edge was relaxed above; do not expand the
+                // positions inside it (their cached matches are skipped).
+                let _ = (longest_item, longest_q);
+                for x in pos + 1..pos + longest {
+                    ci += self.counts[x] as usize;
+                }
+                i += longest;
+                continue;
+            }
+            i += 1;
+        }
+        // Backtrack.
+        let first = self.items.len();
+        let mut j = len;
+        while j > 0 {
+            let it = nodes[j].item;
+            self.items.push(it);
+            let l = (it >> 22) as usize;
+            j -= if l == 0 { 1 } else { l };
+        }
+        self.items[first..].reverse();
+        nodes[len].queue
+    }
+
+    fn parse_optimal(&mut self, passes: u32) {
+        self.fill_cache();
+        let n = self.buf.len();
+        // Block boundaries (fixed for now): whole chunk in ~32 KiB blocks.
+        let mut q = [1u32; 3];
+        let mut start = 0usize;
+        let mut ci = 0usize;
+        let mut have_prev = false;
+        self.blocks.clear();
+        while start < n {
+            let end = (start + DEFAULT_BLOCK_SIZE).min(n);
+            let ci_end = ci
+                + self.counts[start..end]
+                    .iter()
+                    .map(|&c| c as usize)
+                    .sum::<usize>();
+            let first_item = self.items.len();
+            let mut qend = q;
+            for pass in 0..passes {
+                if pass == 0 && !have_prev {
+                    self.costs = Costs::default_costs(self.num_main);
+                }
+                self.items.truncate(first_item);
+                qend = self.parse_block(start, end, ci, q);
+                if pass + 1 < passes {
+                    let items = std::mem::take(&mut self.items);
+                    self.build_codes(&items[first_item..]);
+                    self.items = items;
+                    self.costs.set_from_codes(&self.codes, self.num_main);
+                }
+            }
+            self.blocks.push((start, first_item));
+            // Next block starts from this block's final statistics.
+            let items = std::mem::take(&mut self.items);
+            self.build_codes(&items[first_item..]);
+            self.items = items;
+            self.costs.set_from_codes(&self.codes, self.num_main);
+            have_prev = true;
+            q = qend;
+            start = end;
+            ci = ci_end;
+        }
+    }
+
+    // ------------------------------------------------------------------ output
+
+    /// Builds main/length/aligned codes for `items` into `self.codes`; returns whether an
+    /// aligned block is cheaper.
+    fn build_codes(&mut self, items: &[Item]) -> bool {
+        let mut main = [0u32; MAX_MAIN_SYMBOLS];
+        let mut lenf = [0u32; NUM_LEN_SYMBOLS];
+        let mut al = [0u32; NUM_ALIGNED_SYMBOLS];
+        for &it in items {
+            let len = (it >> 22) as usize;
+            if len == 0 {
+                main[it as usize] += 1;
+                continue;
+            }
+            let fo = it & 0x3F_FFFF;
+            let slot = slot_of(fo);
+            let h = (len - MIN_MATCH).min(NUM_LEN_HEADERS - 1);
+            main[NUM_CHARS + slot * NUM_LEN_HEADERS + h] += 1;
+            if h == NUM_LEN_HEADERS - 1 {
+                lenf[len - MIN_MATCH - (NUM_LEN_HEADERS - 1)] += 1;
+            }
+            if EXTRA_BITS[slot] >= 3 {
+                al[(fo & 7) as usize] += 1;
+            }
+        }
+        let c = &mut self.codes;
+        let nm = self.num_main;
+        build_code(
+            &main[..nm],
+            MAX_MAIN_LEN,
+            &mut c.main_lens[..nm],
+            &mut c.main_codes[..nm],
+            &mut self.scratch,
+        );
+        build_code(
+            &lenf,
+            MAX_LEN_LEN,
+            &mut c.len_lens,
+            &mut c.len_codes,
+            &mut self.scratch,
+        );
+        build_code(
+            &al,
+            MAX_ALIGNED_LEN,
+            &mut c.al_lens,
+            &mut c.al_codes,
+            &mut self.scratch,
+        );
+        let verbatim: u64 = al.iter().map(|&f| 3 * u64::from(f)).sum();
+        let aligned: u64 = 24
+            + al.iter()
+                .zip(&c.al_lens)
+                .map(|(&f, &l)| u64::from(f) * u64::from(l))
+                .sum::<u64>();
+        aligned < verbatim
+    }
+
+    fn write_block(
+        &mut self,
+        w: &mut BitWriter<'_>,
+        block_size: usize,
+        items_range: (usize, usize),
+        prev_main: &mut [u8; MAX_MAIN_SYMBOLS],
+        prev_len: &mut [u8; NUM_LEN_SYMBOLS],
+    ) {
+        let items = std::mem::take(&mut self.items);
+        let block_items = &items[items_range.0..items_range.1];
+        let aligned = self.build_codes(block_items);
+        let c = &self.codes;
+        w.put(if aligned { 2 } else { 1 }, 3);
+        if block_size == DEFAULT_BLOCK_SIZE {
+            w.put(1, 1);
+        } else {
+            w.put(0, 1);
+            if self.order == MIN_WINDOW_ORDER {
+                w.put(block_size as u32, 16);
+            } else {
+                w.put((block_size >> 16) as u32, 8);
+                w.put((block_size & 0xFFFF) as u32, 16);
+            }
+        }
+        if aligned {
+            for &l in &c.al_lens {
+                w.put(u32::from(l), 3);
+            }
+        }
+        let nm = self.num_main;
+        write_lens(
+            w,
+            &c.main_lens[..NUM_CHARS],
+            &prev_main[..NUM_CHARS],
+            &mut self.scratch,
+        );
+        write_lens(
+            w,
+            &c.main_lens[NUM_CHARS..nm],
+            &prev_main[NUM_CHARS..nm],
+            &mut self.scratch,
+        );
+        write_lens(w, &c.len_lens, &prev_len[..], &mut self.scratch);
+        prev_main[..nm].copy_from_slice(&c.main_lens[..nm]);
+        prev_len.copy_from_slice(&c.len_lens);
+        for &it in block_items {
+            let len = (it >> 22) as usize;
+            if len == 0 {
+                let s = it as usize;
+                w.put(c.main_codes[s], u32::from(c.main_lens[s]));
+                continue;
+            }
+            let fo = it & 0x3F_FFFF;
+            let slot = slot_of(fo);
+            let h = (len - MIN_MATCH).min(NUM_LEN_HEADERS - 1);
+            let s = NUM_CHARS + slot * NUM_LEN_HEADERS + h;
+            w.put(c.main_codes[s], u32::from(c.main_lens[s]));
+            if h == NUM_LEN_HEADERS - 1 {
+                let ls = len - MIN_MATCH - (NUM_LEN_HEADERS - 1);
+                w.put(c.len_codes[ls], u32::from(c.len_lens[ls]));
+            }
+            let e = u32::from(EXTRA_BITS[slot]);
+            if e > 0 {
+                let v = fo - POSITION_BASE[slot];
+                if aligned && e >= 3 {
+                    if e > 3 {
+                        w.put(v >> 3, e - 3);
+                    }
+                    let a = (v & 7) as usize;
+                    w.put(c.al_codes[a], u32::from(c.al_lens[a]));
+                } else {
+                    w.put(v, e);
+                }
+            }
+        }
+        self.items = items;
+    }
+}
+
+/// Recent-offset queue update (codecs.md §3.5).
+#[inline(always)]
+fn update_queue(q: &mut [u32; 3], fo: u32) {
+    if fo < 3 {
+        q.swap(0, fo as usize);
+    } else {
+        *q = [fo - 2, q[0], q[1]];
+    }
+}
+
+/// Cuts `items` into blocks of about `target` bytes at item boundaries.
+fn split_fixed(items: &[Item], blocks: &mut Vec<(usize, usize)>, target: usize) {
+    blocks.clear();
+    let mut pos = 0usize;
+    let mut block_start = 0usize;
+    blocks.push((0, 0));
+    for (k, &it) in items.iter().enumerate() {
+        if pos - block_start >= target {
+            blocks.push((pos, k));
+            block_start = pos;
+        }
+        let l = (it >> 22) as usize;
+        pos += if l == 0 { 1 } else { l };
+    }
+}
+
+/// Pretree items for one length sequence: (symbol, extra bit count, extra value).
+fn pre_items(new: &[u8], old: &[u8], out: &mut Vec<(u8, u8, u8)>) {
+    let n = new.len();
+    let delta = |p: usize| -> u8 { (old[p] + 17 - new[p]) % 17 };
+    let mut i = 0;
+    while i < n {
+        let v = new[i];
+        let mut run = 1;
+        while i + run < n && new[i + run] == v {
+            run += 1;
+        }
+        let mut p = i;
+        let mut r = run;
+        if v == 0 && r >= 4 {
+            while r >= 20 {
+                let k = r.min(51);
+                out.push((18, 5, (k - 20) as u8));
+                r -= k;
+                p += k;
+            }
+            if r >= 4 {
+                out.push((17, 4, (r - 4) as u8));
+                p += r;
+                r = 0;
+            }
+        } else if r >= 4 {
+            while r >= 4 {
+                let k = if r == 8 { 4 } else { r.min(5) };
+                out.push((19, 1, (k - 4) as u8));
+                out.push((delta(p), 0, 0));
+                r -= k;
+                p += k;
+            }
+        }
+        for x in p..p + r {
+            out.push((delta(x), 0, 0));
+        }
+        i += run;
+    }
+}
+
+fn write_lens(w: &mut BitWriter<'_>, new: &[u8], old: &[u8], scratch: &mut HuffScratch) {
+    let mut items = Vec::with_capacity(new.len());
+    pre_items(new, old, &mut items);
+    let mut freqs = [0u32; NUM_PRE_SYMBOLS];
+    for &(s, _, _) in &items {
+        freqs[s as usize] += 1;
+    }
+    let mut lens = [0u8; NUM_PRE_SYMBOLS];
+    let mut codes = [0u32; NUM_PRE_SYMBOLS];
+    build_code(&freqs, MAX_PRE_LEN, &mut lens, &mut codes, scratch);
+    for &l in &lens {
+        w.put(u32::from(l), 4);
+    }
+    for (s, nb, x) in items {
+        w.put(codes[s as usize], u32::from(lens[s as usize]));
+        if nb > 0 {
+            w.put(u32::from(x), u32::from(nb));
+        }
     }
 }
 
 impl Compressor for LzxCompressor {
-    fn compress(&mut self, src: &[u8], _dst: &mut [u8]) -> Option<usize> {
-        let _ = (self.max_chunk, self.level, src);
-        None
+    fn compress(&mut self, src: &[u8], dst: &mut [u8]) -> Option<usize> {
+        let n = src.len();
+        if n > self.max_chunk || n < 2 || dst.len() < n {
+            return None;
+        }
+        self.buf.clear();
+        self.buf.extend_from_slice(src);
+        translate(&mut self.buf);
+        self.items.clear();
+        match self.parser {
+            Parser::Lazy => self.parse_lazy(),
+            Parser::Optimal { passes } => self.parse_optimal(passes),
+        }
+        let out = dst.get_mut(..n - 1)?;
+        let mut w = BitWriter::new(out);
+        let mut prev_main = [0u8; MAX_MAIN_SYMBOLS];
+        let mut prev_len = [0u8; NUM_LEN_SYMBOLS];
+        let blocks = std::mem::take(&mut self.blocks);
+        for (k, &(start, first)) in blocks.iter().enumerate() {
+            let (end, last) = blocks.get(k + 1).copied().unwrap_or((n, self.items.len()));
+            self.write_block(
+                &mut w,
+                end - start,
+                (first, last),
+                &mut prev_main,
+                &mut prev_len,
+            );
+        }
+        self.blocks = blocks;
+        w.finish().filter(|&len| len < n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slot_of_matches_table() {
+        for slot in 3..50 {
+            let b = POSITION_BASE[slot];
+            assert_eq!(slot_of(b), slot);
+            assert_eq!(slot_of(POSITION_BASE[slot + 1] - 1), slot);
+        }
     }
 }

@@ -9,6 +9,7 @@ mod compress;
 mod constants;
 mod decompress;
 mod e8;
+mod e8_encode;
 
 pub use compress::LzxCompressor;
 pub use decompress::LzxDecompressor;

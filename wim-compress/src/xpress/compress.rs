@@ -1,30 +1,350 @@
-//! Xpress encoder. Placeholder until the encoder lands: reports every chunk as
-//! incompressible, so writers store chunks raw (a valid WIM, just not smaller).
+//! XPRESS encoder (codecs.md §2.6, §2.7, §2.11, §6).
+//!
+//! Levels follow wimlib's scale: below 30 greedy parsing over hash chains, 30–59 lazy
+//! parsing over hash chains, 60 and above near-optimal parsing (exact minimum-cost path
+//! under the current code's costs, iterated) over a binary-tree match finder.
 
+use super::{MAX_CHUNK, MAX_CODEWORD_LEN, NUM_SYMBOLS};
+use crate::bits::writer::XpressWriter;
+use crate::huffman::build::{HuffScratch, build_code};
+use crate::matchfinder::binary_tree::BinaryTree;
+use crate::matchfinder::hash_chain::HashChain;
+use crate::matchfinder::{Match, MatchFinder, SearchParams};
 use crate::{CompressError, Compressor};
 
-/// A reusable Xpress encoding context.
+const MIN_MATCH: usize = 3;
+/// Longest match we emit (a match never starts at position 0 of a ≤ 64 KiB chunk).
+const MAX_MATCH: usize = 65535;
+const MAX_OFFSET: usize = 65535;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Parser {
+    Greedy,
+    Lazy,
+    Optimal { passes: u32 },
+}
+
+#[derive(Debug)]
+enum Finder {
+    Hc(HashChain),
+    Bt(BinaryTree),
+}
+
+/// A reusable XPRESS encoding context.
 #[derive(Debug)]
 pub struct XpressCompressor {
     max_chunk: usize,
-    level: u32,
+    parser: Parser,
+    params: SearchParams,
+    finder: Finder,
+    /// Items: literal byte `b` as `b`, match as `len << 16 | offset`.
+    items: Vec<u32>,
+    freqs: [u32; NUM_SYMBOLS],
+    lens: [u8; NUM_SYMBOLS],
+    codes: [u32; NUM_SYMBOLS],
+    scratch: HuffScratch,
+    /// Near-optimal parsing: match cache and per-position counts.
+    cache: Vec<Match>,
+    counts: Vec<u16>,
+    cost: Vec<u32>,
+    choice: Vec<u32>,
+}
+
+fn settings(level: u32) -> (Parser, SearchParams) {
+    let l = level as usize;
+    let (parser, depth, nice) = if level < 30 {
+        (Parser::Greedy, (l * 30 / 16).max(2), (l * 60 / 16).max(8))
+    } else if level < 60 {
+        (Parser::Lazy, (l * 30 / 32).max(2), (l * 60 / 32).max(8))
+    } else {
+        (
+            Parser::Optimal {
+                passes: (level / 40).max(1),
+            },
+            (l * 28 / 100).max(4),
+            (l * 56 / 100).max(16),
+        )
+    };
+    (
+        parser,
+        SearchParams {
+            max_len: MAX_MATCH,
+            nice_len: nice.min(MAX_MATCH),
+            max_depth: depth.min(u32::MAX as usize) as u32,
+            max_offset: MAX_OFFSET,
+        },
+    )
+}
+
+#[inline(always)]
+fn offset_log2(off: usize) -> usize {
+    (usize::BITS - 1 - off.leading_zeros()) as usize
+}
+
+#[inline(always)]
+fn match_sym(len: usize, off: usize) -> usize {
+    256 + (offset_log2(off) << 4) + (len - MIN_MATCH).min(15)
 }
 
 impl XpressCompressor {
     /// Creates a context for chunks of up to `max_chunk` bytes at `level`.
     pub fn new(max_chunk: usize, level: u32) -> Result<Self, CompressError> {
-        Ok(Self { max_chunk, level })
+        if max_chunk == 0 || max_chunk > MAX_CHUNK {
+            return Err(CompressError::BadChunkSize);
+        }
+        let (parser, params) = settings(level);
+        let finder = match parser {
+            Parser::Optimal { .. } => Finder::Bt(BinaryTree::new(max_chunk)),
+            _ => Finder::Hc(HashChain::new(max_chunk)),
+        };
+        Ok(Self {
+            max_chunk,
+            parser,
+            params,
+            finder,
+            items: Vec::with_capacity(max_chunk),
+            freqs: [0; NUM_SYMBOLS],
+            lens: [0; NUM_SYMBOLS],
+            codes: [0; NUM_SYMBOLS],
+            scratch: HuffScratch::default(),
+            cache: Vec::new(),
+            counts: Vec::new(),
+            cost: Vec::new(),
+            choice: Vec::new(),
+        })
     }
 
     /// An upper bound of the memory one context needs.
-    pub fn needed_memory(max_chunk: usize, _level: u32) -> usize {
-        max_chunk
+    pub fn needed_memory(max_chunk: usize, level: u32) -> usize {
+        let (parser, params) = settings(level);
+        let base = 4 * max_chunk + 8192;
+        match parser {
+            Parser::Optimal { .. } => {
+                base + BinaryTree::memory(max_chunk)
+                    + max_chunk * (2 + 8 + 8)
+                    + 8 * max_chunk.min(params.max_depth as usize * max_chunk)
+            }
+            _ => base + HashChain::memory(max_chunk),
+        }
+    }
+
+    fn parse_greedy_lazy(&mut self, data: &[u8], lazy: bool) {
+        let Finder::Hc(hc) = &mut self.finder else {
+            return;
+        };
+        let p = self.params;
+        let n = data.len();
+        let items = &mut self.items;
+        let mut pos = 0usize;
+        while pos < n {
+            let (mut len, mut off) = hc.longest(data, pos, &p, MIN_MATCH);
+            if len < MIN_MATCH {
+                items.push(u32::from(data[pos]));
+                pos += 1;
+                continue;
+            }
+            if lazy {
+                while len < p.nice_len && pos + 1 < n {
+                    let (l2, o2) = hc.longest(data, pos + 1, &p, len + 1);
+                    // Take the later match if it is longer (a one-byte gain must not come
+                    // with a much larger offset).
+                    if l2 > len && (l2 > len + 1 || offset_log2(o2) <= offset_log2(off) + 2) {
+                        items.push(u32::from(data[pos]));
+                        pos += 1;
+                        len = l2;
+                        off = o2;
+                    } else {
+                        // pos + 1 was inserted by the look-ahead.
+                        items.push(((len as u32) << 16) | off as u32);
+                        for q in pos + 2..pos + len {
+                            hc.skip(data, q, &p);
+                        }
+                        pos += len;
+                        len = 0;
+                        break;
+                    }
+                }
+                if len == 0 {
+                    continue;
+                }
+            }
+            items.push(((len as u32) << 16) | off as u32);
+            for q in pos + 1..pos + len {
+                hc.skip(data, q, &p);
+            }
+            pos += len;
+        }
+    }
+
+    fn fill_cache(&mut self, data: &[u8]) {
+        let Finder::Bt(bt) = &mut self.finder else {
+            return;
+        };
+        let p = self.params;
+        let n = data.len();
+        self.cache.clear();
+        self.counts.clear();
+        self.counts.resize(n + 1, 0);
+        let mut pos = 0;
+        while pos < n {
+            let before = self.cache.len();
+            let best = bt.find(data, pos, &p, &mut self.cache);
+            self.counts[pos] = (self.cache.len() - before) as u16;
+            if best >= p.nice_len {
+                // Long match: skip searching inside it (positions still get inserted).
+                for q in pos + 1..pos + best {
+                    bt.skip(data, q, &p);
+                }
+                pos += best;
+            } else {
+                pos += 1;
+            }
+        }
+    }
+
+    fn parse_optimal(&mut self, data: &[u8], first: bool) {
+        let n = data.len();
+        // Costs in bits from the current code (or defaults in the first pass).
+        let mut sym_cost = [0u32; NUM_SYMBOLS];
+        for (s, c) in sym_cost.iter_mut().enumerate() {
+            *c = if first {
+                if s < 256 { 8 } else { 10 }
+            } else {
+                match self.lens[s] {
+                    0 => 16,
+                    l => u32::from(l),
+                }
+            };
+        }
+        self.cost.clear();
+        self.cost.resize(n + 1, 0);
+        self.choice.clear();
+        self.choice.resize(n + 1, 0);
+        // Matches of each position, walked backwards.
+        let mut end = self.cache.len();
+        for pos in (0..n).rev() {
+            let cnt = self.counts[pos] as usize;
+            let start = end - cnt;
+            let mut best = sym_cost[data[pos] as usize] + self.cost[pos + 1];
+            let mut best_item = u32::from(data[pos]);
+            let mut len = MIN_MATCH;
+            for m in &self.cache[start..end] {
+                let off = m.offset as usize;
+                let k = offset_log2(off) as u32;
+                let mlen = m.len as usize;
+                if mlen >= self.params.nice_len {
+                    len = mlen;
+                }
+                while len <= mlen {
+                    let extra = if len < 18 {
+                        0
+                    } else if len < 273 {
+                        8
+                    } else {
+                        24
+                    };
+                    let c = sym_cost[match_sym(len, off)] + k + extra + self.cost[pos + len];
+                    if c < best {
+                        best = c;
+                        best_item = ((len as u32) << 16) | off as u32;
+                    }
+                    len += 1;
+                }
+            }
+            self.cost[pos] = best;
+            self.choice[pos] = best_item;
+            end = start;
+        }
+        self.items.clear();
+        let mut pos = 0;
+        while pos < n {
+            let it = self.choice[pos];
+            self.items.push(it);
+            pos += if it < 256 { 1 } else { (it >> 16) as usize };
+        }
+    }
+
+    fn build_code(&mut self) {
+        self.freqs = [0; NUM_SYMBOLS];
+        for &it in &self.items {
+            let s = if it < 256 {
+                it as usize
+            } else {
+                match_sym((it >> 16) as usize, (it & 0xFFFF) as usize)
+            };
+            self.freqs[s] += 1;
+        }
+        self.freqs[256] += 1; // end-of-data symbol (§2.7)
+        build_code(
+            &self.freqs,
+            MAX_CODEWORD_LEN,
+            &mut self.lens,
+            &mut self.codes,
+            &mut self.scratch,
+        );
+    }
+
+    fn write(&self, dst: &mut [u8]) -> Option<usize> {
+        let table = dst.get_mut(..256)?;
+        for (i, b) in table.iter_mut().enumerate() {
+            *b = self.lens[2 * i] | (self.lens[2 * i + 1] << 4);
+        }
+        let mut w = XpressWriter::new(dst, 256);
+        for &it in &self.items {
+            if it < 256 {
+                let s = it as usize;
+                w.put(self.codes[s], u32::from(self.lens[s]));
+                continue;
+            }
+            let len = (it >> 16) as usize;
+            let off = (it & 0xFFFF) as usize;
+            let s = match_sym(len, off);
+            w.put(self.codes[s], u32::from(self.lens[s]));
+            if len >= 18 {
+                if len < 273 {
+                    w.put_raw_u8((len - 18) as u8);
+                } else {
+                    w.put_raw_u8(0xFF);
+                    w.put_raw_u16((len - 3) as u16);
+                }
+            }
+            let k = offset_log2(off) as u32;
+            if k > 0 {
+                w.put((off - (1 << k)) as u32, k);
+            }
+        }
+        w.put(self.codes[256], u32::from(self.lens[256]));
+        w.finish()
     }
 }
 
 impl Compressor for XpressCompressor {
-    fn compress(&mut self, src: &[u8], _dst: &mut [u8]) -> Option<usize> {
-        let _ = (self.max_chunk, self.level, src);
-        None
+    fn compress(&mut self, src: &[u8], dst: &mut [u8]) -> Option<usize> {
+        let n = src.len();
+        if n > self.max_chunk || n < 2 || dst.len() < n {
+            return None;
+        }
+        self.items.clear();
+        match self.parser {
+            Parser::Greedy | Parser::Lazy => {
+                if let Finder::Hc(hc) = &mut self.finder {
+                    hc.reset(n);
+                }
+                self.parse_greedy_lazy(src, self.parser == Parser::Lazy);
+                self.build_code();
+            }
+            Parser::Optimal { passes } => {
+                if let Finder::Bt(bt) = &mut self.finder {
+                    bt.reset(n);
+                }
+                self.fill_cache(src);
+                for pass in 0..=passes {
+                    self.parse_optimal(src, pass == 0);
+                    self.build_code();
+                }
+            }
+        }
+        let out = dst.get_mut(..n - 1)?;
+        self.write(out).filter(|&len| len < n)
     }
 }

@@ -13,11 +13,13 @@
 
 pub mod dentry;
 pub mod inode;
+pub mod model;
 pub mod name;
 pub mod security;
 pub mod streams;
 pub mod time;
 pub mod tree;
+pub mod write;
 
 #[cfg(test)]
 pub(crate) mod testbuild;

@@ -1,0 +1,311 @@
+//! `wimexport`: copy images from one WIM into a new or an existing WIM.
+//!
+//! ```text
+//! for each image:  metadata → ImageTree → every blob: raw copy (same codec + chunk size,
+//!                  non-solid) or decode + recompress → add_image(tree, source <IMAGE>)
+//! new DEST:        temp file next to DEST, renamed over it at the end
+//! existing DEST:   in-place append (header WRITE_IN_PROGRESS first, real header last)
+//! ```
+//!
+//! The source `<IMAGE>` element is carried over whole (unknown elements included); the
+//! writer renumbers INDEX and recomputes DIRCOUNT/FILECOUNT/TOTALBYTES/HARDLINKBYTES;
+//! CREATIONTIME and LASTMODIFICATIONTIME stay those of the source image.
+
+use crate::atomic::write_replacing;
+use crate::error::{Error, Result, UsageKind};
+use std::path::Path;
+use wim_format::header::Compression;
+use wim_format::metadata::ImageMetadata;
+use wim_format::metadata::model::ImageTree;
+use wim_format::write::writer::{default_chunk_size, image_element};
+use wim_format::write::{WimOutput, WimWriter, WimWriterBuilder};
+use wim_format::xml::{Element, XmlNode};
+use wim_format::{ImageIndex, Sha1Digest, Wim};
+
+/// Output settings shared by export, optimize, delete (rebuild) and join.
+#[derive(Debug, Clone, Default)]
+pub struct WriteOptions {
+    /// Codec of the output (`None`: the source's, or the destination's on append).
+    pub compression: Option<Compression>,
+    /// Compression level (0 = codec default).
+    pub level: u32,
+    /// Chunk size (`None`: the source's when the codec is the same, else the default).
+    pub chunk_size: Option<u32>,
+    /// Write file data into solid resources (ESD).
+    pub solid: bool,
+    /// Decode and recompress every blob even when a raw copy would do.
+    pub recompress: bool,
+    /// Compression threads (0 = one per CPU).
+    pub threads: usize,
+    /// Integrity table: `Some(true)` write one, `Some(false)` none, `None` keep the
+    /// source's (rebuilds) or the destination's (append).
+    pub integrity: Option<bool>,
+}
+
+/// What to export and how.
+#[derive(Debug, Clone, Default)]
+pub struct ExportOptions {
+    /// Output settings.
+    pub write: WriteOptions,
+    /// New name (only with a single image).
+    pub name: Option<String>,
+    /// New description (only with a single image).
+    pub description: Option<String>,
+    /// Mark the (single) exported image bootable.
+    pub boot: bool,
+}
+
+/// What an export did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExportReport {
+    /// Indices of the new images in the destination.
+    pub new_indices: Vec<u32>,
+    /// True when DEST existed and was appended to.
+    pub appended: bool,
+    /// Final size of DEST.
+    pub file_size: u64,
+}
+
+fn usage(kind: UsageKind, msg: impl Into<String>) -> Error {
+    Error::Usage(kind, msg.into())
+}
+
+/// Reads and models the metadata of `image`.
+pub fn load_tree(src: &Wim, image: ImageIndex) -> Result<ImageTree> {
+    let bytes = src.metadata_bytes(image)?;
+    let meta = ImageMetadata::parse(&bytes, src.limits())?;
+    Ok(ImageTree::from_metadata(&meta)?)
+}
+
+/// Adds one blob of `src` to `w`: raw copy when possible unless `recompress`.
+fn copy_blob<W: WimOutput>(
+    src: &Wim,
+    w: &mut WimWriter<W>,
+    h: &Sha1Digest,
+    recompress: bool,
+) -> Result<()> {
+    if *h == Sha1Digest::EMPTY || w.contains_blob(h) {
+        return Ok(());
+    }
+    if !recompress {
+        w.copy_blob_raw(src, h)?;
+        return Ok(());
+    }
+    let e = src.entry(h)?;
+    let mut r = src.open_entry(e)?;
+    let got = w.add_blob_from_reader(&mut r, e.size)?;
+    if got != *h {
+        return Err(wim_format::Error::from(
+            wim_format::FormatError::new(
+                wim_format::FormatErrorKind::HashMismatch,
+                format!("recompressed blob has SHA-1 {got}"),
+            )
+            .blob(*h),
+        )
+        .into());
+    }
+    Ok(())
+}
+
+/// Copies image `image` of `src` into `w` with its blobs; the `<IMAGE>` element of the
+/// source (unknown children included) is kept, with NAME/DESCRIPTION replaced when
+/// given, and its timestamps are preserved. Returns the new index.
+pub fn copy_image<W: WimOutput>(
+    src: &Wim,
+    image: ImageIndex,
+    w: &mut WimWriter<W>,
+    recompress: bool,
+    name: Option<&str>,
+    description: Option<&str>,
+) -> Result<ImageIndex> {
+    let tree = load_tree(src, image)?;
+    for (h, _) in tree.blob_references() {
+        copy_blob(src, w, &h, recompress)?;
+    }
+    let xml = src_xml(src)?;
+    let mut e = xml
+        .image(image)
+        .map(|i| i.element().clone())
+        .unwrap_or_else(|| image_element(None, None));
+    if let Some(n) = name {
+        if n.is_empty() {
+            e.remove_children("NAME");
+        } else {
+            e.set_child_text("NAME", n);
+        }
+    }
+    if let Some(d) = description {
+        e.set_child_text("DESCRIPTION", d);
+    }
+    let times: Vec<Element> = ["CREATIONTIME", "LASTMODIFICATIONTIME"]
+        .iter()
+        .filter_map(|t| e.child(t).cloned())
+        .collect();
+    let idx = w.add_image(&tree, e)?;
+    if let Some(el) = w.xml_mut().image_element_mut(idx) {
+        for t in times {
+            let pos = el
+                .children
+                .iter()
+                .position(|n| matches!(n, XmlNode::Element(x) if x.name == t.name));
+            if let Some(p) = pos {
+                el.children[p] = XmlNode::Element(t);
+            }
+        }
+    }
+    Ok(idx)
+}
+
+/// The parsed XML of `src` (empty document when the WIM has none).
+pub fn src_xml(src: &Wim) -> Result<wim_format::xml::WimInfo> {
+    let b = src.xml_bytes()?;
+    if b.is_empty() {
+        return Ok(wim_format::xml::WimInfo::new());
+    }
+    Ok(wim_format::xml::WimInfo::parse(&b, src.limits())?)
+}
+
+/// The image names of a WIM's XML (index order; empty string when unnamed).
+pub fn image_names(xml: &wim_format::xml::WimInfo) -> Vec<String> {
+    xml.images().map(|i| i.name().unwrap_or_default()).collect()
+}
+
+/// A builder for a new WIM written from `src` with `opts`: codec and chunk size default
+/// to the source's; a solid source stays solid unless another codec is asked for.
+pub fn new_builder(src: &Wim, opts: &WriteOptions) -> Result<WimWriterBuilder> {
+    let h = src.header();
+    let src_solid = h.version.is_solid();
+    let solid = opts.solid || (src_solid && opts.compression.is_none());
+    let compression = match opts.compression {
+        Some(c) => c,
+        None if opts.solid && !src_solid => Compression::Lzms,
+        None => h.compression,
+    };
+    let chunk = match opts.chunk_size {
+        Some(c) => c,
+        None if compression == h.compression && compression != Compression::None => h.chunk_size,
+        None => default_chunk_size(compression),
+    };
+    let integrity = opts.integrity.unwrap_or(h.integrity.offset != 0);
+    let b = WimWriterBuilder::new()
+        .compression(compression)
+        .chunk_size(chunk)
+        .level(opts.level)
+        .solid(solid)
+        .threads(opts.threads)
+        .integrity(integrity);
+    Ok(b)
+}
+
+/// Exports `images` of `src` to `dest`: appended in place when `dest` exists, else a new
+/// WIM (written to a temporary file and renamed).
+pub fn export_images(
+    src: &Wim,
+    images: &[ImageIndex],
+    dest: &Path,
+    opts: &ExportOptions,
+) -> Result<ExportReport> {
+    if images.len() != 1 && (opts.name.is_some() || opts.description.is_some() || opts.boot) {
+        return Err(usage(
+            UsageKind::InvalidParam,
+            "a new name, description or --boot needs a single source image",
+        ));
+    }
+    let src_xml = src_xml(src)?;
+    let wanted: Vec<String> = images
+        .iter()
+        .map(|&i| {
+            if images.len() == 1
+                && let Some(n) = &opts.name
+            {
+                return n.clone();
+            }
+            src_xml.image(i).and_then(|x| x.name()).unwrap_or_default()
+        })
+        .collect();
+    let recompress = opts.write.recompress;
+    if dest.exists() {
+        let old = Wim::open(dest)?;
+        let dh = old.header().clone();
+        if let Some(c) = opts.write.compression
+            && c != dh.compression
+        {
+            return Err(usage(
+                UsageKind::InvalidParam,
+                "Cannot specify a compression type that is not the same as that used in the destination WIM",
+            ));
+        }
+        let names = image_names(&src_xml_of(&old)?);
+        for n in wanted.iter().filter(|n| !n.is_empty()) {
+            if names.iter().any(|x| x == n) {
+                return Err(usage(
+                    UsageKind::ImageNameCollision,
+                    format!("There is already an image named \"{n}\" in the destination WIM"),
+                ));
+            }
+        }
+        drop(old);
+        let mut b = WimWriterBuilder::new()
+            .level(opts.write.level)
+            .threads(opts.write.threads)
+            .solid(opts.write.solid);
+        if let Some(i) = opts.write.integrity {
+            b = b.integrity(i);
+        }
+        let mut w = b.append(dest)?;
+        let mut new = Vec::new();
+        for &i in images {
+            let idx = copy_image(
+                src,
+                i,
+                &mut w,
+                recompress,
+                opts.name.as_deref(),
+                opts.description.as_deref(),
+            )?;
+            new.push(idx.get());
+        }
+        if opts.boot
+            && let Some(&n) = new.first()
+        {
+            w.set_boot_index(n);
+        }
+        let s = w.finish()?;
+        return Ok(ExportReport {
+            new_indices: new,
+            appended: true,
+            file_size: s.file_size,
+        });
+    }
+    let b = new_builder(src, &opts.write)?;
+    write_replacing(dest, |tmp| {
+        let mut w = b.create(tmp)?;
+        let mut new = Vec::new();
+        for &i in images {
+            let idx = copy_image(
+                src,
+                i,
+                &mut w,
+                recompress,
+                opts.name.as_deref(),
+                opts.description.as_deref(),
+            )?;
+            new.push(idx.get());
+        }
+        if opts.boot
+            && let Some(&n) = new.first()
+        {
+            w.set_boot_index(n);
+        }
+        let s = w.finish()?;
+        Ok(ExportReport {
+            new_indices: new,
+            appended: false,
+            file_size: s.file_size,
+        })
+    })
+}
+
+fn src_xml_of(w: &Wim) -> Result<wim_format::xml::WimInfo> {
+    src_xml(w)
+}

@@ -1,0 +1,46 @@
+//! `wimsplit`: a WIM into `x.swm`, `x2.swm`, … of at most a given size (a blob is never
+//! divided). Parts are written by `wim_format::write::split`.
+
+use crate::error::{Error, Result, UsageKind};
+use std::path::{Path, PathBuf};
+use wim_format::Wim;
+
+/// Parses a part size in MiB (fractional allowed, `.` decimal point) into bytes.
+pub fn part_size_from_mib(text: &str) -> Option<u64> {
+    let v: f64 = text.trim().parse().ok()?;
+    if !v.is_finite() || v <= 0.0 {
+        return None;
+    }
+    let b = v * 1_048_576.0;
+    if b >= u64::MAX as f64 {
+        return None;
+    }
+    Some((b as u64).max(1))
+}
+
+/// Splits the WIM at `src` into parts named after `first`; returns the part paths.
+pub fn split(src: &Path, first: &Path, part_size: u64) -> Result<Vec<PathBuf>> {
+    let wim = Wim::open(src)?;
+    if wim.header().version.is_solid() {
+        return Err(Error::Usage(
+            UsageKind::InvalidParam,
+            "splitting WIMs with solid resources is not supported".into(),
+        ));
+    }
+    Ok(wim_format::write::split::split_wim(&wim, first, part_size)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mib_parsing() {
+        assert_eq!(part_size_from_mib("1"), Some(1 << 20));
+        assert_eq!(part_size_from_mib("0.5"), Some(1 << 19));
+        assert_eq!(part_size_from_mib("0.01"), Some(10485));
+        assert_eq!(part_size_from_mib("0"), None);
+        assert_eq!(part_size_from_mib("-1"), None);
+        assert_eq!(part_size_from_mib("x"), None);
+    }
+}

@@ -1,0 +1,175 @@
+//! LZX encoder tests: round trips through our decoder and libwim's, determinism,
+//! incompressible and tiny inputs, proptest round trips.
+mod common;
+mod enc_common;
+
+use common::libwim::{Ctype, LibWim};
+use enc_common::*;
+use proptest::prelude::*;
+use wim_compress::lzx::{LzxCompressor, LzxDecompressor};
+use wim_compress::{Compressor, Decompressor};
+
+const LEVELS: [u32; 4] = [1, 20, 50, 100];
+const CHUNKS: [usize; 3] = [32768, 262144, 1 << 21];
+
+fn compress(c: &mut LzxCompressor, src: &[u8]) -> Option<Vec<u8>> {
+    let mut dst = vec![0xAAu8; src.len()];
+    let n = c.compress(src, &mut dst)?;
+    assert!(
+        n < src.len(),
+        "output {n} not smaller than input {}",
+        src.len()
+    );
+    dst.truncate(n);
+    Some(dst)
+}
+
+/// Compresses `data` chunk by chunk and checks every compressed chunk with both decoders.
+/// Returns (compressed chunks, total compressed bytes with raw fallback).
+fn round_trip(lib: Option<&LibWim>, data: &[u8], chunk: usize, level: u32) -> usize {
+    let mut c = LzxCompressor::new(chunk, level).unwrap();
+    let mut d = LzxDecompressor::new(chunk).unwrap();
+    let mut total = 0;
+    for piece in data.chunks(chunk) {
+        let Some(comp) = compress(&mut c, piece) else {
+            total += piece.len();
+            continue;
+        };
+        total += comp.len();
+        let mut out = vec![0x55u8; piece.len()];
+        d.decompress(&comp, &mut out)
+            .unwrap_or_else(|e| panic!("our decoder: {e} (chunk {chunk}, level {level})"));
+        assert!(
+            out == piece,
+            "our decoder mismatch (chunk {chunk}, level {level})"
+        );
+        if let Some(lib) = lib {
+            let got = lib
+                .decompress(Ctype::Lzx, chunk, &comp, piece.len())
+                .unwrap_or_else(|| panic!("libwim rejected (chunk {chunk}, level {level})"));
+            assert!(
+                got == piece,
+                "libwim mismatch (chunk {chunk}, level {level})"
+            );
+        }
+    }
+    total
+}
+
+#[test]
+fn round_trips_levels_and_chunk_sizes() {
+    let lib = LibWim::load();
+    for &chunk in &CHUNKS {
+        let n = chunk + (chunk / 2).min(40000); // one full chunk and one short last chunk
+        let mut inputs: Vec<(&str, Vec<u8>)> = vec![("exe", executable(n)), ("mixed", mixed(n))];
+        if chunk < 1 << 21 {
+            // Keep the 2 MiB case to two inputs so the suite stays fast.
+            inputs.push(("text", text(n, 1)));
+            inputs.push(("zeros", vec![0u8; n]));
+        }
+        for &level in &LEVELS {
+            for (name, data) in &inputs {
+                let total = round_trip(lib.as_ref(), data, chunk, level);
+                if *name != "mixed" {
+                    assert!(total < data.len(), "{name} did not shrink at level {level}");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn incompressible_and_tiny_inputs_return_none() {
+    for &level in &LEVELS {
+        let mut c = LzxCompressor::new(32768, level).unwrap();
+        assert!(
+            compress(&mut c, &random(32768, 3)).is_none(),
+            "level {level}"
+        );
+        for n in 0..=3 {
+            let src = vec![b'a'; n];
+            let mut dst = vec![0u8; n];
+            assert_eq!(c.compress(&src, &mut dst), None, "{n} bytes");
+        }
+        // The context still works after refusals.
+        let t = text(20000, 8);
+        assert!(compress(&mut c, &t).is_some());
+    }
+}
+
+#[test]
+fn deterministic_fresh_vs_reused() {
+    let data = executable(3 * 32768);
+    for &level in &LEVELS {
+        let mut reused = LzxCompressor::new(32768, level).unwrap();
+        let _ = compress(&mut reused, &text(32768, 11));
+        for piece in data.chunks(32768) {
+            let a = compress(&mut reused, piece);
+            let mut fresh = LzxCompressor::new(32768, level).unwrap();
+            let b = compress(&mut fresh, piece);
+            let c = compress(&mut fresh, piece);
+            assert_eq!(a, b, "level {level}");
+            assert_eq!(b, c, "level {level}");
+        }
+    }
+}
+
+#[test]
+fn long_matches_and_edge_lengths() {
+    // Runs whose match lengths hit 17/18/272/273 and the u16 form.
+    let lib = LibWim::load();
+    let mut data = Vec::new();
+    for (i, run) in [17usize, 18, 19, 272, 273, 274, 4000, 30000]
+        .iter()
+        .enumerate()
+    {
+        data.extend(text(40, i as u64));
+        data.extend(std::iter::repeat_n(b'z' + i as u8 % 3, *run));
+    }
+    data.truncate(65536);
+    round_trip(lib.as_ref(), &data, 32768, 50);
+    for &level in &LEVELS {
+        round_trip(lib.as_ref(), &data, 65536, level);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+    #[test]
+    fn proptest_round_trip(
+        data in prop::collection::vec(prop_oneof![Just(0u8), Just(b'a'), Just(b'b'), any::<u8>()], 0..6000),
+        level in prop_oneof![Just(1u32), Just(20), Just(50), Just(100)],
+    ) {
+        let mut c = LzxCompressor::new(32768, level).unwrap();
+        let mut d = LzxDecompressor::new(32768).unwrap();
+        let mut dst = vec![0u8; data.len()];
+        if let Some(n) = c.compress(&data, &mut dst) {
+            prop_assert!(n < data.len());
+            let mut out = vec![0u8; data.len()];
+            d.decompress(&dst[..n], &mut out).unwrap();
+            prop_assert_eq!(out, data);
+        }
+    }
+}
+
+/// Records of 32-bit values whose offsets are multiples of 8 make aligned blocks pay off;
+/// the encoder must pick block type 2 and still round-trip through both decoders.
+#[test]
+fn aligned_blocks_chosen_and_decodable() {
+    let lib = LibWim::load();
+    let mut r = XorShift(77);
+    let mut data = Vec::new();
+    let table: Vec<[u8; 8]> = (0..600).map(|_| (r.next() | 1).to_le_bytes()).collect();
+    while data.len() < 32768 {
+        // Copy an 8-byte record from a random earlier record: offsets are multiples of 8.
+        let k = (r.next() % table.len() as u64) as usize;
+        data.extend_from_slice(&table[k]);
+    }
+    data.truncate(32768);
+    let mut c = LzxCompressor::new(32768, 50).unwrap();
+    let comp = compress(&mut c, &data).expect("compressible");
+    let block_type = u16::from_le_bytes([comp[0], comp[1]]) >> 13;
+    assert_eq!(block_type, 2, "expected an aligned-offset block");
+    round_trip(lib.as_ref(), &data, 32768, 50);
+    round_trip(lib.as_ref(), &data, 32768, 20);
+}

@@ -1,0 +1,631 @@
+//! Resource writers: data in (a `Read` of known size), SHA-1 and resource header out.
+//!
+//! **Non-solid** ([`PlainSink`], `wim-format.md` §5.1): the chunk table (`n − 1` entries
+//! of 4 bytes, 8 when the blob is over 4 GiB) is reserved first, chunks are compressed
+//! in batches and written after it, the table is filled in last. Memory in flight is one
+//! batch of chunks. The rules Microsoft's tools need are applied at the end:
+//! a resource whose compressed size (table included) is not smaller than the data —
+//! including the single raw chunk case and the "equal size" case — is rewritten
+//! uncompressed in place, by re-reading what was just written (raw chunks are copied,
+//! compressed ones decoded). Since no chunk is ever larger than its data, chunk *i*'s
+//! uncompressed bytes always end before chunk *i + 1*'s stored bytes start, so the
+//! in-place rewrite never overwrites data not yet read.
+//!
+//! **Solid** ([`SolidSink`], §5.2): blobs are concatenated into one uncompressed stream
+//! cut into chunks (64 MiB by default for LZMS). The 16-byte header and the u32 size of
+//! every chunk precede the chunks, but the chunk count is only known when the resource
+//! is closed, so compressed chunks are kept in memory up to a budget; beyond it they are
+//! written to the file after a reserved table, and on close the header is right-aligned
+//! against the data (leaving a small unused gap) or, if the reservation was too small,
+//! the data are moved up.
+
+use super::{WimOutput, read_at, write_at};
+use crate::digest::Sha1Digest;
+use crate::error::{Error, Result, UsageError};
+use crate::ondisk::solid::{
+    RawSolidHeader, SOLID_FORMAT_LZMS, SOLID_FORMAT_LZX, SOLID_FORMAT_NONE, SOLID_FORMAT_XPRESS,
+    SOLID_HEADER_SIZE, SOLID_RESOURCE_MAGIC_SIZE,
+};
+use crate::resource::{ResourceFlags, ResourceHeader};
+use sha1::Digest;
+use std::io::{self, Read};
+use wim_compress::chunk::{
+    ChunkCompressor, CompressedChunk, ParallelChunkCompressor, SerialChunkCompressor,
+};
+use wim_compress::{CompressionKind, Decompressor, new_decompressor};
+
+fn usage(msg: String) -> Error {
+    Error::Usage(UsageError::Other(msg.into()))
+}
+
+/// Creates the chunk compressor for `threads` (1 = serial on the calling thread,
+/// 0 = one worker per CPU).
+pub fn chunk_compressor(
+    kind: CompressionKind,
+    chunk_size: u32,
+    level: u32,
+    threads: usize,
+) -> Result<Box<dyn ChunkCompressor>> {
+    let cs = chunk_size as usize;
+    let map = |e: wim_compress::CompressError| {
+        usage(format!(
+            "{} compressor with chunk size {chunk_size} and level {level}: {e}",
+            kind.name()
+        ))
+    };
+    Ok(if threads == 1 {
+        Box::new(SerialChunkCompressor::new(kind, cs, level).map_err(map)?)
+    } else {
+        Box::new(ParallelChunkCompressor::new(kind, cs, level, threads).map_err(map)?)
+    })
+}
+
+/// Reads up to `buf.len()` bytes (fewer only at end of input).
+fn read_full(src: &mut dyn Read, buf: &mut [u8]) -> Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match src.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(n)
+}
+
+fn short_input(expected: u64, got: u64) -> Error {
+    Error::Io {
+        source: io::Error::new(
+            io::ErrorKind::UnexpectedEof,
+            format!("blob source gave {got} bytes, {expected} were announced"),
+        ),
+        offset: None,
+    }
+}
+
+/// Checks that `src` has nothing left after `size` bytes.
+fn expect_eof(src: &mut dyn Read, size: u64) -> Result<()> {
+    let mut b = [0u8; 1];
+    if read_full(src, &mut b)? != 0 {
+        return Err(Error::Io {
+            source: io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("blob source has more than the {size} bytes announced"),
+            ),
+            offset: None,
+        });
+    }
+    Ok(())
+}
+
+/// A non-solid resource just written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Written {
+    /// Its resource header (offset = where it was written).
+    pub reshdr: ResourceHeader,
+    /// SHA-1 of the uncompressed data.
+    pub hash: Sha1Digest,
+}
+
+impl Written {
+    /// The file offset just past the resource.
+    pub fn end(&self) -> u64 {
+        self.reshdr.offset + self.reshdr.size_in_wim
+    }
+}
+
+/// Writes non-solid resources with one codec and chunk size.
+pub struct PlainSink {
+    kind: Option<CompressionKind>,
+    chunk_size: u32,
+    compressor: Option<Box<dyn ChunkCompressor>>,
+    decompressor: Option<Box<dyn Decompressor>>,
+}
+
+impl std::fmt::Debug for PlainSink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PlainSink")
+            .field("kind", &self.kind)
+            .field("chunk_size", &self.chunk_size)
+            .finish()
+    }
+}
+
+impl PlainSink {
+    /// A sink for `kind` (`None` = store) with `chunk_size`, `level` and `threads`.
+    pub fn new(
+        kind: Option<CompressionKind>,
+        chunk_size: u32,
+        level: u32,
+        threads: usize,
+    ) -> Result<Self> {
+        let compressor = match kind {
+            Some(k) => Some(chunk_compressor(k, chunk_size, level, threads)?),
+            None => None,
+        };
+        Ok(PlainSink {
+            kind,
+            chunk_size,
+            compressor,
+            decompressor: None,
+        })
+    }
+
+    /// The codec (`None` = uncompressed).
+    pub fn kind(&self) -> Option<CompressionKind> {
+        self.kind
+    }
+
+    /// The chunk size.
+    pub fn chunk_size(&self) -> u32 {
+        self.chunk_size
+    }
+
+    /// Writes `size` bytes from `src` as one resource at `at`, hashing as it goes.
+    /// `Io(UnexpectedEof)` if `src` is shorter, `Io(InvalidData)` if longer.
+    pub fn write(
+        &mut self,
+        out: &mut dyn WimOutput,
+        at: u64,
+        src: &mut dyn Read,
+        size: u64,
+    ) -> Result<Written> {
+        let cs = u64::from(self.chunk_size);
+        let (Some(kind), Some(comp)) = (self.kind, self.compressor.as_mut()) else {
+            return write_raw(out, at, src, size);
+        };
+        if size == 0 {
+            return write_raw(out, at, src, size);
+        }
+        let n = size.div_ceil(cs);
+        let entry: u64 = if size > 0xFFFF_FFFF { 8 } else { 4 };
+        let table_len = (n - 1) * entry;
+        let data_start = at + table_len;
+        let mut hasher = sha1::Sha1::new();
+        // Chunk end offsets relative to data_start, and whether each was stored raw.
+        let mut ends: Vec<u64> = Vec::with_capacity(usize::try_from(n.min(1 << 20)).unwrap_or(0));
+        let mut raw: Vec<bool> = Vec::with_capacity(ends.capacity());
+        let mut pos = 0u64; // compressed bytes written
+        let mut read = 0u64;
+        let mut pending = 0usize;
+        let batch = comp.max_batch().max(1);
+        out.seek(io::SeekFrom::Start(data_start))
+            .map_err(|e| Error::io_at(e, data_start))?;
+        let flush = |comp: &mut Box<dyn ChunkCompressor>,
+                     out: &mut dyn WimOutput,
+                     pos: &mut u64,
+                     ends: &mut Vec<u64>,
+                     raw: &mut Vec<bool>|
+         -> Result<()> {
+            for c in comp.finish_batch() {
+                out.write_all(&c.data)
+                    .map_err(|e| Error::io_at(e, data_start + *pos))?;
+                *pos += c.data.len() as u64;
+                ends.push(*pos);
+                raw.push(c.stored_raw);
+            }
+            Ok(())
+        };
+        while read < size {
+            let len = cs.min(size - read) as usize;
+            let mut buf = vec![0u8; len];
+            let got = read_full(src, &mut buf)?;
+            if got != len {
+                return Err(short_input(size, read + got as u64));
+            }
+            hasher.update(&buf);
+            read += len as u64;
+            comp.submit(buf);
+            pending += 1;
+            if pending == batch {
+                flush(comp, out, &mut pos, &mut ends, &mut raw)?;
+                pending = 0;
+            }
+        }
+        if pending > 0 {
+            flush(comp, out, &mut pos, &mut ends, &mut raw)?;
+        }
+        expect_eof(src, size)?;
+        let hash = Sha1Digest(hasher.finalize().into());
+        let total = table_len + pos;
+        if total >= size {
+            self.rewrite_uncompressed(out, at, data_start, kind, &ends, &raw, size)?;
+            return Ok(Written {
+                reshdr: ResourceHeader {
+                    size_in_wim: size,
+                    flags: ResourceFlags::empty(),
+                    offset: at,
+                    uncompressed_size: size,
+                },
+                hash,
+            });
+        }
+        let mut table = Vec::with_capacity(table_len as usize);
+        for &e in ends.iter().take(ends.len().saturating_sub(1)) {
+            if entry == 8 {
+                table.extend_from_slice(&e.to_le_bytes());
+            } else {
+                table.extend_from_slice(&(e as u32).to_le_bytes());
+            }
+        }
+        write_at(out, at, &table)?;
+        Ok(Written {
+            reshdr: ResourceHeader {
+                size_in_wim: total,
+                flags: ResourceFlags::COMPRESSED,
+                offset: at,
+                uncompressed_size: size,
+            },
+            hash,
+        })
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn rewrite_uncompressed(
+        &mut self,
+        out: &mut dyn WimOutput,
+        at: u64,
+        data_start: u64,
+        kind: CompressionKind,
+        ends: &[u64],
+        raw: &[bool],
+        size: u64,
+    ) -> Result<()> {
+        if data_start == at && raw.iter().all(|&r| r) {
+            return Ok(()); // already the uncompressed bytes, in place
+        }
+        let cs = u64::from(self.chunk_size);
+        let mut w = at;
+        let mut start = 0u64;
+        let mut plain = Vec::new();
+        for (i, (&end, &is_raw)) in ends.iter().zip(raw).enumerate() {
+            let clen = (end - start) as usize;
+            let ulen = cs.min(size - i as u64 * cs) as usize;
+            let mut stored = vec![0u8; clen];
+            read_at(out, data_start + start, &mut stored)?;
+            let bytes = if is_raw {
+                stored
+            } else {
+                if self.decompressor.is_none() {
+                    self.decompressor = Some(
+                        new_decompressor(kind, self.chunk_size as usize)
+                            .map_err(|e| usage(format!("decompressor: {e}")))?,
+                    );
+                }
+                plain.resize(ulen, 0);
+                if let Some(d) = self.decompressor.as_mut() {
+                    d.decompress(&stored, &mut plain).map_err(|e| {
+                        usage(format!(
+                            "our own {} chunk {i} does not decode: {e}",
+                            kind.name()
+                        ))
+                    })?;
+                }
+                std::mem::take(&mut plain)
+            };
+            write_at(out, w, &bytes)?;
+            w += bytes.len() as u64;
+            start = end;
+        }
+        Ok(())
+    }
+}
+
+/// Writes `size` bytes from `src` uncompressed at `at`.
+pub fn write_raw(
+    out: &mut dyn WimOutput,
+    at: u64,
+    src: &mut dyn Read,
+    size: u64,
+) -> Result<Written> {
+    out.seek(io::SeekFrom::Start(at))
+        .map_err(|e| Error::io_at(e, at))?;
+    let mut hasher = sha1::Sha1::new();
+    let mut buf = vec![0u8; (1 << 20).min(size as usize)];
+    let mut done = 0u64;
+    while done < size {
+        let len = (size - done).min(buf.len() as u64) as usize;
+        let got = read_full(src, &mut buf[..len])?;
+        if got != len {
+            return Err(short_input(size, done + got as u64));
+        }
+        hasher.update(&buf[..len]);
+        out.write_all(&buf[..len])
+            .map_err(|e| Error::io_at(e, at + done))?;
+        done += len as u64;
+    }
+    expect_eof(src, size)?;
+    Ok(Written {
+        reshdr: ResourceHeader {
+            size_in_wim: size,
+            flags: ResourceFlags::empty(),
+            offset: at,
+            uncompressed_size: size,
+        },
+        hash: Sha1Digest(hasher.finalize().into()),
+    })
+}
+
+/// A closed solid resource.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SolidClosed {
+    /// Its blob-table row's resource header (flags SOLID, uncompressed-size field =
+    /// `0x100000000`).
+    pub reshdr: ResourceHeader,
+    /// Uncompressed size of the resource (sum of its blobs).
+    pub uncompressed_size: u64,
+    /// The file offset just past the resource.
+    pub end: u64,
+}
+
+/// Accumulates blobs into solid resources.
+pub struct SolidSink {
+    kind: Option<CompressionKind>,
+    chunk_size: u32,
+    compressor: Option<Box<dyn ChunkCompressor>>,
+    memory_budget: u64,
+    open: Option<OpenSolid>,
+}
+
+impl std::fmt::Debug for SolidSink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SolidSink")
+            .field("kind", &self.kind)
+            .field("chunk_size", &self.chunk_size)
+            .field("open", &self.open.is_some())
+            .finish()
+    }
+}
+
+struct OpenSolid {
+    /// Where the resource starts.
+    start: u64,
+    /// Table entries reserved once spilled to the file (`None` while in memory).
+    reserved: Option<u64>,
+    /// Compressed chunks kept in memory.
+    mem: Vec<CompressedChunk>,
+    mem_bytes: u64,
+    /// Compressed bytes written to the file (after the reservation).
+    spilled: u64,
+    sizes: Vec<u32>,
+    uncompressed: u64,
+    /// The chunk being filled.
+    buf: Vec<u8>,
+    pending: usize,
+}
+
+impl SolidSink {
+    /// A solid sink for `kind` (`None` = chunks stored) with `chunk_size`, `level` and
+    /// `threads`; compressed chunks up to `memory_budget` bytes are held in memory.
+    pub fn new(
+        kind: Option<CompressionKind>,
+        chunk_size: u32,
+        level: u32,
+        threads: usize,
+        memory_budget: u64,
+    ) -> Result<Self> {
+        let compressor = match kind {
+            Some(k) => Some(chunk_compressor(k, chunk_size, level, threads)?),
+            None => None,
+        };
+        Ok(SolidSink {
+            kind,
+            chunk_size,
+            compressor,
+            memory_budget,
+            open: None,
+        })
+    }
+
+    /// The codec of the solid resources.
+    pub fn kind(&self) -> Option<CompressionKind> {
+        self.kind
+    }
+
+    /// True when a resource is open (blobs were added since the last close).
+    pub fn is_open(&self) -> bool {
+        self.open.is_some()
+    }
+
+    /// The file offset the next non-solid write may use while a resource is open, i.e.
+    /// just past anything this sink wrote to the file.
+    pub fn file_end(&self) -> Option<u64> {
+        let o = self.open.as_ref()?;
+        let r = o.reserved?;
+        Some(o.start + SOLID_HEADER_SIZE as u64 + 4 * r + o.spilled)
+    }
+
+    /// Adds `size` bytes of `src` to the open resource (opening one at `at` if none).
+    /// Returns the blob's offset inside the resource and its SHA-1.
+    pub fn add(
+        &mut self,
+        out: &mut dyn WimOutput,
+        at: u64,
+        src: &mut dyn Read,
+        size: u64,
+    ) -> Result<(u64, Sha1Digest)> {
+        let cs = self.chunk_size as usize;
+        let open = self.open.get_or_insert_with(|| OpenSolid {
+            start: at,
+            reserved: None,
+            mem: Vec::new(),
+            mem_bytes: 0,
+            spilled: 0,
+            sizes: Vec::new(),
+            uncompressed: 0,
+            buf: Vec::with_capacity(cs.min(1 << 20)),
+            pending: 0,
+        });
+        let offset = open.uncompressed;
+        let mut hasher = sha1::Sha1::new();
+        let mut left = size;
+        while left > 0 {
+            let room = cs - open.buf.len();
+            let take = (room as u64).min(left) as usize;
+            let old = open.buf.len();
+            open.buf.resize(old + take, 0);
+            let got = read_full(src, &mut open.buf[old..])?;
+            if got != take {
+                open.buf.truncate(old + got);
+                return Err(short_input(size, size - left + got as u64));
+            }
+            hasher.update(&open.buf[old..]);
+            left -= take as u64;
+            open.uncompressed += take as u64;
+            if open.buf.len() == cs {
+                let chunk = std::mem::replace(&mut open.buf, Vec::with_capacity(cs.min(1 << 20)));
+                Self::submit(
+                    &mut self.compressor,
+                    open,
+                    chunk,
+                    out,
+                    self.memory_budget,
+                    false,
+                )?;
+            }
+        }
+        expect_eof(src, size)?;
+        Ok((offset, Sha1Digest(hasher.finalize().into())))
+    }
+
+    fn submit(
+        compressor: &mut Option<Box<dyn ChunkCompressor>>,
+        open: &mut OpenSolid,
+        chunk: Vec<u8>,
+        out: &mut dyn WimOutput,
+        budget: u64,
+        last: bool,
+    ) -> Result<()> {
+        let results = match compressor {
+            None => {
+                let n = chunk.len();
+                vec![CompressedChunk {
+                    data: chunk,
+                    stored_raw: true,
+                    uncompressed_size: n,
+                }]
+            }
+            Some(c) => {
+                if !chunk.is_empty() {
+                    c.submit(chunk);
+                    open.pending += 1;
+                }
+                if open.pending < c.max_batch().max(1) && !last {
+                    return Ok(());
+                }
+                open.pending = 0;
+                c.finish_batch()
+            }
+        };
+        for r in results {
+            open.sizes.push(r.data.len() as u32);
+            match open.reserved {
+                None => {
+                    open.mem_bytes += r.data.len() as u64;
+                    open.mem.push(r);
+                }
+                Some(res) => {
+                    let at = open.start + SOLID_HEADER_SIZE as u64 + 4 * res + open.spilled;
+                    write_at(out, at, &r.data)?;
+                    open.spilled += r.data.len() as u64;
+                }
+            }
+        }
+        if open.reserved.is_none() && open.mem_bytes > budget {
+            let res = (2 * open.sizes.len() as u64).max(64);
+            open.reserved = Some(res);
+            let mut at = open.start + SOLID_HEADER_SIZE as u64 + 4 * res;
+            for c in std::mem::take(&mut open.mem) {
+                write_at(out, at, &c.data)?;
+                at += c.data.len() as u64;
+                open.spilled += c.data.len() as u64;
+            }
+            open.mem_bytes = 0;
+        }
+        Ok(())
+    }
+
+    /// Closes the open resource, writing its header and chunk sizes. `None` if no
+    /// resource is open.
+    pub fn close(&mut self, out: &mut dyn WimOutput) -> Result<Option<SolidClosed>> {
+        let Some(mut open) = self.open.take() else {
+            return Ok(None);
+        };
+        let last = std::mem::take(&mut open.buf);
+        Self::submit(
+            &mut self.compressor,
+            &mut open,
+            last,
+            out,
+            self.memory_budget,
+            true,
+        )?;
+        let n = open.sizes.len() as u64;
+        let format = match self.kind {
+            None => SOLID_FORMAT_NONE,
+            Some(CompressionKind::Xpress) => SOLID_FORMAT_XPRESS,
+            Some(CompressionKind::Lzx) => SOLID_FORMAT_LZX,
+            Some(CompressionKind::Lzms) => SOLID_FORMAT_LZMS,
+        };
+        let mut head = RawSolidHeader {
+            uncompressed_size: open.uncompressed,
+            chunk_size: self.chunk_size,
+            format,
+        }
+        .to_bytes()
+        .to_vec();
+        for s in &open.sizes {
+            head.extend_from_slice(&s.to_le_bytes());
+        }
+        let head_len = head.len() as u64;
+        let (offset, data_len) = match open.reserved {
+            None => {
+                write_at(out, open.start, &head)?;
+                let mut at = open.start + head_len;
+                for c in &open.mem {
+                    write_at(out, at, &c.data)?;
+                    at += c.data.len() as u64;
+                }
+                (open.start, open.mem_bytes)
+            }
+            Some(res) if res >= n => {
+                let off = open.start + 4 * (res - n);
+                write_at(out, off, &head)?;
+                (off, open.spilled)
+            }
+            Some(res) => {
+                let from = open.start + SOLID_HEADER_SIZE as u64 + 4 * res;
+                let to = open.start + head_len;
+                move_up(out, from, to, open.spilled)?;
+                write_at(out, open.start, &head)?;
+                (open.start, open.spilled)
+            }
+        };
+        let size_in_wim = head_len + data_len;
+        Ok(Some(SolidClosed {
+            reshdr: ResourceHeader {
+                size_in_wim,
+                flags: ResourceFlags::SOLID,
+                offset,
+                uncompressed_size: SOLID_RESOURCE_MAGIC_SIZE,
+            },
+            uncompressed_size: open.uncompressed,
+            end: offset + size_in_wim,
+        }))
+    }
+}
+
+/// Moves `len` bytes from `from` to `to > from`, last block first.
+fn move_up(out: &mut dyn WimOutput, from: u64, to: u64, len: u64) -> Result<()> {
+    let mut buf = vec![0u8; 1 << 20];
+    let mut left = len;
+    while left > 0 {
+        let n = left.min(buf.len() as u64);
+        left -= n;
+        let b = &mut buf[..n as usize];
+        read_at(out, from + left, b)?;
+        write_at(out, to + left, b)?;
+    }
+    Ok(())
+}
