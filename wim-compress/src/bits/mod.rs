@@ -91,11 +91,7 @@ impl<'a> BitReader<'a> {
     /// no whole unit fits, so only leaked (identical) bits are ORed in.
     #[inline(always)]
     pub(crate) fn refill(&mut self) {
-        if let Some(bytes) = self
-            .src
-            .get(self.pos..)
-            .and_then(|s| s.first_chunk::<8>())
-        {
+        if let Some(bytes) = self.src.get(self.pos..).and_then(|s| s.first_chunk::<8>()) {
             let w = units_to_stream(u64::from_le_bytes(*bytes));
             // cnt ≤ 64; a full buffer takes nothing (cmov, not a branch).
             self.buf |= w.checked_shr(self.cnt).unwrap_or(0);

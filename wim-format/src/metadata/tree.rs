@@ -215,7 +215,7 @@ impl Seen {
     }
 
     fn slot(&self, pos: u64) -> Option<(usize, u64)> {
-        if pos % 8 != 0 {
+        if !pos.is_multiple_of(8) {
             return None;
         }
         let i = usize::try_from(pos / 512).ok()?;
