@@ -41,6 +41,7 @@ type PowerCode = AdaptiveCode<
     { table_size(NUM_DELTA_POWER_SYMS, DELTA_POWER_TABLE_BITS) },
 >;
 
+const LIT_REP0: bool = true;
 /// Cost unit: 1/16 bit.
 const COST_SHIFT: u32 = 4;
 const INF: u32 = u32::MAX;
@@ -193,6 +194,10 @@ struct Params {
     gaps: bool,
     /// Skip the delta search where an LZ match at least this long exists.
     delta_skip: usize,
+    /// Most hash bits per delta power.
+    delta_bits: u32,
+    /// Consider gap edges after every explicit match, not only the longest.
+    gap_all: bool,
 }
 
 impl Params {
@@ -205,7 +210,24 @@ impl Params {
             delta: level >= 35,
             gaps: level >= 20,
             delta_skip: 16,
+            delta_bits: 14,
+            gap_all: false,
         }
+        .knobs()
+    }
+
+    /// Temporary experiment overrides.
+    fn knobs(mut self) -> Self {
+        let g = |k: &str| std::env::var(k).ok().and_then(|v| v.parse::<usize>().ok());
+        if let Some(v) = g("LZMS_NICE") { self.nice = v; }
+        if let Some(v) = g("LZMS_DEPTH") { self.depth = v as u32; }
+        if let Some(v) = g("LZMS_WINDOW") { self.window = v; }
+        if let Some(v) = g("LZMS_DELTA") { self.delta = v != 0; }
+        if let Some(v) = g("LZMS_GAPS") { self.gaps = v != 0; }
+        if let Some(v) = g("LZMS_DSKIP") { self.delta_skip = v; }
+        if let Some(v) = g("LZMS_GAPALL") { self.gap_all = v != 0; }
+        if let Some(v) = g("LZMS_DBITS") { self.delta_bits = v as u32; }
+        self
     }
 }
 
@@ -439,7 +461,7 @@ impl LzmsCompressor {
         self.bw.reset();
         self.bt.reset(n);
         if self.params.delta {
-            self.df.reset(n);
+            self.df.reset(n, self.params.delta_bits);
         }
         ok
     }
@@ -658,7 +680,7 @@ impl LzmsCompressor {
                 if i > 0 {
                     let mut s = self.states[i - node.len as usize];
                     s.apply(node.kind, node.val);
-                    if node.len1 != 0 {
+                    if node.len1 != 0 || (node.kind == LIT && node.len > 1) {
                         s.apply(LIT, 0);
                         s.apply(LZ_REP, 0);
                     }
@@ -699,6 +721,30 @@ impl LzmsCompressor {
                             val: 0,
                             len1: 0,
                         };
+                    }
+                    if LIT_REP0 && rem >= 4 {
+                        let off = s.lz_q[0] as usize;
+                        if off < p && d[p + 1] == d[p + 1 - off] && d[p + 2] == d[p + 2 - off] {
+                            let l2 = extend(d, p + 1, p + 1 - off, 2, (rem - 1).min(nice - 1));
+                            let mut t = s;
+                            t.apply(LIT, 0);
+                            let cc = lc
+                                + bits[S_MAIN][usize::from(t.st[S_MAIN])][1]
+                                + bits[S_MATCH][usize::from(t.st[S_MATCH])][0]
+                                + bits[S_LZ][usize::from(t.st[S_LZ])][1]
+                                + bits[S_LZ_REP0][usize::from(t.st[S_LZ_REP0])][0]
+                                + c.length[l2];
+                            let t = &mut self.nodes[i + 1 + l2];
+                            if cc < t.cost {
+                                *t = Node {
+                                    cost: cc,
+                                    len: 1 + l2 as u32,
+                                    kind: LIT,
+                                    val: 0,
+                                    len1: 0,
+                                };
+                            }
+                        }
                     }
                 }
                 let match_base = cost0 + bits[S_MAIN][st(S_MAIN)][1];
@@ -763,7 +809,22 @@ impl LzmsCompressor {
                         break;
                     }
                     let base = lz_base + bits[S_LZ][st(S_LZ)][0];
-                    if gaps {
+                    if gaps && prm.gap_all {
+                        for &(ml, off) in matches.iter() {
+                        let ml = ml as usize;
+                        let mc = base + c.lz_slot[offset_slot_fast(off)] + c.length[ml];
+                        gap_edge(
+                            &mut self.nodes,
+                            c,
+                            d,
+                            &s,
+                            (i, p),
+                            (LZ, off, off as usize, ml),
+                            mc,
+                            nice,
+                        );
+                        }
+                    } else if gaps {
                         let ml = blen as usize;
                         let mc = base + c.lz_slot[offset_slot_fast(boff)] + c.length[ml];
                         gap_edge(
@@ -833,7 +894,7 @@ impl LzmsCompressor {
                     for &(power, raw, l) in deltas.iter() {
                         let off = (raw as usize) << power;
                         // A plain copy is an LZ match: cheaper, and already an edge.
-                        if d[p..p + 4] == d[p - off..p - off + 4] {
+                        if rem >= 4 && d[p..p + 4] == d[p - off..p - off + 4] {
                             continue;
                         }
                         let oc =
@@ -870,7 +931,10 @@ impl LzmsCompressor {
             let mut j = end;
             while j > 0 {
                 let nd = self.nodes[j];
-                if nd.len1 != 0 {
+                if nd.kind == LIT && nd.len > 1 {
+                    path.push((LZ_REP, 0, nd.len - 1));
+                    path.push((LIT, 0, 1));
+                } else if nd.len1 != 0 {
                     path.push((LZ_REP, 0, nd.len - nd.len1 - 1));
                     path.push((LIT, 0, 1));
                     path.push((nd.kind, nd.val, nd.len1));
