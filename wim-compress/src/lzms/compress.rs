@@ -17,6 +17,7 @@ use super::constants::*;
 use super::huffman::{AdaptiveCode, table_size};
 use super::matchfinder::{BtFinder, DeltaFinder, delta_len, extend};
 use super::range_encoder::{BackWriter, EncProb, RangeEncoder};
+use super::slot_table::SlotFinder;
 use super::x86_filter::X86Filter;
 use crate::{CompressError, Compressor};
 
@@ -210,24 +211,9 @@ impl Params {
             delta: level >= 35,
             gaps: level >= 20,
             delta_skip: 16,
-            delta_bits: 14,
-            gap_all: false,
+            delta_bits: if level >= 70 { 16 } else { 14 },
+            gap_all: level >= 50,
         }
-        .knobs()
-    }
-
-    /// Temporary experiment overrides.
-    fn knobs(mut self) -> Self {
-        let g = |k: &str| std::env::var(k).ok().and_then(|v| v.parse::<usize>().ok());
-        if let Some(v) = g("LZMS_NICE") { self.nice = v; }
-        if let Some(v) = g("LZMS_DEPTH") { self.depth = v as u32; }
-        if let Some(v) = g("LZMS_WINDOW") { self.window = v; }
-        if let Some(v) = g("LZMS_DELTA") { self.delta = v != 0; }
-        if let Some(v) = g("LZMS_GAPS") { self.gaps = v != 0; }
-        if let Some(v) = g("LZMS_DSKIP") { self.delta_skip = v; }
-        if let Some(v) = g("LZMS_GAPALL") { self.gap_all = v != 0; }
-        if let Some(v) = g("LZMS_DBITS") { self.delta_bits = v as u32; }
-        self
     }
 }
 
@@ -347,6 +333,7 @@ pub struct LzmsCompressor {
     matches: Vec<(u32, u32)>,
     deltas: Vec<(u32, u32, u32)>,
     path: Vec<(u8, u32, u32)>,
+    slots: SlotFinder,
 }
 
 impl std::fmt::Debug for LzmsCompressor {
@@ -433,6 +420,7 @@ impl LzmsCompressor {
             matches: Vec::new(),
             deltas: Vec::new(),
             path: Vec::new(),
+            slots: SlotFinder::new(),
         })
     }
 
@@ -505,7 +493,7 @@ impl LzmsCompressor {
     }
 
     fn put_offset(&mut self, delta: bool, off: u32) {
-        let slot = offset_slot(off);
+        let slot = self.slots.slot(off);
         let (code, cw) = if delta {
             (&mut self.delta_offset, &mut self.cw_delta_offset)
         } else {
@@ -811,22 +799,22 @@ impl LzmsCompressor {
                     let base = lz_base + bits[S_LZ][st(S_LZ)][0];
                     if gaps && prm.gap_all {
                         for &(ml, off) in matches.iter() {
-                        let ml = ml as usize;
-                        let mc = base + c.lz_slot[offset_slot_fast(off)] + c.length[ml];
-                        gap_edge(
-                            &mut self.nodes,
-                            c,
-                            d,
-                            &s,
-                            (i, p),
-                            (LZ, off, off as usize, ml),
-                            mc,
-                            nice,
-                        );
+                            let ml = ml as usize;
+                            let mc = base + c.lz_slot[self.slots.slot(off)] + c.length[ml];
+                            gap_edge(
+                                &mut self.nodes,
+                                c,
+                                d,
+                                &s,
+                                (i, p),
+                                (LZ, off, off as usize, ml),
+                                mc,
+                                nice,
+                            );
                         }
                     } else if gaps {
                         let ml = blen as usize;
-                        let mc = base + c.lz_slot[offset_slot_fast(boff)] + c.length[ml];
+                        let mc = base + c.lz_slot[self.slots.slot(boff)] + c.length[ml];
                         gap_edge(
                             &mut self.nodes,
                             c,
@@ -840,7 +828,7 @@ impl LzmsCompressor {
                     }
                     let mut len = 3usize;
                     for &(ml, off) in matches.iter() {
-                        let oc = base + c.lz_slot[offset_slot_fast(off)];
+                        let oc = base + c.lz_slot[self.slots.slot(off)];
                         while len <= ml as usize {
                             let cc = oc + c.length[len];
                             let t = &mut self.nodes[i + len];
@@ -898,7 +886,7 @@ impl LzmsCompressor {
                             continue;
                         }
                         let oc =
-                            ebase + c.power[power as usize] + c.delta_slot[offset_slot_fast(raw)];
+                            ebase + c.power[power as usize] + c.delta_slot[self.slots.slot(raw)];
                         for len in (lz_best + 1).max(4)..=(l as usize).min(nice - 1) {
                             let cc = oc + c.length[len];
                             let t = &mut self.nodes[i + len];
@@ -988,12 +976,6 @@ fn rep_cost(bits: &[[[u32; 2]; 64]; 8], s: &PathState, class0: usize, k: u32) ->
         1 => bits[class0][s0][1] + bits[class0 + 1][s1][0],
         _ => bits[class0][s0][1] + bits[class0 + 1][s1][1],
     }
-}
-
-/// The offset slot of `off` (≥ 1).
-#[inline(always)]
-fn offset_slot_fast(off: u32) -> usize {
-    offset_slot(off)
 }
 
 impl Compressor for LzmsCompressor {

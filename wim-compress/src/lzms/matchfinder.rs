@@ -46,7 +46,7 @@ pub(crate) fn extend(d: &[u8], a: usize, b: usize, start: usize, max: usize) -> 
 impl BtFinder {
     /// Prepares for a chunk of `n` bytes.
     pub(crate) fn reset(&mut self, n: usize) {
-        let bits = (usize::BITS - n.max(1).leading_zeros()).clamp(12, 22);
+        let bits = (usize::BITS - n.max(1).leading_zeros()).clamp(12, 24) - 2;
         self.hash_shift = 32 - bits;
         self.head.clear();
         self.head.resize(1 << bits, NIL);
@@ -76,6 +76,14 @@ impl BtFinder {
         let h = hash3(d, cur, self.hash_shift);
         let mut m = self.head[h];
         self.head[h] = cur as u32;
+        // Touch the next position's bucket and this one's first tree node early so their
+        // cache misses overlap with this descent.
+        if n - cur >= 4 {
+            let h2 = hash3(d, cur + 1, self.hash_shift);
+            let a = self.head.get(h2).copied().unwrap_or(0);
+            let b = self.child.get(2 * (m as usize)).copied().unwrap_or(0);
+            std::hint::black_box(a ^ b);
+        }
         let mut lt_slot = 2 * cur;
         let mut gt_slot = 2 * cur + 1;
         let mut lt_len = 0usize;
