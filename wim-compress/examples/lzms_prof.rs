@@ -1,35 +1,70 @@
-//! Profiling driver: compresses a file in chunks with ours (or libwim with a 4th arg `lib`).
+//! Profiling and benchmark driver for the LZMS encoder.
+//!
+//! `lzms_prof LEVEL[,LEVEL..] CHUNK FILE [ours|lib|both] [ROUNDS]`: compresses FILE in
+//! CHUNK-byte chunks with ours and/or libwim's encoder, alternating, and prints sizes and
+//! per-thread CPU time (from `/proc/thread-self/schedstat`, so other load on the machine
+//! does not count).
 #[path = "../tests/common/libwim.rs"]
 mod libwim;
 use wim_compress::{Compressor, lzms::LzmsCompressor};
+
+/// CPU time of the calling thread, in seconds.
+fn cpu() -> f64 {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse::<u64>().ok())
+        .map_or(0.0, |ns| ns as f64 / 1e9)
+}
+
 fn main() {
-    let level: u32 = std::env::args()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(50);
-    let chunk: usize = std::env::args()
-        .nth(2)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(131072);
-    let file = std::env::args()
-        .nth(3)
-        .unwrap_or("/tmp/lzms_wine.bin".into());
-    let lib = std::env::args().nth(4).is_some();
-    let data = std::fs::read(file).unwrap();
-    let mut total = 0;
-    if lib {
-        let l = libwim::LibWim::load().unwrap();
-        for ch in data.chunks(chunk) {
-            total += l
-                .compress(libwim::Ctype::Lzms, chunk, level, ch)
-                .map_or(ch.len(), |z| z.len());
+    let args: Vec<String> = std::env::args().collect();
+    let levels: Vec<u32> = args
+        .get(1)
+        .map_or("50", |s| s.as_str())
+        .split(',')
+        .filter_map(|s| s.parse().ok())
+        .collect();
+    let chunk: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(131072);
+    let file = args.get(3).cloned().unwrap_or("/tmp/lzms_wine.bin".into());
+    let mode = args.get(4).cloned().unwrap_or("both".into());
+    let rounds: usize = args.get(5).and_then(|s| s.parse().ok()).unwrap_or(1);
+    let data = std::fs::read(&file).unwrap();
+    let lib = libwim::LibWim::load();
+    for &level in &levels {
+        let (mut t_ours, mut t_lib, mut s_ours, mut s_lib) = (0.0, 0.0, 0usize, 0usize);
+        for _ in 0..rounds {
+            if mode != "lib" {
+                let t = cpu();
+                let mut c = LzmsCompressor::new(chunk, level).unwrap();
+                let mut out = vec![0u8; chunk];
+                s_ours = 0;
+                for ch in data.chunks(chunk) {
+                    s_ours += c.compress(ch, &mut out[..ch.len()]).unwrap_or(ch.len());
+                }
+                t_ours += cpu() - t;
+            }
+            if mode != "ours" {
+                let l = lib.as_ref().unwrap();
+                let t = cpu();
+                s_lib = 0;
+                for ch in data.chunks(chunk) {
+                    s_lib += l
+                        .compress(libwim::Ctype::Lzms, chunk, level, ch)
+                        .map_or(ch.len(), |z| z.len());
+                }
+                t_lib += cpu() - t;
+            }
         }
-    } else {
-        let mut c = LzmsCompressor::new(chunk, level).unwrap();
-        let mut out = vec![0u8; chunk];
-        for ch in data.chunks(chunk) {
-            total += c.compress(ch, &mut out[..ch.len()]).unwrap_or(ch.len());
-        }
+        println!(
+            "chunk {:>6}K L{:<3} ours {:>10} {:7.3}s  libwim {:>10} {:7.3}s  size {:.4} speed {:.2}",
+            chunk / 1024,
+            level,
+            s_ours,
+            t_ours,
+            s_lib,
+            t_lib,
+            s_ours as f64 / s_lib.max(1) as f64,
+            t_lib / t_ours.max(1e-9)
+        );
     }
-    println!("{} -> {}", data.len(), total);
 }

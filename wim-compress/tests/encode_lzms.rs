@@ -290,6 +290,15 @@ proptest! {
     }
 }
 
+/// CPU time of the calling thread in seconds (`/proc/thread-self/schedstat`), so that
+/// other load on a shared machine does not count; wall time where that is unavailable.
+fn thread_cpu(start: Instant) -> f64 {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse::<u64>().ok())
+        .map_or_else(|| start.elapsed().as_secs_f64(), |ns| ns as f64 / 1e9)
+}
+
 /// Size and CPU-time table against libwim (run with `--ignored --nocapture`).
 /// `LZMS_TABLE_MB` sets the amount of wine data (default 32 MiB), `LZMS_TABLE_SOLID=1`
 /// adds 64 MiB chunks.
@@ -324,22 +333,23 @@ fn table_vs_libwim() {
     );
     for &chunk in &sizes {
         for &level in &levels {
-            let t = Instant::now();
+            let t0 = Instant::now();
+            let t = thread_cpu(t0);
             let mut ours = 0usize;
             let mut c = LzmsCompressor::new(chunk, level).unwrap();
             let mut out = vec![0u8; chunk];
             for ch in data.chunks(chunk) {
                 ours += c.compress(ch, &mut out[..ch.len()]).unwrap_or(ch.len());
             }
-            let t_ours = t.elapsed().as_secs_f64();
-            let t = Instant::now();
+            let t_ours = thread_cpu(t0) - t;
+            let t = thread_cpu(t0);
             let mut theirs = 0usize;
             for ch in data.chunks(chunk) {
                 theirs += lib
                     .compress(Ctype::Lzms, chunk, level, ch)
                     .map_or(ch.len(), |z| z.len());
             }
-            let t_lib = t.elapsed().as_secs_f64();
+            let t_lib = thread_cpu(t0) - t;
             println!(
                 "chunk {:>6} KiB level {:>3}: ours {:>10} ({:6.2}s) libwim {:>10} ({:6.2}s) size ratio {:.4} speed ratio {:.2}",
                 chunk / K,

@@ -17,6 +17,7 @@ use super::constants::*;
 use super::huffman::{AdaptiveCode, table_size};
 use super::matchfinder::{BtFinder, DeltaFinder, delta_len, extend};
 use super::range_encoder::{BackWriter, EncProb, RangeEncoder};
+use super::slot_table::SlotFinder;
 use super::x86_filter::X86Filter;
 use crate::{CompressError, Compressor};
 
@@ -41,6 +42,7 @@ type PowerCode = AdaptiveCode<
     { table_size(NUM_DELTA_POWER_SYMS, DELTA_POWER_TABLE_BITS) },
 >;
 
+const LIT_REP0: bool = true;
 /// Cost unit: 1/16 bit.
 const COST_SHIFT: u32 = 4;
 const INF: u32 = u32::MAX;
@@ -193,6 +195,10 @@ struct Params {
     gaps: bool,
     /// Skip the delta search where an LZ match at least this long exists.
     delta_skip: usize,
+    /// Most hash bits per delta power.
+    delta_bits: u32,
+    /// Consider gap edges after every explicit match, not only the longest.
+    gap_all: bool,
 }
 
 impl Params {
@@ -205,6 +211,8 @@ impl Params {
             delta: level >= 35,
             gaps: level >= 20,
             delta_skip: 16,
+            delta_bits: if level >= 70 { 16 } else { 14 },
+            gap_all: level >= 50,
         }
     }
 }
@@ -325,6 +333,7 @@ pub struct LzmsCompressor {
     matches: Vec<(u32, u32)>,
     deltas: Vec<(u32, u32, u32)>,
     path: Vec<(u8, u32, u32)>,
+    slots: SlotFinder,
 }
 
 impl std::fmt::Debug for LzmsCompressor {
@@ -411,6 +420,7 @@ impl LzmsCompressor {
             matches: Vec::new(),
             deltas: Vec::new(),
             path: Vec::new(),
+            slots: SlotFinder::new(),
         })
     }
 
@@ -439,7 +449,7 @@ impl LzmsCompressor {
         self.bw.reset();
         self.bt.reset(n);
         if self.params.delta {
-            self.df.reset(n);
+            self.df.reset(n, self.params.delta_bits);
         }
         ok
     }
@@ -483,7 +493,7 @@ impl LzmsCompressor {
     }
 
     fn put_offset(&mut self, delta: bool, off: u32) {
-        let slot = offset_slot(off);
+        let slot = self.slots.slot(off);
         let (code, cw) = if delta {
             (&mut self.delta_offset, &mut self.cw_delta_offset)
         } else {
@@ -658,7 +668,7 @@ impl LzmsCompressor {
                 if i > 0 {
                     let mut s = self.states[i - node.len as usize];
                     s.apply(node.kind, node.val);
-                    if node.len1 != 0 {
+                    if node.len1 != 0 || (node.kind == LIT && node.len > 1) {
                         s.apply(LIT, 0);
                         s.apply(LZ_REP, 0);
                     }
@@ -699,6 +709,30 @@ impl LzmsCompressor {
                             val: 0,
                             len1: 0,
                         };
+                    }
+                    if LIT_REP0 && rem >= 4 {
+                        let off = s.lz_q[0] as usize;
+                        if off < p && d[p + 1] == d[p + 1 - off] && d[p + 2] == d[p + 2 - off] {
+                            let l2 = extend(d, p + 1, p + 1 - off, 2, (rem - 1).min(nice - 1));
+                            let mut t = s;
+                            t.apply(LIT, 0);
+                            let cc = lc
+                                + bits[S_MAIN][usize::from(t.st[S_MAIN])][1]
+                                + bits[S_MATCH][usize::from(t.st[S_MATCH])][0]
+                                + bits[S_LZ][usize::from(t.st[S_LZ])][1]
+                                + bits[S_LZ_REP0][usize::from(t.st[S_LZ_REP0])][0]
+                                + c.length[l2];
+                            let t = &mut self.nodes[i + 1 + l2];
+                            if cc < t.cost {
+                                *t = Node {
+                                    cost: cc,
+                                    len: 1 + l2 as u32,
+                                    kind: LIT,
+                                    val: 0,
+                                    len1: 0,
+                                };
+                            }
+                        }
                     }
                 }
                 let match_base = cost0 + bits[S_MAIN][st(S_MAIN)][1];
@@ -763,9 +797,24 @@ impl LzmsCompressor {
                         break;
                     }
                     let base = lz_base + bits[S_LZ][st(S_LZ)][0];
-                    if gaps {
+                    if gaps && prm.gap_all {
+                        for &(ml, off) in matches.iter() {
+                            let ml = ml as usize;
+                            let mc = base + c.lz_slot[self.slots.slot(off)] + c.length[ml];
+                            gap_edge(
+                                &mut self.nodes,
+                                c,
+                                d,
+                                &s,
+                                (i, p),
+                                (LZ, off, off as usize, ml),
+                                mc,
+                                nice,
+                            );
+                        }
+                    } else if gaps {
                         let ml = blen as usize;
-                        let mc = base + c.lz_slot[offset_slot_fast(boff)] + c.length[ml];
+                        let mc = base + c.lz_slot[self.slots.slot(boff)] + c.length[ml];
                         gap_edge(
                             &mut self.nodes,
                             c,
@@ -779,7 +828,7 @@ impl LzmsCompressor {
                     }
                     let mut len = 3usize;
                     for &(ml, off) in matches.iter() {
-                        let oc = base + c.lz_slot[offset_slot_fast(off)];
+                        let oc = base + c.lz_slot[self.slots.slot(off)];
                         while len <= ml as usize {
                             let cc = oc + c.length[len];
                             let t = &mut self.nodes[i + len];
@@ -833,11 +882,11 @@ impl LzmsCompressor {
                     for &(power, raw, l) in deltas.iter() {
                         let off = (raw as usize) << power;
                         // A plain copy is an LZ match: cheaper, and already an edge.
-                        if d[p..p + 4] == d[p - off..p - off + 4] {
+                        if rem >= 4 && d[p..p + 4] == d[p - off..p - off + 4] {
                             continue;
                         }
                         let oc =
-                            ebase + c.power[power as usize] + c.delta_slot[offset_slot_fast(raw)];
+                            ebase + c.power[power as usize] + c.delta_slot[self.slots.slot(raw)];
                         for len in (lz_best + 1).max(4)..=(l as usize).min(nice - 1) {
                             let cc = oc + c.length[len];
                             let t = &mut self.nodes[i + len];
@@ -870,7 +919,10 @@ impl LzmsCompressor {
             let mut j = end;
             while j > 0 {
                 let nd = self.nodes[j];
-                if nd.len1 != 0 {
+                if nd.kind == LIT && nd.len > 1 {
+                    path.push((LZ_REP, 0, nd.len - 1));
+                    path.push((LIT, 0, 1));
+                } else if nd.len1 != 0 {
                     path.push((LZ_REP, 0, nd.len - nd.len1 - 1));
                     path.push((LIT, 0, 1));
                     path.push((nd.kind, nd.val, nd.len1));
@@ -924,12 +976,6 @@ fn rep_cost(bits: &[[[u32; 2]; 64]; 8], s: &PathState, class0: usize, k: u32) ->
         1 => bits[class0][s0][1] + bits[class0 + 1][s1][0],
         _ => bits[class0][s0][1] + bits[class0 + 1][s1][1],
     }
-}
-
-/// The offset slot of `off` (≥ 1).
-#[inline(always)]
-fn offset_slot_fast(off: u32) -> usize {
-    offset_slot(off)
 }
 
 impl Compressor for LzmsCompressor {

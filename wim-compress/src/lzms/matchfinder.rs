@@ -46,7 +46,7 @@ pub(crate) fn extend(d: &[u8], a: usize, b: usize, start: usize, max: usize) -> 
 impl BtFinder {
     /// Prepares for a chunk of `n` bytes.
     pub(crate) fn reset(&mut self, n: usize) {
-        let bits = (usize::BITS - n.max(1).leading_zeros()).clamp(12, 22);
+        let bits = (usize::BITS - n.max(1).leading_zeros()).clamp(12, 24) - 2;
         self.hash_shift = 32 - bits;
         self.head.clear();
         self.head.resize(1 << bits, NIL);
@@ -76,6 +76,14 @@ impl BtFinder {
         let h = hash3(d, cur, self.hash_shift);
         let mut m = self.head[h];
         self.head[h] = cur as u32;
+        // Touch the next position's bucket and this one's first tree node early so their
+        // cache misses overlap with this descent.
+        if n - cur >= 4 {
+            let h2 = hash3(d, cur + 1, self.hash_shift);
+            let a = self.head.get(h2).copied().unwrap_or(0);
+            let b = self.child.get(2 * (m as usize)).copied().unwrap_or(0);
+            std::hint::black_box(a ^ b);
+        }
         let mut lt_slot = 2 * cur;
         let mut gt_slot = 2 * cur + 1;
         let mut lt_len = 0usize;
@@ -128,6 +136,10 @@ const MIN_DELTA_LEN: usize = 4;
 pub(crate) struct DeltaFinder {
     table: Vec<u32>,
     bits: u32,
+    /// Buckets and difference words precomputed for position `next_p`.
+    next_p: usize,
+    next_b: [usize; DELTA_POWERS],
+    next_d: [u32; DELTA_POWERS],
 }
 
 /// Byte difference at distance `span` (requires `x >= span`).
@@ -136,32 +148,93 @@ fn diff(d: &[u8], x: usize, span: usize) -> u8 {
     d[x].wrapping_sub(d[x - span])
 }
 
-/// Length of a delta match at `p` from `off` bytes back with `span`, at most `max`
-/// (requires `off + span <= p`, `p + max <= d.len()`).
+#[inline(always)]
+fn load32(d: &[u8], p: usize) -> u32 {
+    u32::from_le_bytes(d[p..p + 4].try_into().unwrap_or([0; 4]))
+}
+
+#[inline(always)]
+fn load64(d: &[u8], p: usize) -> u64 {
+    u64::from_le_bytes(d[p..p + 8].try_into().unwrap_or([0; 8]))
+}
+
+/// Byte-wise wrapping subtraction `x - y` of four lanes.
+#[inline(always)]
+fn sub_bytes32(x: u32, y: u32) -> u32 {
+    const H: u32 = 0x8080_8080;
+    ((x | H).wrapping_sub(y & !H)) ^ ((x ^ !y) & H)
+}
+
+/// Byte-wise wrapping subtraction `x - y` of eight lanes.
+#[inline(always)]
+fn sub_bytes64(x: u64, y: u64) -> u64 {
+    const H: u64 = 0x8080_8080_8080_8080;
+    ((x | H).wrapping_sub(y & !H)) ^ ((x ^ !y) & H)
+}
+
+/// Length of a delta match at `p` from `off` bytes back with `span`, from `start`, at
+/// most `max` (requires `off + span <= p`, `p + max <= d.len()`).
 #[inline]
-pub(crate) fn delta_len(d: &[u8], p: usize, off: usize, span: usize, max: usize) -> usize {
-    let mut l = 0;
+pub(crate) fn delta_len_from(
+    d: &[u8],
+    p: usize,
+    off: usize,
+    span: usize,
+    start: usize,
+    max: usize,
+) -> usize {
+    let mut l = start;
+    while l + 8 <= max {
+        let a = sub_bytes64(load64(d, p + l), load64(d, p + l - span));
+        let b = sub_bytes64(load64(d, p + l - off), load64(d, p + l - off - span));
+        let z = a ^ b;
+        if z != 0 {
+            return l + (z.trailing_zeros() / 8) as usize;
+        }
+        l += 8;
+    }
     while l < max && diff(d, p + l, span) == diff(d, p + l - off, span) {
         l += 1;
     }
     l
 }
 
+/// Length of a delta match at `p` from `off` bytes back with `span`, at most `max`
+/// (requires `off + span <= p`, `p + max <= d.len()`).
+#[inline]
+pub(crate) fn delta_len(d: &[u8], p: usize, off: usize, span: usize, max: usize) -> usize {
+    delta_len_from(d, p, off, span, 0, max)
+}
+
 impl DeltaFinder {
-    pub(crate) fn reset(&mut self, n: usize) {
-        self.bits = (usize::BITS - n.max(1).leading_zeros()).clamp(10, 14);
+    /// Prepares for a chunk of `n` bytes with `2^bits` buckets per power.
+    pub(crate) fn reset(&mut self, n: usize, bits: u32) {
+        self.bits = (usize::BITS - n.max(1).leading_zeros()).clamp(10, bits);
         self.table.clear();
         self.table.resize(DELTA_POWERS << self.bits, 0);
+        self.next_p = usize::MAX;
     }
 
+    /// The bucket and the masked difference word of each power `< top` at `p`
+    /// (`p + 4 <= d.len()`, `2^(top-1) <= p`).
     #[inline(always)]
-    fn bucket(&self, d: &[u8], p: usize, power: usize) -> usize {
-        let span = 1usize << power;
-        let v = u32::from(diff(d, p, span))
-            | (u32::from(diff(d, p + 1, span)) << 8)
-            | (u32::from(diff(d, p + 2, span)) << 16)
-            | (((p & (span - 1)) as u32) << 24);
-        (power << self.bits) | (v.wrapping_mul(0x9E37_79B1) >> (32 - self.bits)) as usize
+    fn hashes(
+        &self,
+        d: &[u8],
+        p: usize,
+        top: usize,
+        bk: &mut [usize; DELTA_POWERS],
+        difs: &mut [u32; DELTA_POWERS],
+    ) {
+        let x = load32(d, p);
+        let bits = self.bits;
+        for power in 0..top {
+            let span = 1usize << power;
+            let dif = sub_bytes32(x, load32(d, p - span)) & 0x00FF_FFFF;
+            let v = dif | (((p & (span - 1)) as u32) << 24);
+            bk[power] = (power << bits) | (v.wrapping_mul(0x9E37_79B1) >> (32 - bits)) as usize;
+            difs[power] = dif;
+        }
     }
 
     /// Visits position `p` (every position in order). With `RECORD`, appends to `out`
@@ -175,17 +248,43 @@ impl DeltaFinder {
         out: &mut Vec<(u32, u32, u32)>,
     ) {
         let n = d.len();
-        if p + MIN_DELTA_LEN > n {
+        if p + MIN_DELTA_LEN > n || p < 1 {
             return;
         }
-        for power in 0..DELTA_POWERS {
-            let span = 1usize << power;
-            if p < span {
-                break;
+        let max = max.min(n - p);
+        let top = DELTA_POWERS.min((usize::BITS - p.leading_zeros()) as usize);
+        let mut bk = [0usize; DELTA_POWERS];
+        let mut difs = [0u32; DELTA_POWERS];
+        if self.next_p == p {
+            bk = self.next_b;
+            difs = self.next_d;
+        } else {
+            self.hashes(d, p, top, &mut bk, &mut difs);
+        }
+        // Touch the buckets of the next position now, so that their cache misses overlap
+        // with this position's work.
+        if p + 1 + MIN_DELTA_LEN <= n {
+            let t2 = DELTA_POWERS.min((usize::BITS - (p + 1).leading_zeros()) as usize);
+            let (mut nb, mut nd) = ([0usize; DELTA_POWERS], [0u32; DELTA_POWERS]);
+            self.hashes(d, p + 1, t2, &mut nb, &mut nd);
+            let mut acc = 0u32;
+            for &b in &nb[..t2] {
+                acc ^= self.table.get(b).copied().unwrap_or(0);
             }
-            let b = self.bucket(d, p, power);
-            let c = self.table[b] as usize;
-            self.table[b] = p as u32 + 1;
+            std::hint::black_box(acc);
+            self.next_p = p + 1;
+            self.next_b = nb;
+            self.next_d = nd;
+        }
+        for power in 0..top {
+            let span = 1usize << power;
+            let dif = difs[power];
+            let b = bk[power];
+            let Some(slot) = self.table.get_mut(b) else {
+                continue;
+            };
+            let c = *slot as usize;
+            *slot = p as u32 + 1;
             if !RECORD || c == 0 {
                 continue;
             }
@@ -195,7 +294,10 @@ impl DeltaFinder {
             if off & (span - 1) != 0 || c < span || off >> power >= 1 << 29 {
                 continue;
             }
-            let l = delta_len(d, p, off, span, max.min(n - p));
+            if sub_bytes32(load32(d, c), load32(d, c - span)) & 0x00FF_FFFF != dif {
+                continue;
+            }
+            let l = delta_len_from(d, p, off, span, 3, max);
             if l >= MIN_DELTA_LEN {
                 out.push((power as u32, (off >> power) as u32, l as u32));
             }

@@ -28,6 +28,7 @@ mod huffman;
 mod matchfinder;
 mod range_coder;
 mod range_encoder;
+mod slot_table;
 mod x86_filter;
 
 pub use compress::LzmsCompressor;
