@@ -1,0 +1,1 @@
+//! Windows update packages (.msu, .cab): read-only identification.

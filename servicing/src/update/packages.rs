@@ -1,0 +1,1 @@
+//! Update packages (folders): see [`super`].
