@@ -181,15 +181,14 @@ pub fn update_with<T>(
         let b = new_builder(&wim, &wo)?
             .guid(wim.header().guid.0)
             .boot_index(wim.header().boot_index);
-        let mut out = None;
-        crate::atomic::write_replacing(path, |tmp| {
+        let tmp = crate::atomic::temp_path_for(path);
+        let r = (|| {
             let f = std::fs::OpenOptions::new()
                 .read(true)
                 .write(true)
-                .create(true)
-                .truncate(true)
-                .open(tmp)
-                .map_err(|e| Error::fs(FsOp::Open, tmp, e))?;
+                .create_new(true)
+                .open(&tmp)
+                .map_err(|e| Error::fs(FsOp::Open, &tmp, e))?;
             let o: Box<dyn WimOutput> = match wrap {
                 Some(w) => w(SyncFile(f)),
                 None => Box::new(SyncFile(f)),
@@ -197,12 +196,29 @@ pub fn update_with<T>(
             let w = b.clone().build(o)?;
             let (v, mut rep) = rebuild_phase(&wim, image, w, &known, opts, events, edit)?;
             if rep.written && !opts.no_properties {
-                rep.properties_refreshed = refresh_properties(tmp, image, &open_out, opts)?;
+                rep.properties_refreshed = refresh_properties(&tmp, image, &open_out, opts)?;
             }
-            out = Some((v, rep));
-            Ok(())
-        })?;
-        return out.ok_or_else(|| Error::Usage(UsageKind::Other, "internal: no result".into()));
+            Ok((v, rep))
+        })();
+        drop(wim);
+        return match r {
+            Ok((v, rep)) if rep.written => {
+                std::fs::rename(&tmp, path).map_err(|e| {
+                    let _ = std::fs::remove_file(&tmp);
+                    Error::fs(FsOp::Write, path, e)
+                })?;
+                if let Some(d) = path.parent().filter(|d| !d.as_os_str().is_empty())
+                    && let Ok(d) = File::open(d)
+                {
+                    let _ = d.sync_all();
+                }
+                Ok((v, rep))
+            }
+            other => {
+                let _ = std::fs::remove_file(&tmp);
+                other
+            }
+        };
     }
     let mut b = WimWriterBuilder::new().threads(opts.threads);
     if opts.integrity == Some(true) {
@@ -337,6 +353,9 @@ fn rebuild_phase<T>(
         stats,
         ..Default::default()
     };
+    if !out.changed {
+        return Ok((out.value, rep));
+    }
     w.replace_image(image, &tree, &old_refs)?;
     w.finish()?;
     rep.written = true;
