@@ -177,7 +177,12 @@ fn applied_updates_lines(xml: &[u8]) -> std::collections::HashMap<u32, String> {
 fn with_updates(text: String, line: Option<&String>) -> String {
     let Some(l) = line else { return text };
     match text.find("WIMBoot compatible:") {
-        Some(at) => format!("{}{:<24}{l}\n{}", &text[..at], "Applied Updates:", &text[at..]),
+        Some(at) => format!(
+            "{}{:<24}{l}\n{}",
+            &text[..at],
+            "Applied Updates:",
+            &text[at..]
+        ),
         None => text,
     }
 }

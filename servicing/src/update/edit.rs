@@ -10,7 +10,8 @@
 //!   error 32 for a directory without `--recursive`; `delete --recursive /` empties the
 //!   root.
 //! - `rename`: POSIX `rename()`: onto itself is a no-op; a file onto a file replaces it; a
-//!   directory onto an empty directory replaces it; errors: missing source or target
+//!   directory onto an empty directory replaces it (also another hard link of the same
+//!   file, where POSIX would do nothing: wimlib's behaviour); errors: missing source or target
 //!   parent 49, file onto directory 32, directory onto file 40, non-empty target 41,
 //!   the root or into its own subtree 41.
 
@@ -586,12 +587,7 @@ impl<W: WimOutput> Editor<'_, W> {
                 }
                 _ => {}
             }
-            let same_inode =
-                self.tree.entry(t).map(|e| e.inode) == self.tree.entry(src).map(|e| e.inode);
-            if same_inode {
-                // POSIX: two links to one file: nothing happens.
-                return Ok(());
-            }
+            // wimlib (unlike POSIX) also replaces another link to the same file.
             if !t_dir {
                 self.stats.deleted += 1;
             }
