@@ -44,11 +44,17 @@ fn make_base(dir: &Path, wim: &Path) {
 
 fn run(wim: &Path, script: &str, rebuild: bool) -> std::process::Child {
     let mut c = Command::new(WIMKIT);
-    c.arg("update").arg(wim).arg("1").arg(format!("--command={script}"));
+    c.arg("update")
+        .arg(wim)
+        .arg("1")
+        .arg(format!("--command={script}"));
     if rebuild {
         c.arg("--rebuild");
     }
-    c.stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap()
+    c.stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
 }
 
 #[test]
