@@ -43,7 +43,7 @@ fn fixtures(root: &Path) -> (PathBuf, PathBuf) {
     write(&src.join("dirC/f2/inner"), b"dir where file is\n");
     write(&src.join("with space/a b"), b"spaced\n");
     write(&src.join("win/Windows/System32/a.dll"), &vec![2u8; 6000]);
-    write(&src.join("win/Windows/System32/b.dll"), &vec![3u8; 100]);
+    write(&src.join("win/Windows/System32/b.dll"), &[3u8; 100]);
     std::os::unix::fs::symlink("file", src.join("sl")).unwrap();
     (base, src)
 }

@@ -98,6 +98,10 @@ pub struct UpdateReport {
     pub properties_refreshed: bool,
 }
 
+/// The edit callback of [`update_with`].
+pub type EditFn<'a, T> =
+    &'a mut dyn FnMut(&mut Editor<'_, Box<dyn WimOutput>>) -> Result<EditOutcome<T>>;
+
 /// What the edit callback decides.
 #[derive(Debug)]
 pub struct EditOutcome<T> {
@@ -136,7 +140,7 @@ pub fn update_with<T>(
     opts: &UpdateOptions,
     events: EventSink<'_>,
     wrap: Option<OutputWrap<'_>>,
-    edit: &mut dyn FnMut(&mut Editor<'_, Box<dyn WimOutput>>) -> Result<EditOutcome<T>>,
+    edit: EditFn<'_, T>,
 ) -> Result<(T, UpdateReport)> {
     journal::recover(path)?;
     let wim = Wim::open(path)?;
@@ -278,7 +282,7 @@ fn append_phase<T>(
     known: &HashSet<u64>,
     opts: &UpdateOptions,
     events: EventSink<'_>,
-    edit: &mut dyn FnMut(&mut Editor<'_, Box<dyn WimOutput>>) -> Result<EditOutcome<T>>,
+    edit: EditFn<'_, T>,
 ) -> Result<(T, UpdateReport)> {
     let mut tree = load_tree(wim, image)?;
     let old_refs = tree.blob_references();
@@ -307,7 +311,7 @@ fn rebuild_phase<T>(
     known: &HashSet<u64>,
     opts: &UpdateOptions,
     events: EventSink<'_>,
-    edit: &mut dyn FnMut(&mut Editor<'_, Box<dyn WimOutput>>) -> Result<EditOutcome<T>>,
+    edit: EditFn<'_, T>,
 ) -> Result<(T, UpdateReport)> {
     // The new file starts with the other images' XML in place, so the edit callback can
     // read and change the image's element through the writer.
@@ -439,10 +443,8 @@ pub fn merge_windows(image: &mut Element, derived: &[Element]) {
             if let Some(wl) = w.child_mut("LANGUAGES") {
                 wl.remove_children("LANGUAGE");
                 wl.remove_children("DEFAULT");
-                let mut at = 0;
-                for c in l.elements() {
+                for (at, c) in l.elements().enumerate() {
                     wl.children.insert(at, XmlNode::Element(c.clone()));
-                    at += 1;
                 }
             }
         }

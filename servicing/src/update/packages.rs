@@ -247,7 +247,7 @@ pub fn apply_packages(
                 .image_element_mut(image)
                 .map(|e| applied_updates(e).into_iter().map(|u| u.id).collect())
                 .unwrap_or_default();
-            if done.iter().any(|d| *d == p.id)
+            if done.contains(&p.id)
                 || outcomes.iter().any(|x: &PackageOutcome| {
                     x.id == p.id && matches!(x.result, PackageResult::Applied(_))
                 })
