@@ -524,7 +524,6 @@ impl<W: WimOutput> Editor<'_, W> {
             for c in self.tree.children(e).to_vec() {
                 self.tree.remove(c)?;
             }
-            self.stats.deleted = self.stats.deleted.saturating_sub(0);
             return Ok(());
         }
         self.tree.remove(e)?;
