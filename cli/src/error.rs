@@ -57,6 +57,14 @@ pub enum ErrorCode {
     NotARegularFile,
     /// 43: not a WIM file.
     NotAWimFile,
+    /// 23: conflicting files in an overlay (update add --no-replace).
+    InvalidOverlay,
+    /// 32: a path is a directory (update).
+    IsDirectory,
+    /// 40: a path is not a directory (update).
+    NotDir,
+    /// 41: a directory is not empty (update).
+    NotEmpty,
     /// 47: cannot open a file.
     Open,
     /// 48: cannot open a directory.
@@ -114,6 +122,10 @@ impl ErrorCode {
             Nomem => 39,
             NotARegularFile => 42,
             NotAWimFile => 43,
+            InvalidOverlay => 23,
+            IsDirectory => 32,
+            NotDir => 40,
+            NotEmpty => 41,
             Open => 47,
             Opendir => 48,
             PathDoesNotExist => 49,
@@ -167,6 +179,10 @@ impl ErrorCode {
             NotAWimFile => {
                 "The file did not begin with the magic characters that identify a WIM file"
             }
+            InvalidOverlay => "Conflicting files in overlay when creating a WIM image",
+            IsDirectory => "One of the specified paths to delete was a directory",
+            NotDir => "Expected a directory",
+            NotEmpty => "Directory was not empty",
             Open => "Failed to open a file",
             Opendir => "Failed to open a directory",
             PathDoesNotExist => "The path does not exist in the WIM image",

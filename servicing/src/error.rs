@@ -77,6 +77,14 @@ pub enum UsageKind {
     ImageNameCollision,
     /// An option conflicts with the destination (e.g. another compression type).
     InvalidParam,
+    /// A directory where a non-directory was needed (wimlib code 32).
+    IsDirectory,
+    /// A non-directory where a directory was needed (wimlib code 40).
+    NotDirectory,
+    /// A directory is not empty, or the path is busy (root, own subtree; wimlib code 41).
+    NotEmpty,
+    /// An add would replace an existing file and `--no-replace` was given (wimlib code 23).
+    OverlayConflict,
     /// Anything else.
     Other,
 }

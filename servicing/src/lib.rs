@@ -29,9 +29,11 @@ pub mod extract;
 pub mod info_edit;
 pub mod join;
 pub mod optimize;
+pub mod package;
 pub mod progress;
 pub mod properties;
 pub mod safe_path;
 pub mod split;
+pub mod update;
 
 pub use error::{Error, Result};

@@ -96,13 +96,26 @@ pub fn run(a: &InfoArgs, progress: ProgressMode) -> Result<(), CliError> {
         out(&mut w, &format::blobs::blobs(&rows))?;
     }
     if !special {
+        let updates = applied_updates_lines(&wim.xml);
         match &selected {
             Some(ix) => {
                 for img in wim.images.iter().filter(|i| ix.contains(&i.index)) {
-                    out(&mut w, &format::info::info_one(img))?;
+                    let t = format::info::info_one(img);
+                    out(&mut w, &with_updates(t, updates.get(&img.index)))?;
                 }
             }
-            None => out(&mut w, &format::info::info_all(&wim.summary, &wim.images))?,
+            None if updates.is_empty() => {
+                out(&mut w, &format::info::info_all(&wim.summary, &wim.images))?
+            }
+            None => {
+                let mut o = format::info::wim_block(&wim.summary);
+                o.push_str("Available Images:\n-----------------\n");
+                for img in &wim.images {
+                    let t = format::info::image_fields(img);
+                    o.push_str(&with_updates(t, updates.get(&img.index)));
+                }
+                out(&mut w, &o)?;
+            }
         }
     }
     w.flush()?;
@@ -141,4 +154,35 @@ pub fn to_json<T: Serialize>(v: &T) -> Result<String, CliError> {
     let mut s = serde_json::to_string_pretty(v).map_err(json_err)?;
     s.push('\n');
     Ok(s)
+}
+
+/// "Applied Updates:" values per image index, from wimkit's `WIMKIT/UPDATES` records
+/// (only images that have some).
+fn applied_updates_lines(xml: &[u8]) -> std::collections::HashMap<u32, String> {
+    let mut m = std::collections::HashMap::new();
+    let Ok(info) = wim_format::xml::WimInfo::parse(xml, &wim_format::Limits::default()) else {
+        return m;
+    };
+    for (k, img) in info.images().enumerate() {
+        let v = servicing::update::packages::applied_updates(img.element());
+        if !v.is_empty() {
+            let s: Vec<String> = v.iter().map(|u| format!("{} ({})", u.id, u.date)).collect();
+            m.insert(k as u32 + 1, s.join(", "));
+        }
+    }
+    m
+}
+
+/// Inserts the "Applied Updates:" line before "WIMBoot compatible:".
+fn with_updates(text: String, line: Option<&String>) -> String {
+    let Some(l) = line else { return text };
+    match text.find("WIMBoot compatible:") {
+        Some(at) => format!(
+            "{}{:<24}{l}\n{}",
+            &text[..at],
+            "Applied Updates:",
+            &text[at..]
+        ),
+        None => text,
+    }
 }

@@ -260,14 +260,20 @@ impl WimWriterBuilder {
     pub fn append(self, path: impl AsRef<Path>) -> Result<WimWriter<std::fs::File>> {
         let path = path.as_ref();
         let old = Wim::open(path)?;
-        let h = old.header().clone();
-        if h.is_split() || h.pipable {
-            return Err(usage("cannot append to a split or pipable WIM"));
-        }
         let out = std::fs::OpenOptions::new()
             .read(true)
             .write(true)
             .open(path)?;
+        self.append_to(&old, out)
+    }
+
+    /// [`Self::append`] onto `out`, which must hold the same bytes as the file `old` was
+    /// opened from (e.g. that file opened read-write, possibly wrapped to fail or sync).
+    pub fn append_to<W: WimOutput>(self, old: &Wim, out: W) -> Result<WimWriter<W>> {
+        let h = old.header().clone();
+        if h.is_split() || h.pipable {
+            return Err(usage("cannot append to a split or pipable WIM"));
+        }
         let end = old.parts().first().map_or(0, |p| p.len);
         let old_integrity = IntegrityTable::read(&*old.parts()[0].source, &h, old.limits())
             .ok()
@@ -305,7 +311,7 @@ impl WimWriterBuilder {
         let mut raw = h.raw;
         raw.flags |= HeaderFlags::WRITE_IN_PROGRESS.bits();
         write_at(&mut out, 0, &raw.to_bytes())?;
-        let mut w = WimWriter::new(out, b, params, cs, scs, end, Some(&old))?;
+        let mut w = WimWriter::new(out, b, params, cs, scs, end, Some(old))?;
         w.old_integrity = old_integrity;
         w.old_blob_table_end = h.blob_table.offset + h.blob_table.size_in_wim;
         Ok(w)
@@ -775,6 +781,75 @@ impl<W: WimOutput> WimWriter<W> {
             std::cmp::Ordering::Greater => boot - 1,
             std::cmp::Ordering::Less => boot,
         });
+        Ok(())
+    }
+
+    /// Replaces image `index` (old or new) by `tree`, keeping its place, its `<IMAGE>`
+    /// element (unknown children included) and its boot status: the new metadata is
+    /// serialised now, the reference counts of the blobs the old tree used (`old_refs`,
+    /// [`ImageTree::blob_references`] of it) are lowered and those of `tree` raised, and
+    /// DIRCOUNT, FILECOUNT, TOTALBYTES, HARDLINKBYTES and LASTMODIFICATIONTIME of the
+    /// element are refreshed. Every blob `tree` references must be in the writer.
+    pub fn replace_image(
+        &mut self,
+        index: ImageIndex,
+        tree: &ImageTree,
+        old_refs: &[(Sha1Digest, u64)],
+    ) -> Result<()> {
+        let i = index.zero_based();
+        if i >= self.images.len() {
+            return Err(Error::Usage(UsageError::NoSuchImage(
+                index.get().to_string(),
+            )));
+        }
+        let refs = tree.blob_references();
+        for (h, _) in &refs {
+            if !self.by_hash.contains_key(h) {
+                return Err(Error::from(
+                    FormatError::new(
+                        FormatErrorKind::MissingBlob,
+                        "the image references a blob that was not added to the writer",
+                    )
+                    .blob(*h),
+                ));
+            }
+        }
+        let bytes = tree.to_metadata_bytes()?;
+        let stats = tree.stats(&|h| self.blob_size(h));
+        for (h, n) in old_refs {
+            if let Some(&k) = self.by_hash.get(h)
+                && let Some(b) = self.blobs.get_mut(k)
+            {
+                let mut left = *n;
+                let from_new = left.min(b.new_refs);
+                b.new_refs -= from_new;
+                left -= from_new;
+                b.old_refs = b
+                    .old_refs
+                    .saturating_sub(u32::try_from(left).unwrap_or(u32::MAX));
+            }
+        }
+        for (h, n) in refs {
+            if let Some(&k) = self.by_hash.get(&h)
+                && let Some(b) = self.blobs.get_mut(k)
+            {
+                b.new_refs = b.new_refs.saturating_add(n);
+            }
+        }
+        if let Some(slot) = self.images.get_mut(i) {
+            *slot = ImageRes::New(bytes);
+        }
+        let now = self.now;
+        if let Some(e) = self.xml.image_element_mut(index) {
+            e.set_child_text("DIRCOUNT", stats.dir_count.to_string());
+            e.set_child_text("FILECOUNT", stats.file_count.to_string());
+            e.set_child_text("TOTALBYTES", stats.total_bytes.to_string());
+            e.set_child_text("HARDLINKBYTES", stats.hard_link_bytes.to_string());
+            e.remove_children("LASTMODIFICATIONTIME");
+            e.children
+                .push(XmlNode::Element(time_element("LASTMODIFICATIONTIME", now)));
+        }
+        self.new_stats.push(stats);
         Ok(())
     }
 
