@@ -8,7 +8,8 @@
 //! directory of a sandbox. Requirements per mutant: no panic (a panic is caught only to
 //! name the mutant, and fails the test), done within 10 s, and nothing created in the
 //! sandbox or its parent besides the apply destination. Fixtures run on parallel threads.
-//! `WIMKIT_BYTE_FLIP_MUTANTS` raises (never lowers below 2,000) the count per file.
+//! `WIMKIT_BYTE_FLIP_MUTANTS` raises (never lowers below 2,000) the count per file;
+//! `WIMKIT_BYTE_FLIP_ONLY=substring` restricts the run to matching fixtures (debugging).
 
 use servicing::apply::{ApplyOptions, apply_image};
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -116,7 +117,14 @@ fn run_fixture(path: &Path, count: u64) -> Outcome {
         .fold(0xB17E_F11Bu64, |h, b| h.rotate_left(5) ^ u64::from(b));
     let mut rng = XorShift64::new(seed);
     // outer/ holds the sandbox and a canary directory; the sandbox holds only `out`.
-    let outer = tempfile::tempdir().unwrap();
+    // On tmpfs when there is one: applies create thousands of small files.
+    let shm = Path::new("/dev/shm");
+    let outer = if shm.is_dir() {
+        tempfile::tempdir_in(shm).or_else(|_| tempfile::tempdir())
+    } else {
+        tempfile::tempdir()
+    }
+    .unwrap();
     let sandbox = outer.path().join("sandbox");
     let canary = outer.path().join("canary");
     std::fs::create_dir_all(&sandbox).unwrap();
@@ -136,6 +144,9 @@ fn run_fixture(path: &Path, count: u64) -> Outcome {
             "{name}: mutant {k} (seed 0x{seed:x}) took {took:?}"
         );
         slowest = slowest.max(took);
+        if took > Duration::from_secs(2) {
+            println!("{name}: mutant {k} (seed 0x{seed:x}) took {took:?}");
+        }
         assert_eq!(
             listing(&sandbox).iter().filter(|n| *n != "out").count(),
             0,
@@ -174,10 +185,15 @@ fn real_files() -> Option<Vec<PathBuf>> {
 
 #[test]
 fn byte_flips_in_real_fixtures() {
-    let Some(files) = real_files() else {
+    let only = std::env::var("WIMKIT_BYTE_FLIP_ONLY").ok();
+    let Some(mut files) = real_files() else {
         println!("SKIP: shared/testdata/real not found; byte-flip test not run");
         return;
     };
+    if let Some(only) = &only {
+        // Debugging aid: run only the fixtures whose name contains this string.
+        files.retain(|p| p.to_string_lossy().contains(only.as_str()));
+    }
     assert!(!files.is_empty());
     let count = std::env::var("WIMKIT_BYTE_FLIP_MUTANTS")
         .ok()
