@@ -157,7 +157,18 @@ impl BlobTable {
             let at = c.offset();
             let raw = RawBlobEntry::read(&mut c)?;
             let flags = ResourceFlags::from_bits_retain(raw.reshdr.flags);
-            if flags.contains(ResourceFlags::SOLID) && header.version.is_solid() {
+            if flags.contains(ResourceFlags::SOLID) {
+                if !header.version.is_solid() {
+                    return Err(FormatError::new(
+                        FormatErrorKind::BadBlobTable,
+                        format!(
+                            "solid blob entry in a version 0x{:x} WIM (solid resources need 0xe00)",
+                            header.version.0
+                        ),
+                    )
+                    .at(at)
+                    .into());
+                }
                 run.push(RunEntry { raw, at });
                 continue;
             }

@@ -119,13 +119,51 @@ pub fn check_split_set(parts: &[Part]) -> Result<Vec<usize>> {
             .at(0x2A)
             .into());
         }
-        let slot = slots.get_mut(usize::from(p.header.part_number) - 1);
-        if let Some(s) = slot
-            && s.is_none()
-        {
-            *s = Some(i);
-            members += 1;
+        let slot = slots.get_mut(usize::from(p.header.part_number).saturating_sub(1));
+        match slot {
+            Some(s @ None) => {
+                *s = Some(i);
+                members += 1;
+            }
+            // The same part given twice (e.g. `--ref "x*.swm"` naming part 1 again).
+            Some(Some(j)) if parts.get(*j).is_some_and(|q| q.header.raw == p.header.raw) => {}
+            Some(Some(j)) => {
+                return Err(FormatError::new(
+                    FormatErrorKind::SplitMismatch,
+                    format!(
+                        "{} and {} both claim to be part {} of the split set {guid}",
+                        parts.get(*j).map(Part::name).unwrap_or_default(),
+                        p.name(),
+                        p.header.part_number
+                    ),
+                )
+                .at(0x28)
+                .into());
+            }
+            None => {}
         }
+    }
+    // Parts of another set given where this set's parts were expected: with references
+    // given, every part of a split set must be found.
+    let foreign = parts
+        .iter()
+        .find(|p| p.header.guid != guid && p.header.total_parts > 1);
+    if total > 1
+        && let Some(f) = foreign
+        && let Some(missing) = slots.iter().position(Option::is_none)
+    {
+        return Err(FormatError::new(
+            FormatErrorKind::SplitMismatch,
+            format!(
+                "{} belongs to the split set {}, not to {guid} of {}; part {} of {total} is missing",
+                f.name(),
+                f.header.guid,
+                first.name(),
+                missing + 1
+            ),
+        )
+        .at(0x18)
+        .into());
     }
     if members > 1 || total == 1 {
         let missing = slots.iter().position(Option::is_none);

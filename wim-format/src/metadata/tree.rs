@@ -374,6 +374,17 @@ impl DentryTree {
             Parsed::Entry(d, _) => (*d, false),
             Parsed::End => (Dentry::synthetic_root(root_offset as u64), true),
         };
+        if !root.is_directory() {
+            return Err(FormatError::new(
+                FormatErrorKind::BadMetadata,
+                format!(
+                    "the root dentry is not a directory (attributes 0x{:x})",
+                    root.attributes().bits()
+                ),
+            )
+            .at(root_offset as u64)
+            .into());
+        }
         b.seen.insert(root_offset as u64);
         b.nodes.push(Node {
             dentry: root,

@@ -133,6 +133,21 @@ impl WimInfo {
         self.images.len() as u32
     }
 
+    /// Checks the number of IMAGE elements against the header's image count:
+    /// `ImageCountMismatch` when they differ.
+    pub fn check_image_count(&self, header_count: u32) -> Result<()> {
+        if self.images.len() as u64 != u64::from(header_count) {
+            return Err(crate::Error::format(
+                crate::FormatErrorKind::ImageCountMismatch,
+                format!(
+                    "the XML describes {} images, the header {header_count}",
+                    self.images.len()
+                ),
+            ));
+        }
+        Ok(())
+    }
+
     /// The image with INDEX `index`.
     pub fn image(&self, index: ImageIndex) -> Option<ImageInfo<'_>> {
         let pos = *self.images.get(index.zero_based())?;
