@@ -16,6 +16,8 @@
 //!   issue's table in Markdown (per codec: ours at 1, 20, 35, 50, 70, 100 and libwim at 20,
 //!   50, 100: total compressed bytes, ratio to input and MB/s), then the acceptance checks.
 //!
+//! - `enc_table -- ours xpress|lzx LEVEL [MIB]`: only our encoder, once (for profilers).
+//!
 //! Environment: `REPS` (default 3) repetitions per configuration.
 #![allow(missing_docs, unsafe_code)]
 
@@ -335,6 +337,20 @@ fn final_table(lib: &LibWim, data: &[u8]) {
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().is_some_and(|a| a == "ours") {
+        // Profiling aid: `ours xpress|lzx LEVEL [MIB]` runs only our encoder once.
+        let kind = if args.get(1).is_some_and(|a| a == "xpress") {
+            Kind::Xpress
+        } else {
+            Kind::Lzx
+        };
+        let level: u32 = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(50);
+        let mib: usize = args.get(3).and_then(|a| a.parse().ok()).unwrap_or(8);
+        let data = sample(mib << 20);
+        let (s, t) = ours_once(kind, level, &data);
+        println!("{kind:?} L{level}: {s} bytes, {:.1} MB/s", data.len() as f64 / 1e6 / t);
+        return;
+    }
     let Some(lib) = LibWim::load() else { return };
     if args.first().is_some_and(|a| a == "final") {
         let mib: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(32);

@@ -54,13 +54,8 @@ enum Finder {
     Bt(BinaryTree),
 }
 
-/// One node of the forward parse.
-#[derive(Debug, Clone, Copy)]
-struct Node {
-    cost: u32,
-    item: Item,
-    queue: [u32; 3],
-}
+/// Entries per offset slot in the match-cost table (lengths 0..=MAX_MATCH).
+const ROW: usize = MAX_MATCH + 1;
 
 /// Per-block codes.
 #[derive(Debug, Clone)]
@@ -147,7 +142,12 @@ pub struct LzxCompressor {
     buf: Vec<u8>,
     cache: Vec<Match>,
     counts: Vec<u16>,
-    nodes: Vec<Node>,
+    /// Forward parse: cost to reach, last item, and recent-offset queue per position.
+    cost: Vec<u32>,
+    item: Vec<Item>,
+    queue: Vec<[u32; 3]>,
+    /// Match costs per (offset slot, length), see `fill_match_costs`.
+    mc: Vec<u32>,
     items: Vec<Item>,
     /// Block boundaries: (start byte, first item index).
     blocks: Vec<(usize, usize)>,
@@ -155,6 +155,8 @@ pub struct LzxCompressor {
     costs: Costs,
     codes: Codes,
 }
+
+use crate::matchfinder::exp;
 
 fn settings(level: u32) -> (Parser, SearchParams) {
     let l = level as usize;
@@ -169,10 +171,13 @@ fn settings(level: u32) -> (Parser, SearchParams) {
             },
         )
     } else {
-        let passes = 1 + [45u32, 70, 100, 150, 200, 300]
+        let mut passes = 1 + [45u32, 70, 100, 150, 200, 300]
             .iter()
             .filter(|&&t| level >= t)
             .count() as u32;
+        if exp(2) > 0 {
+            passes = exp(2);
+        }
         (
             Parser::Optimal { passes },
             SearchParams {
@@ -213,7 +218,10 @@ impl LzxCompressor {
             buf: Vec::with_capacity(window),
             cache: Vec::new(),
             counts: Vec::new(),
-            nodes: Vec::new(),
+            cost: Vec::new(),
+            item: Vec::new(),
+            queue: Vec::new(),
+            mc: Vec::new(),
             items: Vec::new(),
             blocks: Vec::new(),
             scratch: HuffScratch::default(),
@@ -232,6 +240,7 @@ impl LzxCompressor {
             Parser::Optimal { .. } => {
                 base + BinaryTree::memory(window)
                     + window * (2 + 20)
+                    + 4 * ROW * super::constants::MAX_OFFSET_SLOTS
                     + 8 * window
                         .saturating_mul(params.max_depth as usize)
                         .min(window * 8)
@@ -363,25 +372,39 @@ impl LzxCompressor {
         }
     }
 
+    /// Fills `self.mc`: for each offset slot `s` and length `l`, the bit cost of a match
+    /// (main symbol + verbatim extra bits + length symbol) at `mc[s * ROW + l]`.
+    fn fill_match_costs(&mut self) {
+        let nslots = (self.num_main - NUM_CHARS) / NUM_LEN_HEADERS;
+        self.mc.clear();
+        self.mc.resize(nslots * ROW, INF);
+        let costs = &self.costs;
+        for (s, row) in self.mc.chunks_exact_mut(ROW).enumerate() {
+            for (l, c) in row.iter_mut().enumerate().skip(MIN_MATCH) {
+                *c = costs.matchc(l, s);
+            }
+        }
+    }
+
     /// Minimum-cost parse of `[start, end)` with the current costs; appends items.
     /// `cache_at` is the index into `cache` of `start`'s matches. Returns the queue at end.
     fn parse_block(&mut self, start: usize, end: usize, cache_at: usize, q0: [u32; 3]) -> [u32; 3] {
+        self.fill_match_costs();
         let data = &self.buf[..];
         let nice = self.params.nice_len;
-        let costs = &self.costs;
+        let main = &self.costs.main;
+        let mc = &self.mc[..];
         let len = end - start;
-        self.nodes.clear();
-        self.nodes.resize(
-            len + 1,
-            Node {
-                cost: INF,
-                item: 0,
-                queue: [1; 3],
-            },
-        );
-        let nodes = &mut self.nodes;
-        nodes[0].cost = 0;
-        nodes[0].queue = q0;
+        let cost = &mut self.cost;
+        let item = &mut self.item;
+        let queue = &mut self.queue;
+        cost.clear();
+        cost.resize(len + 1, INF);
+        item.clear();
+        item.resize(len + 1, 0);
+        queue.clear();
+        queue.resize(len + 1, [1; 3]);
+        cost[0] = 0;
         let mut ci = cache_at;
         let mut i = 0usize;
         while i < len {
@@ -389,26 +412,49 @@ impl LzxCompressor {
             let cnt = self.counts[pos] as usize;
             let matches = &self.cache[ci..ci + cnt];
             ci += cnt;
-            let Node {
-                cost: c0, queue: q, ..
-            } = nodes[i];
+            let c0 = cost[i];
+            // The queue at node i follows from its predecessor's (already visited).
+            let q = if i == 0 {
+                q0
+            } else {
+                let it = item[i];
+                let l = (it >> 22) as usize;
+                if l == 0 {
+                    queue[i - 1]
+                } else {
+                    let mut q = queue[i - l];
+                    update_queue(&mut q, it & 0x3F_FFFF);
+                    q
+                }
+            };
+            queue[i] = q;
             let limit = MAX_MATCH.min(end - pos);
             // Literal.
-            let lc = c0 + costs.main[data[pos] as usize];
-            if lc < nodes[i + 1].cost {
-                nodes[i + 1] = Node {
-                    cost: lc,
-                    item: u32::from(data[pos]),
-                    queue: q,
-                };
+            let lc = c0 + main[data[pos] as usize];
+            if lc < cost[i + 1] {
+                cost[i + 1] = lc;
+                item[i + 1] = u32::from(data[pos]);
             }
             if limit < MIN_MATCH {
                 i += 1;
                 continue;
             }
             let mut longest = 0usize;
-            let mut longest_item = 0;
-            let mut longest_q = q;
+            // Relaxes the edges of lengths lo..=hi of one match (formatted offset fo, slot s).
+            let mut relax = |lo: usize, hi: usize, s: usize, fo: u32| {
+                let row = &mc[s * ROW + lo..=s * ROW + hi];
+                let targets = &mut cost[i + lo..=i + hi];
+                let its = &mut item[i + lo..=i + hi];
+                // Branch-free so that it vectorises.
+                let mut cand = item_match(lo, fo);
+                for ((t, it), &m) in targets.iter_mut().zip(its.iter_mut()).zip(row) {
+                    let c = c0 + m;
+                    let better = c < *t;
+                    *t = if better { c } else { *t };
+                    *it = if better { cand } else { *it };
+                    cand += 1 << 22;
+                }
+            };
             // Repeat matches.
             for r in 0..3 {
                 let o = q[r] as usize;
@@ -419,28 +465,12 @@ impl LzxCompressor {
                 if ml < MIN_MATCH {
                     continue;
                 }
-                let mut nq = q;
-                nq.swap(0, r);
-                if ml > longest {
-                    longest = ml;
-                    longest_item = item_match(ml, r as u32);
-                    longest_q = nq;
-                }
+                longest = longest.max(ml);
                 let lo = if ml >= nice { ml } else { MIN_MATCH };
-                for l in lo..=ml {
-                    let c = c0 + costs.matchc(l, r);
-                    if c < nodes[i + l].cost {
-                        nodes[i + l] = Node {
-                            cost: c,
-                            item: item_match(l, r as u32),
-                            queue: nq,
-                        };
-                    }
-                }
+                relax(lo, ml, r, r as u32);
             }
             // Explicit matches.
-            let mut l = MIN_MATCH + 1; // length 3 is the finder's minimum
-            l -= 1;
+            let mut l = MIN_MATCH;
             for m in matches {
                 let off = m.offset;
                 let ml = (m.len as usize).min(limit);
@@ -452,32 +482,16 @@ impl LzxCompressor {
                     continue;
                 }
                 let fo = off + 2;
-                let slot = slot_of(fo);
-                let nq = [off, q[0], q[1]];
-                if ml > longest {
-                    longest = ml;
-                    longest_item = item_match(ml, fo);
-                    longest_q = nq;
-                }
+                longest = longest.max(ml);
                 if ml >= nice {
                     l = ml;
                 }
-                while l <= ml {
-                    let c = c0 + costs.matchc(l, slot);
-                    if c < nodes[i + l].cost {
-                        nodes[i + l] = Node {
-                            cost: c,
-                            item: item_match(l, fo),
-                            queue: nq,
-                        };
-                    }
-                    l += 1;
-                }
+                relax(l, ml, slot_of(fo), fo);
+                l = ml + 1;
             }
             if longest >= nice {
                 // Long match: its full-length edge was relaxed above; do not expand the
                 // positions inside it (their cached matches are skipped).
-                let _ = (longest_item, longest_q);
                 for x in pos + 1..pos + longest {
                     ci += self.counts[x] as usize;
                 }
@@ -490,13 +504,21 @@ impl LzxCompressor {
         let first = self.items.len();
         let mut j = len;
         while j > 0 {
-            let it = nodes[j].item;
+            let it = item[j];
             self.items.push(it);
             let l = (it >> 22) as usize;
             j -= if l == 0 { 1 } else { l };
         }
         self.items[first..].reverse();
-        nodes[len].queue
+        let it = item[len];
+        let l = (it >> 22) as usize;
+        if l == 0 {
+            queue[len - 1]
+        } else {
+            let mut q = queue[len - l];
+            update_queue(&mut q, it & 0x3F_FFFF);
+            q
+        }
     }
 
     fn parse_optimal(&mut self, passes: u32) {

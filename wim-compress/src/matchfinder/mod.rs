@@ -98,6 +98,64 @@ pub(crate) fn extend(data: &[u8], a: usize, b: usize, start: usize, limit: usize
     len
 }
 
+/// Hash of the 4 bytes at `pos` (`pos + 4 <= data.len()`), `bits` wide.
+#[inline(always)]
+pub(crate) fn hash4(data: &[u8], pos: usize, bits: u32) -> usize {
+    let v = match data.get(pos..pos + 4) {
+        Some(b) => u32::from_le_bytes([b[0], b[1], b[2], b[3]]),
+        None => 0,
+    };
+    (v.wrapping_mul(0x1E35_A7BD) >> (32 - bits)) as usize
+}
+
+/// Generation-stamped hash-table heads: positions are stored as `pos + base`, and `reset`
+/// moves `base` past every stored value instead of clearing the table (a 32 KiB chunk
+/// would otherwise pay for clearing a table several times its size). Values below `base`
+/// read as [`NIL`].
+#[derive(Debug, Clone)]
+pub(crate) struct Heads {
+    tab: Vec<u32>,
+    base: u32,
+    /// Capacity of the buffers (the largest `pos + 1`).
+    span: u32,
+}
+
+impl Heads {
+    /// `2^bits` empty heads for buffers of up to `span` bytes.
+    pub(crate) fn new(bits: u32, span: usize) -> Self {
+        Heads {
+            tab: vec![0; 1 << bits],
+            base: 1,
+            span: u32::try_from(span.max(1)).unwrap_or(u32::MAX),
+        }
+    }
+
+    /// Forgets every stored position.
+    pub(crate) fn reset(&mut self) {
+        match self.base.checked_add(self.span).filter(|b| b.checked_add(self.span).is_some()) {
+            Some(b) => self.base = b,
+            None => {
+                self.tab.fill(0);
+                self.base = 1;
+            }
+        }
+    }
+
+    /// Stores `pos` in bucket `h` and returns the previous position there (or [`NIL`]).
+    #[inline(always)]
+    pub(crate) fn replace(&mut self, h: usize, pos: usize) -> u32 {
+        let base = self.base;
+        match self.tab.get_mut(h) {
+            Some(slot) => {
+                let old = *slot;
+                *slot = pos as u32 + base;
+                if old >= base { old - base } else { NIL }
+            }
+            None => NIL,
+        }
+    }
+}
+
 /// Hash-table width for a buffer capacity.
 pub(crate) fn hash_bits_for(capacity: usize) -> u32 {
     let order = usize::BITS - capacity.max(1).leading_zeros();
@@ -162,4 +220,18 @@ mod tests {
         check(&mut BinaryTree::new(data.len()), &data);
         check(&mut BinaryTree::new(data.len()), &data[..2]);
     }
+}
+
+/// TEMPORARY experiment knobs.
+pub(crate) fn exp(i: usize) -> u32 {
+    static E: std::sync::OnceLock<Vec<u32>> = std::sync::OnceLock::new();
+    E.get_or_init(|| {
+        std::env::var("WEXP")
+            .ok()
+            .map(|v| v.split(',').map(|x| x.parse().unwrap_or(0)).collect())
+            .unwrap_or_default()
+    })
+    .get(i)
+    .copied()
+    .unwrap_or(0)
 }

@@ -9,7 +9,7 @@ use crate::bits::writer::XpressWriter;
 use crate::huffman::build::{HuffScratch, build_code};
 use crate::matchfinder::binary_tree::BinaryTree;
 use crate::matchfinder::hash_chain::HashChain;
-use crate::matchfinder::{Match, MatchFinder, SearchParams};
+use crate::matchfinder::{Match, MatchFinder, SearchParams, exp};
 use crate::{CompressError, Compressor};
 
 const MIN_MATCH: usize = 3;
@@ -132,7 +132,16 @@ impl XpressCompressor {
         let Finder::Hc(hc) = &mut self.finder else {
             return;
         };
-        let p = self.params;
+        let mut p = self.params;
+        if exp(6) > 0 {
+            p.max_depth = exp(6);
+        }
+        if exp(7) > 0 {
+            p.nice_len = exp(7) as usize;
+        }
+        let mut p2 = p;
+        p2.max_depth = (p.max_depth >> exp(4)).max(1);
+        let max_lazy = if exp(5) > 0 { exp(5) as usize } else { p.nice_len };
         let n = data.len();
         let items = &mut self.items;
         let mut pos = 0usize;
@@ -144,8 +153,8 @@ impl XpressCompressor {
                 continue;
             }
             if lazy {
-                while len < p.nice_len && pos + 1 < n {
-                    let (l2, o2) = hc.longest(data, pos + 1, &p, len + 1);
+                while len < max_lazy && pos + 1 < n {
+                    let (l2, o2) = hc.longest(data, pos + 1, &p2, len + 1);
                     // Take the later match if it is longer (a one-byte gain must not come
                     // with a much larger offset).
                     if l2 > len && (l2 > len + 1 || offset_log2(o2) <= offset_log2(off) + 2) {
