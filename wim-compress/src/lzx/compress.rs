@@ -16,7 +16,7 @@ use crate::bits::writer::BitWriter;
 use crate::huffman::build::{HuffScratch, build_code};
 use crate::matchfinder::binary_tree::BinaryTree;
 use crate::matchfinder::hash_chain::HashChain;
-use crate::matchfinder::{Match, MatchFinder, SearchParams, extend};
+use crate::matchfinder::{LONG_MATCH_TAIL, Match, MatchFinder, SearchParams, extend};
 use crate::{CompressError, Compressor};
 
 const MAX_MATCH: usize = 257;
@@ -86,6 +86,9 @@ impl Default for Codes {
 struct Costs {
     main: [u32; MAX_MAIN_SYMBOLS],
     len: [u32; NUM_LEN_SYMBOLS],
+    /// Cost of the low 3 offset bits of slots with >= 3 extra bits, by their value: 3 each
+    /// in verbatim blocks, the aligned code's lengths in aligned blocks.
+    al: [u32; NUM_ALIGNED_SYMBOLS],
 }
 
 impl Costs {
@@ -93,26 +96,36 @@ impl Costs {
         let mut main = [0u32; MAX_MAIN_SYMBOLS];
         for (s, c) in main.iter_mut().enumerate().take(num_main) {
             *c = if s < NUM_CHARS {
-                8
+                if exp(12) > 0 { exp(12) } else { 8 }
             } else {
-                9 + ((s - NUM_CHARS) >> 3) as u32 / 8
+                (if exp(13) > 0 { exp(13) } else { 9 }) + ((s - NUM_CHARS) >> 3) as u32 / 8
             };
         }
         Costs {
             main,
-            len: [7; NUM_LEN_SYMBOLS],
+            len: [if exp(14) > 0 { exp(14) } else { 7 }; NUM_LEN_SYMBOLS],
+            al: [3; NUM_ALIGNED_SYMBOLS],
         }
     }
 
-    fn set_from_codes(&mut self, c: &Codes, num_main: usize) {
+    fn set_from_codes(&mut self, c: &Codes, num_main: usize, aligned: bool) {
+        for (a, &l) in self.al.iter_mut().zip(&c.al_lens) {
+            *a = match (aligned && exp(15) == 0, l) {
+                (false, _) => 3,
+                (true, 0) => 7,
+                (true, l) => u32::from(l),
+            };
+        }
         for s in 0..num_main {
             self.main[s] = match c.main_lens[s] {
+                0 if exp(10) > 0 => exp(10),
                 0 => 15,
                 l => u32::from(l),
             };
         }
         for s in 0..NUM_LEN_SYMBOLS {
             self.len[s] = match c.len_lens[s] {
+                0 if exp(11) > 0 => exp(11),
                 0 => 14,
                 l => u32::from(l),
             };
@@ -122,7 +135,9 @@ impl Costs {
     #[inline(always)]
     fn matchc(&self, len: usize, slot: usize) -> u32 {
         let h = (len - MIN_MATCH).min(NUM_LEN_HEADERS - 1);
-        let mut c = self.main[NUM_CHARS + slot * NUM_LEN_HEADERS + h] + u32::from(EXTRA_BITS[slot]);
+        // The low 3 bits of slots with >= 3 extra bits are costed separately (`al`).
+        let e = u32::from(EXTRA_BITS[slot]);
+        let mut c = self.main[NUM_CHARS + slot * NUM_LEN_HEADERS + h] + if e >= 3 { e - 3 } else { e };
         if h == NUM_LEN_HEADERS - 1 {
             c += self.len[len - MIN_MATCH - (NUM_LEN_HEADERS - 1)];
         }
@@ -362,7 +377,10 @@ impl LzxCompressor {
             let best = bt.find(data, pos, &p, &mut self.cache);
             self.counts[pos] = (self.cache.len() - before) as u16;
             if best >= p.nice_len {
-                for x in pos + 1..pos + best {
+                // Only its last positions enter the tree: descending for every position
+                // of a long match costs far more than the few matches it would add.
+                let from = (pos + best).saturating_sub(LONG_MATCH_TAIL).max(pos + 1);
+                for x in from..pos + best {
                     bt.skip(data, x, &p);
                 }
                 pos += best;
@@ -441,7 +459,13 @@ impl LzxCompressor {
             }
             let mut longest = 0usize;
             // Relaxes the edges of lengths lo..=hi of one match (formatted offset fo, slot s).
+            let al = &self.costs.al;
             let mut relax = |lo: usize, hi: usize, s: usize, fo: u32| {
+                let c0 = if EXTRA_BITS[s] >= 3 {
+                    c0 + al[(fo & 7) as usize]
+                } else {
+                    c0
+                };
                 let row = &mc[s * ROW + lo..=s * ROW + hi];
                 let targets = &mut cost[i + lo..=i + hi];
                 let its = &mut item[i + lo..=i + hi];
@@ -547,17 +571,17 @@ impl LzxCompressor {
                 qend = self.parse_block(start, end, ci, q);
                 if pass + 1 < passes {
                     let items = std::mem::take(&mut self.items);
-                    self.build_codes(&items[first_item..]);
+                    let aligned = self.build_codes(&items[first_item..]);
                     self.items = items;
-                    self.costs.set_from_codes(&self.codes, self.num_main);
+                    self.costs.set_from_codes(&self.codes, self.num_main, aligned);
                 }
             }
             self.blocks.push((start, first_item));
             // Next block starts from this block's final statistics.
             let items = std::mem::take(&mut self.items);
-            self.build_codes(&items[first_item..]);
+            let aligned = self.build_codes(&items[first_item..]);
             self.items = items;
-            self.costs.set_from_codes(&self.codes, self.num_main);
+            self.costs.set_from_codes(&self.codes, self.num_main, aligned);
             have_prev = true;
             q = qend;
             start = end;

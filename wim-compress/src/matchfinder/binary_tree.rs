@@ -15,7 +15,9 @@ pub(crate) struct BinaryTree {
 impl BinaryTree {
     /// A finder for buffers of up to `capacity` bytes.
     pub(crate) fn new(capacity: usize) -> Self {
-        let bits = hash_bits_for(capacity);
+        // One bit narrower than the hash chains' table: the tree sorts each bucket anyway,
+        // and a smaller table misses the cache less.
+        let bits = hash_bits_for(capacity) - 1;
         BinaryTree {
             bits,
             head: Heads::new(bits, capacity),
@@ -25,7 +27,7 @@ impl BinaryTree {
 
     /// Bytes of memory for a capacity.
     pub(crate) fn memory(capacity: usize) -> usize {
-        (4usize << hash_bits_for(capacity)) + 8 * capacity
+        (2usize << hash_bits_for(capacity)) + 8 * capacity
     }
 
     #[inline(always)]

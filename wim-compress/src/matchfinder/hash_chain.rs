@@ -180,7 +180,17 @@ impl MatchFinder for HashChain {
     }
 
     fn skip(&mut self, data: &[u8], pos: usize, _p: &SearchParams) {
-        if pos + 3 > data.len() {
+        if pos + 4 > data.len() {
+            if pos + 3 <= data.len() {
+                self.insert(data, pos);
+            }
+            return;
+        }
+        if super::exp(8) == 1 {
+            let c4 = self.head4.replace(hash4(data, pos, self.bits), pos);
+            if let Some(pp) = self.prev.get_mut(pos) {
+                *pp = c4;
+            }
             return;
         }
         self.insert(data, pos);

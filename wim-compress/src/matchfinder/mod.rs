@@ -15,8 +15,9 @@
 //!   - `skip(data, pos, params)`: inserts `pos` without reporting (call it for every
 //!     position not passed to `find`, in increasing order).
 //!
-//! Positions must be visited in increasing order, each exactly once (via `find` or `skip`),
-//! starting at 0 after `reset`. `data` must be the same buffer for every call between resets.
+//! Positions must be visited in increasing order, each at most once (via `find` or `skip`),
+//! starting after `reset`; a position never visited is simply never reported as a match
+//! source (callers skip the inside of long matches this way). `data` must be the same buffer for every call between resets.
 //! Memory: `HashChain` 4 bytes per position + 4·2^hash_bits; `BinaryTree` 8 bytes per
 //! position + 4·2^hash_bits.
 
@@ -54,6 +55,10 @@ pub(crate) trait MatchFinder {
     /// Inserts `pos` without searching.
     fn skip(&mut self, data: &[u8], pos: usize, p: &SearchParams);
 }
+
+/// After a match of at least the nice length, how many of its last positions the near-optimal
+/// parsers still insert into the binary tree (the others are left out of it).
+pub(crate) const LONG_MATCH_TAIL: usize = 16;
 
 /// Sentinel for "no position".
 pub(crate) const NIL: u32 = u32::MAX;

@@ -9,7 +9,7 @@ use crate::bits::writer::XpressWriter;
 use crate::huffman::build::{HuffScratch, build_code};
 use crate::matchfinder::binary_tree::BinaryTree;
 use crate::matchfinder::hash_chain::HashChain;
-use crate::matchfinder::{Match, MatchFinder, SearchParams, exp};
+use crate::matchfinder::{LONG_MATCH_TAIL, Match, MatchFinder, SearchParams, exp};
 use crate::{CompressError, Compressor};
 
 const MIN_MATCH: usize = 3;
@@ -165,7 +165,8 @@ impl XpressCompressor {
                     } else {
                         // pos + 1 was inserted by the look-ahead.
                         items.push(((len as u32) << 16) | off as u32);
-                        for q in pos + 2..pos + len {
+                        let mid = if exp(9) > 0 && len > exp(9) as usize { pos + len - 3 } else { pos + 2 };
+                        for q in mid.max(pos + 2)..pos + len {
                             hc.skip(data, q, &p);
                         }
                         pos += len;
@@ -178,7 +179,8 @@ impl XpressCompressor {
                 }
             }
             items.push(((len as u32) << 16) | off as u32);
-            for q in pos + 1..pos + len {
+            let mid = if exp(9) > 0 && len > exp(9) as usize { pos + len - 3 } else { pos + 1 };
+            for q in mid.max(pos + 1)..pos + len {
                 hc.skip(data, q, &p);
             }
             pos += len;
@@ -200,8 +202,11 @@ impl XpressCompressor {
             let best = bt.find(data, pos, &p, &mut self.cache);
             self.counts[pos] = (self.cache.len() - before) as u16;
             if best >= p.nice_len {
-                // Long match: skip searching inside it (positions still get inserted).
-                for q in pos + 1..pos + best {
+                // Long match: skip searching inside it.
+                // Only its last positions enter the tree: descending for every position
+                // of a long match costs far more than the few matches it would add.
+                let from = (pos + best).saturating_sub(LONG_MATCH_TAIL).max(pos + 1);
+                for q in from..pos + best {
                     bt.skip(data, q, &p);
                 }
                 pos += best;
@@ -342,7 +347,10 @@ impl Compressor for XpressCompressor {
                 self.parse_greedy_lazy(src, self.parser == Parser::Lazy);
                 self.build_code();
             }
-            Parser::Optimal { passes } => {
+            Parser::Optimal { mut passes } => {
+                if exp(16) > 0 {
+                    passes = exp(16) - 1;
+                }
                 if let Finder::Bt(bt) = &mut self.finder {
                     bt.reset(n);
                 }
