@@ -96,21 +96,21 @@ impl Costs {
         let mut main = [0u32; MAX_MAIN_SYMBOLS];
         for (s, c) in main.iter_mut().enumerate().take(num_main) {
             *c = if s < NUM_CHARS {
-                if exp(12) > 0 { exp(12) } else { 8 }
+                8
             } else {
-                (if exp(13) > 0 { exp(13) } else { 9 }) + ((s - NUM_CHARS) >> 3) as u32 / 8
+                9 + ((s - NUM_CHARS) >> 3) as u32 / 8
             };
         }
         Costs {
             main,
-            len: [if exp(14) > 0 { exp(14) } else { 7 }; NUM_LEN_SYMBOLS],
+            len: [7; NUM_LEN_SYMBOLS],
             al: [3; NUM_ALIGNED_SYMBOLS],
         }
     }
 
     fn set_from_codes(&mut self, c: &Codes, num_main: usize, aligned: bool) {
         for (a, &l) in self.al.iter_mut().zip(&c.al_lens) {
-            *a = match (aligned && exp(15) == 0, l) {
+            *a = match (aligned, l) {
                 (false, _) => 3,
                 (true, 0) => 7,
                 (true, l) => u32::from(l),
@@ -118,14 +118,12 @@ impl Costs {
         }
         for s in 0..num_main {
             self.main[s] = match c.main_lens[s] {
-                0 if exp(10) > 0 => exp(10),
                 0 => 15,
                 l => u32::from(l),
             };
         }
         for s in 0..NUM_LEN_SYMBOLS {
             self.len[s] = match c.len_lens[s] {
-                0 if exp(11) > 0 => exp(11),
                 0 => 14,
                 l => u32::from(l),
             };
@@ -171,8 +169,6 @@ pub struct LzxCompressor {
     codes: Codes,
 }
 
-use crate::matchfinder::exp;
-
 fn settings(level: u32) -> (Parser, SearchParams) {
     let l = level as usize;
     if level <= 34 {
@@ -186,13 +182,10 @@ fn settings(level: u32) -> (Parser, SearchParams) {
             },
         )
     } else {
-        let mut passes = 1 + [45u32, 70, 100, 150, 200, 300]
+        let passes = 1 + [45u32, 70, 100, 150, 200, 300]
             .iter()
             .filter(|&&t| level >= t)
             .count() as u32;
-        if exp(2) > 0 {
-            passes = exp(2);
-        }
         (
             Parser::Optimal { passes },
             SearchParams {
@@ -493,8 +486,9 @@ impl LzxCompressor {
                 let lo = if ml >= nice { ml } else { MIN_MATCH };
                 relax(lo, ml, r, r as u32);
             }
-            // Explicit matches.
-            let mut l = MIN_MATCH;
+            // Explicit matches: length 2 only pays with the cheap repeat offsets, and
+            // lengths a repeat match already reaches are left to it.
+            let mut l = (MIN_MATCH + 1).max(longest + 1);
             for m in matches {
                 let off = m.offset;
                 let ml = (m.len as usize).min(limit);

@@ -99,8 +99,7 @@ impl HashChain {
             }
             depth -= 1;
             // The byte just past the current best must match, and the first 4 bytes.
-            if best < limit && data.get(c + best) == data.get(pos + best) && load4(data, c) == first4
-            {
+            if data.get(c + best) == data.get(pos + best) && load4(data, c) == first4 {
                 let len = extend(data, c, pos, 4, limit);
                 if len > best {
                     best = len;
@@ -160,8 +159,8 @@ impl MatchFinder for HashChain {
                 break;
             }
             depth -= 1;
-            if best < limit && data.get(c + best) == data.get(pos + best) && load4(data, c) == first4
-            {
+            // The byte just past the current best must match, and the first 4 bytes.
+            if data.get(c + best) == data.get(pos + best) && load4(data, c) == first4 {
                 let len = extend(data, c, pos, 4, limit);
                 if len > best {
                     best = len;
@@ -183,13 +182,6 @@ impl MatchFinder for HashChain {
         if pos + 4 > data.len() {
             if pos + 3 <= data.len() {
                 self.insert(data, pos);
-            }
-            return;
-        }
-        if super::exp(8) == 1 {
-            let c4 = self.head4.replace(hash4(data, pos, self.bits), pos);
-            if let Some(pp) = self.prev.get_mut(pos) {
-                *pp = c4;
             }
             return;
         }

@@ -227,16 +227,3 @@ mod tests {
     }
 }
 
-/// TEMPORARY experiment knobs.
-pub(crate) fn exp(i: usize) -> u32 {
-    static E: std::sync::OnceLock<Vec<u32>> = std::sync::OnceLock::new();
-    E.get_or_init(|| {
-        std::env::var("WEXP")
-            .ok()
-            .map(|v| v.split(',').map(|x| x.parse().unwrap_or(0)).collect())
-            .unwrap_or_default()
-    })
-    .get(i)
-    .copied()
-    .unwrap_or(0)
-}

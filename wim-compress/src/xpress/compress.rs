@@ -9,7 +9,7 @@ use crate::bits::writer::XpressWriter;
 use crate::huffman::build::{HuffScratch, build_code};
 use crate::matchfinder::binary_tree::BinaryTree;
 use crate::matchfinder::hash_chain::HashChain;
-use crate::matchfinder::{LONG_MATCH_TAIL, Match, MatchFinder, SearchParams, exp};
+use crate::matchfinder::{LONG_MATCH_TAIL, Match, MatchFinder, SearchParams};
 use crate::{CompressError, Compressor};
 
 const MIN_MATCH: usize = 3;
@@ -132,16 +132,7 @@ impl XpressCompressor {
         let Finder::Hc(hc) = &mut self.finder else {
             return;
         };
-        let mut p = self.params;
-        if exp(6) > 0 {
-            p.max_depth = exp(6);
-        }
-        if exp(7) > 0 {
-            p.nice_len = exp(7) as usize;
-        }
-        let mut p2 = p;
-        p2.max_depth = (p.max_depth >> exp(4)).max(1);
-        let max_lazy = if exp(5) > 0 { exp(5) as usize } else { p.nice_len };
+        let p = self.params;
         let n = data.len();
         let items = &mut self.items;
         let mut pos = 0usize;
@@ -153,8 +144,8 @@ impl XpressCompressor {
                 continue;
             }
             if lazy {
-                while len < max_lazy && pos + 1 < n {
-                    let (l2, o2) = hc.longest(data, pos + 1, &p2, len + 1);
+                while len < p.nice_len && pos + 1 < n {
+                    let (l2, o2) = hc.longest(data, pos + 1, &p, len + 1);
                     // Take the later match if it is longer (a one-byte gain must not come
                     // with a much larger offset).
                     if l2 > len && (l2 > len + 1 || offset_log2(o2) <= offset_log2(off) + 2) {
@@ -165,8 +156,7 @@ impl XpressCompressor {
                     } else {
                         // pos + 1 was inserted by the look-ahead.
                         items.push(((len as u32) << 16) | off as u32);
-                        let mid = if exp(9) > 0 && len > exp(9) as usize { pos + len - 3 } else { pos + 2 };
-                        for q in mid.max(pos + 2)..pos + len {
+                        for q in pos + 2..pos + len {
                             hc.skip(data, q, &p);
                         }
                         pos += len;
@@ -179,8 +169,7 @@ impl XpressCompressor {
                 }
             }
             items.push(((len as u32) << 16) | off as u32);
-            let mid = if exp(9) > 0 && len > exp(9) as usize { pos + len - 3 } else { pos + 1 };
-            for q in mid.max(pos + 1)..pos + len {
+            for q in pos + 1..pos + len {
                 hc.skip(data, q, &p);
             }
             pos += len;
@@ -347,10 +336,7 @@ impl Compressor for XpressCompressor {
                 self.parse_greedy_lazy(src, self.parser == Parser::Lazy);
                 self.build_code();
             }
-            Parser::Optimal { mut passes } => {
-                if exp(16) > 0 {
-                    passes = exp(16) - 1;
-                }
+            Parser::Optimal { passes } => {
                 if let Finder::Bt(bt) = &mut self.finder {
                     bt.reset(n);
                 }
