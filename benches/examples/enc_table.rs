@@ -114,7 +114,10 @@ impl Drop for LibComp<'_> {
 fn cpu_now() -> f64 {
     static START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
     if let Ok(s) = std::fs::read_to_string("/proc/thread-self/schedstat")
-        && let Some(ns) = s.split_whitespace().next().and_then(|x| x.parse::<u64>().ok())
+        && let Some(ns) = s
+            .split_whitespace()
+            .next()
+            .and_then(|x| x.parse::<u64>().ok())
     {
         return ns as f64 / 1e9;
     }
@@ -289,7 +292,11 @@ fn final_table(lib: &LibWim, data: &[u8]) {
     let mut checks = Vec::new();
     for (name, kind, speed_goal) in [("XPRESS", Kind::Xpress, 1.5), ("LZX", Kind::Lzx, 1.3)] {
         let rows = measure(lib, kind, &ours, &libs, data);
-        for r in rows.iter().filter(|r| r.lib).chain(rows.iter().filter(|r| !r.lib)) {
+        for r in rows
+            .iter()
+            .filter(|r| r.lib)
+            .chain(rows.iter().filter(|r| !r.lib))
+        {
             println!(
                 "| {name} | {} | {} | {} | {:.4} | {:.1} |",
                 if r.lib { "libwim" } else { "wimkit" },
@@ -348,7 +355,10 @@ fn main() {
         let mib: usize = args.get(3).and_then(|a| a.parse().ok()).unwrap_or(8);
         let data = sample(mib << 20);
         let (s, t) = ours_once(kind, level, &data);
-        println!("{kind:?} L{level}: {s} bytes, {:.1} MB/s", data.len() as f64 / 1e6 / t);
+        println!(
+            "{kind:?} L{level}: {s} bytes, {:.1} MB/s",
+            data.len() as f64 / 1e6 / t
+        );
         return;
     }
     let Some(lib) = LibWim::load() else { return };

@@ -135,7 +135,8 @@ impl Costs {
         let h = (len - MIN_MATCH).min(NUM_LEN_HEADERS - 1);
         // The low 3 bits of slots with >= 3 extra bits are costed separately (`al`).
         let e = u32::from(EXTRA_BITS[slot]);
-        let mut c = self.main[NUM_CHARS + slot * NUM_LEN_HEADERS + h] + if e >= 3 { e - 3 } else { e };
+        let mut c =
+            self.main[NUM_CHARS + slot * NUM_LEN_HEADERS + h] + if e >= 3 { e - 3 } else { e };
         if h == NUM_LEN_HEADERS - 1 {
             c += self.len[len - MIN_MATCH - (NUM_LEN_HEADERS - 1)];
         }
@@ -473,8 +474,8 @@ impl LzxCompressor {
                 }
             };
             // Repeat matches.
-            for r in 0..3 {
-                let o = q[r] as usize;
+            for (r, &o) in q.iter().enumerate() {
+                let o = o as usize;
                 if o > pos || data[pos] != data[pos - o] {
                     continue;
                 }
@@ -567,7 +568,8 @@ impl LzxCompressor {
                     let items = std::mem::take(&mut self.items);
                     let aligned = self.build_codes(&items[first_item..]);
                     self.items = items;
-                    self.costs.set_from_codes(&self.codes, self.num_main, aligned);
+                    self.costs
+                        .set_from_codes(&self.codes, self.num_main, aligned);
                 }
             }
             self.blocks.push((start, first_item));
@@ -575,7 +577,8 @@ impl LzxCompressor {
             let items = std::mem::take(&mut self.items);
             let aligned = self.build_codes(&items[first_item..]);
             self.items = items;
-            self.costs.set_from_codes(&self.codes, self.num_main, aligned);
+            self.costs
+                .set_from_codes(&self.codes, self.num_main, aligned);
             have_prev = true;
             q = qend;
             start = end;

@@ -137,7 +137,11 @@ impl Heads {
 
     /// Forgets every stored position.
     pub(crate) fn reset(&mut self) {
-        match self.base.checked_add(self.span).filter(|b| b.checked_add(self.span).is_some()) {
+        match self
+            .base
+            .checked_add(self.span)
+            .filter(|b| b.checked_add(self.span).is_some())
+        {
             Some(b) => self.base = b,
             None => {
                 self.tab.fill(0);
@@ -226,4 +230,3 @@ mod tests {
         check(&mut BinaryTree::new(data.len()), &data[..2]);
     }
 }
-
