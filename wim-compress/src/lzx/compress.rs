@@ -16,7 +16,7 @@ use crate::bits::writer::BitWriter;
 use crate::huffman::build::{HuffScratch, build_code};
 use crate::matchfinder::binary_tree::BinaryTree;
 use crate::matchfinder::hash_chain::HashChain;
-use crate::matchfinder::{Match, MatchFinder, SearchParams, extend};
+use crate::matchfinder::{LONG_MATCH_TAIL, Match, MatchFinder, SearchParams, extend};
 use crate::{CompressError, Compressor};
 
 const MAX_MATCH: usize = 257;
@@ -54,13 +54,8 @@ enum Finder {
     Bt(BinaryTree),
 }
 
-/// One node of the forward parse.
-#[derive(Debug, Clone, Copy)]
-struct Node {
-    cost: u32,
-    item: Item,
-    queue: [u32; 3],
-}
+/// Entries per offset slot in the match-cost table (lengths 0..=MAX_MATCH).
+const ROW: usize = MAX_MATCH + 1;
 
 /// Per-block codes.
 #[derive(Debug, Clone)]
@@ -91,6 +86,9 @@ impl Default for Codes {
 struct Costs {
     main: [u32; MAX_MAIN_SYMBOLS],
     len: [u32; NUM_LEN_SYMBOLS],
+    /// Cost of the low 3 offset bits of slots with >= 3 extra bits, by their value: 3 each
+    /// in verbatim blocks, the aligned code's lengths in aligned blocks.
+    al: [u32; NUM_ALIGNED_SYMBOLS],
 }
 
 impl Costs {
@@ -106,10 +104,18 @@ impl Costs {
         Costs {
             main,
             len: [7; NUM_LEN_SYMBOLS],
+            al: [3; NUM_ALIGNED_SYMBOLS],
         }
     }
 
-    fn set_from_codes(&mut self, c: &Codes, num_main: usize) {
+    fn set_from_codes(&mut self, c: &Codes, num_main: usize, aligned: bool) {
+        for (a, &l) in self.al.iter_mut().zip(&c.al_lens) {
+            *a = match (aligned, l) {
+                (false, _) => 3,
+                (true, 0) => 7,
+                (true, l) => u32::from(l),
+            };
+        }
         for s in 0..num_main {
             self.main[s] = match c.main_lens[s] {
                 0 => 15,
@@ -127,7 +133,10 @@ impl Costs {
     #[inline(always)]
     fn matchc(&self, len: usize, slot: usize) -> u32 {
         let h = (len - MIN_MATCH).min(NUM_LEN_HEADERS - 1);
-        let mut c = self.main[NUM_CHARS + slot * NUM_LEN_HEADERS + h] + u32::from(EXTRA_BITS[slot]);
+        // The low 3 bits of slots with >= 3 extra bits are costed separately (`al`).
+        let e = u32::from(EXTRA_BITS[slot]);
+        let mut c =
+            self.main[NUM_CHARS + slot * NUM_LEN_HEADERS + h] + if e >= 3 { e - 3 } else { e };
         if h == NUM_LEN_HEADERS - 1 {
             c += self.len[len - MIN_MATCH - (NUM_LEN_HEADERS - 1)];
         }
@@ -147,7 +156,12 @@ pub struct LzxCompressor {
     buf: Vec<u8>,
     cache: Vec<Match>,
     counts: Vec<u16>,
-    nodes: Vec<Node>,
+    /// Forward parse: cost to reach, last item, and recent-offset queue per position.
+    cost: Vec<u32>,
+    item: Vec<Item>,
+    queue: Vec<[u32; 3]>,
+    /// Match costs per (offset slot, length), see `fill_match_costs`.
+    mc: Vec<u32>,
     items: Vec<Item>,
     /// Block boundaries: (start byte, first item index).
     blocks: Vec<(usize, usize)>,
@@ -213,7 +227,10 @@ impl LzxCompressor {
             buf: Vec::with_capacity(window),
             cache: Vec::new(),
             counts: Vec::new(),
-            nodes: Vec::new(),
+            cost: Vec::new(),
+            item: Vec::new(),
+            queue: Vec::new(),
+            mc: Vec::new(),
             items: Vec::new(),
             blocks: Vec::new(),
             scratch: HuffScratch::default(),
@@ -232,6 +249,7 @@ impl LzxCompressor {
             Parser::Optimal { .. } => {
                 base + BinaryTree::memory(window)
                     + window * (2 + 20)
+                    + 4 * ROW * super::constants::MAX_OFFSET_SLOTS
                     + 8 * window
                         .saturating_mul(params.max_depth as usize)
                         .min(window * 8)
@@ -353,7 +371,10 @@ impl LzxCompressor {
             let best = bt.find(data, pos, &p, &mut self.cache);
             self.counts[pos] = (self.cache.len() - before) as u16;
             if best >= p.nice_len {
-                for x in pos + 1..pos + best {
+                // Only its last positions enter the tree: descending for every position
+                // of a long match costs far more than the few matches it would add.
+                let from = (pos + best).saturating_sub(LONG_MATCH_TAIL).max(pos + 1);
+                for x in from..pos + best {
                     bt.skip(data, x, &p);
                 }
                 pos += best;
@@ -363,25 +384,39 @@ impl LzxCompressor {
         }
     }
 
+    /// Fills `self.mc`: for each offset slot `s` and length `l`, the bit cost of a match
+    /// (main symbol + verbatim extra bits + length symbol) at `mc[s * ROW + l]`.
+    fn fill_match_costs(&mut self) {
+        let nslots = (self.num_main - NUM_CHARS) / NUM_LEN_HEADERS;
+        self.mc.clear();
+        self.mc.resize(nslots * ROW, INF);
+        let costs = &self.costs;
+        for (s, row) in self.mc.chunks_exact_mut(ROW).enumerate() {
+            for (l, c) in row.iter_mut().enumerate().skip(MIN_MATCH) {
+                *c = costs.matchc(l, s);
+            }
+        }
+    }
+
     /// Minimum-cost parse of `[start, end)` with the current costs; appends items.
     /// `cache_at` is the index into `cache` of `start`'s matches. Returns the queue at end.
     fn parse_block(&mut self, start: usize, end: usize, cache_at: usize, q0: [u32; 3]) -> [u32; 3] {
+        self.fill_match_costs();
         let data = &self.buf[..];
         let nice = self.params.nice_len;
-        let costs = &self.costs;
+        let main = &self.costs.main;
+        let mc = &self.mc[..];
         let len = end - start;
-        self.nodes.clear();
-        self.nodes.resize(
-            len + 1,
-            Node {
-                cost: INF,
-                item: 0,
-                queue: [1; 3],
-            },
-        );
-        let nodes = &mut self.nodes;
-        nodes[0].cost = 0;
-        nodes[0].queue = q0;
+        let cost = &mut self.cost;
+        let item = &mut self.item;
+        let queue = &mut self.queue;
+        cost.clear();
+        cost.resize(len + 1, INF);
+        item.clear();
+        item.resize(len + 1, 0);
+        queue.clear();
+        queue.resize(len + 1, [1; 3]);
+        cost[0] = 0;
         let mut ci = cache_at;
         let mut i = 0usize;
         while i < len {
@@ -389,29 +424,58 @@ impl LzxCompressor {
             let cnt = self.counts[pos] as usize;
             let matches = &self.cache[ci..ci + cnt];
             ci += cnt;
-            let Node {
-                cost: c0, queue: q, ..
-            } = nodes[i];
+            let c0 = cost[i];
+            // The queue at node i follows from its predecessor's (already visited).
+            let q = if i == 0 {
+                q0
+            } else {
+                let it = item[i];
+                let l = (it >> 22) as usize;
+                if l == 0 {
+                    queue[i - 1]
+                } else {
+                    let mut q = queue[i - l];
+                    update_queue(&mut q, it & 0x3F_FFFF);
+                    q
+                }
+            };
+            queue[i] = q;
             let limit = MAX_MATCH.min(end - pos);
             // Literal.
-            let lc = c0 + costs.main[data[pos] as usize];
-            if lc < nodes[i + 1].cost {
-                nodes[i + 1] = Node {
-                    cost: lc,
-                    item: u32::from(data[pos]),
-                    queue: q,
-                };
+            let lc = c0 + main[data[pos] as usize];
+            if lc < cost[i + 1] {
+                cost[i + 1] = lc;
+                item[i + 1] = u32::from(data[pos]);
             }
             if limit < MIN_MATCH {
                 i += 1;
                 continue;
             }
             let mut longest = 0usize;
-            let mut longest_item = 0;
-            let mut longest_q = q;
+            // Relaxes the edges of lengths lo..=hi of one match (formatted offset fo, slot s).
+            let al = &self.costs.al;
+            let mut relax = |lo: usize, hi: usize, s: usize, fo: u32| {
+                let c0 = if EXTRA_BITS[s] >= 3 {
+                    c0 + al[(fo & 7) as usize]
+                } else {
+                    c0
+                };
+                let row = &mc[s * ROW + lo..=s * ROW + hi];
+                let targets = &mut cost[i + lo..=i + hi];
+                let its = &mut item[i + lo..=i + hi];
+                // Branch-free so that it vectorises.
+                let mut cand = item_match(lo, fo);
+                for ((t, it), &m) in targets.iter_mut().zip(its.iter_mut()).zip(row) {
+                    let c = c0 + m;
+                    let better = c < *t;
+                    *t = if better { c } else { *t };
+                    *it = if better { cand } else { *it };
+                    cand += 1 << 22;
+                }
+            };
             // Repeat matches.
-            for r in 0..3 {
-                let o = q[r] as usize;
+            for (r, &o) in q.iter().enumerate() {
+                let o = o as usize;
                 if o > pos || data[pos] != data[pos - o] {
                     continue;
                 }
@@ -419,28 +483,13 @@ impl LzxCompressor {
                 if ml < MIN_MATCH {
                     continue;
                 }
-                let mut nq = q;
-                nq.swap(0, r);
-                if ml > longest {
-                    longest = ml;
-                    longest_item = item_match(ml, r as u32);
-                    longest_q = nq;
-                }
+                longest = longest.max(ml);
                 let lo = if ml >= nice { ml } else { MIN_MATCH };
-                for l in lo..=ml {
-                    let c = c0 + costs.matchc(l, r);
-                    if c < nodes[i + l].cost {
-                        nodes[i + l] = Node {
-                            cost: c,
-                            item: item_match(l, r as u32),
-                            queue: nq,
-                        };
-                    }
-                }
+                relax(lo, ml, r, r as u32);
             }
-            // Explicit matches.
-            let mut l = MIN_MATCH + 1; // length 3 is the finder's minimum
-            l -= 1;
+            // Explicit matches: length 2 only pays with the cheap repeat offsets, and
+            // lengths a repeat match already reaches are left to it.
+            let mut l = (MIN_MATCH + 1).max(longest + 1);
             for m in matches {
                 let off = m.offset;
                 let ml = (m.len as usize).min(limit);
@@ -452,32 +501,16 @@ impl LzxCompressor {
                     continue;
                 }
                 let fo = off + 2;
-                let slot = slot_of(fo);
-                let nq = [off, q[0], q[1]];
-                if ml > longest {
-                    longest = ml;
-                    longest_item = item_match(ml, fo);
-                    longest_q = nq;
-                }
+                longest = longest.max(ml);
                 if ml >= nice {
                     l = ml;
                 }
-                while l <= ml {
-                    let c = c0 + costs.matchc(l, slot);
-                    if c < nodes[i + l].cost {
-                        nodes[i + l] = Node {
-                            cost: c,
-                            item: item_match(l, fo),
-                            queue: nq,
-                        };
-                    }
-                    l += 1;
-                }
+                relax(l, ml, slot_of(fo), fo);
+                l = ml + 1;
             }
             if longest >= nice {
                 // Long match: its full-length edge was relaxed above; do not expand the
                 // positions inside it (their cached matches are skipped).
-                let _ = (longest_item, longest_q);
                 for x in pos + 1..pos + longest {
                     ci += self.counts[x] as usize;
                 }
@@ -490,13 +523,21 @@ impl LzxCompressor {
         let first = self.items.len();
         let mut j = len;
         while j > 0 {
-            let it = nodes[j].item;
+            let it = item[j];
             self.items.push(it);
             let l = (it >> 22) as usize;
             j -= if l == 0 { 1 } else { l };
         }
         self.items[first..].reverse();
-        nodes[len].queue
+        let it = item[len];
+        let l = (it >> 22) as usize;
+        if l == 0 {
+            queue[len - 1]
+        } else {
+            let mut q = queue[len - l];
+            update_queue(&mut q, it & 0x3F_FFFF);
+            q
+        }
     }
 
     fn parse_optimal(&mut self, passes: u32) {
@@ -525,17 +566,19 @@ impl LzxCompressor {
                 qend = self.parse_block(start, end, ci, q);
                 if pass + 1 < passes {
                     let items = std::mem::take(&mut self.items);
-                    self.build_codes(&items[first_item..]);
+                    let aligned = self.build_codes(&items[first_item..]);
                     self.items = items;
-                    self.costs.set_from_codes(&self.codes, self.num_main);
+                    self.costs
+                        .set_from_codes(&self.codes, self.num_main, aligned);
                 }
             }
             self.blocks.push((start, first_item));
             // Next block starts from this block's final statistics.
             let items = std::mem::take(&mut self.items);
-            self.build_codes(&items[first_item..]);
+            let aligned = self.build_codes(&items[first_item..]);
             self.items = items;
-            self.costs.set_from_codes(&self.codes, self.num_main);
+            self.costs
+                .set_from_codes(&self.codes, self.num_main, aligned);
             have_prev = true;
             q = qend;
             start = end;

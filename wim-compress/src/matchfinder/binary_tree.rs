@@ -1,13 +1,13 @@
 //! Binary-tree match finder (codecs.md §6.1): one descent per position finds every
 //! progressively longer match and re-roots the tree at the current position.
 
-use super::{Match, MatchFinder, NIL, SearchParams, extend, hash_bits_for, hash3};
+use super::{Heads, Match, MatchFinder, NIL, SearchParams, extend, hash_bits_for, hash3};
 
 /// Binary trees of suffixes, one tree per 3-byte hash bucket.
 #[derive(Debug, Clone)]
 pub(crate) struct BinaryTree {
     bits: u32,
-    head: Vec<u32>,
+    head: Heads,
     /// `child[2p]`: subtree of suffixes smaller than p's; `child[2p+1]`: greater.
     child: Vec<u32>,
 }
@@ -15,17 +15,19 @@ pub(crate) struct BinaryTree {
 impl BinaryTree {
     /// A finder for buffers of up to `capacity` bytes.
     pub(crate) fn new(capacity: usize) -> Self {
-        let bits = hash_bits_for(capacity);
+        // One bit narrower than the hash chains' table: the tree sorts each bucket anyway,
+        // and a smaller table misses the cache less.
+        let bits = hash_bits_for(capacity) - 1;
         BinaryTree {
             bits,
-            head: vec![NIL; 1 << bits],
+            head: Heads::new(bits, capacity),
             child: vec![NIL; 2 * capacity],
         }
     }
 
     /// Bytes of memory for a capacity.
     pub(crate) fn memory(capacity: usize) -> usize {
-        (4usize << hash_bits_for(capacity)) + 8 * capacity
+        (2usize << hash_bits_for(capacity)) + 8 * capacity
     }
 
     #[inline(always)]
@@ -53,11 +55,7 @@ impl BinaryTree {
             return 0;
         }
         let h = hash3(data, pos, self.bits);
-        let Some(slot) = self.head.get_mut(h) else {
-            return 0;
-        };
-        let mut cur = *slot;
-        *slot = pos as u32;
+        let mut cur = self.head.replace(h, pos);
         let tree_limit = p.nice_len.min(p.max_len).min(n - pos);
         let mut left_slot = 2 * pos; // where the next "smaller" node hangs
         let mut right_slot = 2 * pos + 1;
@@ -122,7 +120,7 @@ impl BinaryTree {
 impl MatchFinder for BinaryTree {
     fn reset(&mut self, len: usize) {
         debug_assert!(2 * len <= self.child.len());
-        self.head.fill(NIL);
+        self.head.reset();
     }
 
     fn find(&mut self, data: &[u8], pos: usize, p: &SearchParams, out: &mut Vec<Match>) -> usize {

@@ -15,8 +15,9 @@
 //!   - `skip(data, pos, params)`: inserts `pos` without reporting (call it for every
 //!     position not passed to `find`, in increasing order).
 //!
-//! Positions must be visited in increasing order, each exactly once (via `find` or `skip`),
-//! starting at 0 after `reset`. `data` must be the same buffer for every call between resets.
+//! Positions must be visited in increasing order, each at most once (via `find` or `skip`),
+//! starting after `reset`; a position never visited is simply never reported as a match
+//! source (callers skip the inside of long matches this way). `data` must be the same buffer for every call between resets.
 //! Memory: `HashChain` 4 bytes per position + 4·2^hash_bits; `BinaryTree` 8 bytes per
 //! position + 4·2^hash_bits.
 
@@ -54,6 +55,10 @@ pub(crate) trait MatchFinder {
     /// Inserts `pos` without searching.
     fn skip(&mut self, data: &[u8], pos: usize, p: &SearchParams);
 }
+
+/// After a match of at least the nice length, how many of its last positions the near-optimal
+/// parsers still insert into the binary tree (the others are left out of it).
+pub(crate) const LONG_MATCH_TAIL: usize = 16;
 
 /// Sentinel for "no position".
 pub(crate) const NIL: u32 = u32::MAX;
@@ -96,6 +101,68 @@ pub(crate) fn extend(data: &[u8], a: usize, b: usize, start: usize, limit: usize
         len += 1;
     }
     len
+}
+
+/// Hash of the 4 bytes at `pos` (`pos + 4 <= data.len()`), `bits` wide.
+#[inline(always)]
+pub(crate) fn hash4(data: &[u8], pos: usize, bits: u32) -> usize {
+    let v = match data.get(pos..pos + 4) {
+        Some(b) => u32::from_le_bytes([b[0], b[1], b[2], b[3]]),
+        None => 0,
+    };
+    (v.wrapping_mul(0x1E35_A7BD) >> (32 - bits)) as usize
+}
+
+/// Generation-stamped hash-table heads: positions are stored as `pos + base`, and `reset`
+/// moves `base` past every stored value instead of clearing the table (a 32 KiB chunk
+/// would otherwise pay for clearing a table several times its size). Values below `base`
+/// read as [`NIL`].
+#[derive(Debug, Clone)]
+pub(crate) struct Heads {
+    tab: Vec<u32>,
+    base: u32,
+    /// Capacity of the buffers (the largest `pos + 1`).
+    span: u32,
+}
+
+impl Heads {
+    /// `2^bits` empty heads for buffers of up to `span` bytes.
+    pub(crate) fn new(bits: u32, span: usize) -> Self {
+        Heads {
+            tab: vec![0; 1 << bits],
+            base: 1,
+            span: u32::try_from(span.max(1)).unwrap_or(u32::MAX),
+        }
+    }
+
+    /// Forgets every stored position.
+    pub(crate) fn reset(&mut self) {
+        match self
+            .base
+            .checked_add(self.span)
+            .filter(|b| b.checked_add(self.span).is_some())
+        {
+            Some(b) => self.base = b,
+            None => {
+                self.tab.fill(0);
+                self.base = 1;
+            }
+        }
+    }
+
+    /// Stores `pos` in bucket `h` and returns the previous position there (or [`NIL`]).
+    #[inline(always)]
+    pub(crate) fn replace(&mut self, h: usize, pos: usize) -> u32 {
+        let base = self.base;
+        match self.tab.get_mut(h) {
+            Some(slot) => {
+                let old = *slot;
+                *slot = pos as u32 + base;
+                if old >= base { old - base } else { NIL }
+            }
+            None => NIL,
+        }
+    }
 }
 
 /// Hash-table width for a buffer capacity.

@@ -9,7 +9,7 @@ use crate::bits::writer::XpressWriter;
 use crate::huffman::build::{HuffScratch, build_code};
 use crate::matchfinder::binary_tree::BinaryTree;
 use crate::matchfinder::hash_chain::HashChain;
-use crate::matchfinder::{Match, MatchFinder, SearchParams};
+use crate::matchfinder::{LONG_MATCH_TAIL, Match, MatchFinder, SearchParams};
 use crate::{CompressError, Compressor};
 
 const MIN_MATCH: usize = 3;
@@ -191,8 +191,11 @@ impl XpressCompressor {
             let best = bt.find(data, pos, &p, &mut self.cache);
             self.counts[pos] = (self.cache.len() - before) as u16;
             if best >= p.nice_len {
-                // Long match: skip searching inside it (positions still get inserted).
-                for q in pos + 1..pos + best {
+                // Long match: skip searching inside it.
+                // Only its last positions enter the tree: descending for every position
+                // of a long match costs far more than the few matches it would add.
+                let from = (pos + best).saturating_sub(LONG_MATCH_TAIL).max(pos + 1);
+                for q in from..pos + best {
                     bt.skip(data, q, &p);
                 }
                 pos += best;
