@@ -668,19 +668,27 @@ fn finish_names(
         return Ok(());
     };
     let first_path = || disp(&plan.dirs[first.dir].rel, Some(&first.name));
-    let first_fd = open_dir(first.dir)?;
-    match &file {
-        Some(f) => {
+    // The directory is opened only when needed (no open file, or extra names): one
+    // path resolution less per plain file.
+    let needs_dir = file.is_none() || ino.names.len() > 1;
+    let first_fd = if needs_dir {
+        Some(open_dir(first.dir)?)
+    } else {
+        None
+    };
+    match (&file, &first_fd) {
+        (Some(f), _) => {
             if let Some(u) = &ino.meta.unix {
                 set_unix_fd(f, u).map_err(|e| Error::fs(FsOp::SetMetadata, first_path(), e))?;
             }
             rustix::fs::futimens(f, &ino.meta.timestamps())
                 .map_err(|e| Error::fs(FsOp::SetMetadata, first_path(), e.into()))?;
         }
-        None => {
+        (None, None) => {}
+        (None, Some(dfd)) => {
             if let Some(u) = &ino.meta.unix {
                 rustix::fs::chownat(
-                    &first_fd,
+                    dfd,
                     first.name.as_os_str(),
                     Some(rustix::fs::Uid::from_raw(u.uid)),
                     Some(rustix::fs::Gid::from_raw(u.gid)),
@@ -689,7 +697,7 @@ fn finish_names(
                 .map_err(|e| Error::fs(FsOp::SetMetadata, first_path(), e.into()))?;
             }
             rustix::fs::utimensat(
-                &first_fd,
+                dfd,
                 first.name.as_os_str(),
                 &ino.meta.timestamps(),
                 AtFlags::SYMLINK_NOFOLLOW,
@@ -698,6 +706,9 @@ fn finish_names(
         }
     }
     drop(file);
+    let Some(first_fd) = first_fd else {
+        return Ok(());
+    };
     for n in ino.names.iter().skip(1) {
         let to_fd = if n.dir == first.dir {
             None

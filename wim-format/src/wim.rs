@@ -637,18 +637,34 @@ impl Wim {
         let mut h = sha1::Sha1::new();
         let n = layout.num_chunks();
         let w = Self::window_chunks(layout.chunk_size);
+        // Pipelined: while one thread hashes and hands window k to the visitor (which may
+        // write it to disk), the other cores decode window k + 1.
+        let mut next = (n > 0).then(|| Self::decode_window(&src, &layout, 0..w.min(n)));
         let mut c0 = 0;
-        while c0 < n {
+        while let Some(decoded) = next.take() {
             let c1 = (c0 + w).min(n);
-            let chunks = match Self::decode_window(&src, &layout, c0..c1) {
+            let chunks = match decoded {
                 Ok(c) => c,
                 Err((_, err)) => return Outcome::Failed(err.map_format(|f| f.blob(e.hash))),
             };
-            for c in &chunks {
-                h.update(c);
-                if let Err(err) = v.data(&mut state, c) {
-                    return Outcome::Aborted(err);
+            let mut consume = || -> std::result::Result<(), Error> {
+                for c in &chunks {
+                    h.update(c);
+                    v.data(&mut state, c)?;
                 }
+                Ok(())
+            };
+            let consumed = if c1 < n {
+                let (r, d) = rayon::join(consume, || {
+                    Self::decode_window(&src, &layout, c1..(c1 + w).min(n))
+                });
+                next = Some(d);
+                r
+            } else {
+                consume()
+            };
+            if let Err(err) = consumed {
+                return Outcome::Aborted(err);
             }
             c0 = c1;
         }

@@ -27,8 +27,29 @@ fn units_to_stream(x: u64) -> u64 {
     ((y & 0x0000_FFFF_0000_FFFF) << 16) | ((y >> 16) & 0x0000_FFFF_0000_FFFF)
 }
 
+/// The end-of-input refill: loads one unit at a time, zeros past the end.
+#[cold]
+#[inline(never)]
+fn refill_slow(src: &[u8], mut pos: usize, mut buf: u64, mut cnt: u32) -> (usize, u64, u32) {
+    while cnt <= 48 {
+        let lo = src.get(pos).copied().unwrap_or(0);
+        let hi = src.get(pos.wrapping_add(1)).copied().unwrap_or(0);
+        let unit = u16::from_le_bytes([lo, hi]) as u64;
+        // Clear the slot first: it may hold leaked bits only when real bytes follow,
+        // and those equal `unit`; clearing keeps zero-filled units exact.
+        let shift = 48 - cnt;
+        buf = (buf & !(0xFFFF << shift)) | (unit << shift);
+        cnt += 16;
+        pos = pos.saturating_add(2);
+    }
+    (pos, buf, cnt)
+}
+
 /// A forward reader of 16-bit LE units with zero-filled look-ahead.
-#[derive(Debug)]
+///
+/// `Copy` so that hot loops can work on a local copy (kept in registers) and store it
+/// back once.
+#[derive(Debug, Clone, Copy)]
 pub(crate) struct BitReader<'a> {
     src: &'a [u8],
     /// Next byte to load (may exceed `src.len()` once virtual zero units were loaded).
@@ -64,37 +85,21 @@ impl<'a> BitReader<'a> {
     }
 
     /// Tops the buffer up to at least [`REFILL_MIN`] bits.
+    ///
+    /// Branch-free while 8 input bytes remain: whether the buffer was nearly full or
+    /// nearly empty is data-dependent and would be mispredicted often. With `cnt ≥ 49`
+    /// no whole unit fits, so only leaked (identical) bits are ORed in.
     #[inline(always)]
     pub(crate) fn refill(&mut self) {
-        if self.cnt >= REFILL_MIN {
-            return;
-        }
-        if let Some(bytes) = self.src.get(self.pos..self.pos.wrapping_add(8)) {
-            let mut a = [0u8; 8];
-            a.copy_from_slice(bytes);
-            let w = units_to_stream(u64::from_le_bytes(a));
-            self.buf |= w >> self.cnt;
+        if let Some(bytes) = self.src.get(self.pos..).and_then(|s| s.first_chunk::<8>()) {
+            let w = units_to_stream(u64::from_le_bytes(*bytes));
+            // cnt ≤ 64; a full buffer takes nothing (cmov, not a branch).
+            self.buf |= w.checked_shr(self.cnt).unwrap_or(0);
             let units = (64 - self.cnt) >> 4;
             self.cnt += units << 4;
             self.pos += (units as usize) << 1;
-        } else {
-            self.refill_slow();
-        }
-    }
-
-    #[cold]
-    #[inline(never)]
-    fn refill_slow(&mut self) {
-        while self.cnt <= 48 {
-            let lo = self.src.get(self.pos).copied().unwrap_or(0);
-            let hi = self.src.get(self.pos.wrapping_add(1)).copied().unwrap_or(0);
-            let unit = u16::from_le_bytes([lo, hi]) as u64;
-            // Clear the slot first: it may hold leaked bits only when real bytes follow,
-            // and those equal `unit`; clearing keeps zero-filled units exact.
-            let shift = 48 - self.cnt;
-            self.buf = (self.buf & !(0xFFFF << shift)) | (unit << shift);
-            self.cnt += 16;
-            self.pos = self.pos.saturating_add(2);
+        } else if self.cnt < REFILL_MIN {
+            (self.pos, self.buf, self.cnt) = refill_slow(self.src, self.pos, self.buf, self.cnt);
         }
     }
 

@@ -249,13 +249,17 @@ fn read_lens(
 /// Decodes the items of a verbatim or aligned block into `dst[pos..end]`.
 #[inline(never)]
 fn decode_items<const ALIGNED: bool>(
-    br: &mut BitReader<'_>,
+    br_out: &mut BitReader<'_>,
     t: &Tables<'_>,
     dst: &mut [u8],
     mut pos: usize,
     end: usize,
     recent: &mut [usize; 3],
 ) -> Result<usize, DecompressError> {
+    // A local copy keeps the bit state in registers; stored back on success (an error
+    // ends the chunk anyway).
+    let mut local = *br_out;
+    let br = &mut local;
     let end = end.min(dst.len());
     let [mut r0, mut r1, mut r2] = *recent;
     while pos < end {
@@ -263,19 +267,28 @@ fn decode_items<const ALIGNED: bool>(
         br.refill();
         let mut s = t.main.decode(br);
         if s < 256 {
-            dst[pos] = s as u8;
-            pos += 1;
-            if pos >= end {
-                break;
-            }
-            // A second symbol from the same refill (≥ 33 bits left).
-            s = t.main.decode(br);
-            if s < 256 {
+            if pos + 3 <= end {
+                // Up to three literals from one refill (3 × 16 ≤ 49 bits).
+                dst[pos] = s as u8;
+                s = t.main.decode(br);
+                if s < 256 {
+                    dst[pos + 1] = s as u8;
+                    s = t.main.decode(br);
+                    if s < 256 {
+                        dst[pos + 2] = s as u8;
+                        pos += 3;
+                        continue;
+                    }
+                    pos += 2;
+                } else {
+                    pos += 1;
+                }
+                br.refill();
+            } else {
                 dst[pos] = s as u8;
                 pos += 1;
                 continue;
             }
-            br.refill();
         }
         let v = s - 256;
         let h = (v & 7) as usize;
@@ -332,5 +345,6 @@ fn decode_items<const ALIGNED: bool>(
         pos += length;
     }
     *recent = [r0, r1, r2];
+    *br_out = local;
     Ok(pos)
 }

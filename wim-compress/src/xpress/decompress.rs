@@ -73,28 +73,39 @@ fn decode_items(
     let mut br = BitReader::new(src, NUM_SYMBOLS / 2);
     let mut pos = 0usize;
     while pos < n {
-        // ≥ 49 bits: codeword (≤ 15) leaves ≥ 34 ≥ 16 for the raw-byte rule, then ≤ 15
-        // offset bits.
+        // ≥ 49 bits: up to three literal codewords (3 × 15 = 45 bits), or one match
+        // symbol (≤ 15) followed by the raw-byte rule (needs 16) and ≤ 15 offset bits.
         br.refill();
         let sym = table.decode(&mut br);
-        if sym < 256 {
-            dst[pos] = sym as u8;
-            pos += 1;
-            // A second literal from the same refill (≥ 34 bits left).
-            if pos < n {
-                let e = table.decode(&mut br);
-                if e < 256 {
-                    dst[pos] = e as u8;
-                    pos += 1;
-                    continue;
-                }
-                // A match symbol with ≥ 19 bits left: enough for the raw-byte rule (16)
-                // and for the offset bits (≤ 15, also after realignment).
-                pos = decode_match(&mut br, dst, pos, e)?;
-            }
+        if sym >= 256 {
+            pos = decode_match(&mut br, dst, pos, sym)?;
             continue;
         }
-        pos = decode_match(&mut br, dst, pos, sym)?;
+        if pos + 3 <= n {
+            dst[pos] = sym as u8;
+            // ≥ 34 bits left.
+            let s2 = table.decode(&mut br);
+            if s2 >= 256 {
+                // ≥ 19 bits left: enough for the raw-byte rule (16) and, after it, for
+                // the offset bits (the rule keeps ≥ 16 buffered).
+                pos = decode_match(&mut br, dst, pos + 1, s2)?;
+                continue;
+            }
+            dst[pos + 1] = s2 as u8;
+            // ≥ 19 bits left.
+            let s3 = table.decode(&mut br);
+            if s3 >= 256 {
+                br.refill();
+                pos = decode_match(&mut br, dst, pos + 2, s3)?;
+                continue;
+            }
+            dst[pos + 2] = s3 as u8;
+            pos += 3;
+            continue;
+        }
+        // Near the end of the output: one item at a time.
+        dst[pos] = sym as u8;
+        pos += 1;
     }
     if br.overran() {
         return Err(DecompressError::TruncatedInput);

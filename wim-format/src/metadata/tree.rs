@@ -86,19 +86,31 @@ fn name_problem_of(units: &[u16]) -> Option<NameProblem> {
     }
 }
 
+/// One dentry of the arena. A directory's children are read as one run, so their ids
+/// are consecutive: `first_child .. first_child + child_count` (no per-directory `Vec`).
 #[derive(Debug, Clone)]
 struct Node {
     dentry: Dentry,
     parent: Option<NodeId>,
-    children: Vec<NodeId>,
+    first_child: u32,
+    child_count: u32,
     problem: Option<NameProblem>,
     depth: u32,
+}
+
+impl Node {
+    fn children(&self) -> std::ops::Range<usize> {
+        let a = self.first_child as usize;
+        a..a + self.child_count as usize
+    }
 }
 
 /// The dentry tree of one image.
 #[derive(Debug, Clone)]
 pub struct DentryTree {
     nodes: Vec<Node>,
+    /// `ids[i] == NodeId(i)`: child lists are sub-slices of it.
+    ids: Vec<NodeId>,
     inodes: Vec<Inode>,
     inode_of: Vec<InodeId>,
     synthetic_root: bool,
@@ -147,8 +159,9 @@ impl Iterator for Walk<'_> {
     fn next(&mut self) -> Option<WalkEntry> {
         let (id, path) = self.stack.pop()?;
         let node = self.tree.node(id);
-        let mut kids: Vec<NodeId> = node
-            .children
+        let mut kids: Vec<NodeId> = self
+            .tree
+            .children(id)
             .iter()
             .copied()
             .filter(|&c| !(self.opts.skip_flagged && self.tree.node(c).problem.is_some()))
@@ -183,7 +196,51 @@ struct Builder<'a> {
     limits: &'a Limits,
     mode: ParseMode,
     nodes: Vec<Node>,
-    seen: HashSet<u64>,
+    seen: Seen,
+}
+
+/// Dentry positions already read: a bitmap for 8-aligned positions (every position a
+/// well-formed resource uses), a set for the others.
+struct Seen {
+    aligned: Vec<u64>,
+    other: HashSet<u64>,
+}
+
+impl Seen {
+    fn new(data_len: usize) -> Seen {
+        Seen {
+            aligned: vec![0; data_len / 512 + 1],
+            other: HashSet::new(),
+        }
+    }
+
+    fn slot(&self, pos: u64) -> Option<(usize, u64)> {
+        if !pos.is_multiple_of(8) {
+            return None;
+        }
+        let i = usize::try_from(pos / 512).ok()?;
+        (i < self.aligned.len()).then_some((i, 1u64 << ((pos / 8) % 64)))
+    }
+
+    fn contains(&self, pos: u64) -> bool {
+        match self.slot(pos) {
+            Some((i, bit)) => self.aligned.get(i).is_some_and(|w| w & bit != 0),
+            None => self.other.contains(&pos),
+        }
+    }
+
+    fn insert(&mut self, pos: u64) {
+        match self.slot(pos) {
+            Some((i, bit)) => {
+                if let Some(w) = self.aligned.get_mut(i) {
+                    *w |= bit;
+                }
+            }
+            None => {
+                self.other.insert(pos);
+            }
+        }
+    }
 }
 
 impl Builder<'_> {
@@ -201,7 +258,9 @@ impl Builder<'_> {
         format!("/{}", parts.join("/"))
     }
 
-    fn read_children(&mut self, dir: NodeId, start: u64) -> Result<Vec<NodeId>> {
+    /// Reads the child list of `dir` at `start`; the children get consecutive ids, and
+    /// the range is recorded in `dir`'s node.
+    fn read_children(&mut self, dir: NodeId, start: u64) -> Result<()> {
         let dir_off = self.nodes[dir.index()].dentry.offset();
         let depth = self.nodes[dir.index()].depth.saturating_add(1);
         let mut pos = usize::try_from(start).map_err(|_| {
@@ -211,10 +270,11 @@ impl Builder<'_> {
             )
             .at(dir_off + 0x10)
         })?;
-        let mut kids: Vec<NodeId> = Vec::new();
+        let first_child = u32::try_from(self.nodes.len()).unwrap_or(u32::MAX);
+        let mut count = 0u32;
         let mut names: HashMap<Vec<u16>, NodeId> = HashMap::new();
         loop {
-            if self.seen.contains(&(pos as u64)) {
+            if self.seen.contains(pos as u64) {
                 return Err(FormatError::new(
                     FormatErrorKind::CyclicTree,
                     format!(
@@ -279,14 +339,19 @@ impl Builder<'_> {
             self.nodes.push(Node {
                 dentry,
                 parent: Some(dir),
-                children: Vec::new(),
+                first_child: 0,
+                child_count: 0,
                 problem,
                 depth,
             });
-            kids.push(id);
+            count += 1;
             pos = next;
         }
-        Ok(kids)
+        if let Some(n) = self.nodes.get_mut(dir.index()) {
+            n.first_child = first_child;
+            n.child_count = count;
+        }
+        Ok(())
     }
 }
 
@@ -303,7 +368,7 @@ impl DentryTree {
             limits,
             mode,
             nodes: Vec::new(),
-            seen: HashSet::new(),
+            seen: Seen::new(data.len()),
         };
         let (root, synthetic_root) = match Dentry::parse(data, root_offset)? {
             Parsed::Entry(d, _) => (*d, false),
@@ -313,7 +378,8 @@ impl DentryTree {
         b.nodes.push(Node {
             dentry: root,
             parent: None,
-            children: Vec::new(),
+            first_child: 0,
+            child_count: 0,
             problem: None,
             depth: 0,
         });
@@ -323,12 +389,13 @@ impl DentryTree {
             if !d.is_directory() || d.subdir_offset() == 0 {
                 continue;
             }
-            let kids = b.read_children(dir, d.subdir_offset())?;
-            work.extend(kids.iter().rev());
-            b.nodes[dir.index()].children = kids;
+            b.read_children(dir, d.subdir_offset())?;
+            let kids = b.nodes[dir.index()].children();
+            work.extend(kids.rev().map(|i| NodeId(i as u32)));
         }
-        let keys: Vec<LinkKey> = b
-            .nodes
+        // Free the position set before the inode pass (peak memory).
+        let Builder { nodes, .. } = b;
+        let keys: Vec<LinkKey> = nodes
             .iter()
             .map(|n| LinkKey {
                 group: n.dentry.hard_link_group(),
@@ -338,8 +405,11 @@ impl DentryTree {
             })
             .collect();
         let (inodes, inode_of) = build_inodes(&keys)?;
+        drop(keys);
+        let ids = (0..nodes.len() as u32).map(NodeId).collect();
         Ok(DentryTree {
-            nodes: b.nodes,
+            nodes,
+            ids,
             inodes,
             inode_of,
             synthetic_root,
@@ -375,7 +445,7 @@ impl DentryTree {
     }
     /// The children of `id` in stored order (flagged ones included).
     pub fn children(&self, id: NodeId) -> &[NodeId] {
-        &self.node(id).children
+        self.ids.get(self.node(id).children()).unwrap_or(&[])
     }
     /// The parent of `id` (`None` for the root).
     pub fn parent(&self, id: NodeId) -> Option<NodeId> {
@@ -405,7 +475,7 @@ impl DentryTree {
                 let Some(parent) = self.node(id).parent else {
                     return true;
                 };
-                self.node(parent).children.iter().any(|&other| {
+                self.children(parent).iter().any(|&other| {
                     let o = self.node(other);
                     other != id
                         && o.problem.is_none()
