@@ -7,6 +7,8 @@
 
 pub mod capture;
 pub mod image;
+pub mod service;
+pub mod update;
 pub mod write;
 
 use crate::error::CliError;
@@ -59,6 +61,10 @@ pub enum Command {
     Capture(capture::CaptureArgs),
     /// Capture a directory as a new image of an existing WIM file.
     Append(capture::CaptureArgs),
+    /// Add, delete or rename files in an image (wimlib-imagex update command language).
+    Update(update::UpdateArgs),
+    /// Servicing operations (wimkit extension).
+    Service(service::ServiceArgs),
 }
 
 /// `info WIMFILE [IMAGE]`.

@@ -16,7 +16,9 @@ pub mod info_deep;
 pub mod info_edit;
 pub mod join;
 pub mod optimize;
+pub mod service;
 pub mod split;
+pub mod update;
 pub mod verify;
 
 use crate::args::{Command, Plan};
@@ -41,6 +43,8 @@ pub fn run(plan: Plan) -> Result<(), CliError> {
         Command::Join(a) => join::run(&a, progress),
         Command::Capture(a) => capture::run(&a, false, progress),
         Command::Append(a) => capture::run(&a, true, progress),
+        Command::Update(a) => update::run(&a, progress),
+        Command::Service(a) => service::run(&a, progress),
     }
 }
 
