@@ -22,10 +22,13 @@
 pub mod apply;
 pub mod atomic;
 pub mod capture;
+pub mod delta;
 pub mod delete;
+pub mod diff;
 pub mod error;
 pub mod export;
 pub mod extract;
+pub mod extract_index;
 pub mod info_edit;
 pub mod join;
 pub mod optimize;
