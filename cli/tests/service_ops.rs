@@ -70,7 +70,14 @@ fn sigkill_during_extract_index_never_damages_install_wim() {
     std::fs::write(&base, &original).unwrap();
     let m = media.to_str().unwrap();
     // Recompressing to LZX makes the run long enough to be interrupted everywhere.
-    let args = ["service", "extract-index", m, "2", "--compress=lzx", "--quiet"];
+    let args = [
+        "service",
+        "extract-index",
+        m,
+        "2",
+        "--compress=lzx",
+        "--quiet",
+    ];
 
     let reset = || {
         for e in std::fs::read_dir(media.join("sources")).unwrap() {
@@ -110,9 +117,7 @@ fn sigkill_during_extract_index_never_damages_install_wim() {
         let temps = names.iter().filter(|n| n.contains("wimkit-tmp")).count();
         let others: Vec<&String> = names
             .iter()
-            .filter(|n| {
-                !n.contains("wimkit-tmp") && *n != "install.wim" && *n != "install.wim.bak"
-            })
+            .filter(|n| !n.contains("wimkit-tmp") && *n != "install.wim" && *n != "install.wim.bak")
             .collect();
         assert!(temps <= 1 && others.is_empty(), "round {round}: {names:?}");
         let now = std::fs::read(&install)
@@ -131,7 +136,9 @@ fn sigkill_during_extract_index_never_damages_install_wim() {
             assert_eq!(std::fs::read(&bak).unwrap(), original, "round {round}");
         }
     }
-    eprintln!("extract-index: {kills} kills in {round} rounds, {saw_old} original, {saw_new} finished (full run {full:?})");
+    eprintln!(
+        "extract-index: {kills} kills in {round} rounds, {saw_old} original, {saw_new} finished (full run {full:?})"
+    );
     assert!(saw_old > 0, "no kill landed before the rename");
     if oracle::require_wimlib("extract-index result check") {
         reset();

@@ -163,8 +163,8 @@ fn stored_size(e: &wim_format::blob_table::BlobEntry) -> (u64, bool) {
         BlobLocation::Resource { reshdr, .. } => (reshdr.size_in_wim, false),
         BlobLocation::Solid { resource, .. } => {
             let total = resource.uncompressed_size.max(1);
-            let share = u128::from(e.size) * u128::from(resource.reshdr.size_in_wim)
-                / u128::from(total);
+            let share =
+                u128::from(e.size) * u128::from(resource.reshdr.size_in_wim) / u128::from(total);
             (u64::try_from(share).unwrap_or(u64::MAX), true)
         }
     }

@@ -148,7 +148,12 @@ pub fn backup_path(p: &Path) -> PathBuf {
 /// as the source image, every blob's SHA-1 (and the integrity table when present).
 pub fn verify_single(path: &Path, src: &Wim, image: ImageIndex) -> Result<()> {
     let w = Wim::open(path)?;
-    let bad = |m: String| usage(format!("verification of \"{}\" failed: {m}", path.display()));
+    let bad = |m: String| {
+        usage(format!(
+            "verification of \"{}\" failed: {m}",
+            path.display()
+        ))
+    };
     if w.image_count() != 1 {
         return Err(bad(format!("{} images instead of 1", w.image_count())));
     }
@@ -156,7 +161,9 @@ pub fn verify_single(path: &Path, src: &Wim, image: ImageIndex) -> Result<()> {
     let bytes = w.metadata_bytes(one)?;
     wim_format::metadata::ImageMetadata::parse_strict(&bytes, w.limits())?;
     if load_tree(&w, one)? != load_tree(src, image)? {
-        return Err(bad("the image's metadata differs from the source image".into()));
+        return Err(bad(
+            "the image's metadata differs from the source image".into()
+        ));
     }
     w.check_integrity()?;
     w.verify_blobs(&|_| {})?.into_result()?;

@@ -22,8 +22,8 @@
 pub mod apply;
 pub mod atomic;
 pub mod capture;
-pub mod delta;
 pub mod delete;
+pub mod delta;
 pub mod diff;
 pub mod error;
 pub mod export;

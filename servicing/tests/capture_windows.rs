@@ -91,7 +91,10 @@ fn set_spbuild(e: &mut Element, v: u32) {
 }
 
 fn check_spec(t: &Path, tag: &str, s: &Spec) {
-    assert_ne!(s.ubr, s.csd_build, "the fixture must tell UBR from CSDBuildNumber");
+    assert_ne!(
+        s.ubr, s.csd_build,
+        "the fixture must tell UBR from CSDBuildNumber"
+    );
     let dir = t.join(format!("tree-{tag}"));
     build_tree(&dir, s);
     let theirs = t.join(format!("wimlib-{tag}.wim"));
@@ -193,7 +196,10 @@ fn append_fills_windows_and_explicit_flags_win() {
     drop(w);
     for i in [2, 3] {
         let x = image_xml(&wim, i);
-        assert_eq!(x.text_at("WINDOWS/VERSION/SPBUILD").as_deref(), Some("1500"));
+        assert_eq!(
+            x.text_at("WINDOWS/VERSION/SPBUILD").as_deref(),
+            Some("1500")
+        );
         assert_eq!(x.text_at("WINDOWS/EDITIONID").as_deref(), Some(s.edition));
         assert_eq!(x.text_at("FLAGS").as_deref(), Some("CustomFlags"));
         assert_eq!(x.text_at("DISPLAYNAME").as_deref(), Some(s.product));

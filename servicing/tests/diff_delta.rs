@@ -48,7 +48,11 @@ fn trees(root: &Path) -> (PathBuf, PathBuf) {
     for d in [&a, &b] {
         std::fs::create_dir_all(d.join("dir/sub")).unwrap();
         for i in 0..20u32 {
-            std::fs::write(d.join(format!("dir/f{i}")), data(i, 5000 + i as usize * 100)).unwrap();
+            std::fs::write(
+                d.join(format!("dir/f{i}")),
+                data(i, 5000 + i as usize * 100),
+            )
+            .unwrap();
         }
         std::fs::write(d.join("dir/sub/same"), data(99, 70_000)).unwrap();
     }

@@ -15,7 +15,9 @@ fn no_events(_: &Event) {}
 fn tree(dir: &Path, n: u32) {
     std::fs::create_dir_all(dir.join("d")).unwrap();
     for i in 0..10u32 {
-        let body: Vec<u8> = (0..3000 + i * 50).map(|k| (k * (i + n + 1)) as u8).collect();
+        let body: Vec<u8> = (0..3000 + i * 50)
+            .map(|k| (k * (i + n + 1)) as u8)
+            .collect();
         std::fs::write(dir.join(format!("d/f{i}")), body).unwrap();
     }
     std::fs::write(dir.join(format!("only{n}")), format!("image {n}")).unwrap();
@@ -65,7 +67,10 @@ fn wim_in_place_with_backups() {
     let r = extract_index(&wim, 2, &ExtractIndexOptions::default()).unwrap();
     assert_eq!(r.output, wim);
     assert_eq!(r.source_images, 3);
-    assert_eq!(r.backup.as_deref(), Some(t.path().join("three.wim.bak").as_path()));
+    assert_eq!(
+        r.backup.as_deref(),
+        Some(t.path().join("three.wim.bak").as_path())
+    );
     assert_eq!(std::fs::read(t.path().join("three.wim.bak")).unwrap(), orig);
     let w = Wim::open(&wim).unwrap();
     assert_eq!(w.image_count(), 1);

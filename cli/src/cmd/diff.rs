@@ -37,8 +37,7 @@ pub fn run(a: &DiffArgs) -> Result<(), CliError> {
     let xb = *select(&wb, &ib, &pb)?
         .first()
         .ok_or_else(|| CliError::Usage(format!("ERROR: no image \"{ib}\" in {pb}")))?;
-    let r = diff_images(&wa, xa, &wb, xb)
-        .map_err(|e| super::apply::servicing_error(&e, &pb))?;
+    let r = diff_images(&wa, xa, &wb, xb).map_err(|e| super::apply::servicing_error(&e, &pb))?;
     let mut o = std::io::stdout().lock();
     if a.json {
         let changes: Vec<serde_json::Value> = r
@@ -90,7 +89,11 @@ pub fn run(a: &DiffArgs) -> Result<(), CliError> {
         r.unchanged,
         r.transfer.blobs,
         r.transfer.uncompressed_bytes,
-        if r.transfer.stored_is_estimate { "~" } else { "" },
+        if r.transfer.stored_is_estimate {
+            "~"
+        } else {
+            ""
+        },
         r.transfer.stored_bytes,
         r.transfer.metadata_bytes
     );

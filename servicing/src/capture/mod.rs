@@ -113,7 +113,11 @@ pub struct CaptureReport {
 /// appends `<WINDOWS>` (from kernel32.dll and the SOFTWARE/SYSTEM hives), `FLAGS`,
 /// `DISPLAYNAME` and `DISPLAYDESCRIPTION` as wimlib does ([`windows`]; `SPBUILD` is the
 /// `UBR`). `Err` is a warning (e.g. a dirty hive): the element is then left as it is.
-pub fn fill_windows_info(source: &Path, tree: &ImageTree, image: &mut Element) -> Result<(), String> {
+pub fn fill_windows_info(
+    source: &Path,
+    tree: &ImageTree,
+    image: &mut Element,
+) -> Result<(), String> {
     if let Some(p) = windows::derive_captured(source, tree)? {
         windows::apply_properties(&p, image);
     }

@@ -199,7 +199,6 @@ pub fn system_script(s: &Spec) -> String {
     sc
 }
 
-
 /// Builds the Windows tree of `s` under `dir`.
 pub fn build_tree(dir: &Path, s: &Spec) {
     let sys32 = dir.join(s.root).join("System32");

@@ -315,7 +315,10 @@ impl WimWriterBuilder {
 #[derive(Debug, Clone, Copy)]
 enum Loc {
     Plain(ResourceHeader),
-    Solid { resource: usize, offset: u64 },
+    Solid {
+        resource: usize,
+        offset: u64,
+    },
     /// In another WIM (a delta base): referenced, never written or listed.
     External,
 }
