@@ -73,7 +73,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let mut i = 0u64;
         while left > 0 {
             let n = left.min(FILE);
-            let seed = (img << 32 | i) ^ 0x9E37_79B9_7F4A_7C15;
+            // Distinct, non-zero seeds (odd multiplier: a bijection).
+            let seed = ((img << 32 | i) + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
             let h = w.add_blob_from_reader(
                 &mut Gen {
                     x: seed | 1,
