@@ -118,8 +118,27 @@ pub fn copy_image<W: WimOutput>(
     name: Option<&str>,
     description: Option<&str>,
 ) -> Result<ImageIndex> {
+    copy_image_with(src, image, w, recompress, name, description, &|_| None)
+}
+
+/// [`copy_image`], where `external(hash)` gives the size of a blob held by a delta base
+/// (`--delta-from`): such blobs are referenced but not written
+/// ([`WimWriter::add_external_blob`]).
+pub fn copy_image_with<W: WimOutput>(
+    src: &Wim,
+    image: ImageIndex,
+    w: &mut WimWriter<W>,
+    recompress: bool,
+    name: Option<&str>,
+    description: Option<&str>,
+    external: &dyn Fn(&Sha1Digest) -> Option<u64>,
+) -> Result<ImageIndex> {
     let tree = load_tree(src, image)?;
     for (h, _) in tree.blob_references() {
+        if let Some(size) = external(&h) {
+            w.add_external_blob(h, size);
+            continue;
+        }
         copy_blob(src, w, &h, recompress)?;
     }
     let xml = src_xml(src)?;

@@ -6,8 +6,10 @@
 //! `wimextract` as argv[0] imply the command.
 
 pub mod capture;
+pub mod diff;
 pub mod image;
 pub mod service;
+pub mod service_ops;
 pub mod update;
 pub mod write;
 
@@ -65,6 +67,8 @@ pub enum Command {
     Update(update::UpdateArgs),
     /// Servicing operations (wimkit extension).
     Service(service::ServiceArgs),
+    /// Compare two images: paths added, removed, changed, and the bytes a transfer needs.
+    Diff(diff::DiffArgs),
 }
 
 /// `info WIMFILE [IMAGE]`.

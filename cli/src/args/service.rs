@@ -20,6 +20,12 @@ pub enum ServiceCommand {
     ApplyUpdate(ApplyUpdateArgs),
     /// Print the identity of a Windows update package (.msu or .cab), read-only.
     InspectPackage(InspectPackageArgs),
+    /// Keep one image of a WIM/ESD or a media folder's install image, in place and
+    /// crash-safe (verified temporary file, backup, rename).
+    ExtractIndex(super::service_ops::ExtractIndexArgs),
+    /// Rebuild a WIM with only its referenced data (optionally recompressed); reports the
+    /// bytes saved.
+    Optimize(super::service_ops::ServiceOptimizeArgs),
 }
 
 /// `service apply-update WIM IMAGE PACKAGE_DIR... --id ID`.

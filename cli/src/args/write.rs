@@ -47,6 +47,9 @@ pub struct ExportArgs {
     /// Additional split parts or delta bases of the source (glob; repeatable).
     #[arg(long = "ref", value_name = "GLOB")]
     pub refs: Vec<String>,
+    /// Write a delta WIM holding only the blobs this WIM lacks (repeatable).
+    #[arg(long = "delta-from", value_name = "WIMFILE")]
+    pub delta_from: Vec<String>,
     /// Output options.
     #[command(flatten)]
     pub out: OutputArgs,

@@ -132,6 +132,13 @@ pub fn run(a: &ExportArgs, _progress: ProgressMode) -> Result<(), CliError> {
             "ERROR: Cannot specify a new name or description when exporting all images".into(),
         ));
     }
+    if !a.delta_from.is_empty() {
+        let bases: Vec<std::path::PathBuf> =
+            a.delta_from.iter().map(std::path::PathBuf::from).collect();
+        servicing::delta::export_delta(&src, &images, dest, &bases, &opts)
+            .map_err(|e| op_error(&e, &a.dest))?;
+        return Ok(());
+    }
     export_images(&src, &images, dest, &opts).map_err(|e| op_error(&e, &a.dest))?;
     Ok(())
 }

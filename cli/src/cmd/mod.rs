@@ -8,6 +8,7 @@
 pub mod apply;
 pub mod capture;
 pub mod delete;
+pub mod diff;
 pub mod dir;
 pub mod export;
 pub mod extract;
@@ -17,6 +18,7 @@ pub mod info_edit;
 pub mod join;
 pub mod optimize;
 pub mod service;
+pub mod service_ops;
 pub mod split;
 pub mod update;
 pub mod verify;
@@ -45,6 +47,7 @@ pub fn run(plan: Plan) -> Result<(), CliError> {
         Command::Append(a) => capture::run(&a, true, progress),
         Command::Update(a) => update::run(&a, progress),
         Command::Service(a) => service::run(&a, progress),
+        Command::Diff(a) => diff::run(&a),
     }
 }
 

@@ -13,10 +13,12 @@ use servicing::update::packages::{
 use std::path::{Path, PathBuf};
 
 /// Runs `service`.
-pub fn run(a: &ServiceArgs, _progress: ProgressMode) -> Result<(), CliError> {
+pub fn run(a: &ServiceArgs, progress: ProgressMode) -> Result<(), CliError> {
     match &a.command {
         ServiceCommand::ApplyUpdate(x) => apply_update(x),
         ServiceCommand::InspectPackage(x) => inspect_package(x),
+        ServiceCommand::ExtractIndex(x) => super::service_ops::extract_index(x, progress),
+        ServiceCommand::Optimize(x) => super::service_ops::optimize(x, progress),
     }
 }
 

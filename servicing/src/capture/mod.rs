@@ -21,6 +21,7 @@
 pub mod config;
 pub mod scan;
 pub mod unix;
+pub mod windows;
 
 use crate::error::{Error, FsOp, Result, UsageKind};
 use crate::progress::{Event, EventSink};
@@ -108,9 +109,20 @@ pub struct CaptureReport {
     pub summary: Option<wim_format::write::Summary>,
 }
 
-/// Hook for Windows image information (`<WINDOWS>` from the registry hives of a
-/// captured Windows installation): not done yet, the element is left as it is.
-pub fn fill_windows_info(_source: &Path, _tree: &ImageTree, _image: &mut Element) {}
+/// Windows image information: when the captured tree holds a Windows installation,
+/// appends `<WINDOWS>` (from kernel32.dll and the SOFTWARE/SYSTEM hives), `FLAGS`,
+/// `DISPLAYNAME` and `DISPLAYDESCRIPTION` as wimlib does ([`windows`]; `SPBUILD` is the
+/// `UBR`). `Err` is a warning (e.g. a dirty hive): the element is then left as it is.
+pub fn fill_windows_info(
+    source: &Path,
+    tree: &ImageTree,
+    image: &mut Element,
+) -> Result<(), String> {
+    if let Some(p) = windows::derive_captured(source, tree)? {
+        windows::apply_properties(&p, image);
+    }
+    Ok(())
+}
 
 /// The default image name: the last component of `source` (`/` for the root).
 pub fn default_name(source: &Path) -> String {
@@ -505,7 +517,11 @@ pub fn capture_image<W: WimOutput>(
     write_data(w, &mut scanned, known_sizes, solid_sort, events)?;
     let idx: ImageIndex = w.add_image(&scanned.tree, image_element(Some(&name), None))?;
     if let Some(e) = w.xml_mut().image_element_mut(idx) {
-        fill_windows_info(source, &scanned.tree, e);
+        if let Err(m) = fill_windows_info(source, &scanned.tree, e) {
+            events(&Event::Warning(format!(
+                "Failed to get Windows-specific metadata from the captured tree: {m}"
+            )));
+        }
         if let Some(f) = &spec.flags {
             e.set_child_text("FLAGS", f.as_str());
         }

@@ -373,25 +373,56 @@ pub fn derive_from_metadata(
         return Ok(None);
     };
     let dir = tree.dentry(root).name().to_string_lossy();
+    let k32 = format!("{dir}/System32/kernel32.dll");
+    let kernel32 = match rel_lookup(tree, root, "System32/kernel32.dll") {
+        Some(id) => read_file(wim, tree, id, &k32, PE_PREFIX_LIMIT as u64, false)?,
+        None => None,
+    };
+    let sw_path = format!("{dir}/System32/config/SOFTWARE");
+    let software_data = match rel_lookup(tree, root, "System32/config/SOFTWARE") {
+        Some(id) => read_file(wim, tree, id, &sw_path, MAX_HIVE_BYTES, true)?,
+        None => None,
+    };
+    let sys_path = format!("{dir}/System32/config/SYSTEM");
+    let system_data = match rel_lookup(tree, root, "System32/config/SYSTEM") {
+        Some(id) => read_file(wim, tree, id, &sys_path, MAX_HIVE_BYTES, true)?,
+        None => None,
+    };
+    derive_from_files(
+        &dir,
+        kernel32.as_deref(),
+        software_data.as_deref(),
+        system_data.as_deref(),
+    )
+    .map(Some)
+}
+
+/// Derives the properties from the files themselves: `system_root_dir` (the system root
+/// directory's stored name), the first bytes of `System32\kernel32.dll` and the SOFTWARE
+/// and SYSTEM hives (`None` = absent). Used by [`derive_from_metadata`] and by capture,
+/// which reads the files from the source directory.
+pub fn derive_from_files(
+    system_root_dir: &str,
+    kernel32: Option<&[u8]>,
+    software_hive: Option<&[u8]>,
+    system_hive: Option<&[u8]>,
+) -> Result<ImageProperties, PropertiesError> {
+    let dir = system_root_dir;
     let mut p = ImageProperties {
         system_root: dir.to_uppercase(),
-        system_root_dir: dir.clone(),
+        system_root_dir: dir.to_string(),
         control_set: 1,
         ..ImageProperties::default()
     };
-    let k32 = format!("{dir}/System32/kernel32.dll");
-    if let Some(id) = rel_lookup(tree, root, "System32/kernel32.dll")
-        && let Some(data) = read_file(wim, tree, id, &k32, PE_PREFIX_LIMIT as u64, false)?
-        && let Ok(m) = pe_machine(&data)
+    if let Some(data) = kernel32
+        && let Ok(m) = pe_machine(data)
     {
         p.pe_machine = Some(m);
         p.arch = arch_of_machine(m);
     }
-    let sw_path = format!("{dir}/System32/config/SOFTWARE");
-    if let Some(id) = rel_lookup(tree, root, "System32/config/SOFTWARE")
-        && let Some(data) = read_file(wim, tree, id, &sw_path, MAX_HIVE_BYTES, true)?
-    {
-        let hive = Hive::parse(&data).map_err(|error| PropertiesError::Hive {
+    if let Some(data) = software_hive {
+        let sw_path = format!("{dir}/System32/config/SOFTWARE");
+        let hive = Hive::parse(data).map_err(|error| PropertiesError::Hive {
             path: sw_path.clone(),
             error,
         })?;
@@ -401,11 +432,9 @@ pub fn derive_from_metadata(
             error,
         })?;
     }
-    let sys_path = format!("{dir}/System32/config/SYSTEM");
-    if let Some(id) = rel_lookup(tree, root, "System32/config/SYSTEM")
-        && let Some(data) = read_file(wim, tree, id, &sys_path, MAX_HIVE_BYTES, true)?
-    {
-        let hive = Hive::parse(&data).map_err(|error| PropertiesError::Hive {
+    if let Some(data) = system_hive {
+        let sys_path = format!("{dir}/System32/config/SYSTEM");
+        let hive = Hive::parse(data).map_err(|error| PropertiesError::Hive {
             path: sys_path.clone(),
             error,
         })?;
@@ -415,7 +444,7 @@ pub fn derive_from_metadata(
             error,
         })?;
     }
-    Ok(Some(p))
+    Ok(p)
 }
 
 fn val(k: &Key<'_, '_>, name: &str) -> Result<Option<RegValue>, HiveError> {

@@ -15,7 +15,7 @@ pub mod pe;
 pub mod regf;
 
 pub use derive::{
-    ImageProperties, Mismatch, PropertiesError, SpBuildSource, compare_with_xml,
+    ImageProperties, Mismatch, PropertiesError, SpBuildSource, compare_with_xml, derive_from_files,
     derive_from_metadata, derive_image_properties, find_system_root, lookup_ci,
 };
 pub use regf::{Hive, HiveError, HiveErrorKind, HiveLimits, RegValue};

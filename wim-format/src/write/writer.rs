@@ -321,7 +321,12 @@ impl WimWriterBuilder {
 #[derive(Debug, Clone, Copy)]
 enum Loc {
     Plain(ResourceHeader),
-    Solid { resource: usize, offset: u64 },
+    Solid {
+        resource: usize,
+        offset: u64,
+    },
+    /// In another WIM (a delta base): referenced, never written or listed.
+    External,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -523,6 +528,24 @@ impl<W: WimOutput> WimWriter<W> {
     /// True when a blob with this digest is already in the output.
     pub fn contains_blob(&self, digest: &Sha1Digest) -> bool {
         self.by_hash.contains_key(digest)
+    }
+
+    /// Declares a blob stored in another WIM (a delta base, wimlib's `--delta-from`):
+    /// images may reference it, but it is neither written nor listed in the blob table,
+    /// so readers need that WIM as a reference (`--ref`). No effect when the blob is
+    /// already known.
+    pub fn add_external_blob(&mut self, digest: Sha1Digest, size: u64) {
+        if !self.by_hash.contains_key(&digest) {
+            self.by_hash.insert(digest, self.blobs.len());
+            self.blobs.push(BlobRec {
+                hash: digest,
+                size,
+                loc: Loc::External,
+                old_refs: 0,
+                new_refs: 0,
+                part: 1,
+            });
+        }
     }
 
     /// The uncompressed size of a blob in the output.
@@ -911,13 +934,18 @@ impl<W: WimOutput> WimWriter<W> {
             .blobs
             .iter()
             .filter(|b| b.old_refs > 0 || b.new_refs > 0 || b.part != 1)
-            .map(|b| BlobRow {
-                hash: b.hash,
-                size: b.size,
-                location: match b.loc {
+            .filter_map(|b| {
+                let location = match b.loc {
                     Loc::Plain(r) => RowLocation::Plain(r),
                     Loc::Solid { resource, offset } => RowLocation::Solid { resource, offset },
-                },
+                    Loc::External => return None,
+                };
+                Some((b, location))
+            })
+            .map(|(b, location)| BlobRow {
+                hash: b.hash,
+                size: b.size,
+                location,
                 ref_count: u32::try_from(u64::from(b.old_refs).saturating_add(b.new_refs))
                     .unwrap_or(u32::MAX),
                 part_number: b.part,
