@@ -270,8 +270,14 @@ impl BlobTable {
             location: BlobLocation::Resource { source, reshdr },
             table_offset: at,
         };
-        if self.insert(e) && meta {
-            self.images.push(self.entries.len() - 1);
+        if meta {
+            // Metadata rows are assigned to images in table order and never merged: two
+            // images may have byte-identical metadata (same hash), as wimlib allows.
+            self.by_hash.entry(e.hash).or_insert(self.entries.len());
+            self.images.push(self.entries.len());
+            self.entries.push(e);
+        } else {
+            self.insert(e);
         }
         Ok(())
     }
