@@ -208,6 +208,16 @@ impl<const ROOT: u32, const SIZE: usize> DecodeTable<ROOT, SIZE> {
         Ok(true)
     }
 
+    /// The root entry for the next `ROOT` bits of `br` when it holds a whole codeword:
+    /// `Some((symbol, codeword length))`; `None` for a link to a sub-table. Valid only
+    /// when `br` holds at least `ROOT` bits; lets callers start the table load before a
+    /// refill (which never changes the buffered bits) and consume after it.
+    #[inline(always)]
+    pub(crate) fn peek_root(&self, br: &BitReader<'_>) -> Option<(u32, u32)> {
+        let e = self.entries[br.peek(ROOT) as usize & (SIZE - 1)];
+        (e & LINK == 0).then_some((e >> 16, e & 0xFF))
+    }
+
     /// Decodes one symbol. Requires at least `max_len` buffered bits in `br`.
     #[inline(always)]
     pub(crate) fn decode(&self, br: &mut BitReader<'_>) -> u32 {

@@ -270,9 +270,20 @@ fn decode_items<const ALIGNED: bool>(
     let end = end.min(dst.len());
     let [mut r0, mut r1, mut r2] = *recent;
     while pos < end {
+        // The main-code table load starts before the refill when the buffer already holds
+        // the root bits (a refill never changes buffered bits), so the refill's load and
+        // shuffle overlap the table load instead of preceding it.
+        let pre = t.main.peek_root(br);
+        let have_root = br.available() >= MAIN_ROOT;
         // ≥ 49 bits: main (16) + length (16) + verbatim extra bits (≤ 17).
         br.refill();
-        let mut s = t.main.decode(br);
+        let mut s = match pre {
+            Some((sym, l)) if have_root => {
+                br.consume(l);
+                sym
+            }
+            _ => t.main.decode(br),
+        };
         if s < 256 {
             if pos + 3 <= end {
                 // Up to three literals from one refill (3 × 16 ≤ 49 bits).
