@@ -100,11 +100,14 @@ fn main() {
         ours.decompress(z, &mut out[..*ul]).unwrap();
         assert_eq!(&out[..*ul], orig);
     }
-    // SAFETY: wimlib's documented C API; buffers valid for the given lengths.
+    // SAFETY: loading a system library whose initialisers are well behaved.
     let lib = unsafe { Library::new("libwim.so.15") }.unwrap();
+    // SAFETY: the symbol has the C signature `CreateDec` (wimlib.h).
     let create: Symbol<CreateDec> = unsafe { lib.get(b"wimlib_create_decompressor\0") }.unwrap();
+    // SAFETY: the symbol has the C signature `Decompress` (wimlib.h).
     let dec: Symbol<Decompress> = unsafe { lib.get(b"wimlib_decompress\0") }.unwrap();
     let mut ctx: *mut c_void = std::ptr::null_mut();
+    // SAFETY: `ctx` is a valid out-pointer; 2 = LZX. The context lives until exit.
     assert_eq!(unsafe { create(2, chunk, &mut ctx) }, 0);
     let (mut best_o, mut best_l) = (f64::MAX, f64::MAX);
     for _ in 0..rounds {
@@ -121,6 +124,8 @@ fn main() {
             let t = cpu();
             for (ul, z) in &zs {
                 if !z.is_empty() {
+                    // SAFETY: `z` and `out[..ul]` are valid for the lengths passed; `ctx`
+                    // was created for this chunk size.
                     let r = unsafe {
                         dec(
                             z.as_ptr().cast(),
