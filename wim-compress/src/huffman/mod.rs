@@ -285,6 +285,8 @@ mod tests {
             let mut br = BitReader::new(&bytes, 0);
             br.refill();
             let before = br.available();
+            let want_root = (l <= R).then_some((sym as u32, l));
+            assert_eq!(t.peek_root(&br), want_root, "peek_root sym {sym}");
             assert_eq!(t.decode(&mut br), sym as u32);
             assert_eq!(before - br.available(), l);
         }
