@@ -29,9 +29,10 @@ pub(crate) fn copy_match(out: &mut [u8], pos: usize, off: usize, len: usize) {
         {
             dst.fill(b);
         }
-    } else if off >= len {
+    } else if off >= len && len > 32 {
         out.copy_within(pos - off..pos - off + len, pos);
     } else {
+        // Short copies (the common case here): a byte loop beats a `memmove` call.
         for i in pos..end {
             out[i] = out[i - off];
         }

@@ -208,6 +208,16 @@ impl<const ROOT: u32, const SIZE: usize> DecodeTable<ROOT, SIZE> {
         Ok(true)
     }
 
+    /// The root entry for the next `ROOT` bits of `br` when it holds a whole codeword:
+    /// `Some((symbol, codeword length))`; `None` for a link to a sub-table. Valid only
+    /// when `br` holds at least `ROOT` bits; lets callers start the table load before a
+    /// refill (which never changes the buffered bits) and consume after it.
+    #[inline(always)]
+    pub(crate) fn peek_root(&self, br: &BitReader<'_>) -> Option<(u32, u32)> {
+        let e = self.entries[br.peek(ROOT) as usize & (SIZE - 1)];
+        (e & LINK == 0).then_some((e >> 16, e & 0xFF))
+    }
+
     /// Decodes one symbol. Requires at least `max_len` buffered bits in `br`.
     #[inline(always)]
     pub(crate) fn decode(&self, br: &mut BitReader<'_>) -> u32 {
@@ -275,6 +285,8 @@ mod tests {
             let mut br = BitReader::new(&bytes, 0);
             br.refill();
             let before = br.available();
+            let want_root = (l <= R).then_some((sym as u32, l));
+            assert_eq!(t.peek_root(&br), want_root, "peek_root sym {sym}");
             assert_eq!(t.decode(&mut br), sym as u32);
             assert_eq!(before - br.available(), l);
         }

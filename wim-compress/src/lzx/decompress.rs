@@ -246,6 +246,13 @@ fn read_lens(
     Ok(())
 }
 
+/// `if c { a } else { b }`, meant to compile to a conditional move.
+#[inline(always)]
+fn select(c: bool, a: usize, b: usize) -> usize {
+    let m = (c as usize).wrapping_neg();
+    (a & m) | (b & !m)
+}
+
 /// Decodes the items of a verbatim or aligned block into `dst[pos..end]`.
 #[inline(never)]
 fn decode_items<const ALIGNED: bool>(
@@ -263,9 +270,20 @@ fn decode_items<const ALIGNED: bool>(
     let end = end.min(dst.len());
     let [mut r0, mut r1, mut r2] = *recent;
     while pos < end {
+        // The main-code table load starts before the refill when the buffer already holds
+        // the root bits (a refill never changes buffered bits), so the refill's load and
+        // shuffle overlap the table load instead of preceding it.
+        let pre = t.main.peek_root(br);
+        let have_root = br.available() >= MAIN_ROOT;
         // ≥ 49 bits: main (16) + length (16) + verbatim extra bits (≤ 17).
         br.refill();
-        let mut s = t.main.decode(br);
+        let mut s = match pre {
+            Some((sym, l)) if have_root => {
+                br.consume(l);
+                sym
+            }
+            _ => t.main.decode(br),
+        };
         if s < 256 {
             if pos + 3 <= end {
                 // Up to three literals from one refill (3 × 16 ≤ 49 bits).
@@ -301,40 +319,40 @@ fn decode_items<const ALIGNED: bool>(
             }
             length += ls as usize;
         }
-        let offset;
-        if slot < 3 {
-            offset = match slot {
-                0 => r0,
-                1 => {
-                    core::mem::swap(&mut r0, &mut r1);
-                    r0
-                }
-                _ => {
-                    core::mem::swap(&mut r0, &mut r2);
-                    r0
-                }
-            };
-        } else {
+        // Repeat (slots 0–2, no extra bits) and explicit offsets share one branch-free
+        // path: which kind comes next is data-dependent and mispredicted often.
+        let offset = if ALIGNED && EXTRA_BITS[slot & 63] >= 3 {
             let extra = u32::from(EXTRA_BITS[slot & 63]);
-            let base = POSITION_BASE[slot & 63] as usize;
-            let val = if ALIGNED && extra >= 3 {
-                let hi = br.bits(extra - 3) as usize;
-                if br.available() < MAX_ALIGNED_LEN {
-                    br.refill();
-                }
-                let a = t.aligned.decode(br) as usize;
-                if a >= NUM_ALIGNED_SYMBOLS {
-                    return Err(DecompressError::InvalidSymbol); // empty aligned code used
-                }
-                (hi << 3) | a
-            } else {
-                br.bits(extra) as usize
-            };
-            offset = base + val - 2;
+            let hi = br.bits(extra - 3) as usize;
+            if br.available() < MAX_ALIGNED_LEN {
+                br.refill();
+            }
+            let a = t.aligned.decode(br) as usize;
+            if a >= NUM_ALIGNED_SYMBOLS {
+                return Err(DecompressError::InvalidSymbol); // empty aligned code used
+            }
+            let offset = POSITION_BASE[slot & 63] as usize + ((hi << 3) | a) - 2;
             r2 = r1;
             r1 = r0;
             r0 = offset;
-        }
+            offset
+        } else {
+            let extra = u32::from(EXTRA_BITS[slot & 63]);
+            let val = br.bits(extra) as usize;
+            let explicit = (POSITION_BASE[slot & 63] as usize + val).wrapping_sub(2);
+            let rep = slot < 3;
+            let offset = select(
+                slot == 0,
+                r0,
+                select(slot == 1, r1, select(slot == 2, r2, explicit)),
+            );
+            let n2 = select(rep, select(slot == 2, r0, r2), r1);
+            let n1 = select(rep, select(slot == 1, r0, r1), r0);
+            r2 = n2;
+            r1 = n1;
+            r0 = offset;
+            offset
+        };
         if offset > pos {
             return Err(DecompressError::OffsetTooFar);
         }

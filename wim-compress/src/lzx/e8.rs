@@ -48,20 +48,18 @@ pub(crate) fn untranslate(buf: &mut [u8]) {
             a.copy_from_slice(op);
             let abs = i32::from_le_bytes(a);
             let ipos = i as i32; // i < 2^21
-            let rel = if abs >= 0 {
-                if abs < E8_SIZE {
-                    Some(abs - ipos)
-                } else {
-                    None
-                }
-            } else if abs >= -ipos {
-                Some(abs + E8_SIZE)
+            // Branch-free (whether an operand is in range is unpredictable); an operand
+            // out of range is written back unchanged.
+            let pos_rel = abs.wrapping_sub(ipos);
+            let neg_rel = abs.wrapping_add(E8_SIZE);
+            let v = if (0..E8_SIZE).contains(&abs) {
+                pos_rel
+            } else if abs < 0 && abs >= -ipos {
+                neg_rel
             } else {
-                None
+                abs
             };
-            if let Some(r) = rel {
-                op.copy_from_slice(&r.to_le_bytes());
-            }
+            op.copy_from_slice(&v.to_le_bytes());
         }
         i += 5;
     }
