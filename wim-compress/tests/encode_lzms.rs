@@ -2,6 +2,7 @@
 //! levels, chunk sizes and data kinds; tiny and incompressible inputs; determinism; a
 //! proptest round trip; and an `#[ignore]`d size/speed table against libwim's encoder.
 mod common;
+use common::data::{XorShift, random_odd as random};
 use common::libwim::{Ctype, LibWim};
 use proptest::prelude::*;
 use std::time::Instant;
@@ -12,16 +13,6 @@ use wim_compress::{
 
 const K: usize = 1024;
 const M: usize = 1024 * 1024;
-
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-}
 
 /// Files under `dir` (recursively, sorted) concatenated up to `limit` bytes.
 fn corpus(dir: &str, pick: &dyn Fn(&str) -> bool, limit: usize) -> Vec<u8> {
@@ -80,15 +71,10 @@ fn text_corpus(limit: usize) -> Vec<u8> {
     v
 }
 
-fn random(len: usize, seed: u64) -> Vec<u8> {
-    let mut r = Rng(seed | 1);
-    (0..len).map(|_| r.next() as u8).collect()
-}
-
 /// Tables of 16- and 32-bit counters with varying strides: delta-match friendly.
 fn delta_tables(len: usize) -> Vec<u8> {
     let mut v = Vec::with_capacity(len);
-    let mut r = Rng(77);
+    let mut r = XorShift(77);
     let mut k = 0u32;
     while v.len() < len {
         let stride = 1 + (r.next() % 50) as u32;

@@ -1,10 +1,9 @@
 //! LZX encoder tests: round trips through our decoder and libwim's, determinism,
 //! incompressible and tiny inputs, proptest round trips.
 mod common;
-mod enc_common;
 
+use common::enc::*;
 use common::libwim::{Ctype, LibWim};
-use enc_common::*;
 use proptest::prelude::*;
 use wim_compress::lzx::{LzxCompressor, LzxDecompressor};
 use wim_compress::{Compressor, Decompressor};
@@ -12,48 +11,12 @@ use wim_compress::{Compressor, Decompressor};
 const LEVELS: [u32; 4] = [1, 20, 50, 100];
 const CHUNKS: [usize; 3] = [32768, 262144, 1 << 21];
 
-fn compress(c: &mut LzxCompressor, src: &[u8]) -> Option<Vec<u8>> {
-    let mut dst = vec![0xAAu8; src.len()];
-    let n = c.compress(src, &mut dst)?;
-    assert!(
-        n < src.len(),
-        "output {n} not smaller than input {}",
-        src.len()
-    );
-    dst.truncate(n);
-    Some(dst)
-}
-
 /// Compresses `data` chunk by chunk and checks every compressed chunk with both decoders.
-/// Returns (compressed chunks, total compressed bytes with raw fallback).
+/// Returns the total compressed bytes with raw fallback.
 fn round_trip(lib: Option<&LibWim>, data: &[u8], chunk: usize, level: u32) -> usize {
-    let mut c = LzxCompressor::new(chunk, level).unwrap();
-    let mut d = LzxDecompressor::new(chunk).unwrap();
-    let mut total = 0;
-    for piece in data.chunks(chunk) {
-        let Some(comp) = compress(&mut c, piece) else {
-            total += piece.len();
-            continue;
-        };
-        total += comp.len();
-        let mut out = vec![0x55u8; piece.len()];
-        d.decompress(&comp, &mut out)
-            .unwrap_or_else(|e| panic!("our decoder: {e} (chunk {chunk}, level {level})"));
-        assert!(
-            out == piece,
-            "our decoder mismatch (chunk {chunk}, level {level})"
-        );
-        if let Some(lib) = lib {
-            let got = lib
-                .decompress(Ctype::Lzx, chunk, &comp, piece.len())
-                .unwrap_or_else(|| panic!("libwim rejected (chunk {chunk}, level {level})"));
-            assert!(
-                got == piece,
-                "libwim mismatch (chunk {chunk}, level {level})"
-            );
-        }
-    }
-    total
+    let c = LzxCompressor::new(chunk, level).unwrap();
+    let d = LzxDecompressor::new(chunk).unwrap();
+    common::enc::round_trip(lib, Ctype::Lzx, c, d, data, chunk, level)
 }
 
 #[test]

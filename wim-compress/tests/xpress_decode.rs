@@ -1,63 +1,13 @@
 //! XPRESS decoder tests: libwim cross-checks, hand-built vectors (codecs.md §2.8), crafted
 //! edge cases, and robustness against mutated input.
 mod common;
+use common::data::*;
 use common::libwim::{Ctype, LibWim};
+use wim_compress::DecompressError;
 use wim_compress::xpress::XpressDecompressor;
-use wim_compress::{DecompressError, Decompressor};
 
 // ---------------------------------------------------------------------------------------
 // Test data
-
-struct XorShift(u64);
-impl XorShift {
-    fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        self.0 = x;
-        x
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
-
-fn text(n: usize, seed: u64) -> Vec<u8> {
-    const WORDS: &[&str] = &[
-        "the",
-        "image",
-        "window",
-        "of",
-        "compression",
-        "chunk",
-        "and",
-        "resource",
-        "a",
-        "to",
-        "is",
-        "header",
-        "Microsoft",
-        "file",
-        "stream",
-        "data",
-        "in",
-        "with",
-        "offset",
-        "length",
-        "table",
-        "for",
-        "match",
-    ];
-    let mut r = XorShift(seed);
-    let mut v = Vec::with_capacity(n + 16);
-    while v.len() < n {
-        v.extend_from_slice(WORDS[r.below(WORDS.len())].as_bytes());
-        v.push(if r.below(12) == 0 { b'\n' } else { b' ' });
-    }
-    v.truncate(n);
-    v
-}
 
 fn source_code(n: usize) -> Vec<u8> {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src");
@@ -85,51 +35,6 @@ fn source_code(n: usize) -> Vec<u8> {
     v
 }
 
-fn binary(n: usize) -> Vec<u8> {
-    for p in [
-        "/usr/bin/python3.11",
-        "/usr/bin/gdb",
-        "/usr/bin/perf",
-        "/bin/bash",
-        "/bin/ls",
-    ] {
-        if let Ok(d) = std::fs::read(p)
-            && d.len() >= n + 4096
-        {
-            let start = (d.len() - n) / 3;
-            return d[start..start + n].to_vec();
-        }
-    }
-    eprintln!("NOTE: no large /usr/bin binary found; using synthetic x86-like data");
-    let mut r = XorShift(99);
-    (0..n)
-        .map(|i| {
-            if i % 7 == 0 {
-                0xE8
-            } else {
-                (r.next() % 16) as u8
-            }
-        })
-        .collect()
-}
-
-fn random(n: usize, seed: u64) -> Vec<u8> {
-    let mut r = XorShift(seed);
-    (0..n).map(|_| r.next() as u8).collect()
-}
-
-fn runs(n: usize) -> Vec<u8> {
-    let mut r = XorShift(7);
-    let mut v = Vec::new();
-    while v.len() < n {
-        let b = r.next() as u8;
-        let len = 1 + r.below(300);
-        v.extend(std::iter::repeat_n(b, len));
-    }
-    v.truncate(n);
-    v
-}
-
 fn corpus(n: usize) -> Vec<(&'static str, Vec<u8>)> {
     let mut mixed = text(n / 2, 5);
     mixed.extend(binary(n - n / 2));
@@ -142,16 +47,6 @@ fn corpus(n: usize) -> Vec<(&'static str, Vec<u8>)> {
         ("runs", runs(n)),
         ("mixed", mixed),
     ]
-}
-
-fn decode(
-    d: &mut XpressDecompressor,
-    src: &[u8],
-    n: usize,
-    dirt: u8,
-) -> Result<Vec<u8>, DecompressError> {
-    let mut out = vec![dirt; n];
-    d.decompress(src, &mut out).map(|()| out)
 }
 
 // ---------------------------------------------------------------------------------------

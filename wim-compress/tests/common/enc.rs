@@ -1,25 +1,13 @@
-//! Shared helpers for the encoder tests (encode_xpress.rs, encode_lzx.rs).
+//! Shared helpers for the encoder tests (encode_xpress.rs, encode_lzx.rs): test data and
+//! the compress / double-decoder round trip.
 #![allow(dead_code)]
 
+use super::libwim::{Ctype, LibWim};
 use std::path::{Path, PathBuf};
+use wim_compress::{Compressor, Decompressor};
 
-/// Deterministic xorshift generator.
-pub struct XorShift(pub u64);
-impl XorShift {
-    pub fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        self.0 = x;
-        x
-    }
-}
-
-pub fn random(n: usize, seed: u64) -> Vec<u8> {
-    let mut r = XorShift(seed | 1);
-    (0..n).map(|_| r.next() as u8).collect()
-}
+pub use super::data::XorShift;
+pub use super::data::random_odd as random;
 
 pub fn text(n: usize, seed: u64) -> Vec<u8> {
     const WORDS: &[&str] = &[
@@ -116,4 +104,55 @@ pub fn mixed(n: usize) -> Vec<u8> {
     v.extend(random(q, 6));
     v.resize(n, 0);
     v
+}
+
+/// Compresses `src` into a buffer of its size; checks that any output is smaller.
+pub fn compress<C: Compressor>(c: &mut C, src: &[u8]) -> Option<Vec<u8>> {
+    let mut dst = vec![0xAAu8; src.len()];
+    let n = c.compress(src, &mut dst)?;
+    assert!(
+        n < src.len(),
+        "output {n} not smaller than input {}",
+        src.len()
+    );
+    dst.truncate(n);
+    Some(dst)
+}
+
+/// Compresses `data` chunk by chunk with `c` and checks every compressed chunk with our
+/// decoder `d` and libwim's (`ctype`). Returns the total compressed bytes with raw fallback.
+pub fn round_trip<C: Compressor, D: Decompressor>(
+    lib: Option<&LibWim>,
+    ctype: Ctype,
+    mut c: C,
+    mut d: D,
+    data: &[u8],
+    chunk: usize,
+    level: u32,
+) -> usize {
+    let mut total = 0;
+    for piece in data.chunks(chunk) {
+        let Some(comp) = compress(&mut c, piece) else {
+            total += piece.len();
+            continue;
+        };
+        total += comp.len();
+        let mut out = vec![0x55u8; piece.len()];
+        d.decompress(&comp, &mut out)
+            .unwrap_or_else(|e| panic!("our decoder: {e} (chunk {chunk}, level {level})"));
+        assert!(
+            out == piece,
+            "our decoder mismatch (chunk {chunk}, level {level})"
+        );
+        if let Some(lib) = lib {
+            let got = lib
+                .decompress(ctype, chunk, &comp, piece.len())
+                .unwrap_or_else(|| panic!("libwim rejected (chunk {chunk}, level {level})"));
+            assert!(
+                got == piece,
+                "libwim mismatch (chunk {chunk}, level {level})"
+            );
+        }
+    }
+    total
 }
