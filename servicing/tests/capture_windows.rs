@@ -3,8 +3,6 @@
 //! except `VERSION/SPBUILD`, where we write the SOFTWARE `UBR` and wimlib the SYSTEM
 //! `CSDBuildNumber` (asserted explicitly).
 
-mod winfix;
-
 use servicing::capture::scan::ScanOptions;
 use servicing::capture::{CaptureRequest, ImageSpec, WriteMode, capture_to_file};
 use servicing::progress::Event;
@@ -13,16 +11,14 @@ use std::process::Command;
 use std::sync::Mutex;
 use wim_format::xml::{Element, WimInfo};
 use wim_format::{ImageIndex, Wim, WimWriterBuilder};
-use winfix::{Spec, build_tree, have, spec};
+use wim_testdata::windows::{self, Spec, spec};
 
 fn tools_or_skip(test: &str) -> bool {
-    for t in ["hivexsh", "wimlib-imagex"] {
-        if !have(t) {
-            eprintln!("SKIP: {test}: `{t}` is not installed");
-            return false;
-        }
-    }
-    true
+    windows::tools_or_skip(test, &["hivexsh", "wimlib-imagex"])
+}
+
+fn build_tree(dir: &Path, s: &Spec) {
+    windows::build_tree(dir, s).unwrap();
 }
 
 fn wimlib_capture(dir: &Path, wim: &Path) {
@@ -229,7 +225,7 @@ fn non_windows_tree_gets_no_windows_element_and_dirty_hive_warns() {
     std::fs::create_dir_all(plain.join("Windows/System")).unwrap();
     std::fs::write(
         plain.join("Windows/System/kernel32.dll"),
-        winfix::pe_stub(0x14c),
+        windows::pe_stub(windows::MACHINE_X86),
     )
     .unwrap();
     let wim = t.path().join("p.wim");
@@ -247,7 +243,7 @@ fn non_windows_tree_gets_no_windows_element_and_dirty_hive_warns() {
     let mut b = std::fs::read(&sw).unwrap();
     let seq = u32::from_le_bytes(b[4..8].try_into().unwrap());
     b[8..12].copy_from_slice(&(seq.wrapping_sub(1)).to_le_bytes());
-    winfix::checksum(&mut b);
+    windows::set_checksum(&mut b);
     std::fs::write(&sw, &b).unwrap();
     let wim = t.path().join("d.wim");
     let w = ours(&dir, &wim, WriteMode::Create, ImageSpec::default());

@@ -21,6 +21,7 @@ use wim_format::metadata::{FileAttributes, WimName};
 use wim_format::write::WimOutput;
 use wim_format::write::writer::image_element;
 use wim_format::{ImageIndex, Wim, WimWriter};
+use wim_testdata::windows;
 
 fn one() -> ImageIndex {
     ImageIndex::new(1).unwrap()
@@ -389,83 +390,13 @@ fn crash_mid_append_is_rolled_back_by_recover() {
 
 // ---- oracle tests (hivexsh, wimlib-imagex) ----
 
-fn have(tool: &str) -> bool {
-    Command::new(tool).arg("--help").output().is_ok()
-}
-
 fn tools_or_skip(test: &str) -> bool {
-    for t in ["hivexsh", "wimlib-imagex"] {
-        if !have(t) {
-            eprintln!("SKIP: {test}: `{t}` is not installed");
-            return false;
-        }
-    }
-    true
+    windows::tools_or_skip(test, &["hivexsh", "wimlib-imagex"])
 }
 
-/// A minimal empty hive (same construction as tests/properties.rs).
-fn empty_hive() -> Vec<u8> {
-    let mut hbin = vec![0u8; 4096];
-    hbin[..4].copy_from_slice(b"hbin");
-    hbin[8..12].copy_from_slice(&4096u32.to_le_bytes());
-    let nk = 0x20usize;
-    let sk = 0x78usize;
-    hbin[nk..nk + 4].copy_from_slice(&(-88i32).to_le_bytes());
-    let d = nk + 4;
-    hbin[d..d + 2].copy_from_slice(b"nk");
-    hbin[d + 2..d + 4].copy_from_slice(&0x2cu16.to_le_bytes());
-    hbin[d + 28..d + 32].copy_from_slice(&u32::MAX.to_le_bytes());
-    hbin[d + 32..d + 36].copy_from_slice(&u32::MAX.to_le_bytes());
-    hbin[d + 40..d + 44].copy_from_slice(&u32::MAX.to_le_bytes());
-    hbin[d + 44..d + 48].copy_from_slice(&(sk as u32).to_le_bytes());
-    hbin[d + 48..d + 52].copy_from_slice(&u32::MAX.to_le_bytes());
-    hbin[d + 72..d + 74].copy_from_slice(&4u16.to_le_bytes());
-    hbin[d + 76..d + 80].copy_from_slice(b"ROOT");
-    hbin[sk..sk + 4].copy_from_slice(&(-48i32).to_le_bytes());
-    let s = sk + 4;
-    hbin[s..s + 2].copy_from_slice(b"sk");
-    hbin[s + 4..s + 8].copy_from_slice(&(sk as u32).to_le_bytes());
-    hbin[s + 8..s + 12].copy_from_slice(&(sk as u32).to_le_bytes());
-    hbin[s + 12..s + 16].copy_from_slice(&1u32.to_le_bytes());
-    hbin[s + 16..s + 20].copy_from_slice(&20u32.to_le_bytes());
-    hbin[s + 20] = 1;
-    hbin[s + 22..s + 24].copy_from_slice(&0x8000u16.to_le_bytes());
-    let free = sk + 48;
-    hbin[free..free + 4].copy_from_slice(&((4096 - free) as i32).to_le_bytes());
-    let mut base = vec![0u8; 4096];
-    base[..4].copy_from_slice(b"regf");
-    base[4..8].copy_from_slice(&1u32.to_le_bytes());
-    base[8..12].copy_from_slice(&1u32.to_le_bytes());
-    base[20..24].copy_from_slice(&1u32.to_le_bytes());
-    base[24..28].copy_from_slice(&5u32.to_le_bytes());
-    base[32..36].copy_from_slice(&1u32.to_le_bytes());
-    base[36..40].copy_from_slice(&(nk as u32).to_le_bytes());
-    base[40..44].copy_from_slice(&4096u32.to_le_bytes());
-    base[44..48].copy_from_slice(&1u32.to_le_bytes());
-    let x = servicing::properties::regf::base_block_checksum(&base).unwrap();
-    base[508..512].copy_from_slice(&x.to_le_bytes());
-    base.extend_from_slice(&hbin);
-    base
-}
-
+/// Creates `path` as an empty hive and runs a hivexsh script on it.
 fn make_hive(path: &Path, script: &str) {
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(path, empty_hive()).unwrap();
-    let sc = path.with_extension("hivexsh");
-    std::fs::write(&sc, format!("{script}\ncommit\n")).unwrap();
-    let out = Command::new("hivexsh")
-        .arg("-w")
-        .arg("-f")
-        .arg(&sc)
-        .arg(path)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "hivexsh: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    std::fs::remove_file(sc).unwrap();
+    windows::make_hive(path, script).unwrap();
 }
 
 fn software(ubr: u32) -> String {
@@ -506,12 +437,11 @@ fn spbuild_follows_ubr_of_a_replaced_software_hive() {
     let tree = t.path().join("tree");
     let cfg = tree.join("Windows/System32/config");
     make_hive(&cfg.join("SOFTWARE"), &software(3000));
-    let mut pe = vec![0u8; 512];
-    pe[..2].copy_from_slice(b"MZ");
-    pe[0x3c..0x40].copy_from_slice(&0x80u32.to_le_bytes());
-    pe[0x80..0x84].copy_from_slice(b"PE\0\0");
-    pe[0x84..0x86].copy_from_slice(&0x8664u16.to_le_bytes());
-    std::fs::write(tree.join("Windows/System32/kernel32.dll"), pe).unwrap();
+    std::fs::write(
+        tree.join("Windows/System32/kernel32.dll"),
+        windows::pe_stub(windows::MACHINE_X64),
+    )
+    .unwrap();
     let wim = t.path().join("w.wim");
     wimlib(&[
         "capture",

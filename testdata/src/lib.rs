@@ -13,6 +13,7 @@
 //! - [`oracle`]: `wimlib-imagex` wrappers and a Rust directory-tree differ.
 //! - [`sample`]: the bundled `sample/sample.wim` description.
 //! - [`prng`]: the small deterministic xorshift PRNG used everywhere here.
+//! - [`windows`]: synthetic Windows trees (hives via `hivexsh`, stub kernel32.dll PEs).
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -23,3 +24,4 @@ pub mod prng;
 pub mod real;
 pub mod sample;
 pub mod tree;
+pub mod windows;
