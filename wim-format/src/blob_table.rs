@@ -155,22 +155,30 @@ impl BlobTable {
         let mut run: Vec<RunEntry> = Vec::new();
         while c.remaining() > 0 {
             let at = c.offset();
-            let raw = RawBlobEntry::read(&mut c)?;
+            let mut raw = RawBlobEntry::read(&mut c)?;
             let flags = ResourceFlags::from_bits_retain(raw.reshdr.flags);
             if flags.contains(ResourceFlags::SOLID) {
-                if !header.version.is_solid() {
+                if header.version.is_solid() {
+                    run.push(RunEntry { raw, at });
+                    continue;
+                }
+                // Outside version 0xE00 the SOLID flag is not honoured (as wimlib): a row
+                // that reads as a plain resource is kept as one; a row that only makes sense
+                // in a solid run (a resource row, uncompressed size 0x100000000, or a blob
+                // row, uncompressed size 0) is malformed here.
+                let usize = raw.reshdr.uncompressed_size;
+                if usize == SOLID_RESOURCE_MAGIC_SIZE || usize == 0 {
                     return Err(FormatError::new(
                         FormatErrorKind::BadBlobTable,
                         format!(
-                            "solid blob entry in a version 0x{:x} WIM (solid resources need 0xe00)",
+                            "solid-run blob entry in a version 0x{:x} WIM (solid resources need 0xe00)",
                             header.version.0
                         ),
                     )
                     .at(at)
                     .into());
                 }
-                run.push(RunEntry { raw, at });
-                continue;
+                raw.reshdr.flags &= !ResourceFlags::SOLID.bits();
             }
             if !run.is_empty() {
                 t.add_run(std::mem::take(&mut run), header, source, src, file_len)?;
