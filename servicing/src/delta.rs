@@ -102,7 +102,7 @@ pub fn export_delta(
         Ok(DeltaReport {
             new_indices: new,
             blobs_in_bases: used.len() as u64,
-            bytes_in_bases: used.values().sum(),
+            bytes_in_bases: used.values().fold(0u64, |a, &b| a.saturating_add(b)),
             file_size: s.file_size,
         })
     })

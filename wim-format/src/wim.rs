@@ -476,7 +476,10 @@ impl Wim {
             .collect();
         let total = VerifyProgress {
             blobs_total: entries.len() as u64,
-            bytes_total: entries.iter().map(|(_, e)| e.size).sum(),
+            // Declared sizes come from disk: saturate rather than overflow.
+            bytes_total: entries
+                .iter()
+                .fold(0u64, |acc, (_, e)| acc.saturating_add(e.size)),
             ..Default::default()
         };
         let done_blobs = AtomicU64::new(0);
@@ -484,7 +487,9 @@ impl Wim {
         let abort = AtomicBool::new(false);
         let tick = |e: &BlobEntry| {
             let b = done_blobs.fetch_add(1, Ordering::Relaxed) + 1;
-            let y = done_bytes.fetch_add(e.size, Ordering::Relaxed) + e.size;
+            let y = done_bytes
+                .fetch_add(e.size, Ordering::Relaxed)
+                .saturating_add(e.size);
             on_progress(VerifyProgress {
                 blobs_done: b,
                 bytes_done: y,
