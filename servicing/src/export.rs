@@ -271,25 +271,8 @@ pub fn export_images(
         if let Some(i) = opts.write.integrity {
             b = b.integrity(i);
         }
-        let mut w = b.append(dest)?;
-        let mut new = Vec::new();
-        for &i in images {
-            let idx = copy_image(
-                src,
-                i,
-                &mut w,
-                recompress,
-                opts.name.as_deref(),
-                opts.description.as_deref(),
-            )?;
-            new.push(idx.get());
-        }
-        if opts.boot
-            && let Some(&n) = new.first()
-        {
-            w.set_boot_index(n);
-        }
-        let s = w.finish()?;
+        let w = b.append(dest)?;
+        let (new, s) = copy_images_into(src, images, w, recompress, opts)?;
         return Ok(ExportReport {
             new_indices: new,
             appended: true,
@@ -298,31 +281,44 @@ pub fn export_images(
     }
     let b = new_builder(src, &opts.write)?;
     write_replacing(dest, |tmp| {
-        let mut w = b.create(tmp)?;
-        let mut new = Vec::new();
-        for &i in images {
-            let idx = copy_image(
-                src,
-                i,
-                &mut w,
-                recompress,
-                opts.name.as_deref(),
-                opts.description.as_deref(),
-            )?;
-            new.push(idx.get());
-        }
-        if opts.boot
-            && let Some(&n) = new.first()
-        {
-            w.set_boot_index(n);
-        }
-        let s = w.finish()?;
+        let w = b.create(tmp)?;
+        let (new, s) = copy_images_into(src, images, w, recompress, opts)?;
         Ok(ExportReport {
             new_indices: new,
             appended: false,
             file_size: s.file_size,
         })
     })
+}
+
+/// Copies `images` into `w` (name, description and boot flag from `opts`) and finishes
+/// it: the part shared by exporting into an existing WIM and into a new one.
+fn copy_images_into<W: WimOutput>(
+    src: &Wim,
+    images: &[ImageIndex],
+    mut w: WimWriter<W>,
+    recompress: bool,
+    opts: &ExportOptions,
+) -> Result<(Vec<u32>, wim_format::write::writer::Summary)> {
+    let mut new = Vec::new();
+    for &i in images {
+        let idx = copy_image(
+            src,
+            i,
+            &mut w,
+            recompress,
+            opts.name.as_deref(),
+            opts.description.as_deref(),
+        )?;
+        new.push(idx.get());
+    }
+    if opts.boot
+        && let Some(&n) = new.first()
+    {
+        w.set_boot_index(n);
+    }
+    let s = w.finish()?;
+    Ok((new, s))
 }
 
 fn src_xml_of(w: &Wim) -> Result<wim_format::xml::WimInfo> {
