@@ -10,49 +10,11 @@
 mod libwim;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use libwim::{Ctype, LibWim};
+use libwim::{Ctype, LibCompressor, LibWim};
 use std::hint::black_box;
-use std::path::{Path, PathBuf};
 use wim_compress::Compressor;
 use wim_compress::lzx::LzxCompressor;
 use wim_compress::xpress::XpressCompressor;
-
-fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(rd) = std::fs::read_dir(dir) else {
-        return;
-    };
-    let mut ents: Vec<_> = rd.flatten().map(|e| e.path()).collect();
-    ents.sort();
-    for p in ents {
-        if p.is_dir() {
-            collect(&p, out);
-        } else if p.extension().is_some_and(|e| e == "dll" || e == "exe") {
-            out.push(p);
-        }
-    }
-}
-
-fn sample(bytes: usize) -> Vec<u8> {
-    let mut files = Vec::new();
-    collect(Path::new("/tmp/wim-corpus/wine"), &mut files);
-    if files.is_empty() {
-        files = ["/usr/bin/bash", "/usr/bin/gdb", "/usr/bin/perf"]
-            .iter()
-            .map(PathBuf::from)
-            .collect();
-    }
-    let mut v = Vec::new();
-    for f in files {
-        if let Ok(d) = std::fs::read(&f) {
-            v.extend_from_slice(&d);
-        }
-        if v.len() >= bytes {
-            break;
-        }
-    }
-    v.truncate(bytes);
-    v
-}
 
 fn ours(kind: Ctype, chunk: usize, level: u32, data: &[u8]) -> usize {
     let mut c: Box<dyn Compressor> = match kind {
@@ -65,18 +27,20 @@ fn ours(kind: Ctype, chunk: usize, level: u32, data: &[u8]) -> usize {
         .sum()
 }
 
+/// libwim with one persistent context per run, as wimlib keeps one per thread when writing.
 fn theirs(lib: &LibWim, kind: Ctype, chunk: usize, level: u32, data: &[u8]) -> usize {
+    let Some(mut ctx) = LibCompressor::new(lib, kind, chunk, level) else {
+        return 0;
+    };
+    let mut out = Vec::new();
     data.chunks(chunk)
-        .map(|p| {
-            lib.compress(kind, chunk, level, p)
-                .map_or(p.len(), |v| v.len())
-        })
+        .map(|p| ctx.compress_into(p, &mut out).unwrap_or(p.len()))
         .sum()
 }
 
 fn encoders(c: &mut Criterion) {
     let Some(lib) = LibWim::load() else { return };
-    let data = sample(8 << 20);
+    let data = wimkit_benches::wine_sample(8 << 20);
     let chunk = 32768;
     for (name, kind) in [("xpress", Ctype::Xpress), ("lzx", Ctype::Lzx)] {
         let mut g = c.benchmark_group(format!("encode_{name}"));

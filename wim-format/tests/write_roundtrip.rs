@@ -437,3 +437,87 @@ fn header_rules() {
             .is_err()
     );
 }
+
+/// Many small blobs share the compressor's workers (chunks of consecutive blobs are in
+/// flight together): duplicates at every distance, blobs that do not shrink, a failed
+/// source in the middle. Every thread count gives the same bytes, every blob reads back,
+/// and duplicates take no space.
+#[test]
+fn pipelined_small_blobs_with_duplicates() {
+    let mut blobs: Vec<Vec<u8>> = Vec::new();
+    for i in 0..120u64 {
+        let b = match i % 7 {
+            // a repeat of a blob 1..=15 places back
+            3 if i > 16 => blobs[(i - 1 - (i % 15)) as usize].clone(),
+            // incompressible: stored raw
+            5 => {
+                let mut x = i | 1;
+                (0..3000 + i as usize * 37)
+                    .map(|_| {
+                        x ^= x << 13;
+                        x ^= x >> 7;
+                        x ^= x << 17;
+                        x as u8
+                    })
+                    .collect()
+            }
+            _ => data(1 + (i as usize * 1931) % 70_000, i),
+        };
+        blobs.push(b);
+    }
+    let write = |threads: usize| {
+        let mut w = WimWriter::builder()
+            .compression(Compression::Xpress)
+            .chunk_size(4096)
+            .threads(threads)
+            .guid([9; 16])
+            .timestamp(FileTime(133_000_000_000_000_000))
+            .build(Cursor::new(Vec::new()))
+            .unwrap();
+        let mut t = ImageTree::new();
+        let root = t.root();
+        for (i, b) in blobs.iter().enumerate() {
+            if i == 60 {
+                // A source that ends early: an error, and nothing of it is kept.
+                let short = vec![1u8; 10_000];
+                let err = w.add_blob_from_reader(&mut &short[..], 20_000).unwrap_err();
+                assert!(err.to_string().contains("20000"), "{err}");
+            }
+            let h = w.add_blob(b).unwrap();
+            assert!(w.contains_blob(&h));
+            assert_eq!(w.blob_size(&h), Some(b.len() as u64));
+            t.add(root, &format!("f{i}"), Inode::file(Some(h))).unwrap();
+        }
+        w.add_image(&t, image_element(Some("p"), None)).unwrap();
+        w.finish_into_inner().unwrap().1.into_inner()
+    };
+    let one = write(1);
+    for threads in [2, 3, 5] {
+        assert!(write(threads) == one, "{threads} threads differ from 1");
+    }
+    let wim = Wim::from_read_at(one.clone()).unwrap();
+    let distinct: std::collections::HashSet<_> = blobs.iter().map(|b| Sha1Digest::of(b)).collect();
+    assert_eq!(wim.blob_table().entries().len(), distinct.len() + 1); // + metadata
+    for b in &blobs {
+        assert_eq!(&wim.read_blob(&Sha1Digest::of(b)).unwrap(), b);
+    }
+    wim.verify_blobs(&|_| {}).unwrap().into_result().unwrap();
+    // No space is lost to duplicates or to the failed source: resources are contiguous.
+    let mut spans: Vec<(u64, u64)> = wim
+        .blob_table()
+        .entries()
+        .iter()
+        .filter_map(|e| match &e.location {
+            wim_format::blob_table::BlobLocation::Resource { reshdr, .. } => {
+                Some((reshdr.offset, reshdr.offset + reshdr.size_in_wim))
+            }
+            _ => None,
+        })
+        .collect();
+    spans.sort();
+    for w in spans.windows(2) {
+        assert_eq!(w[0].1, w[1].0, "gap or overlap between resources");
+    }
+    let (_d, p) = tmp("pipelined.wim", &one);
+    wimlib_verify(&p, None);
+}

@@ -2,12 +2,16 @@
 //! stored) chunks back **in submission order**.
 //!
 //! - [`SerialChunkCompressor`]: one context, on the calling thread.
-//! - [`ParallelChunkCompressor`]: a batch of chunks compressed on a rayon pool, one
-//!   context per worker, results returned in order. Output bytes are identical to the
-//!   serial compressor's whatever the thread count, because every chunk is compressed
-//!   independently by a context whose output depends only on that chunk.
+//! - [`ParallelChunkCompressor`]: worker threads, one context each, pull chunks from a
+//!   queue as soon as they are submitted; results are handed back in submission order.
+//!   The caller keeps reading and hashing while the workers compress (a pipeline, not
+//!   batches with a barrier), and chunks of consecutive small blobs share the workers.
+//!   Output bytes are identical to the serial compressor's whatever the thread count,
+//!   because every chunk is compressed independently by a context whose output depends
+//!   only on that chunk.
 //!
-//! Memory is bounded by the batch size the caller chooses (`max_batch` chunks in flight).
+//! Memory is bounded by the number of chunks in flight, which the caller keeps at most
+//! [`ChunkCompressor::max_in_flight`].
 
 mod parallel;
 mod serial;
@@ -30,14 +34,46 @@ pub struct CompressedChunk {
 pub trait ChunkCompressor: Send {
     /// The largest chunk accepted.
     fn max_chunk_size(&self) -> usize;
-    /// How many chunks may be submitted before results must be taken.
-    fn max_batch(&self) -> usize;
-    /// Submits one chunk (at most [`ChunkCompressor::max_chunk_size`] bytes). When
-    /// [`ChunkCompressor::max_batch`] chunks are pending, the caller must call
-    /// [`ChunkCompressor::finish_batch`] first.
+    /// How many chunks the caller should keep in flight at most (submitted, not yet
+    /// taken): enough to keep every worker busy, few enough to bound memory.
+    fn max_in_flight(&self) -> usize;
+    /// Chunks submitted and not yet taken.
+    fn in_flight(&self) -> usize;
+    /// Submits one chunk (at most [`ChunkCompressor::max_chunk_size`] bytes). A parallel
+    /// compressor starts on it at once; keep [`ChunkCompressor::in_flight`] below
+    /// [`ChunkCompressor::max_in_flight`] by taking results first.
     fn submit(&mut self, chunk: Vec<u8>);
-    /// Compresses every pending chunk and returns them in submission order.
-    fn finish_batch(&mut self) -> Vec<CompressedChunk>;
+    /// The result of the oldest chunk in flight, waiting for it if needed; `None` when
+    /// nothing is in flight.
+    fn take_next(&mut self) -> Option<CompressedChunk>;
+    /// Same as [`ChunkCompressor::max_in_flight`] (the batch-style name).
+    fn max_batch(&self) -> usize {
+        self.max_in_flight()
+    }
+    /// Takes every chunk in flight, in submission order.
+    fn finish_batch(&mut self) -> Vec<CompressedChunk> {
+        let mut out = Vec::with_capacity(self.in_flight());
+        while let Some(c) = self.take_next() {
+            out.push(c);
+        }
+        out
+    }
+}
+
+/// Compresses `chunk` with `c` into a new buffer; `None` when it does not shrink.
+pub(crate) fn compress_packed(
+    c: &mut dyn crate::Compressor,
+    chunk: &[u8],
+    scratch: &mut Vec<u8>,
+) -> Option<Vec<u8>> {
+    let n = chunk.len();
+    if scratch.len() < n {
+        scratch.resize(n, 0);
+    }
+    match c.compress(chunk, &mut scratch[..n]) {
+        Some(m) if m > 0 && m < n => Some(scratch[..m].to_vec()),
+        _ => None,
+    }
 }
 
 /// Compresses `chunk` with `c`, falling back to storing it raw.
@@ -47,16 +83,13 @@ pub(crate) fn compress_one(
     scratch: &mut Vec<u8>,
 ) -> CompressedChunk {
     let n = chunk.len();
-    if scratch.len() < n {
-        scratch.resize(n, 0);
-    }
-    match c.compress(&chunk, &mut scratch[..n]) {
-        Some(m) if m > 0 && m < n => CompressedChunk {
-            data: scratch[..m].to_vec(),
+    match compress_packed(c, &chunk, scratch) {
+        Some(data) => CompressedChunk {
+            data,
             stored_raw: false,
             uncompressed_size: n,
         },
-        _ => CompressedChunk {
+        None => CompressedChunk {
             data: chunk,
             stored_raw: true,
             uncompressed_size: n,
@@ -104,13 +137,15 @@ mod tests {
                 let mut p = ParallelChunkCompressor::new(kind, cs, 20, threads).unwrap();
                 let mut got = Vec::new();
                 for c in &chunks {
-                    if p.pending() == p.max_batch() {
-                        got.extend(p.finish_batch());
+                    if p.in_flight() == p.max_in_flight() {
+                        got.extend(p.take_next());
                     }
                     p.submit(c.clone());
                 }
                 got.extend(p.finish_batch());
                 assert_eq!(got, serial, "{kind:?} threads={threads}");
+                assert_eq!(p.in_flight(), 0);
+                assert!(p.take_next().is_none());
             }
             for (c, r) in chunks.iter().zip(&serial) {
                 assert_eq!(r.uncompressed_size, c.len());

@@ -7,7 +7,7 @@ use crate::{CompressError, CompressionKind, Compressor, new_compressor};
 pub struct SerialChunkCompressor {
     ctx: Box<dyn Compressor>,
     max_chunk: usize,
-    pending: Vec<Vec<u8>>,
+    pending: std::collections::VecDeque<Vec<u8>>,
     scratch: Vec<u8>,
 }
 
@@ -26,7 +26,7 @@ impl SerialChunkCompressor {
         Ok(SerialChunkCompressor {
             ctx: new_compressor(kind, max_chunk, level)?,
             max_chunk,
-            pending: Vec::new(),
+            pending: std::collections::VecDeque::new(),
             scratch: Vec::new(),
         })
     }
@@ -36,17 +36,17 @@ impl ChunkCompressor for SerialChunkCompressor {
     fn max_chunk_size(&self) -> usize {
         self.max_chunk
     }
-    fn max_batch(&self) -> usize {
+    fn max_in_flight(&self) -> usize {
         1
     }
-    fn submit(&mut self, chunk: Vec<u8>) {
-        self.pending.push(chunk);
+    fn in_flight(&self) -> usize {
+        self.pending.len()
     }
-    fn finish_batch(&mut self) -> Vec<CompressedChunk> {
-        let pending = std::mem::take(&mut self.pending);
-        pending
-            .into_iter()
-            .map(|c| compress_one(self.ctx.as_mut(), c, &mut self.scratch))
-            .collect()
+    fn submit(&mut self, chunk: Vec<u8>) {
+        self.pending.push_back(chunk);
+    }
+    fn take_next(&mut self) -> Option<CompressedChunk> {
+        let c = self.pending.pop_front()?;
+        Some(compress_one(self.ctx.as_mut(), c, &mut self.scratch))
     }
 }

@@ -109,3 +109,64 @@ impl LibWim {
         }
     }
 }
+
+/// One reusable libwim compressor context (as wimlib itself keeps one per thread while
+/// writing a WIM), for fair speed comparisons. Freed on drop.
+pub struct LibCompressor<'a> {
+    lib: &'a LibWim,
+    ctx: *mut c_void,
+    max_chunk: usize,
+}
+
+impl<'a> LibCompressor<'a> {
+    /// A context for chunks of up to `max_chunk` bytes at `level`; `None` on failure.
+    pub fn new(lib: &'a LibWim, ctype: Ctype, max_chunk: usize, level: u32) -> Option<Self> {
+        // SAFETY: as in `LibWim::compress`; the context is freed in `Drop`.
+        unsafe {
+            let create: Symbol<CreateComp> = lib.lib.get(b"wimlib_create_compressor\0").ok()?;
+            let mut ctx: *mut c_void = std::ptr::null_mut();
+            if create(ctype as i32, max_chunk, level, &mut ctx) != 0 {
+                return None;
+            }
+            Some(LibCompressor {
+                lib,
+                ctx,
+                max_chunk,
+            })
+        }
+    }
+
+    /// Compresses `src` (at most `max_chunk` bytes) into `out` (resized as needed); returns
+    /// the compressed size, or `None` when it did not shrink (wimlib's "store raw").
+    pub fn compress_into(&mut self, src: &[u8], out: &mut Vec<u8>) -> Option<usize> {
+        if src.len() > self.max_chunk || src.is_empty() {
+            return None;
+        }
+        let avail = src.len() - 1;
+        out.resize(avail.max(1), 0);
+        // SAFETY: the symbol has the C signature documented in wimlib.h; `src` and `out` are
+        // valid for the lengths passed; `ctx` is a live context created by `new`.
+        let n = unsafe {
+            let comp_fn: Symbol<Compress> = self.lib.lib.get(b"wimlib_compress\0").ok()?;
+            comp_fn(
+                src.as_ptr().cast(),
+                src.len(),
+                out.as_mut_ptr().cast(),
+                avail,
+                self.ctx,
+            )
+        };
+        (n != 0).then_some(n)
+    }
+}
+
+impl Drop for LibCompressor<'_> {
+    fn drop(&mut self) {
+        // SAFETY: `ctx` was created by `wimlib_create_compressor` and is freed once.
+        unsafe {
+            if let Ok(free) = self.lib.lib.get::<FreeComp>(b"wimlib_free_compressor\0") {
+                free(self.ctx);
+            }
+        }
+    }
+}

@@ -28,6 +28,7 @@ use crate::ondisk::solid::{
 };
 use crate::resource::{ResourceFlags, ResourceHeader};
 use sha1::Digest;
+use std::collections::{HashMap, VecDeque};
 use std::io::{self, Read};
 use wim_compress::chunk::{
     ChunkCompressor, CompressedChunk, ParallelChunkCompressor, SerialChunkCompressor,
@@ -121,6 +122,46 @@ pub struct PlainSink {
     chunk_size: u32,
     compressor: Option<Box<dyn ChunkCompressor>>,
     decompressor: Option<Box<dyn Decompressor>>,
+    /// Blobs whose chunks are in flight, oldest (the one being written) first.
+    queue: VecDeque<InFlight>,
+    /// Where the oldest blob in flight is being written, once its first result came.
+    front: Option<FrontState>,
+    /// Digest → size of the blobs in flight that are not duplicates.
+    pending: HashMap<Sha1Digest, u64>,
+    /// Where the next resource goes while blobs are in flight.
+    pos: u64,
+    /// Resources finished and not yet handed to the caller.
+    finished: Vec<Written>,
+}
+
+/// A blob whose chunks were submitted to the compressor.
+#[derive(Debug)]
+struct InFlight {
+    size: u64,
+    chunks: u64,
+    /// Chunks submitted so far (fewer than `chunks` only while reading, or after a
+    /// failed read, when `chunks` is lowered to it).
+    submitted: u64,
+    /// Known once all of the blob was read.
+    hash: Option<Sha1Digest>,
+    /// A duplicate (or a blob whose input failed): its results are dropped and the space
+    /// it may have used is reused.
+    dropped: bool,
+}
+
+/// The resource being written for the oldest blob in flight.
+#[derive(Debug)]
+struct FrontState {
+    at: u64,
+    data_start: u64,
+    entry: u64,
+    table_len: u64,
+    /// Results received.
+    got: u64,
+    /// Compressed bytes written after the table.
+    written: u64,
+    ends: Vec<u64>,
+    raw: Vec<bool>,
 }
 
 impl std::fmt::Debug for PlainSink {
@@ -149,6 +190,11 @@ impl PlainSink {
             chunk_size,
             compressor,
             decompressor: None,
+            queue: VecDeque::new(),
+            front: None,
+            pending: HashMap::new(),
+            pos: 0,
+            finished: Vec::new(),
         })
     }
 
@@ -162,8 +208,27 @@ impl PlainSink {
         self.chunk_size
     }
 
-    /// Writes `size` bytes from `src` as one resource at `at`, hashing as it goes.
-    /// `Io(UnexpectedEof)` if `src` is shorter, `Io(InvalidData)` if longer.
+    /// True while blobs are in flight (their resources are not all written yet).
+    pub fn is_busy(&self) -> bool {
+        !self.queue.is_empty()
+    }
+
+    /// The size of a blob in flight that will be written (not a duplicate).
+    pub fn pending_size(&self, digest: &Sha1Digest) -> Option<u64> {
+        self.pending.get(digest).copied()
+    }
+
+    /// Where the next resource goes: valid once [`Self::drain`] returned (the writer's
+    /// own position while the sink is idle).
+    pub fn next_free(&self) -> u64 {
+        self.pos
+    }
+
+    /// Writes `size` bytes from `src` as one resource at `at`, hashing as it goes, and
+    /// waits until it is written. `Io(UnexpectedEof)` if `src` is shorter,
+    /// `Io(InvalidData)` if longer. Any blobs still in flight are finished first (they
+    /// are returned by the next [`Self::drain`] of a pipelined caller, so callers mixing
+    /// both must drain first).
     pub fn write(
         &mut self,
         out: &mut dyn WimOutput,
@@ -171,42 +236,96 @@ impl PlainSink {
         src: &mut dyn Read,
         size: u64,
     ) -> Result<Written> {
-        let cs = u64::from(self.chunk_size);
-        let (Some(kind), Some(comp)) = (self.kind, self.compressor.as_mut()) else {
-            return write_raw(out, at, src, size);
-        };
-        if size == 0 {
-            return write_raw(out, at, src, size);
+        if self.is_busy() {
+            return Err(usage(
+                "internal: synchronous resource write while blobs are in flight".into(),
+            ));
         }
-        let n = size.div_ceil(cs);
-        let entry: u64 = if size > 0xFFFF_FFFF { 8 } else { 4 };
-        let table_len = (n - 1) * entry;
-        let data_start = at + table_len;
-        let mut hasher = sha1::Sha1::new();
-        // Chunk end offsets relative to data_start, and whether each was stored raw.
-        let mut ends: Vec<u64> = Vec::with_capacity(usize::try_from(n.min(1 << 20)).unwrap_or(0));
-        let mut raw: Vec<bool> = Vec::with_capacity(ends.capacity());
-        let mut pos = 0u64; // compressed bytes written
-        let mut read = 0u64;
-        let mut pending = 0usize;
-        let batch = comp.max_batch().max(1);
-        out.seek(io::SeekFrom::Start(data_start))
-            .map_err(|e| Error::io_at(e, data_start))?;
-        let flush = |comp: &mut Box<dyn ChunkCompressor>,
-                     out: &mut dyn WimOutput,
-                     pos: &mut u64,
-                     ends: &mut Vec<u64>,
-                     raw: &mut Vec<bool>|
-         -> Result<()> {
-            for c in comp.finish_batch() {
-                out.write_all(&c.data)
-                    .map_err(|e| Error::io_at(e, data_start + *pos))?;
-                *pos += c.data.len() as u64;
-                ends.push(*pos);
-                raw.push(c.stored_raw);
+        let (hash, mut done) = self.write_pipelined(out, at, src, size, &|_| false)?;
+        done.extend(self.drain(out)?);
+        done.into_iter()
+            .find(|w| w.hash == hash)
+            .ok_or_else(|| usage("internal: resource written but not reported".into()))
+    }
+
+    /// Starts writing `size` bytes from `src` as one resource, hashing as it goes, and
+    /// returns its digest once all of `src` was read, with the resources of earlier blobs
+    /// that were completed meanwhile (in order). The resource itself is written as its
+    /// compressed chunks come back: chunks of consecutive blobs share the compressor's
+    /// workers, and reading overlaps compression. The first resource goes at `at` when
+    /// the sink is idle; later ones follow the previous one.
+    ///
+    /// A blob whose digest `known` accepts, or which is already in flight, is a duplicate:
+    /// it is not written (space it used is reused). If reading `src` fails, the blob is
+    /// dropped likewise and the error returned; blobs before it are still written.
+    pub fn write_pipelined(
+        &mut self,
+        out: &mut dyn WimOutput,
+        at: u64,
+        src: &mut dyn Read,
+        size: u64,
+        known: &dyn Fn(&Sha1Digest) -> bool,
+    ) -> Result<(Sha1Digest, Vec<Written>)> {
+        if !self.is_busy() {
+            self.pos = at;
+        }
+        if self.kind.is_none() || self.compressor.is_none() || size == 0 {
+            let w = write_raw(out, self.pos, src, size)?;
+            if !known(&w.hash) {
+                self.pos = w.end();
+                self.finished.push(w);
             }
-            Ok(())
-        };
+            return Ok((w.hash, std::mem::take(&mut self.finished)));
+        }
+        let cs = u64::from(self.chunk_size);
+        self.queue.push_back(InFlight {
+            size,
+            chunks: size.div_ceil(cs),
+            submitted: 0,
+            hash: None,
+            dropped: false,
+        });
+        match self.feed(out, src, size) {
+            Ok(hash) => {
+                // Blobs finished during this call are not known to the caller yet.
+                let dup = known(&hash)
+                    || self.pending.contains_key(&hash)
+                    || self.finished.iter().any(|w| w.hash == hash);
+                if !dup {
+                    self.pending.insert(hash, size);
+                }
+                if let Some(b) = self.queue.back_mut() {
+                    b.hash = Some(hash);
+                    b.dropped = dup;
+                }
+                Ok((hash, std::mem::take(&mut self.finished)))
+            }
+            Err(e) => {
+                // Chunks already submitted still come back and are dropped; resources
+                // finished meanwhile are kept for the next `drain`.
+                if let Some(b) = self.queue.back_mut() {
+                    b.dropped = true;
+                    b.chunks = b.submitted;
+                    if b.submitted == 0 {
+                        self.queue.pop_back();
+                    }
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// Reads the blob chunk by chunk into the compressor, taking results whenever the
+    /// compressor is full; returns the blob's SHA-1.
+    fn feed(
+        &mut self,
+        out: &mut dyn WimOutput,
+        src: &mut dyn Read,
+        size: u64,
+    ) -> Result<Sha1Digest> {
+        let cs = u64::from(self.chunk_size);
+        let mut hasher = sha1::Sha1::new();
+        let mut read = 0u64;
         while read < size {
             let len = cs.min(size - read) as usize;
             let mut buf = vec![0u8; len];
@@ -216,45 +335,133 @@ impl PlainSink {
             }
             hasher.update(&buf);
             read += len as u64;
-            comp.submit(buf);
-            pending += 1;
-            if pending == batch {
-                flush(comp, out, &mut pos, &mut ends, &mut raw)?;
-                pending = 0;
+            let full = self
+                .compressor
+                .as_ref()
+                .is_some_and(|c| c.in_flight() >= c.max_in_flight().max(1));
+            if full {
+                self.take_one(out)?;
+            }
+            if let Some(c) = self.compressor.as_mut() {
+                c.submit(buf);
+            }
+            if let Some(b) = self.queue.back_mut() {
+                b.submitted += 1;
             }
         }
-        if pending > 0 {
-            flush(comp, out, &mut pos, &mut ends, &mut raw)?;
-        }
         expect_eof(src, size)?;
-        let hash = Sha1Digest(hasher.finalize().into());
-        let total = table_len + pos;
+        Ok(Sha1Digest(hasher.finalize().into()))
+    }
+
+    /// Waits for every blob in flight and returns their resources, in order.
+    pub fn drain(&mut self, out: &mut dyn WimOutput) -> Result<Vec<Written>> {
+        while self.is_busy() {
+            let before = self.queue.len();
+            self.take_one(out)?;
+            if self.queue.len() == before
+                && self.compressor.as_ref().is_none_or(|c| c.in_flight() == 0)
+            {
+                // Nothing in flight yet the queue is not empty: cannot happen, but never
+                // loop forever.
+                self.queue.clear();
+                self.front = None;
+                self.pending.clear();
+                return Err(usage(
+                    "internal: blob queued without chunks in flight".into(),
+                ));
+            }
+        }
+        Ok(std::mem::take(&mut self.finished))
+    }
+
+    /// Takes the oldest result and writes it into the oldest blob's resource, finishing
+    /// that resource (chunk table, or rewrite uncompressed) when it was the last chunk.
+    fn take_one(&mut self, out: &mut dyn WimOutput) -> Result<()> {
+        let Some(c) = self.compressor.as_mut().and_then(|c| c.take_next()) else {
+            return Ok(());
+        };
+        let Some(blob) = self.queue.front() else {
+            return Ok(());
+        };
+        let (size, chunks) = (blob.size, blob.chunks);
+        let front = self.front.get_or_insert_with(|| {
+            let entry: u64 = if size > 0xFFFF_FFFF { 8 } else { 4 };
+            let table_len = (chunks - 1) * entry;
+            FrontState {
+                at: self.pos,
+                data_start: self.pos + table_len,
+                entry,
+                table_len,
+                got: 0,
+                written: 0,
+                ends: Vec::with_capacity(usize::try_from(chunks.min(1 << 20)).unwrap_or(0)),
+                raw: Vec::with_capacity(usize::try_from(chunks.min(1 << 20)).unwrap_or(0)),
+            }
+        });
+        front.got += 1;
+        if !blob.dropped {
+            write_at(out, front.data_start + front.written, &c.data)?;
+            front.written += c.data.len() as u64;
+            front.ends.push(front.written);
+            front.raw.push(c.stored_raw);
+        }
+        if front.got < chunks {
+            return Ok(());
+        }
+        let (Some(blob), Some(front)) = (self.queue.pop_front(), self.front.take()) else {
+            return Ok(());
+        };
+        let Some(hash) = blob.hash.filter(|_| !blob.dropped) else {
+            return Ok(()); // a duplicate or failed blob: its space is reused
+        };
+        self.pending.remove(&hash);
+        let w = self.finish_resource(out, front, size, hash)?;
+        self.pos = w.end();
+        self.finished.push(w);
+        Ok(())
+    }
+
+    /// Completes a resource whose chunks are all written: fills in the chunk table, or
+    /// rewrites it uncompressed when compression did not make it smaller.
+    fn finish_resource(
+        &mut self,
+        out: &mut dyn WimOutput,
+        f: FrontState,
+        size: u64,
+        hash: Sha1Digest,
+    ) -> Result<Written> {
+        let total = f.table_len + f.written;
+        let Some(kind) = self.kind else {
+            return Err(usage(
+                "internal: compressed resource without a codec".into(),
+            ));
+        };
         if total >= size {
-            self.rewrite_uncompressed(out, at, data_start, kind, &ends, &raw, size)?;
+            self.rewrite_uncompressed(out, f.at, f.data_start, kind, &f.ends, &f.raw, size)?;
             return Ok(Written {
                 reshdr: ResourceHeader {
                     size_in_wim: size,
                     flags: ResourceFlags::empty(),
-                    offset: at,
+                    offset: f.at,
                     uncompressed_size: size,
                 },
                 hash,
             });
         }
-        let mut table = Vec::with_capacity(table_len as usize);
-        for &e in ends.iter().take(ends.len().saturating_sub(1)) {
-            if entry == 8 {
+        let mut table = Vec::with_capacity(f.table_len as usize);
+        for &e in f.ends.iter().take(f.ends.len().saturating_sub(1)) {
+            if f.entry == 8 {
                 table.extend_from_slice(&e.to_le_bytes());
             } else {
                 table.extend_from_slice(&(e as u32).to_le_bytes());
             }
         }
-        write_at(out, at, &table)?;
+        write_at(out, f.at, &table)?;
         Ok(Written {
             reshdr: ResourceHeader {
                 size_in_wim: total,
                 flags: ResourceFlags::COMPRESSED,
-                offset: at,
+                offset: f.at,
                 uncompressed_size: size,
             },
             hash,

@@ -527,7 +527,7 @@ impl<W: WimOutput> WimWriter<W> {
 
     /// True when a blob with this digest is already in the output.
     pub fn contains_blob(&self, digest: &Sha1Digest) -> bool {
-        self.by_hash.contains_key(digest)
+        self.by_hash.contains_key(digest) || self.plain.pending_size(digest).is_some()
     }
 
     /// Declares a blob stored in another WIM (a delta base, wimlib's `--delta-from`):
@@ -535,7 +535,7 @@ impl<W: WimOutput> WimWriter<W> {
     /// so readers need that WIM as a reference (`--ref`). No effect when the blob is
     /// already known.
     pub fn add_external_blob(&mut self, digest: Sha1Digest, size: u64) {
-        if !self.by_hash.contains_key(&digest) {
+        if !self.contains_blob(&digest) {
             self.by_hash.insert(digest, self.blobs.len());
             self.blobs.push(BlobRec {
                 hash: digest,
@@ -554,6 +554,7 @@ impl<W: WimOutput> WimWriter<W> {
             .get(digest)
             .and_then(|&i| self.blobs.get(i))
             .map(|b| b.size)
+            .or_else(|| self.plain.pending_size(digest))
     }
 
     /// Number of images so far (old ones included).
@@ -584,6 +585,9 @@ impl<W: WimOutput> WimWriter<W> {
             return Ok(Sha1Digest::EMPTY);
         }
         let resource = self.solids.len();
+        if self.solid.is_some() {
+            self.drain_plain()?;
+        }
         if let Some(s) = self.solid.as_mut() {
             let (offset, hash) = s.add(&mut self.out, self.pos, src, size)?;
             if !self.by_hash.contains_key(&hash) {
@@ -591,17 +595,44 @@ impl<W: WimOutput> WimWriter<W> {
             }
             return Ok(hash);
         }
-        let w = self.plain.write(&mut self.out, self.pos, src, size)?;
-        self.commit_plain(w, size);
-        Ok(w.hash)
+        let by_hash = &self.by_hash;
+        let known = |h: &Sha1Digest| by_hash.contains_key(h);
+        let result = self
+            .plain
+            .write_pipelined(&mut self.out, self.pos, src, size, &known);
+        let (hash, done) = match result {
+            Ok(r) => r,
+            Err(e) => {
+                // Blobs before the failed one are complete: keep them.
+                self.drain_plain()?;
+                return Err(e);
+            }
+        };
+        self.commit_plain(done);
+        Ok(hash)
     }
 
-    fn commit_plain(&mut self, w: Written, size: u64) {
-        if self.by_hash.contains_key(&w.hash) {
-            return; // duplicate: the space is reused by the next write
+    /// Records resources the plain sink finished (never duplicates: the sink checked).
+    fn commit_plain(&mut self, done: Vec<Written>) {
+        for w in done {
+            if self.by_hash.contains_key(&w.hash) {
+                continue;
+            }
+            self.record(w.hash, w.reshdr.uncompressed_size, Loc::Plain(w.reshdr));
         }
-        self.pos = w.end();
-        self.record(w.hash, size, Loc::Plain(w.reshdr));
+        self.pos = self.pos.max(self.plain.next_free());
+    }
+
+    /// Waits for every blob still being compressed and records it, so that the blob
+    /// table and the write position are complete.
+    fn drain_plain(&mut self) -> Result<()> {
+        let was_busy = self.plain.is_busy();
+        let done = self.plain.drain(&mut self.out)?;
+        if was_busy || !done.is_empty() {
+            self.commit_plain(done);
+            self.pos = self.plain.next_free();
+        }
+        Ok(())
     }
 
     fn record(&mut self, hash: Sha1Digest, size: u64, loc: Loc) {
@@ -623,7 +654,7 @@ impl<W: WimOutput> WimWriter<W> {
     /// match this writer's non-solid settings (or both are uncompressed) and this writer
     /// is not solid; otherwise the blob is decoded (SHA-1 checked) and recompressed.
     pub fn copy_blob_raw(&mut self, src: &Wim, digest: &Sha1Digest) -> Result<Sha1Digest> {
-        if self.by_hash.contains_key(digest) {
+        if self.contains_blob(digest) {
             return Ok(*digest);
         }
         let e = src.entry(digest)?;
@@ -643,6 +674,7 @@ impl<W: WimOutput> WimWriter<W> {
                 self.params.compression == Compression::None
             };
             if same {
+                self.drain_plain()?;
                 let mut buf = vec![0u8; (1 << 20).min(reshdr.size_in_wim as usize).max(1)];
                 let mut done = 0u64;
                 while done < reshdr.size_in_wim {
@@ -685,6 +717,7 @@ impl<W: WimOutput> WimWriter<W> {
     /// Every blob the image references must already be in the writer (`Usage` error
     /// otherwise).
     pub fn add_image(&mut self, tree: &ImageTree, info: Element) -> Result<ImageIndex> {
+        self.drain_plain()?;
         let refs = tree.blob_references();
         for (h, _) in &refs {
             if !self.by_hash.contains_key(h) {
@@ -754,6 +787,7 @@ impl<W: WimOutput> WimWriter<W> {
     /// (or cleared when it was this image). Blobs left without references are left out of
     /// the blob table; their bytes stay where they are (this is `wimdelete --soft`).
     pub fn remove_image(&mut self, index: ImageIndex, refs: &[(Sha1Digest, u64)]) -> Result<()> {
+        self.drain_plain()?;
         let i = index.zero_based();
         if i >= self.images.len() {
             return Err(Error::Usage(UsageError::NoSuchImage(
@@ -819,6 +853,7 @@ impl<W: WimOutput> WimWriter<W> {
         tree: &ImageTree,
         old_refs: &[(Sha1Digest, u64)],
     ) -> Result<()> {
+        self.drain_plain()?;
         let i = index.zero_based();
         if i >= self.images.len() {
             return Err(Error::Usage(UsageError::NoSuchImage(
@@ -900,6 +935,7 @@ impl<W: WimOutput> WimWriter<W> {
 
     /// [`Self::finish`], also giving the output back.
     pub fn finish_into_inner(mut self) -> Result<(Summary, W)> {
+        self.drain_plain()?;
         // 1. Close the solid resource.
         if let Some(s) = self.solid.as_mut()
             && let Some(c) = s.close(&mut self.out)?
