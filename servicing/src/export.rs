@@ -40,6 +40,10 @@ pub struct WriteOptions {
     /// Integrity table: `Some(true)` write one, `Some(false)` none, `None` keep the
     /// source's (rebuilds) or the destination's (append).
     pub integrity: Option<bool>,
+    /// Pipable output: `Some(true)` pipable, `Some(false)` not, `None` the default
+    /// (a rebuild keeps the source's; a new export destination is not pipable; an
+    /// existing destination keeps its own).
+    pub pipable: Option<bool>,
 }
 
 /// What to export and how.
@@ -194,7 +198,8 @@ pub fn image_names(xml: &wim_format::xml::WimInfo) -> Vec<String> {
 pub fn new_builder(src: &Wim, opts: &WriteOptions) -> Result<WimWriterBuilder> {
     let h = src.header();
     let src_solid = h.version.is_solid();
-    let solid = opts.solid || (src_solid && opts.compression.is_none());
+    let solid =
+        opts.solid || (src_solid && opts.compression.is_none() && opts.pipable != Some(true));
     let compression = match opts.compression {
         Some(c) => c,
         None if opts.solid && !src_solid => Compression::Lzms,
@@ -243,6 +248,15 @@ pub fn export_images(
         })
         .collect();
     let recompress = opts.write.recompress;
+    let to_stdout = dest.as_os_str() == "-";
+    let dest_pipable =
+        !to_stdout && dest.exists() && Wim::open(dest).is_ok_and(|d| d.header().pipable);
+    if to_stdout
+        || opts.write.pipable == Some(true)
+        || (dest_pipable && opts.write.pipable != Some(false))
+    {
+        return export_pipable(src, images, dest, opts, &wanted);
+    }
     if dest.exists() {
         let old = Wim::open(dest)?;
         let dh = old.header().clone();
@@ -319,6 +333,98 @@ fn copy_images_into<W: WimOutput>(
     }
     let s = w.finish()?;
     Ok((new, s))
+}
+
+/// Refuses solid output for a pipable WIM, with wimlib's message.
+pub fn check_pipable_options(opts: &WriteOptions) -> Result<()> {
+    if opts.solid {
+        return Err(usage(
+            UsageKind::InvalidParam,
+            "Solid compression is unsupported in pipable WIMs",
+        ));
+    }
+    Ok(())
+}
+
+/// Export to a pipable WIM: a new file or stdout, or (existing DEST) a rebuild of DEST
+/// with its images first and the exported ones after, written pipable unless
+/// `--not-pipable`.
+fn export_pipable(
+    src: &Wim,
+    images: &[ImageIndex],
+    dest: &Path,
+    opts: &ExportOptions,
+    wanted: &[String],
+) -> Result<ExportReport> {
+    use crate::pipable::{PipeTarget, via_scratch};
+    check_pipable_options(&opts.write)?;
+    let target = PipeTarget::from_arg(dest);
+    let recompress = opts.write.recompress;
+    let mut wo = opts.write.clone();
+    wo.pipable = Some(true);
+    if matches!(target, PipeTarget::File(_)) && dest.exists() {
+        let old = Wim::open(dest)?;
+        let dh = old.header().clone();
+        if dh.is_split() {
+            return Err(usage(
+                UsageKind::InvalidParam,
+                "cannot export into a split WIM",
+            ));
+        }
+        if let Some(c) = opts.write.compression
+            && c != dh.compression
+        {
+            return Err(usage(
+                UsageKind::InvalidParam,
+                "Cannot specify a compression type that is not the same as that used in the destination WIM",
+            ));
+        }
+        let names = image_names(&src_xml_of(&old)?);
+        for n in wanted.iter().filter(|n| !n.is_empty()) {
+            if names.iter().any(|x| x == n) {
+                return Err(usage(
+                    UsageKind::ImageNameCollision,
+                    format!("There is already an image named \"{n}\" in the destination WIM"),
+                ));
+            }
+        }
+        let integrity = opts.write.integrity.unwrap_or(dh.integrity.offset != 0);
+        wo.integrity = Some(false);
+        let b = new_builder(&old, &wo)?
+            .guid(dh.guid.0)
+            .boot_index(dh.boot_index)
+            .header_flags(dh.flags & wim_format::header::HeaderFlags::RP_FIX);
+        let n_old = old.image_count();
+        let (r, s) = via_scratch(target, integrity, |tmp| {
+            let mut w = b.create(tmp)?;
+            for i in (1..=n_old).filter_map(ImageIndex::new) {
+                copy_image(&old, i, &mut w, false, None, None)?;
+            }
+            let (new, _) = copy_images_into(src, images, w, recompress, opts)?;
+            Ok(new)
+        })?;
+        return Ok(ExportReport {
+            new_indices: r,
+            appended: true,
+            file_size: s.file_size,
+        });
+    }
+    let integrity = opts
+        .write
+        .integrity
+        .unwrap_or(src.header().integrity.offset != 0);
+    wo.integrity = Some(false);
+    let b = new_builder(src, &wo)?;
+    let (new, s) = via_scratch(target, integrity, |tmp| {
+        let w = b.create(tmp)?;
+        let (new, _) = copy_images_into(src, images, w, recompress, opts)?;
+        Ok(new)
+    })?;
+    Ok(ExportReport {
+        new_indices: new,
+        appended: false,
+        file_size: s.file_size,
+    })
 }
 
 fn src_xml_of(w: &Wim) -> Result<wim_format::xml::WimInfo> {

@@ -82,10 +82,10 @@ pub struct CaptureArgs {
     /// Print more (accepted, no effect).
     #[arg(long)]
     pub verbose: bool,
-    /// Write a pipable WIM (not supported yet).
+    /// Write a pipable WIM (WIMFILE `-` = standard output, always pipable).
     #[arg(long)]
     pub pipable: bool,
-    /// Write a non-pipable WIM (the default).
+    /// Write a non-pipable WIM (the default; on append, turns a pipable WIM into a normal one).
     #[arg(long)]
     pub not_pipable: bool,
 }

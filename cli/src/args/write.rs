@@ -26,6 +26,12 @@ pub struct OutputArgs {
     /// Do not write an integrity table.
     #[arg(long, alias = "no-check")]
     pub nocheck: bool,
+    /// Write a pipable WIM.
+    #[arg(long)]
+    pub pipable: bool,
+    /// Write a non-pipable WIM (optimize: turns a pipable WIM into a normal one).
+    #[arg(long)]
+    pub not_pipable: bool,
 }
 
 /// `export SRC_WIM SRC_IMAGE DEST_WIM [NAME [DESC]]`.

@@ -138,13 +138,20 @@ fn capture_error(e: &servicing::Error, a: &CaptureArgs) -> CliError {
 
 /// Runs `capture` (`append` = false) or `append`.
 pub fn run(a: &CaptureArgs, append: bool, progress: ProgressMode) -> Result<(), CliError> {
-    if a.pipable || a.wimfile == "-" {
-        return Err(CliError::lib(
-            ErrorCode::Unsupported,
-            "writing pipable WIMs is not supported yet",
-        ));
-    }
-    let exists = std::path::Path::new(&a.wimfile).exists();
+    let to_stdout = a.wimfile == "-";
+    let progress = if to_stdout {
+        ProgressMode::Off
+    } else {
+        progress
+    };
+    let exists = !to_stdout && std::path::Path::new(&a.wimfile).exists();
+    // An existing pipable WIM stays pipable on append (rewritten), as in wimlib.
+    let pipable = to_stdout
+        || a.pipable
+        || (append
+            && exists
+            && !a.not_pipable
+            && wim_format::Wim::open(&a.wimfile).is_ok_and(|w| w.header().pipable));
     let mode = if !append || (!exists && a.create) {
         WriteMode::Create
     } else if !exists {
@@ -317,7 +324,19 @@ pub fn run(a: &CaptureArgs, append: bool, progress: ProgressMode) -> Result<(), 
             let _ = w.flush();
         }
     };
-    let report = capture::capture_to_file(&req, &on_event).map_err(|e| capture_error(&e, a))?;
+    let report = if pipable {
+        let integrity = if a.nocheck {
+            Some(false)
+        } else if a.check || a.include_integrity {
+            Some(true)
+        } else {
+            None
+        };
+        capture::capture_pipable(&req, integrity, &on_event)
+    } else {
+        capture::capture_to_file(&req, &on_event)
+    }
+    .map_err(|e| capture_error(&e, a))?;
     if !quiet {
         let mut w = stdout.lock();
         if let Some(f) = &a.flags {

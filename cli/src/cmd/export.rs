@@ -62,6 +62,13 @@ pub fn write_options(o: &OutputArgs) -> Result<WriteOptions, CliError> {
         } else {
             None
         },
+        pipable: if o.pipable {
+            Some(true)
+        } else if o.not_pipable {
+            Some(false)
+        } else {
+            None
+        },
     })
 }
 

@@ -657,12 +657,11 @@ pub fn capture_to_file(req: &CaptureRequest, events: EventSink<'_>) -> Result<Ca
     }
 }
 
-fn rebuild_append(
+fn rebuild_builder(
+    old: &Wim,
     req: &CaptureRequest,
     b: WimWriterBuilder,
-    events: EventSink<'_>,
-) -> Result<CaptureReport> {
-    let old = Wim::open(&req.wim)?;
+) -> Result<WimWriterBuilder> {
     let h = old.header().clone();
     if h.is_split() {
         return Err(Error::Usage(
@@ -687,6 +686,60 @@ fn rebuild_append(
     if req.image.boot {
         b = b.boot_index(old.image_count() + 1);
     }
+    Ok(b)
+}
+
+/// Writes the images of `old` and then the new capture into a new WIM at `out`.
+fn rebuild_into(
+    old: &Wim,
+    req: &CaptureRequest,
+    b: WimWriterBuilder,
+    events: EventSink<'_>,
+    out: &Path,
+) -> Result<(CaptureReport, wim_format::write::Summary)> {
+    let mut w = b.create(out)?;
+    let xml = old.xml_bytes()?;
+    let info = wim_format::xml::WimInfo::parse(&xml, old.limits())?;
+    for i in 1..=old.image_count() {
+        let Some(idx) = ImageIndex::new(i) else {
+            continue;
+        };
+        let bytes = old.metadata_bytes(idx)?;
+        let meta = wim_format::metadata::ImageMetadata::parse(&bytes, old.limits())?;
+        let tree = ImageTree::from_metadata(&meta)?;
+        for (hash, _) in tree.blob_references() {
+            w.copy_blob_raw(old, &hash)?;
+        }
+        let el = info
+            .image(idx)
+            .map(|x| x.element().clone())
+            .unwrap_or_else(|| Element::new("IMAGE"));
+        let new_idx = w.add_image(&tree, el.clone())?;
+        if let Some(e) = w.xml_mut().image_element_mut(new_idx) {
+            *e = el;
+            e.set_attr("INDEX", new_idx.get().to_string());
+        }
+    }
+    let sizes = old_sizes(old);
+    let r = capture_image(
+        &mut w,
+        &req.source,
+        &req.scan,
+        &req.image,
+        &sizes,
+        req.solid_sort,
+        events,
+    )?;
+    Ok((r, w.finish()?))
+}
+
+fn rebuild_append(
+    req: &CaptureRequest,
+    b: WimWriterBuilder,
+    events: EventSink<'_>,
+) -> Result<CaptureReport> {
+    let old = Wim::open(&req.wim)?;
+    let b = rebuild_builder(&old, req, b)?;
     let dir = req
         .wim
         .parent()
@@ -698,42 +751,7 @@ fn rebuild_append(
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let tmp = dir.join(format!(".{base}.wimkit-{}.tmp", std::process::id()));
-    let r = (|| {
-        let mut w = b.create(&tmp)?;
-        let xml = old.xml_bytes()?;
-        let info = wim_format::xml::WimInfo::parse(&xml, old.limits())?;
-        for i in 1..=old.image_count() {
-            let Some(idx) = ImageIndex::new(i) else {
-                continue;
-            };
-            let bytes = old.metadata_bytes(idx)?;
-            let meta = wim_format::metadata::ImageMetadata::parse(&bytes, old.limits())?;
-            let tree = ImageTree::from_metadata(&meta)?;
-            for (hash, _) in tree.blob_references() {
-                w.copy_blob_raw(&old, &hash)?;
-            }
-            let el = info
-                .image(idx)
-                .map(|x| x.element().clone())
-                .unwrap_or_else(|| Element::new("IMAGE"));
-            let new_idx = w.add_image(&tree, el.clone())?;
-            if let Some(e) = w.xml_mut().image_element_mut(new_idx) {
-                *e = el;
-                e.set_attr("INDEX", new_idx.get().to_string());
-            }
-        }
-        let sizes = old_sizes(&old);
-        let r = capture_image(
-            &mut w,
-            &req.source,
-            &req.scan,
-            &req.image,
-            &sizes,
-            req.solid_sort,
-            events,
-        )?;
-        Ok((r, w.finish()?))
-    })();
+    let r = rebuild_into(&old, req, b, events, &tmp);
     drop(old);
     match r {
         Ok((mut r, s)) => {
@@ -744,6 +762,50 @@ fn rebuild_append(
         Err(e) => {
             let _ = std::fs::remove_file(&tmp);
             Err(e)
+        }
+    }
+}
+
+/// Captures into a pipable WIM (`--pipable`, or WIMFILE `-` = stdout): a new WIM
+/// (`WriteMode::Create`), or (append modes) the images of the existing `req.wim`
+/// followed by the new one, rewritten as a whole. `integrity`: `Some` from
+/// `--check`/`--nocheck`, `None` keeps the existing file's (none for a new one). Solid
+/// output is refused, as wimlib does. The summary's sizes are those of the scratch WIM.
+pub fn capture_pipable(
+    req: &CaptureRequest,
+    integrity: Option<bool>,
+    events: EventSink<'_>,
+) -> Result<CaptureReport> {
+    use crate::pipable::{PipeTarget, via_scratch};
+    if req.builder.is_solid() {
+        return Err(Error::Usage(
+            UsageKind::InvalidParam,
+            "Solid compression is unsupported in pipable WIMs".into(),
+        ));
+    }
+    let target = PipeTarget::from_arg(&req.wim);
+    match (req.mode, target) {
+        (WriteMode::Create, _) | (_, PipeTarget::Stdout) => {
+            let mut r = req.clone();
+            r.mode = WriteMode::Create;
+            r.builder = r.builder.integrity(false);
+            let (rep, _) = via_scratch(target, integrity.unwrap_or(false), |tmp| {
+                r.wim = tmp.to_path_buf();
+                capture_to_file(&r, events)
+            })?;
+            Ok(rep)
+        }
+        (WriteMode::Append | WriteMode::AppendRebuild, PipeTarget::File(_)) => {
+            let old = Wim::open(&req.wim)?;
+            let keep = old.header().integrity.size_in_wim > 0;
+            let b = rebuild_builder(&old, req, req.builder.clone())?
+                .solid(false)
+                .integrity(false);
+            let ((mut rep, s), _) = via_scratch(target, integrity.unwrap_or(keep), |tmp| {
+                rebuild_into(&old, req, b, events, tmp)
+            })?;
+            rep.summary = Some(s);
+            Ok(rep)
         }
     }
 }

@@ -173,7 +173,8 @@ impl WimWriterBuilder {
         self.integrity_chunk_size = Some(cs);
         self
     }
-    /// Pipable output (not supported yet: `build` returns `Unsupported`).
+    /// Pipable output: not written by this writer (`build` returns `Unsupported`); write
+    /// an ordinary WIM and convert it with [`crate::write::pipable::write_pipable`].
     pub fn pipable(mut self, yes: bool) -> Self {
         self.pipable = yes;
         self
@@ -198,6 +199,11 @@ impl WimWriterBuilder {
     pub fn header_flags(mut self, flags: HeaderFlags) -> Self {
         self.flags = flags;
         self
+    }
+
+    /// True when solid output was asked for.
+    pub fn is_solid(&self) -> bool {
+        self.solid
     }
 
     fn resolve(&self) -> Result<(u32, u32)> {
