@@ -116,6 +116,18 @@ pub fn edit_info(
     changes: &[InfoChange],
     integrity: bool,
 ) -> Result<()> {
+    edit_info_with(path, image, changes, integrity.then_some(true))
+}
+
+/// [`edit_info`] with the three integrity choices of wimlib: `Some(true)` (`--check`)
+/// writes a table, `Some(false)` (`--nocheck`) drops an existing one, `None` keeps the
+/// table when the file had one.
+pub fn edit_info_with(
+    path: &Path,
+    image: Option<ImageIndex>,
+    changes: &[InfoChange],
+    integrity: Option<bool>,
+) -> Result<()> {
     let wim = Wim::open(path)?;
     if wim.header().is_split() {
         return Err(bad("cannot modify a split WIM"));
@@ -150,8 +162,8 @@ pub fn edit_info(
         }
     }
     let mut b = WimWriterBuilder::new();
-    if integrity {
-        b = b.integrity(true);
+    if let Some(i) = integrity {
+        b = b.integrity(i);
     }
     let mut w = b.append(path)?;
     for c in changes {

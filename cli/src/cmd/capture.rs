@@ -200,7 +200,9 @@ pub fn run(a: &CaptureArgs, append: bool, progress: ProgressMode) -> Result<(), 
     }
     let threads = a.threads.unwrap_or(0);
     b = b.threads(threads);
-    if (a.check || a.include_integrity) && !a.nocheck {
+    if a.nocheck {
+        b = b.integrity(false);
+    } else if a.check || a.include_integrity {
         b = b.integrity(true);
     }
     b = test_hooks(b);

@@ -680,7 +680,7 @@ fn rebuild_builder(
     if h.version.is_solid() {
         b = b.solid(true);
     }
-    if h.integrity.size_in_wim > 0 {
+    if h.integrity.size_in_wim > 0 && b.integrity_choice().is_none() {
         b = b.integrity(true);
     }
     if req.image.boot {

@@ -53,7 +53,7 @@ pub struct WimWriterBuilder {
     solid_compression: Compression,
     solid_chunk_size: Option<u32>,
     threads: usize,
-    integrity: bool,
+    integrity: Option<bool>,
     integrity_chunk_size: Option<u32>,
     pipable: bool,
     guid: Option<[u8; 16]>,
@@ -73,7 +73,7 @@ impl Default for WimWriterBuilder {
             solid_compression: Compression::Lzms,
             solid_chunk_size: None,
             threads: 0,
-            integrity: false,
+            integrity: None,
             integrity_chunk_size: None,
             pipable: false,
             guid: None,
@@ -163,10 +163,15 @@ impl WimWriterBuilder {
         self.threads = n;
         self
     }
-    /// Writes an integrity table (`--check`).
+    /// Writes an integrity table (`true`, `--check`) or none (`false`, `--nocheck`).
+    /// Unset: none for a new WIM; on append, one exactly when the old file had one.
     pub fn integrity(mut self, yes: bool) -> Self {
-        self.integrity = yes;
+        self.integrity = Some(yes);
         self
+    }
+    /// The explicit integrity choice, if any ([`Self::integrity`]).
+    pub fn integrity_choice(&self) -> Option<bool> {
+        self.integrity
     }
     /// Integrity chunk size (default 10 MiB; on append, the existing table's).
     pub fn integrity_chunk_size(mut self, cs: u32) -> Self {
@@ -259,8 +264,9 @@ impl WimWriterBuilder {
     }
 
     /// Opens the WIM at `path` for an in-place append: new resources go after the old
-    /// end of the file, then a new blob table, XML and integrity table (if the old file
-    /// had one or [`Self::integrity`] was asked), and the header last. The codec, chunk
+    /// end of the file, then a new blob table, XML and integrity table (unless
+    /// [`Self::integrity`] says otherwise, exactly when the old file had one), and the
+    /// header last. The codec, chunk
     /// size, GUID and flags of the existing WIM are kept (the builder's codec options
     /// apply only to new solid resources). Split WIMs cannot be appended to.
     pub fn append(self, path: impl AsRef<Path>) -> Result<WimWriter<std::fs::File>> {
@@ -292,8 +298,8 @@ impl WimWriterBuilder {
             h.chunk_size
         });
         let (cs, scs) = b.resolve()?;
-        if old_integrity.is_some() {
-            b.integrity = true;
+        if b.integrity.is_none() {
+            b.integrity = Some(old_integrity.is_some());
         }
         if b.integrity_chunk_size.is_none()
             && let Some(t) = &old_integrity
@@ -981,7 +987,7 @@ impl<W: WimOutput> WimWriter<W> {
         };
         // 5. Integrity table.
         let mut integ_r = ResourceHeader::default();
-        if self.opts.integrity {
+        if self.opts.integrity == Some(true) {
             let cs = self
                 .opts
                 .integrity_chunk_size
@@ -1049,7 +1055,7 @@ impl<W: WimOutput> WimWriter<W> {
             blob_bytes: self.blob_bytes,
             guid: params.guid,
             images: self.new_stats,
-            integrity: self.opts.integrity,
+            integrity: self.opts.integrity == Some(true),
         };
         Ok((summary, self.out))
     }
