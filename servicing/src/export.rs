@@ -57,6 +57,9 @@ pub struct ExportOptions {
     pub description: Option<String>,
     /// Mark the (single) exported image bootable.
     pub boot: bool,
+    /// Existing DEST: rewrite it whole (temp file + rename) instead of appending in
+    /// place (`--rebuild`).
+    pub rebuild: bool,
 }
 
 /// What an export did.
@@ -251,11 +254,11 @@ pub fn export_images(
     let to_stdout = dest.as_os_str() == "-";
     let dest_pipable =
         !to_stdout && dest.exists() && Wim::open(dest).is_ok_and(|d| d.header().pipable);
-    if to_stdout
+    let pipable = to_stdout
         || opts.write.pipable == Some(true)
-        || (dest_pipable && opts.write.pipable != Some(false))
-    {
-        return export_pipable(src, images, dest, opts, &wanted);
+        || (dest_pipable && opts.write.pipable != Some(false));
+    if pipable || (opts.rebuild && dest.exists()) {
+        return export_rebuilding(src, images, dest, opts, &wanted, pipable);
     }
     if dest.exists() {
         let old = Wim::open(dest)?;
@@ -346,18 +349,21 @@ pub fn check_pipable_options(opts: &WriteOptions) -> Result<()> {
     Ok(())
 }
 
-/// Export to a pipable WIM: a new file or stdout, or (existing DEST) a rebuild of DEST
-/// with its images first and the exported ones after, written pipable unless
-/// `--not-pipable`.
-fn export_pipable(
+/// Export that writes DEST whole: a new pipable file or stdout, or (existing DEST,
+/// `--rebuild` or pipable) a new file with DEST's images first and the exported ones
+/// after, renamed over DEST; pipable when `pipable`.
+fn export_rebuilding(
     src: &Wim,
     images: &[ImageIndex],
     dest: &Path,
     opts: &ExportOptions,
     wanted: &[String],
+    pipable: bool,
 ) -> Result<ExportReport> {
     use crate::pipable::{PipeTarget, via_scratch};
-    check_pipable_options(&opts.write)?;
+    if pipable {
+        check_pipable_options(&opts.write)?;
+    }
     let target = PipeTarget::from_arg(dest);
     let recompress = opts.write.recompress;
     let mut wo = opts.write.clone();
@@ -389,24 +395,33 @@ fn export_pipable(
             }
         }
         let integrity = opts.write.integrity.unwrap_or(dh.integrity.offset != 0);
-        wo.integrity = Some(false);
+        wo.integrity = Some(!pipable && integrity);
+        wo.pipable = Some(pipable);
+        wo.compression = None;
+        wo.chunk_size = None;
         let b = new_builder(&old, &wo)?
             .guid(dh.guid.0)
             .boot_index(dh.boot_index)
             .header_flags(dh.flags & wim_format::header::HeaderFlags::RP_FIX);
         let n_old = old.image_count();
-        let (r, s) = via_scratch(target, integrity, |tmp| {
+        let fill = |tmp: &Path| {
             let mut w = b.create(tmp)?;
             for i in (1..=n_old).filter_map(ImageIndex::new) {
                 copy_image(&old, i, &mut w, false, None, None)?;
             }
-            let (new, _) = copy_images_into(src, images, w, recompress, opts)?;
-            Ok(new)
-        })?;
+            copy_images_into(src, images, w, recompress, opts)
+        };
+        let (r, size) = if pipable {
+            let ((r, _), s) = via_scratch(target, integrity, fill)?;
+            (r, s.file_size)
+        } else {
+            let (r, s) = write_replacing(dest, fill)?;
+            (r, s.file_size)
+        };
         return Ok(ExportReport {
             new_indices: r,
             appended: true,
-            file_size: s.file_size,
+            file_size: size,
         });
     }
     let integrity = opts

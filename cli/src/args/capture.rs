@@ -85,6 +85,24 @@ pub struct CaptureArgs {
     /// Write a pipable WIM (WIMFILE `-` = standard output, always pipable).
     #[arg(long)]
     pub pipable: bool,
+    /// SOURCE is a list of `SOURCE [DEST]` lines (not supported yet: refused).
+    #[arg(long)]
+    pub source_list: bool,
+    /// Reuse unchanged files' hashes from an image (not supported yet: refused).
+    #[arg(long, value_name = "[WIM:]IMAGE")]
+    pub update_of: Option<String>,
+    /// Delta WIM against base WIMs (not supported yet: refused).
+    #[arg(long, value_name = "WIMFILE")]
+    pub delta_from: Vec<String>,
+    /// WIMBoot capture (not supported yet: refused).
+    #[arg(long)]
+    pub wimboot: bool,
+    /// Windows VSS snapshot (Windows only: refused).
+    #[arg(long)]
+    pub snapshot: bool,
+    /// append: in-place compaction (not supported yet: refused).
+    #[arg(long)]
+    pub unsafe_compact: bool,
     /// Write a non-pipable WIM (the default; on append, turns a pipable WIM into a normal one).
     #[arg(long)]
     pub not_pipable: bool,

@@ -138,6 +138,17 @@ fn capture_error(e: &servicing::Error, a: &CaptureArgs) -> CliError {
 
 /// Runs `capture` (`append` = false) or `append`.
 pub fn run(a: &CaptureArgs, append: bool, progress: ProgressMode) -> Result<(), CliError> {
+    let refused = [
+        (a.source_list, "--source-list"),
+        (a.update_of.is_some(), "--update-of"),
+        (!a.delta_from.is_empty(), "--delta-from"),
+        (a.wimboot, "--wimboot"),
+        (a.snapshot, "--snapshot"),
+        (a.unsafe_compact, "--unsafe-compact"),
+    ];
+    if let Some((_, name)) = refused.iter().find(|(on, _)| *on) {
+        return Err(super::unsupported_option(name));
+    }
     let to_stdout = a.wimfile == "-";
     let progress = if to_stdout {
         ProgressMode::Off

@@ -114,6 +114,9 @@ pub fn select(wim: &Wim, text: &str, wimfile: &str) -> Result<Vec<ImageIndex>, C
 
 /// Runs `export`.
 pub fn run(a: &ExportArgs, _progress: ProgressMode) -> Result<(), CliError> {
+    if let Some(name) = a.out.unsupported() {
+        return Err(super::unsupported_option(name));
+    }
     let src = open(&a.src, &a.refs)?;
     let images = select(&src, &a.image, &a.src)?;
     let wo = write_options(&a.out)?;
@@ -133,6 +136,7 @@ pub fn run(a: &ExportArgs, _progress: ProgressMode) -> Result<(), CliError> {
         name: a.name.clone(),
         description: a.description.clone(),
         boot: a.boot,
+        rebuild: a.rebuild,
     };
     if images.len() > 1 && (a.name.is_some() || a.description.is_some()) {
         return Err(CliError::Usage(

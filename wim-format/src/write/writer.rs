@@ -987,7 +987,10 @@ impl<W: WimOutput> WimWriter<W> {
         };
         // 5. Integrity table.
         let mut integ_r = ResourceHeader::default();
-        if self.opts.integrity == Some(true) {
+        // An empty checked range (no resources, empty blob table) gets no table, as in
+        // wimlib.
+        let checked = table_at + table.len() as u64 > HEADER_SIZE as u64;
+        if self.opts.integrity == Some(true) && checked {
             let cs = self
                 .opts
                 .integrity_chunk_size
@@ -1055,7 +1058,7 @@ impl<W: WimOutput> WimWriter<W> {
             blob_bytes: self.blob_bytes,
             guid: params.guid,
             images: self.new_stats,
-            integrity: self.opts.integrity == Some(true),
+            integrity: integ_r.size_in_wim > 0,
         };
         Ok((summary, self.out))
     }
