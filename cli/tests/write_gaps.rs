@@ -1,0 +1,149 @@
+//! Remaining write-command behaviours checked against wimlib-imagex 1.13: split of solid
+//! and of non-solid LZMS WIMs, `export --rebuild`, and options wimkit refuses instead of
+//! silently ignoring.
+
+use std::path::Path;
+use std::process::{Command, Output};
+use wim_testdata::oracle;
+
+const WIMKIT: &str = env!("CARGO_BIN_EXE_wimkit");
+
+fn wimkit(args: &[&str]) -> Output {
+    Command::new(WIMKIT).args(args).output().unwrap()
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+fn tree(root: &Path) {
+    std::fs::create_dir_all(root.join("d")).unwrap();
+    let text: String = (0..30_000).map(|i| format!("row {i}\n")).collect();
+    std::fs::write(root.join("d/t.txt"), text).unwrap();
+    std::fs::write(root.join("x.bin"), [7u8; 70_000]).unwrap();
+    std::fs::write(root.join("y.txt"), b"small").unwrap();
+}
+
+#[test]
+fn split_refuses_solid_resources_but_not_lzms_like_wimlib() {
+    if !oracle::require_wimlib("split of solid WIMs") {
+        return;
+    }
+    let d = tempfile::tempdir().unwrap();
+    let src = d.path().join("src");
+    tree(&src);
+    let esd = d.path().join("s.esd");
+    oracle::capture(&src, &esd, &["--solid"]).unwrap();
+    let theirs = Command::new("wimlib-imagex")
+        .args(["split", s(&esd), s(&d.path().join("w.swm")), "0.01"])
+        .output()
+        .unwrap();
+    let ours = wimkit(&["split", s(&esd), s(&d.path().join("o.swm")), "0.01"]);
+    assert_eq!(theirs.status.code(), Some(68));
+    assert_eq!(ours.status.code(), Some(68), "{ours:?}");
+    assert!(
+        String::from_utf8_lossy(&ours.stderr)
+            .contains("Splitting of WIM containing solid resources is not supported"),
+        "{ours:?}"
+    );
+    assert!(!d.path().join("o.swm").exists());
+    // Version 0xE00 without solid resources (non-solid LZMS) splits in both.
+    let lz = d.path().join("lz.wim");
+    oracle::capture(&src, &lz, &["--compress=lzms"]).unwrap();
+    let first = d.path().join("lz.swm");
+    let o = wimkit(&["split", s(&lz), s(&first), "0.01"]);
+    assert!(o.status.success(), "{o:?}");
+    let second = d.path().join("lz2.swm");
+    assert!(second.exists());
+    let out = d.path().join("out");
+    let refs = format!("--ref={}", d.path().join("lz*.swm").display());
+    oracle::apply(&first, "1", &out, &[&refs]).unwrap();
+    oracle::diff_trees(&src, &out).unwrap();
+}
+
+#[test]
+fn export_rebuild_rewrites_the_destination_without_a_hole() {
+    if !oracle::require_wimlib("export --rebuild") {
+        return;
+    }
+    let d = tempfile::tempdir().unwrap();
+    let src = d.path().join("src");
+    tree(&src);
+    let a = d.path().join("a.wim");
+    oracle::capture(&src, &a, &["A", "--check"]).unwrap();
+    let b = d.path().join("b.wim");
+    oracle::capture(&src.join("d"), &b, &["B"]).unwrap();
+    let inplace = d.path().join("inplace.wim");
+    let rebuilt = d.path().join("rebuilt.wim");
+    std::fs::copy(&a, &inplace).unwrap();
+    std::fs::copy(&a, &rebuilt).unwrap();
+    assert!(
+        wimkit(&["export", s(&b), "1", s(&inplace)])
+            .status
+            .success()
+    );
+    let o = wimkit(&["export", s(&b), "1", s(&rebuilt), "--rebuild"]);
+    assert!(o.status.success(), "{o:?}");
+    oracle::verify(&rebuilt, &[]).unwrap();
+    let info = oracle::info(&rebuilt, &[]).unwrap();
+    assert!(info.contains("Image Count:    2"), "{info}");
+    // The old blob table, XML and integrity table are not left behind as a hole.
+    let (li, lr) = (
+        std::fs::metadata(&inplace).unwrap().len(),
+        std::fs::metadata(&rebuilt).unwrap().len(),
+    );
+    assert!(lr < li, "rebuilt {lr} not smaller than in-place {li}");
+    let h = oracle::info(&rebuilt, &["--header"]).unwrap();
+    assert!(!h.contains("Integrity Size              = 0\n"), "{h}");
+    let out = d.path().join("out");
+    oracle::apply(&rebuilt, "2", &out, &[]).unwrap();
+    oracle::diff_trees(&src.join("d"), &out).unwrap();
+}
+
+#[test]
+fn unimplemented_options_are_refused_not_ignored() {
+    let d = tempfile::tempdir().unwrap();
+    let src = d.path().join("src");
+    tree(&src);
+    let w = d.path().join("w.wim");
+    assert!(wimkit(&["capture", s(&src), s(&w)]).status.success());
+    let before = std::fs::read(&w).unwrap();
+    let n = d.path().join("n.wim");
+    let cases: Vec<Vec<&str>> = vec![
+        vec!["capture", s(&src), s(&n), "--source-list"],
+        vec!["capture", s(&src), s(&n), "--update-of=1"],
+        vec!["capture", s(&src), s(&n), "--delta-from", s(&w)],
+        vec!["capture", s(&src), s(&n), "--wimboot"],
+        vec!["capture", s(&src), s(&n), "--snapshot"],
+        vec!["append", s(&src), s(&w), "X", "--unsafe-compact"],
+        vec![
+            "export",
+            s(&w),
+            "1",
+            s(&n),
+            "--solid",
+            "--solid-compress=lzx",
+        ],
+        vec!["export", s(&w), "1", s(&n), "--solid-chunk-size=1M"],
+        vec!["export", s(&w), "1", s(&n), "--no-solid-sort"],
+        vec!["export", s(&w), "1", s(&n), "--wimboot"],
+        vec!["export", s(&w), "1", s(&w), "Y", "--unsafe-compact"],
+        vec!["optimize", s(&w), "--unsafe-compact"],
+        vec!["optimize", s(&w), "--no-solid-sort"],
+        vec!["delete", s(&w), "1", "--unsafe-compact"],
+    ];
+    for c in &cases {
+        let o = wimkit(c);
+        assert_eq!(o.status.code(), Some(68), "{c:?}: {o:?}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            err.contains("is not supported by wimkit yet"),
+            "{c:?}: {err}"
+        );
+        assert!(!n.exists(), "{c:?} wrote output");
+        assert!(
+            std::fs::read(&w).unwrap() == before,
+            "{c:?} changed the WIM"
+        );
+    }
+}
