@@ -317,6 +317,9 @@ fn copy_images_into<W: WimOutput>(
     recompress: bool,
     opts: &ExportOptions,
 ) -> Result<(Vec<u32>, wim_format::write::writer::Summary)> {
+    if !recompress {
+        raw_copy_solid_resources(src, images, &mut w)?;
+    }
     let mut new = Vec::new();
     for &i in images {
         let idx = copy_image(
@@ -440,6 +443,51 @@ fn export_rebuilding(
         appended: false,
         file_size: s.file_size,
     })
+}
+
+/// Solid output from a solid source: every solid resource of `src` whose listed blobs
+/// are all used by `images` is copied byte for byte ([`WimWriter::copy_solid_resource_raw`],
+/// when its codec and chunk size are the writer's); the other blobs are recompressed
+/// later as usual. Call before any file data is added to `w`.
+pub fn raw_copy_solid_resources<W: WimOutput>(
+    src: &Wim,
+    images: &[ImageIndex],
+    w: &mut WimWriter<W>,
+) -> Result<usize> {
+    use std::collections::{BTreeMap, HashSet};
+    use wim_format::blob_table::{BlobEntry, BlobLocation};
+    if !w.is_solid() {
+        return Ok(0);
+    }
+    let mut wanted: HashSet<Sha1Digest> = HashSet::new();
+    for &i in images {
+        for (h, _) in load_tree(src, i)?.blob_references() {
+            wanted.insert(h);
+        }
+    }
+    // Resources keyed by (file, offset), in file order: deterministic.
+    let mut groups: BTreeMap<(usize, u64), Vec<&BlobEntry>> = BTreeMap::new();
+    for e in src.blob_table().entries() {
+        if let BlobLocation::Solid { resource, .. } = &e.location {
+            groups
+                .entry((resource.source, resource.reshdr.offset))
+                .or_default()
+                .push(e);
+        }
+    }
+    let mut copied = 0;
+    for blobs in groups.values() {
+        if !blobs.iter().all(|e| wanted.contains(&e.hash)) {
+            continue;
+        }
+        let Some(BlobLocation::Solid { resource, .. }) = blobs.first().map(|e| &e.location) else {
+            continue;
+        };
+        if w.copy_solid_resource_raw(src, resource, blobs)? {
+            copied += 1;
+        }
+    }
+    Ok(copied)
 }
 
 fn src_xml_of(w: &Wim) -> Result<wim_format::xml::WimInfo> {

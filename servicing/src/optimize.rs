@@ -67,6 +67,9 @@ pub fn rebuild(
     }
     write_replacing(target, |tmp| {
         let mut w = b.create(tmp)?;
+        if !opts.recompress {
+            crate::export::raw_copy_solid_resources(src, keep, &mut w)?;
+        }
         for &k in keep {
             copy_image(src, k, &mut w, opts.recompress, None, None)?;
         }

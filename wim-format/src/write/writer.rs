@@ -630,6 +630,103 @@ impl<W: WimOutput> WimWriter<W> {
         self.blob_bytes += size;
     }
 
+    /// True when file data goes into solid resources.
+    pub fn is_solid(&self) -> bool {
+        self.solid.is_some()
+    }
+
+    /// Copies a whole solid resource of `src` byte for byte, with the blobs `blobs`
+    /// (entries of `src` inside that resource) recorded at their offsets in it. Done only
+    /// when this writer is solid, no solid resource of its own is open yet (call this
+    /// before adding other file data), the source is not pipable, and the resource's
+    /// codec and chunk size (from its solid header) are this writer's solid ones;
+    /// otherwise nothing is written and `Ok(false)` is returned. Blobs already in the
+    /// writer keep their place (their copy in the resource is then unreferenced).
+    pub fn copy_solid_resource_raw(
+        &mut self,
+        src: &Wim,
+        resource: &crate::blob_table::SolidResource,
+        blobs: &[&crate::blob_table::BlobEntry],
+    ) -> Result<bool> {
+        use crate::ondisk::solid::{
+            RawSolidHeader, SOLID_FORMAT_LZMS, SOLID_FORMAT_LZX, SOLID_FORMAT_NONE,
+            SOLID_FORMAT_XPRESS, SOLID_HEADER_SIZE,
+        };
+        let Some(sink) = self.solid.as_ref() else {
+            return Ok(false);
+        };
+        if sink.is_open() {
+            return Ok(false);
+        }
+        let Some(part) = src.parts().get(resource.source) else {
+            return Ok(false);
+        };
+        if part.header.pipable {
+            return Ok(false);
+        }
+        let r = resource.reshdr;
+        let mut head = [0u8; SOLID_HEADER_SIZE];
+        part.source
+            .read_exact_at(&mut head, r.offset)
+            .map_err(|e| Error::io_at(e, r.offset))?;
+        let mut c = crate::bytes::Cursor::new(&head, r.offset, FormatErrorKind::BadResource);
+        let sh = RawSolidHeader::read(&mut c)?;
+        let want = match sink.kind() {
+            None => SOLID_FORMAT_NONE,
+            Some(CompressionKind::Xpress) => SOLID_FORMAT_XPRESS,
+            Some(CompressionKind::Lzx) => SOLID_FORMAT_LZX,
+            Some(CompressionKind::Lzms) => SOLID_FORMAT_LZMS,
+        };
+        if sh.format != want
+            || sh.chunk_size != sink.chunk_size()
+            || sh.uncompressed_size != resource.uncompressed_size
+        {
+            return Ok(false);
+        }
+        let mut buf = vec![
+            0u8;
+            (1usize << 20)
+                .min(usize::try_from(r.size_in_wim).unwrap_or(1 << 20))
+                .max(1)
+        ];
+        let mut done = 0u64;
+        while done < r.size_in_wim {
+            let n = usize::try_from((r.size_in_wim - done).min(buf.len() as u64)).unwrap_or(0);
+            let Some(b) = buf.get_mut(..n) else { break };
+            let at = r.offset + done;
+            part.source
+                .read_exact_at(b, at)
+                .map_err(|e| Error::io_at(e, at))?;
+            write_at(&mut self.out, self.pos + done, b)?;
+            done += n as u64;
+        }
+        let k = self.solids.len();
+        self.solids.push(SolidRow {
+            reshdr: ResourceHeader {
+                offset: self.pos,
+                ..r
+            },
+            uncompressed_size: resource.uncompressed_size,
+            part_number: 1,
+        });
+        self.pos += r.size_in_wim;
+        for e in blobs {
+            if let BlobLocation::Solid { offset, .. } = &e.location
+                && !self.by_hash.contains_key(&e.hash)
+            {
+                self.record(
+                    e.hash,
+                    e.size,
+                    Loc::Solid {
+                        resource: k,
+                        offset: *offset,
+                    },
+                );
+            }
+        }
+        Ok(true)
+    }
+
     /// Copies blob `digest` from `src`. The compressed resource is copied byte for byte
     /// when it is a non-solid resource of a non-pipable WIM whose codec and chunk size
     /// match this writer's non-solid settings (or both are uncompressed) and this writer
