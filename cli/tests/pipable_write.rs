@@ -338,3 +338,61 @@ fn seven_zip_treats_our_pipable_wims_as_it_treats_wimlibs() {
     // it does, ours must be treated the same way.
     assert_eq!(t(&ours), t(&theirs));
 }
+
+#[test]
+fn split_of_a_pipable_wim_gives_pipable_parts_like_wimlib() {
+    if !oracle::require_wimlib("pipable split") {
+        return;
+    }
+    let d = tempfile::tempdir().unwrap();
+    let src = d.path().join("src");
+    tree(&src);
+    let w = d.path().join("p.wim");
+    oracle::capture(&src, &w, &["--pipable"]).unwrap();
+    let theirs = d.path().join("t.swm");
+    oracle::run(&[
+        "split".as_ref(),
+        w.as_os_str(),
+        theirs.as_os_str(),
+        "0.02".as_ref(),
+    ])
+    .unwrap();
+    let ours = d.path().join("o.swm");
+    ok(wimkit(&["split", s(&w), s(&ours), "0.02"]));
+    let count = |stem: &str| {
+        std::fs::read_dir(d.path())
+            .unwrap()
+            .filter(|e| {
+                let n = e.as_ref().unwrap().file_name();
+                let n = n.to_str().unwrap();
+                n.starts_with(stem) && n.ends_with(".swm")
+            })
+            .count()
+    };
+    assert!(count("t") >= 4, "the fixture should give several parts");
+    assert_eq!(count("o"), count("t"), "part count differs from wimlib's");
+    let mut all = Vec::new();
+    for n in 1..=count("o") {
+        let p = if n == 1 {
+            ours.clone()
+        } else {
+            d.path().join(format!("o{n}.swm"))
+        };
+        assert_eq!(magic(&p), b"WLPWM\0\0\0", "{}", p.display());
+        all.extend(std::fs::read(&p).unwrap());
+    }
+    let refs = format!("--ref={}", d.path().join("o*.swm").display());
+    oracle::verify(&ours, &[&refs]).unwrap();
+    // The parts concatenated in order form a stream wimlib applies from a pipe.
+    let out = d.path().join("out");
+    applied_by_wimlib_from_pipe(&all, &out);
+    oracle::diff_trees(&src, &out).unwrap();
+    let j = d.path().join("j.wim");
+    let mut args = vec!["join".to_string(), s(&j).to_string(), s(&ours).to_string()];
+    for n in 2..=count("o") {
+        args.push(s(&d.path().join(format!("o{n}.swm"))).to_string());
+    }
+    let a: Vec<&str> = args.iter().map(String::as_str).collect();
+    ok(wimkit(&a));
+    oracle::verify(&j, &[]).unwrap();
+}

@@ -147,3 +147,57 @@ fn unimplemented_options_are_refused_not_ignored() {
         );
     }
 }
+
+#[test]
+fn split_part_count_matches_wimlib_when_part_one_holds_only_metadata() {
+    if !oracle::require_wimlib("split part count") {
+        return;
+    }
+    let d = tempfile::tempdir().unwrap();
+    let src = d.path().join("src");
+    tree(&src);
+    std::fs::write(
+        src.join("big"),
+        (0..200_000u32)
+            .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+            .collect::<Vec<u8>>(),
+    )
+    .unwrap();
+    let w = d.path().join("w.wim");
+    oracle::capture(&src, &w, &[]).unwrap();
+    for size in ["0.02", "0.05", "0.3"] {
+        let t = d.path().join(format!("t{size}.swm"));
+        let o = d.path().join(format!("o{size}.swm"));
+        oracle::run(&[
+            "split".as_ref(),
+            w.as_os_str(),
+            t.as_os_str(),
+            size.as_ref(),
+        ])
+        .unwrap();
+        let r = wimkit(&["split", s(&w), s(&o), size]);
+        assert!(r.status.success(), "{r:?}");
+        let count = |prefix: &str| {
+            std::fs::read_dir(d.path())
+                .unwrap()
+                .filter(|e| {
+                    let n = e
+                        .as_ref()
+                        .unwrap()
+                        .file_name()
+                        .to_str()
+                        .unwrap()
+                        .to_string();
+                    n.starts_with(prefix) && n.ends_with(".swm")
+                })
+                .count()
+        };
+        assert_eq!(
+            count(&format!("o{size}")),
+            count(&format!("t{size}")),
+            "part size {size}"
+        );
+        let refs = format!("--ref={}", d.path().join(format!("o{size}*.swm")).display());
+        oracle::verify(&o, &[&refs]).unwrap();
+    }
+}

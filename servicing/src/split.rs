@@ -29,6 +29,12 @@ pub fn split(src: &Path, first: &Path, part_size: u64) -> Result<Vec<PathBuf>> {
             ),
         )));
     }
+    if wim.header().pipable {
+        // As wimlib: the parts of a pipable WIM are pipable.
+        return Ok(wim_format::write::pipable::split_pipable(
+            &wim, first, part_size,
+        )?);
+    }
     Ok(wim_format::write::split::split_wim(&wim, first, part_size)?)
 }
 

@@ -104,15 +104,17 @@ pub fn write_pipable(
     out: &mut dyn Write,
     integrity_chunk_size: Option<u32>,
 ) -> Result<PipableSummary> {
+    let (metas, blobs) = plan(src)?;
+    write_part(src, out, integrity_chunk_size, (1, 1), &metas, &blobs)
+}
+
+/// The metadata entries (image order) and file blobs (file order) of `src`.
+fn plan(src: &Wim) -> Result<(Vec<&BlobEntry>, Vec<&BlobEntry>)> {
     let h = src.header();
     if h.is_split() || src.parts().len() != 1 {
         return Err(unsupported("writing a pipable WIM from a split WIM"));
     }
-    let part = &src.parts()[0];
-    let source: &dyn ReadAt = &*part.source;
-    let limits = src.limits();
     let image_count = src.image_count();
-    // Metadata in image order, then file blobs in file order.
     let mut metas: Vec<&BlobEntry> = Vec::new();
     for i in 1..=image_count {
         let idx = ImageIndex::new(i).ok_or_else(|| unsupported("image index 0"))?;
@@ -140,6 +142,78 @@ pub fn write_pipable(
             "pipable WIMs cannot hold solid resources (rewrite it without --solid first)",
         ));
     }
+    Ok((metas, blobs))
+}
+
+/// Splits `src` (complete, non-solid, pipable or not) into pipable parts of at most
+/// `part_size` bytes (a blob is never divided; a blob larger than that gets a part of
+/// its own), as wimlib splits a pipable WIM: every part is a pipable WIM of its own
+/// (XML copy, its resources, its blob table, the full XML, trailing header), part 1
+/// holds the metadata. Parts are named like [`super::split::split_wim`]'s.
+pub fn split_pipable(
+    src: &Wim,
+    first: &std::path::Path,
+    part_size: u64,
+) -> Result<Vec<std::path::PathBuf>> {
+    let (metas, blobs) = plan(src)?;
+    let xml_copy = src.xml_bytes()?.len() as u64;
+    let base = HEADER_SIZE as u64 + 40 + xml_copy;
+    let mut parts: Vec<Vec<&BlobEntry>> = vec![Vec::new()];
+    let mut pos = base + metas.iter().map(|e| 40 + resource_size(e)).sum::<u64>();
+    for e in &blobs {
+        let need = 40 + resource_size(e);
+        // Part 1 holding only metadata is not empty (wimlib's rule).
+        let cur_empty =
+            parts.last().is_none_or(|p| p.is_empty()) && (parts.len() > 1 || metas.is_empty());
+        if pos.saturating_add(need) > part_size && !cur_empty {
+            parts.push(Vec::new());
+            pos = base;
+        }
+        if let Some(p) = parts.last_mut() {
+            p.push(e);
+        }
+        pos = pos.saturating_add(need);
+    }
+    let total = u16::try_from(parts.len()).map_err(|_| {
+        Error::Usage(crate::error::UsageError::Other(
+            "more than 65535 parts".into(),
+        ))
+    })?;
+    let mut paths = Vec::new();
+    for (i, p) in parts.iter().enumerate() {
+        let n = i as u16 + 1;
+        let path = super::split::part_path(first, n);
+        let f = std::fs::File::create(&path)?;
+        let mut w = std::io::BufWriter::with_capacity(1 << 20, f);
+        let m: &[&BlobEntry] = if n == 1 { &metas } else { &[] };
+        write_part(src, &mut w, None, (n, total), m, p)?;
+        w.flush().map_err(Error::from)?;
+        paths.push(path);
+    }
+    Ok(paths)
+}
+
+fn resource_size(e: &BlobEntry) -> u64 {
+    match &e.location {
+        BlobLocation::Resource { reshdr, .. } => reshdr.size_in_wim,
+        BlobLocation::Solid { .. } => e.size,
+    }
+}
+
+/// Writes one pipable part holding `metas` (part 1) and `blobs`.
+fn write_part(
+    src: &Wim,
+    out: &mut dyn Write,
+    integrity_chunk_size: Option<u32>,
+    (part_number, total_parts): (u16, u16),
+    metas: &[&BlobEntry],
+    blobs: &[&BlobEntry],
+) -> Result<PipableSummary> {
+    let h = src.header();
+    let part = &src.parts()[0];
+    let source: &dyn ReadAt = &*part.source;
+    let limits = src.limits();
+    let image_count = src.image_count();
     let xml_src = src.xml_bytes()?;
     let info = WimInfo::parse(&xml_src, limits)?;
 
@@ -156,14 +230,17 @@ pub fn write_pipable(
     let mut raw = h.raw;
     raw.magic = PWM_MAGIC;
     raw.flags &= !(HeaderFlags::WRITE_IN_PROGRESS | HeaderFlags::SPANNED).bits();
-    raw.part_number = 1;
-    raw.total_parts = 1;
+    if total_parts > 1 {
+        raw.flags |= HeaderFlags::SPANNED.bits();
+    }
+    raw.part_number = part_number;
+    raw.total_parts = total_parts;
     raw.image_count = image_count;
     raw.blob_table = ResourceHeader::default().to_raw();
     raw.xml = ResourceHeader::default().to_raw();
     raw.boot_metadata = ResourceHeader::default().to_raw();
     raw.integrity = ResourceHeader::default().to_raw();
-    let boot = if raw.boot_index > image_count {
+    let boot = if raw.boot_index > image_count || part_number != 1 {
         0
     } else {
         raw.boot_index
@@ -183,19 +260,19 @@ pub fn write_pipable(
     o.put_all(&copy)?;
     // 3. Metadata, then file resources.
     let mut meta_rows: Vec<(ResourceHeader, Sha1Digest, u16)> = Vec::new();
-    for e in &metas {
+    for e in metas {
         let r = copy_resource(&mut o, source, e, src, limits)?;
-        meta_rows.push((r, e.hash, 1));
+        meta_rows.push((r, e.hash, part_number));
     }
     let mut rows: Vec<BlobRow> = Vec::new();
-    for e in &blobs {
+    for e in blobs {
         let r = copy_resource(&mut o, source, e, src, limits)?;
         rows.push(BlobRow {
             hash: e.hash,
             size: e.size,
             location: RowLocation::Plain(r),
             ref_count: e.ref_count,
-            part_number: 1,
+            part_number,
         });
     }
     // 4. Blob table, XML.
