@@ -85,7 +85,7 @@ pub struct CaptureArgs {
     /// Write a pipable WIM (WIMFILE `-` = standard output, always pipable).
     #[arg(long)]
     pub pipable: bool,
-    /// SOURCE is a list of `SOURCE [DEST]` lines (not supported yet: refused).
+    /// SOURCE is a file (`-` = stdin) of `SOURCE [TARGET]` lines to capture together.
     #[arg(long)]
     pub source_list: bool,
     /// Reuse unchanged files' hashes from an image (not supported yet: refused).

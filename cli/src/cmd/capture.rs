@@ -139,7 +139,6 @@ fn capture_error(e: &servicing::Error, a: &CaptureArgs) -> CliError {
 /// Runs `capture` (`append` = false) or `append`.
 pub fn run(a: &CaptureArgs, append: bool, progress: ProgressMode) -> Result<(), CliError> {
     let refused = [
-        (a.source_list, "--source-list"),
         (a.update_of.is_some(), "--update-of"),
         (!a.delta_from.is_empty(), "--delta-from"),
         (a.wimboot, "--wimboot"),
@@ -238,6 +237,29 @@ pub fn run(a: &CaptureArgs, append: bool, progress: ProgressMode) -> Result<(), 
         };
         properties.push((k.to_string(), v.to_string()));
     }
+    let source_list = if a.source_list {
+        let bytes = if a.source == "-" {
+            let mut v = Vec::new();
+            std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut v).map(|_| v)
+        } else {
+            std::fs::read(&a.source)
+        }
+        .map_err(|e| {
+            CliError::lib(
+                ErrorCode::Open,
+                format!("Can't open \"{}\" for reading: {e}", a.source),
+            )
+        })?;
+        let text = capture::config::decode_text(&bytes);
+        Some(capture::parse_source_list(&text).map_err(|m| {
+            CliError::lib(
+                ErrorCode::InvalidParam,
+                format!("\"{}\": invalid source list: {m}", a.source),
+            )
+        })?)
+    } else {
+        None
+    };
     let req = CaptureRequest {
         source: PathBuf::from(&a.source),
         wim: PathBuf::from(&a.wimfile),
@@ -255,6 +277,7 @@ pub fn run(a: &CaptureArgs, append: bool, progress: ProgressMode) -> Result<(), 
             flags: a.flags.clone(),
             properties: properties.clone(),
             boot: a.boot,
+            source_list,
         },
         solid_sort: a.solid && !a.no_solid_sort,
     };

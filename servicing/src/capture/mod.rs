@@ -60,6 +60,120 @@ pub struct ImageSpec {
     pub properties: Vec<(String, String)>,
     /// Make the new image bootable.
     pub boot: bool,
+    /// `--source-list`: `(source on disk, target in the image)` pairs, added in order
+    /// (overlays allowed; a later non-directory replaces an earlier one). `None`: the
+    /// request's source directory is the image root.
+    pub source_list: Option<Vec<(PathBuf, String)>>,
+}
+
+/// Parses a `--source-list` file: one `SOURCE [TARGET]` per line (whitespace separated,
+/// `'…'` or `"…"` quoting without escapes), blank lines and lines starting with `#`
+/// (after optional whitespace) ignored; TARGET defaults to SOURCE. `Err` names the line.
+pub fn parse_source_list(text: &str) -> std::result::Result<Vec<(PathBuf, String)>, String> {
+    let mut out = Vec::new();
+    for (n, raw) in text.lines().enumerate() {
+        let line = raw.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let mut toks: Vec<String> = Vec::new();
+        let mut chars = line.chars().peekable();
+        while let Some(&c) = chars.peek() {
+            if c.is_whitespace() {
+                chars.next();
+                continue;
+            }
+            let mut tok = String::new();
+            if c == '"' || c == '\'' {
+                chars.next();
+                let mut closed = false;
+                for d in chars.by_ref() {
+                    if d == c {
+                        closed = true;
+                        break;
+                    }
+                    tok.push(d);
+                }
+                if !closed {
+                    return Err(format!("line {}: unterminated quote", n + 1));
+                }
+            } else {
+                while let Some(&d) = chars.peek() {
+                    if d.is_whitespace() {
+                        break;
+                    }
+                    tok.push(d);
+                    chars.next();
+                }
+            }
+            toks.push(tok);
+        }
+        match toks.as_slice() {
+            [src] => out.push((PathBuf::from(src), src.clone())),
+            [src, dst] => out.push((PathBuf::from(src), dst.clone())),
+            _ => {
+                return Err(format!(
+                    "line {}: expected \"SOURCE [TARGET]\", found {} fields",
+                    n + 1,
+                    toks.len()
+                ));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Builds an image from a source list with wimupdate's `add` (overlay) semantics; the
+/// data goes into `w`.
+fn scan_source_list<W: WimOutput>(
+    w: &mut WimWriter<W>,
+    list: &[(PathBuf, String)],
+    scan_opts: &ScanOptions,
+    known_sizes: &HashSet<u64>,
+    events: EventSink<'_>,
+) -> Result<(ImageTree, u64, u64, u64)> {
+    use crate::update::command::{AddOptions, UpdateCommand};
+    use crate::update::edit::{EditStats, Editor};
+    let mut tree = ImageTree::new();
+    let image = w.image_count() + 1;
+    let mut ed = Editor {
+        tree: &mut tree,
+        writer: w,
+        known_sizes: known_sizes.clone(),
+        keep_metadata_on_replace: false,
+        scan: scan_opts.clone(),
+        now: wim_format::write::writer::now_filetime(),
+        image,
+        stats: EditStats::default(),
+        events,
+    };
+    for (src, dest) in list {
+        ed.run(&UpdateCommand::Add {
+            source: src.clone(),
+            dest: dest.clone(),
+            options: AddOptions {
+                dereference: scan_opts.dereference,
+                unix_data: scan_opts.unix_data,
+                ..AddOptions::default()
+            },
+        })?;
+    }
+    let bytes = ed.stats.bytes;
+    let (mut dirs, mut files) = (0u64, 0u64);
+    let mut stack = vec![tree.root()];
+    while let Some(e) = stack.pop() {
+        let is_dir = tree
+            .entry(e)
+            .and_then(|x| tree.inode(x.inode))
+            .is_some_and(|i| i.is_directory());
+        if is_dir {
+            dirs += 1;
+            stack.extend(tree.children(e).iter().copied());
+        } else {
+            files += 1;
+        }
+    }
+    Ok((tree, dirs, files, bytes))
 }
 
 /// How the WIM file is written.
@@ -513,11 +627,19 @@ pub fn capture_image<W: WimOutput>(
         }
         None => unique_name(&default_name(source), &taken),
     };
-    let mut scanned = scan::scan(source, scan_opts, &mut |m| events(&Event::Warning(m)))?;
-    write_data(w, &mut scanned, known_sizes, solid_sort, events)?;
-    let idx: ImageIndex = w.add_image(&scanned.tree, image_element(Some(&name), None))?;
+    let (tree, dirs, files, bytes) = match &spec.source_list {
+        Some(list) => scan_source_list(w, list, scan_opts, known_sizes, events)?,
+        None => {
+            let mut scanned = scan::scan(source, scan_opts, &mut |m| events(&Event::Warning(m)))?;
+            write_data(w, &mut scanned, known_sizes, solid_sort, events)?;
+            (scanned.tree, scanned.dirs, scanned.files, scanned.bytes)
+        }
+    };
+    let idx: ImageIndex = w.add_image(&tree, image_element(Some(&name), None))?;
     if let Some(e) = w.xml_mut().image_element_mut(idx) {
-        if let Err(m) = fill_windows_info(source, &scanned.tree, e) {
+        if spec.source_list.is_some() {
+            // Windows information needs one source directory: not derived.
+        } else if let Err(m) = fill_windows_info(source, &tree, e) {
             events(&Event::Warning(format!(
                 "Failed to get Windows-specific metadata from the captured tree: {m}"
             )));
@@ -537,9 +659,9 @@ pub fn capture_image<W: WimOutput>(
     Ok(CaptureReport {
         index: idx.get(),
         name,
-        dirs: scanned.dirs,
-        files: scanned.files,
-        bytes: scanned.bytes,
+        dirs,
+        files,
+        bytes,
         summary: None,
     })
 }
