@@ -396,3 +396,114 @@ fn split_of_a_pipable_wim_gives_pipable_parts_like_wimlib() {
     ok(wimkit(&a));
     oracle::verify(&j, &[]).unwrap();
 }
+
+/// `(offset, compressed size, uncompressed size)` of every compressed non-metadata
+/// resource listed by `wimlib-imagex info --blobs`.
+fn compressed_resources(wim: &Path) -> Vec<(u64, u64, u64)> {
+    let out = oracle::info(wim, &["--blobs"]).unwrap();
+    let mut v = Vec::new();
+    for block in out.split("\n\n") {
+        let field = |name: &str| {
+            block
+                .lines()
+                .find_map(|l| l.strip_prefix(name))
+                .map(|r| r.trim().trim_end_matches(" bytes").parse::<u64>().unwrap())
+        };
+        let flags = block.lines().find(|l| l.starts_with("Flags")).unwrap_or("");
+        if flags.contains("COMPRESSED") && !flags.contains("METADATA") {
+            v.push((
+                field("Offset in WIM     = ").unwrap(),
+                field("Compressed size   = ").unwrap(),
+                field("Uncompressed size = ").unwrap(),
+            ));
+        }
+    }
+    v
+}
+
+#[test]
+fn pipable_sources_are_copied_without_recompression_and_edited_like_wimlib() {
+    if !oracle::require_wimlib("pipable edits") {
+        return;
+    }
+    let d = tempfile::tempdir().unwrap();
+    let src = d.path().join("src");
+    tree(&src);
+    let p = d.path().join("p.wim");
+    oracle::capture(&src, &p, &["A", "--pipable", "--check"]).unwrap();
+    oracle::run(&[
+        "append".as_ref(),
+        src.join("a").as_os_str(),
+        p.as_os_str(),
+        "B".as_ref(),
+    ])
+    .unwrap();
+    // Export to a normal WIM: the first chunk of every compressed pipable resource
+    // (after its u32 size prefix) is found verbatim in the output.
+    let n = d.path().join("n.wim");
+    ok(wimkit(&["export", s(&p), "all", s(&n)]));
+    assert_eq!(magic(&n), b"MSWIM\0\0\0");
+    oracle::verify(&n, &[]).unwrap();
+    let pb = std::fs::read(&p).unwrap();
+    let nb = std::fs::read(&n).unwrap();
+    let res = compressed_resources(&p);
+    assert!(!res.is_empty());
+    for (off, _, _) in &res {
+        let o = *off as usize;
+        let len = u32::from_le_bytes(pb[o..o + 4].try_into().unwrap()) as usize;
+        let chunk = &pb[o + 4..o + 4 + len];
+        assert!(
+            nb.windows(len).any(|w| w == chunk),
+            "chunk at {off} was recompressed"
+        );
+    }
+    // In-place edits rewrite the pipable WIM, keeping it pipable; integrity handling
+    // follows wimlib's (kept by default, dropped by --nocheck).
+    for (k, (args, check_name)) in [
+        (vec!["info", "{W}", "1", "Renamed"], true),
+        (vec!["info", "{W}", "2", "Other", "--nocheck"], false),
+        (vec!["delete", "{W}", "2", "--soft"], false),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let theirs = d.path().join("t.wim");
+        let ours = d.path().join("o.wim");
+        std::fs::copy(&p, &theirs).unwrap();
+        std::fs::copy(&p, &ours).unwrap();
+        let sub =
+            |w: &Path| -> Vec<String> { args.iter().map(|a| a.replace("{W}", s(w))).collect() };
+        let t = Command::new("wimlib-imagex")
+            .args(sub(&theirs))
+            .output()
+            .unwrap();
+        assert!(t.status.success(), "{args:?}: {t:?}");
+        let o = Command::new(WIMKIT).args(sub(&ours)).output().unwrap();
+        assert!(o.status.success(), "{args:?}: {o:?}");
+        assert_eq!(magic(&ours), b"WLPWM\0\0\0", "{args:?}");
+        oracle::verify(&ours, &[]).unwrap();
+        let header = |w: &Path| {
+            let h = oracle::info(w, &["--header"]).unwrap();
+            h.contains("Integrity Size              = 0\n")
+        };
+        assert_eq!(header(&ours), header(&theirs), "{args:?}: integrity");
+        let (ti, oi) = (
+            oracle::info(&theirs, &[]).unwrap(),
+            oracle::info(&ours, &[]).unwrap(),
+        );
+        let names = |i: &str| -> Vec<String> {
+            i.lines()
+                .filter(|l| l.starts_with("Name:") || l.starts_with("Image Count"))
+                .map(String::from)
+                .collect()
+        };
+        assert_eq!(names(&oi), names(&ti), "{args:?}");
+        if check_name {
+            assert!(oi.contains("Renamed"));
+        }
+        let bytes = std::fs::read(&ours).unwrap();
+        let out = d.path().join(format!("x{k}"));
+        applied_by_wimlib_from_pipe(&bytes, &out);
+        oracle::diff_trees(&src, &out).unwrap();
+    }
+}

@@ -215,6 +215,7 @@ pub fn new_builder(src: &Wim, opts: &WriteOptions) -> Result<WimWriterBuilder> {
     };
     let integrity = opts.integrity.unwrap_or(h.integrity.offset != 0);
     let b = WimWriterBuilder::new()
+        .header_flags(h.flags & wim_format::header::HeaderFlags::RP_FIX)
         .compression(compression)
         .chunk_size(chunk)
         .level(opts.level)

@@ -132,6 +132,12 @@ pub fn edit_info_with(
     if wim.header().is_split() {
         return Err(bad("cannot modify a split WIM"));
     }
+    if wim.header().pipable {
+        drop(wim);
+        return crate::pipable::edit_pipable(path, |p| {
+            edit_info_with(p, image, changes, integrity)
+        });
+    }
     let count = wim.image_count();
     let names = crate::export::image_names(&crate::export::src_xml(&wim)?);
     drop(wim);

@@ -37,7 +37,9 @@ pub fn rebuild(
 ) -> Result<RebuildReport> {
     let h = src.header().clone();
     let old_size = src.parts().iter().map(|p| p.len).sum();
-    let mut b = new_builder(src, opts)?.guid(h.guid.0);
+    let mut b = new_builder(src, opts)?
+        .guid(h.guid.0)
+        .header_flags(h.flags & wim_format::header::HeaderFlags::RP_FIX);
     let boot = keep
         .iter()
         .position(|k| k.get() == h.boot_index)
@@ -50,7 +52,10 @@ pub fn rebuild(
         let mut wo = opts.clone();
         wo.pipable = Some(true);
         wo.integrity = Some(false);
-        let b = new_builder(src, &wo)?.guid(h.guid.0).boot_index(boot);
+        let b = new_builder(src, &wo)?
+            .guid(h.guid.0)
+            .header_flags(h.flags & wim_format::header::HeaderFlags::RP_FIX)
+            .boot_index(boot);
         let ((), s) = via_scratch(PipeTarget::File(target), integrity, |tmp| {
             let mut w = b.create(tmp)?;
             for &k in keep {

@@ -96,3 +96,29 @@ pub fn convert(src: &Wim, target: PipeTarget<'_>, integrity: bool) -> Result<Pip
         }
     }
 }
+
+/// Runs an in-place edit `f` (info changes, `delete --soft`, …) on the pipable WIM at
+/// `path`, as wimlib does by rewriting it: the images are copied into a normal scratch
+/// WIM (chunks copied, not recompressed), `f` edits that file, and the result is
+/// written back over `path` as a pipable WIM (atomically), with an integrity table when
+/// the edited scratch has one (so `--check`/`--nocheck` keep their meaning).
+pub fn edit_pipable<T>(path: &Path, f: impl FnOnce(&Path) -> Result<T>) -> Result<T> {
+    let src = Wim::open(path)?;
+    let scratch = Scratch(temp_path_for(path));
+    let keep: Vec<wim_format::ImageIndex> = (1..=src.image_count())
+        .filter_map(wim_format::ImageIndex::new)
+        .collect();
+    let wo = crate::export::WriteOptions {
+        pipable: Some(false),
+        ..Default::default()
+    };
+    crate::optimize::rebuild(&src, &keep, &scratch.0, &wo)?;
+    drop(src);
+    let v = f(&scratch.0)?;
+    let edited = Wim::open(&scratch.0)?;
+    let integrity = edited.header().integrity.size_in_wim > 0;
+    convert(&edited, PipeTarget::File(path), integrity)?;
+    drop(edited);
+    drop(scratch);
+    Ok(v)
+}

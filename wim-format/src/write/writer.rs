@@ -728,7 +728,8 @@ impl<W: WimOutput> WimWriter<W> {
     }
 
     /// Copies blob `digest` from `src`. The compressed resource is copied byte for byte
-    /// when it is a non-solid resource of a non-pipable WIM whose codec and chunk size
+    /// (from a pipable WIM: its chunks and chunk table, re-laid out) when it is a
+    /// non-solid resource whose codec and chunk size
     /// match this writer's non-solid settings (or both are uncompressed) and this writer
     /// is not solid; otherwise the blob is decoded (SHA-1 checked) and recompressed.
     pub fn copy_blob_raw(&mut self, src: &Wim, digest: &Sha1Digest) -> Result<Sha1Digest> {
@@ -742,7 +743,70 @@ impl<W: WimOutput> WimWriter<W> {
         if self.solid.is_none()
             && let BlobLocation::Resource { source, reshdr } = &e.location
             && let Some(part) = src.parts().get(*source)
-            && !part.header.pipable
+            && part.header.pipable
+            && reshdr.is_compressed()
+            && part.header.compression == self.params.compression
+            && part.header.chunk_size == self.plain.chunk_size()
+        {
+            // Pipable source: the same chunks and chunk table, table moved to the front
+            // and the u32 size prefixes dropped.
+            let layout = crate::resource::ChunkLayout::read(
+                &*part.source,
+                reshdr,
+                &part.header,
+                src.limits(),
+            )?;
+            let n = layout.num_chunks();
+            let prefixes = n.checked_mul(4).unwrap_or(u64::MAX);
+            let entry: u64 = if reshdr.uncompressed_size > 0xFFFF_FFFF {
+                8
+            } else {
+                4
+            };
+            let table_len = n.saturating_sub(1).saturating_mul(entry);
+            if let Some(size) = reshdr.size_in_wim.checked_sub(prefixes)
+                && let Some(table_at) = (reshdr.offset + reshdr.size_in_wim).checked_sub(table_len)
+                && table_len <= size
+            {
+                let mut table = vec![0u8; usize::try_from(table_len).unwrap_or(0)];
+                part.source
+                    .read_exact_at(&mut table, table_at)
+                    .map_err(|err| Error::io_at(err, table_at))?;
+                write_at(&mut self.out, self.pos, &table)?;
+                let mut at = self.pos + table_len;
+                let mut buf = Vec::new();
+                for i in 0..n {
+                    let Some((start, len)) = layout.chunk_file_range(i) else {
+                        return Err(FormatError::new(
+                            FormatErrorKind::BadResource,
+                            format!("chunk {i} is outside the resource"),
+                        )
+                        .at(reshdr.offset)
+                        .blob(*digest)
+                        .into());
+                    };
+                    buf.resize(usize::try_from(len).unwrap_or(0), 0);
+                    part.source
+                        .read_exact_at(&mut buf, start)
+                        .map_err(|err| Error::io_at(err, start))?;
+                    write_at(&mut self.out, at, &buf)?;
+                    at += len;
+                }
+                let r = ResourceHeader {
+                    size_in_wim: at - self.pos,
+                    flags: ResourceFlags::COMPRESSED,
+                    offset: self.pos,
+                    uncompressed_size: reshdr.uncompressed_size,
+                };
+                self.pos = at;
+                self.record(*digest, e.size, Loc::Plain(r));
+                return Ok(*digest);
+            }
+        }
+        if self.solid.is_none()
+            && let BlobLocation::Resource { source, reshdr } = &e.location
+            && let Some(part) = src.parts().get(*source)
+            && (!part.header.pipable || !reshdr.is_compressed())
         {
             let sh: &WimHeader = &part.header;
             let same = if reshdr.is_compressed() {
