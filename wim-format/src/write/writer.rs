@@ -757,7 +757,7 @@ impl<W: WimOutput> WimWriter<W> {
                 src.limits(),
             )?;
             let n = layout.num_chunks();
-            let prefixes = n.checked_mul(4).unwrap_or(u64::MAX);
+            let prefixes = n.saturating_mul(4);
             let entry: u64 = if reshdr.uncompressed_size > 0xFFFF_FFFF {
                 8
             } else {
