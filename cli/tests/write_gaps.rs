@@ -115,15 +115,6 @@ fn unimplemented_options_are_refused_not_ignored() {
         vec!["capture", s(&src), s(&n), "--wimboot"],
         vec!["capture", s(&src), s(&n), "--snapshot"],
         vec!["append", s(&src), s(&w), "X", "--unsafe-compact"],
-        vec![
-            "export",
-            s(&w),
-            "1",
-            s(&n),
-            "--solid",
-            "--solid-compress=lzx",
-        ],
-        vec!["export", s(&w), "1", s(&n), "--solid-chunk-size=1M"],
         vec!["export", s(&w), "1", s(&n), "--no-solid-sort"],
         vec!["export", s(&w), "1", s(&n), "--wimboot"],
         vec!["export", s(&w), "1", s(&w), "Y", "--unsafe-compact"],
@@ -271,4 +262,54 @@ fn source_list_capture_matches_wimlib() {
         String::from_utf8_lossy(&o.stderr).contains("line 1"),
         "{o:?}"
     );
+}
+
+#[test]
+fn export_solid_compress_and_chunk_size_set_the_solid_header_like_wimlib() {
+    if !oracle::require_wimlib("--solid-compress") {
+        return;
+    }
+    let d = tempfile::tempdir().unwrap();
+    let src = d.path().join("src");
+    tree(&src);
+    let w = d.path().join("w.wim");
+    oracle::capture(&src, &w, &[]).unwrap();
+    let solid_header = |p: &Path| -> Vec<u8> {
+        let out = oracle::info(p, &["--blobs"]).unwrap();
+        let off: u64 = out
+            .lines()
+            .find_map(|l| l.strip_prefix("Solid resource    = "))
+            .and_then(|r| r.split(" bytes @ offset ").nth(1))
+            .expect("a solid resource")
+            .trim()
+            .parse()
+            .unwrap();
+        std::fs::read(p).unwrap()[off as usize + 8..off as usize + 16].to_vec()
+    };
+    for (codec, cs) in [("lzx", "1M"), ("xpress", "64K"), ("lzms", "4M")] {
+        let theirs = d.path().join(format!("t-{codec}.esd"));
+        let ours = d.path().join(format!("o-{codec}.esd"));
+        let args = [
+            "--solid".to_string(),
+            format!("--solid-compress={codec}"),
+            format!("--solid-chunk-size={cs}"),
+        ];
+        oracle::run(&[
+            "export".as_ref(),
+            w.as_os_str(),
+            "1".as_ref(),
+            theirs.as_os_str(),
+            args[0].as_ref(),
+            args[1].as_ref(),
+            args[2].as_ref(),
+        ])
+        .unwrap();
+        let o = wimkit(&["export", s(&w), "1", s(&ours), &args[0], &args[1], &args[2]]);
+        assert!(o.status.success(), "{o:?}");
+        oracle::verify(&ours, &[]).unwrap();
+        assert_eq!(solid_header(&ours), solid_header(&theirs), "{codec} {cs}");
+        let out = d.path().join(format!("x-{codec}"));
+        oracle::apply(&ours, "1", &out, &[]).unwrap();
+        oracle::diff_trees(&src, &out).unwrap();
+    }
 }

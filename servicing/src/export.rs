@@ -40,6 +40,10 @@ pub struct WriteOptions {
     /// Integrity table: `Some(true)` write one, `Some(false)` none, `None` keep the
     /// source's (rebuilds) or the destination's (append).
     pub integrity: Option<bool>,
+    /// Codec of solid resources (`--solid-compress`; default LZMS).
+    pub solid_compression: Option<Compression>,
+    /// Chunk size of solid resources (`--solid-chunk-size`; default 64 MiB for LZMS).
+    pub solid_chunk_size: Option<u32>,
     /// Pipable output: `Some(true)` pipable, `Some(false)` not, `None` the default
     /// (a rebuild keeps the source's; a new export destination is not pipable; an
     /// existing destination keeps its own).
@@ -214,7 +218,14 @@ pub fn new_builder(src: &Wim, opts: &WriteOptions) -> Result<WimWriterBuilder> {
         None => default_chunk_size(compression),
     };
     let integrity = opts.integrity.unwrap_or(h.integrity.offset != 0);
-    let b = WimWriterBuilder::new()
+    let mut b = WimWriterBuilder::new();
+    if let Some(c) = opts.solid_compression {
+        b = b.solid_compression(c);
+    }
+    if let Some(cs) = opts.solid_chunk_size {
+        b = b.solid_chunk_size(cs);
+    }
+    let b = b
         .header_flags(h.flags & wim_format::header::HeaderFlags::RP_FIX)
         .compression(compression)
         .chunk_size(chunk)

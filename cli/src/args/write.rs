@@ -32,10 +32,10 @@ pub struct OutputArgs {
     /// Write a non-pipable WIM (optimize: turns a pipable WIM into a normal one).
     #[arg(long)]
     pub not_pipable: bool,
-    /// Codec of solid resources (not supported yet: refused).
+    /// Codec of solid resources, TYPE[:LEVEL] (with --solid).
     #[arg(long, value_name = "TYPE[:LEVEL]")]
     pub solid_compress: Option<String>,
-    /// Chunk size of solid resources (not supported yet: refused).
+    /// Chunk size of solid resources (K/M/G suffixes; with --solid).
     #[arg(long, value_name = "SIZE")]
     pub solid_chunk_size: Option<String>,
     /// Keep the order of solid data (not supported yet: refused).
@@ -53,8 +53,6 @@ impl OutputArgs {
     /// The first given option that wimkit does not implement, for a clear refusal.
     pub fn unsupported(&self) -> Option<&'static str> {
         [
-            (self.solid_compress.is_some(), "--solid-compress"),
-            (self.solid_chunk_size.is_some(), "--solid-chunk-size"),
             (self.no_solid_sort, "--no-solid-sort"),
             (self.wimboot, "--wimboot"),
             (self.unsafe_compact, "--unsafe-compact"),

@@ -62,6 +62,14 @@ pub fn write_options(o: &OutputArgs) -> Result<WriteOptions, CliError> {
         } else {
             None
         },
+        solid_compression: match &o.solid_compress {
+            Some(t) => Some(parse_compression(t)?.0),
+            None => None,
+        },
+        solid_chunk_size: match &o.solid_chunk_size {
+            Some(t) => Some(crate::cmd::capture::parse_size(t)?),
+            None => None,
+        },
         pipable: if o.pipable {
             Some(true)
         } else if o.not_pipable {
