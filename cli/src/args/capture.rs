@@ -91,7 +91,7 @@ pub struct CaptureArgs {
     /// Reuse unchanged files' hashes from an image (not supported yet: refused).
     #[arg(long, value_name = "[WIM:]IMAGE")]
     pub update_of: Option<String>,
-    /// Delta WIM against base WIMs (not supported yet: refused).
+    /// Write a delta WIM: blobs present in these WIMs are left out (repeatable).
     #[arg(long, value_name = "WIMFILE")]
     pub delta_from: Vec<String>,
     /// WIMBoot capture (not supported yet: refused).

@@ -140,7 +140,6 @@ fn capture_error(e: &servicing::Error, a: &CaptureArgs) -> CliError {
 pub fn run(a: &CaptureArgs, append: bool, progress: ProgressMode) -> Result<(), CliError> {
     let refused = [
         (a.update_of.is_some(), "--update-of"),
-        (!a.delta_from.is_empty(), "--delta-from"),
         (a.wimboot, "--wimboot"),
         (a.snapshot, "--snapshot"),
         (a.unsafe_compact, "--unsafe-compact"),
@@ -278,6 +277,7 @@ pub fn run(a: &CaptureArgs, append: bool, progress: ProgressMode) -> Result<(), 
             properties: properties.clone(),
             boot: a.boot,
             source_list,
+            delta_from: a.delta_from.iter().map(PathBuf::from).collect(),
         },
         solid_sort: a.solid && !a.no_solid_sort,
     };

@@ -64,6 +64,9 @@ pub struct ImageSpec {
     /// (overlays allowed; a later non-directory replaces an earlier one). `None`: the
     /// request's source directory is the image root.
     pub source_list: Option<Vec<(PathBuf, String)>>,
+    /// `--delta-from` (new WIMs only): blobs held by these WIMs are referenced, not
+    /// written (the result needs them as `--ref` to be read).
+    pub delta_from: Vec<PathBuf>,
 }
 
 /// Parses a `--source-list` file: one `SOURCE [TARGET]` per line (whitespace separated,
@@ -712,6 +715,12 @@ fn old_sizes(wim: &Wim) -> HashSet<u64> {
 /// Captures `req.source` into `req.wim` (create, append in place, or rebuild).
 pub fn capture_to_file(req: &CaptureRequest, events: EventSink<'_>) -> Result<CaptureReport> {
     let mut b = req.builder.clone();
+    if !req.image.delta_from.is_empty() && req.mode != WriteMode::Create {
+        return Err(Error::Usage(
+            UsageKind::InvalidParam,
+            "--delta-from needs a new WIM (capture, not append)".into(),
+        ));
+    }
     match req.mode {
         WriteMode::Create => {
             if req.image.boot {
@@ -720,13 +729,25 @@ pub fn capture_to_file(req: &CaptureRequest, events: EventSink<'_>) -> Result<Ca
             if req.scan.rpfix {
                 b = b.header_flags(HeaderFlags::RP_FIX);
             }
+            let mut known = HashSet::new();
+            let bases = if req.image.delta_from.is_empty() {
+                Default::default()
+            } else {
+                crate::delta::base_blobs(&req.image.delta_from)?
+            };
             let mut w = b.create(&req.wim).map_err(Error::from)?;
+            let mut base_list: Vec<(&Sha1Digest, &u64)> = bases.iter().collect();
+            base_list.sort();
+            for (h, size) in base_list {
+                w.add_external_blob(*h, *size);
+                known.insert(*size);
+            }
             let r = capture_image(
                 &mut w,
                 &req.source,
                 &req.scan,
                 &req.image,
-                &HashSet::new(),
+                &known,
                 req.solid_sort,
                 events,
             )
