@@ -506,4 +506,18 @@ fn pipable_sources_are_copied_without_recompression_and_edited_like_wimlib() {
         applied_by_wimlib_from_pipe(&bytes, &out);
         oracle::diff_trees(&src, &out).unwrap();
     }
+    // wimupdate on a pipable WIM: rewritten, still pipable, the file is there.
+    let u = d.path().join("u.wim");
+    std::fs::copy(&p, &u).unwrap();
+    let cmd = format!("--command=add {} /added", s(&src.join("a/b/tiny")));
+    ok(wimkit(&["update", s(&u), "1", &cmd]));
+    assert_eq!(magic(&u), b"WLPWM\0\0\0");
+    oracle::verify(&u, &[]).unwrap();
+    assert!(
+        oracle::dir_listing(&u, "1")
+            .unwrap()
+            .iter()
+            .any(|l| l == "/added"),
+        "update did not add the file"
+    );
 }
