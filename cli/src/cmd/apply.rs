@@ -127,7 +127,13 @@ pub fn open_wim(
 /// file (disk, not memory, in proportion to its size) and opened from there; a WIM that
 /// is not pipable is refused as wimlib does (error 44).
 pub fn open_stdin(refs: &[String], check: bool) -> Result<(Wim, Vec<ImageSummary>), CliError> {
-    let path = std::env::temp_dir().join(format!(".wimkit-stdin-{}.wim", std::process::id()));
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let path = std::env::temp_dir().join(format!(
+        ".wimkit-stdin-{}-{nanos}.wim",
+        std::process::id()
+    ));
     let spool = (|| {
         let mut f = std::fs::OpenOptions::new()
             .read(true)
