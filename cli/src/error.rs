@@ -57,6 +57,8 @@ pub enum ErrorCode {
     NotARegularFile,
     /// 43: not a WIM file.
     NotAWimFile,
+    /// 44: `apply -` on a WIM that is not pipable.
+    NotPipable,
     /// 23: conflicting files in an overlay (update add --no-replace).
     InvalidOverlay,
     /// 32: a path is a directory (update).
@@ -122,6 +124,7 @@ impl ErrorCode {
             Nomem => 39,
             NotARegularFile => 42,
             NotAWimFile => 43,
+            NotPipable => 44,
             InvalidOverlay => 23,
             IsDirectory => 32,
             NotDir => 40,
@@ -176,6 +179,7 @@ impl ErrorCode {
             NotARegularFile => {
                 "One of the specified paths to extract did not correspond to a regular file"
             }
+            NotPipable => "The WIM was not captured such that it can be applied from a pipe",
             NotAWimFile => {
                 "The file did not begin with the magic characters that identify a WIM file"
             }

@@ -45,6 +45,10 @@ pub fn delete_images(path: &Path, images: &[ImageIndex], opts: &DeleteOptions) -
     let mut del: Vec<u32> = images.iter().map(|i| i.get()).collect();
     del.sort_unstable();
     del.dedup();
+    if opts.soft && src.header().pipable {
+        drop(src);
+        return crate::pipable::edit_pipable(path, |p| delete_images(p, images, opts));
+    }
     if opts.soft {
         let mut refs = Vec::new();
         for &d in &del {

@@ -40,6 +40,14 @@ pub struct WriteOptions {
     /// Integrity table: `Some(true)` write one, `Some(false)` none, `None` keep the
     /// source's (rebuilds) or the destination's (append).
     pub integrity: Option<bool>,
+    /// Codec of solid resources (`--solid-compress`; default LZMS).
+    pub solid_compression: Option<Compression>,
+    /// Chunk size of solid resources (`--solid-chunk-size`; default 64 MiB for LZMS).
+    pub solid_chunk_size: Option<u32>,
+    /// Pipable output: `Some(true)` pipable, `Some(false)` not, `None` the default
+    /// (a rebuild keeps the source's; a new export destination is not pipable; an
+    /// existing destination keeps its own).
+    pub pipable: Option<bool>,
 }
 
 /// What to export and how.
@@ -53,6 +61,9 @@ pub struct ExportOptions {
     pub description: Option<String>,
     /// Mark the (single) exported image bootable.
     pub boot: bool,
+    /// Existing DEST: rewrite it whole (temp file + rename) instead of appending in
+    /// place (`--rebuild`).
+    pub rebuild: bool,
 }
 
 /// What an export did.
@@ -194,7 +205,8 @@ pub fn image_names(xml: &wim_format::xml::WimInfo) -> Vec<String> {
 pub fn new_builder(src: &Wim, opts: &WriteOptions) -> Result<WimWriterBuilder> {
     let h = src.header();
     let src_solid = h.version.is_solid();
-    let solid = opts.solid || (src_solid && opts.compression.is_none());
+    let solid =
+        opts.solid || (src_solid && opts.compression.is_none() && opts.pipable != Some(true));
     let compression = match opts.compression {
         Some(c) => c,
         None if opts.solid && !src_solid => Compression::Lzms,
@@ -206,7 +218,15 @@ pub fn new_builder(src: &Wim, opts: &WriteOptions) -> Result<WimWriterBuilder> {
         None => default_chunk_size(compression),
     };
     let integrity = opts.integrity.unwrap_or(h.integrity.offset != 0);
-    let b = WimWriterBuilder::new()
+    let mut b = WimWriterBuilder::new();
+    if let Some(c) = opts.solid_compression {
+        b = b.solid_compression(c);
+    }
+    if let Some(cs) = opts.solid_chunk_size {
+        b = b.solid_chunk_size(cs);
+    }
+    let b = b
+        .header_flags(h.flags & wim_format::header::HeaderFlags::RP_FIX)
         .compression(compression)
         .chunk_size(chunk)
         .level(opts.level)
@@ -243,6 +263,15 @@ pub fn export_images(
         })
         .collect();
     let recompress = opts.write.recompress;
+    let to_stdout = dest.as_os_str() == "-";
+    let dest_pipable =
+        !to_stdout && dest.exists() && Wim::open(dest).is_ok_and(|d| d.header().pipable);
+    let pipable = to_stdout
+        || opts.write.pipable == Some(true)
+        || (dest_pipable && opts.write.pipable != Some(false));
+    if pipable || (opts.rebuild && dest.exists()) {
+        return export_rebuilding(src, images, dest, opts, &wanted, pipable);
+    }
     if dest.exists() {
         let old = Wim::open(dest)?;
         let dh = old.header().clone();
@@ -300,6 +329,9 @@ fn copy_images_into<W: WimOutput>(
     recompress: bool,
     opts: &ExportOptions,
 ) -> Result<(Vec<u32>, wim_format::write::writer::Summary)> {
+    if !recompress {
+        raw_copy_solid_resources(src, images, &mut w)?;
+    }
     let mut new = Vec::new();
     for &i in images {
         let idx = copy_image(
@@ -319,6 +351,155 @@ fn copy_images_into<W: WimOutput>(
     }
     let s = w.finish()?;
     Ok((new, s))
+}
+
+/// Refuses solid output for a pipable WIM, with wimlib's message.
+pub fn check_pipable_options(opts: &WriteOptions) -> Result<()> {
+    if opts.solid {
+        return Err(usage(
+            UsageKind::InvalidParam,
+            "Solid compression is unsupported in pipable WIMs",
+        ));
+    }
+    Ok(())
+}
+
+/// Export that writes DEST whole: a new pipable file or stdout, or (existing DEST,
+/// `--rebuild` or pipable) a new file with DEST's images first and the exported ones
+/// after, renamed over DEST; pipable when `pipable`.
+fn export_rebuilding(
+    src: &Wim,
+    images: &[ImageIndex],
+    dest: &Path,
+    opts: &ExportOptions,
+    wanted: &[String],
+    pipable: bool,
+) -> Result<ExportReport> {
+    use crate::pipable::{PipeTarget, via_scratch};
+    if pipable {
+        check_pipable_options(&opts.write)?;
+    }
+    let target = PipeTarget::from_arg(dest);
+    let recompress = opts.write.recompress;
+    let mut wo = opts.write.clone();
+    wo.pipable = Some(true);
+    if matches!(target, PipeTarget::File(_)) && dest.exists() {
+        let old = Wim::open(dest)?;
+        let dh = old.header().clone();
+        if dh.is_split() {
+            return Err(usage(
+                UsageKind::InvalidParam,
+                "cannot export into a split WIM",
+            ));
+        }
+        if let Some(c) = opts.write.compression
+            && c != dh.compression
+        {
+            return Err(usage(
+                UsageKind::InvalidParam,
+                "Cannot specify a compression type that is not the same as that used in the destination WIM",
+            ));
+        }
+        let names = image_names(&src_xml_of(&old)?);
+        for n in wanted.iter().filter(|n| !n.is_empty()) {
+            if names.iter().any(|x| x == n) {
+                return Err(usage(
+                    UsageKind::ImageNameCollision,
+                    format!("There is already an image named \"{n}\" in the destination WIM"),
+                ));
+            }
+        }
+        let integrity = opts.write.integrity.unwrap_or(dh.integrity.offset != 0);
+        wo.integrity = Some(!pipable && integrity);
+        wo.pipable = Some(pipable);
+        wo.compression = None;
+        wo.chunk_size = None;
+        let b = new_builder(&old, &wo)?
+            .guid(dh.guid.0)
+            .boot_index(dh.boot_index)
+            .header_flags(dh.flags & wim_format::header::HeaderFlags::RP_FIX);
+        let n_old = old.image_count();
+        let fill = |tmp: &Path| {
+            let mut w = b.create(tmp)?;
+            for i in (1..=n_old).filter_map(ImageIndex::new) {
+                copy_image(&old, i, &mut w, false, None, None)?;
+            }
+            copy_images_into(src, images, w, recompress, opts)
+        };
+        let (r, size) = if pipable {
+            let ((r, _), s) = via_scratch(target, integrity, fill)?;
+            (r, s.file_size)
+        } else {
+            let (r, s) = write_replacing(dest, fill)?;
+            (r, s.file_size)
+        };
+        return Ok(ExportReport {
+            new_indices: r,
+            appended: true,
+            file_size: size,
+        });
+    }
+    let integrity = opts
+        .write
+        .integrity
+        .unwrap_or(src.header().integrity.offset != 0);
+    wo.integrity = Some(false);
+    let b = new_builder(src, &wo)?;
+    let (new, s) = via_scratch(target, integrity, |tmp| {
+        let w = b.create(tmp)?;
+        let (new, _) = copy_images_into(src, images, w, recompress, opts)?;
+        Ok(new)
+    })?;
+    Ok(ExportReport {
+        new_indices: new,
+        appended: false,
+        file_size: s.file_size,
+    })
+}
+
+/// Solid output from a solid source: every solid resource of `src` whose listed blobs
+/// are all used by `images` is copied byte for byte ([`WimWriter::copy_solid_resource_raw`],
+/// when its codec and chunk size are the writer's); the other blobs are recompressed
+/// later as usual. Call before any file data is added to `w`.
+pub fn raw_copy_solid_resources<W: WimOutput>(
+    src: &Wim,
+    images: &[ImageIndex],
+    w: &mut WimWriter<W>,
+) -> Result<usize> {
+    use std::collections::{BTreeMap, HashSet};
+    use wim_format::blob_table::{BlobEntry, BlobLocation};
+    if !w.is_solid() {
+        return Ok(0);
+    }
+    let mut wanted: HashSet<Sha1Digest> = HashSet::new();
+    for &i in images {
+        for (h, _) in load_tree(src, i)?.blob_references() {
+            wanted.insert(h);
+        }
+    }
+    // Resources keyed by (file, offset), in file order: deterministic.
+    let mut groups: BTreeMap<(usize, u64), Vec<&BlobEntry>> = BTreeMap::new();
+    for e in src.blob_table().entries() {
+        if let BlobLocation::Solid { resource, .. } = &e.location {
+            groups
+                .entry((resource.source, resource.reshdr.offset))
+                .or_default()
+                .push(e);
+        }
+    }
+    let mut copied = 0;
+    for blobs in groups.values() {
+        if !blobs.iter().all(|e| wanted.contains(&e.hash)) {
+            continue;
+        }
+        let Some(BlobLocation::Solid { resource, .. }) = blobs.first().map(|e| &e.location) else {
+            continue;
+        };
+        if w.copy_solid_resource_raw(src, resource, blobs)? {
+            copied += 1;
+        }
+    }
+    Ok(copied)
 }
 
 fn src_xml_of(w: &Wim) -> Result<wim_format::xml::WimInfo> {

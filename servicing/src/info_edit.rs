@@ -116,9 +116,27 @@ pub fn edit_info(
     changes: &[InfoChange],
     integrity: bool,
 ) -> Result<()> {
+    edit_info_with(path, image, changes, integrity.then_some(true))
+}
+
+/// [`edit_info`] with the three integrity choices of wimlib: `Some(true)` (`--check`)
+/// writes a table, `Some(false)` (`--nocheck`) drops an existing one, `None` keeps the
+/// table when the file had one.
+pub fn edit_info_with(
+    path: &Path,
+    image: Option<ImageIndex>,
+    changes: &[InfoChange],
+    integrity: Option<bool>,
+) -> Result<()> {
     let wim = Wim::open(path)?;
     if wim.header().is_split() {
         return Err(bad("cannot modify a split WIM"));
+    }
+    if wim.header().pipable {
+        drop(wim);
+        return crate::pipable::edit_pipable(path, |p| {
+            edit_info_with(p, image, changes, integrity)
+        });
     }
     let count = wim.image_count();
     let names = crate::export::image_names(&crate::export::src_xml(&wim)?);
@@ -150,8 +168,8 @@ pub fn edit_info(
         }
     }
     let mut b = WimWriterBuilder::new();
-    if integrity {
-        b = b.integrity(true);
+    if let Some(i) = integrity {
+        b = b.integrity(i);
     }
     let mut w = b.append(path)?;
     for c in changes {

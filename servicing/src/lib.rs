@@ -33,6 +33,7 @@ pub mod info_edit;
 pub mod join;
 pub mod optimize;
 pub mod package;
+pub mod pipable;
 pub mod progress;
 pub mod properties;
 pub mod safe_path;

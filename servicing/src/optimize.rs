@@ -9,6 +9,7 @@
 use crate::atomic::write_replacing;
 use crate::error::Result;
 use crate::export::{WriteOptions, copy_image, new_builder};
+use crate::pipable::{PipeTarget, via_scratch};
 use std::path::Path;
 use wim_format::{ImageIndex, Wim};
 
@@ -26,7 +27,8 @@ pub struct RebuildReport {
 /// Writes the images `keep` of `src` (in that order) to a new WIM replacing `target`
 /// atomically. The GUID and the boot image (when kept) are preserved. A codec change,
 /// a chunk size change or `recompress` recompress the data; otherwise resources are
-/// copied raw.
+/// copied raw. The output is pipable when `opts.pipable` says so, or by default when
+/// the source is.
 pub fn rebuild(
     src: &Wim,
     keep: &[ImageIndex],
@@ -35,14 +37,44 @@ pub fn rebuild(
 ) -> Result<RebuildReport> {
     let h = src.header().clone();
     let old_size = src.parts().iter().map(|p| p.len).sum();
-    let mut b = new_builder(src, opts)?.guid(h.guid.0);
+    let mut b = new_builder(src, opts)?
+        .guid(h.guid.0)
+        .header_flags(h.flags & wim_format::header::HeaderFlags::RP_FIX);
     let boot = keep
         .iter()
         .position(|k| k.get() == h.boot_index)
         .map_or(0, |p| p as u32 + 1);
     b = b.boot_index(boot);
+    let pipable = opts.pipable.unwrap_or(h.pipable);
+    if pipable {
+        crate::export::check_pipable_options(opts)?;
+        let integrity = opts.integrity.unwrap_or(h.integrity.offset != 0);
+        let mut wo = opts.clone();
+        wo.pipable = Some(true);
+        wo.integrity = Some(false);
+        let b = new_builder(src, &wo)?
+            .guid(h.guid.0)
+            .header_flags(h.flags & wim_format::header::HeaderFlags::RP_FIX)
+            .boot_index(boot);
+        let ((), s) = via_scratch(PipeTarget::File(target), integrity, |tmp| {
+            let mut w = b.create(tmp)?;
+            for &k in keep {
+                copy_image(src, k, &mut w, opts.recompress, None, None)?;
+            }
+            w.finish()?;
+            Ok(())
+        })?;
+        return Ok(RebuildReport {
+            old_size,
+            new_size: s.file_size,
+            image_count: s.image_count,
+        });
+    }
     write_replacing(target, |tmp| {
         let mut w = b.create(tmp)?;
+        if !opts.recompress {
+            crate::export::raw_copy_solid_resources(src, keep, &mut w)?;
+        }
         for &k in keep {
             copy_image(src, k, &mut w, opts.recompress, None, None)?;
         }

@@ -1,7 +1,7 @@
 //! `wimsplit`: a WIM into `x.swm`, `x2.swm`, … of at most a given size (a blob is never
 //! divided). Parts are written by `wim_format::write::split`.
 
-use crate::error::{Error, Result, UsageKind};
+use crate::error::{Error, Result};
 use std::path::{Path, PathBuf};
 use wim_format::Wim;
 
@@ -21,11 +21,19 @@ pub fn part_size_from_mib(text: &str) -> Option<u64> {
 /// Splits the WIM at `src` into parts named after `first`; returns the part paths.
 pub fn split(src: &Path, first: &Path, part_size: u64) -> Result<Vec<PathBuf>> {
     let wim = Wim::open(src)?;
-    if wim.header().version.is_solid() {
-        return Err(Error::Usage(
-            UsageKind::InvalidParam,
-            "splitting WIMs with solid resources is not supported".into(),
-        ));
+    // wimlib refuses solid resources, not version 0xE00 (non-solid LZMS WIMs split).
+    if wim.blob_table().entries().iter().any(|e| e.is_solid()) {
+        return Err(Error::Wim(wim_format::Error::Unsupported(
+            wim_format::error::Unsupported::Other(
+                "Splitting of WIM containing solid resources is not supported. Export it in non-solid format first.".into(),
+            ),
+        )));
+    }
+    if wim.header().pipable {
+        // As wimlib: the parts of a pipable WIM are pipable.
+        return Ok(wim_format::write::pipable::split_pipable(
+            &wim, first, part_size,
+        )?);
     }
     Ok(wim_format::write::split::split_wim(&wim, first, part_size)?)
 }

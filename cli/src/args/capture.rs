@@ -82,10 +82,28 @@ pub struct CaptureArgs {
     /// Print more (accepted, no effect).
     #[arg(long)]
     pub verbose: bool,
-    /// Write a pipable WIM (not supported yet).
+    /// Write a pipable WIM (WIMFILE `-` = standard output, always pipable).
     #[arg(long)]
     pub pipable: bool,
-    /// Write a non-pipable WIM (the default).
+    /// SOURCE is a file (`-` = stdin) of `SOURCE [TARGET]` lines to capture together.
+    #[arg(long)]
+    pub source_list: bool,
+    /// Reuse unchanged files' hashes from an image (not supported yet: refused).
+    #[arg(long, value_name = "[WIM:]IMAGE")]
+    pub update_of: Option<String>,
+    /// Write a delta WIM: blobs present in these WIMs are left out (repeatable).
+    #[arg(long, value_name = "WIMFILE")]
+    pub delta_from: Vec<String>,
+    /// WIMBoot capture (not supported yet: refused).
+    #[arg(long)]
+    pub wimboot: bool,
+    /// Windows VSS snapshot (Windows only: refused).
+    #[arg(long)]
+    pub snapshot: bool,
+    /// append: in-place compaction (not supported yet: refused).
+    #[arg(long)]
+    pub unsafe_compact: bool,
+    /// Write a non-pipable WIM (the default; on append, turns a pipable WIM into a normal one).
     #[arg(long)]
     pub not_pipable: bool,
 }

@@ -26,6 +26,40 @@ pub struct OutputArgs {
     /// Do not write an integrity table.
     #[arg(long, alias = "no-check")]
     pub nocheck: bool,
+    /// Write a pipable WIM.
+    #[arg(long)]
+    pub pipable: bool,
+    /// Write a non-pipable WIM (optimize: turns a pipable WIM into a normal one).
+    #[arg(long)]
+    pub not_pipable: bool,
+    /// Codec of solid resources, TYPE[:LEVEL] (with --solid).
+    #[arg(long, value_name = "TYPE[:LEVEL]")]
+    pub solid_compress: Option<String>,
+    /// Chunk size of solid resources (K/M/G suffixes; with --solid).
+    #[arg(long, value_name = "SIZE")]
+    pub solid_chunk_size: Option<String>,
+    /// Keep the order of solid data (not supported yet: refused).
+    #[arg(long)]
+    pub no_solid_sort: bool,
+    /// WIMBoot output (not supported yet: refused).
+    #[arg(long)]
+    pub wimboot: bool,
+    /// In-place compaction (not supported yet: refused).
+    #[arg(long)]
+    pub unsafe_compact: bool,
+}
+
+impl OutputArgs {
+    /// The first given option that wimkit does not implement, for a clear refusal.
+    pub fn unsupported(&self) -> Option<&'static str> {
+        [
+            (self.no_solid_sort, "--no-solid-sort"),
+            (self.wimboot, "--wimboot"),
+            (self.unsafe_compact, "--unsafe-compact"),
+        ]
+        .into_iter()
+        .find_map(|(on, name)| on.then_some(name))
+    }
 }
 
 /// `export SRC_WIM SRC_IMAGE DEST_WIM [NAME [DESC]]`.
@@ -47,6 +81,9 @@ pub struct ExportArgs {
     /// Additional split parts or delta bases of the source (glob; repeatable).
     #[arg(long = "ref", value_name = "GLOB")]
     pub refs: Vec<String>,
+    /// Existing DEST: rewrite it whole instead of appending in place.
+    #[arg(long)]
+    pub rebuild: bool,
     /// Write a delta WIM holding only the blobs this WIM lacks (repeatable).
     #[arg(long = "delta-from", value_name = "WIMFILE")]
     pub delta_from: Vec<String>,
@@ -68,6 +105,9 @@ pub struct DeleteArgs {
     /// Only drop the metadata and XML, in place (no rebuild).
     #[arg(long)]
     pub soft: bool,
+    /// In-place compaction (not supported yet: refused).
+    #[arg(long)]
+    pub unsafe_compact: bool,
 }
 
 /// `optimize WIMFILE`.

@@ -123,6 +123,45 @@ pub fn open_wim(
     Ok((wim, images))
 }
 
+/// `apply -`: the pipable WIM on standard input is spooled to an unlinked temporary
+/// file (disk, not memory, in proportion to its size) and opened from there; a WIM that
+/// is not pipable is refused as wimlib does (error 44).
+pub fn open_stdin(refs: &[String], check: bool) -> Result<(Wim, Vec<ImageSummary>), CliError> {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let path = std::env::temp_dir().join(format!(
+        ".wimkit-stdin-{}-{nanos}.wim",
+        std::process::id()
+    ));
+    let spool = (|| {
+        let mut f = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .open(&path)?;
+        std::io::copy(&mut std::io::stdin().lock(), &mut f)?;
+        f.flush()
+    })();
+    let opened = spool
+        .map_err(|e| {
+            CliError::lib(
+                ErrorCode::Read,
+                format!("Error reading standard input: {e}"),
+            )
+        })
+        .and_then(|()| open_wim(&path.display().to_string(), refs, check));
+    let _ = std::fs::remove_file(&path);
+    let (wim, images) = opened?;
+    if !wim.header().pipable {
+        return Err(CliError::lib(
+            ErrorCode::NotPipable,
+            "The WIM being read from file descriptor 0 is not pipable!",
+        ));
+    }
+    Ok((wim, images))
+}
+
 /// The progress and warning printer shared by apply and extract.
 pub struct Reporter {
     progress: ProgressMode,
@@ -214,7 +253,11 @@ pub fn run(a: &ApplyArgs, progress: ProgressMode) -> Result<(), CliError> {
         [image, target] => (Some(image), target),
         _ => return Err(CliError::Usage("ERROR: wrong number of arguments".into())),
     };
-    let (wim, images) = open_wim(&a.wimfile, &refs, a.check)?;
+    let (wim, images) = if a.wimfile == "-" {
+        open_stdin(&refs, a.check)?
+    } else {
+        open_wim(&a.wimfile, &refs, a.check)?
+    };
     let all = image_text.is_some_and(|t| ImageArg::parse(t) == ImageArg::All);
     let indices = match image_text {
         Some(t) => ImageArg::parse(t).resolve(t, &a.wimfile, &images)?,
@@ -227,9 +270,13 @@ pub fn run(a: &ApplyArgs, progress: ProgressMode) -> Result<(), CliError> {
             )));
         }
     };
-    let abs_wim = std::fs::canonicalize(&a.wimfile)
-        .map(|p| p.display().to_string())
-        .unwrap_or_else(|_| a.wimfile.clone());
+    let abs_wim = if a.wimfile == "-" {
+        "(null)".to_string() // wimlib prints this for a WIM read from a pipe
+    } else {
+        std::fs::canonicalize(&a.wimfile)
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|_| a.wimfile.clone())
+    };
     let opts = ApplyOptions {
         unix_data: a.unix_data,
         rpfix: true,

@@ -138,13 +138,29 @@ fn capture_error(e: &servicing::Error, a: &CaptureArgs) -> CliError {
 
 /// Runs `capture` (`append` = false) or `append`.
 pub fn run(a: &CaptureArgs, append: bool, progress: ProgressMode) -> Result<(), CliError> {
-    if a.pipable || a.wimfile == "-" {
-        return Err(CliError::lib(
-            ErrorCode::Unsupported,
-            "writing pipable WIMs is not supported yet",
-        ));
+    let refused = [
+        (a.update_of.is_some(), "--update-of"),
+        (a.wimboot, "--wimboot"),
+        (a.snapshot, "--snapshot"),
+        (a.unsafe_compact, "--unsafe-compact"),
+    ];
+    if let Some((_, name)) = refused.iter().find(|(on, _)| *on) {
+        return Err(super::unsupported_option(name));
     }
-    let exists = std::path::Path::new(&a.wimfile).exists();
+    let to_stdout = a.wimfile == "-";
+    let progress = if to_stdout {
+        ProgressMode::Off
+    } else {
+        progress
+    };
+    let exists = !to_stdout && std::path::Path::new(&a.wimfile).exists();
+    // An existing pipable WIM stays pipable on append (rewritten), as in wimlib.
+    let pipable = to_stdout
+        || a.pipable
+        || (append
+            && exists
+            && !a.not_pipable
+            && wim_format::Wim::open(&a.wimfile).is_ok_and(|w| w.header().pipable));
     let mode = if !append || (!exists && a.create) {
         WriteMode::Create
     } else if !exists {
@@ -193,7 +209,9 @@ pub fn run(a: &CaptureArgs, append: bool, progress: ProgressMode) -> Result<(), 
     }
     let threads = a.threads.unwrap_or(0);
     b = b.threads(threads);
-    if (a.check || a.include_integrity) && !a.nocheck {
+    if a.nocheck {
+        b = b.integrity(false);
+    } else if a.check || a.include_integrity {
         b = b.integrity(true);
     }
     b = test_hooks(b);
@@ -218,6 +236,29 @@ pub fn run(a: &CaptureArgs, append: bool, progress: ProgressMode) -> Result<(), 
         };
         properties.push((k.to_string(), v.to_string()));
     }
+    let source_list = if a.source_list {
+        let bytes = if a.source == "-" {
+            let mut v = Vec::new();
+            std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut v).map(|_| v)
+        } else {
+            std::fs::read(&a.source)
+        }
+        .map_err(|e| {
+            CliError::lib(
+                ErrorCode::Open,
+                format!("Can't open \"{}\" for reading: {e}", a.source),
+            )
+        })?;
+        let text = capture::config::decode_text(&bytes);
+        Some(capture::parse_source_list(&text).map_err(|m| {
+            CliError::lib(
+                ErrorCode::InvalidParam,
+                format!("\"{}\": invalid source list: {m}", a.source),
+            )
+        })?)
+    } else {
+        None
+    };
     let req = CaptureRequest {
         source: PathBuf::from(&a.source),
         wim: PathBuf::from(&a.wimfile),
@@ -235,6 +276,8 @@ pub fn run(a: &CaptureArgs, append: bool, progress: ProgressMode) -> Result<(), 
             flags: a.flags.clone(),
             properties: properties.clone(),
             boot: a.boot,
+            source_list,
+            delta_from: a.delta_from.iter().map(PathBuf::from).collect(),
         },
         solid_sort: a.solid && !a.no_solid_sort,
     };
@@ -317,7 +360,19 @@ pub fn run(a: &CaptureArgs, append: bool, progress: ProgressMode) -> Result<(), 
             let _ = w.flush();
         }
     };
-    let report = capture::capture_to_file(&req, &on_event).map_err(|e| capture_error(&e, a))?;
+    let report = if pipable {
+        let integrity = if a.nocheck {
+            Some(false)
+        } else if a.check || a.include_integrity {
+            Some(true)
+        } else {
+            None
+        };
+        capture::capture_pipable(&req, integrity, &on_event)
+    } else {
+        capture::capture_to_file(&req, &on_event)
+    }
+    .map_err(|e| capture_error(&e, a))?;
     if !quiet {
         let mut w = stdout.lock();
         if let Some(f) = &a.flags {

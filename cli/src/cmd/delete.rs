@@ -9,6 +9,9 @@ use std::path::Path;
 
 /// Runs `delete`.
 pub fn run(a: &DeleteArgs, _progress: ProgressMode) -> Result<(), CliError> {
+    if a.unsafe_compact {
+        return Err(super::unsupported_option("--unsafe-compact"));
+    }
     let wim = open(&a.wimfile, &[])?;
     let images = select(&wim, &a.image, &a.wimfile)?;
     drop(wim);

@@ -62,6 +62,21 @@ pub fn write_options(o: &OutputArgs) -> Result<WriteOptions, CliError> {
         } else {
             None
         },
+        solid_compression: match &o.solid_compress {
+            Some(t) => Some(parse_compression(t)?.0),
+            None => None,
+        },
+        solid_chunk_size: match &o.solid_chunk_size {
+            Some(t) => Some(crate::cmd::capture::parse_size(t)?),
+            None => None,
+        },
+        pipable: if o.pipable {
+            Some(true)
+        } else if o.not_pipable {
+            Some(false)
+        } else {
+            None
+        },
     })
 }
 
@@ -107,6 +122,9 @@ pub fn select(wim: &Wim, text: &str, wimfile: &str) -> Result<Vec<ImageIndex>, C
 
 /// Runs `export`.
 pub fn run(a: &ExportArgs, _progress: ProgressMode) -> Result<(), CliError> {
+    if let Some(name) = a.out.unsupported() {
+        return Err(super::unsupported_option(name));
+    }
     let src = open(&a.src, &a.refs)?;
     let images = select(&src, &a.image, &a.src)?;
     let wo = write_options(&a.out)?;
@@ -126,6 +144,7 @@ pub fn run(a: &ExportArgs, _progress: ProgressMode) -> Result<(), CliError> {
         name: a.name.clone(),
         description: a.description.clone(),
         boot: a.boot,
+        rebuild: a.rebuild,
     };
     if images.len() > 1 && (a.name.is_some() || a.description.is_some()) {
         return Err(CliError::Usage(

@@ -7,7 +7,7 @@ use super::export::{op_error, open, select};
 use super::{ProgressMode, out};
 use crate::args::InfoArgs;
 use crate::error::CliError;
-use servicing::info_edit::{InfoChange, edit_info};
+use servicing::info_edit::{InfoChange, edit_info_with};
 use std::path::Path;
 
 /// True when the arguments ask for a change rather than a report.
@@ -75,13 +75,15 @@ pub fn run(a: &InfoArgs, progress: ProgressMode) -> Result<(), CliError> {
             format!("Setting the {k} property of image {n} to \"{v}\".")
         });
     }
-    edit_info(
-        Path::new(&a.wimfile),
-        image,
-        &changes,
-        a.check || a.include_integrity,
-    )
-    .map_err(|e| op_error(&e, &a.wimfile))?;
+    let integrity = if a.nocheck {
+        Some(false)
+    } else if a.check || a.include_integrity {
+        Some(true)
+    } else {
+        None
+    };
+    edit_info_with(Path::new(&a.wimfile), image, &changes, integrity)
+        .map_err(|e| op_error(&e, &a.wimfile))?;
     if progress != ProgressMode::Off {
         let mut o = std::io::stdout().lock();
         for m in msgs {

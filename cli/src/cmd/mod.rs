@@ -98,3 +98,12 @@ pub fn out(w: &mut impl Write, s: &str) -> Result<(), CliError> {
     w.write_all(s.as_bytes())?;
     Ok(())
 }
+
+/// The refusal of an option wimkit accepts for compatibility but does not implement
+/// (exit code 68, "unsupported"), instead of silently ignoring it.
+pub fn unsupported_option(name: &str) -> crate::error::CliError {
+    crate::error::CliError::lib(
+        crate::error::ErrorCode::Unsupported,
+        format!("{name} is not supported by wimkit yet"),
+    )
+}

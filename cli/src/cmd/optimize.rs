@@ -13,6 +13,9 @@ fn kib(n: u64) -> u64 {
 
 /// Runs `optimize`.
 pub fn run(a: &OptimizeArgs, progress: ProgressMode) -> Result<(), CliError> {
+    if let Some(name) = a.out.unsupported() {
+        return Err(super::unsupported_option(name));
+    }
     let wo = write_options(&a.out)?;
     let r = servicing::optimize::optimize(Path::new(&a.wimfile), &wo)
         .map_err(|e| op_error(&e, &a.wimfile))?;

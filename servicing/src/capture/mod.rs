@@ -60,6 +60,123 @@ pub struct ImageSpec {
     pub properties: Vec<(String, String)>,
     /// Make the new image bootable.
     pub boot: bool,
+    /// `--source-list`: `(source on disk, target in the image)` pairs, added in order
+    /// (overlays allowed; a later non-directory replaces an earlier one). `None`: the
+    /// request's source directory is the image root.
+    pub source_list: Option<Vec<(PathBuf, String)>>,
+    /// `--delta-from` (new WIMs only): blobs held by these WIMs are referenced, not
+    /// written (the result needs them as `--ref` to be read).
+    pub delta_from: Vec<PathBuf>,
+}
+
+/// Parses a `--source-list` file: one `SOURCE [TARGET]` per line (whitespace separated,
+/// `'…'` or `"…"` quoting without escapes), blank lines and lines starting with `#`
+/// (after optional whitespace) ignored; TARGET defaults to SOURCE. `Err` names the line.
+pub fn parse_source_list(text: &str) -> std::result::Result<Vec<(PathBuf, String)>, String> {
+    let mut out = Vec::new();
+    for (n, raw) in text.lines().enumerate() {
+        let line = raw.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let mut toks: Vec<String> = Vec::new();
+        let mut chars = line.chars().peekable();
+        while let Some(&c) = chars.peek() {
+            if c.is_whitespace() {
+                chars.next();
+                continue;
+            }
+            let mut tok = String::new();
+            if c == '"' || c == '\'' {
+                chars.next();
+                let mut closed = false;
+                for d in chars.by_ref() {
+                    if d == c {
+                        closed = true;
+                        break;
+                    }
+                    tok.push(d);
+                }
+                if !closed {
+                    return Err(format!("line {}: unterminated quote", n + 1));
+                }
+            } else {
+                while let Some(&d) = chars.peek() {
+                    if d.is_whitespace() {
+                        break;
+                    }
+                    tok.push(d);
+                    chars.next();
+                }
+            }
+            toks.push(tok);
+        }
+        match toks.as_slice() {
+            [src] => out.push((PathBuf::from(src), src.clone())),
+            [src, dst] => out.push((PathBuf::from(src), dst.clone())),
+            _ => {
+                return Err(format!(
+                    "line {}: expected \"SOURCE [TARGET]\", found {} fields",
+                    n + 1,
+                    toks.len()
+                ));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Builds an image from a source list with wimupdate's `add` (overlay) semantics; the
+/// data goes into `w`.
+fn scan_source_list<W: WimOutput>(
+    w: &mut WimWriter<W>,
+    list: &[(PathBuf, String)],
+    scan_opts: &ScanOptions,
+    known_sizes: &HashSet<u64>,
+    events: EventSink<'_>,
+) -> Result<(ImageTree, u64, u64, u64)> {
+    use crate::update::command::{AddOptions, UpdateCommand};
+    use crate::update::edit::{EditStats, Editor};
+    let mut tree = ImageTree::new();
+    let image = w.image_count() + 1;
+    let mut ed = Editor {
+        tree: &mut tree,
+        writer: w,
+        known_sizes: known_sizes.clone(),
+        keep_metadata_on_replace: false,
+        scan: scan_opts.clone(),
+        now: wim_format::write::writer::now_filetime(),
+        image,
+        stats: EditStats::default(),
+        events,
+    };
+    for (src, dest) in list {
+        ed.run(&UpdateCommand::Add {
+            source: src.clone(),
+            dest: dest.clone(),
+            options: AddOptions {
+                dereference: scan_opts.dereference,
+                unix_data: scan_opts.unix_data,
+                ..AddOptions::default()
+            },
+        })?;
+    }
+    let bytes = ed.stats.bytes;
+    let (mut dirs, mut files) = (0u64, 0u64);
+    let mut stack = vec![tree.root()];
+    while let Some(e) = stack.pop() {
+        let is_dir = tree
+            .entry(e)
+            .and_then(|x| tree.inode(x.inode))
+            .is_some_and(|i| i.is_directory());
+        if is_dir {
+            dirs += 1;
+            stack.extend(tree.children(e).iter().copied());
+        } else {
+            files += 1;
+        }
+    }
+    Ok((tree, dirs, files, bytes))
 }
 
 /// How the WIM file is written.
@@ -513,11 +630,19 @@ pub fn capture_image<W: WimOutput>(
         }
         None => unique_name(&default_name(source), &taken),
     };
-    let mut scanned = scan::scan(source, scan_opts, &mut |m| events(&Event::Warning(m)))?;
-    write_data(w, &mut scanned, known_sizes, solid_sort, events)?;
-    let idx: ImageIndex = w.add_image(&scanned.tree, image_element(Some(&name), None))?;
+    let (tree, dirs, files, bytes) = match &spec.source_list {
+        Some(list) => scan_source_list(w, list, scan_opts, known_sizes, events)?,
+        None => {
+            let mut scanned = scan::scan(source, scan_opts, &mut |m| events(&Event::Warning(m)))?;
+            write_data(w, &mut scanned, known_sizes, solid_sort, events)?;
+            (scanned.tree, scanned.dirs, scanned.files, scanned.bytes)
+        }
+    };
+    let idx: ImageIndex = w.add_image(&tree, image_element(Some(&name), None))?;
     if let Some(e) = w.xml_mut().image_element_mut(idx) {
-        if let Err(m) = fill_windows_info(source, &scanned.tree, e) {
+        if spec.source_list.is_some() {
+            // Windows information needs one source directory: not derived.
+        } else if let Err(m) = fill_windows_info(source, &tree, e) {
             events(&Event::Warning(format!(
                 "Failed to get Windows-specific metadata from the captured tree: {m}"
             )));
@@ -537,9 +662,9 @@ pub fn capture_image<W: WimOutput>(
     Ok(CaptureReport {
         index: idx.get(),
         name,
-        dirs: scanned.dirs,
-        files: scanned.files,
-        bytes: scanned.bytes,
+        dirs,
+        files,
+        bytes,
         summary: None,
     })
 }
@@ -590,6 +715,12 @@ fn old_sizes(wim: &Wim) -> HashSet<u64> {
 /// Captures `req.source` into `req.wim` (create, append in place, or rebuild).
 pub fn capture_to_file(req: &CaptureRequest, events: EventSink<'_>) -> Result<CaptureReport> {
     let mut b = req.builder.clone();
+    if !req.image.delta_from.is_empty() && req.mode != WriteMode::Create {
+        return Err(Error::Usage(
+            UsageKind::InvalidParam,
+            "--delta-from needs a new WIM (capture, not append)".into(),
+        ));
+    }
     match req.mode {
         WriteMode::Create => {
             if req.image.boot {
@@ -598,13 +729,25 @@ pub fn capture_to_file(req: &CaptureRequest, events: EventSink<'_>) -> Result<Ca
             if req.scan.rpfix {
                 b = b.header_flags(HeaderFlags::RP_FIX);
             }
+            let mut known = HashSet::new();
+            let bases = if req.image.delta_from.is_empty() {
+                Default::default()
+            } else {
+                crate::delta::base_blobs(&req.image.delta_from)?
+            };
             let mut w = b.create(&req.wim).map_err(Error::from)?;
+            let mut base_list: Vec<(&Sha1Digest, &u64)> = bases.iter().collect();
+            base_list.sort();
+            for (h, size) in base_list {
+                w.add_external_blob(*h, *size);
+                known.insert(*size);
+            }
             let r = capture_image(
                 &mut w,
                 &req.source,
                 &req.scan,
                 &req.image,
-                &HashSet::new(),
+                &known,
                 req.solid_sort,
                 events,
             )
@@ -657,12 +800,11 @@ pub fn capture_to_file(req: &CaptureRequest, events: EventSink<'_>) -> Result<Ca
     }
 }
 
-fn rebuild_append(
+fn rebuild_builder(
+    old: &Wim,
     req: &CaptureRequest,
     b: WimWriterBuilder,
-    events: EventSink<'_>,
-) -> Result<CaptureReport> {
-    let old = Wim::open(&req.wim)?;
+) -> Result<WimWriterBuilder> {
     let h = old.header().clone();
     if h.is_split() {
         return Err(Error::Usage(
@@ -681,12 +823,66 @@ fn rebuild_append(
     if h.version.is_solid() {
         b = b.solid(true);
     }
-    if h.integrity.size_in_wim > 0 {
+    if h.integrity.size_in_wim > 0 && b.integrity_choice().is_none() {
         b = b.integrity(true);
     }
     if req.image.boot {
         b = b.boot_index(old.image_count() + 1);
     }
+    Ok(b)
+}
+
+/// Writes the images of `old` and then the new capture into a new WIM at `out`.
+fn rebuild_into(
+    old: &Wim,
+    req: &CaptureRequest,
+    b: WimWriterBuilder,
+    events: EventSink<'_>,
+    out: &Path,
+) -> Result<(CaptureReport, wim_format::write::Summary)> {
+    let mut w = b.create(out)?;
+    let xml = old.xml_bytes()?;
+    let info = wim_format::xml::WimInfo::parse(&xml, old.limits())?;
+    for i in 1..=old.image_count() {
+        let Some(idx) = ImageIndex::new(i) else {
+            continue;
+        };
+        let bytes = old.metadata_bytes(idx)?;
+        let meta = wim_format::metadata::ImageMetadata::parse(&bytes, old.limits())?;
+        let tree = ImageTree::from_metadata(&meta)?;
+        for (hash, _) in tree.blob_references() {
+            w.copy_blob_raw(old, &hash)?;
+        }
+        let el = info
+            .image(idx)
+            .map(|x| x.element().clone())
+            .unwrap_or_else(|| Element::new("IMAGE"));
+        let new_idx = w.add_image(&tree, el.clone())?;
+        if let Some(e) = w.xml_mut().image_element_mut(new_idx) {
+            *e = el;
+            e.set_attr("INDEX", new_idx.get().to_string());
+        }
+    }
+    let sizes = old_sizes(old);
+    let r = capture_image(
+        &mut w,
+        &req.source,
+        &req.scan,
+        &req.image,
+        &sizes,
+        req.solid_sort,
+        events,
+    )?;
+    Ok((r, w.finish()?))
+}
+
+fn rebuild_append(
+    req: &CaptureRequest,
+    b: WimWriterBuilder,
+    events: EventSink<'_>,
+) -> Result<CaptureReport> {
+    let old = Wim::open(&req.wim)?;
+    let b = rebuild_builder(&old, req, b)?;
     let dir = req
         .wim
         .parent()
@@ -698,42 +894,7 @@ fn rebuild_append(
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let tmp = dir.join(format!(".{base}.wimkit-{}.tmp", std::process::id()));
-    let r = (|| {
-        let mut w = b.create(&tmp)?;
-        let xml = old.xml_bytes()?;
-        let info = wim_format::xml::WimInfo::parse(&xml, old.limits())?;
-        for i in 1..=old.image_count() {
-            let Some(idx) = ImageIndex::new(i) else {
-                continue;
-            };
-            let bytes = old.metadata_bytes(idx)?;
-            let meta = wim_format::metadata::ImageMetadata::parse(&bytes, old.limits())?;
-            let tree = ImageTree::from_metadata(&meta)?;
-            for (hash, _) in tree.blob_references() {
-                w.copy_blob_raw(&old, &hash)?;
-            }
-            let el = info
-                .image(idx)
-                .map(|x| x.element().clone())
-                .unwrap_or_else(|| Element::new("IMAGE"));
-            let new_idx = w.add_image(&tree, el.clone())?;
-            if let Some(e) = w.xml_mut().image_element_mut(new_idx) {
-                *e = el;
-                e.set_attr("INDEX", new_idx.get().to_string());
-            }
-        }
-        let sizes = old_sizes(&old);
-        let r = capture_image(
-            &mut w,
-            &req.source,
-            &req.scan,
-            &req.image,
-            &sizes,
-            req.solid_sort,
-            events,
-        )?;
-        Ok((r, w.finish()?))
-    })();
+    let r = rebuild_into(&old, req, b, events, &tmp);
     drop(old);
     match r {
         Ok((mut r, s)) => {
@@ -744,6 +905,50 @@ fn rebuild_append(
         Err(e) => {
             let _ = std::fs::remove_file(&tmp);
             Err(e)
+        }
+    }
+}
+
+/// Captures into a pipable WIM (`--pipable`, or WIMFILE `-` = stdout): a new WIM
+/// (`WriteMode::Create`), or (append modes) the images of the existing `req.wim`
+/// followed by the new one, rewritten as a whole. `integrity`: `Some` from
+/// `--check`/`--nocheck`, `None` keeps the existing file's (none for a new one). Solid
+/// output is refused, as wimlib does. The summary's sizes are those of the scratch WIM.
+pub fn capture_pipable(
+    req: &CaptureRequest,
+    integrity: Option<bool>,
+    events: EventSink<'_>,
+) -> Result<CaptureReport> {
+    use crate::pipable::{PipeTarget, via_scratch};
+    if req.builder.is_solid() {
+        return Err(Error::Usage(
+            UsageKind::InvalidParam,
+            "Solid compression is unsupported in pipable WIMs".into(),
+        ));
+    }
+    let target = PipeTarget::from_arg(&req.wim);
+    match (req.mode, target) {
+        (WriteMode::Create, _) | (_, PipeTarget::Stdout) => {
+            let mut r = req.clone();
+            r.mode = WriteMode::Create;
+            r.builder = r.builder.integrity(false);
+            let (rep, _) = via_scratch(target, integrity.unwrap_or(false), |tmp| {
+                r.wim = tmp.to_path_buf();
+                capture_to_file(&r, events)
+            })?;
+            Ok(rep)
+        }
+        (WriteMode::Append | WriteMode::AppendRebuild, PipeTarget::File(_)) => {
+            let old = Wim::open(&req.wim)?;
+            let keep = old.header().integrity.size_in_wim > 0;
+            let b = rebuild_builder(&old, req, req.builder.clone())?
+                .solid(false)
+                .integrity(false);
+            let ((mut rep, s), _) = via_scratch(target, integrity.unwrap_or(keep), |tmp| {
+                rebuild_into(&old, req, b, events, tmp)
+            })?;
+            rep.summary = Some(s);
+            Ok(rep)
         }
     }
 }

@@ -150,6 +150,13 @@ pub fn update_with<T>(
             "cannot update a split WIM".into(),
         ));
     }
+    if wim.header().pipable && image.get() <= wim.image_count() {
+        // As wimlib: a pipable WIM is rewritten whole and stays pipable.
+        drop(wim);
+        return crate::pipable::edit_pipable(path, |p| {
+            update_with(p, image, opts, events, wrap, edit)
+        });
+    }
     if image.get() > wim.image_count() {
         return Err(
             wim_format::Error::Usage(wim_format::error::UsageError::NoSuchImage(

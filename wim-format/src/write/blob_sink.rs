@@ -630,6 +630,11 @@ impl SolidSink {
         self.kind
     }
 
+    /// Uncompressed chunk size of the solid resources.
+    pub fn chunk_size(&self) -> u32 {
+        self.chunk_size
+    }
+
     /// True when a resource is open (blobs were added since the last close).
     pub fn is_open(&self) -> bool {
         self.open.is_some()

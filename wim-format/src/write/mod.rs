@@ -18,6 +18,7 @@
 
 pub mod blob_sink;
 pub mod layout;
+pub mod pipable;
 pub mod split;
 pub mod writer;
 

@@ -157,7 +157,8 @@ pub fn split_wim(src: &Wim, first: &Path, part_size: u64) -> Result<Vec<PathBuf>
         let need = reshdr.size_in_wim;
         let cur = parts.len() - 1;
         let over = parts[cur].pos.saturating_add(need) > part_size;
-        if over && parts[cur].has_blob {
+        // A part is full once something is in it, metadata included (wimlib's rule).
+        if over && (parts[cur].has_blob || !parts[cur].meta.is_empty()) {
             let n = u16::try_from(parts.len() + 1)
                 .map_err(|_| Error::Usage(UsageError::Other("more than 65535 parts".into())))?;
             parts.push(new_part(n)?);

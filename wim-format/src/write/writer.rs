@@ -53,7 +53,7 @@ pub struct WimWriterBuilder {
     solid_compression: Compression,
     solid_chunk_size: Option<u32>,
     threads: usize,
-    integrity: bool,
+    integrity: Option<bool>,
     integrity_chunk_size: Option<u32>,
     pipable: bool,
     guid: Option<[u8; 16]>,
@@ -73,7 +73,7 @@ impl Default for WimWriterBuilder {
             solid_compression: Compression::Lzms,
             solid_chunk_size: None,
             threads: 0,
-            integrity: false,
+            integrity: None,
             integrity_chunk_size: None,
             pipable: false,
             guid: None,
@@ -163,17 +163,23 @@ impl WimWriterBuilder {
         self.threads = n;
         self
     }
-    /// Writes an integrity table (`--check`).
+    /// Writes an integrity table (`true`, `--check`) or none (`false`, `--nocheck`).
+    /// Unset: none for a new WIM; on append, one exactly when the old file had one.
     pub fn integrity(mut self, yes: bool) -> Self {
-        self.integrity = yes;
+        self.integrity = Some(yes);
         self
+    }
+    /// The explicit integrity choice, if any ([`Self::integrity`]).
+    pub fn integrity_choice(&self) -> Option<bool> {
+        self.integrity
     }
     /// Integrity chunk size (default 10 MiB; on append, the existing table's).
     pub fn integrity_chunk_size(mut self, cs: u32) -> Self {
         self.integrity_chunk_size = Some(cs);
         self
     }
-    /// Pipable output (not supported yet: `build` returns `Unsupported`).
+    /// Pipable output: not written by this writer (`build` returns `Unsupported`); write
+    /// an ordinary WIM and convert it with [`crate::write::pipable::write_pipable`].
     pub fn pipable(mut self, yes: bool) -> Self {
         self.pipable = yes;
         self
@@ -198,6 +204,11 @@ impl WimWriterBuilder {
     pub fn header_flags(mut self, flags: HeaderFlags) -> Self {
         self.flags = flags;
         self
+    }
+
+    /// True when solid output was asked for.
+    pub fn is_solid(&self) -> bool {
+        self.solid
     }
 
     fn resolve(&self) -> Result<(u32, u32)> {
@@ -253,8 +264,9 @@ impl WimWriterBuilder {
     }
 
     /// Opens the WIM at `path` for an in-place append: new resources go after the old
-    /// end of the file, then a new blob table, XML and integrity table (if the old file
-    /// had one or [`Self::integrity`] was asked), and the header last. The codec, chunk
+    /// end of the file, then a new blob table, XML and integrity table (unless
+    /// [`Self::integrity`] says otherwise, exactly when the old file had one), and the
+    /// header last. The codec, chunk
     /// size, GUID and flags of the existing WIM are kept (the builder's codec options
     /// apply only to new solid resources). Split WIMs cannot be appended to.
     pub fn append(self, path: impl AsRef<Path>) -> Result<WimWriter<std::fs::File>> {
@@ -286,8 +298,8 @@ impl WimWriterBuilder {
             h.chunk_size
         });
         let (cs, scs) = b.resolve()?;
-        if old_integrity.is_some() {
-            b.integrity = true;
+        if b.integrity.is_none() {
+            b.integrity = Some(old_integrity.is_some());
         }
         if b.integrity_chunk_size.is_none()
             && let Some(t) = &old_integrity
@@ -649,8 +661,106 @@ impl<W: WimOutput> WimWriter<W> {
         self.blob_bytes += size;
     }
 
+    /// True when file data goes into solid resources.
+    pub fn is_solid(&self) -> bool {
+        self.solid.is_some()
+    }
+
+    /// Copies a whole solid resource of `src` byte for byte, with the blobs `blobs`
+    /// (entries of `src` inside that resource) recorded at their offsets in it. Done only
+    /// when this writer is solid, no solid resource of its own is open yet (call this
+    /// before adding other file data), the source is not pipable, and the resource's
+    /// codec and chunk size (from its solid header) are this writer's solid ones;
+    /// otherwise nothing is written and `Ok(false)` is returned. Blobs already in the
+    /// writer keep their place (their copy in the resource is then unreferenced).
+    pub fn copy_solid_resource_raw(
+        &mut self,
+        src: &Wim,
+        resource: &crate::blob_table::SolidResource,
+        blobs: &[&crate::blob_table::BlobEntry],
+    ) -> Result<bool> {
+        use crate::ondisk::solid::{
+            RawSolidHeader, SOLID_FORMAT_LZMS, SOLID_FORMAT_LZX, SOLID_FORMAT_NONE,
+            SOLID_FORMAT_XPRESS, SOLID_HEADER_SIZE,
+        };
+        let Some(sink) = self.solid.as_ref() else {
+            return Ok(false);
+        };
+        if sink.is_open() {
+            return Ok(false);
+        }
+        let Some(part) = src.parts().get(resource.source) else {
+            return Ok(false);
+        };
+        if part.header.pipable {
+            return Ok(false);
+        }
+        let r = resource.reshdr;
+        let mut head = [0u8; SOLID_HEADER_SIZE];
+        part.source
+            .read_exact_at(&mut head, r.offset)
+            .map_err(|e| Error::io_at(e, r.offset))?;
+        let mut c = crate::bytes::Cursor::new(&head, r.offset, FormatErrorKind::BadResource);
+        let sh = RawSolidHeader::read(&mut c)?;
+        let want = match sink.kind() {
+            None => SOLID_FORMAT_NONE,
+            Some(CompressionKind::Xpress) => SOLID_FORMAT_XPRESS,
+            Some(CompressionKind::Lzx) => SOLID_FORMAT_LZX,
+            Some(CompressionKind::Lzms) => SOLID_FORMAT_LZMS,
+        };
+        if sh.format != want
+            || sh.chunk_size != sink.chunk_size()
+            || sh.uncompressed_size != resource.uncompressed_size
+        {
+            return Ok(false);
+        }
+        let mut buf = vec![
+            0u8;
+            (1usize << 20)
+                .min(usize::try_from(r.size_in_wim).unwrap_or(1 << 20))
+                .max(1)
+        ];
+        let mut done = 0u64;
+        while done < r.size_in_wim {
+            let n = usize::try_from((r.size_in_wim - done).min(buf.len() as u64)).unwrap_or(0);
+            let Some(b) = buf.get_mut(..n) else { break };
+            let at = r.offset + done;
+            part.source
+                .read_exact_at(b, at)
+                .map_err(|e| Error::io_at(e, at))?;
+            write_at(&mut self.out, self.pos + done, b)?;
+            done += n as u64;
+        }
+        let k = self.solids.len();
+        self.solids.push(SolidRow {
+            reshdr: ResourceHeader {
+                offset: self.pos,
+                ..r
+            },
+            uncompressed_size: resource.uncompressed_size,
+            part_number: 1,
+        });
+        self.pos += r.size_in_wim;
+        for e in blobs {
+            if let BlobLocation::Solid { offset, .. } = &e.location
+                && !self.by_hash.contains_key(&e.hash)
+            {
+                self.record(
+                    e.hash,
+                    e.size,
+                    Loc::Solid {
+                        resource: k,
+                        offset: *offset,
+                    },
+                );
+            }
+        }
+        Ok(true)
+    }
+
     /// Copies blob `digest` from `src`. The compressed resource is copied byte for byte
-    /// when it is a non-solid resource of a non-pipable WIM whose codec and chunk size
+    /// (from a pipable WIM: its chunks and chunk table, re-laid out) when it is a
+    /// non-solid resource whose codec and chunk size
     /// match this writer's non-solid settings (or both are uncompressed) and this writer
     /// is not solid; otherwise the blob is decoded (SHA-1 checked) and recompressed.
     pub fn copy_blob_raw(&mut self, src: &Wim, digest: &Sha1Digest) -> Result<Sha1Digest> {
@@ -664,7 +774,70 @@ impl<W: WimOutput> WimWriter<W> {
         if self.solid.is_none()
             && let BlobLocation::Resource { source, reshdr } = &e.location
             && let Some(part) = src.parts().get(*source)
-            && !part.header.pipable
+            && part.header.pipable
+            && reshdr.is_compressed()
+            && part.header.compression == self.params.compression
+            && part.header.chunk_size == self.plain.chunk_size()
+        {
+            // Pipable source: the same chunks and chunk table, table moved to the front
+            // and the u32 size prefixes dropped.
+            let layout = crate::resource::ChunkLayout::read(
+                &*part.source,
+                reshdr,
+                &part.header,
+                src.limits(),
+            )?;
+            let n = layout.num_chunks();
+            let prefixes = n.saturating_mul(4);
+            let entry: u64 = if reshdr.uncompressed_size > 0xFFFF_FFFF {
+                8
+            } else {
+                4
+            };
+            let table_len = n.saturating_sub(1).saturating_mul(entry);
+            if let Some(size) = reshdr.size_in_wim.checked_sub(prefixes)
+                && let Some(table_at) = (reshdr.offset + reshdr.size_in_wim).checked_sub(table_len)
+                && table_len <= size
+            {
+                let mut table = vec![0u8; usize::try_from(table_len).unwrap_or(0)];
+                part.source
+                    .read_exact_at(&mut table, table_at)
+                    .map_err(|err| Error::io_at(err, table_at))?;
+                write_at(&mut self.out, self.pos, &table)?;
+                let mut at = self.pos + table_len;
+                let mut buf = Vec::new();
+                for i in 0..n {
+                    let Some((start, len)) = layout.chunk_file_range(i) else {
+                        return Err(FormatError::new(
+                            FormatErrorKind::BadResource,
+                            format!("chunk {i} is outside the resource"),
+                        )
+                        .at(reshdr.offset)
+                        .blob(*digest)
+                        .into());
+                    };
+                    buf.resize(usize::try_from(len).unwrap_or(0), 0);
+                    part.source
+                        .read_exact_at(&mut buf, start)
+                        .map_err(|err| Error::io_at(err, start))?;
+                    write_at(&mut self.out, at, &buf)?;
+                    at += len;
+                }
+                let r = ResourceHeader {
+                    size_in_wim: at - self.pos,
+                    flags: ResourceFlags::COMPRESSED,
+                    offset: self.pos,
+                    uncompressed_size: reshdr.uncompressed_size,
+                };
+                self.pos = at;
+                self.record(*digest, e.size, Loc::Plain(r));
+                return Ok(*digest);
+            }
+        }
+        if self.solid.is_none()
+            && let BlobLocation::Resource { source, reshdr } = &e.location
+            && let Some(part) = src.parts().get(*source)
+            && (!part.header.pipable || !reshdr.is_compressed())
         {
             let sh: &WimHeader = &part.header;
             let same = if reshdr.is_compressed() {
@@ -1011,7 +1184,10 @@ impl<W: WimOutput> WimWriter<W> {
         };
         // 5. Integrity table.
         let mut integ_r = ResourceHeader::default();
-        if self.opts.integrity {
+        // An empty checked range (no resources, empty blob table) gets no table, as in
+        // wimlib.
+        let checked = table_at + table.len() as u64 > HEADER_SIZE as u64;
+        if self.opts.integrity == Some(true) && checked {
             let cs = self
                 .opts
                 .integrity_chunk_size
@@ -1079,7 +1255,7 @@ impl<W: WimOutput> WimWriter<W> {
             blob_bytes: self.blob_bytes,
             guid: params.guid,
             images: self.new_stats,
-            integrity: self.opts.integrity,
+            integrity: integ_r.size_in_wim > 0,
         };
         Ok((summary, self.out))
     }
