@@ -11,20 +11,24 @@
 set -eu
 dir=$1; small=${2:-2048}; large=${3:-20480}; images=${4:-4}
 root=$(cd "$(dirname "$0")/.." && pwd)
-cargo build --release -q -p wimkit --manifest-path "$root/Cargo.toml"
-cargo build --release -q -p wimkit-benches --example big_wim --manifest-path "$root/Cargo.toml"
+# WIMKIT=path/to/wimkit uses that binary (and target/release/examples/big_wim as built).
+if [ -z "${WIMKIT:-}" ]; then
+  cargo build --release -q -p wimkit --manifest-path "$root/Cargo.toml"
+  cargo build --release -q -p wimkit-benches --example big_wim --manifest-path "$root/Cargo.toml"
+fi
 bin=$root/target/release
+wimkit=${WIMKIT:-$bin/wimkit}
 mkdir -p "$dir"
 for mib in $small $large; do
   w=$dir/big-$mib.wim; e=$dir/exp-$mib.wim
   rm -f "$w" "$e"
-  "$bin/examples/big_wim" "$w" "$mib" "$images" none
+  "${BIG_WIM:-$bin/examples/big_wim}" "$w" "$mib" "$images" none
   echo "$mib MiB source: $(stat -c %s "$w") bytes"
-  /usr/bin/time -v "$bin/wimkit" export "$w" all "$e" 2> "$dir/export-$mib.txt" >/dev/null
+  /usr/bin/time -v "$wimkit" export "$w" all "$e" 2> "$dir/export-$mib.txt" >/dev/null
   echo "$mib MiB export all: $(grep -E 'Maximum resident|Elapsed' "$dir/export-$mib.txt" | tr -s ' \t' ' ' | tr '\n' ' ')"
   rm -f "$w"
-  /usr/bin/time -v "$bin/wimkit" optimize "$e" 2> "$dir/optimize-$mib.txt" >/dev/null
+  /usr/bin/time -v "$wimkit" optimize "$e" 2> "$dir/optimize-$mib.txt" >/dev/null
   echo "$mib MiB optimize: $(grep -E 'Maximum resident|Elapsed' "$dir/optimize-$mib.txt" | tr -s ' \t' ' ' | tr '\n' ' ')"
-  "$bin/wimkit" verify "$e" >/dev/null && echo "$mib MiB: optimized export verifies ($(stat -c %s "$e") bytes)"
+  "$wimkit" verify "$e" >/dev/null && echo "$mib MiB: optimized export verifies ($(stat -c %s "$e") bytes)"
   rm -f "$e"
 done

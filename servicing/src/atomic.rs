@@ -7,7 +7,11 @@
 //! ```
 //!
 //! A crash before the rename leaves the target untouched (and a stray temporary file);
-//! an error removes the temporary file.
+//! an error removes the temporary file. The flush to disk (and of the folder after the
+//! rename) is done when an existing file is replaced, the case where a power loss could
+//! otherwise lose the old contents; a new file is only renamed into place, as wimlib
+//! does, since there is nothing to lose and a flush of many gigabytes would dominate the
+//! run time of an export.
 
 use crate::error::{Error, FsOp, Result};
 use std::path::{Path, PathBuf};
@@ -24,16 +28,20 @@ pub fn temp_path_for(target: &Path) -> PathBuf {
     target.with_file_name(format!(".{name}.wimkit-tmp-{}-{n}", std::process::id()))
 }
 
-/// Runs `f` on a temporary path next to `target`; on success syncs it and renames it over
-/// `target`, on failure removes it.
+/// Runs `f` on a temporary path next to `target`; on success syncs it (when `target`
+/// exists) and renames it over `target`, on failure removes it.
 pub fn write_replacing<T>(target: &Path, f: impl FnOnce(&Path) -> Result<T>) -> Result<T> {
     let tmp = temp_path_for(target);
+    let replacing = target.symlink_metadata().is_ok();
     let r = f(&tmp).and_then(|v| {
-        std::fs::File::open(&tmp)
-            .and_then(|file| file.sync_all())
-            .map_err(|e| Error::fs(FsOp::Write, &tmp, e))?;
+        if replacing {
+            std::fs::File::open(&tmp)
+                .and_then(|file| file.sync_all())
+                .map_err(|e| Error::fs(FsOp::Write, &tmp, e))?;
+        }
         std::fs::rename(&tmp, target).map_err(|e| Error::fs(FsOp::Write, target, e))?;
-        if let Some(dir) = target.parent().filter(|d| !d.as_os_str().is_empty())
+        if replacing
+            && let Some(dir) = target.parent().filter(|d| !d.as_os_str().is_empty())
             && let Ok(d) = std::fs::File::open(dir)
         {
             let _ = d.sync_all();

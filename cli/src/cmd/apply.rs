@@ -130,10 +130,8 @@ pub fn open_stdin(refs: &[String], check: bool) -> Result<(Wim, Vec<ImageSummary
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos());
-    let path = std::env::temp_dir().join(format!(
-        ".wimkit-stdin-{}-{nanos}.wim",
-        std::process::id()
-    ));
+    let path =
+        std::env::temp_dir().join(format!(".wimkit-stdin-{}-{nanos}.wim", std::process::id()));
     let spool = (|| {
         let mut f = std::fs::OpenOptions::new()
             .read(true)

@@ -714,6 +714,7 @@ impl<W: WimOutput> WimWriter<W> {
         {
             return Ok(false);
         }
+        self.drain_plain()?;
         let mut buf = vec![
             0u8;
             (1usize << 20)
@@ -799,6 +800,7 @@ impl<W: WimOutput> WimWriter<W> {
                 && let Some(table_at) = (reshdr.offset + reshdr.size_in_wim).checked_sub(table_len)
                 && table_len <= size
             {
+                self.drain_plain()?;
                 let mut table = vec![0u8; usize::try_from(table_len).unwrap_or(0)];
                 part.source
                     .read_exact_at(&mut table, table_at)
