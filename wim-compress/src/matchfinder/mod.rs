@@ -23,6 +23,7 @@
 
 pub(crate) mod binary_tree;
 pub(crate) mod hash_chain;
+pub(crate) mod hc16;
 
 /// One match candidate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

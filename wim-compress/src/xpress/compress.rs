@@ -8,7 +8,7 @@ use super::{MAX_CHUNK, MAX_CODEWORD_LEN, NUM_SYMBOLS};
 use crate::bits::writer::XpressWriter;
 use crate::huffman::build::{HuffScratch, build_code};
 use crate::matchfinder::binary_tree::BinaryTree;
-use crate::matchfinder::hash_chain::HashChain;
+use crate::matchfinder::hc16::Hc16;
 use crate::matchfinder::{LONG_MATCH_TAIL, Match, MatchFinder, SearchParams};
 use crate::{CompressError, Compressor};
 
@@ -26,7 +26,7 @@ enum Parser {
 
 #[derive(Debug)]
 enum Finder {
-    Hc(HashChain),
+    Hc(Box<Hc16>),
     Bt(BinaryTree),
 }
 
@@ -86,6 +86,12 @@ fn match_sym(len: usize, off: usize) -> usize {
     256 + (offset_log2(off) << 4) + (len - MIN_MATCH).min(15)
 }
 
+/// Lazy-parsing score of a match: bytes covered against offset bits.
+#[inline(always)]
+fn score(len: usize, off: usize) -> usize {
+    4 * len - offset_log2(off)
+}
+
 impl XpressCompressor {
     /// Creates a context for chunks of up to `max_chunk` bytes at `level`.
     pub fn new(max_chunk: usize, level: u32) -> Result<Self, CompressError> {
@@ -95,7 +101,7 @@ impl XpressCompressor {
         let (parser, params) = settings(level);
         let finder = match parser {
             Parser::Optimal { .. } => Finder::Bt(BinaryTree::new(max_chunk)),
-            _ => Finder::Hc(HashChain::new(max_chunk)),
+            _ => Finder::Hc(Box::new(Hc16::new(max_chunk))),
         };
         Ok(Self {
             max_chunk,
@@ -124,7 +130,7 @@ impl XpressCompressor {
                     + max_chunk * (2 + 8 + 8)
                     + 8 * max_chunk.min(params.max_depth as usize * max_chunk)
             }
-            _ => base + HashChain::memory(max_chunk),
+            _ => base + Hc16::memory(),
         }
     }
 
@@ -132,47 +138,59 @@ impl XpressCompressor {
         let Finder::Hc(hc) = &mut self.finder else {
             return;
         };
-        let p = self.params;
+        hc.load(data);
+        let depth = self.params.max_depth;
+        let nice = self.params.nice_len;
         let n = data.len();
         let items = &mut self.items;
+        let freqs = &mut self.freqs;
+        *freqs = [0; NUM_SYMBOLS];
+        // Positions below `end` have 4 bytes ahead and go through the finder.
+        let end = n.saturating_sub(3);
         let mut pos = 0usize;
-        while pos < n {
-            let (mut len, mut off) = hc.longest(data, pos, &p, MIN_MATCH);
-            if len < MIN_MATCH {
-                items.push(u32::from(data[pos]));
+        'outer: while pos < end {
+            let (mut len, mut off) = hc.longest(pos, 2, depth, nice);
+            if len == 0 {
+                let b = hc.data()[pos];
+                items.push(u32::from(b));
+                freqs[usize::from(b)] += 1;
                 pos += 1;
                 continue;
             }
             if lazy {
-                while len < p.nice_len && pos + 1 < n {
-                    let (l2, o2) = hc.longest(data, pos + 1, &p, len + 1);
-                    // Take the later match if it is longer (a one-byte gain must not come
-                    // with a much larger offset).
-                    if l2 > len && (l2 > len + 1 || offset_log2(o2) <= offset_log2(off) + 2) {
-                        items.push(u32::from(data[pos]));
+                while len < nice && pos + 1 < end {
+                    let (l2, o2) = hc.longest(pos + 1, len, depth, nice);
+                    if l2 != 0 && score(l2, o2) > score(len, off) {
+                        let b = hc.data()[pos];
+                        items.push(u32::from(b));
+                        freqs[usize::from(b)] += 1;
                         pos += 1;
                         len = l2;
                         off = o2;
                     } else {
                         // pos + 1 was inserted by the look-ahead.
                         items.push(((len as u32) << 16) | off as u32);
-                        for q in pos + 2..pos + len {
-                            hc.skip(data, q, &p);
+                        freqs[match_sym(len, off)] += 1;
+                        for q in pos + 2..(pos + len).min(end) {
+                            hc.skip(q);
                         }
                         pos += len;
-                        len = 0;
-                        break;
+                        continue 'outer;
                     }
-                }
-                if len == 0 {
-                    continue;
                 }
             }
             items.push(((len as u32) << 16) | off as u32);
-            for q in pos + 1..pos + len {
-                hc.skip(data, q, &p);
+            freqs[match_sym(len, off)] += 1;
+            for q in pos + 1..(pos + len).min(end) {
+                hc.skip(q);
             }
             pos += len;
+        }
+        while pos < n {
+            let b = data[pos];
+            items.push(u32::from(b));
+            freqs[usize::from(b)] += 1;
+            pos += 1;
         }
     }
 
@@ -267,7 +285,7 @@ impl XpressCompressor {
         }
     }
 
-    fn build_code(&mut self) {
+    fn count_freqs(&mut self) {
         self.freqs = [0; NUM_SYMBOLS];
         for &it in &self.items {
             let s = if it < 256 {
@@ -277,6 +295,10 @@ impl XpressCompressor {
             };
             self.freqs[s] += 1;
         }
+    }
+
+    /// Builds the code from `freqs` (items' symbols, without end-of-data).
+    fn build_code(&mut self) {
         self.freqs[256] += 1; // end-of-data symbol (§2.7)
         build_code(
             &self.freqs,
@@ -330,9 +352,6 @@ impl Compressor for XpressCompressor {
         self.items.clear();
         match self.parser {
             Parser::Greedy | Parser::Lazy => {
-                if let Finder::Hc(hc) = &mut self.finder {
-                    hc.reset(n);
-                }
                 self.parse_greedy_lazy(src, self.parser == Parser::Lazy);
                 self.build_code();
             }
@@ -343,6 +362,7 @@ impl Compressor for XpressCompressor {
                 self.fill_cache(src);
                 for pass in 0..=passes {
                     self.parse_optimal(src, pass == 0);
+                    self.count_freqs();
                     self.build_code();
                 }
             }
