@@ -18,7 +18,8 @@
 //!
 //! - `enc_table -- ours xpress|lzx LEVEL [MIB]`: only our encoder, once (for profilers).
 //!
-//! Environment: `REPS` (default 3) repetitions per configuration.
+//! Environment: `REPS` (default 3) repetitions per configuration; `CODECS=xpress|lzx` limits
+//! the ratio table to one codec.
 #![allow(missing_docs, unsafe_code)]
 
 use libloading::{Library, Symbol};
@@ -243,9 +244,17 @@ fn measure(lib: &LibWim, kind: Kind, ours: &[u32], libs: &[u32], data: &[u8]) ->
     rows
 }
 
+/// `CODECS=xpress` (or `lzx`) limits the ratio table to one codec.
+fn codec_wanted(name: &str) -> bool {
+    std::env::var("CODECS").map_or(true, |c| c.to_lowercase().contains(&name.to_lowercase()))
+}
+
 fn ratio_table(lib: &LibWim, data: &[u8], our_levels: &[u32]) {
     let mb = data.len() as f64 / 1e6;
     for (name, kind) in [("XPRESS", Kind::Xpress), ("LZX", Kind::Lzx)] {
+        if !codec_wanted(name) {
+            continue;
+        }
         let rows = measure(lib, kind, our_levels, &[20, 50, 100], data);
         let base: Vec<Row> = rows.iter().copied().filter(|r| r.lib).collect();
         for r in &base {

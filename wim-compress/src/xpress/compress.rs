@@ -65,6 +65,13 @@ fn settings(level: u32) -> (Parser, SearchParams) {
             (l * 56 / 100).max(16),
         )
     };
+    let env = |k: &str, d: usize| {
+        std::env::var(k)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(d)
+    };
+    let (depth, nice) = (env("XP_DEPTH", depth), env("XP_NICE", nice));
     (
         parser,
         SearchParams {
@@ -89,7 +96,9 @@ fn match_sym(len: usize, off: usize) -> usize {
 /// Lazy-parsing score of a match: bytes covered against offset bits.
 #[inline(always)]
 fn score(len: usize, off: usize) -> usize {
-    4 * len - offset_log2(off)
+    static K: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    let k = *K.get_or_init(|| std::env::var("XP_K").ok().and_then(|v| v.parse().ok()).unwrap_or(4));
+    k * len - offset_log2(off)
 }
 
 impl XpressCompressor {
@@ -134,6 +143,7 @@ impl XpressCompressor {
         }
     }
 
+    #[inline(never)]
     fn parse_greedy_lazy(&mut self, data: &[u8], lazy: bool) {
         let Finder::Hc(hc) = &mut self.finder else {
             return;
@@ -141,6 +151,14 @@ impl XpressCompressor {
         hc.load(data);
         let depth = self.params.max_depth;
         let nice = self.params.nice_len;
+        let envv = |k: &str, d: usize| {
+            std::env::var(k)
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(d)
+        };
+        let lazy_max = envv("XP_LAZYMAX", nice);
+        let depth2 = envv("XP_DEPTH2", depth as usize) as u32;
         let n = data.len();
         let items = &mut self.items;
         let freqs = &mut self.freqs;
@@ -158,8 +176,8 @@ impl XpressCompressor {
                 continue;
             }
             if lazy {
-                while len < nice && pos + 1 < end {
-                    let (l2, o2) = hc.longest(pos + 1, len, depth, nice);
+                while len < lazy_max && pos + 1 < end {
+                    let (l2, o2) = hc.longest(pos + 1, len, depth2, nice);
                     if l2 != 0 && score(l2, o2) > score(len, off) {
                         let b = hc.data()[pos];
                         items.push(u32::from(b));
@@ -309,6 +327,7 @@ impl XpressCompressor {
         );
     }
 
+    #[inline(never)]
     fn write(&self, dst: &mut [u8]) -> Option<usize> {
         let table = dst.get_mut(..256)?;
         for (i, b) in table.iter_mut().enumerate() {
