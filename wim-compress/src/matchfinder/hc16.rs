@@ -78,43 +78,6 @@ impl Hc16 {
     }
 
     #[inline(always)]
-    fn ld32(&self, i: usize) -> u32 {
-        let i = i & IDX;
-        u32::from_le_bytes([
-            self.buf[i],
-            self.buf[i + 1],
-            self.buf[i + 2],
-            self.buf[i + 3],
-        ])
-    }
-
-    #[inline(always)]
-    fn ld64(&self, i: usize) -> u64 {
-        let i = i & IDX;
-        let mut a = [0u8; 8];
-        a.copy_from_slice(&self.buf[i..i + 8]);
-        u64::from_le_bytes(a)
-    }
-
-    /// Common prefix length of positions `a < b`, from `start`, at most `limit`.
-    #[inline(always)]
-    fn extend(&self, a: usize, b: usize, start: usize, limit: usize) -> usize {
-        let mut len = start;
-        loop {
-            let x = self.ld64(a + len) ^ self.ld64(b + len);
-            if x != 0 {
-                len += (x.trailing_zeros() / 8) as usize;
-                break;
-            }
-            len += 8;
-            if len >= limit {
-                break;
-            }
-        }
-        len.min(limit)
-    }
-
-    #[inline(always)]
     fn hashes(&self, v: u32) -> (usize, usize) {
         let h3 = ((v << 8).wrapping_mul(MUL) >> (32 - B3)) as usize & ((1 << B3) - 1);
         let h4 = (v.wrapping_mul(MUL) >> self.shift4) as usize & ((1 << B4) - 1);
@@ -124,7 +87,7 @@ impl Hc16 {
     /// Inserts `pos` (`pos + 4 <= len`) without searching.
     #[inline(always)]
     pub(crate) fn skip(&mut self, pos: usize) {
-        let v = self.ld32(pos);
+        let v = ld32(&self.buf, pos);
         let (h3, h4) = self.hashes(v);
         let p = pos as u16;
         self.head3[h3] = p;
@@ -133,8 +96,8 @@ impl Hc16 {
     }
 
     /// Inserts `pos` (`pos + 4 <= len`) and returns the longest match longer than `min_len`
-    /// (`>= 2`) as (length, offset), or (0, 0). Walks at most `depth` chain links and stops
-    /// at `nice` bytes.
+    /// (`>= 2`) as (length, offset), or (0, 0). Walks at most `depth` (>= 1) chain links
+    /// and stops at `nice` bytes.
     #[inline(always)]
     pub(crate) fn longest(
         &mut self,
@@ -145,7 +108,8 @@ impl Hc16 {
     ) -> (usize, usize) {
         let limit = self.len - pos;
         let nice = nice.min(limit);
-        let v = self.ld32(pos);
+        let buf = &*self.buf;
+        let v = ld32(buf, pos);
         let (h3, h4) = self.hashes(v);
         let p = pos as u16;
         let c3 = self.head3[h3];
@@ -156,38 +120,43 @@ impl Hc16 {
 
         let mut best = min_len;
         let mut best_off = 0usize;
-        if best < 3 && c3 != 0 && (self.ld32(usize::from(c3)) ^ v) & 0xFF_FFFF == 0 {
+        if best < 3 && c3 != 0 && (ld32(buf, usize::from(c3)) ^ v) & 0xFF_FFFF == 0 {
             let c = usize::from(c3);
-            best = self.extend(c, pos, 3, limit);
+            best = extend(buf, c, pos, 3, limit);
             best_off = pos - c;
-            if best >= nice {
-                return (best, best_off);
-            }
         }
-        if best >= limit {
+        if best >= nice {
             return if best_off == 0 {
                 (0, 0)
             } else {
                 (best, best_off)
             };
         }
+        // Candidates must match the 4 bytes ending at `best` (so they can beat it) and the
+        // first 4 bytes.
+        let prev = &*self.prev;
+        let mut toff = best.max(3) - 3;
+        let mut tail = ld32(buf, pos + toff);
         let mut depth = depth;
-        let mut tail = self.ld32(pos + best.max(3) - 3);
-        while cur != 0 && depth > 0 {
-            depth -= 1;
+        while cur != 0 {
             let c = usize::from(cur);
-            if self.ld32(c + best.max(3) - 3) == tail && self.ld32(c) == v {
-                let len = self.extend(c, pos, 4, limit);
+            if ld32(buf, c + toff) == tail && ld32(buf, c) == v {
+                let len = extend(buf, c, pos, 4, limit);
                 if len > best {
                     best = len;
                     best_off = pos - c;
                     if len >= nice {
                         break;
                     }
-                    tail = self.ld32(pos + best - 3);
+                    toff = best - 3;
+                    tail = ld32(buf, pos + toff);
                 }
             }
-            cur = self.prev[c];
+            depth -= 1;
+            if depth == 0 {
+                break;
+            }
+            cur = prev[c];
         }
         if best_off == 0 {
             (0, 0)
@@ -195,4 +164,36 @@ impl Hc16 {
             (best, best_off)
         }
     }
+}
+
+#[inline(always)]
+fn ld32(buf: &[u8; BUF], i: usize) -> u32 {
+    let i = i & IDX;
+    u32::from_le_bytes([buf[i], buf[i + 1], buf[i + 2], buf[i + 3]])
+}
+
+#[inline(always)]
+fn ld64(buf: &[u8; BUF], i: usize) -> u64 {
+    let i = i & IDX;
+    let mut a = [0u8; 8];
+    a.copy_from_slice(&buf[i..i + 8]);
+    u64::from_le_bytes(a)
+}
+
+/// Common prefix length of positions `a < b`, from `start`, at most `limit`.
+#[inline(always)]
+fn extend(buf: &[u8; BUF], a: usize, b: usize, start: usize, limit: usize) -> usize {
+    let mut len = start;
+    loop {
+        let x = ld64(buf, a + len) ^ ld64(buf, b + len);
+        if x != 0 {
+            len += (x.trailing_zeros() / 8) as usize;
+            break;
+        }
+        len += 8;
+        if len >= limit {
+            break;
+        }
+    }
+    len.min(limit)
 }

@@ -48,6 +48,8 @@ pub struct XpressCompressor {
     counts: Vec<u16>,
     cost: Vec<u32>,
     choice: Vec<u32>,
+    /// Greedy/lazy parsing: prefix sums of estimated literal costs.
+    pre: Vec<u16>,
 }
 
 fn settings(level: u32) -> (Parser, SearchParams) {
@@ -93,12 +95,37 @@ fn match_sym(len: usize, off: usize) -> usize {
     256 + (offset_log2(off) << 4) + (len - MIN_MATCH).min(15)
 }
 
-/// Lazy-parsing score of a match: bytes covered against offset bits.
 #[inline(always)]
-fn score(len: usize, off: usize) -> usize {
-    static K: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
-    let k = *K.get_or_init(|| std::env::var("XP_K").ok().and_then(|v| v.parse().ok()).unwrap_or(4));
-    k * len - offset_log2(off)
+fn skip_range(hc: &mut Hc16, from: usize, to: usize, t: usize) {
+    if to - from.min(to) > t {
+        for q in from..from + t / 2 {
+            hc.skip(q);
+        }
+        for q in to - t / 2..to {
+            hc.skip(q);
+        }
+    } else {
+        for q in from..to {
+            hc.skip(q);
+        }
+    }
+}
+
+/// Matches at least this long are always taken (their gain is not computed).
+const SURE_LEN: usize = 64;
+/// Largest estimated literal cost (1/16 bit); with [`SURE_LEN`] the prefix-sum differences
+/// stay below 2^16.
+const MAX_LIT_COST: u32 = 15 * 16;
+
+/// `16 * log2(v)`, approximately (0 for `v <= 1`).
+fn log2_16(v: u32) -> u32 {
+    if v <= 1 {
+        return 0;
+    }
+    let k = 31 - v.leading_zeros();
+    // Linear interpolation of the fraction from the next 4 bits.
+    let frac = if k >= 4 { (v >> (k - 4)) & 15 } else { (v << (4 - k)) & 15 };
+    16 * k + frac
 }
 
 impl XpressCompressor {
@@ -126,6 +153,7 @@ impl XpressCompressor {
             counts: Vec::new(),
             cost: Vec::new(),
             choice: Vec::new(),
+            pre: Vec::new(),
         })
     }
 
@@ -143,8 +171,31 @@ impl XpressCompressor {
         }
     }
 
+    /// Literal costs (1/16 bit) estimated from the chunk's byte histogram, and their prefix
+    /// sums (`pre[i]` = cost of bytes `0..i`, wrapping).
+    fn literal_costs(&mut self, data: &[u8]) {
+        let mut hist = [0u32; 256];
+        for &b in data {
+            hist[usize::from(b)] += 1;
+        }
+        let total = log2_16(data.len() as u32);
+        let mut cost = [0u16; 256];
+        for (c, &h) in cost.iter_mut().zip(&hist) {
+            *c = total.saturating_sub(log2_16(h)).clamp(16, MAX_LIT_COST) as u16;
+        }
+        self.pre.clear();
+        self.pre.reserve(data.len() + 1);
+        let mut acc = 0u16;
+        self.pre.push(0);
+        for &b in data {
+            acc = acc.wrapping_add(cost[usize::from(b)]);
+            self.pre.push(acc);
+        }
+    }
+
     #[inline(never)]
     fn parse_greedy_lazy(&mut self, data: &[u8], lazy: bool) {
+        self.literal_costs(data);
         let Finder::Hc(hc) = &mut self.finder else {
             return;
         };
@@ -159,16 +210,31 @@ impl XpressCompressor {
         };
         let lazy_max = envv("XP_LAZYMAX", nice);
         let depth2 = envv("XP_DEPTH2", depth as usize) as u32;
+        let mh = envv("XP_MH", 48) as i32;
+        let skipt = envv("XP_SKIPT", 1 << 20);
         let n = data.len();
         let items = &mut self.items;
         let freqs = &mut self.freqs;
+        let pre = &self.pre[..];
+        // Bits saved (1/16 bit) by a match over the literals it replaces.
+        let gain = |pos: usize, len: usize, off: usize| -> i32 {
+            if len >= SURE_LEN {
+                return i32::MAX;
+            }
+            let lits = match (pre.get(pos), pre.get(pos + len)) {
+                (Some(&a), Some(&b)) => i32::from(b.wrapping_sub(a)),
+                _ => 0,
+            };
+            lits - mh - 16 * offset_log2(off) as i32 - if len >= 18 { 128 } else { 0 }
+        };
         *freqs = [0; NUM_SYMBOLS];
         // Positions below `end` have 4 bytes ahead and go through the finder.
         let end = n.saturating_sub(3);
         let mut pos = 0usize;
         'outer: while pos < end {
             let (mut len, mut off) = hc.longest(pos, 2, depth, nice);
-            if len == 0 {
+            let mut g = if len == 0 { 0 } else { gain(pos, len, off) };
+            if g <= 0 {
                 let b = hc.data()[pos];
                 items.push(u32::from(b));
                 freqs[usize::from(b)] += 1;
@@ -178,20 +244,20 @@ impl XpressCompressor {
             if lazy {
                 while len < lazy_max && pos + 1 < end {
                     let (l2, o2) = hc.longest(pos + 1, len, depth2, nice);
-                    if l2 != 0 && score(l2, o2) > score(len, off) {
+                    let g2 = if l2 == 0 { 0 } else { gain(pos + 1, l2, o2) };
+                    if g2 > g {
                         let b = hc.data()[pos];
                         items.push(u32::from(b));
                         freqs[usize::from(b)] += 1;
                         pos += 1;
                         len = l2;
                         off = o2;
+                        g = g2;
                     } else {
                         // pos + 1 was inserted by the look-ahead.
                         items.push(((len as u32) << 16) | off as u32);
                         freqs[match_sym(len, off)] += 1;
-                        for q in pos + 2..(pos + len).min(end) {
-                            hc.skip(q);
-                        }
+                        skip_range(hc, pos + 2, (pos + len).min(end), skipt);
                         pos += len;
                         continue 'outer;
                     }
@@ -199,9 +265,7 @@ impl XpressCompressor {
             }
             items.push(((len as u32) << 16) | off as u32);
             freqs[match_sym(len, off)] += 1;
-            for q in pos + 1..(pos + len).min(end) {
-                hc.skip(q);
-            }
+            skip_range(hc, pos + 1, (pos + len).min(end), skipt);
             pos += len;
         }
         while pos < n {
