@@ -5,7 +5,6 @@
 //! under the current code's costs, iterated) over a binary-tree match finder.
 
 use super::{MAX_CHUNK, MAX_CODEWORD_LEN, NUM_SYMBOLS};
-use crate::bits::writer::XpressWriter;
 use crate::huffman::build::{HuffScratch, build_code};
 use crate::matchfinder::binary_tree::BinaryTree;
 use crate::matchfinder::hc16::Hc16;
@@ -49,7 +48,12 @@ pub struct XpressCompressor {
     cost: Vec<u32>,
     choice: Vec<u32>,
     /// Greedy/lazy parsing: prefix sums of estimated literal costs.
-    pre: Vec<u16>,
+    pre: Box<[u16; MAX_CHUNK + 1]>,
+    /// Greedy/lazy parsing: the items (as in `items`) and their number.
+    fixed: Box<[u32; MAX_CHUNK]>,
+    nfixed: usize,
+    /// Bitstream buffer.
+    out: Box<[u8; OUT_BUF]>,
 }
 
 fn settings(level: u32) -> (Parser, SearchParams) {
@@ -111,6 +115,13 @@ fn skip_range(hc: &mut Hc16, from: usize, to: usize, t: usize) {
     }
 }
 
+fn boxed<T: Copy, const N: usize>(v: T) -> Box<[T; N]> {
+    match vec![v; N].into_boxed_slice().try_into() {
+        Ok(b) => b,
+        Err(_) => Box::new([v; N]),
+    }
+}
+
 /// Matches at least this long are always taken (their gain is not computed).
 const SURE_LEN: usize = 64;
 /// Largest estimated literal cost (1/16 bit); with [`SURE_LEN`] the prefix-sum differences
@@ -153,7 +164,10 @@ impl XpressCompressor {
             counts: Vec::new(),
             cost: Vec::new(),
             choice: Vec::new(),
-            pre: Vec::new(),
+            pre: boxed(0),
+            fixed: boxed(0),
+            nfixed: 0,
+            out: boxed(0),
         })
     }
 
@@ -183,13 +197,12 @@ impl XpressCompressor {
         for (c, &h) in cost.iter_mut().zip(&hist) {
             *c = total.saturating_sub(log2_16(h)).clamp(16, MAX_LIT_COST) as u16;
         }
-        self.pre.clear();
-        self.pre.reserve(data.len() + 1);
+        let pre = &mut *self.pre;
         let mut acc = 0u16;
-        self.pre.push(0);
-        for &b in data {
+        pre[0] = 0;
+        for (i, &b) in data.iter().enumerate().take(MAX_CHUNK) {
             acc = acc.wrapping_add(cost[usize::from(b)]);
-            self.pre.push(acc);
+            pre[i + 1] = acc;
         }
     }
 
@@ -213,18 +226,17 @@ impl XpressCompressor {
         let mh = envv("XP_MH", 48) as i32;
         let skipt = envv("XP_SKIPT", 1 << 20);
         let n = data.len();
-        let items = &mut self.items;
+        let items = &mut *self.fixed;
+        let mut ni = 0usize;
         let freqs = &mut self.freqs;
-        let pre = &self.pre[..];
+        let pre = &*self.pre;
         // Bits saved (1/16 bit) by a match over the literals it replaces.
         let gain = |pos: usize, len: usize, off: usize| -> i32 {
             if len >= SURE_LEN {
                 return i32::MAX;
             }
-            let lits = match (pre.get(pos), pre.get(pos + len)) {
-                (Some(&a), Some(&b)) => i32::from(b.wrapping_sub(a)),
-                _ => 0,
-            };
+            // pos + len <= n <= MAX_CHUNK.
+            let lits = i32::from(pre[(pos + len).min(MAX_CHUNK)].wrapping_sub(pre[pos & 0xFFFF]));
             lits - mh - 16 * offset_log2(off) as i32 - if len >= 18 { 128 } else { 0 }
         };
         *freqs = [0; NUM_SYMBOLS];
@@ -236,7 +248,8 @@ impl XpressCompressor {
             let mut g = if len == 0 { 0 } else { gain(pos, len, off) };
             if g <= 0 {
                 let b = hc.data()[pos];
-                items.push(u32::from(b));
+                items[ni & (MAX_CHUNK - 1)] = u32::from(b);
+                ni += 1;
                 freqs[usize::from(b)] += 1;
                 pos += 1;
                 continue;
@@ -247,7 +260,8 @@ impl XpressCompressor {
                     let g2 = if l2 == 0 { 0 } else { gain(pos + 1, l2, o2) };
                     if g2 > g {
                         let b = hc.data()[pos];
-                        items.push(u32::from(b));
+                        items[ni & (MAX_CHUNK - 1)] = u32::from(b);
+                        ni += 1;
                         freqs[usize::from(b)] += 1;
                         pos += 1;
                         len = l2;
@@ -255,7 +269,8 @@ impl XpressCompressor {
                         g = g2;
                     } else {
                         // pos + 1 was inserted by the look-ahead.
-                        items.push(((len as u32) << 16) | off as u32);
+                        items[ni & (MAX_CHUNK - 1)] = ((len as u32) << 16) | off as u32;
+                        ni += 1;
                         freqs[match_sym(len, off)] += 1;
                         skip_range(hc, pos + 2, (pos + len).min(end), skipt);
                         pos += len;
@@ -263,17 +278,20 @@ impl XpressCompressor {
                     }
                 }
             }
-            items.push(((len as u32) << 16) | off as u32);
+            items[ni & (MAX_CHUNK - 1)] = ((len as u32) << 16) | off as u32;
+            ni += 1;
             freqs[match_sym(len, off)] += 1;
             skip_range(hc, pos + 1, (pos + len).min(end), skipt);
             pos += len;
         }
         while pos < n {
             let b = data[pos];
-            items.push(u32::from(b));
+            items[ni & (MAX_CHUNK - 1)] = u32::from(b);
+            ni += 1;
             freqs[usize::from(b)] += 1;
             pos += 1;
         }
+        self.nfixed = ni;
     }
 
     fn fill_cache(&mut self, data: &[u8]) {
@@ -391,38 +409,133 @@ impl XpressCompressor {
         );
     }
 
+    /// Writes the table and the items into `dst` (see [`Out`]); `None` when the result
+    /// would not be at least 8 bytes shorter than `dst`.
     #[inline(never)]
-    fn write(&self, dst: &mut [u8]) -> Option<usize> {
+    fn write(&mut self, items: ItemSel, dst: &mut [u8]) -> Option<usize> {
         let table = dst.get_mut(..256)?;
         for (i, b) in table.iter_mut().enumerate() {
             *b = self.lens[2 * i] | (self.lens[2 * i + 1] << 4);
         }
-        let mut w = XpressWriter::new(dst, 256);
-        for &it in &self.items {
+        let mut cl = [0u32; NUM_SYMBOLS];
+        for ((c, &code), &len) in cl.iter_mut().zip(&self.codes).zip(&self.lens) {
+            *c = (code << 4) | u32::from(len);
+        }
+        let items: &[u32] = match items {
+            ItemSel::Vec => &self.items,
+            ItemSel::Fixed(k) => &self.fixed[..k.min(MAX_CHUNK)],
+        };
+        // Every item advances the raw position by at most 7 bytes.
+        let stop = dst.len().checked_sub(256 + 8)?;
+        let o = &mut *self.out;
+        let mut w = Out::new();
+        for &it in items {
+            if w.raw > stop {
+                return None;
+            }
             if it < 256 {
-                let s = it as usize;
-                w.put(self.codes[s], u32::from(self.lens[s]));
+                let c = cl[it as usize];
+                w.put(o, c >> 4, c & 15);
                 continue;
             }
             let len = (it >> 16) as usize;
             let off = (it & 0xFFFF) as usize;
-            let s = match_sym(len, off);
-            w.put(self.codes[s], u32::from(self.lens[s]));
+            let c = cl[match_sym(len, off) & (NUM_SYMBOLS - 1)];
+            w.put(o, c >> 4, c & 15);
             if len >= 18 {
                 if len < 273 {
-                    w.put_raw_u8((len - 18) as u8);
+                    w.raw_u8(o, (len - 18) as u8);
                 } else {
-                    w.put_raw_u8(0xFF);
-                    w.put_raw_u16((len - 3) as u16);
+                    w.raw_u8(o, 0xFF);
+                    let [a, b] = ((len - 3) as u16).to_le_bytes();
+                    w.raw_u8(o, a);
+                    w.raw_u8(o, b);
                 }
             }
             let k = offset_log2(off) as u32;
-            if k > 0 {
-                w.put((off - (1 << k)) as u32, k);
-            }
+            w.put(o, (off as u32) & ((1 << k) - 1), k);
         }
-        w.put(self.codes[256], u32::from(self.lens[256]));
-        w.finish()
+        if w.raw > stop {
+            return None;
+        }
+        let c = cl[256];
+        w.put(o, c >> 4, c & 15);
+        let total = w.finish(o);
+        dst.get_mut(256..256 + total)?
+            .copy_from_slice(o.get(..total)?);
+        Some(256 + total)
+    }
+}
+
+/// Which item list [`XpressCompressor::write`] reads.
+#[derive(Debug, Clone, Copy)]
+enum ItemSel {
+    /// `items` (near-optimal parsing).
+    Vec,
+    /// The first `k` entries of `fixed` (greedy/lazy parsing).
+    Fixed(usize),
+}
+
+/// Size of the bitstream buffer: any index below 2^17, plus slack.
+const OUT_BUF: usize = (1 << 17) + 8;
+const OUT_IDX: usize = (1 << 17) - 1;
+
+/// The XPRESS bit writer (codecs.md §2.5) over a fixed buffer: two reserved unit slots
+/// ahead of the raw-byte position. Indices are masked (the caller stops long before
+/// they could wrap), so no store needs a bounds check.
+#[derive(Debug)]
+struct Out {
+    slot_a: usize,
+    slot_b: usize,
+    raw: usize,
+    acc: u64,
+    n: u32,
+}
+
+impl Out {
+    fn new() -> Self {
+        Out {
+            slot_a: 0,
+            slot_b: 2,
+            raw: 4,
+            acc: 0,
+            n: 0,
+        }
+    }
+
+    #[inline(always)]
+    fn unit(o: &mut [u8; OUT_BUF], at: usize, u: u16) {
+        let at = at & OUT_IDX;
+        let [a, b] = u.to_le_bytes();
+        o[at] = a;
+        o[at + 1] = b;
+    }
+
+    /// Appends `count <= 16` bits.
+    #[inline(always)]
+    fn put(&mut self, o: &mut [u8; OUT_BUF], value: u32, count: u32) {
+        self.acc = (self.acc << count) | u64::from(value);
+        self.n += count;
+        if self.n > 16 {
+            self.n -= 16;
+            Self::unit(o, self.slot_a, (self.acc >> self.n) as u16);
+            self.slot_a = self.slot_b;
+            self.slot_b = self.raw;
+            self.raw += 2;
+        }
+    }
+
+    #[inline(always)]
+    fn raw_u8(&mut self, o: &mut [u8; OUT_BUF], b: u8) {
+        o[self.raw & OUT_IDX] = b;
+        self.raw += 1;
+    }
+
+    /// Flushes the last partial unit and the all-zero one; returns the stream length.
+    fn finish(self, o: &mut [u8; OUT_BUF]) -> usize {
+        Self::unit(o, self.slot_a, ((self.acc << (16 - self.n)) & 0xFFFF) as u16);
+        Self::unit(o, self.slot_b, 0);
+        self.raw
     }
 }
 
@@ -433,10 +546,11 @@ impl Compressor for XpressCompressor {
             return None;
         }
         self.items.clear();
-        match self.parser {
+        let sel = match self.parser {
             Parser::Greedy | Parser::Lazy => {
                 self.parse_greedy_lazy(src, self.parser == Parser::Lazy);
                 self.build_code();
+                ItemSel::Fixed(self.nfixed)
             }
             Parser::Optimal { passes } => {
                 if let Finder::Bt(bt) = &mut self.finder {
@@ -448,9 +562,10 @@ impl Compressor for XpressCompressor {
                     self.count_freqs();
                     self.build_code();
                 }
+                ItemSel::Vec
             }
-        }
+        };
         let out = dst.get_mut(..n - 1)?;
-        self.write(out).filter(|&len| len < n)
+        self.write(sel, out).filter(|&len| len < n)
     }
 }
