@@ -23,6 +23,7 @@
 
 pub(crate) mod binary_tree;
 pub(crate) mod hash_chain;
+pub(crate) mod bt16;
 pub(crate) mod hc16;
 
 /// One match candidate.

@@ -1,14 +1,17 @@
 //! XPRESS encoder (codecs.md §2.6, §2.7, §2.11, §6).
 //!
-//! Levels follow wimlib's scale: below 30 greedy parsing over hash chains, 30–59 lazy
-//! parsing over hash chains, 60 and above near-optimal parsing (exact minimum-cost path
-//! under the current code's costs, iterated) over a binary-tree match finder.
+//! Levels (wimlib's scale, default 50): below 10 greedy parsing, 10–59 lazy parsing, both
+//! over 16-bit hash chains ([`Hc16`]) with cost-aware match choices (literal costs estimated
+//! from the chunk's byte histogram); 60 and above near-optimal parsing (exact minimum-cost
+//! path under the current code's costs, iterated `level / 40` times, the first costs coming
+//! from a cheap lazy parse) over a 16-bit binary-tree match finder ([`Bt16`]).
+//! OPTIMIZATIONS.md (XPRESS encoder) records the measurements behind these choices.
 
 use super::{MAX_CHUNK, MAX_CODEWORD_LEN, NUM_SYMBOLS};
 use crate::huffman::build::{HuffScratch, build_code};
-use crate::matchfinder::binary_tree::BinaryTree;
+use crate::matchfinder::bt16::Bt16;
 use crate::matchfinder::hc16::Hc16;
-use crate::matchfinder::{LONG_MATCH_TAIL, Match, MatchFinder, SearchParams};
+use crate::matchfinder::{LONG_MATCH_TAIL, Match, SearchParams};
 use crate::{CompressError, Compressor};
 
 const MIN_MATCH: usize = 3;
@@ -25,8 +28,8 @@ enum Parser {
 
 #[derive(Debug)]
 enum Finder {
-    Hc(Box<Hc16>),
-    Bt(BinaryTree),
+    None,
+    Bt(Box<Bt16>),
 }
 
 /// A reusable XPRESS encoding context.
@@ -36,6 +39,8 @@ pub struct XpressCompressor {
     parser: Parser,
     params: SearchParams,
     finder: Finder,
+    /// Greedy/lazy parsing (also seeds the near-optimal parser's first costs).
+    hc: Box<Hc16>,
     /// Items: literal byte `b` as `b`, match as `len << 16 | offset`.
     items: Vec<u32>,
     freqs: [u32; NUM_SYMBOLS],
@@ -58,10 +63,10 @@ pub struct XpressCompressor {
 
 fn settings(level: u32) -> (Parser, SearchParams) {
     let l = level as usize;
-    let (parser, depth, nice) = if level < 30 {
-        (Parser::Greedy, (l * 30 / 16).max(2), (l * 60 / 16).max(8))
+    let (parser, depth, nice) = if level < 10 {
+        (Parser::Greedy, 2, 8)
     } else if level < 60 {
-        (Parser::Lazy, (l * 30 / 32).max(2), (l * 60 / 32).max(8))
+        (Parser::Lazy, (l * 32 / 50).max(4), (l * 64 / 50).max(16))
     } else {
         (
             Parser::Optimal {
@@ -71,13 +76,6 @@ fn settings(level: u32) -> (Parser, SearchParams) {
             (l * 56 / 100).max(16),
         )
     };
-    let env = |k: &str, d: usize| {
-        std::env::var(k)
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(d)
-    };
-    let (depth, nice) = (env("XP_DEPTH", depth), env("XP_NICE", nice));
     (
         parser,
         SearchParams {
@@ -99,28 +97,20 @@ fn match_sym(len: usize, off: usize) -> usize {
     256 + (offset_log2(off) << 4) + (len - MIN_MATCH).min(15)
 }
 
-#[inline(always)]
-fn skip_range(hc: &mut Hc16, from: usize, to: usize, t: usize) {
-    if to - from.min(to) > t {
-        for q in from..from + t / 2 {
-            hc.skip(q);
-        }
-        for q in to - t / 2..to {
-            hc.skip(q);
-        }
-    } else {
-        for q in from..to {
-            hc.skip(q);
-        }
-    }
-}
-
 fn boxed<T: Copy, const N: usize>(v: T) -> Box<[T; N]> {
     match vec![v; N].into_boxed_slice().try_into() {
         Ok(b) => b,
         Err(_) => Box::new([v; N]),
     }
 }
+
+/// Lazy parsing looks one position ahead only for matches shorter than this (longer
+/// look-aheads cost time and, with the cost-aware choice, gained nothing on PE data).
+const LAZY_MAX: usize = 8;
+/// Estimated cost of a match symbol (1/16 bit), on top of its offset and length bits.
+const MATCH_HEADER_COST: i32 = 48;
+/// (depth, nice length) of the lazy parse that seeds the near-optimal parser's costs.
+const SEED_SEARCH: (u32, usize) = (4, 32);
 
 /// Matches at least this long are always taken (their gain is not computed).
 const SURE_LEN: usize = 64;
@@ -147,14 +137,15 @@ impl XpressCompressor {
         }
         let (parser, params) = settings(level);
         let finder = match parser {
-            Parser::Optimal { .. } => Finder::Bt(BinaryTree::new(max_chunk)),
-            _ => Finder::Hc(Box::new(Hc16::new(max_chunk))),
+            Parser::Optimal { .. } => Finder::Bt(Box::new(Bt16::new(max_chunk))),
+            _ => Finder::None,
         };
         Ok(Self {
             max_chunk,
             parser,
             params,
             finder,
+            hc: Box::new(Hc16::new(max_chunk)),
             items: Vec::with_capacity(max_chunk),
             freqs: [0; NUM_SYMBOLS],
             lens: [0; NUM_SYMBOLS],
@@ -174,14 +165,15 @@ impl XpressCompressor {
     /// An upper bound of the memory one context needs.
     pub fn needed_memory(max_chunk: usize, level: u32) -> usize {
         let (parser, params) = settings(level);
-        let base = 4 * max_chunk + 8192;
+        // Items (both forms), literal-cost prefix sums, bitstream buffer, hash chains.
+        let base = 4 * max_chunk + 4 * MAX_CHUNK + 2 * MAX_CHUNK + OUT_BUF + Hc16::memory() + 8192;
         match parser {
             Parser::Optimal { .. } => {
-                base + BinaryTree::memory(max_chunk)
+                base + Bt16::memory()
                     + max_chunk * (2 + 8 + 8)
                     + 8 * max_chunk.min(params.max_depth as usize * max_chunk)
             }
-            _ => base + Hc16::memory(),
+            _ => base,
         }
     }
 
@@ -207,24 +199,11 @@ impl XpressCompressor {
     }
 
     #[inline(never)]
-    fn parse_greedy_lazy(&mut self, data: &[u8], lazy: bool) {
+    fn parse_greedy_lazy(&mut self, data: &[u8], lazy: bool, seed: Option<(u32, usize)>) {
         self.literal_costs(data);
-        let Finder::Hc(hc) = &mut self.finder else {
-            return;
-        };
+        let hc = &mut self.hc;
         hc.load(data);
-        let depth = self.params.max_depth;
-        let nice = self.params.nice_len;
-        let envv = |k: &str, d: usize| {
-            std::env::var(k)
-                .ok()
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(d)
-        };
-        let lazy_max = envv("XP_LAZYMAX", nice);
-        let depth2 = envv("XP_DEPTH2", depth as usize) as u32;
-        let mh = envv("XP_MH", 48) as i32;
-        let skipt = envv("XP_SKIPT", 1 << 20);
+        let (depth, nice) = seed.unwrap_or((self.params.max_depth, self.params.nice_len));
         let n = data.len();
         let items = &mut *self.fixed;
         let mut ni = 0usize;
@@ -237,7 +216,7 @@ impl XpressCompressor {
             }
             // pos + len <= n <= MAX_CHUNK.
             let lits = i32::from(pre[(pos + len).min(MAX_CHUNK)].wrapping_sub(pre[pos & 0xFFFF]));
-            lits - mh - 16 * offset_log2(off) as i32 - if len >= 18 { 128 } else { 0 }
+            lits - MATCH_HEADER_COST - 16 * offset_log2(off) as i32 - if len >= 18 { 128 } else { 0 }
         };
         *freqs = [0; NUM_SYMBOLS];
         // Positions below `end` have 4 bytes ahead and go through the finder.
@@ -255,8 +234,8 @@ impl XpressCompressor {
                 continue;
             }
             if lazy {
-                while len < lazy_max && pos + 1 < end {
-                    let (l2, o2) = hc.longest(pos + 1, len, depth2, nice);
+                while len < LAZY_MAX && pos + 1 < end {
+                    let (l2, o2) = hc.longest(pos + 1, len, depth, nice);
                     let g2 = if l2 == 0 { 0 } else { gain(pos + 1, l2, o2) };
                     if g2 > g {
                         let b = hc.data()[pos];
@@ -272,7 +251,9 @@ impl XpressCompressor {
                         items[ni & (MAX_CHUNK - 1)] = ((len as u32) << 16) | off as u32;
                         ni += 1;
                         freqs[match_sym(len, off)] += 1;
-                        skip_range(hc, pos + 2, (pos + len).min(end), skipt);
+                        for q in pos + 2..(pos + len).min(end) {
+                            hc.skip(q);
+                        }
                         pos += len;
                         continue 'outer;
                     }
@@ -281,7 +262,9 @@ impl XpressCompressor {
             items[ni & (MAX_CHUNK - 1)] = ((len as u32) << 16) | off as u32;
             ni += 1;
             freqs[match_sym(len, off)] += 1;
-            skip_range(hc, pos + 1, (pos + len).min(end), skipt);
+            for q in pos + 1..(pos + len).min(end) {
+                hc.skip(q);
+            }
             pos += len;
         }
         while pos < n {
@@ -294,19 +277,21 @@ impl XpressCompressor {
         self.nfixed = ni;
     }
 
+    #[inline(never)]
     fn fill_cache(&mut self, data: &[u8]) {
         let Finder::Bt(bt) = &mut self.finder else {
             return;
         };
         let p = self.params;
         let n = data.len();
+        bt.load(data);
         self.cache.clear();
         self.counts.clear();
         self.counts.resize(n + 1, 0);
         let mut pos = 0;
         while pos < n {
             let before = self.cache.len();
-            let best = bt.find(data, pos, &p, &mut self.cache);
+            let best = bt.find(pos, &p, &mut self.cache);
             self.counts[pos] = (self.cache.len() - before) as u16;
             if best >= p.nice_len {
                 // Long match: skip searching inside it.
@@ -314,7 +299,7 @@ impl XpressCompressor {
                 // of a long match costs far more than the few matches it would add.
                 let from = (pos + best).saturating_sub(LONG_MATCH_TAIL).max(pos + 1);
                 for q in from..pos + best {
-                    bt.skip(data, q, &p);
+                    bt.skip(q, &p);
                 }
                 pos += best;
             } else {
@@ -323,19 +308,13 @@ impl XpressCompressor {
         }
     }
 
-    fn parse_optimal(&mut self, data: &[u8], first: bool) {
+    #[inline(never)]
+    fn parse_optimal(&mut self, data: &[u8]) {
         let n = data.len();
-        // Costs in bits from the current code (or defaults in the first pass).
+        // Costs in bits from the current code.
         let mut sym_cost = [0u32; NUM_SYMBOLS];
-        for (s, c) in sym_cost.iter_mut().enumerate() {
-            *c = if first {
-                if s < 256 { 8 } else { 10 }
-            } else {
-                match self.lens[s] {
-                    0 => 16,
-                    l => u32::from(l),
-                }
-            };
+        for (c, &l) in sym_cost.iter_mut().zip(&self.lens) {
+            *c = if l == 0 { 16 } else { u32::from(l) };
         }
         self.cost.clear();
         self.cost.resize(n + 1, 0);
@@ -349,27 +328,55 @@ impl XpressCompressor {
             let mut best = sym_cost[data[pos] as usize] + self.cost[pos + 1];
             let mut best_item = u32::from(data[pos]);
             let mut len = MIN_MATCH;
+            let cost = &self.cost[..];
             for m in &self.cache[start..end] {
                 let off = m.offset as usize;
-                let k = offset_log2(off) as u32;
+                let k = offset_log2(off);
                 let mlen = m.len as usize;
                 if mlen >= self.params.nice_len {
                     len = mlen;
                 }
-                while len <= mlen {
-                    let extra = if len < 18 {
-                        0
-                    } else if len < 273 {
-                        8
-                    } else {
-                        24
-                    };
-                    let c = sym_cost[match_sym(len, off)] + k + extra + self.cost[pos + len];
-                    if c < best {
-                        best = c;
-                        best_item = ((len as u32) << 16) | off as u32;
+                let base = 256 + (k << 4);
+                let kc = k as u32;
+                // Lengths 3..=17: one symbol each (consecutive symbols).
+                let to = mlen.min(17);
+                if len <= to
+                    && let (Some(sc), Some(run)) = (
+                        sym_cost.get(base + len - MIN_MATCH..=base + to - MIN_MATCH),
+                        cost.get(pos + len..=pos + to),
+                    )
+                {
+                    let mut mc = u32::MAX;
+                    for (&a, &b) in sc.iter().zip(run) {
+                        mc = mc.min(a + b);
                     }
-                    len += 1;
+                    if mc + kc < best {
+                        let i = sc
+                            .iter()
+                            .zip(run)
+                            .position(|(&a, &b)| a + b == mc)
+                            .unwrap_or(0);
+                        best = mc + kc;
+                        best_item = (((len + i) as u32) << 16) | off as u32;
+                    }
+                    len = to + 1;
+                }
+                // Longer lengths share symbol `base + 15`: 8 extra bits up to 272, then 24.
+                let hdr = sym_cost[(base + 15) & (NUM_SYMBOLS - 1)] + kc;
+                for (hi, extra) in [(272usize, 8u32), (usize::MAX, 24)] {
+                    let to = mlen.min(hi);
+                    if len > to {
+                        continue;
+                    }
+                    if let Some(run) = cost.get(pos + len..=pos + to)
+                        && let Some(&mc) = run.iter().min()
+                        && hdr + extra + mc < best
+                    {
+                        let i = run.iter().position(|&c| c == mc).unwrap_or(0);
+                        best = hdr + extra + mc;
+                        best_item = (((len + i) as u32) << 16) | off as u32;
+                    }
+                    len = to + 1;
                 }
             }
             self.cost[pos] = best;
@@ -548,17 +555,18 @@ impl Compressor for XpressCompressor {
         self.items.clear();
         let sel = match self.parser {
             Parser::Greedy | Parser::Lazy => {
-                self.parse_greedy_lazy(src, self.parser == Parser::Lazy);
+                self.parse_greedy_lazy(src, self.parser == Parser::Lazy, None);
                 self.build_code();
                 ItemSel::Fixed(self.nfixed)
             }
             Parser::Optimal { passes } => {
-                if let Finder::Bt(bt) = &mut self.finder {
-                    bt.reset(n);
-                }
                 self.fill_cache(src);
-                for pass in 0..=passes {
-                    self.parse_optimal(src, pass == 0);
+                // First costs: the code of a cheap lazy parse (better than flat defaults,
+                // and far cheaper than a near-optimal pass with them).
+                self.parse_greedy_lazy(src, true, Some(SEED_SEARCH));
+                self.build_code();
+                for _ in 0..passes {
+                    self.parse_optimal(src);
                     self.count_freqs();
                     self.build_code();
                 }
