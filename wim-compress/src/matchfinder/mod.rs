@@ -22,8 +22,8 @@
 //! position + 4·2^hash_bits.
 
 pub(crate) mod binary_tree;
-pub(crate) mod hash_chain;
 pub(crate) mod bt16;
+pub(crate) mod hash_chain;
 pub(crate) mod hc16;
 
 /// One match candidate.

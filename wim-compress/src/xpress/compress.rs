@@ -125,7 +125,11 @@ fn log2_16(v: u32) -> u32 {
     }
     let k = 31 - v.leading_zeros();
     // Linear interpolation of the fraction from the next 4 bits.
-    let frac = if k >= 4 { (v >> (k - 4)) & 15 } else { (v << (4 - k)) & 15 };
+    let frac = if k >= 4 {
+        (v >> (k - 4)) & 15
+    } else {
+        (v << (4 - k)) & 15
+    };
     16 * k + frac
 }
 
@@ -216,7 +220,9 @@ impl XpressCompressor {
             }
             // pos + len <= n <= MAX_CHUNK.
             let lits = i32::from(pre[(pos + len).min(MAX_CHUNK)].wrapping_sub(pre[pos & 0xFFFF]));
-            lits - MATCH_HEADER_COST - 16 * offset_log2(off) as i32 - if len >= 18 { 128 } else { 0 }
+            lits - MATCH_HEADER_COST
+                - 16 * offset_log2(off) as i32
+                - if len >= 18 { 128 } else { 0 }
         };
         *freqs = [0; NUM_SYMBOLS];
         // Positions below `end` have 4 bytes ahead and go through the finder.
@@ -540,7 +546,11 @@ impl Out {
 
     /// Flushes the last partial unit and the all-zero one; returns the stream length.
     fn finish(self, o: &mut [u8; OUT_BUF]) -> usize {
-        Self::unit(o, self.slot_a, ((self.acc << (16 - self.n)) & 0xFFFF) as u16);
+        Self::unit(
+            o,
+            self.slot_a,
+            ((self.acc << (16 - self.n)) & 0xFFFF) as u16,
+        );
         Self::unit(o, self.slot_b, 0);
         self.raw
     }
@@ -575,5 +585,159 @@ impl Compressor for XpressCompressor {
         };
         let out = dst.get_mut(..n - 1)?;
         self.write(sel, out).filter(|&len| len < n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bits::writer::XpressWriter;
+    use crate::matchfinder::binary_tree::BinaryTree;
+    use crate::matchfinder::{MatchFinder, SearchParams};
+
+    fn rng(seed: &mut u64) -> u64 {
+        *seed ^= *seed << 13;
+        *seed ^= *seed >> 7;
+        *seed ^= *seed << 17;
+        *seed
+    }
+
+    /// The fixed-buffer writer produces exactly the reference writer's bytes.
+    #[test]
+    fn out_matches_reference_writer() {
+        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+        for round in 0..200 {
+            let mut o: Box<[u8; OUT_BUF]> = boxed(0xAA);
+            let mut w = Out::new();
+            let mut refbuf = vec![0u8; 1 << 16];
+            let mut r = XpressWriter::new(&mut refbuf, 0);
+            for _ in 0..(round * 37 % 3000) {
+                let x = rng(&mut seed);
+                if x.is_multiple_of(11) {
+                    let b = (x >> 8) as u8;
+                    w.raw_u8(&mut o, b);
+                    r.put_raw_u8(b);
+                } else if x.is_multiple_of(13) {
+                    let [a, b] = ((x >> 8) as u16).to_le_bytes();
+                    w.raw_u8(&mut o, a);
+                    w.raw_u8(&mut o, b);
+                    r.put_raw_u16((x >> 8) as u16);
+                } else {
+                    let count = ((x >> 16) % 17) as u32;
+                    let value = ((x >> 24) as u32) & ((1u32 << count) - 1);
+                    w.put(&mut o, value, count);
+                    r.put(value, count);
+                }
+            }
+            let len = w.finish(&mut o);
+            let rlen = r.finish().unwrap();
+            assert_eq!(len, rlen);
+            assert_eq!(&o[..len], &refbuf[..rlen], "round {round}");
+        }
+    }
+
+    fn sample() -> Vec<u8> {
+        let mut seed = 77u64;
+        let mut v = Vec::new();
+        while v.len() < 40000 {
+            let x = rng(&mut seed);
+            match x % 5 {
+                0 => v.extend_from_slice(b"\x55\x8b\xec\x83\xec"),
+                1 => v.extend(std::iter::repeat_n(0u8, (x >> 8) as usize % 40)),
+                2 => {
+                    let back = ((x >> 8) as usize % v.len().max(1)).max(1);
+                    let len = (x >> 24) as usize % 30;
+                    let start = v.len().saturating_sub(back);
+                    for i in 0..len {
+                        let b = v.get(start + i).copied().unwrap_or(1);
+                        v.push(b);
+                    }
+                }
+                _ => v.push((x >> 32) as u8),
+            }
+        }
+        v.truncate(40000);
+        v
+    }
+
+    #[test]
+    fn hc16_reports_valid_longest_matches() {
+        let data = sample();
+        let mut hc = Hc16::new(data.len());
+        hc.load(&data);
+        let mut found = 0;
+        for pos in 0..data.len() - 3 {
+            if pos % 3 == 1 {
+                hc.skip(pos);
+                continue;
+            }
+            let min = 2 + pos % 4;
+            let (len, off) = hc.longest(pos, min, 16, 100);
+            if len == 0 {
+                continue;
+            }
+            assert!(len > min && off >= 1 && off <= pos && pos + len <= data.len());
+            if len < 100 && pos + len < data.len() {
+                // Below the nice length the reported match is maximal.
+                assert_ne!(data[pos + len], data[pos + len - off]);
+            }
+            assert_eq!(data[pos..pos + len], data[pos - off..pos - off + len]);
+            found += 1;
+        }
+        assert!(found > 5000, "{found}");
+    }
+
+    /// Bt16 finds what the general binary tree finds (same algorithm, 16-bit positions;
+    /// only position 0 is never a source).
+    #[test]
+    fn bt16_agrees_with_binary_tree() {
+        let data = sample();
+        let p = SearchParams {
+            max_len: MAX_MATCH,
+            nice_len: 48,
+            max_depth: 24,
+            max_offset: MAX_OFFSET,
+        };
+        let mut a = Bt16::new(data.len());
+        a.load(&data);
+        let mut b = BinaryTree::new(data.len());
+        b.reset(data.len());
+        let (mut va, mut vb) = (Vec::new(), Vec::new());
+        let mut differ = 0;
+        for pos in 0..data.len() {
+            va.clear();
+            vb.clear();
+            if pos % 5 == 4 {
+                a.skip(pos, &p);
+                b.skip(&data, pos, &p);
+                continue;
+            }
+            let la = a.find(pos, &p, &mut va);
+            let lb = b.find(&data, pos, &p, &mut vb);
+            for m in &va {
+                let (l, o) = (m.len as usize, m.offset as usize);
+                assert!(l >= 3 && o >= 1 && o <= pos);
+                assert_eq!(data[pos..pos + l], data[pos - o..pos - o + l]);
+            }
+            assert_eq!(la, va.last().map_or(0, |m| m.len as usize));
+            if va != vb {
+                differ += 1;
+            }
+            let _ = lb;
+        }
+        assert!(differ < data.len() / 100, "{differ}");
+    }
+
+    #[test]
+    fn log2_16_is_monotone_and_close() {
+        let mut prev = 0;
+        for v in 1..100_000u32 {
+            let x = log2_16(v);
+            assert!(x >= prev);
+            prev = x;
+            let exact = 16.0 * f64::from(v).log2();
+            // Linear fraction (error <= 0.09 bit) truncated to 1/16 bit.
+            assert!((f64::from(x) - exact).abs() <= 2.5, "{v}: {x} vs {exact}");
+        }
     }
 }
