@@ -3,8 +3,8 @@
 //! Levels (wimlib's scale, default 50): below 10 greedy parsing, 10–59 lazy parsing, both
 //! over 16-bit hash chains ([`Hc16`]) with cost-aware match choices (literal costs estimated
 //! from the chunk's byte histogram); 60 and above near-optimal parsing (exact minimum-cost
-//! path under the current code's costs, iterated `level / 40` times, the first costs coming
-//! from a cheap lazy parse) over a 16-bit binary-tree match finder ([`Bt16`]).
+//! path under the current code's costs, iterated `level / 40 + level / 100` times, the
+//! first costs coming from a cheap lazy parse) over a 16-bit binary-tree match finder ([`Bt16`]).
 //! OPTIMIZATIONS.md (XPRESS encoder) records the measurements behind these choices.
 
 use super::{MAX_CHUNK, MAX_CODEWORD_LEN, NUM_SYMBOLS};
@@ -66,11 +66,11 @@ fn settings(level: u32) -> (Parser, SearchParams) {
     let (parser, depth, nice) = if level < 10 {
         (Parser::Greedy, 2, 8)
     } else if level < 60 {
-        (Parser::Lazy, (l * 32 / 50).max(4), (l * 64 / 50).max(16))
+        (Parser::Lazy, (l * 4 / 5).max(4), (l * 64 / 50).max(16))
     } else {
         (
             Parser::Optimal {
-                passes: (level / 40).max(1),
+                passes: level / 40 + level / 100,
             },
             (l * 28 / 100).max(4),
             (l * 56 / 100).max(16),
