@@ -3,8 +3,8 @@
 //! Levels (wimlib's scale, default 50): below 10 greedy parsing, 10–59 lazy parsing, both
 //! over 16-bit hash chains ([`Hc16`]) with cost-aware match choices (literal costs estimated
 //! from the chunk's byte histogram); 60 and above near-optimal parsing (exact minimum-cost
-//! path under the current code's costs, iterated `level / 40 + level / 100` times, the
-//! first costs coming from a cheap lazy parse) over a 16-bit binary-tree match finder ([`Bt16`]).
+//! path under the current code's costs, iterated; below 100 the first costs come from a
+//! cheap lazy parse, from 100 on from flat defaults with one more pass) over a 16-bit binary-tree match finder ([`Bt16`]).
 //! OPTIMIZATIONS.md (XPRESS encoder) records the measurements behind these choices.
 
 use super::{MAX_CHUNK, MAX_CODEWORD_LEN, NUM_SYMBOLS};
@@ -23,7 +23,12 @@ const MAX_OFFSET: usize = 65535;
 enum Parser {
     Greedy,
     Lazy,
-    Optimal { passes: u32 },
+    /// `passes` minimum-cost parses; the first costs come from a lazy parse when `seeded`,
+    /// else from flat defaults.
+    Optimal {
+        passes: u32,
+        seeded: bool,
+    },
 }
 
 #[derive(Debug)]
@@ -69,8 +74,11 @@ fn settings(level: u32) -> (Parser, SearchParams) {
         (Parser::Lazy, (l * 4 / 5).max(4), (l * 64 / 50).max(16))
     } else {
         (
+            // Seeding saves a near-optimal pass below 100; at 100 and above the extra pass
+            // over flat first costs is kept (smaller output on the wine sample).
             Parser::Optimal {
-                passes: level / 40 + level / 100,
+                passes: level / 40 + u32::from(level >= 100),
+                seeded: level < 100,
             },
             (l * 28 / 100).max(4),
             (l * 56 / 100).max(16),
@@ -569,12 +577,18 @@ impl Compressor for XpressCompressor {
                 self.build_code();
                 ItemSel::Fixed(self.nfixed)
             }
-            Parser::Optimal { passes } => {
+            Parser::Optimal { passes, seeded } => {
                 self.fill_cache(src);
-                // First costs: the code of a cheap lazy parse (better than flat defaults,
-                // and far cheaper than a near-optimal pass with them).
-                self.parse_greedy_lazy(src, true, Some(SEED_SEARCH));
-                self.build_code();
+                if seeded {
+                    // First costs: the code of a cheap lazy parse (nearly as good as a
+                    // near-optimal pass over flat costs, at an eighth of its price).
+                    self.parse_greedy_lazy(src, true, Some(SEED_SEARCH));
+                    self.build_code();
+                } else {
+                    for (s, l) in self.lens.iter_mut().enumerate() {
+                        *l = if s < 256 { 8 } else { 10 };
+                    }
+                }
                 for _ in 0..passes {
                     self.parse_optimal(src);
                     self.count_freqs();
