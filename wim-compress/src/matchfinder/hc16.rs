@@ -13,9 +13,9 @@ pub(crate) const HC16_MAX: usize = 1 << 16;
 const BUF: usize = (2 << 16) + 8;
 const IDX: usize = (2 << 16) - 1;
 /// Width of the 4-byte hash table (upper bound; narrower for small buffers).
-const B4: u32 = 15;
-/// Width of the single-entry 3-byte table.
-const B3: u32 = 12;
+const B4: u32 = 16;
+/// Width of the single-entry 3-byte table (upper bound; narrower for small buffers).
+const B3: u32 = 14;
 const MUL: u32 = 0x1E35_A7BD;
 
 fn boxed<T: Copy, const N: usize>(v: T) -> Box<[T; N]> {
@@ -36,6 +36,9 @@ pub(crate) struct Hc16 {
     shift4: u32,
     /// Used part of `head4`.
     used4: usize,
+    /// Shift of the 3-byte hash and used part of `head3`.
+    shift3: u32,
+    used3: usize,
     len: usize,
 }
 
@@ -43,7 +46,10 @@ impl Hc16 {
     /// A finder for buffers of up to `capacity` (≤ 64 KiB) bytes.
     pub(crate) fn new(capacity: usize) -> Self {
         let order = usize::BITS - capacity.clamp(1, HC16_MAX).leading_zeros();
-        let bits = order.saturating_sub(2).clamp(10, B4);
+        // Measured on PE data (32 KiB chunks): a 4-byte table of 2^15 entries is faster
+        // than 2^14 (fewer collisions to walk) and as fast as 2^16.
+        let bits = order.saturating_sub(1).clamp(10, B4);
+        let bits3 = order.saturating_sub(2).clamp(10, B3);
         Hc16 {
             buf: boxed(0),
             head3: boxed(0),
@@ -51,6 +57,8 @@ impl Hc16 {
             prev: boxed(0),
             shift4: 32 - bits,
             used4: 1 << bits,
+            shift3: 32 - bits3,
+            used3: 1 << bits3,
             len: 0,
         }
     }
@@ -66,7 +74,8 @@ impl Hc16 {
         self.len = n;
         self.buf[..n].copy_from_slice(&data[..n]);
         self.buf[n..n + 16].fill(0);
-        self.head3.fill(0);
+        let used3 = self.used3.min(1 << B3);
+        self.head3[..used3].fill(0);
         let used = self.used4.min(1 << B4);
         self.head4[..used].fill(0);
     }
@@ -79,7 +88,7 @@ impl Hc16 {
 
     #[inline(always)]
     fn hashes(&self, v: u32) -> (usize, usize) {
-        let h3 = ((v << 8).wrapping_mul(MUL) >> (32 - B3)) as usize & ((1 << B3) - 1);
+        let h3 = ((v << 8).wrapping_mul(MUL) >> self.shift3) as usize & ((1 << B3) - 1);
         let h4 = (v.wrapping_mul(MUL) >> self.shift4) as usize & ((1 << B4) - 1);
         (h3, h4)
     }
