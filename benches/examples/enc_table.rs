@@ -16,9 +16,11 @@
 //!   issue's table in Markdown (per codec: ours at 1, 20, 35, 50, 70, 100 and libwim at 20,
 //!   50, 100: total compressed bytes, ratio to input and MB/s), then the acceptance checks.
 //!
-//! - `enc_table -- ours xpress|lzx LEVEL [MIB]`: only our encoder, once (for profilers).
+//! - `enc_table -- ours xpress|lzx LEVEL [MIB]`: only our encoder, once (for profilers);
+//!   `enc_table -- lib xpress|lzx LEVEL [MIB]`: only libwim's.
 //!
-//! Environment: `REPS` (default 3) repetitions per configuration.
+//! Environment: `REPS` (default 3) repetitions per configuration; `CODECS=xpress|lzx` limits
+//! the ratio table to one codec.
 #![allow(missing_docs, unsafe_code)]
 
 use libloading::{Library, Symbol};
@@ -243,9 +245,17 @@ fn measure(lib: &LibWim, kind: Kind, ours: &[u32], libs: &[u32], data: &[u8]) ->
     rows
 }
 
+/// `CODECS=xpress` (or `lzx`) limits the ratio table to one codec.
+fn codec_wanted(name: &str) -> bool {
+    std::env::var("CODECS").map_or(true, |c| c.to_lowercase().contains(&name.to_lowercase()))
+}
+
 fn ratio_table(lib: &LibWim, data: &[u8], our_levels: &[u32]) {
     let mb = data.len() as f64 / 1e6;
     for (name, kind) in [("XPRESS", Kind::Xpress), ("LZX", Kind::Lzx)] {
+        if !codec_wanted(name) {
+            continue;
+        }
         let rows = measure(lib, kind, our_levels, &[20, 50, 100], data);
         let base: Vec<Row> = rows.iter().copied().filter(|r| r.lib).collect();
         for r in &base {
@@ -362,6 +372,23 @@ fn main() {
         return;
     }
     let Some(lib) = LibWim::load() else { return };
+    if args.first().is_some_and(|a| a == "lib") {
+        // Profiling aid: `lib xpress|lzx LEVEL [MIB]` runs only libwim's encoder once.
+        let kind = if args.get(1).is_some_and(|a| a == "xpress") {
+            Kind::Xpress
+        } else {
+            Kind::Lzx
+        };
+        let level: u32 = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(50);
+        let mib: usize = args.get(3).and_then(|a| a.parse().ok()).unwrap_or(8);
+        let data = sample(mib << 20);
+        let (s, t) = theirs_once(&lib, kind, level, &data);
+        println!(
+            "libwim {kind:?} L{level}: {s} bytes, {:.1} MB/s",
+            data.len() as f64 / 1e6 / t
+        );
+        return;
+    }
     if args.first().is_some_and(|a| a == "final") {
         let mib: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(32);
         if let Some(r) = args.get(2) {

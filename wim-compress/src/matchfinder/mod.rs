@@ -22,7 +22,9 @@
 //! position + 4·2^hash_bits.
 
 pub(crate) mod binary_tree;
+pub(crate) mod bt16;
 pub(crate) mod hash_chain;
+pub(crate) mod hc16;
 
 /// One match candidate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

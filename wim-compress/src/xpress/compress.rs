@@ -1,15 +1,17 @@
 //! XPRESS encoder (codecs.md §2.6, §2.7, §2.11, §6).
 //!
-//! Levels follow wimlib's scale: below 30 greedy parsing over hash chains, 30–59 lazy
-//! parsing over hash chains, 60 and above near-optimal parsing (exact minimum-cost path
-//! under the current code's costs, iterated) over a binary-tree match finder.
+//! Levels (wimlib's scale, default 50): below 10 greedy parsing, 10–59 lazy parsing, both
+//! over 16-bit hash chains ([`Hc16`]) with cost-aware match choices (literal costs estimated
+//! from the chunk's byte histogram); 60 and above near-optimal parsing (exact minimum-cost
+//! path under the current code's costs, iterated; below 100 the first costs come from a
+//! cheap lazy parse, from 100 on from flat defaults with one more pass) over a 16-bit binary-tree match finder ([`Bt16`]).
+//! OPTIMIZATIONS.md (XPRESS encoder) records the measurements behind these choices.
 
 use super::{MAX_CHUNK, MAX_CODEWORD_LEN, NUM_SYMBOLS};
-use crate::bits::writer::XpressWriter;
 use crate::huffman::build::{HuffScratch, build_code};
-use crate::matchfinder::binary_tree::BinaryTree;
-use crate::matchfinder::hash_chain::HashChain;
-use crate::matchfinder::{LONG_MATCH_TAIL, Match, MatchFinder, SearchParams};
+use crate::matchfinder::bt16::Bt16;
+use crate::matchfinder::hc16::Hc16;
+use crate::matchfinder::{LONG_MATCH_TAIL, Match, SearchParams};
 use crate::{CompressError, Compressor};
 
 const MIN_MATCH: usize = 3;
@@ -21,13 +23,18 @@ const MAX_OFFSET: usize = 65535;
 enum Parser {
     Greedy,
     Lazy,
-    Optimal { passes: u32 },
+    /// `passes` minimum-cost parses; the first costs come from a lazy parse when `seeded`,
+    /// else from flat defaults.
+    Optimal {
+        passes: u32,
+        seeded: bool,
+    },
 }
 
 #[derive(Debug)]
 enum Finder {
-    Hc(HashChain),
-    Bt(BinaryTree),
+    None,
+    Bt(Box<Bt16>),
 }
 
 /// A reusable XPRESS encoding context.
@@ -37,6 +44,8 @@ pub struct XpressCompressor {
     parser: Parser,
     params: SearchParams,
     finder: Finder,
+    /// Greedy/lazy parsing (also seeds the near-optimal parser's first costs).
+    hc: Box<Hc16>,
     /// Items: literal byte `b` as `b`, match as `len << 16 | offset`.
     items: Vec<u32>,
     freqs: [u32; NUM_SYMBOLS],
@@ -48,18 +57,28 @@ pub struct XpressCompressor {
     counts: Vec<u16>,
     cost: Vec<u32>,
     choice: Vec<u32>,
+    /// Greedy/lazy parsing: prefix sums of estimated literal costs.
+    pre: Box<[u16; MAX_CHUNK + 1]>,
+    /// Greedy/lazy parsing: the items (as in `items`) and their number.
+    fixed: Box<[u32; MAX_CHUNK]>,
+    nfixed: usize,
+    /// Bitstream buffer.
+    out: Box<[u8; OUT_BUF]>,
 }
 
 fn settings(level: u32) -> (Parser, SearchParams) {
     let l = level as usize;
-    let (parser, depth, nice) = if level < 30 {
-        (Parser::Greedy, (l * 30 / 16).max(2), (l * 60 / 16).max(8))
+    let (parser, depth, nice) = if level < 10 {
+        (Parser::Greedy, 2, 8)
     } else if level < 60 {
-        (Parser::Lazy, (l * 30 / 32).max(2), (l * 60 / 32).max(8))
+        (Parser::Lazy, (l * 4 / 5).max(4), (l * 64 / 50).max(16))
     } else {
         (
+            // Seeding saves a near-optimal pass below 100; at 100 and above the extra pass
+            // over flat first costs is kept (smaller output on the wine sample).
             Parser::Optimal {
-                passes: (level / 40).max(1),
+                passes: level / 40 + u32::from(level >= 100),
+                seeded: level < 100,
             },
             (l * 28 / 100).max(4),
             (l * 56 / 100).max(16),
@@ -86,6 +105,42 @@ fn match_sym(len: usize, off: usize) -> usize {
     256 + (offset_log2(off) << 4) + (len - MIN_MATCH).min(15)
 }
 
+fn boxed<T: Copy, const N: usize>(v: T) -> Box<[T; N]> {
+    match vec![v; N].into_boxed_slice().try_into() {
+        Ok(b) => b,
+        Err(_) => Box::new([v; N]),
+    }
+}
+
+/// Lazy parsing looks one position ahead only for matches shorter than this (longer
+/// look-aheads cost time and, with the cost-aware choice, gained nothing on PE data).
+const LAZY_MAX: usize = 8;
+/// Estimated cost of a match symbol (1/16 bit), on top of its offset and length bits.
+const MATCH_HEADER_COST: i32 = 48;
+/// (depth, nice length) of the lazy parse that seeds the near-optimal parser's costs.
+const SEED_SEARCH: (u32, usize) = (4, 32);
+
+/// Matches at least this long are always taken (their gain is not computed).
+const SURE_LEN: usize = 64;
+/// Largest estimated literal cost (1/16 bit); with [`SURE_LEN`] the prefix-sum differences
+/// stay below 2^16.
+const MAX_LIT_COST: u32 = 15 * 16;
+
+/// `16 * log2(v)`, approximately (0 for `v <= 1`).
+fn log2_16(v: u32) -> u32 {
+    if v <= 1 {
+        return 0;
+    }
+    let k = 31 - v.leading_zeros();
+    // Linear interpolation of the fraction from the next 4 bits.
+    let frac = if k >= 4 {
+        (v >> (k - 4)) & 15
+    } else {
+        (v << (4 - k)) & 15
+    };
+    16 * k + frac
+}
+
 impl XpressCompressor {
     /// Creates a context for chunks of up to `max_chunk` bytes at `level`.
     pub fn new(max_chunk: usize, level: u32) -> Result<Self, CompressError> {
@@ -94,14 +149,15 @@ impl XpressCompressor {
         }
         let (parser, params) = settings(level);
         let finder = match parser {
-            Parser::Optimal { .. } => Finder::Bt(BinaryTree::new(max_chunk)),
-            _ => Finder::Hc(HashChain::new(max_chunk)),
+            Parser::Optimal { .. } => Finder::Bt(Box::new(Bt16::new(max_chunk))),
+            _ => Finder::None,
         };
         Ok(Self {
             max_chunk,
             parser,
             params,
             finder,
+            hc: Box::new(Hc16::new(max_chunk)),
             items: Vec::with_capacity(max_chunk),
             freqs: [0; NUM_SYMBOLS],
             lens: [0; NUM_SYMBOLS],
@@ -111,84 +167,145 @@ impl XpressCompressor {
             counts: Vec::new(),
             cost: Vec::new(),
             choice: Vec::new(),
+            pre: boxed(0),
+            fixed: boxed(0),
+            nfixed: 0,
+            out: boxed(0),
         })
     }
 
     /// An upper bound of the memory one context needs.
     pub fn needed_memory(max_chunk: usize, level: u32) -> usize {
         let (parser, params) = settings(level);
-        let base = 4 * max_chunk + 8192;
+        // Items (both forms), literal-cost prefix sums, bitstream buffer, hash chains.
+        let base = 4 * max_chunk + 4 * MAX_CHUNK + 2 * MAX_CHUNK + OUT_BUF + Hc16::memory() + 8192;
         match parser {
             Parser::Optimal { .. } => {
-                base + BinaryTree::memory(max_chunk)
+                base + Bt16::memory()
                     + max_chunk * (2 + 8 + 8)
                     + 8 * max_chunk.min(params.max_depth as usize * max_chunk)
             }
-            _ => base + HashChain::memory(max_chunk),
+            _ => base,
         }
     }
 
-    fn parse_greedy_lazy(&mut self, data: &[u8], lazy: bool) {
-        let Finder::Hc(hc) = &mut self.finder else {
-            return;
-        };
-        let p = self.params;
+    /// Literal costs (1/16 bit) estimated from the chunk's byte histogram, and their prefix
+    /// sums (`pre[i]` = cost of bytes `0..i`, wrapping).
+    fn literal_costs(&mut self, data: &[u8]) {
+        let mut hist = [0u32; 256];
+        for &b in data {
+            hist[usize::from(b)] += 1;
+        }
+        let total = log2_16(data.len() as u32);
+        let mut cost = [0u16; 256];
+        for (c, &h) in cost.iter_mut().zip(&hist) {
+            *c = total.saturating_sub(log2_16(h)).clamp(16, MAX_LIT_COST) as u16;
+        }
+        let pre = &mut *self.pre;
+        let mut acc = 0u16;
+        pre[0] = 0;
+        for (i, &b) in data.iter().enumerate().take(MAX_CHUNK) {
+            acc = acc.wrapping_add(cost[usize::from(b)]);
+            pre[i + 1] = acc;
+        }
+    }
+
+    #[inline(never)]
+    fn parse_greedy_lazy(&mut self, data: &[u8], lazy: bool, seed: Option<(u32, usize)>) {
+        self.literal_costs(data);
+        let hc = &mut self.hc;
+        hc.load(data);
+        let (depth, nice) = seed.unwrap_or((self.params.max_depth, self.params.nice_len));
         let n = data.len();
-        let items = &mut self.items;
+        let items = &mut *self.fixed;
+        let mut ni = 0usize;
+        let freqs = &mut self.freqs;
+        let pre = &*self.pre;
+        // Bits saved (1/16 bit) by a match over the literals it replaces.
+        let gain = |pos: usize, len: usize, off: usize| -> i32 {
+            if len >= SURE_LEN {
+                return i32::MAX;
+            }
+            // pos + len <= n <= MAX_CHUNK.
+            let lits = i32::from(pre[(pos + len).min(MAX_CHUNK)].wrapping_sub(pre[pos & 0xFFFF]));
+            lits - MATCH_HEADER_COST
+                - 16 * offset_log2(off) as i32
+                - if len >= 18 { 128 } else { 0 }
+        };
+        *freqs = [0; NUM_SYMBOLS];
+        // Positions below `end` have 4 bytes ahead and go through the finder.
+        let end = n.saturating_sub(3);
         let mut pos = 0usize;
-        while pos < n {
-            let (mut len, mut off) = hc.longest(data, pos, &p, MIN_MATCH);
-            if len < MIN_MATCH {
-                items.push(u32::from(data[pos]));
+        'outer: while pos < end {
+            let (mut len, mut off) = hc.longest(pos, 2, depth, nice);
+            let mut g = if len == 0 { 0 } else { gain(pos, len, off) };
+            if g <= 0 {
+                let b = hc.data()[pos];
+                items[ni & (MAX_CHUNK - 1)] = u32::from(b);
+                ni += 1;
+                freqs[usize::from(b)] += 1;
                 pos += 1;
                 continue;
             }
             if lazy {
-                while len < p.nice_len && pos + 1 < n {
-                    let (l2, o2) = hc.longest(data, pos + 1, &p, len + 1);
-                    // Take the later match if it is longer (a one-byte gain must not come
-                    // with a much larger offset).
-                    if l2 > len && (l2 > len + 1 || offset_log2(o2) <= offset_log2(off) + 2) {
-                        items.push(u32::from(data[pos]));
+                while len < LAZY_MAX && pos + 1 < end {
+                    let (l2, o2) = hc.longest(pos + 1, len, depth, nice);
+                    let g2 = if l2 == 0 { 0 } else { gain(pos + 1, l2, o2) };
+                    if g2 > g {
+                        let b = hc.data()[pos];
+                        items[ni & (MAX_CHUNK - 1)] = u32::from(b);
+                        ni += 1;
+                        freqs[usize::from(b)] += 1;
                         pos += 1;
                         len = l2;
                         off = o2;
+                        g = g2;
                     } else {
                         // pos + 1 was inserted by the look-ahead.
-                        items.push(((len as u32) << 16) | off as u32);
-                        for q in pos + 2..pos + len {
-                            hc.skip(data, q, &p);
+                        items[ni & (MAX_CHUNK - 1)] = ((len as u32) << 16) | off as u32;
+                        ni += 1;
+                        freqs[match_sym(len, off)] += 1;
+                        for q in pos + 2..(pos + len).min(end) {
+                            hc.skip(q);
                         }
                         pos += len;
-                        len = 0;
-                        break;
+                        continue 'outer;
                     }
                 }
-                if len == 0 {
-                    continue;
-                }
             }
-            items.push(((len as u32) << 16) | off as u32);
-            for q in pos + 1..pos + len {
-                hc.skip(data, q, &p);
+            items[ni & (MAX_CHUNK - 1)] = ((len as u32) << 16) | off as u32;
+            ni += 1;
+            freqs[match_sym(len, off)] += 1;
+            for q in pos + 1..(pos + len).min(end) {
+                hc.skip(q);
             }
             pos += len;
         }
+        while pos < n {
+            let b = data[pos];
+            items[ni & (MAX_CHUNK - 1)] = u32::from(b);
+            ni += 1;
+            freqs[usize::from(b)] += 1;
+            pos += 1;
+        }
+        self.nfixed = ni;
     }
 
+    #[inline(never)]
     fn fill_cache(&mut self, data: &[u8]) {
         let Finder::Bt(bt) = &mut self.finder else {
             return;
         };
         let p = self.params;
         let n = data.len();
+        bt.load(data);
         self.cache.clear();
         self.counts.clear();
         self.counts.resize(n + 1, 0);
         let mut pos = 0;
         while pos < n {
             let before = self.cache.len();
-            let best = bt.find(data, pos, &p, &mut self.cache);
+            let best = bt.find(pos, &p, &mut self.cache);
             self.counts[pos] = (self.cache.len() - before) as u16;
             if best >= p.nice_len {
                 // Long match: skip searching inside it.
@@ -196,7 +313,7 @@ impl XpressCompressor {
                 // of a long match costs far more than the few matches it would add.
                 let from = (pos + best).saturating_sub(LONG_MATCH_TAIL).max(pos + 1);
                 for q in from..pos + best {
-                    bt.skip(data, q, &p);
+                    bt.skip(q, &p);
                 }
                 pos += best;
             } else {
@@ -205,19 +322,13 @@ impl XpressCompressor {
         }
     }
 
-    fn parse_optimal(&mut self, data: &[u8], first: bool) {
+    #[inline(never)]
+    fn parse_optimal(&mut self, data: &[u8]) {
         let n = data.len();
-        // Costs in bits from the current code (or defaults in the first pass).
+        // Costs in bits from the current code.
         let mut sym_cost = [0u32; NUM_SYMBOLS];
-        for (s, c) in sym_cost.iter_mut().enumerate() {
-            *c = if first {
-                if s < 256 { 8 } else { 10 }
-            } else {
-                match self.lens[s] {
-                    0 => 16,
-                    l => u32::from(l),
-                }
-            };
+        for (c, &l) in sym_cost.iter_mut().zip(&self.lens) {
+            *c = if l == 0 { 16 } else { u32::from(l) };
         }
         self.cost.clear();
         self.cost.resize(n + 1, 0);
@@ -231,27 +342,55 @@ impl XpressCompressor {
             let mut best = sym_cost[data[pos] as usize] + self.cost[pos + 1];
             let mut best_item = u32::from(data[pos]);
             let mut len = MIN_MATCH;
+            let cost = &self.cost[..];
             for m in &self.cache[start..end] {
                 let off = m.offset as usize;
-                let k = offset_log2(off) as u32;
+                let k = offset_log2(off);
                 let mlen = m.len as usize;
                 if mlen >= self.params.nice_len {
                     len = mlen;
                 }
-                while len <= mlen {
-                    let extra = if len < 18 {
-                        0
-                    } else if len < 273 {
-                        8
-                    } else {
-                        24
-                    };
-                    let c = sym_cost[match_sym(len, off)] + k + extra + self.cost[pos + len];
-                    if c < best {
-                        best = c;
-                        best_item = ((len as u32) << 16) | off as u32;
+                let base = 256 + (k << 4);
+                let kc = k as u32;
+                // Lengths 3..=17: one symbol each (consecutive symbols).
+                let to = mlen.min(17);
+                if len <= to
+                    && let (Some(sc), Some(run)) = (
+                        sym_cost.get(base + len - MIN_MATCH..=base + to - MIN_MATCH),
+                        cost.get(pos + len..=pos + to),
+                    )
+                {
+                    let mut mc = u32::MAX;
+                    for (&a, &b) in sc.iter().zip(run) {
+                        mc = mc.min(a + b);
                     }
-                    len += 1;
+                    if mc + kc < best {
+                        let i = sc
+                            .iter()
+                            .zip(run)
+                            .position(|(&a, &b)| a + b == mc)
+                            .unwrap_or(0);
+                        best = mc + kc;
+                        best_item = (((len + i) as u32) << 16) | off as u32;
+                    }
+                    len = to + 1;
+                }
+                // Longer lengths share symbol `base + 15`: 8 extra bits up to 272, then 24.
+                let hdr = sym_cost[(base + 15) & (NUM_SYMBOLS - 1)] + kc;
+                for (hi, extra) in [(272usize, 8u32), (usize::MAX, 24)] {
+                    let to = mlen.min(hi);
+                    if len > to {
+                        continue;
+                    }
+                    if let Some(run) = cost.get(pos + len..=pos + to)
+                        && let Some(&mc) = run.iter().min()
+                        && hdr + extra + mc < best
+                    {
+                        let i = run.iter().position(|&c| c == mc).unwrap_or(0);
+                        best = hdr + extra + mc;
+                        best_item = (((len + i) as u32) << 16) | off as u32;
+                    }
+                    len = to + 1;
                 }
             }
             self.cost[pos] = best;
@@ -267,7 +406,7 @@ impl XpressCompressor {
         }
     }
 
-    fn build_code(&mut self) {
+    fn count_freqs(&mut self) {
         self.freqs = [0; NUM_SYMBOLS];
         for &it in &self.items {
             let s = if it < 256 {
@@ -277,6 +416,10 @@ impl XpressCompressor {
             };
             self.freqs[s] += 1;
         }
+    }
+
+    /// Builds the code from `freqs` (items' symbols, without end-of-data).
+    fn build_code(&mut self) {
         self.freqs[256] += 1; // end-of-data symbol (§2.7)
         build_code(
             &self.freqs,
@@ -287,37 +430,137 @@ impl XpressCompressor {
         );
     }
 
-    fn write(&self, dst: &mut [u8]) -> Option<usize> {
+    /// Writes the table and the items into `dst` (see [`Out`]); `None` when the result
+    /// would not be at least 8 bytes shorter than `dst`.
+    #[inline(never)]
+    fn write(&mut self, items: ItemSel, dst: &mut [u8]) -> Option<usize> {
         let table = dst.get_mut(..256)?;
         for (i, b) in table.iter_mut().enumerate() {
             *b = self.lens[2 * i] | (self.lens[2 * i + 1] << 4);
         }
-        let mut w = XpressWriter::new(dst, 256);
-        for &it in &self.items {
+        let mut cl = [0u32; NUM_SYMBOLS];
+        for ((c, &code), &len) in cl.iter_mut().zip(&self.codes).zip(&self.lens) {
+            *c = (code << 4) | u32::from(len);
+        }
+        let items: &[u32] = match items {
+            ItemSel::Vec => &self.items,
+            ItemSel::Fixed(k) => &self.fixed[..k.min(MAX_CHUNK)],
+        };
+        // Every item advances the raw position by at most 7 bytes.
+        let stop = dst.len().checked_sub(256 + 8)?;
+        let o = &mut *self.out;
+        let mut w = Out::new();
+        for &it in items {
+            if w.raw > stop {
+                return None;
+            }
             if it < 256 {
-                let s = it as usize;
-                w.put(self.codes[s], u32::from(self.lens[s]));
+                let c = cl[it as usize];
+                w.put(o, c >> 4, c & 15);
                 continue;
             }
             let len = (it >> 16) as usize;
             let off = (it & 0xFFFF) as usize;
-            let s = match_sym(len, off);
-            w.put(self.codes[s], u32::from(self.lens[s]));
+            let c = cl[match_sym(len, off) & (NUM_SYMBOLS - 1)];
+            w.put(o, c >> 4, c & 15);
             if len >= 18 {
                 if len < 273 {
-                    w.put_raw_u8((len - 18) as u8);
+                    w.raw_u8(o, (len - 18) as u8);
                 } else {
-                    w.put_raw_u8(0xFF);
-                    w.put_raw_u16((len - 3) as u16);
+                    w.raw_u8(o, 0xFF);
+                    let [a, b] = ((len - 3) as u16).to_le_bytes();
+                    w.raw_u8(o, a);
+                    w.raw_u8(o, b);
                 }
             }
             let k = offset_log2(off) as u32;
-            if k > 0 {
-                w.put((off - (1 << k)) as u32, k);
-            }
+            w.put(o, (off as u32) & ((1 << k) - 1), k);
         }
-        w.put(self.codes[256], u32::from(self.lens[256]));
-        w.finish()
+        if w.raw > stop {
+            return None;
+        }
+        let c = cl[256];
+        w.put(o, c >> 4, c & 15);
+        let total = w.finish(o);
+        dst.get_mut(256..256 + total)?
+            .copy_from_slice(o.get(..total)?);
+        Some(256 + total)
+    }
+}
+
+/// Which item list [`XpressCompressor::write`] reads.
+#[derive(Debug, Clone, Copy)]
+enum ItemSel {
+    /// `items` (near-optimal parsing).
+    Vec,
+    /// The first `k` entries of `fixed` (greedy/lazy parsing).
+    Fixed(usize),
+}
+
+/// Size of the bitstream buffer: any index below 2^17, plus slack.
+const OUT_BUF: usize = (1 << 17) + 8;
+const OUT_IDX: usize = (1 << 17) - 1;
+
+/// The XPRESS bit writer (codecs.md §2.5) over a fixed buffer: two reserved unit slots
+/// ahead of the raw-byte position. Indices are masked (the caller stops long before
+/// they could wrap), so no store needs a bounds check.
+#[derive(Debug)]
+struct Out {
+    slot_a: usize,
+    slot_b: usize,
+    raw: usize,
+    acc: u64,
+    n: u32,
+}
+
+impl Out {
+    fn new() -> Self {
+        Out {
+            slot_a: 0,
+            slot_b: 2,
+            raw: 4,
+            acc: 0,
+            n: 0,
+        }
+    }
+
+    #[inline(always)]
+    fn unit(o: &mut [u8; OUT_BUF], at: usize, u: u16) {
+        let at = at & OUT_IDX;
+        let [a, b] = u.to_le_bytes();
+        o[at] = a;
+        o[at + 1] = b;
+    }
+
+    /// Appends `count <= 16` bits.
+    #[inline(always)]
+    fn put(&mut self, o: &mut [u8; OUT_BUF], value: u32, count: u32) {
+        self.acc = (self.acc << count) | u64::from(value);
+        self.n += count;
+        if self.n > 16 {
+            self.n -= 16;
+            Self::unit(o, self.slot_a, (self.acc >> self.n) as u16);
+            self.slot_a = self.slot_b;
+            self.slot_b = self.raw;
+            self.raw += 2;
+        }
+    }
+
+    #[inline(always)]
+    fn raw_u8(&mut self, o: &mut [u8; OUT_BUF], b: u8) {
+        o[self.raw & OUT_IDX] = b;
+        self.raw += 1;
+    }
+
+    /// Flushes the last partial unit and the all-zero one; returns the stream length.
+    fn finish(self, o: &mut [u8; OUT_BUF]) -> usize {
+        Self::unit(
+            o,
+            self.slot_a,
+            ((self.acc << (16 - self.n)) & 0xFFFF) as u16,
+        );
+        Self::unit(o, self.slot_b, 0);
+        self.raw
     }
 }
 
@@ -328,26 +571,187 @@ impl Compressor for XpressCompressor {
             return None;
         }
         self.items.clear();
-        match self.parser {
+        let sel = match self.parser {
             Parser::Greedy | Parser::Lazy => {
-                if let Finder::Hc(hc) = &mut self.finder {
-                    hc.reset(n);
-                }
-                self.parse_greedy_lazy(src, self.parser == Parser::Lazy);
+                self.parse_greedy_lazy(src, self.parser == Parser::Lazy, None);
                 self.build_code();
+                ItemSel::Fixed(self.nfixed)
             }
-            Parser::Optimal { passes } => {
-                if let Finder::Bt(bt) = &mut self.finder {
-                    bt.reset(n);
-                }
+            Parser::Optimal { passes, seeded } => {
                 self.fill_cache(src);
-                for pass in 0..=passes {
-                    self.parse_optimal(src, pass == 0);
+                if seeded {
+                    // First costs: the code of a cheap lazy parse (nearly as good as a
+                    // near-optimal pass over flat costs, at an eighth of its price).
+                    self.parse_greedy_lazy(src, true, Some(SEED_SEARCH));
+                    self.build_code();
+                } else {
+                    for (s, l) in self.lens.iter_mut().enumerate() {
+                        *l = if s < 256 { 8 } else { 10 };
+                    }
+                }
+                for _ in 0..passes {
+                    self.parse_optimal(src);
+                    self.count_freqs();
                     self.build_code();
                 }
+                ItemSel::Vec
+            }
+        };
+        let out = dst.get_mut(..n - 1)?;
+        self.write(sel, out).filter(|&len| len < n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bits::writer::XpressWriter;
+    use crate::matchfinder::binary_tree::BinaryTree;
+    use crate::matchfinder::{MatchFinder, SearchParams};
+
+    fn rng(seed: &mut u64) -> u64 {
+        *seed ^= *seed << 13;
+        *seed ^= *seed >> 7;
+        *seed ^= *seed << 17;
+        *seed
+    }
+
+    /// The fixed-buffer writer produces exactly the reference writer's bytes.
+    #[test]
+    fn out_matches_reference_writer() {
+        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+        for round in 0..200 {
+            let mut o: Box<[u8; OUT_BUF]> = boxed(0xAA);
+            let mut w = Out::new();
+            let mut refbuf = vec![0u8; 1 << 16];
+            let mut r = XpressWriter::new(&mut refbuf, 0);
+            for _ in 0..(round * 37 % 3000) {
+                let x = rng(&mut seed);
+                if x.is_multiple_of(11) {
+                    let b = (x >> 8) as u8;
+                    w.raw_u8(&mut o, b);
+                    r.put_raw_u8(b);
+                } else if x.is_multiple_of(13) {
+                    let [a, b] = ((x >> 8) as u16).to_le_bytes();
+                    w.raw_u8(&mut o, a);
+                    w.raw_u8(&mut o, b);
+                    r.put_raw_u16((x >> 8) as u16);
+                } else {
+                    let count = ((x >> 16) % 17) as u32;
+                    let value = ((x >> 24) as u32) & ((1u32 << count) - 1);
+                    w.put(&mut o, value, count);
+                    r.put(value, count);
+                }
+            }
+            let len = w.finish(&mut o);
+            let rlen = r.finish().unwrap();
+            assert_eq!(len, rlen);
+            assert_eq!(&o[..len], &refbuf[..rlen], "round {round}");
+        }
+    }
+
+    fn sample() -> Vec<u8> {
+        let mut seed = 77u64;
+        let mut v = Vec::new();
+        while v.len() < 40000 {
+            let x = rng(&mut seed);
+            match x % 5 {
+                0 => v.extend_from_slice(b"\x55\x8b\xec\x83\xec"),
+                1 => v.extend(std::iter::repeat_n(0u8, (x >> 8) as usize % 40)),
+                2 => {
+                    let back = ((x >> 8) as usize % v.len().max(1)).max(1);
+                    let len = (x >> 24) as usize % 30;
+                    let start = v.len().saturating_sub(back);
+                    for i in 0..len {
+                        let b = v.get(start + i).copied().unwrap_or(1);
+                        v.push(b);
+                    }
+                }
+                _ => v.push((x >> 32) as u8),
             }
         }
-        let out = dst.get_mut(..n - 1)?;
-        self.write(out).filter(|&len| len < n)
+        v.truncate(40000);
+        v
+    }
+
+    #[test]
+    fn hc16_reports_valid_longest_matches() {
+        let data = sample();
+        let mut hc = Hc16::new(data.len());
+        hc.load(&data);
+        let mut found = 0;
+        for pos in 0..data.len() - 3 {
+            if pos % 3 == 1 {
+                hc.skip(pos);
+                continue;
+            }
+            let min = 2 + pos % 4;
+            let (len, off) = hc.longest(pos, min, 16, 100);
+            if len == 0 {
+                continue;
+            }
+            assert!(len > min && off >= 1 && off <= pos && pos + len <= data.len());
+            if len < 100 && pos + len < data.len() {
+                // Below the nice length the reported match is maximal.
+                assert_ne!(data[pos + len], data[pos + len - off]);
+            }
+            assert_eq!(data[pos..pos + len], data[pos - off..pos - off + len]);
+            found += 1;
+        }
+        assert!(found > 5000, "{found}");
+    }
+
+    /// Bt16 finds what the general binary tree finds (same algorithm, 16-bit positions;
+    /// only position 0 is never a source).
+    #[test]
+    fn bt16_agrees_with_binary_tree() {
+        let data = sample();
+        let p = SearchParams {
+            max_len: MAX_MATCH,
+            nice_len: 48,
+            max_depth: 24,
+            max_offset: MAX_OFFSET,
+        };
+        let mut a = Bt16::new(data.len());
+        a.load(&data);
+        let mut b = BinaryTree::new(data.len());
+        b.reset(data.len());
+        let (mut va, mut vb) = (Vec::new(), Vec::new());
+        let mut differ = 0;
+        for pos in 0..data.len() {
+            va.clear();
+            vb.clear();
+            if pos % 5 == 4 {
+                a.skip(pos, &p);
+                b.skip(&data, pos, &p);
+                continue;
+            }
+            let la = a.find(pos, &p, &mut va);
+            let lb = b.find(&data, pos, &p, &mut vb);
+            for m in &va {
+                let (l, o) = (m.len as usize, m.offset as usize);
+                assert!(l >= 3 && o >= 1 && o <= pos);
+                assert_eq!(data[pos..pos + l], data[pos - o..pos - o + l]);
+            }
+            assert_eq!(la, va.last().map_or(0, |m| m.len as usize));
+            if va != vb {
+                differ += 1;
+            }
+            let _ = lb;
+        }
+        assert!(differ < data.len() / 100, "{differ}");
+    }
+
+    #[test]
+    fn log2_16_is_monotone_and_close() {
+        let mut prev = 0;
+        for v in 1..100_000u32 {
+            let x = log2_16(v);
+            assert!(x >= prev);
+            prev = x;
+            let exact = 16.0 * f64::from(v).log2();
+            // Linear fraction (error <= 0.09 bit) truncated to 1/16 bit.
+            assert!((f64::from(x) - exact).abs() <= 2.5, "{v}: {x} vs {exact}");
+        }
     }
 }

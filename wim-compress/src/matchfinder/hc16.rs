@@ -1,0 +1,208 @@
+//! Hash chains for buffers of at most 64 KiB (XPRESS chunks), tuned for greedy and lazy
+//! parsing: 16-bit positions, fixed-size tables (so every index is provably in bounds and
+//! the tables stay cache-resident), and a private zero-padded copy of the buffer so loads
+//! past the end need no checks.
+//!
+//! Position 0 is never a match source (0 is the empty-slot marker); nothing else is lost.
+//! Every position `pos` with `pos + 4 <= len` is inserted by [`Hc16::longest`] or
+//! [`Hc16::skip`], in increasing order.
+
+/// Largest buffer.
+pub(crate) const HC16_MAX: usize = 1 << 16;
+/// The buffer copy: room for any index below 2^17 plus one 8-byte load.
+const BUF: usize = (2 << 16) + 8;
+const IDX: usize = (2 << 16) - 1;
+/// Width of the 4-byte hash table (upper bound; narrower for small buffers).
+const B4: u32 = 16;
+/// Width of the single-entry 3-byte table (upper bound; narrower for small buffers).
+const B3: u32 = 14;
+const MUL: u32 = 0x1E35_A7BD;
+
+fn boxed<T: Copy, const N: usize>(v: T) -> Box<[T; N]> {
+    match vec![v; N].into_boxed_slice().try_into() {
+        Ok(b) => b,
+        Err(_) => Box::new([v; N]),
+    }
+}
+
+/// The finder; see the module documentation.
+#[derive(Debug, Clone)]
+pub(crate) struct Hc16 {
+    buf: Box<[u8; BUF]>,
+    head3: Box<[u16; 1 << B3]>,
+    head4: Box<[u16; 1 << B4]>,
+    prev: Box<[u16; HC16_MAX]>,
+    /// Shift of the 4-byte hash (`32 - bits`).
+    shift4: u32,
+    /// Used part of `head4`.
+    used4: usize,
+    /// Shift of the 3-byte hash and used part of `head3`.
+    shift3: u32,
+    used3: usize,
+    len: usize,
+}
+
+impl Hc16 {
+    /// A finder for buffers of up to `capacity` (≤ 64 KiB) bytes.
+    pub(crate) fn new(capacity: usize) -> Self {
+        let order = usize::BITS - capacity.clamp(1, HC16_MAX).leading_zeros();
+        // Measured on PE data (32 KiB chunks): a 4-byte table of 2^15 entries is faster
+        // than 2^14 (fewer collisions to walk) and as fast as 2^16.
+        let bits = order.saturating_sub(1).clamp(10, B4);
+        let bits3 = order.saturating_sub(2).clamp(10, B3);
+        Hc16 {
+            buf: boxed(0),
+            head3: boxed(0),
+            head4: boxed(0),
+            prev: boxed(0),
+            shift4: 32 - bits,
+            used4: 1 << bits,
+            shift3: 32 - bits3,
+            used3: 1 << bits3,
+            len: 0,
+        }
+    }
+
+    /// Bytes of memory.
+    pub(crate) fn memory() -> usize {
+        BUF + (2 << B3) + (2 << B4) + 2 * HC16_MAX
+    }
+
+    /// Starts a new buffer (`data.len() <= 64 KiB`, else it is truncated).
+    pub(crate) fn load(&mut self, data: &[u8]) {
+        let n = data.len().min(HC16_MAX);
+        self.len = n;
+        self.buf[..n].copy_from_slice(&data[..n]);
+        self.buf[n..n + 16].fill(0);
+        let used3 = self.used3.min(1 << B3);
+        self.head3[..used3].fill(0);
+        let used = self.used4.min(1 << B4);
+        self.head4[..used].fill(0);
+    }
+
+    /// The buffer as loaded.
+    #[inline(always)]
+    pub(crate) fn data(&self) -> &[u8] {
+        &self.buf[..self.len.min(HC16_MAX)]
+    }
+
+    #[inline(always)]
+    fn hashes(&self, v: u32) -> (usize, usize) {
+        let h3 = ((v << 8).wrapping_mul(MUL) >> self.shift3) as usize & ((1 << B3) - 1);
+        let h4 = (v.wrapping_mul(MUL) >> self.shift4) as usize & ((1 << B4) - 1);
+        (h3, h4)
+    }
+
+    /// Inserts `pos` (`pos + 4 <= len`) without searching.
+    #[inline(always)]
+    pub(crate) fn skip(&mut self, pos: usize) {
+        let v = ld32(&self.buf, pos);
+        let (h3, h4) = self.hashes(v);
+        let p = pos as u16;
+        self.head3[h3] = p;
+        self.prev[usize::from(p)] = self.head4[h4];
+        self.head4[h4] = p;
+    }
+
+    /// Inserts `pos` (`pos + 4 <= len`) and returns the longest match longer than `min_len`
+    /// (`>= 2`) as (length, offset), or (0, 0). Walks at most `depth` (>= 1) chain links
+    /// and stops at `nice` bytes.
+    #[inline(always)]
+    pub(crate) fn longest(
+        &mut self,
+        pos: usize,
+        min_len: usize,
+        depth: u32,
+        nice: usize,
+    ) -> (usize, usize) {
+        let limit = self.len - pos;
+        let nice = nice.min(limit);
+        let buf = &*self.buf;
+        let v = ld32(buf, pos);
+        let (h3, h4) = self.hashes(v);
+        let p = pos as u16;
+        let c3 = self.head3[h3];
+        self.head3[h3] = p;
+        let mut cur = self.head4[h4];
+        self.prev[usize::from(p)] = cur;
+        self.head4[h4] = p;
+
+        let mut best = min_len;
+        let mut best_off = 0usize;
+        if best < 3 && c3 != 0 && (ld32(buf, usize::from(c3)) ^ v) & 0xFF_FFFF == 0 {
+            let c = usize::from(c3);
+            best = extend(buf, c, pos, 3, limit);
+            best_off = pos - c;
+        }
+        if best >= nice {
+            return if best_off == 0 {
+                (0, 0)
+            } else {
+                (best, best_off)
+            };
+        }
+        // Candidates must match the 4 bytes ending at `best` (so they can beat it) and the
+        // first 4 bytes.
+        let prev = &*self.prev;
+        let mut toff = best.max(3) - 3;
+        let mut tail = ld32(buf, pos + toff);
+        let mut depth = depth;
+        while cur != 0 {
+            let c = usize::from(cur);
+            if ld32(buf, c + toff) == tail && ld32(buf, c) == v {
+                let len = extend(buf, c, pos, 4, limit);
+                if len > best {
+                    best = len;
+                    best_off = pos - c;
+                    if len >= nice {
+                        break;
+                    }
+                    toff = best - 3;
+                    tail = ld32(buf, pos + toff);
+                }
+            }
+            depth -= 1;
+            if depth == 0 {
+                break;
+            }
+            cur = prev[c];
+        }
+        if best_off == 0 {
+            (0, 0)
+        } else {
+            (best, best_off)
+        }
+    }
+}
+
+#[inline(always)]
+fn ld32(buf: &[u8; BUF], i: usize) -> u32 {
+    let i = i & IDX;
+    u32::from_le_bytes([buf[i], buf[i + 1], buf[i + 2], buf[i + 3]])
+}
+
+#[inline(always)]
+fn ld64(buf: &[u8; BUF], i: usize) -> u64 {
+    let i = i & IDX;
+    let mut a = [0u8; 8];
+    a.copy_from_slice(&buf[i..i + 8]);
+    u64::from_le_bytes(a)
+}
+
+/// Common prefix length of positions `a < b`, from `start`, at most `limit`.
+#[inline(always)]
+fn extend(buf: &[u8; BUF], a: usize, b: usize, start: usize, limit: usize) -> usize {
+    let mut len = start;
+    loop {
+        let x = ld64(buf, a + len) ^ ld64(buf, b + len);
+        if x != 0 {
+            len += (x.trailing_zeros() / 8) as usize;
+            break;
+        }
+        len += 8;
+        if len >= limit {
+            break;
+        }
+    }
+    len.min(limit)
+}
