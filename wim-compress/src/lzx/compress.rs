@@ -11,17 +11,31 @@ use super::constants::{
     MAX_PRE_LEN, MAX_WINDOW_ORDER, MIN_MATCH, MIN_WINDOW_ORDER, NUM_ALIGNED_SYMBOLS, NUM_CHARS,
     NUM_LEN_HEADERS, NUM_LEN_SYMBOLS, NUM_PRE_SYMBOLS, POSITION_BASE, num_offset_slots,
 };
+use super::block_split::Splitter;
 use super::e8_encode::translate;
 use crate::bits::writer::BitWriter;
 use crate::huffman::build::{HuffScratch, build_code};
 use crate::matchfinder::binary_tree::BinaryTree;
 use crate::matchfinder::hash_chain::HashChain;
-use crate::matchfinder::{LONG_MATCH_TAIL, Match, MatchFinder, SearchParams, extend};
+use crate::matchfinder::{Heads, LONG_MATCH_TAIL, Match, MatchFinder, SearchParams, extend};
 use crate::{CompressError, Compressor};
 
 const MAX_MATCH: usize = 257;
 /// Items: literal `b` as `b`; match as `len << 22 | formatted offset` (0..2 = repeat).
-type Item = u32;
+pub(super) type Item = u32;
+
+/// Main symbol and length symbol (if any) of an item.
+#[inline(always)]
+pub(super) fn item_symbols(it: Item) -> (usize, Option<usize>) {
+    let len = (it >> 22) as usize;
+    if len == 0 {
+        return (it as usize, None);
+    }
+    let slot = slot_of(it & 0x3F_FFFF);
+    let h = (len - MIN_MATCH).min(NUM_LEN_HEADERS - 1);
+    let l = (h == NUM_LEN_HEADERS - 1).then(|| len - MIN_MATCH - (NUM_LEN_HEADERS - 1));
+    (NUM_CHARS + slot * NUM_LEN_HEADERS + h, l)
+}
 const INF: u32 = u32::MAX / 2;
 
 #[inline(always)]
@@ -109,6 +123,7 @@ impl Costs {
     }
 
     fn set_from_codes(&mut self, c: &Codes, num_main: usize, aligned: bool) {
+        let aligned = aligned || std::env::var("LZXA").is_ok();
         for (a, &l) in self.al.iter_mut().zip(&c.al_lens) {
             *a = match (aligned, l) {
                 (false, _) => 3,
@@ -116,9 +131,10 @@ impl Costs {
                 (true, l) => u32::from(l),
             };
         }
+        let u: u32 = std::env::var("LZXU").ok().and_then(|v| v.parse().ok()).unwrap_or(15);
         for s in 0..num_main {
             self.main[s] = match c.main_lens[s] {
-                0 => 15,
+                0 => u,
                 l => u32::from(l),
             };
         }
@@ -153,12 +169,25 @@ pub struct LzxCompressor {
     parser: Parser,
     params: SearchParams,
     finder: Finder,
+    /// Most recent position of each 2-byte value (explicit length-2 matches).
+    head2: Heads,
     buf: Vec<u8>,
     cache: Vec<Match>,
     counts: Vec<u16>,
     /// Forward parse: cost to reach, last item, and recent-offset queue per position.
     cost: Vec<u32>,
     item: Vec<Item>,
+    /// First match of a "match, literal, repeat-0" edge (see `LIT_REP0`).
+    item2: Vec<Item>,
+    /// Whether the parser considers "match, literal, repeat-0" edges.
+    lookahead: bool,
+    /// Greedy items of the chunk (block choice and first-pass statistics).
+    greedy: Vec<Item>,
+    /// Chosen blocks: (first byte, first greedy item).
+    split_at: Vec<(usize, usize)>,
+    splitter: Splitter,
+    /// Whether blocks are chosen by the splitter (else one block per chunk).
+    split: bool,
     queue: Vec<[u32; 3]>,
     /// Match costs per (offset slot, length), see `fill_match_costs`.
     mc: Vec<u32>,
@@ -224,11 +253,18 @@ impl LzxCompressor {
             parser,
             params,
             finder,
+            head2: Heads::new(16, window),
             buf: Vec::with_capacity(window),
             cache: Vec::new(),
             counts: Vec::new(),
             cost: Vec::new(),
             item: Vec::new(),
+            item2: Vec::new(),
+            lookahead: true,
+            greedy: Vec::new(),
+            split_at: Vec::new(),
+            splitter: Splitter::default(),
+            split: std::env::var("LZXS").is_err(),
             queue: Vec::new(),
             mc: Vec::new(),
             items: Vec::new(),
@@ -366,14 +402,23 @@ impl LzxCompressor {
         self.counts.clear();
         self.counts.resize(n + 1, 0);
         let mut pos = 0;
+        let len2 = std::env::var("LZX2").ok().and_then(|v| v.parse::<usize>().ok()).unwrap_or(0);
+        self.head2.reset();
         while pos < n {
             let before = self.cache.len();
+            if pos + 1 < n {
+                let h = usize::from(data[pos]) | usize::from(data[pos + 1]) << 8;
+                let c = self.head2.replace(h, pos);
+                if c != crate::matchfinder::NIL && pos - (c as usize) <= len2 {
+                    self.cache.push(Match { len: 2, offset: (pos - c as usize) as u32 });
+                }
+            }
             let best = bt.find(data, pos, &p, &mut self.cache);
             self.counts[pos] = (self.cache.len() - before) as u16;
             if best >= p.nice_len {
                 // Only its last positions enter the tree: descending for every position
                 // of a long match costs far more than the few matches it would add.
-                let from = (pos + best).saturating_sub(LONG_MATCH_TAIL).max(pos + 1);
+                let from = (pos + best).saturating_sub(std::env::var("LZXT").ok().and_then(|v| v.parse::<usize>().ok()).unwrap_or(LONG_MATCH_TAIL)).max(pos + 1);
                 for x in from..pos + best {
                     bt.skip(data, x, &p);
                 }
@@ -405,18 +450,23 @@ impl LzxCompressor {
         let data = &self.buf[..];
         let nice = self.params.nice_len;
         let main = &self.costs.main;
+        let al = &self.costs.al;
         let mc = &self.mc[..];
         let len = end - start;
         let cost = &mut self.cost;
         let item = &mut self.item;
+        let item2 = &mut self.item2;
         let queue = &mut self.queue;
         cost.clear();
         cost.resize(len + 1, INF);
         item.clear();
         item.resize(len + 1, 0);
+        item2.clear();
+        item2.resize(len + 1, 0);
         queue.clear();
         queue.resize(len + 1, [1; 3]);
         cost[0] = 0;
+        let lookahead = self.lookahead;
         let mut ci = cache_at;
         let mut i = 0usize;
         while i < len {
@@ -426,19 +476,7 @@ impl LzxCompressor {
             ci += cnt;
             let c0 = cost[i];
             // The queue at node i follows from its predecessor's (already visited).
-            let q = if i == 0 {
-                q0
-            } else {
-                let it = item[i];
-                let l = (it >> 22) as usize;
-                if l == 0 {
-                    queue[i - 1]
-                } else {
-                    let mut q = queue[i - l];
-                    update_queue(&mut q, it & 0x3F_FFFF);
-                    q
-                }
-            };
+            let q = if i == 0 { q0 } else { queue_after(queue, item, item2, i) };
             queue[i] = q;
             let limit = MAX_MATCH.min(end - pos);
             // Literal.
@@ -452,27 +490,6 @@ impl LzxCompressor {
                 continue;
             }
             let mut longest = 0usize;
-            // Relaxes the edges of lengths lo..=hi of one match (formatted offset fo, slot s).
-            let al = &self.costs.al;
-            let mut relax = |lo: usize, hi: usize, s: usize, fo: u32| {
-                let c0 = if EXTRA_BITS[s] >= 3 {
-                    c0 + al[(fo & 7) as usize]
-                } else {
-                    c0
-                };
-                let row = &mc[s * ROW + lo..=s * ROW + hi];
-                let targets = &mut cost[i + lo..=i + hi];
-                let its = &mut item[i + lo..=i + hi];
-                // Branch-free so that it vectorises.
-                let mut cand = item_match(lo, fo);
-                for ((t, it), &m) in targets.iter_mut().zip(its.iter_mut()).zip(row) {
-                    let c = c0 + m;
-                    let better = c < *t;
-                    *t = if better { c } else { *t };
-                    *it = if better { cand } else { *it };
-                    cand += 1 << 22;
-                }
-            };
             // Repeat matches.
             for (r, &o) in q.iter().enumerate() {
                 let o = o as usize;
@@ -485,7 +502,10 @@ impl LzxCompressor {
                 }
                 longest = longest.max(ml);
                 let lo = if ml >= nice { ml } else { MIN_MATCH };
-                relax(lo, ml, r, r as u32);
+                let cm = relax(cost, item, mc, al, i, c0, lo, ml, r, r as u32);
+                if lookahead && ml < nice {
+                    lit_rep0(data, end, main, mc, cost, item, item2, i, pos, ml, o, cm, r as u32);
+                }
             }
             // Explicit matches: length 2 only pays with the cheap repeat offsets, and
             // lengths a repeat match already reaches are left to it.
@@ -505,7 +525,10 @@ impl LzxCompressor {
                 if ml >= nice {
                     l = ml;
                 }
-                relax(l, ml, slot_of(fo), fo);
+                let cm = relax(cost, item, mc, al, i, c0, l, ml, slot_of(fo), fo);
+                if lookahead && ml < nice {
+                    lit_rep0(data, end, main, mc, cost, item, item2, i, pos, ml, off as usize, cm, fo);
+                }
                 l = ml + 1;
             }
             if longest >= nice {
@@ -524,33 +547,89 @@ impl LzxCompressor {
         let mut j = len;
         while j > 0 {
             let it = item[j];
+            let l = ((it >> 22) & 0x1FF) as usize;
+            if it & LIT_REP0 != 0 {
+                let it1 = item2[j];
+                self.items.push(it & !LIT_REP0);
+                self.items.push(u32::from(data[start + j - l - 1]));
+                self.items.push(it1);
+                j -= l + 1 + (it1 >> 22) as usize;
+                continue;
+            }
             self.items.push(it);
-            let l = (it >> 22) as usize;
             j -= if l == 0 { 1 } else { l };
         }
         self.items[first..].reverse();
-        let it = item[len];
-        let l = (it >> 22) as usize;
-        if l == 0 {
-            queue[len - 1]
-        } else {
-            let mut q = queue[len - l];
-            update_queue(&mut q, it & 0x3F_FFFF);
-            q
+        queue_after(queue, item, item2, len)
+    }
+
+    /// Greedy parse of `[start, end)` from the match cache (longest cached match or the
+    /// longest repeat match), appended to `out`: statistics for the first pass's costs.
+    fn greedy_block(&self, start: usize, end: usize, cache_at: usize, q0: [u32; 3], out: &mut Vec<Item>) {
+        let data = &self.buf[..];
+        let mut q = q0;
+        let mut ci = cache_at;
+        let mut pos = start;
+        while pos < end {
+            let cnt = self.counts[pos] as usize;
+            let limit = MAX_MATCH.min(end - pos);
+            let (mut bl, mut bo) = (0usize, 0u32);
+            if cnt > 0 {
+                let m = self.cache[ci + cnt - 1];
+                bl = (m.len as usize).min(limit);
+                bo = m.offset + 2;
+            }
+            ci += cnt;
+            if limit >= MIN_MATCH {
+                for (r, &o) in q.iter().enumerate() {
+                    let o = o as usize;
+                    if o > pos || data[pos] != data[pos - o] {
+                        continue;
+                    }
+                    let ml = extend(data, pos - o, pos, 0, limit);
+                    if ml >= MIN_MATCH && ml + 1 >= bl {
+                        bl = ml;
+                        bo = r as u32;
+                        break;
+                    }
+                }
+            }
+            if bl < MIN_MATCH || (bl < 3 && bo >= 3) {
+                out.push(u32::from(data[pos]));
+                pos += 1;
+                continue;
+            }
+            if bo >= 3 && bo - 2 == q[0] { bo = 0; }
+            out.push(item_match(bl, bo));
+            update_queue(&mut q, bo);
+            for x in pos + 1..pos + bl {
+                ci += self.counts[x] as usize;
+            }
+            pos += bl;
         }
     }
 
     fn parse_optimal(&mut self, passes: u32) {
         self.fill_cache();
         let n = self.buf.len();
-        // Block boundaries (fixed for now): whole chunk in ~32 KiB blocks.
+        // A greedy parse of the whole chunk chooses the blocks and seeds each block's
+        // first-pass costs.
+        let mut g = std::mem::take(&mut self.greedy);
+        g.clear();
+        self.greedy_block(0, n, 0, [1; 3], &mut g);
+        let mut bl = std::mem::take(&mut self.split_at);
+        if self.split {
+            self.splitter.split(&g, n, &mut bl);
+        } else {
+            bl.clear();
+            bl.push((0, 0));
+        }
         let mut q = [1u32; 3];
-        let mut start = 0usize;
         let mut ci = 0usize;
-        let mut have_prev = false;
         self.blocks.clear();
-        while start < n {
-            let end = (start + DEFAULT_BLOCK_SIZE).min(n);
+        for k in 0..bl.len() {
+            let (start, gi) = bl[k];
+            let (end, gj) = bl.get(k + 1).copied().unwrap_or((n, g.len()));
             let ci_end = ci
                 + self.counts[start..end]
                     .iter()
@@ -558,10 +637,10 @@ impl LzxCompressor {
                     .sum::<usize>();
             let first_item = self.items.len();
             let mut qend = q;
+            let aligned = self.build_codes(&g[gi..gj]);
+            self.costs
+                .set_from_codes(&self.codes, self.num_main, aligned);
             for pass in 0..passes {
-                if pass == 0 && !have_prev {
-                    self.costs = Costs::default_costs(self.num_main);
-                }
                 self.items.truncate(first_item);
                 qend = self.parse_block(start, end, ci, q);
                 if pass + 1 < passes {
@@ -573,17 +652,11 @@ impl LzxCompressor {
                 }
             }
             self.blocks.push((start, first_item));
-            // Next block starts from this block's final statistics.
-            let items = std::mem::take(&mut self.items);
-            let aligned = self.build_codes(&items[first_item..]);
-            self.items = items;
-            self.costs
-                .set_from_codes(&self.codes, self.num_main, aligned);
-            have_prev = true;
             q = qend;
-            start = end;
             ci = ci_end;
         }
+        self.greedy = g;
+        self.split_at = bl;
     }
 
     // ------------------------------------------------------------------ output
@@ -722,6 +795,98 @@ impl LzxCompressor {
     }
 }
 
+/// Flag of a DP item standing for "match (in `item2`), literal, repeat-0 match".
+const LIT_REP0: u32 = 1 << 31;
+
+/// The queue at node `i`, from its predecessor's (`item[i]` names the last edge).
+#[inline(always)]
+fn queue_after(queue: &[[u32; 3]], item: &[Item], item2: &[Item], i: usize) -> [u32; 3] {
+    let it = item[i];
+    let l = ((it >> 22) & 0x1FF) as usize;
+    if it & LIT_REP0 != 0 {
+        let it1 = item2[i];
+        let mut q = queue[i - l - 1 - (it1 >> 22) as usize];
+        update_queue(&mut q, it1 & 0x3F_FFFF);
+        q
+    } else if l == 0 {
+        queue[i - 1]
+    } else {
+        let mut q = queue[i - l];
+        update_queue(&mut q, it & 0x3F_FFFF);
+        q
+    }
+}
+
+/// Relaxes the edges of lengths `lo..=hi` of one match (formatted offset `fo`, slot `s`)
+/// from node `i` of cost `c0`; returns the cost of the full-length edge.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn relax(
+    cost: &mut [u32],
+    item: &mut [Item],
+    mc: &[u32],
+    al: &[u32; NUM_ALIGNED_SYMBOLS],
+    i: usize,
+    c0: u32,
+    lo: usize,
+    hi: usize,
+    s: usize,
+    fo: u32,
+) -> u32 {
+    let c0 = if EXTRA_BITS[s] >= 3 {
+        c0 + al[(fo & 7) as usize]
+    } else {
+        c0
+    };
+    let row = &mc[s * ROW + lo..=s * ROW + hi];
+    let targets = &mut cost[i + lo..=i + hi];
+    let its = &mut item[i + lo..=i + hi];
+    // Branch-free so that it vectorises.
+    let mut cand = item_match(lo, fo);
+    for ((t, it), &m) in targets.iter_mut().zip(its.iter_mut()).zip(row) {
+        let c = c0 + m;
+        let better = c < *t;
+        *t = if better { c } else { *t };
+        *it = if better { cand } else { *it };
+        cand += 1 << 22;
+    }
+    c0 + mc[s * ROW + hi]
+}
+
+/// After a match of `ml` bytes at offset `off` from node `i` (cost `cm` at its end), relaxes
+/// the edge "that match, one literal, a repeat-0 match" when the offset matches again one
+/// byte later.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn lit_rep0(
+    data: &[u8],
+    end: usize,
+    main: &[u32; MAX_MAIN_SYMBOLS],
+    mc: &[u32],
+    cost: &mut [u32],
+    item: &mut [Item],
+    item2: &mut [Item],
+    i: usize,
+    pos: usize,
+    ml: usize,
+    off: usize,
+    cm: u32,
+    fo: u32,
+) {
+    let p2 = pos + ml + 1;
+    if p2 + MIN_MATCH > end || data[p2] != data[p2 - off] || data[p2 + 1] != data[p2 + 1 - off] {
+        return;
+    }
+    let l2 = extend(data, p2 - off, p2, 2, MAX_MATCH.min(end - p2));
+    let c = cm + main[data[p2 - 1] as usize] + mc[l2];
+    let t = i + ml + 1 + l2;
+    if c < cost[t] {
+        cost[t] = c;
+        item[t] = LIT_REP0 | item_match(l2, 0);
+        item2[t] = item_match(ml, fo);
+    }
+}
+
 /// Recent-offset queue update (codecs.md §3.5).
 #[inline(always)]
 fn update_queue(q: &mut [u32; 3], fo: u32) {
@@ -822,7 +987,7 @@ impl Compressor for LzxCompressor {
         self.items.clear();
         match self.parser {
             Parser::Lazy => self.parse_lazy(),
-            Parser::Optimal { passes } => self.parse_optimal(passes),
+            Parser::Optimal { passes } => self.parse_optimal(std::env::var("LZXP").ok().and_then(|v| v.parse().ok()).unwrap_or(passes)),
         }
         let out = dst.get_mut(..n - 1)?;
         let mut w = BitWriter::new(out);
