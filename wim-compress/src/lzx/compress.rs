@@ -123,7 +123,6 @@ impl Costs {
     }
 
     fn set_from_codes(&mut self, c: &Codes, num_main: usize, aligned: bool) {
-        let aligned = aligned || std::env::var("LZXA").is_ok();
         for (a, &l) in self.al.iter_mut().zip(&c.al_lens) {
             *a = match (aligned, l) {
                 (false, _) => 3,
@@ -131,10 +130,9 @@ impl Costs {
                 (true, l) => u32::from(l),
             };
         }
-        let u: u32 = std::env::var("LZXU").ok().and_then(|v| v.parse().ok()).unwrap_or(15);
         for s in 0..num_main {
             self.main[s] = match c.main_lens[s] {
-                0 => u,
+                0 => 15,
                 l => u32::from(l),
             };
         }
@@ -264,7 +262,7 @@ impl LzxCompressor {
             greedy: Vec::new(),
             split_at: Vec::new(),
             splitter: Splitter::default(),
-            split: std::env::var("LZXS").is_err(),
+            split: true,
             queue: Vec::new(),
             mc: Vec::new(),
             items: Vec::new(),
@@ -384,8 +382,12 @@ impl LzxCompressor {
             }
             pos += len;
         }
-        // Blocks: cut at item boundaries about every 32 KiB.
+        // Blocks: chosen from the statistics of the items.
+        if std::env::var("LZXF").is_ok() {
         split_fixed(&self.items, &mut self.blocks, DEFAULT_BLOCK_SIZE);
+        } else {
+        self.splitter.split(&self.items, n, &mut self.blocks);
+        }
     }
 
     // ------------------------------------------------------------------ optimal parsing
@@ -418,7 +420,7 @@ impl LzxCompressor {
             if best >= p.nice_len {
                 // Only its last positions enter the tree: descending for every position
                 // of a long match costs far more than the few matches it would add.
-                let from = (pos + best).saturating_sub(std::env::var("LZXT").ok().and_then(|v| v.parse::<usize>().ok()).unwrap_or(LONG_MATCH_TAIL)).max(pos + 1);
+                let from = (pos + best).saturating_sub(LONG_MATCH_TAIL).max(pos + 1);
                 for x in from..pos + best {
                     bt.skip(data, x, &p);
                 }
@@ -987,7 +989,7 @@ impl Compressor for LzxCompressor {
         self.items.clear();
         match self.parser {
             Parser::Lazy => self.parse_lazy(),
-            Parser::Optimal { passes } => self.parse_optimal(std::env::var("LZXP").ok().and_then(|v| v.parse().ok()).unwrap_or(passes)),
+            Parser::Optimal { passes } => self.parse_optimal(passes),
         }
         let out = dst.get_mut(..n - 1)?;
         let mut w = BitWriter::new(out);
