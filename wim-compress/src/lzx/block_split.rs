@@ -10,7 +10,7 @@
 use super::compress::{Item, item_symbols};
 use super::constants::{MAX_MAIN_SYMBOLS, NUM_LEN_SYMBOLS};
 
-/// Bytes per segment (the granularity of block boundaries).
+/// Bytes per segment (the granularity of block boundaries) for the near-optimal parser;
 pub(super) const SEGMENT: usize = 2048;
 /// Most segments per block.
 const MAX_SEGMENTS: usize = 32;
@@ -53,7 +53,13 @@ fn flogf(t: &[f64], f: u32) -> f64 {
 impl Splitter {
     /// Chooses block boundaries for a chunk of `n` bytes parsed greedily into `items`;
     /// writes (first byte, first item index into `items`) of each block into `out`.
-    pub(super) fn split(&mut self, items: &[Item], n: usize, out: &mut Vec<(usize, usize)>) {
+    pub(super) fn split(
+        &mut self,
+        items: &[Item],
+        n: usize,
+        segment: usize,
+        out: &mut Vec<(usize, usize)>,
+    ) {
         out.clear();
         if self.flogf.is_empty() {
             self.flogf = (0..TABLE)
@@ -67,12 +73,12 @@ impl Splitter {
         self.seg.clear();
         self.used.clear();
         self.hist.resize(W, 0);
-        let cut = |pos: usize, next: usize| pos >= next && n - pos >= SEGMENT / 2;
+        let cut = |pos: usize, next: usize| pos >= next && n - pos >= segment / 2;
         let mut pos = 0usize;
         let mut k = 0usize;
         while k < items.len() {
             self.seg.push((pos, k, self.used.len()));
-            let next = pos + SEGMENT;
+            let next = pos + segment;
             while k < items.len() && (k == self.seg[self.seg.len() - 1].1 || !cut(pos, next)) {
                 let it = items[k];
                 let (m, l) = item_symbols(it);

@@ -11,13 +11,13 @@ use super::constants::{
     MAX_PRE_LEN, MAX_WINDOW_ORDER, MIN_MATCH, MIN_WINDOW_ORDER, NUM_ALIGNED_SYMBOLS, NUM_CHARS,
     NUM_LEN_HEADERS, NUM_LEN_SYMBOLS, NUM_PRE_SYMBOLS, POSITION_BASE, num_offset_slots,
 };
-use super::block_split::Splitter;
+use super::block_split::{SEGMENT, Splitter};
 use super::e8_encode::translate;
 use crate::bits::writer::BitWriter;
 use crate::huffman::build::{HuffScratch, build_code};
 use crate::matchfinder::binary_tree::BinaryTree;
 use crate::matchfinder::hash_chain::HashChain;
-use crate::matchfinder::{Heads, LONG_MATCH_TAIL, Match, MatchFinder, SearchParams, extend};
+use crate::matchfinder::{LONG_MATCH_TAIL, Match, MatchFinder, SearchParams, extend};
 use crate::{CompressError, Compressor};
 
 const MAX_MATCH: usize = 257;
@@ -167,8 +167,6 @@ pub struct LzxCompressor {
     parser: Parser,
     params: SearchParams,
     finder: Finder,
-    /// Most recent position of each 2-byte value (explicit length-2 matches).
-    head2: Heads,
     buf: Vec<u8>,
     cache: Vec<Match>,
     counts: Vec<u16>,
@@ -184,7 +182,7 @@ pub struct LzxCompressor {
     /// Chosen blocks: (first byte, first greedy item).
     split_at: Vec<(usize, usize)>,
     splitter: Splitter,
-    /// Whether blocks are chosen by the splitter (else one block per chunk).
+    /// Whether blocks are chosen by the splitter (else fixed 32 KiB blocks).
     split: bool,
     queue: Vec<[u32; 3]>,
     /// Match costs per (offset slot, length), see `fill_match_costs`.
@@ -251,7 +249,6 @@ impl LzxCompressor {
             parser,
             params,
             finder,
-            head2: Heads::new(16, window),
             buf: Vec::with_capacity(window),
             cache: Vec::new(),
             counts: Vec::new(),
@@ -262,7 +259,7 @@ impl LzxCompressor {
             greedy: Vec::new(),
             split_at: Vec::new(),
             splitter: Splitter::default(),
-            split: true,
+            split: level >= 10,
             queue: Vec::new(),
             mc: Vec::new(),
             items: Vec::new(),
@@ -383,10 +380,14 @@ impl LzxCompressor {
             pos += len;
         }
         // Blocks: chosen from the statistics of the items.
-        if std::env::var("LZXF").is_ok() {
-        split_fixed(&self.items, &mut self.blocks, DEFAULT_BLOCK_SIZE);
+        // Blocks: chosen from the statistics of the items (coarser segments than the
+        // near-optimal parser's: a quarter of the work for most of the gain), or fixed
+        // 32 KiB blocks at the fastest levels.
+        if self.split {
+            self.splitter
+                .split(&self.items, n, 2 * SEGMENT, &mut self.blocks);
         } else {
-        self.splitter.split(&self.items, n, &mut self.blocks);
+            split_fixed(&self.items, &mut self.blocks, DEFAULT_BLOCK_SIZE);
         }
     }
 
@@ -404,17 +405,8 @@ impl LzxCompressor {
         self.counts.clear();
         self.counts.resize(n + 1, 0);
         let mut pos = 0;
-        let len2 = std::env::var("LZX2").ok().and_then(|v| v.parse::<usize>().ok()).unwrap_or(0);
-        self.head2.reset();
         while pos < n {
             let before = self.cache.len();
-            if pos + 1 < n {
-                let h = usize::from(data[pos]) | usize::from(data[pos + 1]) << 8;
-                let c = self.head2.replace(h, pos);
-                if c != crate::matchfinder::NIL && pos - (c as usize) <= len2 {
-                    self.cache.push(Match { len: 2, offset: (pos - c as usize) as u32 });
-                }
-            }
             let best = bt.find(data, pos, &p, &mut self.cache);
             self.counts[pos] = (self.cache.len() - before) as u16;
             if best >= p.nice_len {
@@ -601,6 +593,18 @@ impl LzxCompressor {
                 pos += 1;
                 continue;
             }
+            // Lazy step: a clearly longer explicit match one byte later wins.
+            if bo >= 3 && pos + 1 < end {
+                let cnt2 = self.counts[pos + 1] as usize;
+                if cnt2 > 0 {
+                    let m2 = self.cache[ci + cnt2 - 1];
+                    if (m2.len as usize).min(MAX_MATCH.min(end - pos - 1)) > bl + 1 {
+                        out.push(u32::from(data[pos]));
+                        pos += 1;
+                        continue;
+                    }
+                }
+            }
             if bo >= 3 && bo - 2 == q[0] { bo = 0; }
             out.push(item_match(bl, bo));
             update_queue(&mut q, bo);
@@ -621,7 +625,7 @@ impl LzxCompressor {
         self.greedy_block(0, n, 0, [1; 3], &mut g);
         let mut bl = std::mem::take(&mut self.split_at);
         if self.split {
-            self.splitter.split(&g, n, &mut bl);
+            self.splitter.split(&g, n, SEGMENT, &mut bl);
         } else {
             bl.clear();
             bl.push((0, 0));
@@ -840,17 +844,19 @@ fn relax(
     } else {
         c0
     };
-    let row = &mc[s * ROW + lo..=s * ROW + hi];
-    let targets = &mut cost[i + lo..=i + hi];
-    let its = &mut item[i + lo..=i + hi];
-    // Branch-free so that it vectorises.
-    let mut cand = item_match(lo, fo);
-    for ((t, it), &m) in targets.iter_mut().zip(its.iter_mut()).zip(row) {
-        let c = c0 + m;
-        let better = c < *t;
-        *t = if better { c } else { *t };
-        *it = if better { cand } else { *it };
-        cand += 1 << 22;
+    let n = hi + 1 - lo;
+    let row = &mc[s * ROW + lo..][..n];
+    let targets = &mut cost[i + lo..][..n];
+    let its = &mut item[i + lo..][..n];
+    // Branch-free mask arithmetic so that it vectorises (SSE2 has no unsigned compare or
+    // blend): every cost is below 2^31, so `c - old` is negative exactly when c < old.
+    let cand = item_match(lo, fo);
+    for k in 0..n {
+        let c = c0 + row[k];
+        let old = targets[k];
+        let mask = ((c as i32).wrapping_sub(old as i32) >> 31) as u32;
+        targets[k] = (c & mask) | (old & !mask);
+        its[k] = ((cand + ((k as u32) << 22)) & mask) | (its[k] & !mask);
     }
     c0 + mc[s * ROW + hi]
 }
