@@ -150,3 +150,33 @@ impl Splitter {
         out.reverse();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lits(bytes: impl Iterator<Item = u8>) -> Vec<Item> {
+        bytes.map(u32::from).collect()
+    }
+
+    #[test]
+    fn cuts_where_statistics_change_only() {
+        let mut s = Splitter::default();
+        let mut out = Vec::new();
+        // Two halves over disjoint alphabets: one cut, at the middle.
+        let items = lits((0..32768u32).map(|i| {
+            let r = (i.wrapping_mul(2_654_435_761) >> 13) as u8;
+            if i < 16384 { r % 16 } else { 128 + r % 16 }
+        }));
+        s.split(&items, items.len(), SEGMENT, &mut out);
+        assert_eq!(out, vec![(0, 0), (16384, 16384)]);
+        // Uniform statistics: one block.
+        let items = lits((0..32768u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8 % 32));
+        s.split(&items, items.len(), SEGMENT, &mut out);
+        assert_eq!(out, vec![(0, 0)]);
+        // Matches count with their lengths; tiny inputs give one block.
+        let items = vec![(10u32 << 22) | 5, 7];
+        s.split(&items, 11, SEGMENT, &mut out);
+        assert_eq!(out, vec![(0, 0)]);
+    }
+}
