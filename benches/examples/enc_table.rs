@@ -389,7 +389,10 @@ fn main() {
     };
     let vs = args.iter().position(|a| a == "vs").unwrap_or(args.len());
     let lib_levels: Vec<u32> = if vs < args.len() {
-        args[vs + 1..].iter().filter_map(|a| a.parse().ok()).collect()
+        args[vs + 1..]
+            .iter()
+            .filter_map(|a| a.parse().ok())
+            .collect()
     } else {
         vec![20, 50, 100]
     };

@@ -11,12 +11,12 @@
 //! Blocks are verbatim or aligned, whichever is cheaper; code lengths are delta coded
 //! against the previous block of the chunk.
 
+use super::block_split::{SEGMENT, Splitter};
 use super::constants::{
     DEFAULT_BLOCK_SIZE, EXTRA_BITS, MAX_ALIGNED_LEN, MAX_LEN_LEN, MAX_MAIN_LEN, MAX_MAIN_SYMBOLS,
     MAX_PRE_LEN, MAX_WINDOW_ORDER, MIN_MATCH, MIN_WINDOW_ORDER, NUM_ALIGNED_SYMBOLS, NUM_CHARS,
     NUM_LEN_HEADERS, NUM_LEN_SYMBOLS, NUM_PRE_SYMBOLS, POSITION_BASE, num_offset_slots,
 };
-use super::block_split::{SEGMENT, Splitter};
 use super::e8_encode::translate;
 use crate::bits::writer::BitWriter;
 use crate::huffman::build::{HuffScratch, build_code};
@@ -472,7 +472,11 @@ impl LzxCompressor {
             ci += cnt;
             let c0 = cost[i];
             // The queue at node i follows from its predecessor's (already visited).
-            let q = if i == 0 { q0 } else { queue_after(queue, item, item2, i) };
+            let q = if i == 0 {
+                q0
+            } else {
+                queue_after(queue, item, item2, i)
+            };
             queue[i] = q;
             let limit = MAX_MATCH.min(end - pos);
             // Literal.
@@ -500,7 +504,9 @@ impl LzxCompressor {
                 let lo = if ml >= nice { ml } else { MIN_MATCH };
                 let cm = relax(cost, item, mc, al, i, c0, lo, ml, r, r as u32);
                 if ml < nice {
-                    lit_rep0(data, end, main, mc, cost, item, item2, i, pos, ml, o, cm, r as u32);
+                    lit_rep0(
+                        data, end, main, mc, cost, item, item2, i, pos, ml, o, cm, r as u32,
+                    );
                 }
             }
             // Explicit matches: length 2 only pays with the cheap repeat offsets, and
@@ -523,7 +529,21 @@ impl LzxCompressor {
                 }
                 let cm = relax(cost, item, mc, al, i, c0, l, ml, slot_of(fo), fo);
                 if ml < nice {
-                    lit_rep0(data, end, main, mc, cost, item, item2, i, pos, ml, off as usize, cm, fo);
+                    lit_rep0(
+                        data,
+                        end,
+                        main,
+                        mc,
+                        cost,
+                        item,
+                        item2,
+                        i,
+                        pos,
+                        ml,
+                        off as usize,
+                        cm,
+                        fo,
+                    );
                 }
                 l = ml + 1;
             }
@@ -561,7 +581,14 @@ impl LzxCompressor {
 
     /// Greedy parse of `[start, end)` from the match cache (longest cached match or the
     /// longest repeat match), appended to `out`: statistics for the first pass's costs.
-    fn greedy_block(&self, start: usize, end: usize, cache_at: usize, q0: [u32; 3], out: &mut Vec<Item>) {
+    fn greedy_block(
+        &self,
+        start: usize,
+        end: usize,
+        cache_at: usize,
+        q0: [u32; 3],
+        out: &mut Vec<Item>,
+    ) {
         let data = &self.buf[..];
         let mut q = q0;
         let mut ci = cache_at;
@@ -607,7 +634,9 @@ impl LzxCompressor {
                     }
                 }
             }
-            if bo >= 3 && bo - 2 == q[0] { bo = 0; }
+            if bo >= 3 && bo - 2 == q[0] {
+                bo = 0;
+            }
             out.push(item_match(bl, bo));
             update_queue(&mut q, bo);
             for x in pos + 1..pos + bl {
@@ -1043,7 +1072,9 @@ mod tests {
             x ^= x << 17;
             v.extend_from_slice(words[(x % 6) as usize]);
         }
-        let rec = [0x8Bu8, 0x45, 0x08, 0x89, 0x44, 0x24, 0x04, 0xE8, 0, 0, 0, 0, 0xC3, 0x90];
+        let rec = [
+            0x8Bu8, 0x45, 0x08, 0x89, 0x44, 0x24, 0x04, 0xE8, 0, 0, 0, 0, 0xC3, 0x90,
+        ];
         while v.len() < n {
             x ^= x << 13;
             x ^= x >> 7;
@@ -1074,7 +1105,10 @@ mod tests {
         let data = mixed(32768);
         for level in [20, 50, 100] {
             let (_, blocks) = round_trip(level, 32768, &data);
-            assert!(blocks >= 2, "level {level}: {blocks} block(s) for two halves");
+            assert!(
+                blocks >= 2,
+                "level {level}: {blocks} block(s) for two halves"
+            );
         }
         // Fixed blocks at the fastest levels.
         assert_eq!(round_trip(1, 32768, &data).1, 1);
