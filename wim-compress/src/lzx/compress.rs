@@ -19,7 +19,10 @@ use super::constants::{
 };
 use super::e8_encode::translate;
 use crate::bits::writer::BitWriter;
+#[cfg(not(feature = "safe-only"))]
+use crate::fast::lzx_bt::LzxBinaryTree as BinaryTree;
 use crate::huffman::build::{HuffScratch, build_code};
+#[cfg(feature = "safe-only")]
 use crate::matchfinder::binary_tree::BinaryTree;
 use crate::matchfinder::hash_chain::HashChain;
 use crate::matchfinder::{LONG_MATCH_TAIL, Match, MatchFinder, SearchParams, extend};
@@ -281,7 +284,7 @@ impl LzxCompressor {
         match parser {
             Parser::Lazy => base + HashChain::memory(window),
             Parser::Optimal { .. } => {
-                base + BinaryTree::memory(window)
+                base + crate::matchfinder::binary_tree::BinaryTree::memory(window)
                     + window * (2 + 28)
                     + 4 * ROW * super::constants::MAX_OFFSET_SLOTS
                     + 8 * window
