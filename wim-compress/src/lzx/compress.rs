@@ -188,6 +188,9 @@ pub struct LzxCompressor {
     /// Chosen blocks: (first byte, first greedy item).
     split_at: Vec<(usize, usize)>,
     splitter: Splitter,
+    /// How many of the last positions of a long match enter the tree (all at level >= 100:
+    /// -0.05% size for -3% speed).
+    tail: usize,
     /// Whether blocks are chosen by the splitter (else fixed 32 KiB blocks).
     split: bool,
     queue: Vec<[u32; 3]>,
@@ -265,6 +268,11 @@ impl LzxCompressor {
             split_at: Vec::new(),
             splitter: Splitter::default(),
             split: level >= 10,
+            tail: if level >= 100 {
+                usize::MAX
+            } else {
+                LONG_MATCH_TAIL
+            },
             queue: Vec::new(),
             mc: Vec::new(),
             items: Vec::new(),
@@ -418,7 +426,7 @@ impl LzxCompressor {
             if best >= p.nice_len {
                 // Only its last positions enter the tree: descending for every position
                 // of a long match costs far more than the few matches it would add.
-                let from = (pos + best).saturating_sub(LONG_MATCH_TAIL).max(pos + 1);
+                let from = (pos + best).saturating_sub(self.tail).max(pos + 1);
                 for x in from..pos + best {
                     bt.skip(data, x, &p);
                 }
