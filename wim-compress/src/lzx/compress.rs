@@ -76,8 +76,11 @@ enum Finder {
     Bt(BinaryTree),
 }
 
-/// Entries per offset slot in the match-cost table (lengths 0..=MAX_MATCH).
-const ROW: usize = MAX_MATCH + 1;
+/// Lengths relaxed per step (see `relax`).
+const LANES: usize = 8;
+/// Entries per offset slot in the match-cost table (lengths 0..=MAX_MATCH, then padding
+/// for `relax`'s whole groups).
+const ROW: usize = MAX_MATCH + 1 + LANES;
 
 /// Per-block codes.
 #[derive(Debug, Clone)]
@@ -445,7 +448,12 @@ impl LzxCompressor {
         self.mc.resize(nslots * ROW, INF);
         let costs = &self.costs;
         for (s, row) in self.mc.chunks_exact_mut(ROW).enumerate() {
-            for (l, c) in row.iter_mut().enumerate().skip(MIN_MATCH) {
+            for (l, c) in row
+                .iter_mut()
+                .enumerate()
+                .take(MAX_MATCH + 1)
+                .skip(MIN_MATCH)
+            {
                 *c = costs.matchc(l, s);
             }
         }
@@ -466,9 +474,9 @@ impl LzxCompressor {
         let item2 = &mut self.item2;
         let queue = &mut self.queue;
         cost.clear();
-        cost.resize(len + 1, INF);
+        cost.resize(len + 1 + LANES, INF);
         item.clear();
-        item.resize(len + 1, 0);
+        item.resize(len + 1 + LANES, 0);
         item2.clear();
         item2.resize(len + 1, 0);
         queue.clear();
@@ -490,12 +498,12 @@ impl LzxCompressor {
             };
             queue[i] = q;
             let limit = MAX_MATCH.min(end - pos);
-            // Literal.
+            // Literal (branch-free: taken or not is data dependent).
             let lc = c0 + main[data[pos] as usize];
-            if lc < cost[i + 1] {
-                cost[i + 1] = lc;
-                item[i + 1] = u32::from(data[pos]);
-            }
+            let (t, it) = (cost[i + 1], item[i + 1]);
+            let better = lc < t;
+            cost[i + 1] = if better { lc } else { t };
+            item[i + 1] = if better { u32::from(data[pos]) } else { it };
             if limit < MIN_MATCH {
                 i += 1;
                 continue;
@@ -887,18 +895,26 @@ fn relax(
         c0
     };
     let n = hi + 1 - lo;
-    let row = &mc[s * ROW + lo..][..n];
-    let targets = &mut cost[i + lo..][..n];
-    let its = &mut item[i + lo..][..n];
-    // Branch-free mask arithmetic so that it vectorises (SSE2 has no unsigned compare or
-    // blend): every cost is below 2^31, so `c - old` is negative exactly when c < old.
+    // Whole groups of LANES lengths (rows and cost arrays are padded): a fixed inner trip
+    // count, so the loop exit is predictable for the usual short ranges, and branch-free
+    // mask arithmetic inside (every cost is below 2^31, so `c - old` is negative exactly
+    // when c < old; lanes past `n` keep their old values).
     let cand = item_match(lo, fo);
-    for k in 0..n {
-        let c = c0 + row[k];
-        let old = targets[k];
-        let mask = ((c as i32).wrapping_sub(old as i32) >> 31) as u32;
-        targets[k] = (c & mask) | (old & !mask);
-        its[k] = ((cand + ((k as u32) << 22)) & mask) | (its[k] & !mask);
+    let mut k = 0;
+    while k < n {
+        let row = &mc[s * ROW + lo + k..][..LANES];
+        let targets = &mut cost[i + lo + k..][..LANES];
+        let its = &mut item[i + lo + k..][..LANES];
+        for lane in 0..LANES {
+            let kk = k + lane;
+            let c = c0 + row[lane];
+            let old = targets[lane];
+            let valid = ((kk as i32 - n as i32) >> 31) as u32;
+            let mask = ((c as i32).wrapping_sub(old as i32) >> 31) as u32 & valid;
+            targets[lane] = (c & mask) | (old & !mask);
+            its[lane] = ((cand + ((kk as u32) << 22)) & mask) | (its[lane] & !mask);
+        }
+        k += LANES;
     }
     c0 + mc[s * ROW + hi]
 }
