@@ -501,9 +501,9 @@ impl LzxCompressor {
             // Literal (branch-free: taken or not is data dependent).
             let lc = c0 + main[data[pos] as usize];
             let (t, it) = (cost[i + 1], item[i + 1]);
-            let better = lc < t;
-            cost[i + 1] = if better { lc } else { t };
-            item[i + 1] = if better { u32::from(data[pos]) } else { it };
+            let mask = ((lc as i32).wrapping_sub(t as i32) >> 31) as u32;
+            cost[i + 1] = (lc & mask) | (t & !mask);
+            item[i + 1] = (u32::from(data[pos]) & mask) | (it & !mask);
             if limit < MIN_MATCH {
                 i += 1;
                 continue;
