@@ -16,6 +16,8 @@
 //!   issue's table in Markdown (per codec: ours at 1, 20, 35, 50, 70, 100 and libwim at 20,
 //!   50, 100: total compressed bytes, ratio to input and MB/s), then the acceptance checks.
 //!
+//! - `enc_table -- lzx|xpress MIB LEVELS... [vs LIBLEVELS...]`: the ratio table for one codec
+//!   against chosen libwim levels.
 //! - `enc_table -- ours xpress|lzx LEVEL [MIB]`: only our encoder, once (for profilers);
 //!   `enc_table -- lib xpress|lzx LEVEL [MIB]`: only libwim's.
 //!
@@ -250,13 +252,13 @@ fn codec_wanted(name: &str) -> bool {
     std::env::var("CODECS").map_or(true, |c| c.to_lowercase().contains(&name.to_lowercase()))
 }
 
-fn ratio_table(lib: &LibWim, data: &[u8], our_levels: &[u32]) {
+fn ratio_table(lib: &LibWim, data: &[u8], our_levels: &[u32], lib_levels: &[u32], kinds: &[Kind]) {
     let mb = data.len() as f64 / 1e6;
     for (name, kind) in [("XPRESS", Kind::Xpress), ("LZX", Kind::Lzx)] {
-        if !codec_wanted(name) {
+        if !kinds.contains(&kind) || !codec_wanted(name) {
             continue;
         }
-        let rows = measure(lib, kind, our_levels, &[20, 50, 100], data);
+        let rows = measure(lib, kind, our_levels, lib_levels, data);
         let base: Vec<Row> = rows.iter().copied().filter(|r| r.lib).collect();
         for r in &base {
             println!(
@@ -403,6 +405,22 @@ fn main() {
         final_table(&lib, &data);
         return;
     }
+    // `lzx|xpress MIB OURS... [vs LIBS...]`: one codec, chosen libwim levels.
+    let (kinds, args) = match args.first().map(String::as_str) {
+        Some("lzx") => (vec![Kind::Lzx], args[1..].to_vec()),
+        Some("xpress") => (vec![Kind::Xpress], args[1..].to_vec()),
+        _ => (vec![Kind::Xpress, Kind::Lzx], args),
+    };
+    let vs = args.iter().position(|a| a == "vs").unwrap_or(args.len());
+    let lib_levels: Vec<u32> = if vs < args.len() {
+        args[vs + 1..]
+            .iter()
+            .filter_map(|a| a.parse().ok())
+            .collect()
+    } else {
+        vec![20, 50, 100]
+    };
+    let args = &args[..vs];
     let mib: usize = args.first().and_then(|a| a.parse().ok()).unwrap_or(32);
     let our_levels: Vec<u32> = if args.len() > 1 {
         args[1..].iter().filter_map(|a| a.parse().ok()).collect()
@@ -418,5 +436,5 @@ fn main() {
         "sample: {:.1} MB of wine PE files, 32 KiB chunks, one thread, CPU time",
         data.len() as f64 / 1e6
     );
-    ratio_table(&lib, &data, &our_levels);
+    ratio_table(&lib, &data, &our_levels, &lib_levels, &kinds);
 }

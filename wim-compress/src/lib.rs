@@ -37,6 +37,8 @@
 mod bits;
 pub mod chunk;
 mod error;
+#[cfg(not(feature = "safe-only"))]
+mod fast;
 mod huffman;
 pub mod lzms;
 pub mod lzx;

@@ -13,7 +13,9 @@ pub(crate) struct BinaryTree {
 }
 
 impl BinaryTree {
-    /// A finder for buffers of up to `capacity` bytes.
+    /// A finder for buffers of up to `capacity` bytes. (Outside `safe-only` builds the
+    /// LZX encoder uses its unchecked twin `fast::lzx_bt`; this one stays its reference.)
+    #[cfg_attr(not(feature = "safe-only"), allow(dead_code))]
     pub(crate) fn new(capacity: usize) -> Self {
         // One bit narrower than the hash chains' table: the tree sorts each bucket anyway,
         // and a smaller table misses the cache less.
