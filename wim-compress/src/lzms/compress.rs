@@ -334,7 +334,15 @@ pub struct LzmsCompressor {
     deltas: Vec<(u32, u32, u32)>,
     path: Vec<(u8, u32, u32)>,
     slots: SlotFinder,
+    /// Codes rebuilt since the last cost refresh (bit per `DIRTY_*`).
+    dirty: u8,
 }
+
+const DIRTY_LIT: u8 = 1;
+const DIRTY_LZ_OFF: u8 = 2;
+const DIRTY_LEN: u8 = 4;
+const DIRTY_DELTA_OFF: u8 = 8;
+const DIRTY_POWER: u8 = 16;
 
 impl std::fmt::Debug for LzmsCompressor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -421,6 +429,7 @@ impl LzmsCompressor {
             deltas: Vec::new(),
             path: Vec::new(),
             slots: SlotFinder::new(),
+            dirty: 0xFF,
         })
     }
 
@@ -445,6 +454,7 @@ impl LzmsCompressor {
         canonical(self.length.code_lens(), &mut self.cw_length);
         canonical(self.delta_offset.code_lens(), &mut self.cw_delta_offset);
         canonical(self.delta_power.code_lens(), &mut self.cw_delta_power);
+        self.dirty = 0xFF;
         self.rc.reset();
         self.bw.reset();
         self.bt.reset(n);
@@ -471,6 +481,7 @@ impl LzmsCompressor {
         let len = self.literal.code_lens()[s];
         self.bw.write(u32::from(self.cw_literal[s]), u32::from(len));
         if self.literal.record(s) {
+            self.dirty |= DIRTY_LIT;
             canonical(self.literal.code_lens(), &mut self.cw_literal);
         }
     }
@@ -488,6 +499,7 @@ impl LzmsCompressor {
             self.bw.write(len - LEN_BASE[slot], extra);
         }
         if self.length.record(slot) {
+            self.dirty |= DIRTY_LEN;
             canonical(self.length.code_lens(), &mut self.cw_length);
         }
     }
@@ -506,6 +518,7 @@ impl LzmsCompressor {
             self.bw.write(off - OFFSET_BASE[slot], extra);
         }
         if code.record(slot) {
+            self.dirty |= if delta { DIRTY_DELTA_OFF } else { DIRTY_LZ_OFF };
             canonical(code.code_lens(), cw);
         }
     }
@@ -516,6 +529,7 @@ impl LzmsCompressor {
         self.bw
             .write(u32::from(self.cw_delta_power[s]), u32::from(l));
         if self.delta_power.record(s) {
+            self.dirty |= DIRTY_POWER;
             canonical(self.delta_power.code_lens(), &mut self.cw_delta_power);
         }
     }
@@ -587,23 +601,31 @@ impl LzmsCompressor {
                 c.bits[class][s] = [self.prob_cost[p], self.prob_cost[64 - p]];
             }
         }
-        for (o, &l) in c.literal.iter_mut().zip(self.literal.code_lens()) {
-            *o = u32::from(l) << COST_SHIFT;
+        // The code-derived tables change only when a code is rebuilt.
+        let dirty = std::mem::take(&mut self.dirty);
+        if dirty & DIRTY_LIT != 0 {
+            for (o, &l) in c.literal.iter_mut().zip(self.literal.code_lens()) {
+                *o = u32::from(l) << COST_SHIFT;
+            }
         }
-        let ll = self.length.code_lens();
-        for (len, o) in c.length.iter_mut().enumerate() {
-            let slot = usize::from(self.len_slot_table[len]);
-            *o = (u32::from(ll[slot]) + u32::from(LEN_EXTRA[slot])) << COST_SHIFT;
+        if dirty & DIRTY_LEN != 0 {
+            let ll = self.length.code_lens();
+            for (len, o) in c.length.iter_mut().enumerate() {
+                let slot = usize::from(self.len_slot_table[len]);
+                *o = (u32::from(ll[slot]) + u32::from(LEN_EXTRA[slot])) << COST_SHIFT;
+            }
         }
-        c.lz_slot.clear();
-        c.lz_slot.extend(
-            self.lz_offset
-                .code_lens()
-                .iter()
-                .zip(OFFSET_EXTRA.iter())
-                .map(|(&l, &e)| (u32::from(l) + u32::from(e)) << COST_SHIFT),
-        );
-        if self.params.delta {
+        if dirty & DIRTY_LZ_OFF != 0 {
+            c.lz_slot.clear();
+            c.lz_slot.extend(
+                self.lz_offset
+                    .code_lens()
+                    .iter()
+                    .zip(OFFSET_EXTRA.iter())
+                    .map(|(&l, &e)| (u32::from(l) + u32::from(e)) << COST_SHIFT),
+            );
+        }
+        if self.params.delta && dirty & DIRTY_DELTA_OFF != 0 {
             c.delta_slot.clear();
             c.delta_slot.extend(
                 self.delta_offset
@@ -612,6 +634,8 @@ impl LzmsCompressor {
                     .zip(OFFSET_EXTRA.iter())
                     .map(|(&l, &e)| (u32::from(l) + u32::from(e)) << COST_SHIFT),
             );
+        }
+        if self.params.delta && dirty & DIRTY_POWER != 0 {
             for (o, &l) in c.power.iter_mut().zip(self.delta_power.code_lens()) {
                 *o = u32::from(l) << COST_SHIFT;
             }
