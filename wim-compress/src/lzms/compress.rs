@@ -15,7 +15,7 @@
 
 use super::constants::*;
 use super::huffman::{AdaptiveCode, table_size};
-use super::matchfinder::{BtFinder, DeltaFinder, delta_len, extend};
+use super::matchfinder::{BtFinder, DeltaFinder, delta_len_from, extend};
 use super::range_encoder::{BackWriter, EncProb, RangeEncoder};
 use super::slot_table::SlotFinder;
 use super::x86_filter::X86Filter;
@@ -214,6 +214,20 @@ impl Params {
             delta_bits: if level >= 70 { 16 } else { 14 },
             gap_all: level >= 50,
         }
+        .tweak()
+    }
+
+    // TEMP experiment hook.
+    fn tweak(mut self) -> Self {
+        let g = |k: &str| std::env::var(k).ok().and_then(|v| v.parse::<usize>().ok());
+        if let Some(v) = g("LZMS_NICE") { self.nice = v; }
+        if let Some(v) = g("LZMS_DEPTH") { self.depth = v as u32; }
+        if let Some(v) = g("LZMS_DELTA") { self.delta = v != 0; }
+        if let Some(v) = g("LZMS_GAPS") { self.gaps = v != 0; }
+        if let Some(v) = g("LZMS_GAPALL") { self.gap_all = v != 0; }
+        if let Some(v) = g("LZMS_DBITS") { self.delta_bits = v as u32; }
+        if let Some(v) = g("LZMS_DSKIP") { self.delta_skip = v; }
+        self
     }
 }
 
@@ -878,10 +892,16 @@ impl LzmsCompressor {
                         let power = (pair & 7) as usize;
                         let span = 1usize << power;
                         let off = ((pair >> 3) as usize) << power;
-                        if off + span > p {
+                        // Most probes fail on the first two differences.
+                        if off + span > p
+                            || d[p].wrapping_sub(d[p - span])
+                                != d[p - off].wrapping_sub(d[p - off - span])
+                            || d[p + 1].wrapping_sub(d[p + 1 - span])
+                                != d[p + 1 - off].wrapping_sub(d[p + 1 - off - span])
+                        {
                             continue;
                         }
-                        let l = delta_len(d, p, off, span, maxl);
+                        let l = delta_len_from(d, p, off, span, 2, maxl);
                         if l < 2 {
                             continue;
                         }

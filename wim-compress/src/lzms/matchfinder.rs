@@ -1,6 +1,8 @@
 //! Match finders of the LZMS encoder (`codecs.md` §6.1): a binary-tree finder for LZ
 //! matches over the whole chunk, and a hash finder for delta matches.
 
+use super::prefetch::prefetch;
+
 /// No position.
 const NIL: u32 = u32::MAX;
 
@@ -80,9 +82,8 @@ impl BtFinder {
         // cache misses overlap with this descent.
         if n - cur >= 4 {
             let h2 = hash3(d, cur + 1, self.hash_shift);
-            let a = self.head.get(h2).copied().unwrap_or(0);
-            let b = self.child.get(2 * (m as usize)).copied().unwrap_or(0);
-            std::hint::black_box(a ^ b);
+            prefetch(&self.head, h2);
+            prefetch(&self.child, 2 * (m as usize));
         }
         let mut lt_slot = 2 * cur;
         let mut gt_slot = 2 * cur + 1;
@@ -199,13 +200,6 @@ pub(crate) fn delta_len_from(
     l
 }
 
-/// Length of a delta match at `p` from `off` bytes back with `span`, at most `max`
-/// (requires `off + span <= p`, `p + max <= d.len()`).
-#[inline]
-pub(crate) fn delta_len(d: &[u8], p: usize, off: usize, span: usize, max: usize) -> usize {
-    delta_len_from(d, p, off, span, 0, max)
-}
-
 impl DeltaFinder {
     /// Prepares for a chunk of `n` bytes with `2^bits` buckets per power.
     pub(crate) fn reset(&mut self, n: usize, bits: u32) {
@@ -267,11 +261,9 @@ impl DeltaFinder {
             let t2 = DELTA_POWERS.min((usize::BITS - (p + 1).leading_zeros()) as usize);
             let (mut nb, mut nd) = ([0usize; DELTA_POWERS], [0u32; DELTA_POWERS]);
             self.hashes(d, p + 1, t2, &mut nb, &mut nd);
-            let mut acc = 0u32;
             for &b in &nb[..t2] {
-                acc ^= self.table.get(b).copied().unwrap_or(0);
+                prefetch(&self.table, b);
             }
-            std::hint::black_box(acc);
             self.next_p = p + 1;
             self.next_b = nb;
             self.next_d = nd;

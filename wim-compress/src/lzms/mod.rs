@@ -26,6 +26,9 @@ mod constants;
 mod decompress;
 mod huffman;
 mod matchfinder;
+#[path = "../fast/lzms_prefetch.rs"]
+#[allow(unsafe_code)]
+mod prefetch;
 mod range_coder;
 mod range_encoder;
 mod slot_table;
