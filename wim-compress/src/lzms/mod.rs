@@ -25,6 +25,7 @@ mod compress;
 mod constants;
 mod decompress;
 mod huffman;
+mod lcp_finder;
 mod matchfinder;
 #[path = "../fast/lzms_prefetch.rs"]
 #[allow(unsafe_code)]
@@ -32,6 +33,7 @@ mod prefetch;
 mod range_coder;
 mod range_encoder;
 mod slot_table;
+mod suffix_array;
 mod x86_filter;
 
 pub use compress::LzmsCompressor;
