@@ -11,10 +11,13 @@
 //! smallest offset. The walk is at most `nice - 2` steps; the only random accesses are
 //! the intervals, whose top levels stay in cache.
 //!
-//! Memory per chunk position: 4 bytes of interval parents (the suffix array during
-//! construction), 4 bytes of deepest interval per position (the Φ/PLCP array during
-//! construction), at most 4 bytes of last visitor per interval and 1 byte of interval
-//! length: 13 bytes, plus at most 4 more during the suffix sort's recursion.
+//! Memory per chunk position: 4 bytes of deepest interval per position (the Φ/PLCP array
+//! during construction), 1 byte of length per interval, and the tree:
+//! the suffix array during construction, then 8 bytes per interval (parent and last
+//! visitor) in the same allocation, so 4 bytes per position while there are at most
+//! half as many intervals as positions (the usual case with capped lengths; 8 at worst).
+//! In all 9 bytes per position (13 at worst), plus at most 4 more, transient, during the
+//! suffix sort's recursion.
 
 use super::prefetch::prefetch;
 use super::suffix_array::{plcp_capped, suffix_array};
@@ -25,12 +28,12 @@ const MIN_LEN: u32 = 3;
 /// The LCP-interval finder of one chunk.
 #[derive(Debug, Default)]
 pub(crate) struct LcpFinder {
-    /// Parent interval of each interval (root: 0, its own parent).
-    parent: Vec<u32>,
+    /// During construction the suffix array, then the parent of each interval; finally
+    /// `[parent, last visiting position + 1 (0: none yet)]` per interval, interleaved so
+    /// that a visit reads both words from one cache line.
+    tree: Vec<u32>,
     /// Deepest interval holding each position's suffix.
     leaf: Vec<u32>,
-    /// Last visiting position + 1 of each interval (0: none yet).
-    last: Vec<u32>,
     /// Common-prefix length of each interval.
     lcp: Vec<u8>,
     /// Next position to visit.
@@ -44,32 +47,31 @@ impl LcpFinder {
         let n = d.len();
         let cap = cap.clamp(MIN_LEN as usize, 255);
         self.next = 0;
-        suffix_array(d, &mut self.parent);
-        plcp_capped(d, &self.parent, cap, &mut self.leaf);
-        // Capped lengths by rank (lengths below MIN_LEN merge into the root).
-        self.lcp.clear();
-        self.lcp.extend(self.parent.iter().map(|&p| {
-            let l = self.leaf.get(p as usize).copied().unwrap_or(0);
-            if l < MIN_LEN { 0 } else { l as u8 }
-        }));
-        if let Some(first) = self.lcp.first_mut() {
-            *first = 0;
-        }
+        suffix_array(d, &mut self.tree);
+        plcp_capped(d, &self.tree, cap, &mut self.leaf);
         if n == 0 {
-            self.last.clear();
+            self.tree.clear();
             return;
         }
         // Bottom-up traversal of the intervals (Abouelhoda, Kurtz and Ohlebusch). Interval
         // ids are handed out in opening order; at boundary r at most one interval opens,
-        // so ids written at boundary r are <= r and `parent` / `lcp` (read by rank, ahead
-        // of the boundary) are overwritten only where they were already consumed.
+        // so the parents written at boundary r go to ids < r, where the suffix array
+        // (read by rank, ahead of the boundary) was already consumed.
         let mut stack: Vec<(u8, u32)> = vec![(0, 0)];
         let mut count = 1u32;
-        let mut prev_pos = self.parent[0] as usize;
+        self.lcp.clear();
+        self.lcp.push(0);
+        let mut prev_pos = self.tree[0] as usize;
         let mut cand = 0u32;
         for r in 1..=n {
-            let h = if r < n { self.lcp[r] } else { 0 };
-            let sa_r = if r < n { self.parent[r] as usize } else { 0 };
+            // The suffix ranked r and its capped common prefix with the one before (the
+            // PLCP entry is read before this boundary's leaf write, which goes to the
+            // suffix ranked r-1).
+            let sa_r = if r < n { self.tree[r] as usize } else { 0 };
+            let h = match self.leaf.get(sa_r) {
+                Some(&l) if r < n && l >= MIN_LEN => l as u8,
+                _ => 0,
+            };
             let mut opened_here = false;
             while let Some(&(tl, _)) = stack.last() {
                 if tl <= h {
@@ -78,12 +80,12 @@ impl LcpFinder {
                 let Some((_, x)) = stack.pop() else { break };
                 let (below, below_id) = stack.last().copied().unwrap_or((0, 0));
                 if below >= h {
-                    self.parent[x as usize] = below_id;
+                    self.tree[x as usize] = below_id;
                 } else {
                     let y = count;
                     count += 1;
-                    self.lcp[y as usize] = h;
-                    self.parent[x as usize] = y;
+                    self.lcp.push(h);
+                    self.tree[x as usize] = y;
                     stack.push((h, y));
                     break;
                 }
@@ -91,7 +93,7 @@ impl LcpFinder {
             if stack.last().is_some_and(|&(tl, _)| tl < h) {
                 let y = count;
                 count += 1;
-                self.lcp[y as usize] = h;
+                self.lcp.push(h);
                 stack.push((h, y));
                 opened_here = true;
             }
@@ -104,11 +106,16 @@ impl LcpFinder {
             cand = stack.last().map_or(0, |&(_, id)| id);
             prev_pos = sa_r;
         }
-        self.parent[0] = 0;
-        self.parent.truncate(count as usize);
-        self.lcp.truncate(count as usize);
-        self.last.clear();
-        self.last.resize(count as usize, 0);
+        self.tree[0] = 0;
+        // Interleave in place, from the back (entry x moves to 2x, never onto an entry
+        // not yet moved).
+        let count = count as usize;
+        self.tree.resize(n.max(2 * count), 0);
+        for x in (0..count).rev() {
+            let up = self.tree[x];
+            self.tree[2 * x] = up;
+            self.tree[2 * x + 1] = 0;
+        }
     }
 
     /// Visits position `self.next`: with `RECORD`, appends to `out` the matches
@@ -119,21 +126,20 @@ impl LcpFinder {
         self.next += 1;
         let Some(&k0) = self.leaf.get(p) else { return };
         if let Some(&k1) = self.leaf.get(p + 1) {
-            prefetch(&self.last, k1 as usize);
+            prefetch(&self.tree, 2 * k1 as usize);
             prefetch(&self.lcp, k1 as usize);
-            prefetch(&self.parent, k1 as usize);
         }
         let start = out.len();
         let mut best_off = u32::MAX;
         let me = p as u32 + 1;
         let mut k = k0 as usize;
         while k != 0 {
-            let (Some(slot), Some(&len), Some(&up)) =
-                (self.last.get_mut(k), self.lcp.get(k), self.parent.get(k))
+            let (Some([up, slot]), Some(&len)) =
+                (self.tree.get_mut(2 * k..2 * k + 2), self.lcp.get(k))
             else {
                 break;
             };
-            let prev = *slot;
+            let (up, prev) = (*up, *slot);
             *slot = me;
             if RECORD && prev != 0 {
                 let off = me - prev;

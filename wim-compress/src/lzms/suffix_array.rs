@@ -59,37 +59,46 @@ impl Types {
     }
 }
 
+/// Symbol counts of `t`.
+fn counts<T: Sym>(t: &[T], k: usize) -> Vec<u32> {
+    let mut c = vec![0u32; k];
+    for &x in t {
+        c[x.idx()] += 1;
+    }
+    c
+}
+
 /// Start offsets (`end == false`) or end offsets of each symbol's bucket.
-fn buckets<T: Sym>(t: &[T], k: usize, end: bool, out: &mut Vec<u32>) {
+fn buckets(cnt: &[u32], end: bool, out: &mut Vec<u32>) {
     out.clear();
-    out.resize(k, 0);
-    for &c in t {
-        out[c.idx()] += 1;
-    }
     let mut sum = 0u32;
-    for b in out.iter_mut() {
-        sum += *b;
-        *b = if end { sum } else { sum - *b };
-    }
+    out.extend(cnt.iter().map(|&c| {
+        sum += c;
+        if end { sum } else { sum - c }
+    }));
 }
 
 /// Induces the order of L-type then S-type suffixes from the LMS suffixes placed in `sa`.
-fn induce<T: Sym>(t: &[T], sa: &mut [u32], ty: &Types, k: usize, bkt: &mut Vec<u32>) {
+fn induce<T: Sym>(t: &[T], sa: &mut [u32], ty: &Types, cnt: &[u32], bkt: &mut Vec<u32>) {
     let n = t.len();
-    buckets(t, k, false, bkt);
+    buckets(cnt, false, bkt);
     // The suffix n-1 is L-type and first in its bucket (its successor is the empty suffix).
     let c = t[n - 1].idx();
     sa[bkt[c] as usize] = (n - 1) as u32;
     bkt[c] += 1;
     for i in 0..n {
         let j = sa[i];
-        if j != EMPTY && j > 0 && !ty.s(j as usize - 1) {
-            let c = t[j as usize - 1].idx();
-            sa[bkt[c] as usize] = j - 1;
-            bkt[c] += 1;
+        // Only L-type and LMS suffixes are present during this scan, so the suffix
+        // before j is L-type exactly when its symbol is not smaller than j's.
+        if j != EMPTY && j > 0 {
+            let (c, cj) = (t[j as usize - 1].idx(), t[j as usize].idx());
+            if c >= cj {
+                sa[bkt[c] as usize] = j - 1;
+                bkt[c] += 1;
+            }
         }
     }
-    buckets(t, k, true, bkt);
+    buckets(cnt, true, bkt);
     for i in (0..n).rev() {
         let j = sa[i];
         if j != EMPTY && j > 0 && ty.s(j as usize - 1) {
@@ -112,11 +121,12 @@ fn sais<T: Sym>(t: &[T], sa: &mut [u32], k: usize) {
         _ => {}
     }
     let ty = Types::new(t);
+    let cnt = counts(t, k);
     let mut bkt = Vec::new();
     // 1. LMS suffixes at the ends of their buckets, then one induced sort: the LMS
     //    substrings come out sorted.
     sa.fill(EMPTY);
-    buckets(t, k, true, &mut bkt);
+    buckets(&cnt, true, &mut bkt);
     for i in (1..n).rev() {
         if ty.lms(i) {
             let c = t[i].idx();
@@ -124,7 +134,7 @@ fn sais<T: Sym>(t: &[T], sa: &mut [u32], k: usize) {
             sa[bkt[c] as usize] = i as u32;
         }
     }
-    induce(t, sa, &ty, k, &mut bkt);
+    induce(t, sa, &ty, &cnt, &mut bkt);
     // 2. Compact the sorted LMS positions into sa[..m] and name the LMS substrings.
     let mut m = 0usize;
     for i in 0..n {
@@ -166,7 +176,7 @@ fn sais<T: Sym>(t: &[T], sa: &mut [u32], k: usize) {
     }
     // 4. Place the sorted LMS suffixes at the ends of their buckets, in order, and induce.
     sa[m..].fill(EMPTY);
-    buckets(t, k, true, &mut bkt);
+    buckets(&cnt, true, &mut bkt);
     for i in (0..m).rev() {
         let j = sa[i];
         sa[i] = EMPTY;
@@ -174,7 +184,7 @@ fn sais<T: Sym>(t: &[T], sa: &mut [u32], k: usize) {
         bkt[c] -= 1;
         sa[bkt[c] as usize] = j;
     }
-    induce(t, sa, &ty, k, &mut bkt);
+    induce(t, sa, &ty, &cnt, &mut bkt);
 }
 
 /// Whether the LMS substrings starting at `a` and `b` are equal (symbols and types up to
