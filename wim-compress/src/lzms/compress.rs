@@ -205,6 +205,8 @@ struct Params {
     gap_all: bool,
     /// Chunks of at least this many bytes use the LCP-interval finder.
     lcp_min: usize,
+    /// Consider "delta match, literal, delta repeat-0 match" edges.
+    delta_gaps: bool,
 }
 
 impl Params {
@@ -220,6 +222,7 @@ impl Params {
             delta_bits: if level >= 70 { 16 } else { 14 },
             gap_all: level >= 50,
             lcp_min: 1 << 20,
+            delta_gaps: true,
         }
         .tweak()
     }
@@ -236,6 +239,7 @@ impl Params {
         if let Some(v) = g("LZMS_DSKIP") { self.delta_skip = v; }
         if let Some(v) = g("LZMS_WINDOW") { self.window = v; }
         if let Some(v) = g("LZMS_LCPMIN") { self.lcp_min = v; }
+        if let Some(v) = g("LZMS_DGAPS") { self.delta_gaps = v != 0; }
         self
     }
 }
@@ -300,6 +304,66 @@ fn gap_edge(
             val,
             len1: ml as u32,
         };
+    }
+}
+
+/// Relaxes the edge "delta match (`kind`, `val`) of `ml` bytes with `span`/`off`, one
+/// literal, delta repeat-0 match" from node `i` (position `p`); the first part costs
+/// `mcost` in all.
+#[allow(clippy::too_many_arguments)]
+#[inline]
+fn delta_gap_edge(
+    nodes: &mut [Node],
+    c: &Costs,
+    d: &[u8],
+    s: &PathState,
+    (i, p): (usize, usize),
+    (kind, val, span, off, ml): (u8, u32, usize, usize, usize),
+    mcost: u32,
+    nice: usize,
+) {
+    let q = p + ml;
+    let n = d.len();
+    if q + 3 > n
+        || d[q + 1].wrapping_sub(d[q + 1 - span]) != d[q + 1 - off].wrapping_sub(d[q + 1 - off - span])
+    {
+        return;
+    }
+    let l2 = delta_len_from(d, q + 1, off, span, 1, (n - q - 1).min(nice - 1));
+    if l2 < 2 {
+        return;
+    }
+    let mut t = *s;
+    t.apply(kind, val);
+    let b = &c.bits;
+    let mut cost = mcost + b[S_MAIN][usize::from(t.st[S_MAIN])][0] + c.literal[usize::from(d[q])];
+    t.apply(LIT, 0);
+    cost += b[S_MAIN][usize::from(t.st[S_MAIN])][1]
+        + b[S_MATCH][usize::from(t.st[S_MATCH])][1]
+        + b[S_DELTA][usize::from(t.st[S_DELTA])][1]
+        + b[S_DELTA_REP0][usize::from(t.st[S_DELTA_REP0])][0]
+        + c.length[l2];
+    let Some(node) = nodes.get_mut(i + ml + 1 + l2) else {
+        return;
+    };
+    if cost < node.cost {
+        *node = Node {
+            cost,
+            len: (ml + 1 + l2) as u32,
+            kind,
+            val,
+            len1: ml as u32,
+        };
+    }
+}
+
+/// The repeat kind that ends a gap edge whose first match is of `kind`.
+#[inline(always)]
+fn gap_rep(kind: u8) -> u8 {
+    if kind == DELTA || kind == DELTA_REP {
+        DELTA_REP
+    } else {
+        LZ_REP
     }
 }
 
@@ -703,6 +767,7 @@ impl LzmsCompressor {
         let mut path = std::mem::take(&mut self.path);
         let gaps = prm.gaps;
         let dskip = prm.delta_skip;
+        let dgaps = prm.delta_gaps;
         while pos < n {
             if self.rc.len() + self.bw.len() > limit {
                 self.matches = matches;
@@ -717,7 +782,7 @@ impl LzmsCompressor {
             self.states[0] = ps;
             let mut forced: Option<(usize, u8, u32, u32)> = None;
             let mut i = 0usize;
-            while i < lim {
+            'scan: while i < lim {
                 let node = self.nodes[i];
                 if node.cost == INF {
                     i += 1;
@@ -728,7 +793,7 @@ impl LzmsCompressor {
                     s.apply(node.kind, node.val);
                     if node.len1 != 0 || (node.kind == LIT && node.len > 1) {
                         s.apply(LIT, 0);
-                        s.apply(LZ_REP, 0);
+                        s.apply(gap_rep(node.kind), 0);
                     }
                     self.states[i] = s;
                     s
@@ -931,7 +996,25 @@ impl LzmsCompressor {
                         if l < 2 {
                             continue;
                         }
+                        if l >= nice {
+                            // Long runs are taken whole, like long LZ matches.
+                            let l = delta_len_from(d, p, off, span, l, rem);
+                            forced = Some((i, DELTA_REP, k, l as u32));
+                            break 'scan;
+                        }
                         let rc = drep_base + rep_cost(bits, &s, S_DELTA_REP0, k);
+                        if dgaps && l < nice - 1 {
+                            delta_gap_edge(
+                                &mut self.nodes,
+                                c,
+                                d,
+                                &s,
+                                (i, p),
+                                (DELTA_REP, k, span, off, l),
+                                rc + c.length[l],
+                                nice,
+                            );
+                        }
                         for len in 2..=l.min(nice - 1) {
                             let cc = rc + c.length[len];
                             let t = &mut self.nodes[i + len];
@@ -951,12 +1034,30 @@ impl LzmsCompressor {
                     let lz_best = matches.last().map_or(0, |m| m.0 as usize);
                     for &(power, raw, l) in deltas.iter() {
                         let off = (raw as usize) << power;
+                        if l as usize >= nice {
+                            let l = delta_len_from(d, p, off, 1 << power, nice, rem);
+                            forced = Some((i, DELTA, pack_delta(power, raw), l as u32));
+                            break 'scan;
+                        }
                         // A plain copy is an LZ match: cheaper, and already an edge.
                         if rem >= 4 && d[p..p + 4] == d[p - off..p - off + 4] {
                             continue;
                         }
                         let oc =
                             ebase + c.power[power as usize] + c.delta_slot[self.slots.slot(raw)];
+                        let top = (l as usize).min(nice - 1);
+                        if dgaps && top >= (lz_best + 1).max(4) {
+                            delta_gap_edge(
+                                &mut self.nodes,
+                                c,
+                                d,
+                                &s,
+                                (i, p),
+                                (DELTA, pack_delta(power, raw), 1 << power, off, top),
+                                oc + c.length[top],
+                                nice,
+                            );
+                        }
                         for len in (lz_best + 1).max(4)..=(l as usize).min(nice - 1) {
                             let cc = oc + c.length[len];
                             let t = &mut self.nodes[i + len];
@@ -993,7 +1094,7 @@ impl LzmsCompressor {
                     path.push((LZ_REP, 0, nd.len - 1));
                     path.push((LIT, 0, 1));
                 } else if nd.len1 != 0 {
-                    path.push((LZ_REP, 0, nd.len - nd.len1 - 1));
+                    path.push((gap_rep(nd.kind), 0, nd.len - nd.len1 - 1));
                     path.push((LIT, 0, 1));
                     path.push((nd.kind, nd.val, nd.len1));
                 } else {
