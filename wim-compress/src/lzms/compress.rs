@@ -207,6 +207,10 @@ struct Params {
     lcp_min: usize,
     /// Consider "delta match, literal, delta repeat-0 match" edges.
     delta_gaps: bool,
+    /// Insert the positions inside long (forced) matches into the delta tables.
+    delta_skipped: bool,
+    /// Insert the positions inside long (forced) matches into the LZ match finder.
+    lz_skipped: bool,
 }
 
 impl Params {
@@ -223,6 +227,8 @@ impl Params {
             gap_all: level >= 50,
             lcp_min: 1 << 20,
             delta_gaps: true,
+            delta_skipped: false,
+            lz_skipped: true,
         }
         .tweak()
     }
@@ -240,6 +246,8 @@ impl Params {
         if let Some(v) = g("LZMS_WINDOW") { self.window = v; }
         if let Some(v) = g("LZMS_LCPMIN") { self.lcp_min = v; }
         if let Some(v) = g("LZMS_DGAPS") { self.delta_gaps = v != 0; }
+        if let Some(v) = g("LZMS_DSKIPPED") { self.delta_skipped = v != 0; }
+        if let Some(v) = g("LZMS_LZSKIPPED") { self.lz_skipped = v != 0; }
         self
     }
 }
@@ -248,11 +256,11 @@ impl Params {
 #[derive(Debug, Clone, Copy)]
 struct Node {
     cost: u32,
-    len: u32,
-    kind: u8,
     val: u32,
+    len: u16,
     /// Nonzero for a "match, literal, repeat-0 match" edge: the first match's length.
-    len1: u32,
+    len1: u16,
+    kind: u8,
 }
 
 const UNREACHED: Node = Node {
@@ -299,10 +307,10 @@ fn gap_edge(
     if cost < node.cost {
         *node = Node {
             cost,
-            len: (ml + 1 + l2) as u32,
+            len: (ml + 1 + l2) as u16,
             kind,
             val,
-            len1: ml as u32,
+            len1: ml as u16,
         };
     }
 }
@@ -349,10 +357,10 @@ fn delta_gap_edge(
     if cost < node.cost {
         *node = Node {
             cost,
-            len: (ml + 1 + l2) as u32,
+            len: (ml + 1 + l2) as u16,
             kind,
             val,
-            len1: ml as u32,
+            len1: ml as u16,
         };
     }
 }
@@ -804,8 +812,14 @@ impl LzmsCompressor {
                 let rem = n - p;
                 let maxl = rem.min(nice);
                 // Match finders, in position order.
-                while self.finder_next() < p {
-                    self.skip_one(d);
+                if prm.lz_skipped {
+                    while self.finder_next() < p {
+                        self.skip_one(d);
+                    }
+                } else if self.lcp_mode {
+                    self.lcp.next = p;
+                } else {
+                    self.bt.next = p;
                 }
                 matches.clear();
                 if self.lcp_mode {
@@ -855,7 +869,7 @@ impl LzmsCompressor {
                             if cc < t.cost {
                                 *t = Node {
                                     cost: cc,
-                                    len: 1 + l2 as u32,
+                                    len: 1 + l2 as u16,
                                     kind: LIT,
                                     val: 0,
                                     len1: 0,
@@ -891,7 +905,7 @@ impl LzmsCompressor {
                         if cc < t.cost {
                             *t = Node {
                                 cost: cc,
-                                len: len as u32,
+                                len: len as u16,
                                 kind: LZ_REP,
                                 val: k,
                                 len1: 0,
@@ -964,7 +978,7 @@ impl LzmsCompressor {
                             if cc < t.cost {
                                 *t = Node {
                                     cost: cc,
-                                    len: len as u32,
+                                    len: len as u16,
                                     kind: LZ,
                                     val: off,
                                     len1: 0,
@@ -1021,7 +1035,7 @@ impl LzmsCompressor {
                             if cc < t.cost {
                                 *t = Node {
                                     cost: cc,
-                                    len: len as u32,
+                                    len: len as u16,
                                     kind: DELTA_REP,
                                     val: k,
                                     len1: 0,
@@ -1064,7 +1078,7 @@ impl LzmsCompressor {
                             if cc < t.cost {
                                 *t = Node {
                                     cost: cc,
-                                    len: len as u32,
+                                    len: len as u16,
                                     kind: DELTA,
                                     val: pack_delta(power, raw),
                                     len1: 0,
@@ -1090,15 +1104,16 @@ impl LzmsCompressor {
             let mut j = end;
             while j > 0 {
                 let nd = self.nodes[j];
+                let (nlen, nlen1) = (u32::from(nd.len), u32::from(nd.len1));
                 if nd.kind == LIT && nd.len > 1 {
-                    path.push((LZ_REP, 0, nd.len - 1));
+                    path.push((LZ_REP, 0, nlen - 1));
                     path.push((LIT, 0, 1));
                 } else if nd.len1 != 0 {
-                    path.push((gap_rep(nd.kind), 0, nd.len - nd.len1 - 1));
+                    path.push((gap_rep(nd.kind), 0, nlen - nlen1 - 1));
                     path.push((LIT, 0, 1));
-                    path.push((nd.kind, nd.val, nd.len1));
+                    path.push((nd.kind, nd.val, nlen1));
                 } else {
-                    path.push((nd.kind, nd.val, nd.len));
+                    path.push((nd.kind, nd.val, nlen));
                 }
                 j -= nd.len as usize;
             }
@@ -1140,7 +1155,7 @@ impl LzmsCompressor {
             self.bt
                 .visit::<false>(d, self.params.depth, self.params.nice, &mut dummy);
         }
-        if self.params.delta {
+        if self.params.delta && self.params.delta_skipped {
             let mut dd = Vec::new();
             self.df.visit::<false>(d, p, 0, &mut dd);
         }

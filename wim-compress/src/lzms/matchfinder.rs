@@ -247,6 +247,7 @@ impl DeltaFinder {
         }
         let max = max.min(n - p);
         let top = DELTA_POWERS.min((usize::BITS - p.leading_zeros()) as usize);
+        let x = load32(d, p);
         let mut bk = [0usize; DELTA_POWERS];
         let mut difs = [0u32; DELTA_POWERS];
         if self.next_p == p {
@@ -286,7 +287,13 @@ impl DeltaFinder {
             if off & (span - 1) != 0 || c < span || off >> power >= 1 << 29 {
                 continue;
             }
-            if sub_bytes32(load32(d, c), load32(d, c - span)) & 0x00FF_FFFF != dif {
+            let xc = load32(d, c);
+            if sub_bytes32(xc, load32(d, c - span)) & 0x00FF_FFFF != dif {
+                continue;
+            }
+            // A plain copy (equal bytes, so equal differences) is an LZ match: the parser
+            // drops it, so do not measure it.
+            if xc == x {
                 continue;
             }
             let l = delta_len_from(d, p, off, span, 3, max);
