@@ -13,6 +13,8 @@
 //!    rebuilt on the decoder's schedule by the decoder's own builder.
 //! 4. The forward range-coded stream and the reversed backward stream are concatenated.
 
+mod lazy;
+
 use super::constants::*;
 use super::huffman::{AdaptiveCode, table_size};
 use super::lcp_finder::LcpFinder;
@@ -211,6 +213,10 @@ struct Params {
     delta_skipped: bool,
     /// Insert the positions inside long (forced) matches into the LZ match finder.
     lz_skipped: bool,
+    /// Delta powers searched.
+    delta_powers: (usize, usize),
+    /// Use the lazy parser instead of the near-optimal one.
+    lazy: bool,
 }
 
 impl Params {
@@ -229,6 +235,8 @@ impl Params {
             delta_gaps: true,
             delta_skipped: false,
             lz_skipped: true,
+            delta_powers: (0, 6),
+            lazy: false,
         }
         .tweak()
     }
@@ -248,6 +256,9 @@ impl Params {
         if let Some(v) = g("LZMS_DGAPS") { self.delta_gaps = v != 0; }
         if let Some(v) = g("LZMS_DSKIPPED") { self.delta_skipped = v != 0; }
         if let Some(v) = g("LZMS_LZSKIPPED") { self.lz_skipped = v != 0; }
+        if let Some(v) = g("LZMS_LAZY") { self.lazy = v != 0; }
+        if let Some(v) = g("LZMS_PLO") { self.delta_powers.0 = v; }
+        if let Some(v) = g("LZMS_PHI") { self.delta_powers.1 = v; }
         self
     }
 }
@@ -562,7 +573,8 @@ impl LzmsCompressor {
             self.bt.reset(n);
         }
         if self.params.delta {
-            self.df.reset(n, self.params.delta_bits);
+            let (lo, hi) = self.params.delta_powers;
+            self.df.reset(n, self.params.delta_bits, lo..hi);
         }
         ok
     }
@@ -751,7 +763,14 @@ impl LzmsCompressor {
     /// `limit` bytes.
     fn encode_chunk(&mut self, limit: usize) -> bool {
         let buf = std::mem::take(&mut self.buf);
-        let ok = self.parse(&buf, limit);
+        if self.lcp_mode {
+            self.lcp.build(&buf, self.params.nice);
+        }
+        let ok = if self.params.lazy {
+            self.parse_lazy(&buf, limit)
+        } else {
+            self.parse(&buf, limit)
+        };
         self.buf = buf;
         ok
     }
@@ -767,9 +786,6 @@ impl LzmsCompressor {
         self.states.resize(wsize + 2 * nice + 2, PathState::INIT);
         let mut ps = PathState::INIT;
         let mut pos = 0usize;
-        if self.lcp_mode {
-            self.lcp.build(d, nice);
-        }
         let mut matches = std::mem::take(&mut self.matches);
         let mut deltas = std::mem::take(&mut self.deltas);
         let mut path = std::mem::take(&mut self.path);

@@ -141,6 +141,9 @@ pub(crate) struct DeltaFinder {
     next_p: usize,
     next_b: [usize; DELTA_POWERS],
     next_d: [u32; DELTA_POWERS],
+    /// Powers searched: `lo..hi`.
+    lo: usize,
+    hi: usize,
 }
 
 /// Byte difference at distance `span` (requires `x >= span`).
@@ -201,8 +204,11 @@ pub(crate) fn delta_len_from(
 }
 
 impl DeltaFinder {
-    /// Prepares for a chunk of `n` bytes with `2^bits` buckets per power.
-    pub(crate) fn reset(&mut self, n: usize, bits: u32) {
+    /// Prepares for a chunk of `n` bytes with `2^bits` buckets per power, searching the
+    /// powers `powers` (within `0..DELTA_POWERS`).
+    pub(crate) fn reset(&mut self, n: usize, bits: u32, powers: std::ops::Range<usize>) {
+        self.hi = powers.end.min(DELTA_POWERS);
+        self.lo = powers.start.min(self.hi);
         self.bits = (usize::BITS - n.max(1).leading_zeros()).clamp(10, bits);
         self.table.clear();
         self.table.resize(DELTA_POWERS << self.bits, 0);
@@ -222,7 +228,7 @@ impl DeltaFinder {
     ) {
         let x = load32(d, p);
         let bits = self.bits;
-        for power in 0..top {
+        for power in self.lo..top {
             let span = 1usize << power;
             let dif = sub_bytes32(x, load32(d, p - span)) & 0x00FF_FFFF;
             let v = dif | (((p & (span - 1)) as u32) << 24);
@@ -246,7 +252,7 @@ impl DeltaFinder {
             return;
         }
         let max = max.min(n - p);
-        let top = DELTA_POWERS.min((usize::BITS - p.leading_zeros()) as usize);
+        let top = self.hi.min((usize::BITS - p.leading_zeros()) as usize);
         let x = load32(d, p);
         let mut bk = [0usize; DELTA_POWERS];
         let mut difs = [0u32; DELTA_POWERS];
@@ -259,17 +265,17 @@ impl DeltaFinder {
         // Touch the buckets of the next position now, so that their cache misses overlap
         // with this position's work.
         if p + 1 + MIN_DELTA_LEN <= n {
-            let t2 = DELTA_POWERS.min((usize::BITS - (p + 1).leading_zeros()) as usize);
+            let t2 = self.hi.min((usize::BITS - (p + 1).leading_zeros()) as usize);
             let (mut nb, mut nd) = ([0usize; DELTA_POWERS], [0u32; DELTA_POWERS]);
             self.hashes(d, p + 1, t2, &mut nb, &mut nd);
-            for &b in &nb[..t2] {
+            for &b in nb.get(self.lo..t2).unwrap_or(&[]) {
                 prefetch(&self.table, b);
             }
             self.next_p = p + 1;
             self.next_b = nb;
             self.next_d = nd;
         }
-        for power in 0..top {
+        for power in self.lo..top {
             let span = 1usize << power;
             let dif = difs[power];
             let b = bk[power];

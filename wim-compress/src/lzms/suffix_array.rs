@@ -4,7 +4,9 @@
 //!
 //! Memory: the suffix array (4 bytes per position) plus, during the recursion, at most
 //! 4 bytes per position for the reduced problem (its text and suffix array, each at most
-//! half the length) and one bit per position of suffix types.
+//! half the length) and one byte per position of suffix types.
+
+use super::matchfinder::extend;
 
 /// Empty suffix-array slot during induced sorting.
 const EMPTY: u32 = u32::MAX;
@@ -28,34 +30,33 @@ impl Sym for u32 {
     }
 }
 
-/// Suffix types: bit `i` set when suffix `i` is S-type (smaller than suffix `i + 1`).
-struct Types(Vec<u64>);
+/// Suffix types: 1 where suffix `i` is S-type (smaller than suffix `i + 1`). One byte per
+/// suffix (transient): cheaper to test than packed bits in the hot loops.
+struct Types(Vec<u8>);
 
 impl Types {
     fn new<T: Sym>(t: &[T]) -> Self {
         let n = t.len();
-        let mut v = vec![0u64; n.div_ceil(64)];
+        let mut v = vec![0u8; n];
         // The last suffix is L-type (larger than the empty suffix).
         let mut s = false;
         for i in (0..n.saturating_sub(1)).rev() {
             let (a, b) = (t[i].idx(), t[i + 1].idx());
             s = a < b || (a == b && s);
-            if s {
-                v[i / 64] |= 1 << (i % 64);
-            }
+            v[i] = u8::from(s);
         }
         Types(v)
     }
 
     #[inline(always)]
     fn s(&self, i: usize) -> bool {
-        self.0[i / 64] >> (i % 64) & 1 != 0
+        self.0[i] != 0
     }
 
     /// Leftmost S-type: S-type with an L-type predecessor.
     #[inline(always)]
     fn lms(&self, i: usize) -> bool {
-        i > 0 && self.s(i) && !self.s(i - 1)
+        i > 0 && self.0[i] > self.0[i - 1]
     }
 }
 
@@ -237,10 +238,7 @@ pub(crate) fn plcp_capped(t: &[u8], sa: &[u32], cap: usize, plcp: &mut Vec<u32>)
         }
         let q = q as usize;
         let max = cap.min(n - p).min(n - q);
-        l = l.min(max);
-        while l < max && t[p + l] == t[q + l] {
-            l += 1;
-        }
+        l = extend(t, p, q, l.min(max), max);
         plcp[p] = l as u32;
         l = l.saturating_sub(1);
     }
