@@ -14,6 +14,8 @@
 //! 4. The forward range-coded stream and the reversed backward stream are concatenated.
 
 mod lazy;
+#[cfg(test)]
+mod tests;
 
 use super::constants::*;
 use super::huffman::{AdaptiveCode, table_size};
