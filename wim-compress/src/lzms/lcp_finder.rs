@@ -68,6 +68,9 @@ impl LcpFinder {
             // PLCP entry is read before this boundary's leaf write, which goes to the
             // suffix ranked r-1).
             let sa_r = if r < n { self.tree[r] as usize } else { 0 };
+            if let Some(&a) = self.tree.get(r + 16) {
+                prefetch(&self.leaf, a as usize);
+            }
             let h = match self.leaf.get(sa_r) {
                 Some(&l) if r < n && l >= MIN_LEN => l as u8,
                 _ => 0,
@@ -125,9 +128,17 @@ impl LcpFinder {
         let p = self.next;
         self.next += 1;
         let Some(&k0) = self.leaf.get(p) else { return };
+        // Two-stage prefetch: the deepest interval two positions ahead, and the parent of
+        // the one a position ahead (prefetched by the previous visit, so usually cached).
+        if let Some(&k2) = self.leaf.get(p + 2) {
+            prefetch(&self.tree, 2 * k2 as usize);
+            prefetch(&self.lcp, k2 as usize);
+        }
         if let Some(&k1) = self.leaf.get(p + 1) {
-            prefetch(&self.tree, 2 * k1 as usize);
-            prefetch(&self.lcp, k1 as usize);
+            if let Some(&up) = self.tree.get(2 * k1 as usize) {
+                prefetch(&self.tree, 2 * up as usize);
+                prefetch(&self.lcp, up as usize);
+            }
         }
         let start = out.len();
         let mut best_off = u32::MAX;

@@ -7,6 +7,10 @@
 //! half the length) and one byte per position of suffix types.
 
 use super::matchfinder::extend;
+use super::prefetch::prefetch;
+
+/// Prefetch distance (entries) of the scans with random reads.
+const AHEAD: usize = 24;
 
 /// Empty suffix-array slot during induced sorting.
 const EMPTY: u32 = u32::MAX;
@@ -88,6 +92,10 @@ fn induce<T: Sym>(t: &[T], sa: &mut [u32], ty: &Types, cnt: &[u32], bkt: &mut Ve
     sa[bkt[c] as usize] = (n - 1) as u32;
     bkt[c] += 1;
     for i in 0..n {
+        // The text read for an entry is random: prefetch it some entries ahead.
+        if let Some(&a) = sa.get(i + AHEAD) {
+            prefetch(t, (a as usize).wrapping_sub(1));
+        }
         let j = sa[i];
         // Only L-type and LMS suffixes are present during this scan, so the suffix
         // before j is L-type exactly when its symbol is not smaller than j's.
@@ -101,6 +109,10 @@ fn induce<T: Sym>(t: &[T], sa: &mut [u32], ty: &Types, cnt: &[u32], bkt: &mut Ve
     }
     buckets(cnt, true, bkt);
     for i in (0..n).rev() {
+        if let Some(&a) = i.checked_sub(AHEAD).and_then(|k| sa.get(k)) {
+            prefetch(t, (a as usize).wrapping_sub(1));
+            prefetch(&ty.0, (a as usize).wrapping_sub(1));
+        }
         let j = sa[i];
         if j != EMPTY && j > 0 && ty.s(j as usize - 1) {
             let c = t[j as usize - 1].idx();
@@ -225,11 +237,17 @@ pub(crate) fn plcp_capped(t: &[u8], sa: &[u32], cap: usize, plcp: &mut Vec<u32>)
     plcp.clear();
     plcp.resize(n, EMPTY);
     // Φ: the suffix ranked just before each suffix.
-    for w in sa.windows(2) {
+    for (i, w) in sa.windows(2).enumerate() {
+        if let Some(&a) = sa.get(i + 1 + AHEAD) {
+            prefetch(plcp, a as usize);
+        }
         plcp[w[1] as usize] = w[0];
     }
     let mut l = 0usize;
     for p in 0..n {
+        if let Some(&a) = plcp.get(p + AHEAD) {
+            prefetch(t, a as usize);
+        }
         let q = plcp[p];
         if q == EMPTY {
             plcp[p] = 0;
