@@ -188,6 +188,9 @@ impl Probs {
     }
 }
 
+/// Levels below this use the lazy parser (a fast mode; libwim has no equivalent).
+const LAZY_BELOW: u32 = 10;
+
 /// Encoder tuning derived from the level.
 #[derive(Debug, Clone, Copy)]
 struct Params {
@@ -224,9 +227,14 @@ struct Params {
 impl Params {
     fn new(level: u32) -> Self {
         let level = level.clamp(1, 1000);
+        let lazy = level < LAZY_BELOW;
         Params {
-            nice: (63 * level as usize / 50).clamp(16, 255),
-            depth: (level / 2 + 8).min(300),
+            nice: if lazy {
+                24
+            } else {
+                (63 * level as usize / 50).clamp(16, 255)
+            },
+            depth: if lazy { 16 } else { (level / 2 + 8).min(300) },
             window: 2048,
             delta: level >= 35,
             gaps: level >= 20,
@@ -238,30 +246,8 @@ impl Params {
             delta_skipped: false,
             lz_skipped: true,
             delta_powers: (0, 6),
-            lazy: false,
+            lazy,
         }
-        .tweak()
-    }
-
-    // TEMP experiment hook.
-    fn tweak(mut self) -> Self {
-        let g = |k: &str| std::env::var(k).ok().and_then(|v| v.parse::<usize>().ok());
-        if let Some(v) = g("LZMS_NICE") { self.nice = v; }
-        if let Some(v) = g("LZMS_DEPTH") { self.depth = v as u32; }
-        if let Some(v) = g("LZMS_DELTA") { self.delta = v != 0; }
-        if let Some(v) = g("LZMS_GAPS") { self.gaps = v != 0; }
-        if let Some(v) = g("LZMS_GAPALL") { self.gap_all = v != 0; }
-        if let Some(v) = g("LZMS_DBITS") { self.delta_bits = v as u32; }
-        if let Some(v) = g("LZMS_DSKIP") { self.delta_skip = v; }
-        if let Some(v) = g("LZMS_WINDOW") { self.window = v; }
-        if let Some(v) = g("LZMS_LCPMIN") { self.lcp_min = v; }
-        if let Some(v) = g("LZMS_DGAPS") { self.delta_gaps = v != 0; }
-        if let Some(v) = g("LZMS_DSKIPPED") { self.delta_skipped = v != 0; }
-        if let Some(v) = g("LZMS_LZSKIPPED") { self.lz_skipped = v != 0; }
-        if let Some(v) = g("LZMS_LAZY") { self.lazy = v != 0; }
-        if let Some(v) = g("LZMS_PLO") { self.delta_powers.0 = v; }
-        if let Some(v) = g("LZMS_PHI") { self.delta_powers.1 = v; }
-        self
     }
 }
 
@@ -346,7 +332,8 @@ fn delta_gap_edge(
     let q = p + ml;
     let n = d.len();
     if q + 3 > n
-        || d[q + 1].wrapping_sub(d[q + 1 - span]) != d[q + 1 - off].wrapping_sub(d[q + 1 - off - span])
+        || d[q + 1].wrapping_sub(d[q + 1 - span])
+            != d[q + 1 - off].wrapping_sub(d[q + 1 - off - span])
     {
         return;
     }
@@ -547,11 +534,24 @@ impl LzmsCompressor {
     }
 
     /// An upper bound of the memory one context needs.
-    pub fn needed_memory(max_chunk: usize, _level: u32) -> usize {
-        // Filtered copy, binary-tree links (8 bytes per position), hash heads, both
-        // output streams, delta tables and the fixed tables.
-        let hash = 4usize << (usize::BITS - max_chunk.max(1).leading_zeros()).clamp(12, 22);
-        max_chunk * 11 + hash + (4 << 16) * super::matchfinder::DELTA_POWERS + (2 << 20)
+    ///
+    /// Chunks under 1 MiB use the binary-tree finder: 8 bytes per position of tree links
+    /// plus hash heads. Larger chunks use the LCP-interval finder: about 9 bytes per
+    /// position on real data (suffix-sort peak included), at worst 17 (a suffix sort
+    /// whose reduced problem is half the input, then more intervals than half the
+    /// positions); the bound below is the worst case.
+    pub fn needed_memory(max_chunk: usize, level: u32) -> usize {
+        let params = Params::new(level);
+        let bt_n = max_chunk.min(params.lcp_min.saturating_sub(1));
+        let hash = 4usize << (usize::BITS - bt_n.max(1).leading_zeros()).clamp(12, 22);
+        // Filtered copy, binary tree (for chunks under the LCP threshold), both output
+        // streams (at most one chunk), delta tables and the fixed tables.
+        let mut total = max_chunk * 2 + bt_n * 8 + hash;
+        total += (4 << 16) * super::matchfinder::DELTA_POWERS + (2 << 20);
+        if max_chunk >= params.lcp_min {
+            total += max_chunk * 17;
+        }
+        total
     }
 
     fn reset(&mut self, n: usize) -> bool {

@@ -47,6 +47,10 @@ impl LcpFinder {
         let n = d.len();
         let cap = cap.clamp(MIN_LEN as usize, 255);
         self.next = 0;
+        // Free the previous chunk's arrays first: the suffix sort's transient memory then
+        // never adds to them.
+        self.leaf = Vec::new();
+        self.lcp = Vec::new();
         suffix_array(d, &mut self.tree);
         plcp_capped(d, &self.tree, cap, &mut self.leaf);
         if n == 0 {
@@ -134,11 +138,13 @@ impl LcpFinder {
             prefetch(&self.tree, 2 * k2 as usize);
             prefetch(&self.lcp, k2 as usize);
         }
-        if let Some(&k1) = self.leaf.get(p + 1) {
-            if let Some(&up) = self.tree.get(2 * k1 as usize) {
-                prefetch(&self.tree, 2 * up as usize);
-                prefetch(&self.lcp, up as usize);
-            }
+        if let Some(&up) = self
+            .leaf
+            .get(p + 1)
+            .and_then(|&k1| self.tree.get(2 * k1 as usize))
+        {
+            prefetch(&self.tree, 2 * up as usize);
+            prefetch(&self.lcp, up as usize);
         }
         let start = out.len();
         let mut best_off = u32::MAX;

@@ -265,7 +265,9 @@ impl DeltaFinder {
         // Touch the buckets of the next position now, so that their cache misses overlap
         // with this position's work.
         if p + 1 + MIN_DELTA_LEN <= n {
-            let t2 = self.hi.min((usize::BITS - (p + 1).leading_zeros()) as usize);
+            let t2 = self
+                .hi
+                .min((usize::BITS - (p + 1).leading_zeros()) as usize);
             let (mut nb, mut nd) = ([0usize; DELTA_POWERS], [0u32; DELTA_POWERS]);
             self.hashes(d, p + 1, t2, &mut nb, &mut nd);
             for &b in nb.get(self.lo..t2).unwrap_or(&[]) {

@@ -316,7 +316,12 @@ mod tests {
                     0
                 } else {
                     let q = sa[r - 1] as usize;
-                    t[p..].iter().zip(&t[q..]).take_while(|(a, b)| a == b).count().min(7)
+                    t[p..]
+                        .iter()
+                        .zip(&t[q..])
+                        .take_while(|(a, b)| a == b)
+                        .count()
+                        .min(7)
                 };
                 assert_eq!(plcp[p] as usize, want);
             }

@@ -122,8 +122,7 @@ impl LzmsCompressor {
                     continue;
                 }
                 let l = delta_len_from(d, p, off, span, 2, rem);
-                let cost =
-                    drep_base + rep_cost(bits, s, S_DELTA_REP0, k) + Self::len_cost(c, l);
+                let cost = drep_base + rep_cost(bits, s, S_DELTA_REP0, k) + Self::len_cost(c, l);
                 consider(DELTA_REP, k, l, cost);
             }
             let xbase = dbase + bits[S_DELTA][st(S_DELTA)][0];

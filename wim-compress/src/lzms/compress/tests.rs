@@ -50,7 +50,7 @@ fn sample(len: usize, seed: u64) -> Vec<u8> {
             }
             _ => {
                 let n = (r.next() % 30) as usize;
-                if r.next() % 3 == 0 {
+                if r.next().is_multiple_of(3) {
                     v.extend((0..n).map(|_| r.next() as u8));
                 } else {
                     v.extend_from_slice(&b"the quick brown fox jumps over the lazy dog "[..n]);
@@ -136,5 +136,8 @@ fn delta_rich_input_uses_delta_items() {
     let mut without = LzmsCompressor::new(v.len(), 50).unwrap();
     without.params.delta = false;
     let b = round_trip(&mut without, &v, "delta off");
-    assert!(a * 10 < b * 9, "delta matches gained too little: {a} vs {b}");
+    assert!(
+        a * 10 < b * 9,
+        "delta matches gained too little: {a} vs {b}"
+    );
 }
