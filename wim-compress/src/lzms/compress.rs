@@ -542,13 +542,14 @@ impl LzmsCompressor {
     /// positions); the bound below is the worst case.
     pub fn needed_memory(max_chunk: usize, level: u32) -> usize {
         let params = Params::new(level);
-        let bt_n = max_chunk.min(params.lcp_min.saturating_sub(1));
+        let lcp = max_chunk >= params.lcp_min && max_chunk <= super::lcp_finder::MAX_N;
+        let bt_n = if lcp { params.lcp_min - 1 } else { max_chunk };
         let hash = 4usize << (usize::BITS - bt_n.max(1).leading_zeros()).clamp(12, 22);
         // Filtered copy, binary tree (for chunks under the LCP threshold), both output
         // streams (at most one chunk), delta tables and the fixed tables.
         let mut total = max_chunk * 2 + bt_n * 8 + hash;
         total += (4 << 16) * super::matchfinder::DELTA_POWERS + (2 << 20);
-        if max_chunk >= params.lcp_min {
+        if lcp {
             total += max_chunk * 17;
         }
         total
@@ -570,7 +571,7 @@ impl LzmsCompressor {
         self.dirty = 0xFF;
         self.rc.reset();
         self.bw.reset();
-        self.lcp_mode = n >= self.params.lcp_min;
+        self.lcp_mode = n >= self.params.lcp_min && n <= super::lcp_finder::MAX_N;
         if !self.lcp_mode {
             self.bt.reset(n);
         }
@@ -841,7 +842,7 @@ impl LzmsCompressor {
                 }
                 matches.clear();
                 if self.lcp_mode {
-                    self.lcp.visit::<true>(&mut matches);
+                    self.lcp.visit::<true>(d, &mut matches);
                 } else {
                     self.bt.visit::<true>(d, prm.depth, nice, &mut matches);
                 }
@@ -1168,7 +1169,7 @@ impl LzmsCompressor {
         let p = self.finder_next();
         let mut dummy = Vec::new();
         if self.lcp_mode {
-            self.lcp.visit::<false>(&mut dummy);
+            self.lcp.visit::<false>(d, &mut dummy);
         } else {
             self.bt
                 .visit::<false>(d, self.params.depth, self.params.nice, &mut dummy);

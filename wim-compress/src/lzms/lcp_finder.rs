@@ -19,33 +19,46 @@
 //! In all 9 bytes per position (13 at worst), plus at most 4 more, transient, during the
 //! suffix sort's recursion.
 
+use super::matchfinder::extend;
 use super::prefetch::prefetch;
 use super::suffix_array::{plcp_capped, suffix_array};
 
 /// Shortest match reported.
 const MIN_LEN: u32 = 3;
+/// Bits of an interval's parent id in its first tree word; the length takes the rest.
+const PARENT_BITS: u32 = 26;
+const PARENT_MASK: u32 = (1 << PARENT_BITS) - 1;
+/// Longest interval length stored (6 bits); longer matches are extended by comparison.
+const TREE_CAP: usize = 63;
+/// Largest chunk the finder handles (interval ids and positions fit 26 bits).
+pub(crate) const MAX_N: usize = 1 << PARENT_BITS;
 
 /// The LCP-interval finder of one chunk.
 #[derive(Debug, Default)]
 pub(crate) struct LcpFinder {
     /// During construction the suffix array, then the parent of each interval; finally
-    /// `[parent, last visiting position + 1 (0: none yet)]` per interval, interleaved so
-    /// that a visit reads both words from one cache line.
+    /// `[parent | length << 26, last visiting position + 1 (0: none yet)]` per interval,
+    /// so that a visit reads everything about an interval from one cache line.
     tree: Vec<u32>,
     /// Deepest interval holding each position's suffix.
     leaf: Vec<u32>,
-    /// Common-prefix length of each interval.
+    /// Construction only: common-prefix length of each interval.
     lcp: Vec<u8>,
+    /// Longest match length wanted (matches reaching `TREE_CAP` are extended up to it).
+    cap: usize,
     /// Next position to visit.
     pub(crate) next: usize,
 }
 
 impl LcpFinder {
-    /// Builds the interval tree of `d` with lengths capped at `cap` (3..=255).
+    /// Builds the interval tree of `d` (at most `MAX_N` bytes) for match lengths up to
+    /// `cap` (3..=255).
     #[inline(never)]
     pub(crate) fn build(&mut self, d: &[u8], cap: usize) {
-        let n = d.len();
-        let cap = cap.clamp(MIN_LEN as usize, 255);
+        let n = d.len().min(MAX_N);
+        let d = &d[..n];
+        self.cap = cap.clamp(MIN_LEN as usize, 255);
+        let cap = self.cap.min(TREE_CAP);
         self.next = 0;
         // Free the previous chunk's arrays first: the suffix sort's transient memory then
         // never adds to them.
@@ -119,16 +132,17 @@ impl LcpFinder {
         let count = count as usize;
         self.tree.resize(n.max(2 * count), 0);
         for x in (0..count).rev() {
-            let up = self.tree[x];
+            let up = self.tree[x] | u32::from(self.lcp[x]) << PARENT_BITS;
             self.tree[2 * x] = up;
             self.tree[2 * x + 1] = 0;
         }
+        self.lcp = Vec::new();
     }
 
     /// Visits position `self.next`: with `RECORD`, appends to `out` the matches
     /// `(length, offset)` in order of increasing length and offset.
     #[inline(never)]
-    pub(crate) fn visit<const RECORD: bool>(&mut self, out: &mut Vec<(u32, u32)>) {
+    pub(crate) fn visit<const RECORD: bool>(&mut self, d: &[u8], out: &mut Vec<(u32, u32)>) {
         let p = self.next;
         self.next += 1;
         let Some(&k0) = self.leaf.get(p) else { return };
@@ -136,36 +150,39 @@ impl LcpFinder {
         // the one a position ahead (prefetched by the previous visit, so usually cached).
         if let Some(&k2) = self.leaf.get(p + 2) {
             prefetch(&self.tree, 2 * k2 as usize);
-            prefetch(&self.lcp, k2 as usize);
         }
         if let Some(&up) = self
             .leaf
             .get(p + 1)
             .and_then(|&k1| self.tree.get(2 * k1 as usize))
         {
-            prefetch(&self.tree, 2 * up as usize);
-            prefetch(&self.lcp, up as usize);
+            prefetch(&self.tree, 2 * (up & PARENT_MASK) as usize);
         }
         let start = out.len();
         let mut best_off = u32::MAX;
         let me = p as u32 + 1;
         let mut k = k0 as usize;
         while k != 0 {
-            let (Some([up, slot]), Some(&len)) =
-                (self.tree.get_mut(2 * k..2 * k + 2), self.lcp.get(k))
-            else {
+            let Some([word, slot]) = self.tree.get_mut(2 * k..2 * k + 2) else {
                 break;
             };
-            let (up, prev) = (*up, *slot);
+            let (word, prev) = (*word, *slot);
             *slot = me;
             if RECORD && prev != 0 {
                 let off = me - prev;
                 if off < best_off {
                     best_off = off;
-                    out.push((u32::from(len), off));
+                    let mut len = (word >> PARENT_BITS) as usize;
+                    if len == TREE_CAP && self.cap > TREE_CAP {
+                        let max = self.cap.min(d.len().saturating_sub(p));
+                        if let Some(src) = p.checked_sub(off as usize) {
+                            len = extend(d, p, src, len.min(max), max);
+                        }
+                    }
+                    out.push((len as u32, off));
                 }
             }
-            k = up as usize;
+            k = (word & PARENT_MASK) as usize;
         }
         if RECORD {
             out[start..].reverse();
@@ -188,7 +205,12 @@ mod tests {
             seed ^= seed << 17;
             seed
         };
-        for (len, alpha, cap) in [(300usize, 2u64, 8usize), (2000, 4, 16), (3000, 256, 32)] {
+        for (len, alpha, cap) in [
+            (300usize, 2u64, 8usize),
+            (2000, 4, 16),
+            (3000, 256, 32),
+            (3000, 3, 100),
+        ] {
             let mut d: Vec<u8> = (0..len).map(|_| (next() % alpha) as u8).collect();
             // Some long repeats.
             d.extend_from_within(100..250);
@@ -198,7 +220,12 @@ mod tests {
             let mut out = Vec::new();
             for p in 0..d.len() {
                 out.clear();
-                f.visit::<true>(&mut out);
+                f.visit::<true>(&d, &mut out);
+                // Every report is a real match.
+                for &(l, off) in &out {
+                    let (l, off) = (l as usize, off as usize);
+                    assert!(off <= p && l <= cap && d[p..p + l] == d[p - off..p - off + l]);
+                }
                 // Brute force: best offset per length.
                 let mut want: Vec<(u32, u32)> = Vec::new();
                 let mut best_len = 2usize;
@@ -216,9 +243,12 @@ mod tests {
                 }
                 // The finder's list: every length <= its longest is served by the first
                 // reported match at least that long, whose offset must equal the best.
+                // Exact up to the stored cap; beyond it, the nearest match of that cap is
+                // extended, which need not be the longest.
                 let longest = out.last().map_or(2, |m| m.0 as usize);
-                assert_eq!(longest, best_len.max(2), "p {p}");
-                for l in 3..=longest {
+                let exact = best_len.min(TREE_CAP).max(2);
+                assert!(longest >= exact && longest <= best_len.max(2), "p {p}");
+                for l in 3..=exact {
                     let got = out.iter().find(|m| m.0 as usize >= l).map(|m| m.1);
                     let exp = want.iter().find(|m| m.0 as usize >= l).map(|m| m.1);
                     assert_eq!(got, exp, "p {p} len {l}");

@@ -46,7 +46,7 @@ impl LzmsCompressor {
         deltas.clear();
         if self.lcp_mode {
             self.lcp.next = p;
-            self.lcp.visit::<true>(&mut matches);
+            self.lcp.visit::<true>(d, &mut matches);
         } else {
             self.bt.next = p;
             self.bt.visit::<true>(d, prm.depth, nice, &mut matches);
@@ -200,7 +200,7 @@ impl LzmsCompressor {
                 for q in start..end.min(n) {
                     if self.lcp_mode {
                         self.lcp.next = q;
-                        self.lcp.visit::<false>(&mut dummy);
+                        self.lcp.visit::<false>(d, &mut dummy);
                     } else {
                         self.bt.next = q;
                         self.bt
