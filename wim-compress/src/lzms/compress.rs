@@ -793,6 +793,12 @@ impl LzmsCompressor {
         let mut deltas = std::mem::take(&mut self.deltas);
         let mut path = std::mem::take(&mut self.path);
         let gaps = prm.gaps;
+        // In large chunks the gap edges of the shorter matches read far, cold bytes for
+        // almost nothing (16 MiB of wine: 0.005 % smaller, 3-5 % slower).
+        let prm = Params {
+            gap_all: prm.gap_all && !self.lcp_mode,
+            ..prm
+        };
         let dskip = prm.delta_skip;
         let dgaps = prm.delta_gaps;
         while pos < n {
