@@ -246,7 +246,7 @@ mod tests {
                 // Exact up to the stored cap; beyond it, the nearest match of that cap is
                 // extended, which need not be the longest.
                 let longest = out.last().map_or(2, |m| m.0 as usize);
-                let exact = best_len.min(TREE_CAP).max(2);
+                let exact = best_len.clamp(2, TREE_CAP);
                 assert!(longest >= exact && longest <= best_len.max(2), "p {p}");
                 for l in 3..=exact {
                     let got = out.iter().find(|m| m.0 as usize >= l).map(|m| m.1);
