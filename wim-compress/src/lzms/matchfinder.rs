@@ -144,6 +144,9 @@ pub(crate) struct DeltaFinder {
     /// Powers searched: `lo..hi`.
     lo: usize,
     hi: usize,
+    /// Entries carry 8 more hash bits above a 24-bit position (chunks under 16 MiB): most
+    /// unrelated candidates are then rejected without reading the chunk at them.
+    tagged: bool,
 }
 
 /// Byte difference at distance `span` (requires `x >= span`).
@@ -213,10 +216,11 @@ impl DeltaFinder {
         self.table.clear();
         self.table.resize(DELTA_POWERS << self.bits, 0);
         self.next_p = usize::MAX;
+        self.tagged = n < (1 << 24) - 1;
     }
 
-    /// The bucket and the masked difference word of each power `< top` at `p`
-    /// (`p + 4 <= d.len()`, `2^(top-1) <= p`).
+    /// The bucket and the masked difference word (low 24 bits) with 8 further hash bits
+    /// (high 8) of each power `< top` at `p` (`p + 4 <= d.len()`, `2^(top-1) <= p`).
     #[inline(always)]
     fn hashes(
         &self,
@@ -232,8 +236,9 @@ impl DeltaFinder {
             let span = 1usize << power;
             let dif = sub_bytes32(x, load32(d, p - span)) & 0x00FF_FFFF;
             let v = dif | (((p & (span - 1)) as u32) << 24);
-            bk[power] = (power << bits) | (v.wrapping_mul(0x9E37_79B1) >> (32 - bits)) as usize;
-            difs[power] = dif;
+            let h = v.wrapping_mul(0x9E37_79B1);
+            bk[power] = (power << bits) | (h >> (32 - bits)) as usize;
+            difs[power] = dif | ((h >> (24 - bits)) << 24);
         }
     }
 
@@ -277,15 +282,28 @@ impl DeltaFinder {
             self.next_b = nb;
             self.next_d = nd;
         }
+        let tagged = self.tagged;
         for power in self.lo..top {
             let span = 1usize << power;
-            let dif = difs[power];
+            let (dif, tag) = (difs[power] & 0x00FF_FFFF, difs[power] >> 24);
             let b = bk[power];
             let Some(slot) = self.table.get_mut(b) else {
                 continue;
             };
-            let c = *slot as usize;
-            *slot = p as u32 + 1;
+            let e = *slot;
+            *slot = if tagged {
+                (p as u32 + 1) | tag << 24
+            } else {
+                p as u32 + 1
+            };
+            let c = if tagged {
+                if e >> 24 != tag {
+                    continue;
+                }
+                (e & 0x00FF_FFFF) as usize
+            } else {
+                e as usize
+            };
             if !RECORD || c == 0 {
                 continue;
             }
