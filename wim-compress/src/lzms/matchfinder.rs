@@ -144,9 +144,9 @@ pub(crate) struct DeltaFinder {
     /// Powers searched: `lo..hi`.
     lo: usize,
     hi: usize,
-    /// Entries carry 8 more hash bits above a 24-bit position (chunks under 16 MiB): most
-    /// unrelated candidates are then rejected without reading the chunk at them.
-    tagged: bool,
+    /// Bits of position + 1 in an entry; the bits above carry more hash bits (a tag), so
+    /// that most unrelated candidates are rejected without reading the chunk at them.
+    pos_bits: u32,
 }
 
 /// Byte difference at distance `span` (requires `x >= span`).
@@ -216,7 +216,8 @@ impl DeltaFinder {
         self.table.clear();
         self.table.resize(DELTA_POWERS << self.bits, 0);
         self.next_p = usize::MAX;
-        self.tagged = n < (1 << 24) - 1;
+        // Position + 1 <= n; at least 24 bits so that the tag is at most 8 bits.
+        self.pos_bits = (usize::BITS - n.leading_zeros()).clamp(24, 32);
     }
 
     /// The bucket and the masked difference word (low 24 bits) with 8 further hash bits
@@ -282,7 +283,8 @@ impl DeltaFinder {
             self.next_b = nb;
             self.next_d = nd;
         }
-        let tagged = self.tagged;
+        let pb = self.pos_bits;
+        let pos_mask = u32::MAX >> (32 - pb);
         for power in self.lo..top {
             let span = 1usize << power;
             let (dif, tag) = (difs[power] & 0x00FF_FFFF, difs[power] >> 24);
@@ -290,20 +292,14 @@ impl DeltaFinder {
             let Some(slot) = self.table.get_mut(b) else {
                 continue;
             };
+            // `checked_shl`: no tag bits at all when positions need 32 bits.
+            let tag = tag.checked_shl(pb).unwrap_or(0);
             let e = *slot;
-            *slot = if tagged {
-                (p as u32 + 1) | tag << 24
-            } else {
-                p as u32 + 1
-            };
-            let c = if tagged {
-                if e >> 24 != tag {
-                    continue;
-                }
-                (e & 0x00FF_FFFF) as usize
-            } else {
-                e as usize
-            };
+            *slot = (p as u32 + 1) | tag;
+            if e & !pos_mask != tag {
+                continue;
+            }
+            let c = (e & pos_mask) as usize;
             if !RECORD || c == 0 {
                 continue;
             }
