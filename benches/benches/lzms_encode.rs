@@ -1,6 +1,6 @@
 //! LZMS encoder throughput: ours against libwim's encoder on the same wine PE data (or
-//! x86-64 shared libraries when the wine corpus is absent), 128 KiB chunks, levels 20, 50
-//! and 100. Skips loudly without libwim.
+//! x86-64 shared libraries when the wine corpus is absent), 128 KiB chunks at levels 20,
+//! 50 and 100, and one 8 MiB solid chunk at levels 20 and 50. Skips without libwim.
 #![allow(missing_docs)]
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use wim_compress::{Compressor, lzms::LzmsCompressor};
@@ -83,5 +83,30 @@ fn lzms_encode(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, lzms_encode);
+/// One large (solid, `--solid`/ESD-style) chunk: ours switches to the suffix-array
+/// (LCP-interval) match finder at 1 MiB and above.
+fn lzms_encode_solid(c: &mut Criterion) {
+    let Some(lib) = LibWim::load() else { return };
+    let data = corpus(8 << 20);
+    let chunk = data.len();
+    let mut g = c.benchmark_group("lzms_encode_solid_8m");
+    g.throughput(Throughput::Bytes(data.len() as u64));
+    g.sample_size(10);
+    for level in [20u32, 50] {
+        g.bench_function(format!("ours_l{level}"), |b| {
+            let mut enc = LzmsCompressor::new(chunk, level).unwrap();
+            let mut out = vec![0u8; chunk];
+            b.iter(|| enc.compress(&data, &mut out).unwrap_or(chunk))
+        });
+        g.bench_function(format!("libwim_l{level}"), |b| {
+            b.iter(|| {
+                lib.compress(Ctype::Lzms, chunk, level, &data)
+                    .map_or(chunk, |z| z.len())
+            })
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, lzms_encode, lzms_encode_solid);
 criterion_main!(benches);

@@ -1,6 +1,8 @@
 //! Match finders of the LZMS encoder (`codecs.md` §6.1): a binary-tree finder for LZ
 //! matches over the whole chunk, and a hash finder for delta matches.
 
+use super::prefetch::prefetch;
+
 /// No position.
 const NIL: u32 = u32::MAX;
 
@@ -80,9 +82,8 @@ impl BtFinder {
         // cache misses overlap with this descent.
         if n - cur >= 4 {
             let h2 = hash3(d, cur + 1, self.hash_shift);
-            let a = self.head.get(h2).copied().unwrap_or(0);
-            let b = self.child.get(2 * (m as usize)).copied().unwrap_or(0);
-            std::hint::black_box(a ^ b);
+            prefetch(&self.head, h2);
+            prefetch(&self.child, 2 * (m as usize));
         }
         let mut lt_slot = 2 * cur;
         let mut gt_slot = 2 * cur + 1;
@@ -140,6 +141,12 @@ pub(crate) struct DeltaFinder {
     next_p: usize,
     next_b: [usize; DELTA_POWERS],
     next_d: [u32; DELTA_POWERS],
+    /// Powers searched: `lo..hi`.
+    lo: usize,
+    hi: usize,
+    /// Bits of position + 1 in an entry; the bits above carry more hash bits (a tag), so
+    /// that most unrelated candidates are rejected without reading the chunk at them.
+    pos_bits: u32,
 }
 
 /// Byte difference at distance `span` (requires `x >= span`).
@@ -199,24 +206,22 @@ pub(crate) fn delta_len_from(
     l
 }
 
-/// Length of a delta match at `p` from `off` bytes back with `span`, at most `max`
-/// (requires `off + span <= p`, `p + max <= d.len()`).
-#[inline]
-pub(crate) fn delta_len(d: &[u8], p: usize, off: usize, span: usize, max: usize) -> usize {
-    delta_len_from(d, p, off, span, 0, max)
-}
-
 impl DeltaFinder {
-    /// Prepares for a chunk of `n` bytes with `2^bits` buckets per power.
-    pub(crate) fn reset(&mut self, n: usize, bits: u32) {
+    /// Prepares for a chunk of `n` bytes with `2^bits` buckets per power, searching the
+    /// powers `powers` (within `0..DELTA_POWERS`).
+    pub(crate) fn reset(&mut self, n: usize, bits: u32, powers: std::ops::Range<usize>) {
+        self.hi = powers.end.min(DELTA_POWERS);
+        self.lo = powers.start.min(self.hi);
         self.bits = (usize::BITS - n.max(1).leading_zeros()).clamp(10, bits);
         self.table.clear();
         self.table.resize(DELTA_POWERS << self.bits, 0);
         self.next_p = usize::MAX;
+        // Position + 1 <= n; at least 24 bits so that the tag is at most 8 bits.
+        self.pos_bits = (usize::BITS - n.leading_zeros()).clamp(24, 32);
     }
 
-    /// The bucket and the masked difference word of each power `< top` at `p`
-    /// (`p + 4 <= d.len()`, `2^(top-1) <= p`).
+    /// The bucket and the masked difference word (low 24 bits) with 8 further hash bits
+    /// (high 8) of each power `< top` at `p` (`p + 4 <= d.len()`, `2^(top-1) <= p`).
     #[inline(always)]
     fn hashes(
         &self,
@@ -228,12 +233,13 @@ impl DeltaFinder {
     ) {
         let x = load32(d, p);
         let bits = self.bits;
-        for power in 0..top {
+        for power in self.lo..top {
             let span = 1usize << power;
             let dif = sub_bytes32(x, load32(d, p - span)) & 0x00FF_FFFF;
             let v = dif | (((p & (span - 1)) as u32) << 24);
-            bk[power] = (power << bits) | (v.wrapping_mul(0x9E37_79B1) >> (32 - bits)) as usize;
-            difs[power] = dif;
+            let h = v.wrapping_mul(0x9E37_79B1);
+            bk[power] = (power << bits) | (h >> (32 - bits)) as usize;
+            difs[power] = dif | ((h >> (24 - bits)) << 24);
         }
     }
 
@@ -252,7 +258,8 @@ impl DeltaFinder {
             return;
         }
         let max = max.min(n - p);
-        let top = DELTA_POWERS.min((usize::BITS - p.leading_zeros()) as usize);
+        let top = self.hi.min((usize::BITS - p.leading_zeros()) as usize);
+        let x = load32(d, p);
         let mut bk = [0usize; DELTA_POWERS];
         let mut difs = [0u32; DELTA_POWERS];
         if self.next_p == p {
@@ -264,27 +271,35 @@ impl DeltaFinder {
         // Touch the buckets of the next position now, so that their cache misses overlap
         // with this position's work.
         if p + 1 + MIN_DELTA_LEN <= n {
-            let t2 = DELTA_POWERS.min((usize::BITS - (p + 1).leading_zeros()) as usize);
+            let t2 = self
+                .hi
+                .min((usize::BITS - (p + 1).leading_zeros()) as usize);
             let (mut nb, mut nd) = ([0usize; DELTA_POWERS], [0u32; DELTA_POWERS]);
             self.hashes(d, p + 1, t2, &mut nb, &mut nd);
-            let mut acc = 0u32;
-            for &b in &nb[..t2] {
-                acc ^= self.table.get(b).copied().unwrap_or(0);
+            for &b in nb.get(self.lo..t2).unwrap_or(&[]) {
+                prefetch(&self.table, b);
             }
-            std::hint::black_box(acc);
             self.next_p = p + 1;
             self.next_b = nb;
             self.next_d = nd;
         }
-        for power in 0..top {
+        let pb = self.pos_bits;
+        let pos_mask = u32::MAX >> (32 - pb);
+        for power in self.lo..top {
             let span = 1usize << power;
-            let dif = difs[power];
+            let (dif, tag) = (difs[power] & 0x00FF_FFFF, difs[power] >> 24);
             let b = bk[power];
             let Some(slot) = self.table.get_mut(b) else {
                 continue;
             };
-            let c = *slot as usize;
-            *slot = p as u32 + 1;
+            // `checked_shl`: no tag bits at all when positions need 32 bits.
+            let tag = tag.checked_shl(pb).unwrap_or(0);
+            let e = *slot;
+            *slot = (p as u32 + 1) | tag;
+            if e & !pos_mask != tag {
+                continue;
+            }
+            let c = (e & pos_mask) as usize;
             if !RECORD || c == 0 {
                 continue;
             }
@@ -294,7 +309,13 @@ impl DeltaFinder {
             if off & (span - 1) != 0 || c < span || off >> power >= 1 << 29 {
                 continue;
             }
-            if sub_bytes32(load32(d, c), load32(d, c - span)) & 0x00FF_FFFF != dif {
+            let xc = load32(d, c);
+            if sub_bytes32(xc, load32(d, c - span)) & 0x00FF_FFFF != dif {
+                continue;
+            }
+            // A plain copy (equal bytes, so equal differences) is an LZ match: the parser
+            // drops it, so do not measure it.
+            if xc == x {
                 continue;
             }
             let l = delta_len_from(d, p, off, span, 3, max);

@@ -13,8 +13,11 @@
 //! - `huffman`: the adaptive codes, rebuilt bit-identically to the encoder's;
 //! - `decompress`: the item loop, repeat queues, match and delta copies;
 //! - `x86_filter`: the x86 address filter.
-//! - encoder: `compress` (parser and item coding), `range_encoder` (range encoder and
-//!   backward bit writer), `matchfinder` (binary-tree LZ and hash delta match finders).
+//! - encoder: `compress` (near-optimal parser and item coding; `compress/lazy.rs`: the
+//!   lazy parser of levels < 10), `range_encoder` (range encoder and backward bit writer),
+//!   `matchfinder` (binary-tree LZ and hash delta match finders), `suffix_array` (SA-IS
+//!   and capped LCP) and `lcp_finder` (LCP-interval LZ finder for chunks of 1-64 MiB),
+//!   `slot_table`, and `prefetch` (`src/fast/lzms_prefetch.rs`, cache hints).
 //!
 //! Robustness: every size and offset from the input is checked before use; reads past
 //! either end of the input return zeros and are detected at the end of the chunk, as is a
@@ -25,10 +28,15 @@ mod compress;
 mod constants;
 mod decompress;
 mod huffman;
+mod lcp_finder;
 mod matchfinder;
+#[path = "../fast/lzms_prefetch.rs"]
+#[allow(unsafe_code)]
+mod prefetch;
 mod range_coder;
 mod range_encoder;
 mod slot_table;
+mod suffix_array;
 mod x86_filter;
 
 pub use compress::LzmsCompressor;
