@@ -13,6 +13,10 @@ pub trait ReadAt: Send + Sync {
     fn is_empty(&self) -> io::Result<bool> {
         Ok(self.len()? == 0)
     }
+    /// The file behind this source, if it is one (lets raw copies use in-kernel copying).
+    fn as_file(&self) -> Option<&std::fs::File> {
+        None
+    }
 }
 
 impl ReadAt for std::fs::File {
@@ -21,6 +25,9 @@ impl ReadAt for std::fs::File {
     }
     fn len(&self) -> io::Result<u64> {
         Ok(self.metadata()?.len())
+    }
+    fn as_file(&self) -> Option<&std::fs::File> {
+        Some(self)
     }
 }
 
@@ -55,6 +62,9 @@ impl<T: ReadAt + ?Sized> ReadAt for Arc<T> {
     fn len(&self) -> io::Result<u64> {
         (**self).len()
     }
+    fn as_file(&self) -> Option<&std::fs::File> {
+        (**self).as_file()
+    }
 }
 
 impl<T: ReadAt + ?Sized> ReadAt for &T {
@@ -63,5 +73,8 @@ impl<T: ReadAt + ?Sized> ReadAt for &T {
     }
     fn len(&self) -> io::Result<u64> {
         (**self).len()
+    }
+    fn as_file(&self) -> Option<&std::fs::File> {
+        (**self).as_file()
     }
 }

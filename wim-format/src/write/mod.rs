@@ -32,11 +32,18 @@ use std::io::{self, Read, Seek, Write};
 pub trait WimOutput: Read + Write + Seek + Send {
     /// Sets the length of the output (truncates or zero-extends).
     fn set_len(&mut self, len: u64) -> io::Result<()>;
+    /// The file behind this output, if it is one (lets raw copies use in-kernel copying).
+    fn as_file_mut(&mut self) -> Option<&mut std::fs::File> {
+        None
+    }
 }
 
 impl WimOutput for std::fs::File {
     fn set_len(&mut self, len: u64) -> io::Result<()> {
         std::fs::File::set_len(self, len)
+    }
+    fn as_file_mut(&mut self) -> Option<&mut std::fs::File> {
+        Some(self)
     }
 }
 
@@ -52,11 +59,17 @@ impl<T: WimOutput + ?Sized> WimOutput for &mut T {
     fn set_len(&mut self, len: u64) -> io::Result<()> {
         (**self).set_len(len)
     }
+    fn as_file_mut(&mut self) -> Option<&mut std::fs::File> {
+        (**self).as_file_mut()
+    }
 }
 
 impl<T: WimOutput + ?Sized> WimOutput for Box<T> {
     fn set_len(&mut self, len: u64) -> io::Result<()> {
         (**self).set_len(len)
+    }
+    fn as_file_mut(&mut self) -> Option<&mut std::fs::File> {
+        (**self).as_file_mut()
     }
 }
 
@@ -78,4 +91,47 @@ pub(crate) fn read_at(out: &mut dyn WimOutput, offset: u64, buf: &mut [u8]) -> c
             source: e,
             offset: Some(offset),
         })
+}
+
+/// Copies `len` bytes at `from` in `src` to `to` in `out`: in the kernel when both are files
+/// (`copy_file_range` through `std::io::copy`), else through `buf`.
+pub(crate) fn copy_range(
+    src: &dyn crate::source::ReadAt,
+    from: u64,
+    out: &mut dyn WimOutput,
+    to: u64,
+    len: u64,
+    buf: &mut Vec<u8>,
+) -> crate::Result<()> {
+    let io_at = |e: io::Error, offset: u64| crate::Error::Io {
+        source: e,
+        offset: Some(offset),
+    };
+    if let (Some(sf), Some(of)) = (src.as_file(), out.as_file_mut()) {
+        // `ReadAt` users read with positional reads, so moving this handle's cursor is
+        // harmless; the copy itself is single-threaded.
+        let mut r = sf;
+        r.seek(io::SeekFrom::Start(from))
+            .map_err(|e| io_at(e, from))?;
+        of.seek(io::SeekFrom::Start(to)).map_err(|e| io_at(e, to))?;
+        let n = io::copy(&mut r.take(len), of).map_err(|e| io_at(e, from))?;
+        if n != len {
+            return Err(io_at(io::ErrorKind::UnexpectedEof.into(), from + n));
+        }
+        return Ok(());
+    }
+    let want = usize::try_from(len.min(1 << 20)).unwrap_or(1 << 20).max(1);
+    if buf.len() < want {
+        buf.resize(want, 0);
+    }
+    let mut done = 0u64;
+    while done < len {
+        let n = (len - done).min(buf.len() as u64) as usize;
+        let at = from + done;
+        src.read_exact_at(&mut buf[..n], at)
+            .map_err(|e| io_at(e, at))?;
+        write_at(out, to + done, &buf[..n])?;
+        done += n as u64;
+    }
+    Ok(())
 }

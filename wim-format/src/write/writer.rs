@@ -385,6 +385,8 @@ pub struct WimWriter<W: WimOutput> {
     params: HeaderParams,
     pos: u64,
     plain: PlainSink,
+    /// Reused by raw copies of resources.
+    copy_buf: Vec<u8>,
     solid: Option<SolidSink>,
     blobs: Vec<BlobRec>,
     by_hash: HashMap<Sha1Digest, usize>,
@@ -449,6 +451,7 @@ impl<W: WimOutput> WimWriter<W> {
             params,
             pos,
             plain,
+            copy_buf: Vec::new(),
             solid,
             blobs: Vec::new(),
             by_hash: HashMap::new(),
@@ -850,17 +853,16 @@ impl<W: WimOutput> WimWriter<W> {
             };
             if same {
                 self.drain_plain()?;
-                let mut buf = vec![0u8; (1 << 20).min(reshdr.size_in_wim as usize).max(1)];
-                let mut done = 0u64;
-                while done < reshdr.size_in_wim {
-                    let n = (reshdr.size_in_wim - done).min(buf.len() as u64) as usize;
-                    let at = reshdr.offset + done;
-                    part.source
-                        .read_exact_at(&mut buf[..n], at)
-                        .map_err(|err| Error::io_at(err, at))?;
-                    write_at(&mut self.out, self.pos + done, &buf[..n])?;
-                    done += n as u64;
-                }
+                // In the kernel when both ends are files; else through one buffer reused
+                // by all raw copies (exports copy thousands of blobs).
+                crate::write::copy_range(
+                    &*part.source,
+                    reshdr.offset,
+                    &mut self.out,
+                    self.pos,
+                    reshdr.size_in_wim,
+                    &mut self.copy_buf,
+                )?;
                 let r = ResourceHeader {
                     size_in_wim: reshdr.size_in_wim,
                     flags: reshdr.flags & ResourceFlags::COMPRESSED,
