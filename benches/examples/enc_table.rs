@@ -27,7 +27,6 @@
 
 use libloading::{Library, Symbol};
 use std::ffi::c_void;
-use std::path::{Path, PathBuf};
 use std::time::Instant;
 use wim_compress::Compressor;
 use wim_compress::lzx::LzxCompressor;
@@ -128,36 +127,9 @@ fn cpu_now() -> f64 {
     START.get_or_init(Instant::now).elapsed().as_secs_f64()
 }
 
-fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(rd) = std::fs::read_dir(dir) else {
-        return;
-    };
-    let mut ents: Vec<_> = rd.flatten().map(|e| e.path()).collect();
-    ents.sort();
-    for p in ents {
-        if p.is_dir() {
-            collect(&p, out);
-        } else if p.extension().is_some_and(|e| e == "dll" || e == "exe") {
-            out.push(p);
-        }
-    }
-}
-
-/// The first `bytes` of the concatenated wine DLLs/EXEs (sorted by path).
+/// The first `bytes` of the concatenated wine DLLs/EXEs (sorted by path); empty if absent.
 fn sample(bytes: usize) -> Vec<u8> {
-    let mut files = Vec::new();
-    collect(Path::new("/tmp/wim-corpus/wine"), &mut files);
-    let mut v = Vec::new();
-    for f in files {
-        if let Ok(d) = std::fs::read(&f) {
-            v.extend_from_slice(&d);
-        }
-        if v.len() >= bytes {
-            break;
-        }
-    }
-    v.truncate(bytes);
-    v
+    wimkit_benches::wine_pe_sample(bytes)
 }
 
 /// (total compressed bytes with raw fallback, CPU seconds).

@@ -44,9 +44,20 @@ pub fn wine_sample(bytes: usize) -> Vec<u8> {
         .map(PathBuf::from)
         .collect();
     }
+    concat_first(&files, bytes)
+}
+
+/// The first `bytes` of the wine PE files concatenated in path order; empty when the corpus
+/// is absent.
+pub fn wine_pe_sample(bytes: usize) -> Vec<u8> {
+    concat_first(&pe_files(Path::new(WINE)), bytes)
+}
+
+/// The first `bytes` of `files` concatenated (unreadable files are skipped).
+fn concat_first(files: &[PathBuf], bytes: usize) -> Vec<u8> {
     let mut v = Vec::new();
     for f in files {
-        if let Ok(d) = std::fs::read(&f) {
+        if let Ok(d) = std::fs::read(f) {
             v.extend_from_slice(&d);
         }
         if v.len() >= bytes {

@@ -82,8 +82,14 @@ pub(crate) fn compress_one(
     chunk: Vec<u8>,
     scratch: &mut Vec<u8>,
 ) -> CompressedChunk {
+    let packed = compress_packed(c, &chunk, scratch);
+    chunk_result(packed, chunk)
+}
+
+/// The result for `chunk`: its compressed form when there is one, else the chunk itself.
+pub(crate) fn chunk_result(packed: Option<Vec<u8>>, chunk: Vec<u8>) -> CompressedChunk {
     let n = chunk.len();
-    match compress_packed(c, &chunk, scratch) {
+    match packed {
         Some(data) => CompressedChunk {
             data,
             stored_raw: false,

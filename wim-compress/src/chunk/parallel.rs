@@ -1,7 +1,7 @@
 //! The parallel chunk compressor: worker threads pull chunks from a queue as soon as they
 //! are submitted; the caller takes results in submission order.
 
-use super::{ChunkCompressor, CompressedChunk, compress_packed};
+use super::{ChunkCompressor, CompressedChunk, chunk_result, compress_packed};
 use crate::{CompressError, CompressionKind, Compressor, new_compressor};
 use std::collections::VecDeque;
 use std::sync::mpsc::{Receiver, Sender, channel};
@@ -83,19 +83,7 @@ fn work(shared: &Shared, mut ctx: Box<dyn Compressor>, tx: &Sender<(u64, Compres
             compress_packed(ctx.as_mut(), &chunk, &mut scratch)
         }))
         .unwrap_or(None);
-        let n = chunk.len();
-        let result = match packed {
-            Some(data) => CompressedChunk {
-                data,
-                stored_raw: false,
-                uncompressed_size: n,
-            },
-            None => CompressedChunk {
-                data: chunk,
-                stored_raw: true,
-                uncompressed_size: n,
-            },
-        };
+        let result = chunk_result(packed, chunk);
         if tx.send((seq, result)).is_err() {
             return;
         }
