@@ -300,6 +300,20 @@ fn gap_edge(
         + b[S_LZ][usize::from(t.st[S_LZ])][1]
         + b[S_LZ_REP0][usize::from(t.st[S_LZ_REP0])][0]
         + c.length[l2];
+    relax_gap(nodes, i, cost, (kind, val), ml, l2);
+}
+
+/// Offers node `i + ml + 1 + l2` the path "match (`kind`, `val`) of `ml` bytes, a literal,
+/// a repeat-0 match of `l2` bytes" from node `i` at `cost`.
+#[inline]
+fn relax_gap(
+    nodes: &mut [Node],
+    i: usize,
+    cost: u32,
+    (kind, val): (u8, u32),
+    ml: usize,
+    l2: usize,
+) {
     let Some(node) = nodes.get_mut(i + ml + 1 + l2) else {
         return;
     };
@@ -351,18 +365,7 @@ fn delta_gap_edge(
         + b[S_DELTA][usize::from(t.st[S_DELTA])][1]
         + b[S_DELTA_REP0][usize::from(t.st[S_DELTA_REP0])][0]
         + c.length[l2];
-    let Some(node) = nodes.get_mut(i + ml + 1 + l2) else {
-        return;
-    };
-    if cost < node.cost {
-        *node = Node {
-            cost,
-            len: (ml + 1 + l2) as u16,
-            kind,
-            val,
-            len1: ml as u16,
-        };
-    }
+    relax_gap(nodes, i, cost, (kind, val), ml, l2);
 }
 
 /// The repeat kind that ends a gap edge whose first match is of `kind`.

@@ -638,6 +638,20 @@ impl<W: WimOutput> WimWriter<W> {
         self.pos = self.pos.max(self.plain.next_free());
     }
 
+    /// `MissingBlob` unless every referenced blob is in the writer.
+    fn check_present(&self, refs: &[(Sha1Digest, u64)]) -> Result<()> {
+        match refs.iter().find(|(h, _)| !self.by_hash.contains_key(h)) {
+            Some((h, _)) => Err(Error::from(
+                FormatError::new(
+                    FormatErrorKind::MissingBlob,
+                    "the image references a blob that was not added to the writer",
+                )
+                .blob(*h),
+            )),
+            None => Ok(()),
+        }
+    }
+
     /// Waits for every blob still being compressed and records it, so that the blob
     /// table and the write position are complete.
     fn drain_plain(&mut self) -> Result<()> {
@@ -896,17 +910,7 @@ impl<W: WimOutput> WimWriter<W> {
     pub fn add_image(&mut self, tree: &ImageTree, info: Element) -> Result<ImageIndex> {
         self.drain_plain()?;
         let refs = tree.blob_references();
-        for (h, _) in &refs {
-            if !self.by_hash.contains_key(h) {
-                return Err(Error::from(
-                    FormatError::new(
-                        FormatErrorKind::MissingBlob,
-                        "the image references a blob that was not added to the writer",
-                    )
-                    .blob(*h),
-                ));
-            }
-        }
+        self.check_present(&refs)?;
         let bytes = tree.to_metadata_bytes()?;
         let stats = tree.stats(&|h| self.blob_size(h));
         for (h, n) in refs {
@@ -1038,17 +1042,7 @@ impl<W: WimOutput> WimWriter<W> {
             )));
         }
         let refs = tree.blob_references();
-        for (h, _) in &refs {
-            if !self.by_hash.contains_key(h) {
-                return Err(Error::from(
-                    FormatError::new(
-                        FormatErrorKind::MissingBlob,
-                        "the image references a blob that was not added to the writer",
-                    )
-                    .blob(*h),
-                ));
-            }
-        }
+        self.check_present(&refs)?;
         let bytes = tree.to_metadata_bytes()?;
         let stats = tree.stats(&|h| self.blob_size(h));
         for (h, n) in old_refs {
