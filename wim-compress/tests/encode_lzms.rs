@@ -3,6 +3,7 @@
 //! proptest round trip; and an `#[ignore]`d size/speed table against libwim's encoder.
 mod common;
 use common::data::{XorShift, random_odd as random};
+use common::enc::{check_deterministic, check_refusals, prop_round_trip};
 use common::libwim::{Ctype, LibWim};
 use proptest::prelude::*;
 use std::time::Instant;
@@ -185,46 +186,17 @@ fn round_trip_64m_solid_chunk() {
 
 #[test]
 fn tiny_and_incompressible_inputs_return_none() {
-    let mut c = LzmsCompressor::new(128 * K, 50).unwrap();
-    let mut out = vec![0u8; 256 * K];
-    for len in 0..=3 {
-        let d = vec![0u8; len];
-        assert_eq!(c.compress(&d, &mut out[..len]), None, "len {len}");
-    }
-    for seed in 1..4 {
-        let d = random(128 * K, seed);
-        assert_eq!(c.compress(&d, &mut out), None);
-        let d = random(1000, seed);
-        assert_eq!(c.compress(&d, &mut out), None);
-    }
-    // Still works after refusals.
-    let d = text_corpus(50 * K);
-    let n = c.compress(&d, &mut out).unwrap();
-    let mut back = vec![0u8; d.len()];
-    LzmsDecompressor::new(128 * K)
-        .unwrap()
-        .decompress(&out[..n], &mut back)
-        .unwrap();
-    assert_eq!(back, d);
+    check_refusals(|level| LzmsCompressor::new(128 * K, level).unwrap());
 }
 
 #[test]
 fn deterministic_and_context_independent() {
-    let sets = datasets(64 * K);
-    for level in [1, 50, 100] {
-        let mut reused = LzmsCompressor::new(128 * K, level).unwrap();
-        for (name, data) in &sets {
-            let mut a = vec![0u8; data.len()];
-            let mut b = vec![0u8; data.len()];
-            let na = reused.compress(data, &mut a);
-            let nb = LzmsCompressor::new(128 * K, level)
-                .unwrap()
-                .compress(data, &mut b);
-            assert_eq!(na, nb, "{name}");
-            let n = na.unwrap();
-            assert!(a[..n] == b[..n], "{name} level {level}: output differs");
-        }
-    }
+    let data: Vec<u8> = datasets(64 * K).into_iter().flat_map(|(_, d)| d).collect();
+    check_deterministic(
+        |level| LzmsCompressor::new(128 * K, level).unwrap(),
+        &data,
+        64 * K,
+    );
 }
 
 #[test]
@@ -266,13 +238,8 @@ proptest! {
             }
         }
         let mut c = LzmsCompressor::new(128 * K, level).unwrap();
-        let mut out = vec![0u8; data.len()];
-        if let Some(n) = c.compress(&data, &mut out) {
-            prop_assert!(n < data.len());
-            let mut back = vec![0u8; data.len()];
-            LzmsDecompressor::new(128 * K).unwrap().decompress(&out[..n], &mut back).unwrap();
-            prop_assert!(back == data);
-        }
+        let mut d = LzmsDecompressor::new(128 * K).unwrap();
+        prop_round_trip(&mut c, &mut d, &data)?;
     }
 }
 

@@ -6,9 +6,7 @@ use common::enc::*;
 use common::libwim::{Ctype, LibWim};
 use proptest::prelude::*;
 use wim_compress::lzx::{LzxCompressor, LzxDecompressor};
-use wim_compress::{Compressor, Decompressor};
 
-const LEVELS: [u32; 4] = [1, 20, 50, 100];
 const CHUNKS: [usize; 3] = [32768, 262144, 1 << 21];
 
 /// Compresses `data` chunk by chunk and checks every compressed chunk with both decoders.
@@ -43,38 +41,16 @@ fn round_trips_levels_and_chunk_sizes() {
 
 #[test]
 fn incompressible_and_tiny_inputs_return_none() {
-    for &level in &LEVELS {
-        let mut c = LzxCompressor::new(32768, level).unwrap();
-        assert!(
-            compress(&mut c, &random(32768, 3)).is_none(),
-            "level {level}"
-        );
-        for n in 0..=3 {
-            let src = vec![b'a'; n];
-            let mut dst = vec![0u8; n];
-            assert_eq!(c.compress(&src, &mut dst), None, "{n} bytes");
-        }
-        // The context still works after refusals.
-        let t = text(20000, 8);
-        assert!(compress(&mut c, &t).is_some());
-    }
+    check_refusals(|level| LzxCompressor::new(32768, level).unwrap());
 }
 
 #[test]
 fn deterministic_fresh_vs_reused() {
-    let data = executable(3 * 32768);
-    for &level in &LEVELS {
-        let mut reused = LzxCompressor::new(32768, level).unwrap();
-        let _ = compress(&mut reused, &text(32768, 11));
-        for piece in data.chunks(32768) {
-            let a = compress(&mut reused, piece);
-            let mut fresh = LzxCompressor::new(32768, level).unwrap();
-            let b = compress(&mut fresh, piece);
-            let c = compress(&mut fresh, piece);
-            assert_eq!(a, b, "level {level}");
-            assert_eq!(b, c, "level {level}");
-        }
-    }
+    check_deterministic(
+        |level| LzxCompressor::new(32768, level).unwrap(),
+        &executable(3 * 32768),
+        32768,
+    );
 }
 
 #[test]
@@ -105,13 +81,7 @@ proptest! {
     ) {
         let mut c = LzxCompressor::new(32768, level).unwrap();
         let mut d = LzxDecompressor::new(32768).unwrap();
-        let mut dst = vec![0u8; data.len()];
-        if let Some(n) = c.compress(&data, &mut dst) {
-            prop_assert!(n < data.len());
-            let mut out = vec![0u8; data.len()];
-            d.decompress(&dst[..n], &mut out).unwrap();
-            prop_assert_eq!(out, data);
-        }
+        prop_round_trip(&mut c, &mut d, &data)?;
     }
 }
 

@@ -1,8 +1,10 @@
-//! Shared helpers for the encoder tests (encode_xpress.rs, encode_lzx.rs): test data and
-//! the compress / double-decoder round trip.
+//! Shared helpers for the encoder tests (encode_xpress.rs, encode_lzx.rs, encode_lzms.rs):
+//! test data, the compress / double-decoder round trip, and the checks every encoder must
+//! pass (refusals, determinism, the proptest body).
 #![allow(dead_code)]
 
 use super::libwim::{Ctype, LibWim};
+use proptest::prelude::*;
 use std::path::{Path, PathBuf};
 use wim_compress::{Compressor, Decompressor};
 
@@ -155,4 +157,72 @@ pub fn round_trip<C: Compressor, D: Decompressor>(
         }
     }
     total
+}
+
+/// The levels every encoder test runs (wimlib's 1 … 20 … 50 default … 100).
+pub const LEVELS: [u32; 4] = [1, 20, 50, 100];
+
+/// At every level in [`LEVELS`], a context made by `make(level)` for chunks of at least
+/// 32 KiB refuses random data and inputs of 0 to 3 bytes (returns `None`), and still
+/// compresses text after the refusals.
+pub fn check_refusals<C: Compressor>(make: impl Fn(u32) -> C) {
+    for &level in &LEVELS {
+        let mut c = make(level);
+        for seed in 1..3 {
+            assert!(
+                compress(&mut c, &random(32768, seed)).is_none(),
+                "random 32 KiB, level {level}"
+            );
+            assert!(
+                compress(&mut c, &random(1000, seed)).is_none(),
+                "random 1000 bytes, level {level}"
+            );
+        }
+        for n in 0..=3 {
+            let src = vec![b'a'; n];
+            let mut dst = vec![0u8; n];
+            assert_eq!(c.compress(&src, &mut dst), None, "{n} bytes, level {level}");
+        }
+        assert!(
+            compress(&mut c, &text(20000, 8)).is_some(),
+            "text after refusals, level {level}"
+        );
+    }
+}
+
+/// At every level in [`LEVELS`], each `chunk`-sized piece of `data` compresses to the
+/// same bytes in a context reused across chunks (after an unrelated chunk first), in a
+/// fresh context, and again in that context.
+pub fn check_deterministic<C: Compressor>(make: impl Fn(u32) -> C, data: &[u8], chunk: usize) {
+    for &level in &LEVELS {
+        let mut reused = make(level);
+        let _ = compress(&mut reused, &text(chunk, 11));
+        for piece in data.chunks(chunk) {
+            let a = compress(&mut reused, piece);
+            let mut fresh = make(level);
+            let b = compress(&mut fresh, piece);
+            let c = compress(&mut fresh, piece);
+            assert!(a.is_some(), "level {level}: piece did not compress");
+            assert_eq!(a, b, "level {level}: reused vs fresh context");
+            assert_eq!(b, c, "level {level}: fresh context, second time");
+        }
+    }
+}
+
+/// The proptest body: if `c` compresses `data`, the output is smaller and `d` gives
+/// `data` back.
+pub fn prop_round_trip<C: Compressor, D: Decompressor>(
+    c: &mut C,
+    d: &mut D,
+    data: &[u8],
+) -> Result<(), TestCaseError> {
+    let mut dst = vec![0u8; data.len()];
+    if let Some(n) = c.compress(data, &mut dst) {
+        prop_assert!(n < data.len());
+        let mut out = vec![0u8; data.len()];
+        let r = d.decompress(&dst[..n], &mut out);
+        prop_assert!(r.is_ok(), "decoder: {:?}", r);
+        prop_assert!(out == data, "round trip mismatch");
+    }
+    Ok(())
 }
