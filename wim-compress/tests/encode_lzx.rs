@@ -2,6 +2,7 @@
 //! incompressible and tiny inputs, proptest round trips.
 mod common;
 
+use common::data::XorShift;
 use common::enc::*;
 use common::libwim::{Ctype, LibWim};
 use proptest::prelude::*;
@@ -20,23 +21,19 @@ fn round_trip(lib: Option<&LibWim>, data: &[u8], chunk: usize, level: u32) -> us
 #[test]
 fn round_trips_levels_and_chunk_sizes() {
     let lib = LibWim::load();
-    for &chunk in &CHUNKS {
-        let n = chunk + (chunk / 2).min(40000); // one full chunk and one short last chunk
-        let mut inputs: Vec<(&str, Vec<u8>)> = vec![("exe", executable(n)), ("mixed", mixed(n))];
-        if chunk < 1 << 21 {
-            // Keep the 2 MiB case to two inputs so the suite stays fast.
-            inputs.push(("text", text(n, 1)));
-            inputs.push(("zeros", vec![0u8; n]));
-        }
-        for &level in &LEVELS {
-            for (name, data) in &inputs {
-                let total = round_trip(lib.as_ref(), data, chunk, level);
-                if *name != "mixed" {
-                    assert!(total < data.len(), "{name} did not shrink at level {level}");
-                }
+    check_levels_and_chunks(
+        &CHUNKS,
+        |chunk, n| {
+            let mut inputs = vec![("exe", executable(n)), ("mixed", mixed(n))];
+            if chunk < 1 << 21 {
+                // Keep the 2 MiB case to two inputs so the suite stays fast.
+                inputs.push(("text", text(n, 1)));
+                inputs.push(("zeros", vec![0u8; n]));
             }
-        }
-    }
+            inputs
+        },
+        |data, chunk, level| round_trip(lib.as_ref(), data, chunk, level),
+    );
 }
 
 #[test]
@@ -57,15 +54,7 @@ fn deterministic_fresh_vs_reused() {
 fn long_matches_and_edge_lengths() {
     // Runs whose match lengths hit 17/18/272/273 and the u16 form.
     let lib = LibWim::load();
-    let mut data = Vec::new();
-    for (i, run) in [17usize, 18, 19, 272, 273, 274, 4000, 30000]
-        .iter()
-        .enumerate()
-    {
-        data.extend(text(40, i as u64));
-        data.extend(std::iter::repeat_n(b'z' + i as u8 % 3, *run));
-    }
-    data.truncate(65536);
+    let data = edge_length_runs();
     round_trip(lib.as_ref(), &data, 32768, 50);
     for &level in &LEVELS {
         round_trip(lib.as_ref(), &data, 65536, level);

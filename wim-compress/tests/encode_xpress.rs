@@ -20,23 +20,18 @@ fn round_trip(lib: Option<&LibWim>, data: &[u8], chunk: usize, level: u32) -> us
 #[test]
 fn round_trips_levels_and_chunk_sizes() {
     let lib = LibWim::load();
-    for &chunk in &CHUNKS {
-        let n = chunk + chunk / 2; // one full chunk and one short last chunk
-        let inputs: Vec<(&str, Vec<u8>)> = vec![
-            ("exe", executable(n)),
-            ("text", text(n, 1)),
-            ("zeros", vec![0u8; n]),
-            ("mixed", mixed(n)),
-        ];
-        for &level in &LEVELS {
-            for (name, data) in &inputs {
-                let total = round_trip(lib.as_ref(), data, chunk, level);
-                if *name != "mixed" {
-                    assert!(total < data.len(), "{name} did not shrink at level {level}");
-                }
-            }
-        }
-    }
+    check_levels_and_chunks(
+        &CHUNKS,
+        |_, n| {
+            vec![
+                ("exe", executable(n)),
+                ("text", text(n, 1)),
+                ("zeros", vec![0u8; n]),
+                ("mixed", mixed(n)),
+            ]
+        },
+        |data, chunk, level| round_trip(lib.as_ref(), data, chunk, level),
+    );
 }
 
 #[test]
@@ -57,15 +52,7 @@ fn deterministic_fresh_vs_reused() {
 fn long_matches_and_edge_lengths() {
     // Runs whose match lengths hit 17/18/272/273 and the u16 form.
     let lib = LibWim::load();
-    let mut data = Vec::new();
-    for (i, run) in [17usize, 18, 19, 272, 273, 274, 4000, 30000]
-        .iter()
-        .enumerate()
-    {
-        data.extend(text(40, i as u64));
-        data.extend(std::iter::repeat_n(b'z' + i as u8 % 3, *run));
-    }
-    data.truncate(65536);
+    let data = edge_length_runs();
     for &level in &LEVELS {
         round_trip(lib.as_ref(), &data, 65536, level);
     }

@@ -8,40 +8,11 @@ use proptest::prelude::*;
 use std::path::{Path, PathBuf};
 use wim_compress::{Compressor, Decompressor};
 
-pub use super::data::XorShift;
 pub use super::data::random_odd as random;
 
+/// English-like text ([`super::data::text`] with a never-zero generator state).
 pub fn text(n: usize, seed: u64) -> Vec<u8> {
-    const WORDS: &[&str] = &[
-        "the",
-        "image",
-        "window",
-        "of",
-        "compression",
-        "chunk",
-        "and",
-        "resource",
-        "a",
-        "to",
-        "is",
-        "header",
-        "Microsoft",
-        "offset",
-        "length",
-        "Huffman",
-        "block",
-        "\n",
-        ", ",
-        ". ",
-    ];
-    let mut r = XorShift(seed | 1);
-    let mut v = Vec::with_capacity(n + 16);
-    while v.len() < n {
-        v.extend_from_slice(WORDS[(r.next() % WORDS.len() as u64) as usize].as_bytes());
-        v.push(b' ');
-    }
-    v.truncate(n);
-    v
+    super::data::text(n, seed | 1)
 }
 
 fn collect(dir: &Path, out: &mut Vec<PathBuf>, want: usize) {
@@ -225,4 +196,45 @@ pub fn prop_round_trip<C: Compressor, D: Decompressor>(
         prop_assert!(out == data, "round trip mismatch");
     }
     Ok(())
+}
+
+/// Text with runs of one byte whose lengths hit the match-length edges of the codecs
+/// (17/18/19, 272/273/274, 4000, 30000), truncated to 64 KiB.
+pub fn edge_length_runs() -> Vec<u8> {
+    let mut data = Vec::new();
+    for (i, run) in [17usize, 18, 19, 272, 273, 274, 4000, 30000]
+        .iter()
+        .enumerate()
+    {
+        data.extend(text(40, i as u64));
+        data.extend(std::iter::repeat_n(b'z' + i as u8 % 3, *run));
+    }
+    data.truncate(65536);
+    data
+}
+
+/// For each chunk size and each of [`LEVELS`], runs `round_trip(data, chunk, level)` (which
+/// returns the compressed total) over the named inputs from `inputs(n)`, `n` = one full
+/// chunk and a short last chunk (`chunk + min(chunk / 2, 40000)`); every input but
+/// "mixed" must shrink.
+pub fn check_levels_and_chunks(
+    chunks: &[usize],
+    inputs: impl Fn(usize, usize) -> Vec<(&'static str, Vec<u8>)>,
+    round_trip: impl Fn(&[u8], usize, u32) -> usize,
+) {
+    for &chunk in chunks {
+        let n = chunk + (chunk / 2).min(40000);
+        let inputs = inputs(chunk, n);
+        for &level in &LEVELS {
+            for (name, data) in &inputs {
+                let total = round_trip(data, chunk, level);
+                if *name != "mixed" {
+                    assert!(
+                        total < data.len(),
+                        "{name} did not shrink at level {level}, chunk {chunk}"
+                    );
+                }
+            }
+        }
+    }
 }
