@@ -13,28 +13,14 @@ use wim_format::xml::{Element, WimInfo};
 use wim_format::{ImageIndex, Wim, WimWriterBuilder};
 use wim_testdata::windows::{self, Spec, spec};
 
-fn tools_or_skip(test: &str) -> bool {
-    windows::tools_or_skip(test, &["hivexsh", "wimlib-imagex"])
-}
+use windows::hive_tools_or_skip as tools_or_skip;
 
 fn build_tree(dir: &Path, s: &Spec) {
     windows::build_tree(dir, s).unwrap();
 }
 
 fn wimlib_capture(dir: &Path, wim: &Path) {
-    let _ = std::fs::remove_file(wim);
-    let out = Command::new("wimlib-imagex")
-        .arg("capture")
-        .arg(dir)
-        .arg(wim)
-        .arg("img")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "wimlib-imagex capture: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    windows::wimlib_capture(dir, wim).unwrap();
 }
 
 fn ours(dir: &Path, wim: &Path, mode: WriteMode, image: ImageSpec) -> Vec<String> {

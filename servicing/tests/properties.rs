@@ -15,9 +15,7 @@ use wim_testdata::windows::{
     spec,
 };
 
-fn tools_or_skip(test: &str) -> bool {
-    windows::tools_or_skip(test, &["hivexsh", "wimlib-imagex"])
-}
+use windows::hive_tools_or_skip as tools_or_skip;
 
 /// Builds the tree under `dir` and captures it into `wim`.
 fn build_and_capture(dir: &Path, wim: &Path, s: &Spec) {
@@ -26,19 +24,7 @@ fn build_and_capture(dir: &Path, wim: &Path, s: &Spec) {
 }
 
 fn capture(dir: &Path, wim: &Path) {
-    let _ = std::fs::remove_file(wim);
-    let out = Command::new("wimlib-imagex")
-        .arg("capture")
-        .arg(dir)
-        .arg(wim)
-        .arg("img")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "wimlib-imagex capture: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    windows::wimlib_capture(dir, wim).unwrap();
 }
 
 fn derive(wim_path: &Path) -> (ImageProperties, WimInfo, String) {

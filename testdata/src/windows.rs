@@ -35,6 +35,32 @@ pub fn tools_or_skip(test: &str, tools: &[&str]) -> bool {
     true
 }
 
+/// [`tools_or_skip`] for the tools every Windows-tree test needs: `hivexsh` (to build the
+/// hives) and `wimlib-imagex` (the oracle).
+pub fn hive_tools_or_skip(test: &str) -> bool {
+    tools_or_skip(test, &["hivexsh", "wimlib-imagex"])
+}
+
+/// Captures `dir` into a new `wim` (one image named "img") with `wimlib-imagex capture`,
+/// replacing any old file; the error carries wimlib's standard error.
+pub fn wimlib_capture(dir: &Path, wim: &Path) -> io::Result<()> {
+    let _ = std::fs::remove_file(wim);
+    let out = Command::new("wimlib-imagex")
+        .arg("capture")
+        .arg(dir)
+        .arg(wim)
+        .arg("img")
+        .output()?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(io::Error::other(format!(
+            "wimlib-imagex capture: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )))
+    }
+}
+
 /// The regf base-block checksum: XOR of the first 127 little-endian dwords, with 0 mapped
 /// to 1 and `0xFFFF_FFFF` to `0xFFFF_FFFE`. `None` when `block` is shorter than 508 bytes.
 ///
