@@ -532,28 +532,7 @@ fn craft(window: usize, blocks: &[Block]) -> (Vec<u8>, Vec<u8>) {
 }
 
 fn greedy_parse(data: &[u8]) -> Vec<Item> {
-    let mut items = Vec::new();
-    let mut i = 0;
-    while i < data.len() {
-        let mut best = (0, 0);
-        for off in 1..=i.min(500) {
-            let mut l = 0;
-            while i + l < data.len() && l < 257 && data[i + l] == data[i + l - off] {
-                l += 1;
-            }
-            if l > best.0 {
-                best = (l, off);
-            }
-        }
-        if best.0 >= 2 {
-            items.push(Item::Match(best.0, best.1));
-            i += best.0;
-        } else {
-            items.push(Item::Lit(data[i]));
-            i += 1;
-        }
-    }
-    items
+    common::data::greedy_parse(data, 500, 257, 2, Item::Lit, Item::Match)
 }
 
 /// Random items for a block of exactly `size` bytes starting at chunk position `start`.

@@ -124,28 +124,7 @@ fn short_inputs_1_to_100_bytes() {
 }
 
 fn greedy_parse(data: &[u8]) -> Vec<Item> {
-    let mut items = Vec::new();
-    let mut i = 0;
-    while i < data.len() {
-        let mut best = (0, 0);
-        for off in 1..=i {
-            let mut l = 0;
-            while i + l < data.len() && data[i + l] == data[i + l - off] {
-                l += 1;
-            }
-            if l > best.0 {
-                best = (l, off);
-            }
-        }
-        if best.0 >= 3 {
-            items.push(Item::Match(best.0, best.1));
-            i += best.0;
-        } else {
-            items.push(Item::Lit(data[i]));
-            i += 1;
-        }
-    }
-    items
+    common::data::greedy_parse(data, usize::MAX, usize::MAX, 3, Item::Lit, Item::Match)
 }
 
 // ---------------------------------------------------------------------------------------

@@ -121,3 +121,39 @@ pub fn decode<D: Decompressor>(
     let mut out = vec![dirt; n];
     d.decompress(src, &mut out).map(|()| out)
 }
+
+/// A brute-force greedy LZ77 parse of `data` for the decoder tests' reference encoders:
+/// at each position the longest earlier match with offset ≤ `max_off` and length ≤
+/// `max_len` (the nearest of equal length) becomes `mat(len, off)` when at least `min_len`
+/// long, else the byte becomes `lit(byte)`.
+pub fn greedy_parse<T>(
+    data: &[u8],
+    max_off: usize,
+    max_len: usize,
+    min_len: usize,
+    lit: impl Fn(u8) -> T,
+    mat: impl Fn(usize, usize) -> T,
+) -> Vec<T> {
+    let mut items = Vec::new();
+    let mut i = 0;
+    while i < data.len() {
+        let mut best = (0, 0);
+        for off in 1..=i.min(max_off) {
+            let mut l = 0;
+            while i + l < data.len() && l < max_len && data[i + l] == data[i + l - off] {
+                l += 1;
+            }
+            if l > best.0 {
+                best = (l, off);
+            }
+        }
+        if best.0 >= min_len {
+            items.push(mat(best.0, best.1));
+            i += best.0;
+        } else {
+            items.push(lit(data[i]));
+            i += 1;
+        }
+    }
+    items
+}
