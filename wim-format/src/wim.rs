@@ -571,9 +571,9 @@ impl Wim {
             Ok(x) => x,
             Err(err) => return Outcome::Failed(err),
         };
-        let mut state = match v.begin(e) {
+        let mut state = match begin_blob(e, v) {
             Ok(s) => s,
-            Err(err) => return Outcome::Aborted(err),
+            Err(o) => return o,
         };
         let mut h = sha1::Sha1::new();
         let mut buf = Vec::new();
@@ -597,14 +597,7 @@ impl Wim {
             }
             pos += piece.len() as u64;
         }
-        let got = Sha1Digest(h.finalize().into());
-        if got != e.hash {
-            return Outcome::Failed(hash_mismatch(e, got));
-        }
-        match v.end(e, state) {
-            Ok(()) => Outcome::Ok,
-            Err(err) => Outcome::Aborted(err),
-        }
+        finish_blob(e, h, v, Some(state))
     }
 
     fn window_chunks(chunk_size: u32) -> u64 {
@@ -635,9 +628,9 @@ impl Wim {
             Ok(x) => x,
             Err(err) => return Outcome::Failed(err),
         };
-        let mut state = match v.begin(e) {
+        let mut state = match begin_blob(e, v) {
             Ok(s) => s,
-            Err(err) => return Outcome::Aborted(err),
+            Err(o) => return o,
         };
         let mut h = sha1::Sha1::new();
         let n = layout.num_chunks();
@@ -673,14 +666,7 @@ impl Wim {
             }
             c0 = c1;
         }
-        let got = Sha1Digest(h.finalize().into());
-        if got != e.hash {
-            return Outcome::Failed(hash_mismatch(e, got));
-        }
-        match v.end(e, state) {
-            Ok(()) => Outcome::Ok,
-            Err(err) => Outcome::Aborted(err),
-        }
+        finish_blob(e, h, v, Some(state))
     }
 
     fn solid_pass<V: BlobVisitor>(
@@ -755,10 +741,10 @@ impl Wim {
                         return;
                     }
                     if slot.state.is_none() {
-                        match v.begin(e) {
+                        match begin_blob(e, v) {
                             Ok(s) => slot.state = Some(s),
-                            Err(err) => {
-                                slot.outcome = Some(Outcome::Aborted(err));
+                            Err(o) => {
+                                slot.outcome = Some(o);
                                 return;
                             }
                         }
@@ -786,17 +772,8 @@ impl Wim {
                         pos += piece.len() as u64;
                     }
                     if bend <= wend {
-                        let got = Sha1Digest(std::mem::take(&mut slot.hasher).finalize().into());
-                        slot.outcome = Some(if got != e.hash {
-                            Outcome::Failed(hash_mismatch(e, got))
-                        } else if let Some(st) = slot.state.take() {
-                            match v.end(e, st) {
-                                Ok(()) => Outcome::Ok,
-                                Err(err) => Outcome::Aborted(err),
-                            }
-                        } else {
-                            Outcome::Ok
-                        });
+                        let h = std::mem::take(&mut slot.hasher);
+                        slot.outcome = Some(finish_blob(e, h, v, slot.state.take()));
                     }
                 });
             c0 = c1;
@@ -819,6 +796,30 @@ impl Wim {
                 (i, e.hash, o)
             })
             .collect()
+    }
+}
+
+/// Starts the visitor on blob `e`; a refusal aborts the whole pass.
+fn begin_blob<V: BlobVisitor>(e: &BlobEntry, v: &V) -> std::result::Result<V::State, Outcome> {
+    v.begin(e).map_err(Outcome::Aborted)
+}
+
+/// Ends blob `e` after all its bytes went through `h`: a hash mismatch fails the blob
+/// (and the visitor's `end` is not called); else the visitor ends it (`state` absent: the
+/// visitor never began, nothing to end).
+fn finish_blob<V: BlobVisitor>(
+    e: &BlobEntry,
+    h: sha1::Sha1,
+    v: &V,
+    state: Option<V::State>,
+) -> Outcome {
+    let got = Sha1Digest(h.finalize().into());
+    if got != e.hash {
+        return Outcome::Failed(hash_mismatch(e, got));
+    }
+    match state.map(|st| v.end(e, st)) {
+        Some(Err(err)) => Outcome::Aborted(err),
+        _ => Outcome::Ok,
     }
 }
 
