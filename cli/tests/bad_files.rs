@@ -7,38 +7,17 @@
 //! Codes that need a decoder still stubbed on this branch are checked only for being
 //! non-zero (the probe is the same as in `compat.rs`); everything else is exact.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use wim_format::header::Compression;
 use wim_format::{ImageIndex, Wim};
 
-fn real_dir() -> Option<PathBuf> {
-    if let Ok(d) = std::env::var("WIMKIT_REAL_DIR") {
-        return Some(PathBuf::from(d));
-    }
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .ancestors()
-        .map(|a| a.join("shared/testdata/real"))
-        .find(|p| p.is_dir())
-}
+use wim_testdata::real::real_dir;
 
-struct Out {
-    stdout: Vec<u8>,
-    stderr: String,
-    code: i32,
-}
+use wim_testdata::exec::Exit as Out;
 
 fn run(prog: &str, dir: &Path, args: &[&str]) -> Out {
-    let o = Command::new(prog)
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {prog}: {e}"));
-    Out {
-        stdout: o.stdout,
-        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
-        code: o.status.code().unwrap_or(-1),
-    }
+    wim_testdata::exec::run_in(prog, dir, args).unwrap_or_else(|e| panic!("cannot run {prog}: {e}"))
 }
 
 fn wimkit(dir: &Path, args: &[&str]) -> Out {
@@ -96,7 +75,6 @@ fn assert_one_error_line(what: &str, o: &Out) {
 #[test]
 fn every_bad_fixture_is_in_the_table() {
     let Some(dir) = real_dir() else {
-        eprintln!("SKIP: shared/testdata/real not found");
         return;
     };
     let mut names: Vec<String> = std::fs::read_dir(&dir)
@@ -114,7 +92,6 @@ fn every_bad_fixture_is_in_the_table() {
 #[test]
 fn verify_fails_with_one_error_line() {
     let Some(dir) = real_dir() else {
-        eprintln!("SKIP: shared/testdata/real not found");
         return;
     };
     for &(name, code, _, _) in EXPECTED {
@@ -154,7 +131,6 @@ fn verify_fails_with_one_error_line() {
 #[test]
 fn specific_failures_say_where() {
     let Some(dir) = real_dir() else {
-        eprintln!("SKIP: shared/testdata/real not found");
         return;
     };
     // SHA-1 mismatch names the blob and the resource offset.
@@ -184,7 +160,6 @@ fn specific_failures_say_where() {
 #[test]
 fn info_and_dir_fail_only_where_wimlib_does() {
     let Some(dir) = real_dir() else {
-        eprintln!("SKIP: shared/testdata/real not found");
         return;
     };
     let wimlib = Command::new("wimlib-imagex")

@@ -9,39 +9,17 @@
 //! as NOT COMPARED, never silently dropped. Prints `SKIP:` only when wimlib-imagex or
 //! the fixtures are absent.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use wim_format::header::Compression;
 use wim_format::{ImageIndex, Wim};
 
-fn real_dir() -> Option<PathBuf> {
-    if let Ok(d) = std::env::var("WIMKIT_REAL_DIR") {
-        return Some(PathBuf::from(d));
-    }
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-    manifest
-        .ancestors()
-        .map(|a| a.join("shared/testdata/real"))
-        .find(|p| p.is_dir())
-}
+use wim_testdata::real::real_dir;
 
-struct Out {
-    stdout: Vec<u8>,
-    stderr: String,
-    code: i32,
-}
+use wim_testdata::exec::Exit as Out;
 
 fn run(prog: &str, dir: &Path, args: &[String]) -> Out {
-    let out = Command::new(prog)
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {prog}: {e}"));
-    Out {
-        stdout: out.stdout,
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        code: out.status.code().unwrap_or(-1),
-    }
+    wim_testdata::exec::run_in(prog, dir, args).unwrap_or_else(|e| panic!("cannot run {prog}: {e}"))
 }
 
 /// The first differing line of two outputs, for the failure message.
@@ -94,7 +72,6 @@ fn codec_available(dir: &Path, c: Compression) -> Result<(), String> {
 #[test]
 fn info_and_dir_match_wimlib_imagex() {
     let Some(dir) = real_dir() else {
-        eprintln!("SKIP: shared/testdata/real not found");
         return;
     };
     if !wimlib_present() {
@@ -212,7 +189,6 @@ fn field(text: &str, key: &str) -> Vec<String> {
 #[test]
 fn json_reports_the_same_facts_as_text() {
     let Some(dir) = real_dir() else {
-        eprintln!("SKIP: shared/testdata/real not found");
         return;
     };
     let ours = env!("CARGO_BIN_EXE_wimkit");
@@ -311,7 +287,6 @@ fn shown_lines(b: &[u8]) -> Vec<String> {
 #[test]
 fn verify_progress_layout_matches_wimlib() {
     let Some(dir) = real_dir() else {
-        eprintln!("SKIP: shared/testdata/real not found");
         return;
     };
     if !wimlib_present() {

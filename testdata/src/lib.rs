@@ -14,10 +14,12 @@
 //! - [`sample`]: the bundled `sample/sample.wim` description.
 //! - [`prng`]: the small deterministic xorshift PRNG used everywhere here.
 //! - [`windows`]: synthetic Windows trees (hives via `hivexsh`, stub kernel32.dll PEs).
+//! - [`exec`]: run a program and keep its output and exit code (CLI comparisons).
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 pub mod builder;
+pub mod exec;
 pub mod mutation;
 pub mod oracle;
 pub mod prng;
