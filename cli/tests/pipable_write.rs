@@ -49,15 +49,7 @@ fn piped(prog: &str, args: &[&str], input: &[u8]) -> Output {
 /// A tree with incompressible, compressible, multi-chunk, tiny, empty and duplicate files.
 fn tree(root: &Path) {
     std::fs::create_dir_all(root.join("a/b")).unwrap();
-    let mut x: u32 = 0x1234_5678;
-    let noise: Vec<u8> = (0..150_000)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
-            x as u8
-        })
-        .collect();
+    let noise = wim_testdata::prng::XorShift64::new(0x1234_5678).bytes(150_000);
     std::fs::write(root.join("noise.bin"), &noise).unwrap();
     let text: String = (0..40_000).map(|i| format!("line {i}\n")).collect();
     std::fs::write(root.join("a/text.txt"), &text).unwrap();

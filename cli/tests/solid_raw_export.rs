@@ -48,15 +48,7 @@ fn hashes(wim: &Path) -> Vec<String> {
 
 fn tree(root: &Path, seed: u32) {
     std::fs::create_dir_all(root.join("d")).unwrap();
-    let mut x = seed | 1;
-    let noise: Vec<u8> = (0..80_000)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
-            x as u8
-        })
-        .collect();
+    let noise = wim_testdata::prng::XorShift64::new(seed.into()).bytes(80_000);
     std::fs::write(root.join("noise"), noise).unwrap();
     let text: String = (0..20_000).map(|i| format!("{seed} line {i}\n")).collect();
     std::fs::write(root.join("d/text"), text).unwrap();

@@ -30,15 +30,7 @@ fn capture(src: &Path, wim: &Path, mode: WriteMode) {
 }
 
 fn data(seed: u32, len: usize) -> Vec<u8> {
-    let mut x = seed.wrapping_mul(2_654_435_761).wrapping_add(1);
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
-            (x >> 24) as u8
-        })
-        .collect()
+    wim_testdata::prng::XorShift64::new(u64::from(seed) + 1).bytes(len)
 }
 
 /// Base tree A and a changed copy B.

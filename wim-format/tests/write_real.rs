@@ -284,15 +284,7 @@ fn split_parts_verify_with_ref() {
     let r = t.root();
     let mut blobs = Vec::new();
     for i in 0..8u32 {
-        let mut x = i.wrapping_mul(2_654_435_761) | 1;
-        let d: Vec<u8> = (0..60_000)
-            .map(|_| {
-                x ^= x << 13;
-                x ^= x >> 17;
-                x ^= x << 5;
-                x as u8
-            })
-            .collect();
+        let d = wim_testdata::prng::XorShift64::new(u64::from(i) + 1).bytes(60_000);
         let h = w.add_blob(&d).unwrap();
         t.add(r, &format!("f{i}"), Inode::file(Some(h))).unwrap();
         blobs.push(d);

@@ -450,17 +450,7 @@ fn pipelined_small_blobs_with_duplicates() {
             // a repeat of a blob 1..=15 places back
             3 if i > 16 => blobs[(i - 1 - (i % 15)) as usize].clone(),
             // incompressible: stored raw
-            5 => {
-                let mut x = i | 1;
-                (0..3000 + i as usize * 37)
-                    .map(|_| {
-                        x ^= x << 13;
-                        x ^= x >> 7;
-                        x ^= x << 17;
-                        x as u8
-                    })
-                    .collect()
-            }
+            5 => wim_testdata::prng::XorShift64::new(i).bytes(3000 + i as usize * 37),
             _ => data(1 + (i as usize * 1931) % 70_000, i),
         };
         blobs.push(b);
