@@ -7,7 +7,7 @@ mod common;
 
 use servicing::apply::{ApplyOptions, apply_image};
 use servicing::extract::{ExtractOptions, extract_paths};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use wim_testdata::builder::{HDR_FLAG_RP_FIX, Image, Node, WimBuilder, utf16};
 
 fn hostile(outside: &Path) -> WimBuilder {
@@ -71,18 +71,41 @@ fn plant(dest: &Path, outside: &Path) {
     std::os::unix::fs::symlink(outside.join("victim"), dest.join("planted_file")).unwrap();
 }
 
+/// A sandbox holding `outside/`, the hostile `hostile.wim` (opened) and the destination
+/// `dest_name` with planted links to `outside`.
+struct Sandbox {
+    tmp: tempfile::TempDir,
+    outside: PathBuf,
+    dest: PathBuf,
+    wim: wim_format::Wim,
+}
+
+fn sandbox(dest_name: &str) -> Sandbox {
+    let tmp = tempfile::tempdir().unwrap();
+    let outside = tmp.path().join("outside");
+    std::fs::create_dir(&outside).unwrap();
+    let wim_path = tmp.path().join("hostile.wim");
+    std::fs::write(&wim_path, hostile(&outside).build().bytes).unwrap();
+    let dest = tmp.path().join(dest_name);
+    plant(&dest, &outside);
+    let wim = wim_format::Wim::open(&wim_path).unwrap();
+    Sandbox {
+        tmp,
+        outside,
+        dest,
+        wim,
+    }
+}
+
 #[test]
 fn hostile_image_stays_inside() {
-    let tmp = tempfile::tempdir().unwrap();
+    let Sandbox {
+        tmp,
+        outside,
+        dest,
+        wim,
+    } = sandbox("dest");
     let sandbox = tmp.path();
-    let outside = sandbox.join("outside");
-    std::fs::create_dir(&outside).unwrap();
-    let wim_path = sandbox.join("hostile.wim");
-    std::fs::write(&wim_path, hostile(&outside).build().bytes).unwrap();
-    let dest = sandbox.join("dest");
-    plant(&dest, &outside);
-
-    let wim = wim_format::Wim::open(&wim_path).unwrap();
     let ix = wim_format::ImageIndex::new(1).unwrap();
     let stats = apply_image(&wim, ix, &dest, &ApplyOptions::default(), &|_| {}).unwrap();
     assert_untouched(sandbox, &outside, "dest");
@@ -130,15 +153,13 @@ fn hostile_image_stays_inside() {
 
 #[test]
 fn hostile_extract_stays_inside() {
-    let tmp = tempfile::tempdir().unwrap();
+    let Sandbox {
+        tmp,
+        outside,
+        dest,
+        wim,
+    } = sandbox("x");
     let sandbox = tmp.path();
-    let outside = sandbox.join("outside");
-    std::fs::create_dir(&outside).unwrap();
-    let wim_path = sandbox.join("hostile.wim");
-    std::fs::write(&wim_path, hostile(&outside).build().bytes).unwrap();
-    let dest = sandbox.join("x");
-    plant(&dest, &outside);
-    let wim = wim_format::Wim::open(&wim_path).unwrap();
     let ix = wim_format::ImageIndex::new(1).unwrap();
     for (paths, preserve) in [
         (vec!["/*".to_string()], false),

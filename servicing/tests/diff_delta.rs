@@ -61,6 +61,21 @@ fn trees(root: &Path) -> (PathBuf, PathBuf) {
     (a, b)
 }
 
+/// `export_delta` of image 1 of `src` into `dest` against the one base `base`.
+fn delta_of_image1(
+    src: &Wim,
+    dest: &Path,
+    base: &Path,
+) -> servicing::Result<servicing::delta::DeltaReport> {
+    export_delta(
+        src,
+        &[ImageIndex::new(1).unwrap()],
+        dest,
+        &[base.to_path_buf()],
+        &ExportOptions::default(),
+    )
+}
+
 #[test]
 fn diff_lists_changes_and_transfer_bytes() {
     let t = tempfile::tempdir().unwrap();
@@ -115,14 +130,7 @@ fn delta_applies_with_ref_in_both_tools_and_fails_cleanly_without() {
     capture(&b, &wb, WriteMode::Create);
     let delta = t.path().join("delta.wim");
     let src = Wim::open(&wb).unwrap();
-    let rep = export_delta(
-        &src,
-        &[ImageIndex::new(1).unwrap()],
-        &delta,
-        std::slice::from_ref(&wa),
-        &ExportOptions::default(),
-    )
-    .unwrap();
+    let rep = delta_of_image1(&src, &delta, &wa).unwrap();
     assert_eq!(rep.new_indices, vec![1]);
     // Everything B shares with A stays in A: 18 unchanged f*, sub/same, copy-of-gone.
     assert_eq!(rep.blobs_in_bases, 20);
@@ -169,13 +177,6 @@ fn delta_refuses_an_existing_destination() {
     let wa = t.path().join("a.wim");
     capture(&a, &wa, WriteMode::Create);
     let src = Wim::open(&wa).unwrap();
-    let e = export_delta(
-        &src,
-        &[ImageIndex::new(1).unwrap()],
-        &wa,
-        std::slice::from_ref(&wa),
-        &ExportOptions::default(),
-    )
-    .unwrap_err();
+    let e = delta_of_image1(&src, &wa, &wa).unwrap_err();
     assert!(e.to_string().contains("new file"), "{e}");
 }
