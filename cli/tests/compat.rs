@@ -69,15 +69,21 @@ fn codec_available(dir: &Path, c: Compression) -> Result<(), String> {
         .map_err(|e| format!("{} decoder fails on {probe}: {e}", c.name()))
 }
 
-#[test]
-fn info_and_dir_match_wimlib_imagex() {
-    let Some(dir) = real_dir() else {
-        return;
-    };
+/// The real-files folder when it and wimlib-imagex are both present (else a loud SKIP).
+fn real_dir_and_wimlib() -> Option<std::path::PathBuf> {
+    let dir = real_dir()?;
     if !wimlib_present() {
         eprintln!("SKIP: wimlib-imagex not installed");
-        return;
+        return None;
     }
+    Some(dir)
+}
+
+#[test]
+fn info_and_dir_match_wimlib_imagex() {
+    let Some(dir) = real_dir_and_wimlib() else {
+        return;
+    };
     let ours = env!("CARGO_BIN_EXE_wimkit");
     let names = fixtures(&dir);
     assert!(
@@ -286,13 +292,9 @@ fn shown_lines(b: &[u8]) -> Vec<String> {
 
 #[test]
 fn verify_progress_layout_matches_wimlib() {
-    let Some(dir) = real_dir() else {
+    let Some(dir) = real_dir_and_wimlib() else {
         return;
     };
-    if !wimlib_present() {
-        eprintln!("SKIP: wimlib-imagex not installed");
-        return;
-    }
     let ours = env!("CARGO_BIN_EXE_wimkit");
     let mut compared = 0;
     for n in fixtures(&dir) {

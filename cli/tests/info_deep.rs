@@ -58,11 +58,14 @@ fn info_deep_shows_ubr_and_flags_disagreements() {
     };
     capture(&wim);
     let wimkit = env!("CARGO_BIN_EXE_wimkit");
-    let text = run(Command::new(wimkit)
-        .arg("info")
-        .arg(&wim)
-        .arg("1")
-        .arg("--deep"));
+    let deep = || {
+        run(Command::new(wimkit)
+            .arg("info")
+            .arg(&wim)
+            .arg("1")
+            .arg("--deep"))
+    };
+    let text = deep();
     assert!(
         text.contains("Version:                10.0.18362.1139\n"),
         "{text}"
@@ -73,11 +76,7 @@ fn info_deep_shows_ubr_and_flags_disagreements() {
     // A newer UBR in SOFTWARE than wimlib's SPBUILD (CSDBuildNumber): flagged.
     hive(&cfg.join("SOFTWARE"), &sw(1256));
     capture(&wim);
-    let text = run(Command::new(wimkit)
-        .arg("info")
-        .arg(&wim)
-        .arg("1")
-        .arg("--deep"));
+    let text = deep();
     assert!(
         text.contains("Version:                10.0.18362.1256\n"),
         "{text}"
