@@ -127,19 +127,8 @@ pub fn record_update(image: &mut Element, u: &AppliedUpdate) {
 
 /// `secs` since 1970 as `YYYY-MM-DDTHH:MM:SSZ`.
 pub fn iso8601(secs: u64) -> String {
-    let days = (secs / 86400) as i64;
     let rem = secs % 86400;
-    // Civil from days (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = if m <= 2 { y + 1 } else { y };
+    let (y, m, d) = wim_format::metadata::time::civil_from_days((secs / 86400) as i64);
     format!(
         "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
         rem / 3600,

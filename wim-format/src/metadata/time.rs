@@ -47,8 +47,9 @@ impl FileTime {
     }
 }
 
-/// Days since 1970-01-01 → (year, month 1-12, day 1-31) in the proleptic Gregorian calendar.
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
+/// Days since 1970-01-01 → (year, month 1-12, day 1-31) in the proleptic Gregorian calendar
+/// (Howard Hinnant's civil-from-days algorithm).
+pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let z = z + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z.rem_euclid(146_097);
