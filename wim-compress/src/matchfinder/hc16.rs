@@ -32,6 +32,8 @@ pub(crate) struct Hc16 {
     head3: Box<[u16; 1 << B3]>,
     head4: Box<[u16; 1 << B4]>,
     prev: Box<[u16; HC16_MAX]>,
+    /// [`Hc16::build`]: the previous position with the same 3-byte hash (single links).
+    prev3: Box<[u16; HC16_MAX]>,
     /// Shift of the 4-byte hash (`32 - bits`).
     shift4: u32,
     /// Used part of `head4`.
@@ -55,6 +57,7 @@ impl Hc16 {
             head3: boxed(0),
             head4: boxed(0),
             prev: boxed(0),
+            prev3: boxed(0),
             shift4: 32 - bits,
             used4: 1 << bits,
             shift3: 32 - bits3,
@@ -65,7 +68,7 @@ impl Hc16 {
 
     /// Bytes of memory.
     pub(crate) fn memory() -> usize {
-        BUF + (2 << B3) + (2 << B4) + 2 * HC16_MAX
+        BUF + (2 << B3) + (2 << B4) + 4 * HC16_MAX
     }
 
     /// Starts a new buffer (`data.len() <= 64 KiB`, else it is truncated).
@@ -80,6 +83,47 @@ impl Hc16 {
         self.head4[..used].fill(0);
     }
 
+    /// Starts a new buffer and links every position at once (`pos + 4 <= len`): afterwards
+    /// only [`Hc16::find`] may be called (it inserts nothing). The chains are the same as
+    /// after inserting every position with [`Hc16::skip`], but the insertion loop has no
+    /// branches and no searches in between, so it runs at a few cycles per position.
+    #[inline(never)]
+    pub(crate) fn build(&mut self, data: &[u8]) {
+        self.load(data);
+        let end = self.len.saturating_sub(3);
+        let (shift3, shift4) = (self.shift3, self.shift4);
+        let buf = &*self.buf;
+        let head3 = &mut *self.head3;
+        let head4 = &mut *self.head4;
+        let prev3 = &mut *self.prev3;
+        let prev = &mut *self.prev;
+        for i in 0..end {
+            let v = ld32(buf, i);
+            let h3 = ((v << 8).wrapping_mul(MUL) >> shift3) as usize & ((1 << B3) - 1);
+            let h4 = (v.wrapping_mul(MUL) >> shift4) as usize & ((1 << B4) - 1);
+            let p = i & (HC16_MAX - 1);
+            prev3[p] = head3[h3];
+            head3[h3] = p as u16;
+            prev[p] = head4[h4];
+            head4[h4] = p as u16;
+        }
+    }
+
+    /// After [`Hc16::build`]: the longest match at `pos` (`pos + 4 <= len`) longer than
+    /// `min_len` (`>= 2`) as (length, offset), or (0, 0); walks at most `depth` (>= 1)
+    /// chain links and stops at `nice` bytes. Same result as [`Hc16::longest`].
+    #[inline(always)]
+    pub(crate) fn find(
+        &self,
+        pos: usize,
+        min_len: usize,
+        depth: u32,
+        nice: usize,
+    ) -> (usize, usize) {
+        let p = pos & (HC16_MAX - 1);
+        self.walk(pos, self.prev3[p], self.prev[p], min_len, depth, nice)
+    }
+
     /// The buffer as loaded.
     #[inline(always)]
     pub(crate) fn data(&self) -> &[u8] {
@@ -87,6 +131,7 @@ impl Hc16 {
     }
 
     #[inline(always)]
+    #[cfg_attr(not(test), allow(dead_code))] // Kept for incremental users (LZX helpers).
     fn hashes(&self, v: u32) -> (usize, usize) {
         let h3 = ((v << 8).wrapping_mul(MUL) >> self.shift3) as usize & ((1 << B3) - 1);
         let h4 = (v.wrapping_mul(MUL) >> self.shift4) as usize & ((1 << B4) - 1);
@@ -95,6 +140,7 @@ impl Hc16 {
 
     /// Inserts `pos` (`pos + 4 <= len`) without searching.
     #[inline(always)]
+    #[cfg_attr(not(test), allow(dead_code))] // Kept for incremental users (LZX helpers).
     pub(crate) fn skip(&mut self, pos: usize) {
         let v = ld32(&self.buf, pos);
         let (h3, h4) = self.hashes(v);
@@ -108,9 +154,33 @@ impl Hc16 {
     /// (`>= 2`) as (length, offset), or (0, 0). Walks at most `depth` (>= 1) chain links
     /// and stops at `nice` bytes.
     #[inline(always)]
+    #[cfg_attr(not(test), allow(dead_code))] // Kept for incremental users (LZX helpers).
     pub(crate) fn longest(
         &mut self,
         pos: usize,
+        min_len: usize,
+        depth: u32,
+        nice: usize,
+    ) -> (usize, usize) {
+        let v = ld32(&self.buf, pos);
+        let (h3, h4) = self.hashes(v);
+        let p = pos as u16;
+        let c3 = self.head3[h3];
+        self.head3[h3] = p;
+        let cur = self.head4[h4];
+        self.prev[usize::from(p)] = cur;
+        self.head4[h4] = p;
+        self.walk(pos, c3, cur, min_len, depth, nice)
+    }
+
+    /// The search of [`Hc16::longest`] from the 3-byte candidate `c3` and the first chain
+    /// link `cur` (0: none).
+    #[inline(always)]
+    fn walk(
+        &self,
+        pos: usize,
+        c3: u16,
+        mut cur: u16,
         min_len: usize,
         depth: u32,
         nice: usize,
@@ -119,13 +189,6 @@ impl Hc16 {
         let nice = nice.min(limit);
         let buf = &*self.buf;
         let v = ld32(buf, pos);
-        let (h3, h4) = self.hashes(v);
-        let p = pos as u16;
-        let c3 = self.head3[h3];
-        self.head3[h3] = p;
-        let mut cur = self.head4[h4];
-        self.prev[usize::from(p)] = cur;
-        self.head4[h4] = p;
 
         let mut best = min_len;
         let mut best_off = 0usize;
