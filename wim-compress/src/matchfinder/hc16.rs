@@ -7,6 +7,8 @@
 //! Every position `pos` with `pos + 4 <= len` is inserted by [`Hc16::longest`] or
 //! [`Hc16::skip`], in increasing order.
 
+use std::hint::select_unpredictable;
+
 /// Largest buffer.
 pub(crate) const HC16_MAX: usize = 1 << 16;
 /// The buffer copy: room for any index below 2^17 plus one 8-byte load.
@@ -192,10 +194,18 @@ impl Hc16 {
 
         let mut best = min_len;
         let mut best_off = 0usize;
-        if best < 3 && c3 != 0 && (ld32(buf, usize::from(c3)) ^ v) & 0xFF_FFFF == 0 {
+        if best < 3 {
+            // The 3-byte candidate, without branching on its (unpredictable) outcome: the
+            // common prefix of the first 8 bytes, extended only when all 8 match.
             let c = usize::from(c3);
-            best = extend(buf, c, pos, 3, limit);
-            best_off = pos - c;
+            let x = ld64(buf, c) ^ ld64(buf, pos);
+            let mut l = ((x.trailing_zeros() / 8) as usize).min(limit);
+            if l >= 8 {
+                l = extend(buf, c, pos, 8, limit);
+            }
+            let ok = c3 != 0 && l >= 3;
+            best = select_unpredictable(ok, l, best);
+            best_off = select_unpredictable(ok, pos.wrapping_sub(c), 0);
         }
         if best >= nice {
             return if best_off == 0 {
