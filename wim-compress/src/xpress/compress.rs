@@ -58,8 +58,6 @@ pub struct XpressCompressor {
     counts: Vec<u16>,
     cost: Vec<u32>,
     choice: Vec<u32>,
-    /// Greedy/lazy parsing: prefix sums of estimated literal costs.
-    pre: Box<[u16; MAX_CHUNK + 1]>,
     /// Greedy/lazy parsing: the items (as in `items`) and their number.
     fixed: Box<[u32; MAX_CHUNK]>,
     nfixed: usize,
@@ -123,8 +121,7 @@ const SEED_SEARCH: (u32, usize) = (4, 32);
 
 /// Matches at least this long are always taken (their gain is not computed).
 const SURE_LEN: usize = 64;
-/// Largest estimated literal cost (1/16 bit); with [`SURE_LEN`] the prefix-sum differences
-/// stay below 2^16.
+/// Largest estimated literal cost (1/16 bit).
 const MAX_LIT_COST: u32 = 15 * 16;
 
 /// `16 * log2(v)`, approximately (0 for `v <= 1`).
@@ -168,7 +165,6 @@ impl XpressCompressor {
             counts: Vec::new(),
             cost: Vec::new(),
             choice: Vec::new(),
-            pre: boxed(0),
             fixed: boxed(0),
             nfixed: 0,
             out: boxed(0),
@@ -178,8 +174,8 @@ impl XpressCompressor {
     /// An upper bound of the memory one context needs.
     pub fn needed_memory(max_chunk: usize, level: u32) -> usize {
         let (parser, params) = settings(level);
-        // Items (both forms), literal-cost prefix sums, bitstream buffer, hash chains.
-        let base = 4 * max_chunk + 4 * MAX_CHUNK + 2 * MAX_CHUNK + OUT_BUF + Hc16::memory() + 8192;
+        // Items (both forms), bitstream buffer, hash chains.
+        let base = 4 * max_chunk + 4 * MAX_CHUNK + OUT_BUF + Hc16::memory() + 8192;
         match parser {
             Parser::Optimal { .. } => {
                 base + Bt16::memory()
@@ -190,10 +186,8 @@ impl XpressCompressor {
         }
     }
 
-    /// Literal costs (1/16 bit) estimated from the chunk's byte histogram, and their prefix
-    /// sums (`pre[i]` = cost of bytes `0..i`, wrapping).
-    #[inline(never)]
-    fn literal_costs(&mut self, data: &[u8]) {
+    /// Literal costs (1/16 bit) estimated from the chunk's byte histogram.
+    fn literal_costs(data: &[u8]) -> [u16; 256] {
         // Four partial histograms: runs of one byte value (zeros in PE files) would otherwise
         // serialise on one counter's store-to-load latency.
         let mut h4 = [[0u32; 256]; 4];
@@ -207,27 +201,18 @@ impl XpressCompressor {
         for &b in quads.remainder() {
             h4[0][usize::from(b)] += 1;
         }
-        let mut hist = [0u32; 256];
-        for (i, h) in hist.iter_mut().enumerate() {
-            *h = h4[0][i] + h4[1][i] + h4[2][i] + h4[3][i];
-        }
         let total = log2_16(data.len() as u32);
         let mut cost = [0u16; 256];
-        for (c, &h) in cost.iter_mut().zip(&hist) {
+        for (i, c) in cost.iter_mut().enumerate() {
+            let h = h4[0][i] + h4[1][i] + h4[2][i] + h4[3][i];
             *c = total.saturating_sub(log2_16(h)).clamp(16, MAX_LIT_COST) as u16;
         }
-        let pre = &mut *self.pre;
-        let mut acc = 0u16;
-        pre[0] = 0;
-        for (i, &b) in data.iter().enumerate().take(MAX_CHUNK) {
-            acc = acc.wrapping_add(cost[usize::from(b)]);
-            pre[i + 1] = acc;
-        }
+        cost
     }
 
     #[inline(never)]
     fn parse_greedy_lazy(&mut self, data: &[u8], lazy: bool, seed: Option<(u32, usize)>) {
-        self.literal_costs(data);
+        let cost = Self::literal_costs(data);
         let hc = &mut self.hc;
         hc.build(data);
         let hc = &**hc;
@@ -236,14 +221,18 @@ impl XpressCompressor {
         let items = &mut *self.fixed;
         let mut ni = 0usize;
         let freqs = &mut self.freqs;
-        let pre = &*self.pre;
-        // Bits saved (1/16 bit) by a match over the literals it replaces.
+        let bytes = hc.data();
+        // Bits saved (1/16 bit) by a match over the literals it replaces (summed on demand:
+        // cheaper than prefix sums over every byte, and no 128 KiB table in the cache).
         let gain = |pos: usize, len: usize, off: usize| -> i32 {
             if len >= SURE_LEN {
                 return i32::MAX;
             }
-            // pos + len <= n <= MAX_CHUNK.
-            let lits = i32::from(pre[(pos + len).min(MAX_CHUNK)].wrapping_sub(pre[pos & 0xFFFF]));
+            let lits = bytes.get(pos..pos + len).map_or(0, |m| {
+                m.iter()
+                    .map(|&b| i32::from(cost[usize::from(b)]))
+                    .sum::<i32>()
+            });
             lits - MATCH_HEADER_COST
                 - 16 * offset_log2(off) as i32
                 - if len >= 18 { 128 } else { 0 }
