@@ -36,6 +36,9 @@ pub(crate) struct Hc16 {
     prev: Box<[u16; HC16_MAX]>,
     /// [`Hc16::build`]: the previous position with the same 3-byte hash (single links).
     prev3: Box<[u16; HC16_MAX]>,
+    /// [`Hc16::build`]: the link after next (`prev[prev[p]]`), so that a walk loads two
+    /// candidates per dependent step.
+    prev2: Box<[u16; HC16_MAX]>,
     /// Shift of the 4-byte hash (`32 - bits`).
     shift4: u32,
     /// Used part of `head4`.
@@ -60,6 +63,7 @@ impl Hc16 {
             head4: boxed(0),
             prev: boxed(0),
             prev3: boxed(0),
+            prev2: boxed(0),
             shift4: 32 - bits,
             used4: 1 << bits,
             shift3: 32 - bits3,
@@ -70,7 +74,7 @@ impl Hc16 {
 
     /// Bytes of memory.
     pub(crate) fn memory() -> usize {
-        BUF + (2 << B3) + (2 << B4) + 4 * HC16_MAX
+        BUF + (2 << B3) + (2 << B4) + 6 * HC16_MAX
     }
 
     /// Starts a new buffer (`data.len() <= 64 KiB`, else it is truncated).
@@ -99,6 +103,7 @@ impl Hc16 {
         let head4 = &mut *self.head4;
         let prev3 = &mut *self.prev3;
         let prev = &mut *self.prev;
+        let prev2 = &mut *self.prev2;
         for i in 0..end {
             let v = ld32(buf, i);
             let h3 = ((v << 8).wrapping_mul(MUL) >> shift3) as usize & ((1 << B3) - 1);
@@ -106,7 +111,9 @@ impl Hc16 {
             let p = i & (HC16_MAX - 1);
             prev3[p] = head3[h3];
             head3[h3] = p as u16;
-            prev[p] = head4[h4];
+            let y = head4[h4];
+            prev[p] = y;
+            prev2[p] = prev[usize::from(y)];
             head4[h4] = p as u16;
         }
     }
@@ -123,7 +130,7 @@ impl Hc16 {
         nice: usize,
     ) -> (usize, usize) {
         let p = pos & (HC16_MAX - 1);
-        self.walk(pos, self.prev3[p], self.prev[p], min_len, depth, nice)
+        self.walk::<true>(pos, self.prev3[p], self.prev[p], min_len, depth, nice)
     }
 
     /// The buffer as loaded.
@@ -172,13 +179,13 @@ impl Hc16 {
         let cur = self.head4[h4];
         self.prev[usize::from(p)] = cur;
         self.head4[h4] = p;
-        self.walk(pos, c3, cur, min_len, depth, nice)
+        self.walk::<false>(pos, c3, cur, min_len, depth, nice)
     }
 
     /// The search of [`Hc16::longest`] from the 3-byte candidate `c3` and the first chain
-    /// link `cur` (0: none).
+    /// link `cur` (0: none). `BUILT`: after [`Hc16::build`], with `prev2` available.
     #[inline(always)]
-    fn walk(
+    fn walk<const BUILT: bool>(
         &self,
         pos: usize,
         c3: u16,
@@ -220,25 +227,57 @@ impl Hc16 {
         let mut toff = best.max(3) - 3;
         let mut tail = ld32(buf, pos + toff);
         let mut depth = depth;
-        while cur != 0 {
-            let c = usize::from(cur);
+        // Checks candidate `c`; true when the nice length is reached.
+        let mut check = |c: usize, best: &mut usize, best_off: &mut usize| -> bool {
             if ld32(buf, c + toff) == tail && ld32(buf, c) == v {
                 let len = extend(buf, c, pos, 4, limit);
-                if len > best {
-                    best = len;
-                    best_off = pos - c;
+                if len > *best {
+                    *best = len;
+                    *best_off = pos - c;
                     if len >= nice {
-                        break;
+                        return true;
                     }
-                    toff = best - 3;
+                    toff = len - 3;
                     tail = ld32(buf, pos + toff);
                 }
             }
-            depth -= 1;
-            if depth == 0 {
-                break;
+            false
+        };
+        if BUILT {
+            // Two candidates per dependent load: `prev[c]` and the next pair's start
+            // `prev2[c]` are loaded together (same order and count as one link at a time).
+            let prev2 = &*self.prev2;
+            while cur != 0 {
+                let c = usize::from(cur);
+                let (d, next) = (prev[c], prev2[c]);
+                if check(c, &mut best, &mut best_off) {
+                    break;
+                }
+                depth -= 1;
+                if depth == 0 || d == 0 {
+                    break;
+                }
+                if check(usize::from(d), &mut best, &mut best_off) {
+                    break;
+                }
+                depth -= 1;
+                if depth == 0 {
+                    break;
+                }
+                cur = next;
             }
-            cur = prev[c];
+        } else {
+            while cur != 0 {
+                let c = usize::from(cur);
+                if check(c, &mut best, &mut best_off) {
+                    break;
+                }
+                depth -= 1;
+                if depth == 0 {
+                    break;
+                }
+                cur = prev[c];
+            }
         }
         if best_off == 0 {
             (0, 0)
