@@ -4,8 +4,13 @@
 //! past the end need no checks.
 //!
 //! Position 0 is never a match source (0 is the empty-slot marker); nothing else is lost.
-//! Every position `pos` with `pos + 4 <= len` is inserted by [`Hc16::longest`] or
-//! [`Hc16::skip`], in increasing order.
+//! Two ways to use it:
+//! - incremental: after [`Hc16::load`], every position `pos` with `pos + 4 <= len` is
+//!   inserted by [`Hc16::longest`] or [`Hc16::skip`], in increasing order;
+//! - built (the XPRESS encoder): [`Hc16::build`] links every position in one branch-free
+//!   pass (plus each position's 3-byte candidate and a skip link two steps on), then
+//!   [`Hc16::find`] searches any position without inserting anything. Both give the same
+//!   results.
 
 use std::hint::select_unpredictable;
 
