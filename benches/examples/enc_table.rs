@@ -22,7 +22,7 @@
 //!   `enc_table -- lib xpress|lzx LEVEL [MIB]`: only libwim's.
 //!
 //! Environment: `REPS` (default 3) repetitions per configuration; `CODECS=xpress|lzx` limits
-//! the ratio table to one codec.
+//! the ratio table and the final table to one codec.
 #![allow(missing_docs, unsafe_code)]
 
 use libloading::{Library, Symbol};
@@ -219,7 +219,7 @@ fn measure(lib: &LibWim, kind: Kind, ours: &[u32], libs: &[u32], data: &[u8]) ->
     rows
 }
 
-/// `CODECS=xpress` (or `lzx`) limits the ratio table to one codec.
+/// `CODECS=xpress` (or `lzx`) limits the ratio table and the final table to one codec.
 fn codec_wanted(name: &str) -> bool {
     std::env::var("CODECS").map_or(true, |c| c.to_lowercase().contains(&name.to_lowercase()))
 }
@@ -275,6 +275,9 @@ fn final_table(lib: &LibWim, data: &[u8]) {
     println!("|---|---|---:|---:|---:|---:|");
     let mut checks = Vec::new();
     for (name, kind, speed_goal) in [("XPRESS", Kind::Xpress, 1.5), ("LZX", Kind::Lzx, 1.3)] {
+        if !codec_wanted(name) {
+            continue;
+        }
         let rows = measure(lib, kind, &ours, &libs, data);
         for r in rows
             .iter()

@@ -4,8 +4,15 @@
 //! past the end need no checks.
 //!
 //! Position 0 is never a match source (0 is the empty-slot marker); nothing else is lost.
-//! Every position `pos` with `pos + 4 <= len` is inserted by [`Hc16::longest`] or
-//! [`Hc16::skip`], in increasing order.
+//! Two ways to use it:
+//! - incremental: after [`Hc16::load`], every position `pos` with `pos + 4 <= len` is
+//!   inserted by [`Hc16::longest`] or [`Hc16::skip`], in increasing order;
+//! - built (the XPRESS encoder): [`Hc16::build`] links every position in one branch-free
+//!   pass (plus each position's 3-byte candidate and a skip link two steps on), then
+//!   [`Hc16::find`] searches any position without inserting anything. Both give the same
+//!   results.
+
+use std::hint::select_unpredictable;
 
 /// Largest buffer.
 pub(crate) const HC16_MAX: usize = 1 << 16;
@@ -32,6 +39,11 @@ pub(crate) struct Hc16 {
     head3: Box<[u16; 1 << B3]>,
     head4: Box<[u16; 1 << B4]>,
     prev: Box<[u16; HC16_MAX]>,
+    /// [`Hc16::build`]: the previous position with the same 3-byte hash (single links).
+    prev3: Box<[u16; HC16_MAX]>,
+    /// [`Hc16::build`]: the link after next (`prev[prev[p]]`), so that a walk loads two
+    /// candidates per dependent step.
+    prev2: Box<[u16; HC16_MAX]>,
     /// Shift of the 4-byte hash (`32 - bits`).
     shift4: u32,
     /// Used part of `head4`.
@@ -55,6 +67,8 @@ impl Hc16 {
             head3: boxed(0),
             head4: boxed(0),
             prev: boxed(0),
+            prev3: boxed(0),
+            prev2: boxed(0),
             shift4: 32 - bits,
             used4: 1 << bits,
             shift3: 32 - bits3,
@@ -65,7 +79,7 @@ impl Hc16 {
 
     /// Bytes of memory.
     pub(crate) fn memory() -> usize {
-        BUF + (2 << B3) + (2 << B4) + 2 * HC16_MAX
+        BUF + (2 << B3) + (2 << B4) + 6 * HC16_MAX
     }
 
     /// Starts a new buffer (`data.len() <= 64 KiB`, else it is truncated).
@@ -80,6 +94,50 @@ impl Hc16 {
         self.head4[..used].fill(0);
     }
 
+    /// Starts a new buffer and links every position at once (`pos + 4 <= len`): afterwards
+    /// only [`Hc16::find`] may be called (it inserts nothing). The chains are the same as
+    /// after inserting every position with [`Hc16::skip`], but the insertion loop has no
+    /// branches and no searches in between, so it runs at a few cycles per position.
+    #[inline(never)]
+    pub(crate) fn build(&mut self, data: &[u8]) {
+        self.load(data);
+        let end = self.len.saturating_sub(3);
+        let (shift3, shift4) = (self.shift3, self.shift4);
+        let buf = &*self.buf;
+        let head3 = &mut *self.head3;
+        let head4 = &mut *self.head4;
+        let prev3 = &mut *self.prev3;
+        let prev = &mut *self.prev;
+        let prev2 = &mut *self.prev2;
+        for i in 0..end {
+            let v = ld32(buf, i);
+            let h3 = ((v << 8).wrapping_mul(MUL) >> shift3) as usize & ((1 << B3) - 1);
+            let h4 = (v.wrapping_mul(MUL) >> shift4) as usize & ((1 << B4) - 1);
+            let p = i & (HC16_MAX - 1);
+            prev3[p] = head3[h3];
+            head3[h3] = p as u16;
+            let y = head4[h4];
+            prev[p] = y;
+            prev2[p] = prev[usize::from(y)];
+            head4[h4] = p as u16;
+        }
+    }
+
+    /// After [`Hc16::build`]: the longest match at `pos` (`pos + 4 <= len`) longer than
+    /// `min_len` (`>= 2`) as (length, offset), or (0, 0); walks at most `depth` (>= 1)
+    /// chain links and stops at `nice` bytes. Same result as [`Hc16::longest`].
+    #[inline(always)]
+    pub(crate) fn find(
+        &self,
+        pos: usize,
+        min_len: usize,
+        depth: u32,
+        nice: usize,
+    ) -> (usize, usize) {
+        let p = pos & (HC16_MAX - 1);
+        self.walk::<true>(pos, self.prev3[p], self.prev[p], min_len, depth, nice)
+    }
+
     /// The buffer as loaded.
     #[inline(always)]
     pub(crate) fn data(&self) -> &[u8] {
@@ -87,6 +145,7 @@ impl Hc16 {
     }
 
     #[inline(always)]
+    #[cfg_attr(not(test), allow(dead_code))] // Kept for incremental users (LZX helpers).
     fn hashes(&self, v: u32) -> (usize, usize) {
         let h3 = ((v << 8).wrapping_mul(MUL) >> self.shift3) as usize & ((1 << B3) - 1);
         let h4 = (v.wrapping_mul(MUL) >> self.shift4) as usize & ((1 << B4) - 1);
@@ -95,6 +154,7 @@ impl Hc16 {
 
     /// Inserts `pos` (`pos + 4 <= len`) without searching.
     #[inline(always)]
+    #[cfg_attr(not(test), allow(dead_code))] // Kept for incremental users (LZX helpers).
     pub(crate) fn skip(&mut self, pos: usize) {
         let v = ld32(&self.buf, pos);
         let (h3, h4) = self.hashes(v);
@@ -108,9 +168,33 @@ impl Hc16 {
     /// (`>= 2`) as (length, offset), or (0, 0). Walks at most `depth` (>= 1) chain links
     /// and stops at `nice` bytes.
     #[inline(always)]
+    #[cfg_attr(not(test), allow(dead_code))] // Kept for incremental users (LZX helpers).
     pub(crate) fn longest(
         &mut self,
         pos: usize,
+        min_len: usize,
+        depth: u32,
+        nice: usize,
+    ) -> (usize, usize) {
+        let v = ld32(&self.buf, pos);
+        let (h3, h4) = self.hashes(v);
+        let p = pos as u16;
+        let c3 = self.head3[h3];
+        self.head3[h3] = p;
+        let cur = self.head4[h4];
+        self.prev[usize::from(p)] = cur;
+        self.head4[h4] = p;
+        self.walk::<false>(pos, c3, cur, min_len, depth, nice)
+    }
+
+    /// The search of [`Hc16::longest`] from the 3-byte candidate `c3` and the first chain
+    /// link `cur` (0: none). `BUILT`: after [`Hc16::build`], with `prev2` available.
+    #[inline(always)]
+    fn walk<const BUILT: bool>(
+        &self,
+        pos: usize,
+        c3: u16,
+        mut cur: u16,
         min_len: usize,
         depth: u32,
         nice: usize,
@@ -119,20 +203,21 @@ impl Hc16 {
         let nice = nice.min(limit);
         let buf = &*self.buf;
         let v = ld32(buf, pos);
-        let (h3, h4) = self.hashes(v);
-        let p = pos as u16;
-        let c3 = self.head3[h3];
-        self.head3[h3] = p;
-        let mut cur = self.head4[h4];
-        self.prev[usize::from(p)] = cur;
-        self.head4[h4] = p;
 
         let mut best = min_len;
         let mut best_off = 0usize;
-        if best < 3 && c3 != 0 && (ld32(buf, usize::from(c3)) ^ v) & 0xFF_FFFF == 0 {
+        if best < 3 {
+            // The 3-byte candidate, without branching on its (unpredictable) outcome: the
+            // common prefix of the first 8 bytes, extended only when all 8 match.
             let c = usize::from(c3);
-            best = extend(buf, c, pos, 3, limit);
-            best_off = pos - c;
+            let x = ld64(buf, c) ^ ld64(buf, pos);
+            let mut l = ((x.trailing_zeros() / 8) as usize).min(limit);
+            if l >= 8 {
+                l = extend(buf, c, pos, 8, limit);
+            }
+            let ok = c3 != 0 && l >= 3;
+            best = select_unpredictable(ok, l, best);
+            best_off = select_unpredictable(ok, pos.wrapping_sub(c), 0);
         }
         if best >= nice {
             return if best_off == 0 {
@@ -147,25 +232,57 @@ impl Hc16 {
         let mut toff = best.max(3) - 3;
         let mut tail = ld32(buf, pos + toff);
         let mut depth = depth;
-        while cur != 0 {
-            let c = usize::from(cur);
+        // Checks candidate `c`; true when the nice length is reached.
+        let mut check = |c: usize, best: &mut usize, best_off: &mut usize| -> bool {
             if ld32(buf, c + toff) == tail && ld32(buf, c) == v {
                 let len = extend(buf, c, pos, 4, limit);
-                if len > best {
-                    best = len;
-                    best_off = pos - c;
+                if len > *best {
+                    *best = len;
+                    *best_off = pos - c;
                     if len >= nice {
-                        break;
+                        return true;
                     }
-                    toff = best - 3;
+                    toff = len - 3;
                     tail = ld32(buf, pos + toff);
                 }
             }
-            depth -= 1;
-            if depth == 0 {
-                break;
+            false
+        };
+        if BUILT {
+            // Two candidates per dependent load: `prev[c]` and the next pair's start
+            // `prev2[c]` are loaded together (same order and count as one link at a time).
+            let prev2 = &*self.prev2;
+            while cur != 0 {
+                let c = usize::from(cur);
+                let (d, next) = (prev[c], prev2[c]);
+                if check(c, &mut best, &mut best_off) {
+                    break;
+                }
+                depth -= 1;
+                if depth == 0 || d == 0 {
+                    break;
+                }
+                if check(usize::from(d), &mut best, &mut best_off) {
+                    break;
+                }
+                depth -= 1;
+                if depth == 0 {
+                    break;
+                }
+                cur = next;
             }
-            cur = prev[c];
+        } else {
+            while cur != 0 {
+                let c = usize::from(cur);
+                if check(c, &mut best, &mut best_off) {
+                    break;
+                }
+                depth -= 1;
+                if depth == 0 {
+                    break;
+                }
+                cur = prev[c];
+            }
         }
         if best_off == 0 {
             (0, 0)
