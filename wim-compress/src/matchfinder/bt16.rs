@@ -5,23 +5,14 @@
 //! Position 0 is never a match source (0 marks an empty link). Every reported match has
 //! `3 <= len <= min(max_len, len - pos)` and `1 <= offset <= pos`.
 
+use super::padded16::{BUF, IDX, boxed, extend};
 use super::{Match, SearchParams};
 
 /// Largest buffer.
 pub(crate) const BT16_MAX: usize = 1 << 16;
-/// The buffer copy: room for any index below 2^17 plus one 8-byte load.
-const BUF: usize = (2 << 16) + 8;
-const IDX: usize = (2 << 16) - 1;
 /// Width of the 3-byte hash table (upper bound; narrower for small buffers).
 const HB: u32 = 15;
 const MUL: u32 = 0x1E35_A7BD;
-
-fn boxed<T: Copy, const N: usize>(v: T) -> Box<[T; N]> {
-    match vec![v; N].into_boxed_slice().try_into() {
-        Ok(b) => b,
-        Err(_) => Box::new([v; N]),
-    }
-}
 
 /// The finder; see the module documentation.
 #[derive(Debug, Clone)]
@@ -33,32 +24,6 @@ pub(crate) struct Bt16 {
     shift: u32,
     used: usize,
     len: usize,
-}
-
-#[inline(always)]
-fn ld64(buf: &[u8; BUF], i: usize) -> u64 {
-    let i = i & IDX;
-    let mut a = [0u8; 8];
-    a.copy_from_slice(&buf[i..i + 8]);
-    u64::from_le_bytes(a)
-}
-
-/// Common prefix length of positions `a < b`, from `start` (< `limit`), at most `limit`.
-#[inline(always)]
-fn extend(buf: &[u8; BUF], a: usize, b: usize, start: usize, limit: usize) -> usize {
-    let mut len = start;
-    loop {
-        let x = ld64(buf, a + len) ^ ld64(buf, b + len);
-        if x != 0 {
-            len += (x.trailing_zeros() / 8) as usize;
-            break;
-        }
-        len += 8;
-        if len >= limit {
-            break;
-        }
-    }
-    len.min(limit)
 }
 
 impl Bt16 {

@@ -12,25 +12,16 @@
 //!   [`Hc16::find`] searches any position without inserting anything. Both give the same
 //!   results.
 
+use super::padded16::{BUF, boxed, extend, ld32, ld64};
 use std::hint::select_unpredictable;
 
 /// Largest buffer.
 pub(crate) const HC16_MAX: usize = 1 << 16;
-/// The buffer copy: room for any index below 2^17 plus one 8-byte load.
-const BUF: usize = (2 << 16) + 8;
-const IDX: usize = (2 << 16) - 1;
 /// Width of the 4-byte hash table (upper bound; narrower for small buffers).
 const B4: u32 = 16;
 /// Width of the single-entry 3-byte table (upper bound; narrower for small buffers).
 const B3: u32 = 14;
 const MUL: u32 = 0x1E35_A7BD;
-
-fn boxed<T: Copy, const N: usize>(v: T) -> Box<[T; N]> {
-    match vec![v; N].into_boxed_slice().try_into() {
-        Ok(b) => b,
-        Err(_) => Box::new([v; N]),
-    }
-}
 
 /// The finder; see the module documentation.
 #[derive(Debug, Clone)]
@@ -290,36 +281,4 @@ impl Hc16 {
             (best, best_off)
         }
     }
-}
-
-#[inline(always)]
-fn ld32(buf: &[u8; BUF], i: usize) -> u32 {
-    let i = i & IDX;
-    u32::from_le_bytes([buf[i], buf[i + 1], buf[i + 2], buf[i + 3]])
-}
-
-#[inline(always)]
-fn ld64(buf: &[u8; BUF], i: usize) -> u64 {
-    let i = i & IDX;
-    let mut a = [0u8; 8];
-    a.copy_from_slice(&buf[i..i + 8]);
-    u64::from_le_bytes(a)
-}
-
-/// Common prefix length of positions `a < b`, from `start`, at most `limit`.
-#[inline(always)]
-fn extend(buf: &[u8; BUF], a: usize, b: usize, start: usize, limit: usize) -> usize {
-    let mut len = start;
-    loop {
-        let x = ld64(buf, a + len) ^ ld64(buf, b + len);
-        if x != 0 {
-            len += (x.trailing_zeros() / 8) as usize;
-            break;
-        }
-        len += 8;
-        if len >= limit {
-            break;
-        }
-    }
-    len.min(limit)
 }

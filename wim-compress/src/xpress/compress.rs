@@ -11,6 +11,7 @@ use super::{MAX_CHUNK, MAX_CODEWORD_LEN, NUM_SYMBOLS};
 use crate::huffman::build::{HuffScratch, build_code};
 use crate::matchfinder::bt16::Bt16;
 use crate::matchfinder::hc16::Hc16;
+use crate::matchfinder::padded16::boxed;
 use crate::matchfinder::{LONG_MATCH_TAIL, Match, SearchParams};
 use crate::{CompressError, Compressor};
 use std::hint::select_unpredictable;
@@ -104,13 +105,6 @@ fn offset_log2(off: usize) -> usize {
 #[inline(always)]
 fn match_sym(len: usize, off: usize) -> usize {
     256 + (offset_log2(off) << 4) + (len - MIN_MATCH).min(15)
-}
-
-fn boxed<T: Copy, const N: usize>(v: T) -> Box<[T; N]> {
-    match vec![v; N].into_boxed_slice().try_into() {
-        Ok(b) => b,
-        Err(_) => Box::new([v; N]),
-    }
 }
 
 /// Lazy parsing looks one position ahead only for matches shorter than this (longer
