@@ -18,6 +18,7 @@ use super::constants::{
     NUM_LEN_HEADERS, NUM_LEN_SYMBOLS, NUM_PRE_SYMBOLS, POSITION_BASE, num_offset_slots,
 };
 use super::e8_encode::translate;
+use super::lazy16::Lazy16;
 use crate::bits::writer::BitWriter;
 #[cfg(not(feature = "safe-only"))]
 use crate::fast::lzx_bt::LzxBinaryTree as BinaryTree;
@@ -47,13 +48,13 @@ pub(super) fn item_symbols(it: Item) -> (usize, Option<usize>) {
 const INF: u32 = u32::MAX / 2;
 
 #[inline(always)]
-fn item_match(len: usize, fo: u32) -> Item {
+pub(super) fn item_match(len: usize, fo: u32) -> Item {
     ((len as u32) << 22) | fo
 }
 
 /// Offset slot of a formatted offset (codecs.md §3.7).
 #[inline(always)]
-fn slot_of(fo: u32) -> usize {
+pub(super) fn slot_of(fo: u32) -> usize {
     if fo < 4 {
         fo as usize
     } else if fo < 262_144 {
@@ -73,6 +74,7 @@ enum Parser {
 #[derive(Debug)]
 enum Finder {
     Hc(HashChain),
+    Hc16(Box<Lazy16>),
     Bt(BinaryTree),
 }
 
@@ -197,6 +199,8 @@ pub struct LzxCompressor {
     /// Whether blocks are chosen by the splitter (else fixed 32 KiB blocks).
     split: bool,
     queue: Vec<[u32; 3]>,
+    /// Lazy parsing looks one byte ahead for matches shorter than this.
+    lazy_max: usize,
     /// Match costs per (offset slot, length), see `fill_match_costs`.
     mc: Vec<u32>,
     items: Vec<Item>,
@@ -247,10 +251,30 @@ impl LzxCompressor {
             return Err(CompressError::BadChunkSize);
         }
         let window = 1usize << order;
-        let (parser, mut params) = settings(level);
+        let (mut parser, mut params) = settings(level);
+        // TEMP-TUNE
+        let mut lazy_max_t = 16;
+        if let Ok(t) = std::env::var("LZX_TUNE") {
+            let v: Vec<usize> = t.split(',').filter_map(|x| x.parse().ok()).collect();
+            if v.len() >= 3 {
+                parser = if v[0] == 0 {
+                    Parser::Lazy
+                } else {
+                    Parser::Optimal {
+                        passes: v[0] as u32,
+                    }
+                };
+                params.max_depth = v[1] as u32;
+                params.nice_len = v[2];
+            }
+            if v.len() >= 4 {
+                lazy_max_t = v[3];
+            }
+        }
         params.max_offset = window - 3;
         let finder = match parser {
             Parser::Optimal { .. } => Finder::Bt(BinaryTree::new(window)),
+            Parser::Lazy if window <= Lazy16::MAX => Finder::Hc16(Box::new(Lazy16::new(window))),
             Parser::Lazy => Finder::Hc(HashChain::new(window)),
         };
         let num_main = NUM_CHARS + NUM_LEN_HEADERS * num_offset_slots(order);
@@ -277,6 +301,7 @@ impl LzxCompressor {
                 LONG_MATCH_TAIL
             },
             queue: Vec::new(),
+            lazy_max: lazy_max_t,
             mc: Vec::new(),
             items: Vec::new(),
             blocks: Vec::new(),
@@ -308,6 +333,19 @@ impl LzxCompressor {
     // ------------------------------------------------------------------ lazy parsing
 
     fn parse_lazy(&mut self) {
+        if let Finder::Hc16(lz) = &mut self.finder {
+            let p = self.params;
+            lz.parse(
+                &self.buf,
+                p.max_depth,
+                p.nice_len,
+                self.lazy_max,
+                p.max_offset,
+                &mut self.items,
+            );
+            self.choose_blocks();
+            return;
+        }
         let Finder::Hc(hc) = &mut self.finder else {
             return;
         };
@@ -396,10 +434,14 @@ impl LzxCompressor {
             }
             pos += len;
         }
-        // Blocks: chosen from the statistics of the items.
-        // Blocks: chosen from the statistics of the items (coarser segments than the
-        // near-optimal parser's: a quarter of the work for most of the gain), or fixed
-        // 32 KiB blocks at the fastest levels.
+        self.choose_blocks();
+    }
+
+    /// Blocks of the lazy parse: chosen from the statistics of the items (coarser
+    /// segments than the near-optimal parser's: a quarter of the work for most of the
+    /// gain), or fixed 32 KiB blocks at the fastest levels.
+    fn choose_blocks(&mut self) {
+        let n = self.buf.len();
         if self.split {
             self.splitter
                 .split(&self.items, n, 2 * SEGMENT, &mut self.blocks);
@@ -977,7 +1019,7 @@ fn lit_rep0(
 
 /// Recent-offset queue update (codecs.md §3.5).
 #[inline(always)]
-fn update_queue(q: &mut [u32; 3], fo: u32) {
+pub(super) fn update_queue(q: &mut [u32; 3], fo: u32) {
     if fo < 3 {
         q.swap(0, fo as usize);
     } else {
