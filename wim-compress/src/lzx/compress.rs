@@ -18,6 +18,7 @@ use super::constants::{
     NUM_LEN_HEADERS, NUM_LEN_SYMBOLS, NUM_PRE_SYMBOLS, POSITION_BASE, num_offset_slots,
 };
 use super::e8_encode::translate;
+use super::hcm::{HCM_MAX, Hcm};
 use super::lazy16::Lazy16;
 use crate::bits::writer::BitWriter;
 #[cfg(not(feature = "safe-only"))]
@@ -75,6 +76,7 @@ enum Parser {
 enum Finder {
     Hc(HashChain),
     Hc16(Box<Lazy16>),
+    Hcm(Box<Hcm>),
     Bt(BinaryTree),
 }
 
@@ -199,6 +201,9 @@ pub struct LzxCompressor {
     /// Whether blocks are chosen by the splitter (else fixed 32 KiB blocks).
     split: bool,
     queue: Vec<[u32; 3]>,
+    /// TEMP
+    skip_nice: usize,
+    rep_lo: bool,
     /// Lazy parsing looks one byte ahead for matches shorter than this.
     lazy_max: usize,
     /// Match costs per (offset slot, length), see `fill_match_costs`.
@@ -273,6 +278,9 @@ impl LzxCompressor {
         }
         params.max_offset = window - 3;
         let finder = match parser {
+            Parser::Optimal { .. } if window <= HCM_MAX && std::env::var("LZX_HCM").is_ok() => {
+                Finder::Hcm(Box::new(Hcm::new(window)))
+            }
             Parser::Optimal { .. } => Finder::Bt(BinaryTree::new(window)),
             Parser::Lazy if window <= Lazy16::MAX => Finder::Hc16(Box::new(Lazy16::new(window))),
             Parser::Lazy => Finder::Hc(HashChain::new(window)),
@@ -302,6 +310,11 @@ impl LzxCompressor {
             },
             queue: Vec::new(),
             lazy_max: lazy_max_t,
+            rep_lo: std::env::var("LZX_NOREPLO").is_err(),
+            skip_nice: std::env::var("LZX_SKIPNICE")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(params.nice_len),
             mc: Vec::new(),
             items: Vec::new(),
             blocks: Vec::new(),
@@ -453,6 +466,37 @@ impl LzxCompressor {
     // ------------------------------------------------------------------ optimal parsing
 
     fn fill_cache(&mut self) {
+        if let Finder::Hcm(hc) = &mut self.finder {
+            let data = &self.buf[..];
+            let n = data.len();
+            let p = self.params;
+            hc.load(data);
+            self.cache.clear();
+            self.counts.clear();
+            self.counts.resize(n + 1, 0);
+            let mut pos = 0;
+            while pos < n {
+                let before = self.cache.len();
+                let best = hc.find(
+                    pos,
+                    p.max_depth,
+                    p.nice_len,
+                    p.max_len,
+                    p.max_offset,
+                    &mut self.cache,
+                );
+                self.counts[pos] = (self.cache.len() - before) as u16;
+                if best >= p.nice_len {
+                    for x in pos + 1..pos + best {
+                        hc.skip(x);
+                    }
+                    pos += best;
+                } else {
+                    pos += 1;
+                }
+            }
+            return;
+        }
         let Finder::Bt(bt) = &mut self.finder else {
             return;
         };
@@ -468,7 +512,7 @@ impl LzxCompressor {
             let before = self.cache.len();
             let best = bt.find(data, pos, &p, &mut self.cache);
             self.counts[pos] = (self.cache.len() - before) as u16;
-            if best >= p.nice_len {
+            if best >= self.skip_nice {
                 // Only its last positions enter the tree: descending for every position
                 // of a long match costs far more than the few matches it would add.
                 let from = (pos + best).saturating_sub(self.tail).max(pos + 1);
@@ -506,7 +550,7 @@ impl LzxCompressor {
     fn parse_block(&mut self, start: usize, end: usize, cache_at: usize, q0: [u32; 3]) -> [u32; 3] {
         self.fill_match_costs();
         let data = &self.buf[..];
-        let nice = self.params.nice_len;
+        let nice = self.skip_nice;
         let main = &self.costs.main;
         let al = &self.costs.al;
         let mc = &self.mc[..];
@@ -555,6 +599,7 @@ impl LzxCompressor {
             // Lengths from one 8-byte compare each (one data-dependent branch per entry
             // instead of three), extended only when all 8 bytes match.
             let here = load8(data, pos);
+            let mut prev_rep = MIN_MATCH - 1;
             for (r, &o) in q.iter().enumerate() {
                 let o = o as usize;
                 if o > pos {
@@ -575,7 +620,18 @@ impl LzxCompressor {
                     continue;
                 }
                 longest = longest.max(ml);
-                let lo = if ml >= nice { ml } else { MIN_MATCH };
+                let lo = if ml >= nice {
+                    ml
+                } else if self.rep_lo && r > 0 {
+                    // Lengths an earlier (cheaper) repeat entry reaches are left to it.
+                    if ml <= prev_rep {
+                        continue;
+                    }
+                    prev_rep + 1
+                } else {
+                    MIN_MATCH
+                };
+                prev_rep = prev_rep.max(ml);
                 let cm = relax(cost, item, mc, al, i, c0, lo, ml, r, r as u32);
                 if ml < nice {
                     lit_rep0(
