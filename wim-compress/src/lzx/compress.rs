@@ -200,10 +200,13 @@ pub struct LzxCompressor {
     tail: usize,
     /// Whether blocks are chosen by the splitter (else fixed 32 KiB blocks).
     split: bool,
-    queue: Vec<[u32; 3]>,
+    /// Packed queues (see `pack`).
+    queue: Vec<u64>,
     /// TEMP
     skip_nice: usize,
     rep_lo: bool,
+    r0_skip: bool,
+    seed_mode: u32,
     /// Lazy parsing looks one byte ahead for matches shorter than this.
     lazy_max: usize,
     /// Match costs per (offset slot, length), see `fill_match_costs`.
@@ -310,6 +313,11 @@ impl LzxCompressor {
             },
             queue: Vec::new(),
             lazy_max: lazy_max_t,
+            seed_mode: std::env::var("LZX_SEED")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0),
+            r0_skip: std::env::var("LZX_NOR0").is_err(),
             rep_lo: std::env::var("LZX_NOREPLO").is_err(),
             skip_nice: std::env::var("LZX_SKIPNICE")
                 .ok()
@@ -566,10 +574,13 @@ impl LzxCompressor {
         item2.clear();
         item2.resize(len + 1, 0);
         queue.clear();
-        queue.resize(len + 1, [1; 3]);
+        queue.resize(len + 1, pack([1; 3]));
         cost[0] = 0;
         let mut ci = cache_at;
         let mut i = 0usize;
+        // End of the repeat-0 match found at node i - 1 (0 if none) and its offset.
+        let (mut r0_end, mut r0_off) = (0usize, 0u32);
+        let r0_skip = self.r0_skip;
         while i < len {
             let pos = start + i;
             let cnt = self.counts[pos] as usize;
@@ -577,12 +588,13 @@ impl LzxCompressor {
             ci += cnt;
             let c0 = cost[i];
             // The queue at node i follows from its predecessor's (already visited).
-            let q = if i == 0 {
-                q0
+            let qp = if i == 0 {
+                pack(q0)
             } else {
                 queue_after(queue, item, item2, i)
             };
-            queue[i] = q;
+            queue[i] = qp;
+            let q = unpack(qp);
             let limit = MAX_MATCH.min(end - pos);
             // Literal (branch-free: taken or not is data dependent).
             let lc = c0 + main[data[pos] as usize];
@@ -600,6 +612,9 @@ impl LzxCompressor {
             // instead of three), extended only when all 8 bytes match.
             let here = load8(data, pos);
             let mut prev_rep = MIN_MATCH - 1;
+            if q[0] != r0_off {
+                r0_end = 0;
+            }
             for (r, &o) in q.iter().enumerate() {
                 let o = o as usize;
                 if o > pos {
@@ -620,6 +635,20 @@ impl LzxCompressor {
                     continue;
                 }
                 longest = longest.max(ml);
+                if r == 0 && r0_skip {
+                    // A repeat-0 match continuing the previous node's (same offset, same
+                    // end) from a node no cheaper than that one: every edge it has is no
+                    // better than the previous node's one byte longer edge (same symbol
+                    // class, rep0), so only the bookkeeping is kept.
+                    let cont =
+                        i > 0 && o as u32 == r0_off && pos + ml == r0_end && c0 >= cost[i - 1];
+                    r0_end = pos + ml;
+                    r0_off = o as u32;
+                    if cont {
+                        prev_rep = ml;
+                        continue;
+                    }
+                }
                 let lo = if ml >= nice {
                     ml
                 } else if self.rep_lo && r > 0 {
@@ -706,7 +735,7 @@ impl LzxCompressor {
             j -= if l == 0 { 1 } else { l };
         }
         self.items[first..].reverse();
-        queue_after(queue, item, item2, len)
+        unpack(queue_after(queue, item, item2, len))
     }
 
     /// Greedy parse of `[start, end)` from the match cache (longest cached match or the
@@ -804,9 +833,28 @@ impl LzxCompressor {
                     .sum::<usize>();
             let first_item = self.items.len();
             let mut qend = q;
-            let aligned = self.build_codes(&g[gi..gj]);
-            self.costs
-                .set_from_codes(&self.codes, self.num_main, aligned);
+            let seed_mode = self.seed_mode;
+            if k == 0 || seed_mode == 0 {
+                let aligned = self.build_codes(&g[gi..gj]);
+                self.costs
+                    .set_from_codes(&self.codes, self.num_main, aligned);
+            } else {
+                // previous block's final items
+                let (ps, pf) = (self.blocks[k - 1].0, self.blocks[k - 1].1);
+                let _ = ps;
+                let items = std::mem::take(&mut self.items);
+                let aligned = if seed_mode == 1 {
+                    self.build_codes(&items[pf..first_item])
+                } else {
+                    // concat greedy of this block and optimal of the previous one
+                    let mut v: Vec<Item> = items[pf..first_item].to_vec();
+                    v.extend_from_slice(&g[gi..gj]);
+                    self.build_codes(&v)
+                };
+                self.items = items;
+                self.costs
+                    .set_from_codes(&self.codes, self.num_main, aligned);
+            }
             for pass in 0..passes {
                 self.items.truncate(first_item);
                 qend = self.parse_block(start, end, ci, q);
@@ -974,22 +1022,51 @@ fn load8(data: &[u8], i: usize) -> Option<u64> {
 /// Flag of a DP item standing for "match (in `item2`), literal, repeat-0 match".
 const LIT_REP0: u32 = 1 << 31;
 
+/// Bits per offset in a packed queue (offsets of a 2 MiB window fit).
+const QB: u32 = 21;
+const QM: u64 = (1 << QB) - 1;
+
+/// A recent-offset queue packed into one integer (`q[0]` in the low bits): kept in
+/// registers by the parser (an array with variable-index swaps went through the stack).
+#[inline(always)]
+fn pack(q: [u32; 3]) -> u64 {
+    u64::from(q[0]) | (u64::from(q[1]) << QB) | (u64::from(q[2]) << (2 * QB))
+}
+
+#[inline(always)]
+fn unpack(x: u64) -> [u32; 3] {
+    [
+        (x & QM) as u32,
+        ((x >> QB) & QM) as u32,
+        ((x >> (2 * QB)) & QM) as u32,
+    ]
+}
+
+/// [`update_queue`] on a packed queue.
+#[inline(always)]
+fn update_packed(x: u64, fo: u32) -> u64 {
+    let [a, b, c] = unpack(x);
+    match fo {
+        0 => x,
+        1 => pack([b, a, c]),
+        2 => pack([c, b, a]),
+        _ => pack([fo - 2, a, b]),
+    }
+}
+
 /// The queue at node `i`, from its predecessor's (`item[i]` names the last edge).
 #[inline(always)]
-fn queue_after(queue: &[[u32; 3]], item: &[Item], item2: &[Item], i: usize) -> [u32; 3] {
+fn queue_after(queue: &[u64], item: &[Item], item2: &[Item], i: usize) -> u64 {
     let it = item[i];
     let l = ((it >> 22) & 0x1FF) as usize;
     if it & LIT_REP0 != 0 {
         let it1 = item2[i];
-        let mut q = queue[i - l - 1 - (it1 >> 22) as usize];
-        update_queue(&mut q, it1 & 0x3F_FFFF);
-        q
+        // The repeat-0 match leaves the queue as the first match left it.
+        update_packed(queue[i - l - 1 - (it1 >> 22) as usize], it1 & 0x3F_FFFF)
     } else if l == 0 {
         queue[i - 1]
     } else {
-        let mut q = queue[i - l];
-        update_queue(&mut q, it & 0x3F_FFFF);
-        q
+        update_packed(queue[i - l], it & 0x3F_FFFF)
     }
 }
 

@@ -36,31 +36,30 @@ fn log2_16(v: u32) -> u32 {
     16 * k + frac
 }
 
-/// The 8 bytes at `i` (zero-padded past the end).
+/// The 8 bytes at `i` of a padded buffer (`i + 8 <= pad.len()`).
 #[inline(always)]
-fn load8(data: &[u8], i: usize) -> u64 {
-    match data.get(i..i + 8) {
+fn ld64(pad: &[u8], i: usize) -> u64 {
+    match pad.get(i..i + 8) {
         Some(b) => {
             let mut a = [0u8; 8];
             a.copy_from_slice(b);
             u64::from_le_bytes(a)
         }
-        None => {
-            let mut a = [0u8; 8];
-            for (k, x) in a.iter_mut().enumerate() {
-                *x = data.get(i + k).copied().unwrap_or(0);
-            }
-            u64::from_le_bytes(a)
-        }
+        None => 0,
     }
 }
 
-/// Common prefix length of `data[a..]` and `data[b..]` (`a < b`), at most `limit`.
+/// Common prefix length of `pad[a..]` and `pad[b..]` (`a < b`), at most `limit`
+/// (`b + limit + 8 <= pad.len()`).
 #[inline(always)]
-fn common(data: &[u8], a: usize, b: usize, limit: usize) -> usize {
-    let mut len = 0;
+fn common(pad: &[u8], a: usize, b: usize, limit: usize) -> usize {
+    let x = ld64(pad, a) ^ ld64(pad, b);
+    if x != 0 {
+        return ((x.trailing_zeros() / 8) as usize).min(limit);
+    }
+    let mut len = 8;
     while len < limit {
-        let x = load8(data, a + len) ^ load8(data, b + len);
+        let x = ld64(pad, a + len) ^ ld64(pad, b + len);
         if x != 0 {
             return (len + (x.trailing_zeros() / 8) as usize).min(limit);
         }
@@ -75,6 +74,8 @@ pub(super) struct Lazy16 {
     hc: Box<Hc16>,
     /// `pre[i]`: estimated cost (1/16 bit) of bytes `0..i` as literals.
     pre: Vec<i32>,
+    /// The chunk followed by 16 zero bytes.
+    pad: Vec<u8>,
     tune: [i32; 3],
 }
 
@@ -86,6 +87,7 @@ impl Lazy16 {
         Lazy16 {
             hc: Box::new(Hc16::new(capacity)),
             pre: Vec::new(),
+            pad: Vec::new(),
             tune: {
                 let mut t = [EXPLICIT_HEADER, REPEAT_HEADER, LEN_SYMBOL];
                 if let Ok(v) = std::env::var("LZX_G") {
@@ -137,6 +139,10 @@ impl Lazy16 {
         let n = data.len().min(Self::MAX);
         let data = &data[..n];
         self.literal_costs(data);
+        self.pad.clear();
+        self.pad.extend_from_slice(data);
+        self.pad.resize(n + 16, 0);
+        let pad = &self.pad[..];
         let hc = &mut *self.hc;
         hc.load(data);
         let pre = &self.pre[..];
@@ -160,7 +166,7 @@ impl Lazy16 {
                 if o > pos {
                     continue;
                 }
-                let l = common(data, pos - o, pos, limit);
+                let l = common(pad, pos - o, pos, limit);
                 if l > best.0 {
                     best = (l, r as u32);
                 }
