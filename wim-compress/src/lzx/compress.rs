@@ -18,7 +18,6 @@ use super::constants::{
     NUM_LEN_HEADERS, NUM_LEN_SYMBOLS, NUM_PRE_SYMBOLS, POSITION_BASE, num_offset_slots,
 };
 use super::e8_encode::translate;
-use super::hcm::{HCM_MAX, Hcm};
 use super::lazy16::Lazy16;
 use crate::bits::writer::BitWriter;
 #[cfg(not(feature = "safe-only"))]
@@ -76,7 +75,6 @@ enum Parser {
 enum Finder {
     Hc(HashChain),
     Hc16(Box<Lazy16>),
-    Hcm(Box<Hcm>),
     Bt(BinaryTree),
 }
 
@@ -202,13 +200,6 @@ pub struct LzxCompressor {
     split: bool,
     /// Packed queues (see `pack`).
     queue: Vec<u64>,
-    /// TEMP
-    skip_nice: usize,
-    rep_lo: bool,
-    r0_skip: bool,
-    seed_mode: u32,
-    /// Lazy parsing looks one byte ahead for matches shorter than this.
-    lazy_max: usize,
     /// Match costs per (offset slot, length), see `fill_match_costs`.
     mc: Vec<u32>,
     items: Vec<Item>,
@@ -222,12 +213,19 @@ pub struct LzxCompressor {
 fn settings(level: u32) -> (Parser, SearchParams) {
     let l = level as usize;
     if level <= 34 {
+        // Below 10: fixed blocks, shallow search. From 10: depth 1.2·L and nice 2.4·L (L20:
+        // 24/48, smaller than libwim's L20 on wine; the old 3·L/4·L was slower).
+        let (depth, nice) = if level < 10 {
+            (3 * l, 4 * l)
+        } else {
+            (6 * l / 5, 12 * l / 5)
+        };
         (
             Parser::Lazy,
             SearchParams {
                 max_len: MAX_MATCH,
-                nice_len: (4 * l).clamp(8, MAX_MATCH),
-                max_depth: (3 * l).clamp(2, 1 << 20) as u32,
+                nice_len: nice.clamp(8, MAX_MATCH),
+                max_depth: depth.clamp(2, 1 << 20) as u32,
                 max_offset: 0,
             },
         )
@@ -259,31 +257,9 @@ impl LzxCompressor {
             return Err(CompressError::BadChunkSize);
         }
         let window = 1usize << order;
-        let (mut parser, mut params) = settings(level);
-        // TEMP-TUNE
-        let mut lazy_max_t = 16;
-        if let Ok(t) = std::env::var("LZX_TUNE") {
-            let v: Vec<usize> = t.split(',').filter_map(|x| x.parse().ok()).collect();
-            if v.len() >= 3 {
-                parser = if v[0] == 0 {
-                    Parser::Lazy
-                } else {
-                    Parser::Optimal {
-                        passes: v[0] as u32,
-                    }
-                };
-                params.max_depth = v[1] as u32;
-                params.nice_len = v[2];
-            }
-            if v.len() >= 4 {
-                lazy_max_t = v[3];
-            }
-        }
+        let (parser, mut params) = settings(level);
         params.max_offset = window - 3;
         let finder = match parser {
-            Parser::Optimal { .. } if window <= HCM_MAX && std::env::var("LZX_HCM").is_ok() => {
-                Finder::Hcm(Box::new(Hcm::new(window)))
-            }
             Parser::Optimal { .. } => Finder::Bt(BinaryTree::new(window)),
             Parser::Lazy if window <= Lazy16::MAX => Finder::Hc16(Box::new(Lazy16::new(window))),
             Parser::Lazy => Finder::Hc(HashChain::new(window)),
@@ -312,17 +288,6 @@ impl LzxCompressor {
                 LONG_MATCH_TAIL
             },
             queue: Vec::new(),
-            lazy_max: lazy_max_t,
-            seed_mode: std::env::var("LZX_SEED")
-                .ok()
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(0),
-            r0_skip: std::env::var("LZX_NOR0").is_err(),
-            rep_lo: std::env::var("LZX_NOREPLO").is_err(),
-            skip_nice: std::env::var("LZX_SKIPNICE")
-                .ok()
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(params.nice_len),
             mc: Vec::new(),
             items: Vec::new(),
             blocks: Vec::new(),
@@ -339,6 +304,7 @@ impl LzxCompressor {
         // Buffer, items, block splitter (8 bytes per symbol use, tables).
         let base = window * (1 + 4 + 8) + 128 * 1024;
         match parser {
+            Parser::Lazy if window <= Lazy16::MAX => base + Lazy16::memory(),
             Parser::Lazy => base + HashChain::memory(window),
             Parser::Optimal { .. } => {
                 base + crate::matchfinder::binary_tree::BinaryTree::memory(window)
@@ -360,7 +326,6 @@ impl LzxCompressor {
                 &self.buf,
                 p.max_depth,
                 p.nice_len,
-                self.lazy_max,
                 p.max_offset,
                 &mut self.items,
             );
@@ -474,37 +439,6 @@ impl LzxCompressor {
     // ------------------------------------------------------------------ optimal parsing
 
     fn fill_cache(&mut self) {
-        if let Finder::Hcm(hc) = &mut self.finder {
-            let data = &self.buf[..];
-            let n = data.len();
-            let p = self.params;
-            hc.load(data);
-            self.cache.clear();
-            self.counts.clear();
-            self.counts.resize(n + 1, 0);
-            let mut pos = 0;
-            while pos < n {
-                let before = self.cache.len();
-                let best = hc.find(
-                    pos,
-                    p.max_depth,
-                    p.nice_len,
-                    p.max_len,
-                    p.max_offset,
-                    &mut self.cache,
-                );
-                self.counts[pos] = (self.cache.len() - before) as u16;
-                if best >= p.nice_len {
-                    for x in pos + 1..pos + best {
-                        hc.skip(x);
-                    }
-                    pos += best;
-                } else {
-                    pos += 1;
-                }
-            }
-            return;
-        }
         let Finder::Bt(bt) = &mut self.finder else {
             return;
         };
@@ -520,7 +454,7 @@ impl LzxCompressor {
             let before = self.cache.len();
             let best = bt.find(data, pos, &p, &mut self.cache);
             self.counts[pos] = (self.cache.len() - before) as u16;
-            if best >= self.skip_nice {
+            if best >= p.nice_len {
                 // Only its last positions enter the tree: descending for every position
                 // of a long match costs far more than the few matches it would add.
                 let from = (pos + best).saturating_sub(self.tail).max(pos + 1);
@@ -558,7 +492,7 @@ impl LzxCompressor {
     fn parse_block(&mut self, start: usize, end: usize, cache_at: usize, q0: [u32; 3]) -> [u32; 3] {
         self.fill_match_costs();
         let data = &self.buf[..];
-        let nice = self.skip_nice;
+        let nice = self.params.nice_len;
         let main = &self.costs.main;
         let al = &self.costs.al;
         let mc = &self.mc[..];
@@ -580,7 +514,6 @@ impl LzxCompressor {
         let mut i = 0usize;
         // End of the repeat-0 match found at node i - 1 (0 if none) and its offset.
         let (mut r0_end, mut r0_off) = (0usize, 0u32);
-        let r0_skip = self.r0_skip;
         while i < len {
             let pos = start + i;
             let cnt = self.counts[pos] as usize;
@@ -635,7 +568,7 @@ impl LzxCompressor {
                     continue;
                 }
                 longest = longest.max(ml);
-                if r == 0 && r0_skip {
+                if r == 0 {
                     // A repeat-0 match continuing the previous node's (same offset, same
                     // end) from a node no cheaper than that one: every edge it has is no
                     // better than the previous node's one byte longer edge (same symbol
@@ -651,7 +584,7 @@ impl LzxCompressor {
                 }
                 let lo = if ml >= nice {
                     ml
-                } else if self.rep_lo && r > 0 {
+                } else if r > 0 {
                     // Lengths an earlier (cheaper) repeat entry reaches are left to it.
                     if ml <= prev_rep {
                         continue;
@@ -833,28 +766,9 @@ impl LzxCompressor {
                     .sum::<usize>();
             let first_item = self.items.len();
             let mut qend = q;
-            let seed_mode = self.seed_mode;
-            if k == 0 || seed_mode == 0 {
-                let aligned = self.build_codes(&g[gi..gj]);
-                self.costs
-                    .set_from_codes(&self.codes, self.num_main, aligned);
-            } else {
-                // previous block's final items
-                let (ps, pf) = (self.blocks[k - 1].0, self.blocks[k - 1].1);
-                let _ = ps;
-                let items = std::mem::take(&mut self.items);
-                let aligned = if seed_mode == 1 {
-                    self.build_codes(&items[pf..first_item])
-                } else {
-                    // concat greedy of this block and optimal of the previous one
-                    let mut v: Vec<Item> = items[pf..first_item].to_vec();
-                    v.extend_from_slice(&g[gi..gj]);
-                    self.build_codes(&v)
-                };
-                self.items = items;
-                self.costs
-                    .set_from_codes(&self.codes, self.num_main, aligned);
-            }
+            let aligned = self.build_codes(&g[gi..gj]);
+            self.costs
+                .set_from_codes(&self.codes, self.num_main, aligned);
             for pass in 0..passes {
                 self.items.truncate(first_item);
                 qend = self.parse_block(start, end, ci, q);

@@ -11,7 +11,6 @@ mod constants;
 mod decompress;
 mod e8;
 mod e8_encode;
-mod hcm;
 mod lazy16;
 
 pub use compress::LzxCompressor;
