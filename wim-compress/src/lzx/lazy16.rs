@@ -105,22 +105,31 @@ impl Lazy16 {
     }
 
     fn literal_costs(&mut self, data: &[u8]) {
-        let mut hist = [0u32; 256];
-        for &b in data {
-            hist[usize::from(b)] += 1;
+        // Four interleaved histograms: consecutive equal bytes do not wait on each other's
+        // increments.
+        let mut hist = [[0u32; 256]; 4];
+        let mut quads = data.chunks_exact(4);
+        for q in &mut quads {
+            hist[0][usize::from(q[0])] += 1;
+            hist[1][usize::from(q[1])] += 1;
+            hist[2][usize::from(q[2])] += 1;
+            hist[3][usize::from(q[3])] += 1;
+        }
+        for &b in quads.remainder() {
+            hist[0][usize::from(b)] += 1;
         }
         let total = log2_16(data.len() as u32);
         let mut cost = [0i32; 256];
-        for (c, &h) in cost.iter_mut().zip(&hist) {
+        for (b, c) in cost.iter_mut().enumerate() {
+            let h = hist[0][b] + hist[1][b] + hist[2][b] + hist[3][b];
             *c = total.saturating_sub(log2_16(h)).clamp(16, MAX_LIT_COST) as i32;
         }
         self.pre.clear();
-        self.pre.reserve(data.len() + 1);
+        self.pre.resize(data.len() + 1, 0);
         let mut acc = 0i32;
-        self.pre.push(0);
-        for &b in data {
+        for (p, &b) in self.pre[1..].iter_mut().zip(data) {
             acc += cost[usize::from(b)];
-            self.pre.push(acc);
+            *p = acc;
         }
     }
 
