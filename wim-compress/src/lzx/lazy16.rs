@@ -31,7 +31,7 @@ const LAZY_MAX: usize = 16;
 const MAX_LIT_COST: u32 = 15 * 16;
 
 /// `16 * log2(v)`, approximately (0 for `v <= 1`).
-fn log2_16(v: u32) -> u32 {
+pub(super) fn log2_16(v: u32) -> u32 {
     if v <= 1 {
         return 0;
     }
