@@ -327,7 +327,7 @@ impl LzxCompressor {
             Parser::Lazy => base + HashChain::memory(window),
             Parser::Optimal { .. } => {
                 base + crate::matchfinder::binary_tree::BinaryTree::memory(window)
-                    + window * (2 + 28)
+                    + window * (2 + 28 + 4)
                     + 4 * ROW * super::constants::MAX_OFFSET_SLOTS
                     + 8 * window
                         .saturating_mul(params.max_depth as usize)
@@ -769,11 +769,16 @@ impl LzxCompressor {
         let mut q = [1u32; 3];
         let mut ci = 0usize;
         let mut pos = 0usize;
+        // The look-ahead's result when it won (the queue is unchanged by a literal).
+        let mut ahead = None;
         while pos < end {
             let cnt = self.counts[pos] as usize;
             let ms = &self.cache[ci..ci + cnt];
             ci += cnt;
-            let (bl, bo, g) = best(pos, ms, &q);
+            let (bl, bo, g) = match ahead.take() {
+                Some(b) => b,
+                None => best(pos, ms, &q),
+            };
             if g <= 0 {
                 out.push(u32::from(data[pos]));
                 pos += 1;
@@ -781,10 +786,11 @@ impl LzxCompressor {
             }
             if bl < 16 && pos + 1 < end {
                 let cnt2 = self.counts[pos + 1] as usize;
-                let (_, _, g2) = best(pos + 1, &self.cache[ci..ci + cnt2], &q);
-                if g2 > g {
+                let b2 = best(pos + 1, &self.cache[ci..ci + cnt2], &q);
+                if b2.2 > g {
                     out.push(u32::from(data[pos]));
                     pos += 1;
+                    ahead = Some(b2);
                     continue;
                 }
             }
