@@ -1331,6 +1331,29 @@ mod tests {
     }
 
     #[test]
+    fn lazy_parsers_round_trip_around_the_64k_limit() {
+        // 64 KiB chunks are the largest the `Hc16` lazy parser takes; 128 KiB chunks use
+        // `HashChain`. Both must decode, and the lazy parser must use repeat offsets.
+        for (chunk, hc16) in [(65536usize, true), (131_072, false)] {
+            let data = mixed(chunk);
+            for level in [1, 10, 20, 34] {
+                round_trip(level, chunk, &data);
+                let c = LzxCompressor::new(chunk, level).unwrap();
+                assert_eq!(matches!(c.finder, Finder::Hc16(_)), hc16, "{chunk} {level}");
+            }
+        }
+        let data = mixed(65536);
+        let mut c = LzxCompressor::new(65536, 20).unwrap();
+        let mut out = vec![0u8; data.len()];
+        c.compress(&data, &mut out).unwrap();
+        assert!(
+            c.items
+                .iter()
+                .any(|&it| it >> 22 != 0 && it & 0x3F_FFFF < 3)
+        );
+    }
+
+    #[test]
     fn lookahead_edges_are_taken() {
         // Records differing in one byte: the parse should chain "match, literal, rep0".
         let data = mixed(32768);
