@@ -11,6 +11,7 @@ mod constants;
 mod decompress;
 mod e8;
 mod e8_encode;
+mod lazy16;
 
 pub use compress::LzxCompressor;
 pub use decompress::LzxDecompressor;
