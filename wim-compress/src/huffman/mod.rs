@@ -23,6 +23,7 @@
 //! use with their ordinary symbol range check.
 
 pub(crate) mod build;
+pub(crate) mod estimate;
 
 use crate::DecompressError;
 use crate::bits::BitReader;

@@ -25,11 +25,12 @@ use super::constants::{
     NUM_LEN_HEADERS, NUM_LEN_SYMBOLS, NUM_PRE_SYMBOLS, POSITION_BASE, num_offset_slots,
 };
 use super::e8_encode::translate;
-use super::lazy16::{Lazy16, log2_16};
+use super::lazy16::Lazy16;
 use crate::bits::writer::BitWriter;
 #[cfg(not(feature = "safe-only"))]
 use crate::fast::lzx_bt::LzxBinaryTree as BinaryTree;
 use crate::huffman::build::{HuffScratch, build_code};
+use crate::huffman::estimate::literal_prefix;
 #[cfg(feature = "safe-only")]
 use crate::matchfinder::binary_tree::BinaryTree;
 use crate::matchfinder::hash_chain::HashChain;
@@ -693,23 +694,7 @@ impl LzxCompressor {
     /// Literal-cost prefix sums of the chunk (1/16 bit, from its byte histogram) for
     /// `greedy_gain`.
     fn literal_prefix(&mut self) {
-        let data = &self.buf[..];
-        let mut hist = [0u32; 256];
-        for &b in data {
-            hist[usize::from(b)] += 1;
-        }
-        let total = log2_16(data.len() as u32);
-        let mut cost = [0i32; 256];
-        for (c, &h) in cost.iter_mut().zip(&hist) {
-            *c = total.saturating_sub(log2_16(h)).clamp(16, 15 * 16) as i32;
-        }
-        self.lit_pre.clear();
-        self.lit_pre.resize(data.len() + 1, 0);
-        let mut acc = 0i32;
-        for (p, &b) in self.lit_pre[1..].iter_mut().zip(data) {
-            acc += cost[usize::from(b)];
-            *p = acc;
-        }
+        literal_prefix(&self.buf, &mut self.lit_pre);
     }
 
     /// Greedy parse of the chunk from the match cache, appended to `out`: the block

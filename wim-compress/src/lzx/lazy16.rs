@@ -10,6 +10,7 @@
 
 use super::compress::{Item, item_match, slot_of, update_queue};
 use super::constants::{EXTRA_BITS, MIN_MATCH};
+use crate::huffman::estimate::literal_prefix;
 use crate::matchfinder::hc16::{HC16_MAX, Hc16};
 
 const MAX_MATCH: usize = 257;
@@ -27,22 +28,6 @@ const LEN_SYMBOL: i32 = 16;
 /// taken at once). L20 on 8 MiB of wine: 16 → 2027364 bytes; 48 → 0.19% smaller but 8%
 /// slower; 8 → 0.3% larger.
 const LAZY_MAX: usize = 16;
-/// Largest estimated literal cost (1/16 bit).
-const MAX_LIT_COST: u32 = 15 * 16;
-
-/// `16 * log2(v)`, approximately (0 for `v <= 1`).
-pub(super) fn log2_16(v: u32) -> u32 {
-    if v <= 1 {
-        return 0;
-    }
-    let k = 31 - v.leading_zeros();
-    let frac = if k >= 4 {
-        (v >> (k - 4)) & 15
-    } else {
-        (v << (4 - k)) & 15
-    };
-    16 * k + frac
-}
 
 /// The 8 bytes at `i` of a padded buffer (`i + 8 <= pad.len()`).
 #[inline(always)]
@@ -104,35 +89,6 @@ impl Lazy16 {
         Hc16::memory() + 5 * HC16_MAX + 64
     }
 
-    fn literal_costs(&mut self, data: &[u8]) {
-        // Four interleaved histograms: consecutive equal bytes do not wait on each other's
-        // increments.
-        let mut hist = [[0u32; 256]; 4];
-        let mut quads = data.chunks_exact(4);
-        for q in &mut quads {
-            hist[0][usize::from(q[0])] += 1;
-            hist[1][usize::from(q[1])] += 1;
-            hist[2][usize::from(q[2])] += 1;
-            hist[3][usize::from(q[3])] += 1;
-        }
-        for &b in quads.remainder() {
-            hist[0][usize::from(b)] += 1;
-        }
-        let total = log2_16(data.len() as u32);
-        let mut cost = [0i32; 256];
-        for (b, c) in cost.iter_mut().enumerate() {
-            let h = hist[0][b] + hist[1][b] + hist[2][b] + hist[3][b];
-            *c = total.saturating_sub(log2_16(h)).clamp(16, MAX_LIT_COST) as i32;
-        }
-        self.pre.clear();
-        self.pre.resize(data.len() + 1, 0);
-        let mut acc = 0i32;
-        for (p, &b) in self.pre[1..].iter_mut().zip(data) {
-            acc += cost[usize::from(b)];
-            *p = acc;
-        }
-    }
-
     /// Parses `data` (at most [`Self::MAX`] bytes) into `items`, searching `depth` chain
     /// links and stopping at `nice` bytes; explicit offsets stay `<= max_offset`.
     pub(super) fn parse(
@@ -145,7 +101,7 @@ impl Lazy16 {
     ) {
         let n = data.len().min(Self::MAX);
         let data = &data[..n];
-        self.literal_costs(data);
+        literal_prefix(data, &mut self.pre);
         self.pad.clear();
         self.pad.extend_from_slice(data);
         self.pad.resize(n + 16, 0);

@@ -9,6 +9,7 @@
 
 use super::{MAX_CHUNK, MAX_CODEWORD_LEN, NUM_SYMBOLS};
 use crate::huffman::build::{HuffScratch, build_code};
+use crate::huffman::estimate::literal_costs;
 use crate::matchfinder::bt16::Bt16;
 use crate::matchfinder::hc16::Hc16;
 use crate::matchfinder::padded16::boxed;
@@ -117,23 +118,6 @@ const SEED_SEARCH: (u32, usize) = (4, 32);
 
 /// Matches at least this long are always taken (their gain is not computed).
 const SURE_LEN: usize = 64;
-/// Largest estimated literal cost (1/16 bit).
-const MAX_LIT_COST: u32 = 15 * 16;
-
-/// `16 * log2(v)`, approximately (0 for `v <= 1`).
-fn log2_16(v: u32) -> u32 {
-    if v <= 1 {
-        return 0;
-    }
-    let k = 31 - v.leading_zeros();
-    // Linear interpolation of the fraction from the next 4 bits.
-    let frac = if k >= 4 {
-        (v >> (k - 4)) & 15
-    } else {
-        (v << (4 - k)) & 15
-    };
-    16 * k + frac
-}
 
 impl XpressCompressor {
     /// Creates a context for chunks of up to `max_chunk` bytes at `level`.
@@ -182,33 +166,9 @@ impl XpressCompressor {
         }
     }
 
-    /// Literal costs (1/16 bit) estimated from the chunk's byte histogram.
-    fn literal_costs(data: &[u8]) -> [u16; 256] {
-        // Four partial histograms: runs of one byte value (zeros in PE files) would otherwise
-        // serialise on one counter's store-to-load latency.
-        let mut h4 = [[0u32; 256]; 4];
-        let mut quads = data.chunks_exact(4);
-        for q in &mut quads {
-            h4[0][usize::from(q[0])] += 1;
-            h4[1][usize::from(q[1])] += 1;
-            h4[2][usize::from(q[2])] += 1;
-            h4[3][usize::from(q[3])] += 1;
-        }
-        for &b in quads.remainder() {
-            h4[0][usize::from(b)] += 1;
-        }
-        let total = log2_16(data.len() as u32);
-        let mut cost = [0u16; 256];
-        for (i, c) in cost.iter_mut().enumerate() {
-            let h = h4[0][i] + h4[1][i] + h4[2][i] + h4[3][i];
-            *c = total.saturating_sub(log2_16(h)).clamp(16, MAX_LIT_COST) as u16;
-        }
-        cost
-    }
-
     #[inline(never)]
     fn parse_greedy_lazy(&mut self, data: &[u8], lazy: bool, seed: Option<(u32, usize)>) {
-        let cost = Self::literal_costs(data);
+        let cost = literal_costs(data);
         let hc = &mut self.hc;
         hc.build(data);
         let hc = &**hc;
@@ -773,18 +733,5 @@ mod tests {
             let _ = lb;
         }
         assert!(differ < data.len() / 100, "{differ}");
-    }
-
-    #[test]
-    fn log2_16_is_monotone_and_close() {
-        let mut prev = 0;
-        for v in 1..100_000u32 {
-            let x = log2_16(v);
-            assert!(x >= prev);
-            prev = x;
-            let exact = 16.0 * f64::from(v).log2();
-            // Linear fraction (error <= 0.09 bit) truncated to 1/16 bit.
-            assert!((f64::from(x) - exact).abs() <= 2.5, "{v}: {x} vs {exact}");
-        }
     }
 }
