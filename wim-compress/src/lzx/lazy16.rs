@@ -12,6 +12,7 @@ use super::compress::{Item, item_match, slot_of, update_queue};
 use super::constants::{EXTRA_BITS, MIN_MATCH};
 use crate::huffman::estimate::literal_prefix;
 use crate::matchfinder::hc16::{HC16_MAX, Hc16};
+use crate::matchfinder::load_u64;
 
 const MAX_MATCH: usize = 257;
 // Match cost estimates, tuned on 8 MiB of wine at depth 16 / nice 32 / look-ahead below 32
@@ -29,30 +30,17 @@ const LEN_SYMBOL: i32 = 16;
 /// slower; 8 → 0.3% larger.
 const LAZY_MAX: usize = 16;
 
-/// The 8 bytes at `i` of a padded buffer (`i + 8 <= pad.len()`).
-#[inline(always)]
-fn ld64(pad: &[u8], i: usize) -> u64 {
-    match pad.get(i..i + 8) {
-        Some(b) => {
-            let mut a = [0u8; 8];
-            a.copy_from_slice(b);
-            u64::from_le_bytes(a)
-        }
-        None => 0,
-    }
-}
-
 /// Common prefix length of `pad[a..]` and `pad[b..]` (`a < b`), at most `limit`
 /// (`b + limit + 8 <= pad.len()`).
 #[inline(always)]
 fn common(pad: &[u8], a: usize, b: usize, limit: usize) -> usize {
-    let x = ld64(pad, a) ^ ld64(pad, b);
+    let x = load_u64(pad, a) ^ load_u64(pad, b);
     if x != 0 {
         return ((x.trailing_zeros() / 8) as usize).min(limit);
     }
     let mut len = 8;
     while len < limit {
-        let x = ld64(pad, a + len) ^ ld64(pad, b + len);
+        let x = load_u64(pad, a + len) ^ load_u64(pad, b + len);
         if x != 0 {
             return (len + (x.trailing_zeros() / 8) as usize).min(limit);
         }

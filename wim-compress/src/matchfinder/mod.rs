@@ -76,8 +76,9 @@ pub(crate) fn hash3(data: &[u8], pos: usize, bits: u32) -> usize {
     (v.wrapping_mul(0x1E35_A7BD) >> (32 - bits)) as usize
 }
 
+/// The little-endian u64 at `i` (0 when fewer than 8 bytes remain).
 #[inline(always)]
-fn load_u64(data: &[u8], i: usize) -> u64 {
+pub(crate) fn load_u64(data: &[u8], i: usize) -> u64 {
     match data.get(i..i + 8) {
         Some(b) => {
             let mut a = [0u8; 8];
