@@ -61,6 +61,31 @@ pub fn chunk_compressor(
     })
 }
 
+/// Uncompressed bytes a parallel sink keeps in flight (chunks submitted, results not
+/// yet taken), unless that is fewer than one chunk per worker plus one.
+const PIPE_BYTES: u64 = 4 << 20;
+
+/// How many chunks a sink keeps in flight with compressor `c` (`threads` as given to
+/// [`chunk_compressor`]): 1 for the serial compressor; else about [`PIPE_BYTES`] of
+/// input, so that small chunks queue enough work (tens of milliseconds) for the
+/// workers to ride out the caller being descheduled on a busy machine, and at least
+/// one chunk per worker plus one queued, so that large chunks (64 MiB LZMS: the
+/// compressor's own 4 per worker would be 512 MiB of input) keep every worker busy
+/// without holding more than that. The output does not depend on it (results come
+/// back in submission order).
+fn pipe_limit(c: &dyn ChunkCompressor, chunk_size: u32, threads: usize) -> usize {
+    if c.max_in_flight() <= 1 {
+        return 1;
+    }
+    let workers = if threads == 0 {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    } else {
+        threads
+    };
+    let by_bytes = usize::try_from(PIPE_BYTES / u64::from(chunk_size.max(1))).unwrap_or(1);
+    by_bytes.max(workers + 1)
+}
+
 /// Reads up to `buf.len()` bytes (fewer only at end of input).
 fn read_full(src: &mut dyn Read, buf: &mut [u8]) -> Result<usize> {
     let mut n = 0;
@@ -121,6 +146,8 @@ pub struct PlainSink {
     kind: Option<CompressionKind>,
     chunk_size: u32,
     compressor: Option<Box<dyn ChunkCompressor>>,
+    /// Chunks kept in flight ([`pipe_limit`]).
+    limit: usize,
     decompressor: Option<Box<dyn Decompressor>>,
     /// Blobs whose chunks are in flight, oldest (the one being written) first.
     queue: VecDeque<InFlight>,
@@ -185,10 +212,14 @@ impl PlainSink {
             Some(k) => Some(chunk_compressor(k, chunk_size, level, threads)?),
             None => None,
         };
+        let limit = compressor
+            .as_deref()
+            .map_or(1, |c| pipe_limit(c, chunk_size, threads));
         Ok(PlainSink {
             kind,
             chunk_size,
             compressor,
+            limit,
             decompressor: None,
             queue: VecDeque::new(),
             front: None,
@@ -338,7 +369,7 @@ impl PlainSink {
             let full = self
                 .compressor
                 .as_ref()
-                .is_some_and(|c| c.in_flight() >= c.max_in_flight().max(1));
+                .is_some_and(|c| c.in_flight() >= self.limit);
             if full {
                 self.take_one(out)?;
             }
@@ -566,11 +597,17 @@ pub struct SolidClosed {
     pub end: u64,
 }
 
+/// The solid memory budget is checked once every this many chunks (the batch size of the
+/// two-worker compressor this sink used to wait for, so that outputs stay the same).
+const SPILL_CHECK: usize = 8;
+
 /// Accumulates blobs into solid resources.
 pub struct SolidSink {
     kind: Option<CompressionKind>,
     chunk_size: u32,
     compressor: Option<Box<dyn ChunkCompressor>>,
+    /// Chunks kept in flight ([`pipe_limit`]).
+    limit: usize,
     memory_budget: u64,
     open: Option<OpenSolid>,
 }
@@ -599,7 +636,6 @@ struct OpenSolid {
     uncompressed: u64,
     /// The chunk being filled.
     buf: Vec<u8>,
-    pending: usize,
 }
 
 impl SolidSink {
@@ -616,10 +652,14 @@ impl SolidSink {
             Some(k) => Some(chunk_compressor(k, chunk_size, level, threads)?),
             None => None,
         };
+        let limit = compressor
+            .as_deref()
+            .map_or(1, |c| pipe_limit(c, chunk_size, threads));
         Ok(SolidSink {
             kind,
             chunk_size,
             compressor,
+            limit,
             memory_budget,
             open: None,
         })
@@ -667,7 +707,6 @@ impl SolidSink {
             sizes: Vec::new(),
             uncompressed: 0,
             buf: Vec::with_capacity(cs.min(1 << 20)),
-            pending: 0,
         });
         let offset = open.uncompressed;
         let mut hasher = sha1::Sha1::new();
@@ -689,6 +728,7 @@ impl SolidSink {
                 let chunk = std::mem::replace(&mut open.buf, Vec::with_capacity(cs.min(1 << 20)));
                 Self::submit(
                     &mut self.compressor,
+                    self.limit,
                     open,
                     chunk,
                     out,
@@ -701,50 +741,81 @@ impl SolidSink {
         Ok((offset, Sha1Digest(hasher.finalize().into())))
     }
 
+    /// Submits one chunk (empty: none) and places the results that must be taken to keep
+    /// at most `limit` chunks in flight (all of them when `last`), in order.
     fn submit(
         compressor: &mut Option<Box<dyn ChunkCompressor>>,
+        limit: usize,
         open: &mut OpenSolid,
         chunk: Vec<u8>,
         out: &mut dyn WimOutput,
         budget: u64,
         last: bool,
     ) -> Result<()> {
-        let results = match compressor {
-            None => {
-                let n = chunk.len();
-                vec![CompressedChunk {
-                    data: chunk,
-                    stored_raw: true,
-                    uncompressed_size: n,
-                }]
-            }
-            Some(c) => {
-                if !chunk.is_empty() {
-                    c.submit(chunk);
-                    open.pending += 1;
-                }
-                if open.pending < c.max_batch().max(1) && !last {
-                    return Ok(());
-                }
-                open.pending = 0;
-                c.finish_batch()
-            }
+        let Some(c) = compressor else {
+            let n = chunk.len();
+            let r = CompressedChunk {
+                data: chunk,
+                stored_raw: true,
+                uncompressed_size: n,
+            };
+            // Stored chunks: the budget is checked after every chunk.
+            Self::place(open, r, out, budget, 1)?;
+            return Self::spill_check(open, out, budget, last);
         };
-        for r in results {
-            open.sizes.push(r.data.len() as u32);
-            match open.reserved {
-                None => {
-                    open.mem_bytes += r.data.len() as u64;
-                    open.mem.push(r);
-                }
-                Some(res) => {
-                    let at = open.start + SOLID_HEADER_SIZE as u64 + 4 * res + open.spilled;
-                    write_at(out, at, &r.data)?;
-                    open.spilled += r.data.len() as u64;
-                }
+        if !chunk.is_empty() {
+            c.submit(chunk);
+        }
+        let keep = if last { 0 } else { limit.saturating_sub(1) };
+        while c.in_flight() > keep {
+            let Some(r) = c.take_next() else { break };
+            Self::place(open, r, out, budget, SPILL_CHECK)?;
+        }
+        Self::spill_check(open, out, budget, last)
+    }
+
+    /// Places one compressed chunk: kept in memory, or written after the reserved table
+    /// (the whole resource moves to the file once the memory budget is exceeded).
+    /// `check_every`: the memory budget is checked when the chunk count reaches a
+    /// multiple of it (and by [`Self::spill_check`] after the last chunk), whatever the
+    /// thread count: the reservation, hence the bytes written, depend on when the budget
+    /// is found exceeded.
+    fn place(
+        open: &mut OpenSolid,
+        r: CompressedChunk,
+        out: &mut dyn WimOutput,
+        budget: u64,
+        check_every: usize,
+    ) -> Result<()> {
+        open.sizes.push(r.data.len() as u32);
+        match open.reserved {
+            None => {
+                open.mem_bytes += r.data.len() as u64;
+                open.mem.push(r);
+            }
+            Some(res) => {
+                let at = open.start + SOLID_HEADER_SIZE as u64 + 4 * res + open.spilled;
+                write_at(out, at, &r.data)?;
+                open.spilled += r.data.len() as u64;
             }
         }
-        if open.reserved.is_none() && open.mem_bytes > budget {
+        Self::spill_check(
+            open,
+            out,
+            budget,
+            open.sizes.len().is_multiple_of(check_every.max(1)),
+        )
+    }
+
+    /// When `now` and the chunks held in memory exceed `budget`: reserves a chunk-size
+    /// table for twice the chunks so far (at least 64) and moves the chunks to the file.
+    fn spill_check(
+        open: &mut OpenSolid,
+        out: &mut dyn WimOutput,
+        budget: u64,
+        now: bool,
+    ) -> Result<()> {
+        if now && open.reserved.is_none() && open.mem_bytes > budget {
             let res = (2 * open.sizes.len() as u64).max(64);
             open.reserved = Some(res);
             let mut at = open.start + SOLID_HEADER_SIZE as u64 + 4 * res;
@@ -767,6 +838,7 @@ impl SolidSink {
         let last = std::mem::take(&mut open.buf);
         Self::submit(
             &mut self.compressor,
+            self.limit,
             &mut open,
             last,
             out,
