@@ -522,20 +522,21 @@ fn pipelined_small_blobs_with_duplicates() {
     wimlib_verify(&p, None);
 }
 
-/// A solid resource of ~100 chunks whose memory budget is exceeded after ~40: the
-/// reserved chunk-size table (hence the file) must not depend on the thread count, and
-/// the chunks kept in flight (bounded per thread count) must not change the bytes.
+/// A solid resource of ~100 chunks whose memory budget is exceeded at various points:
+/// the file must depend neither on the thread count (chunks in flight, when the budget
+/// is found exceeded) nor on the budget (the data written behind a reserved table move
+/// to their in-memory place on close).
 #[test]
-fn solid_spill_point_is_independent_of_threads() {
+fn solid_output_is_independent_of_threads_and_budget() {
     let cs = 1u32 << 15;
     let blobs: Vec<Vec<u8>> = (0..25).map(|i| data(130_000 + i * 977, i as u64)).collect();
-    let write = |threads: usize| {
+    let write = |threads: usize, budget: u64| {
         let mut w = WimWriter::builder()
             .compression(Compression::Xpress)
             .solid(true)
             .solid_compression(Compression::Xpress)
             .solid_chunk_size(cs)
-            .solid_memory_budget(400_000)
+            .solid_memory_budget(budget)
             .threads(threads)
             .guid([3; 16])
             .timestamp(FileTime(133_000_000_000_000_000))
@@ -550,7 +551,7 @@ fn solid_spill_point_is_independent_of_threads() {
         w.add_image(&t, image_element(Some("s"), None)).unwrap();
         w.finish_into_inner().unwrap().1.into_inner()
     };
-    let one = write(1);
+    let one = write(1, 400_000);
     let wim = Wim::from_read_at(one.clone()).unwrap();
     for b in &blobs {
         assert_eq!(&wim.read_blob(&Sha1Digest::of(b)).unwrap(), b);
@@ -563,6 +564,12 @@ fn solid_spill_point_is_independent_of_threads() {
         "{chunks} chunks: the reservation (2 × chunks at the spill, at least 64) must matter"
     );
     for threads in [2, 3, 5] {
-        assert!(write(threads) == one, "{threads} threads differ from 1");
+        assert!(
+            write(threads, 400_000) == one,
+            "{threads} threads differ from 1"
+        );
+    }
+    for budget in [1, 100_000, 1_000_000, 2_000_000, u64::MAX] {
+        assert!(write(2, budget) == one, "budget {budget} differs");
     }
 }

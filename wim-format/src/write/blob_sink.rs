@@ -15,9 +15,9 @@
 //! cut into chunks (64 MiB by default for LZMS). The 16-byte header and the u32 size of
 //! every chunk precede the chunks, but the chunk count is only known when the resource
 //! is closed, so compressed chunks are kept in memory up to a budget; beyond it they are
-//! written to the file after a reserved table, and on close the header is right-aligned
-//! against the data (leaving a small unused gap) or, if the reservation was too small,
-//! the data are moved up.
+//! written to the file after a reserved table, and on close the data are moved to just
+//! after the real table (down, or up if the reservation was too small): the bytes are
+//! those of a resource that stayed in memory, whatever the budget and thread count.
 
 use super::{WimOutput, read_at, write_at};
 use crate::digest::Sha1Digest;
@@ -597,10 +597,6 @@ pub struct SolidClosed {
     pub end: u64,
 }
 
-/// The solid memory budget is checked once every this many chunks (the batch size of the
-/// two-worker compressor this sink used to wait for, so that outputs stay the same).
-const SPILL_CHECK: usize = 8;
-
 /// Accumulates blobs into solid resources.
 pub struct SolidSink {
     kind: Option<CompressionKind>,
@@ -759,9 +755,7 @@ impl SolidSink {
                 stored_raw: true,
                 uncompressed_size: n,
             };
-            // Stored chunks: the budget is checked after every chunk.
-            Self::place(open, r, out, budget, 1)?;
-            return Self::spill_check(open, out, budget, last);
+            return Self::place(open, r, out, budget);
         };
         if !chunk.is_empty() {
             c.submit(chunk);
@@ -769,23 +763,19 @@ impl SolidSink {
         let keep = if last { 0 } else { limit.saturating_sub(1) };
         while c.in_flight() > keep {
             let Some(r) = c.take_next() else { break };
-            Self::place(open, r, out, budget, SPILL_CHECK)?;
+            Self::place(open, r, out, budget)?;
         }
-        Self::spill_check(open, out, budget, last)
+        Ok(())
     }
 
     /// Places one compressed chunk: kept in memory, or written after the reserved table
-    /// (the whole resource moves to the file once the memory budget is exceeded).
-    /// `check_every`: the memory budget is checked when the chunk count reaches a
-    /// multiple of it (and by [`Self::spill_check`] after the last chunk), whatever the
-    /// thread count: the reservation, hence the bytes written, depend on when the budget
-    /// is found exceeded.
+    /// (the chunks so far move to the file once the memory budget is exceeded, after a
+    /// table reserved for twice their count, at least 64).
     fn place(
         open: &mut OpenSolid,
         r: CompressedChunk,
         out: &mut dyn WimOutput,
         budget: u64,
-        check_every: usize,
     ) -> Result<()> {
         open.sizes.push(r.data.len() as u32);
         match open.reserved {
@@ -799,23 +789,7 @@ impl SolidSink {
                 open.spilled += r.data.len() as u64;
             }
         }
-        Self::spill_check(
-            open,
-            out,
-            budget,
-            open.sizes.len().is_multiple_of(check_every.max(1)),
-        )
-    }
-
-    /// When `now` and the chunks held in memory exceed `budget`: reserves a chunk-size
-    /// table for twice the chunks so far (at least 64) and moves the chunks to the file.
-    fn spill_check(
-        open: &mut OpenSolid,
-        out: &mut dyn WimOutput,
-        budget: u64,
-        now: bool,
-    ) -> Result<()> {
-        if now && open.reserved.is_none() && open.mem_bytes > budget {
+        if open.reserved.is_none() && open.mem_bytes > budget {
             let res = (2 * open.sizes.len() as u64).max(64);
             open.reserved = Some(res);
             let mut at = open.start + SOLID_HEADER_SIZE as u64 + 4 * res;
@@ -845,7 +819,6 @@ impl SolidSink {
             self.memory_budget,
             true,
         )?;
-        let n = open.sizes.len() as u64;
         let format = match self.kind {
             None => SOLID_FORMAT_NONE,
             Some(CompressionKind::Xpress) => SOLID_FORMAT_XPRESS,
@@ -873,15 +846,17 @@ impl SolidSink {
                 }
                 (open.start, open.mem_bytes)
             }
-            Some(res) if res >= n => {
-                let off = open.start + 4 * (res - n);
-                write_at(out, off, &head)?;
-                (off, open.spilled)
-            }
             Some(res) => {
+                // The data move to just after the table, so that the resource is laid
+                // out as if it had stayed in memory: the bytes do not depend on the
+                // budget, nor on when it was found exceeded.
                 let from = open.start + SOLID_HEADER_SIZE as u64 + 4 * res;
                 let to = open.start + head_len;
-                move_up(out, from, to, open.spilled)?;
+                if from < to {
+                    move_up(out, from, to, open.spilled)?;
+                } else if from > to {
+                    move_down(out, from, to, open.spilled)?;
+                }
                 write_at(out, open.start, &head)?;
                 (open.start, open.spilled)
             }
@@ -898,6 +873,20 @@ impl SolidSink {
             end: offset + size_in_wim,
         }))
     }
+}
+
+/// Moves `len` bytes from `from` to `to < from`, first block first.
+fn move_down(out: &mut dyn WimOutput, from: u64, to: u64, len: u64) -> Result<()> {
+    let mut buf = vec![0u8; (1usize << 20).min(usize::try_from(len).unwrap_or(1 << 20))];
+    let mut done = 0u64;
+    while done < len {
+        let n = (len - done).min(buf.len() as u64);
+        let b = &mut buf[..n as usize];
+        read_at(out, from + done, b)?;
+        write_at(out, to + done, b)?;
+        done += n;
+    }
+    Ok(())
 }
 
 /// Moves `len` bytes from `from` to `to > from`, last block first.

@@ -80,7 +80,7 @@ impl Default for WimWriterBuilder {
             timestamp: None,
             boot_index: None,
             flags: HeaderFlags::empty(),
-            solid_memory: 256 << 20,
+            solid_memory: 32 << 20,
         }
     }
 }
@@ -153,7 +153,7 @@ impl WimWriterBuilder {
         self
     }
     /// Compressed solid data held in memory before it is written out behind a
-    /// reserved chunk table (default 256 MiB).
+    /// reserved chunk table (default 32 MiB; the output does not depend on it).
     pub fn solid_memory_budget(mut self, bytes: u64) -> Self {
         self.solid_memory = bytes;
         self
