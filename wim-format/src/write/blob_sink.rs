@@ -702,7 +702,10 @@ impl SolidSink {
             spilled: 0,
             sizes: Vec::new(),
             uncompressed: 0,
-            buf: Vec::with_capacity(cs.min(1 << 20)),
+            // Reserved whole (pages are only touched as the chunk fills): growing it
+            // would copy up to a chunk per chunk and leave freed mid-size buffers in
+            // the heap.
+            buf: Vec::with_capacity(cs),
         });
         let offset = open.uncompressed;
         let mut hasher = sha1::Sha1::new();
@@ -721,7 +724,7 @@ impl SolidSink {
             left -= take as u64;
             open.uncompressed += take as u64;
             if open.buf.len() == cs {
-                let chunk = std::mem::replace(&mut open.buf, Vec::with_capacity(cs.min(1 << 20)));
+                let chunk = std::mem::replace(&mut open.buf, Vec::with_capacity(cs));
                 Self::submit(
                     &mut self.compressor,
                     self.limit,
