@@ -76,20 +76,29 @@ impl<T: WimOutput + ?Sized> WimOutput for Box<T> {
 
 /// Writes `data` at `offset`.
 pub(crate) fn write_at(out: &mut dyn WimOutput, offset: u64, data: &[u8]) -> crate::Result<()> {
-    out.seek(io::SeekFrom::Start(offset))
-        .and_then(|_| out.write_all(data))
-        .map_err(|e| crate::Error::Io {
-            source: e,
-            offset: Some(offset),
-        })
+    // A file takes one positional write (no seek: writers never rely on its cursor).
+    let r = match out.as_file_mut() {
+        Some(f) => std::os::unix::fs::FileExt::write_all_at(f, data, offset),
+        None => out
+            .seek(io::SeekFrom::Start(offset))
+            .and_then(|_| out.write_all(data)),
+    };
+    r.map_err(|e| crate::Error::Io {
+        source: e,
+        offset: Some(offset),
+    })
 }
 
 /// Reads exactly `buf.len()` bytes at `offset`.
 pub(crate) fn read_at(out: &mut dyn WimOutput, offset: u64, buf: &mut [u8]) -> crate::Result<()> {
-    out.seek(io::SeekFrom::Start(offset))
-        .and_then(|_| out.read_exact(buf))
-        .map_err(|e| crate::Error::Io {
-            source: e,
-            offset: Some(offset),
-        })
+    let r = match out.as_file_mut() {
+        Some(f) => std::os::unix::fs::FileExt::read_exact_at(f, buf, offset),
+        None => out
+            .seek(io::SeekFrom::Start(offset))
+            .and_then(|_| out.read_exact(buf)),
+    };
+    r.map_err(|e| crate::Error::Io {
+        source: e,
+        offset: Some(offset),
+    })
 }
