@@ -511,3 +511,55 @@ fn pipelined_small_blobs_with_duplicates() {
     let (_d, p) = tmp("pipelined.wim", &one);
     wimlib_verify(&p, None);
 }
+
+/// A solid resource of ~100 chunks whose memory budget is exceeded at various points:
+/// the file must depend neither on the thread count (chunks in flight, when the budget
+/// is found exceeded) nor on the budget (the data written behind a reserved table move
+/// to their in-memory place on close).
+#[test]
+fn solid_output_is_independent_of_threads_and_budget() {
+    let cs = 1u32 << 15;
+    let blobs: Vec<Vec<u8>> = (0..25).map(|i| data(130_000 + i * 977, i as u64)).collect();
+    let write = |threads: usize, budget: u64| {
+        let mut w = WimWriter::builder()
+            .compression(Compression::Xpress)
+            .solid(true)
+            .solid_compression(Compression::Xpress)
+            .solid_chunk_size(cs)
+            .solid_memory_budget(budget)
+            .threads(threads)
+            .guid([3; 16])
+            .timestamp(FileTime(133_000_000_000_000_000))
+            .build(Cursor::new(Vec::new()))
+            .unwrap();
+        let mut t = ImageTree::new();
+        let root = t.root();
+        for (i, b) in blobs.iter().enumerate() {
+            let h = w.add_blob(b).unwrap();
+            t.add(root, &format!("f{i}"), Inode::file(Some(h))).unwrap();
+        }
+        w.add_image(&t, image_element(Some("s"), None)).unwrap();
+        w.finish_into_inner().unwrap().1.into_inner()
+    };
+    let one = write(1, 400_000);
+    let wim = Wim::from_read_at(one.clone()).unwrap();
+    for b in &blobs {
+        assert_eq!(&wim.read_blob(&Sha1Digest::of(b)).unwrap(), b);
+    }
+    assert!(wim.blob_table().entries().iter().any(|e| e.is_solid()));
+    let total: usize = blobs.iter().map(Vec::len).sum();
+    let chunks = total.div_ceil(cs as usize);
+    assert!(
+        chunks > 64,
+        "{chunks} chunks: the reservation (2 × chunks at the spill, at least 64) must matter"
+    );
+    for threads in [2, 3, 5] {
+        assert!(
+            write(threads, 400_000) == one,
+            "{threads} threads differ from 1"
+        );
+    }
+    for budget in [1, 100_000, 1_000_000, 2_000_000, u64::MAX] {
+        assert!(write(2, budget) == one, "budget {budget} differs");
+    }
+}

@@ -65,6 +65,10 @@ impl WimOutput for SyncFile {
     fn set_len(&mut self, len: u64) -> io::Result<()> {
         self.0.set_len(len)
     }
+    fn as_file_mut(&mut self) -> Option<&mut File> {
+        // In-kernel raw copies land in the same file, so `flush` syncs them too.
+        Some(&mut self.0)
+    }
 }
 
 /// Wraps the output file (fault injection in tests; `None` = the file itself).
@@ -178,10 +182,7 @@ pub fn update_with<T>(
             .write(true)
             .open(p)
             .map_err(|e| Error::fs(FsOp::Open, p, e))?;
-        Ok(match wrap {
-            Some(w) => w(SyncFile(f)),
-            None => Box::new(SyncFile(f)),
-        })
+        Ok(wrapped(wrap, f))
     };
     if opts.rebuild {
         let wo = WriteOptions {
@@ -200,11 +201,7 @@ pub fn update_with<T>(
                 .create_new(true)
                 .open(&tmp)
                 .map_err(|e| Error::fs(FsOp::Open, &tmp, e))?;
-            let o: Box<dyn WimOutput> = match wrap {
-                Some(w) => w(SyncFile(f)),
-                None => Box::new(SyncFile(f)),
-            };
-            let w = b.clone().build(o)?;
+            let w = b.clone().build(wrapped(wrap, f))?;
             let (v, mut rep) = rebuild_phase(&wim, image, w, &known, opts, events, edit)?;
             if rep.written && !opts.no_properties {
                 rep.properties_refreshed = refresh_properties(&tmp, image, &open_out, opts)?;
@@ -261,6 +258,14 @@ pub fn update_with<T>(
     }
 }
 
+/// `f` as the writer's output: a [`SyncFile`], through `wrap` when given.
+fn wrapped(wrap: Option<OutputWrap<'_>>, f: File) -> Box<dyn WimOutput> {
+    match wrap {
+        Some(w) => w(SyncFile(f)),
+        None => Box::new(SyncFile(f)),
+    }
+}
+
 fn editor<'a, W: WimOutput>(
     tree: &'a mut wim_format::metadata::model::ImageTree,
     writer: &'a mut WimWriter<W>,
@@ -285,30 +290,14 @@ fn editor<'a, W: WimOutput>(
 fn append_phase<T>(
     wim: &Wim,
     image: ImageIndex,
-    mut w: WimWriter<Box<dyn WimOutput>>,
+    w: WimWriter<Box<dyn WimOutput>>,
     known: &HashSet<u64>,
     opts: &UpdateOptions,
     events: EventSink<'_>,
     edit: EditFn<'_, T>,
 ) -> Result<(T, UpdateReport)> {
-    let mut tree = load_tree(wim, image)?;
-    let old_refs = tree.blob_references();
-    let (out, stats) = {
-        let mut ed = editor(&mut tree, &mut w, known, opts, image, events);
-        let o = edit(&mut ed)?;
-        (o, ed.stats)
-    };
-    let mut rep = UpdateReport {
-        stats,
-        ..Default::default()
-    };
-    if !out.changed {
-        return Ok((out.value, rep));
-    }
-    w.replace_image(image, &tree, &old_refs)?;
-    w.finish()?;
-    rep.written = true;
-    Ok((out.value, rep))
+    let tree = load_tree(wim, image)?;
+    edit_and_finish(image, w, tree, known, opts, events, edit)
 }
 
 fn rebuild_phase<T>(
@@ -322,7 +311,7 @@ fn rebuild_phase<T>(
 ) -> Result<(T, UpdateReport)> {
     // The new file starts with the other images' XML in place, so the edit callback can
     // read and change the image's element through the writer.
-    let mut tree = load_tree(wim, image)?;
+    let tree = load_tree(wim, image)?;
     let xml = src_xml(wim)?;
     for i in 1..=wim.image_count() {
         let Some(ix) = ImageIndex::new(i) else {
@@ -354,6 +343,20 @@ fn rebuild_phase<T>(
             copy_image(wim, ix, &mut w, false, None, None)?;
         }
     }
+    edit_and_finish(image, w, tree, known, opts, events, edit)
+}
+
+/// The tail shared by both phases: runs `edit` on `tree` (image `image` as it was),
+/// and when it changed something, replaces the image in `w` and finishes the file.
+fn edit_and_finish<T>(
+    image: ImageIndex,
+    mut w: WimWriter<Box<dyn WimOutput>>,
+    mut tree: wim_format::metadata::model::ImageTree,
+    known: &HashSet<u64>,
+    opts: &UpdateOptions,
+    events: EventSink<'_>,
+    edit: EditFn<'_, T>,
+) -> Result<(T, UpdateReport)> {
     let old_refs = tree.blob_references();
     let (out, stats) = {
         let mut ed = editor(&mut tree, &mut w, known, opts, image, events);

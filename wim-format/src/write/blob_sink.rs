@@ -15,9 +15,9 @@
 //! cut into chunks (64 MiB by default for LZMS). The 16-byte header and the u32 size of
 //! every chunk precede the chunks, but the chunk count is only known when the resource
 //! is closed, so compressed chunks are kept in memory up to a budget; beyond it they are
-//! written to the file after a reserved table, and on close the header is right-aligned
-//! against the data (leaving a small unused gap) or, if the reservation was too small,
-//! the data are moved up.
+//! written to the file after a reserved table, and on close the data are moved to just
+//! after the real table (down, or up if the reservation was too small): the bytes are
+//! those of a resource that stayed in memory, whatever the budget and thread count.
 
 use super::{WimOutput, read_at, write_at};
 use crate::digest::Sha1Digest;
@@ -59,6 +59,31 @@ pub fn chunk_compressor(
     } else {
         Box::new(ParallelChunkCompressor::new(kind, cs, level, threads).map_err(map)?)
     })
+}
+
+/// Uncompressed bytes a parallel sink keeps in flight (chunks submitted, results not
+/// yet taken), unless that is fewer than one chunk per worker plus one.
+const PIPE_BYTES: u64 = 4 << 20;
+
+/// How many chunks a sink keeps in flight with compressor `c` (`threads` as given to
+/// [`chunk_compressor`]): 1 for the serial compressor; else about [`PIPE_BYTES`] of
+/// input, so that small chunks queue enough work (tens of milliseconds) for the
+/// workers to ride out the caller being descheduled on a busy machine, and at least
+/// one chunk per worker plus one queued, so that large chunks (64 MiB LZMS: the
+/// compressor's own 4 per worker would be 512 MiB of input) keep every worker busy
+/// without holding more than that. The output does not depend on it (results come
+/// back in submission order).
+fn pipe_limit(c: &dyn ChunkCompressor, chunk_size: u32, threads: usize) -> usize {
+    if c.max_in_flight() <= 1 {
+        return 1;
+    }
+    let workers = if threads == 0 {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    } else {
+        threads
+    };
+    let by_bytes = usize::try_from(PIPE_BYTES / u64::from(chunk_size.max(1))).unwrap_or(1);
+    by_bytes.max(workers + 1)
 }
 
 /// Reads up to `buf.len()` bytes (fewer only at end of input).
@@ -121,6 +146,8 @@ pub struct PlainSink {
     kind: Option<CompressionKind>,
     chunk_size: u32,
     compressor: Option<Box<dyn ChunkCompressor>>,
+    /// Chunks kept in flight ([`pipe_limit`]).
+    limit: usize,
     decompressor: Option<Box<dyn Decompressor>>,
     /// Blobs whose chunks are in flight, oldest (the one being written) first.
     queue: VecDeque<InFlight>,
@@ -185,10 +212,14 @@ impl PlainSink {
             Some(k) => Some(chunk_compressor(k, chunk_size, level, threads)?),
             None => None,
         };
+        let limit = compressor
+            .as_deref()
+            .map_or(1, |c| pipe_limit(c, chunk_size, threads));
         Ok(PlainSink {
             kind,
             chunk_size,
             compressor,
+            limit,
             decompressor: None,
             queue: VecDeque::new(),
             front: None,
@@ -338,7 +369,7 @@ impl PlainSink {
             let full = self
                 .compressor
                 .as_ref()
-                .is_some_and(|c| c.in_flight() >= c.max_in_flight().max(1));
+                .is_some_and(|c| c.in_flight() >= self.limit);
             if full {
                 self.take_one(out)?;
             }
@@ -571,6 +602,8 @@ pub struct SolidSink {
     kind: Option<CompressionKind>,
     chunk_size: u32,
     compressor: Option<Box<dyn ChunkCompressor>>,
+    /// Chunks kept in flight ([`pipe_limit`]).
+    limit: usize,
     memory_budget: u64,
     open: Option<OpenSolid>,
 }
@@ -599,7 +632,6 @@ struct OpenSolid {
     uncompressed: u64,
     /// The chunk being filled.
     buf: Vec<u8>,
-    pending: usize,
 }
 
 impl SolidSink {
@@ -616,10 +648,14 @@ impl SolidSink {
             Some(k) => Some(chunk_compressor(k, chunk_size, level, threads)?),
             None => None,
         };
+        let limit = compressor
+            .as_deref()
+            .map_or(1, |c| pipe_limit(c, chunk_size, threads));
         Ok(SolidSink {
             kind,
             chunk_size,
             compressor,
+            limit,
             memory_budget,
             open: None,
         })
@@ -666,8 +702,10 @@ impl SolidSink {
             spilled: 0,
             sizes: Vec::new(),
             uncompressed: 0,
-            buf: Vec::with_capacity(cs.min(1 << 20)),
-            pending: 0,
+            // Reserved whole (pages are only touched as the chunk fills): growing it
+            // would copy up to a chunk per chunk and leave freed mid-size buffers in
+            // the heap.
+            buf: Vec::with_capacity(cs),
         });
         let offset = open.uncompressed;
         let mut hasher = sha1::Sha1::new();
@@ -686,9 +724,10 @@ impl SolidSink {
             left -= take as u64;
             open.uncompressed += take as u64;
             if open.buf.len() == cs {
-                let chunk = std::mem::replace(&mut open.buf, Vec::with_capacity(cs.min(1 << 20)));
+                let chunk = std::mem::replace(&mut open.buf, Vec::with_capacity(cs));
                 Self::submit(
                     &mut self.compressor,
+                    self.limit,
                     open,
                     chunk,
                     out,
@@ -701,47 +740,56 @@ impl SolidSink {
         Ok((offset, Sha1Digest(hasher.finalize().into())))
     }
 
+    /// Submits one chunk (empty: none) and places the results that must be taken to keep
+    /// at most `limit` chunks in flight (all of them when `last`), in order.
     fn submit(
         compressor: &mut Option<Box<dyn ChunkCompressor>>,
+        limit: usize,
         open: &mut OpenSolid,
         chunk: Vec<u8>,
         out: &mut dyn WimOutput,
         budget: u64,
         last: bool,
     ) -> Result<()> {
-        let results = match compressor {
-            None => {
-                let n = chunk.len();
-                vec![CompressedChunk {
-                    data: chunk,
-                    stored_raw: true,
-                    uncompressed_size: n,
-                }]
-            }
-            Some(c) => {
-                if !chunk.is_empty() {
-                    c.submit(chunk);
-                    open.pending += 1;
-                }
-                if open.pending < c.max_batch().max(1) && !last {
-                    return Ok(());
-                }
-                open.pending = 0;
-                c.finish_batch()
-            }
+        let Some(c) = compressor else {
+            let n = chunk.len();
+            let r = CompressedChunk {
+                data: chunk,
+                stored_raw: true,
+                uncompressed_size: n,
+            };
+            return Self::place(open, r, out, budget);
         };
-        for r in results {
-            open.sizes.push(r.data.len() as u32);
-            match open.reserved {
-                None => {
-                    open.mem_bytes += r.data.len() as u64;
-                    open.mem.push(r);
-                }
-                Some(res) => {
-                    let at = open.start + SOLID_HEADER_SIZE as u64 + 4 * res + open.spilled;
-                    write_at(out, at, &r.data)?;
-                    open.spilled += r.data.len() as u64;
-                }
+        if !chunk.is_empty() {
+            c.submit(chunk);
+        }
+        let keep = if last { 0 } else { limit.saturating_sub(1) };
+        while c.in_flight() > keep {
+            let Some(r) = c.take_next() else { break };
+            Self::place(open, r, out, budget)?;
+        }
+        Ok(())
+    }
+
+    /// Places one compressed chunk: kept in memory, or written after the reserved table
+    /// (the chunks so far move to the file once the memory budget is exceeded, after a
+    /// table reserved for twice their count, at least 64).
+    fn place(
+        open: &mut OpenSolid,
+        r: CompressedChunk,
+        out: &mut dyn WimOutput,
+        budget: u64,
+    ) -> Result<()> {
+        open.sizes.push(r.data.len() as u32);
+        match open.reserved {
+            None => {
+                open.mem_bytes += r.data.len() as u64;
+                open.mem.push(r);
+            }
+            Some(res) => {
+                let at = open.start + SOLID_HEADER_SIZE as u64 + 4 * res + open.spilled;
+                write_at(out, at, &r.data)?;
+                open.spilled += r.data.len() as u64;
             }
         }
         if open.reserved.is_none() && open.mem_bytes > budget {
@@ -767,13 +815,13 @@ impl SolidSink {
         let last = std::mem::take(&mut open.buf);
         Self::submit(
             &mut self.compressor,
+            self.limit,
             &mut open,
             last,
             out,
             self.memory_budget,
             true,
         )?;
-        let n = open.sizes.len() as u64;
         let format = match self.kind {
             None => SOLID_FORMAT_NONE,
             Some(CompressionKind::Xpress) => SOLID_FORMAT_XPRESS,
@@ -801,15 +849,17 @@ impl SolidSink {
                 }
                 (open.start, open.mem_bytes)
             }
-            Some(res) if res >= n => {
-                let off = open.start + 4 * (res - n);
-                write_at(out, off, &head)?;
-                (off, open.spilled)
-            }
             Some(res) => {
+                // The data move to just after the table, so that the resource is laid
+                // out as if it had stayed in memory: the bytes do not depend on the
+                // budget, nor on when it was found exceeded.
                 let from = open.start + SOLID_HEADER_SIZE as u64 + 4 * res;
                 let to = open.start + head_len;
-                move_up(out, from, to, open.spilled)?;
+                if from < to {
+                    move_up(out, from, to, open.spilled)?;
+                } else if from > to {
+                    move_down(out, from, to, open.spilled)?;
+                }
                 write_at(out, open.start, &head)?;
                 (open.start, open.spilled)
             }
@@ -826,6 +876,20 @@ impl SolidSink {
             end: offset + size_in_wim,
         }))
     }
+}
+
+/// Moves `len` bytes from `from` to `to < from`, first block first.
+fn move_down(out: &mut dyn WimOutput, from: u64, to: u64, len: u64) -> Result<()> {
+    let mut buf = vec![0u8; (1usize << 20).min(usize::try_from(len).unwrap_or(1 << 20))];
+    let mut done = 0u64;
+    while done < len {
+        let n = (len - done).min(buf.len() as u64);
+        let b = &mut buf[..n as usize];
+        read_at(out, from + done, b)?;
+        write_at(out, to + done, b)?;
+        done += n;
+    }
+    Ok(())
 }
 
 /// Moves `len` bytes from `from` to `to > from`, last block first.

@@ -19,6 +19,7 @@
 pub mod blob_sink;
 pub mod layout;
 pub mod pipable;
+mod raw_copy;
 pub mod split;
 pub mod writer;
 
@@ -75,63 +76,29 @@ impl<T: WimOutput + ?Sized> WimOutput for Box<T> {
 
 /// Writes `data` at `offset`.
 pub(crate) fn write_at(out: &mut dyn WimOutput, offset: u64, data: &[u8]) -> crate::Result<()> {
-    out.seek(io::SeekFrom::Start(offset))
-        .and_then(|_| out.write_all(data))
-        .map_err(|e| crate::Error::Io {
-            source: e,
-            offset: Some(offset),
-        })
+    // A file takes one positional write (no seek: writers never rely on its cursor).
+    let r = match out.as_file_mut() {
+        Some(f) => std::os::unix::fs::FileExt::write_all_at(f, data, offset),
+        None => out
+            .seek(io::SeekFrom::Start(offset))
+            .and_then(|_| out.write_all(data)),
+    };
+    r.map_err(|e| crate::Error::Io {
+        source: e,
+        offset: Some(offset),
+    })
 }
 
 /// Reads exactly `buf.len()` bytes at `offset`.
 pub(crate) fn read_at(out: &mut dyn WimOutput, offset: u64, buf: &mut [u8]) -> crate::Result<()> {
-    out.seek(io::SeekFrom::Start(offset))
-        .and_then(|_| out.read_exact(buf))
-        .map_err(|e| crate::Error::Io {
-            source: e,
-            offset: Some(offset),
-        })
-}
-
-/// Copies `len` bytes at `from` in `src` to `to` in `out`: in the kernel when both are files
-/// (`copy_file_range` through `std::io::copy`), else through `buf`.
-pub(crate) fn copy_range(
-    src: &dyn crate::source::ReadAt,
-    from: u64,
-    out: &mut dyn WimOutput,
-    to: u64,
-    len: u64,
-    buf: &mut Vec<u8>,
-) -> crate::Result<()> {
-    let io_at = |e: io::Error, offset: u64| crate::Error::Io {
+    let r = match out.as_file_mut() {
+        Some(f) => std::os::unix::fs::FileExt::read_exact_at(f, buf, offset),
+        None => out
+            .seek(io::SeekFrom::Start(offset))
+            .and_then(|_| out.read_exact(buf)),
+    };
+    r.map_err(|e| crate::Error::Io {
         source: e,
         offset: Some(offset),
-    };
-    if let (Some(sf), Some(of)) = (src.as_file(), out.as_file_mut()) {
-        // `ReadAt` users read with positional reads, so moving this handle's cursor is
-        // harmless; the copy itself is single-threaded.
-        let mut r = sf;
-        r.seek(io::SeekFrom::Start(from))
-            .map_err(|e| io_at(e, from))?;
-        of.seek(io::SeekFrom::Start(to)).map_err(|e| io_at(e, to))?;
-        let n = io::copy(&mut r.take(len), of).map_err(|e| io_at(e, from))?;
-        if n != len {
-            return Err(io_at(io::ErrorKind::UnexpectedEof.into(), from + n));
-        }
-        return Ok(());
-    }
-    let want = usize::try_from(len.min(1 << 20)).unwrap_or(1 << 20).max(1);
-    if buf.len() < want {
-        buf.resize(want, 0);
-    }
-    let mut done = 0u64;
-    while done < len {
-        let n = (len - done).min(buf.len() as u64) as usize;
-        let at = from + done;
-        src.read_exact_at(&mut buf[..n], at)
-            .map_err(|e| io_at(e, at))?;
-        write_at(out, to + done, &buf[..n])?;
-        done += n as u64;
-    }
-    Ok(())
+    })
 }

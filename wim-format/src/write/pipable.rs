@@ -391,7 +391,9 @@ fn copy_resource(
     if !reshdr.is_compressed() {
         o.blob_header(e.size, &e.hash, meta)?;
         let at = o.pos;
-        let mut buf = vec![0u8; 1 << 20];
+        // Sized to the resource (most are small): no 1 MiB zeroed per blob.
+        let cap = usize::try_from(reshdr.size_in_wim.min(1 << 20)).unwrap_or(1 << 20);
+        let mut buf = vec![0u8; cap.max(1)];
         let mut done = 0u64;
         while done < reshdr.size_in_wim {
             let take = usize::try_from((reshdr.size_in_wim - done).min(buf.len() as u64))

@@ -16,14 +16,14 @@
 use super::layout::{
     BlobRow, HeaderParams, HeaderResources, RowLocation, blob_table_bytes, header,
 };
-use super::{WimOutput, write_at};
+use super::raw_copy::RawCopier;
+use super::write_at;
 use crate::blob_table::BlobLocation;
 use crate::digest::{ImageIndex, Sha1Digest};
 use crate::error::{Error, Result, Unsupported, UsageError};
 use crate::header::HeaderFlags;
 use crate::ondisk::header::HEADER_SIZE;
 use crate::resource::{ResourceFlags, ResourceHeader};
-use crate::source::ReadAt;
 use crate::wim::Wim;
 use std::path::{Path, PathBuf};
 
@@ -50,30 +50,6 @@ struct Part {
     rows: Vec<BlobRow>,
     meta: Vec<(ResourceHeader, Sha1Digest, u16)>,
     has_blob: bool,
-}
-
-fn copy_range(
-    src: &dyn ReadAt,
-    from: u64,
-    len: u64,
-    out: &mut dyn WimOutput,
-    to: u64,
-) -> Result<()> {
-    let mut buf = vec![
-        0u8;
-        (1usize << 20)
-            .min(usize::try_from(len).unwrap_or(1 << 20))
-            .max(1)
-    ];
-    let mut done = 0u64;
-    while done < len {
-        let n = (len - done).min(buf.len() as u64) as usize;
-        src.read_exact_at(&mut buf[..n], from + done)
-            .map_err(|e| Error::io_at(e, from + done))?;
-        write_at(out, to + done, &buf[..n])?;
-        done += n as u64;
-    }
-    Ok(())
 }
 
 /// Splits `src` (a complete, non-pipable WIM without solid resources) into parts of at
@@ -115,6 +91,9 @@ pub fn split_wim(src: &Wim, first: &Path, part_size: u64) -> Result<Vec<PathBuf>
         })
     };
     parts.push(new_part(1)?);
+    // Every part is written front to back; one copier batches the copies into the
+    // current part and is flushed when the next part starts.
+    let mut raw = RawCopier::default();
     let table = src.blob_table();
     // Metadata resources first, in image order, all in part 1.
     for i in 1..=src.image_count() {
@@ -129,12 +108,12 @@ pub fn split_wim(src: &Wim, first: &Path, part_size: u64) -> Result<Vec<PathBuf>
         };
         let sp = &src.parts()[*source];
         let p = &mut parts[0];
-        copy_range(
-            &*sp.source,
+        raw.copy(
+            &sp.source,
             reshdr.offset,
-            reshdr.size_in_wim,
             &mut p.file,
             p.pos,
+            reshdr.size_in_wim,
         )?;
         let r = ResourceHeader {
             offset: p.pos,
@@ -161,11 +140,12 @@ pub fn split_wim(src: &Wim, first: &Path, part_size: u64) -> Result<Vec<PathBuf>
         if over && (parts[cur].has_blob || !parts[cur].meta.is_empty()) {
             let n = u16::try_from(parts.len() + 1)
                 .map_err(|_| Error::Usage(UsageError::Other("more than 65535 parts".into())))?;
+            raw.flush(&mut parts[cur].file)?;
             parts.push(new_part(n)?);
         }
         let pn = parts.len() as u16;
         let Some(p) = parts.last_mut() else { continue };
-        copy_range(&*sp.source, reshdr.offset, need, &mut p.file, p.pos)?;
+        raw.copy(&sp.source, reshdr.offset, &mut p.file, p.pos, need)?;
         p.rows.push(BlobRow {
             hash: e.hash,
             size: e.size,
@@ -179,6 +159,9 @@ pub fn split_wim(src: &Wim, first: &Path, part_size: u64) -> Result<Vec<PathBuf>
         });
         p.pos += need;
         p.has_blob = true;
+    }
+    if let Some(p) = parts.last_mut() {
+        raw.flush(&mut p.file)?;
     }
     let total = parts.len() as u16;
     let mut paths = Vec::new();

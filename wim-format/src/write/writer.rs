@@ -80,7 +80,7 @@ impl Default for WimWriterBuilder {
             timestamp: None,
             boot_index: None,
             flags: HeaderFlags::empty(),
-            solid_memory: 256 << 20,
+            solid_memory: 32 << 20,
         }
     }
 }
@@ -153,7 +153,7 @@ impl WimWriterBuilder {
         self
     }
     /// Compressed solid data held in memory before it is written out behind a
-    /// reserved chunk table (default 256 MiB).
+    /// reserved chunk table (default 32 MiB; the output does not depend on it).
     pub fn solid_memory_budget(mut self, bytes: u64) -> Self {
         self.solid_memory = bytes;
         self
@@ -385,8 +385,9 @@ pub struct WimWriter<W: WimOutput> {
     params: HeaderParams,
     pos: u64,
     plain: PlainSink,
-    /// Reused by raw copies of resources.
-    copy_buf: Vec<u8>,
+    /// Raw copies of resources, batched (flushed before the output is read back or its
+    /// header written).
+    raw: super::raw_copy::RawCopier,
     solid: Option<SolidSink>,
     blobs: Vec<BlobRec>,
     by_hash: HashMap<Sha1Digest, usize>,
@@ -451,7 +452,7 @@ impl<W: WimOutput> WimWriter<W> {
             params,
             pos,
             plain,
-            copy_buf: Vec::new(),
+            raw: super::raw_copy::RawCopier::default(),
             solid,
             blobs: Vec::new(),
             by_hash: HashMap::new(),
@@ -867,15 +868,14 @@ impl<W: WimOutput> WimWriter<W> {
             };
             if same {
                 self.drain_plain()?;
-                // In the kernel when both ends are files; else through one buffer reused
-                // by all raw copies (exports copy thousands of blobs).
-                crate::write::copy_range(
-                    &*part.source,
+                // Batched: contiguous runs in the kernel, the rest through one buffer
+                // (exports copy thousands of blobs).
+                self.raw.copy(
+                    &part.source,
                     reshdr.offset,
                     &mut self.out,
                     self.pos,
                     reshdr.size_in_wim,
-                    &mut self.copy_buf,
                 )?;
                 let r = ResourceHeader {
                     size_in_wim: reshdr.size_in_wim,
@@ -1107,6 +1107,7 @@ impl<W: WimOutput> WimWriter<W> {
     /// [`Self::finish`], also giving the output back.
     pub fn finish_into_inner(mut self) -> Result<(Summary, W)> {
         self.drain_plain()?;
+        self.raw.flush(&mut self.out)?;
         // 1. Close the solid resource.
         if let Some(s) = self.solid.as_mut()
             && let Some(c) = s.close(&mut self.out)?
