@@ -103,11 +103,14 @@ fn no_leftovers(dir: &Path) {
     }
 }
 
-/// Fails every write once `left` bytes have been written (a full disk).
+/// Fails every write once `left` bytes have been written or after `calls_left` write
+/// calls (a full disk); counts the bytes written and the write calls made.
 struct FailAfter {
     inner: SyncFile,
     left: u64,
+    calls_left: u64,
     written: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    calls: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 impl Read for FailAfter {
     fn read(&mut self, b: &mut [u8]) -> io::Result<usize> {
@@ -116,7 +119,7 @@ impl Read for FailAfter {
 }
 impl Write for FailAfter {
     fn write(&mut self, b: &[u8]) -> io::Result<usize> {
-        if self.left == 0 {
+        if self.left == 0 || self.calls_left == 0 {
             return Err(io::Error::new(
                 io::ErrorKind::StorageFull,
                 "disk full (simulated)",
@@ -125,6 +128,9 @@ impl Write for FailAfter {
         let n = (b.len() as u64).min(self.left) as usize;
         let n = self.inner.write(&b[..n])?;
         self.left -= n as u64;
+        self.calls_left -= 1;
+        self.calls
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         self.written
             .fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
         Ok(n)
@@ -163,14 +169,18 @@ fn disk_full_at_any_point_leaves_the_wim_byte_identical() {
     }];
     let mut failures_seen = 0;
     for rebuild in [false, true] {
-        let attempt = |limit: u64| {
+        // (bytes, calls) before the simulated full disk → (succeeded, bytes, calls).
+        let attempt = |(limit, call_limit): (u64, u64)| {
             let written = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
-            let w2 = written.clone();
+            let calls = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+            let (w2, c2) = (written.clone(), calls.clone());
             let wrap = move |f: SyncFile| -> Box<dyn WimOutput> {
                 Box::new(FailAfter {
                     inner: f,
                     left: limit,
+                    calls_left: call_limit,
                     written: w2.clone(),
+                    calls: c2.clone(),
                 })
             };
             let opts = UpdateOptions {
@@ -197,25 +207,35 @@ fn disk_full_at_any_point_leaves_the_wim_byte_identical() {
             (
                 r.is_ok(),
                 written.load(std::sync::atomic::Ordering::Relaxed),
+                calls.load(std::sync::atomic::Ordering::Relaxed),
             )
         };
-        // Measure a complete run, then fail at 16 points spread over its writes.
-        let (ok, total) = attempt(u64::MAX);
-        assert!(ok && total > 1000, "rebuild={rebuild}: {total} bytes");
+        // Measure a complete run, then fail at 16 points spread over its writes. The run's
+        // byte count varies by a few bytes (the compressed metadata holds the update's
+        // time), so the end is reached by counting write calls, not bytes.
+        let (ok, total, calls) = attempt((u64::MAX, u64::MAX));
+        assert!(
+            ok && total > 1000 && calls > 2,
+            "rebuild={rebuild}: {total} bytes"
+        );
         assert_eq!(read_file(&wim, "/Windows/a.txt"), b"new");
         std::fs::write(&wim, &before).unwrap();
-        let mut limits = vec![0u64, 1, 207, 208, total - 1, total - 208];
-        limits.extend((1..=10).map(|k| total * k / 11));
+        let mut limits: Vec<(u64, u64)> = [0u64, 1, 207, 208]
+            .into_iter()
+            .chain((1..=10).map(|k| total * k / 11))
+            .map(|b| (b, u64::MAX))
+            .collect();
+        limits.extend([(u64::MAX, calls - 1), (u64::MAX, calls - 2)]);
         for limit in limits {
-            let (ok, _) = attempt(limit);
+            let (ok, _, _) = attempt(limit);
             assert!(
                 !ok,
-                "rebuild={rebuild} limit={limit}/{total}: should have failed"
+                "rebuild={rebuild} limit={limit:?} of {total} bytes / {calls} calls: should have failed"
             );
             failures_seen += 1;
             assert!(
                 std::fs::read(&wim).unwrap() == before,
-                "rebuild={rebuild} limit={limit}/{total}: WIM changed after a failed update"
+                "rebuild={rebuild} limit={limit:?}: WIM changed after a failed update"
             );
             no_leftovers(t.path());
         }
