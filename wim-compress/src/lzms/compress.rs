@@ -80,6 +80,16 @@ fn pack_delta(power: u32, raw: u32) -> u32 {
     (raw << 3) | power
 }
 
+/// Buckets (log2) of the length-2 finder: it serves offsets of at most a few thousand.
+const PAIR_BITS: u32 = 12;
+
+/// The length-2 finder's bucket of the byte pair at `p`.
+#[inline(always)]
+fn pair_hash(d: &[u8], p: usize) -> usize {
+    let v = u32::from(d[p]) | (u32::from(d[p + 1]) << 8);
+    (v.wrapping_mul(0x9E37_79B1) >> (32 - PAIR_BITS)) as usize
+}
+
 /// Repeat queues and decision states: everything about the coding state that depends on
 /// the items coded so far, except the adaptive probabilities and codes.
 /// 48 bytes, 16-aligned: copied whole with three aligned vector moves (an unaligned
@@ -222,6 +232,14 @@ struct Params {
     delta_powers: (usize, usize),
     /// Use the lazy parser instead of the near-optimal one.
     lazy: bool,
+    /// Consider explicit LZ matches of length 2 (nearest occurrence of the byte pair).
+    len2: bool,
+    /// Longest offset of such a match.
+    len2_max_off: usize,
+    /// Shortest explicit delta match.
+    delta_min: usize,
+    /// Explicit delta matches only longer than the longest LZ match.
+    delta_over_lz: bool,
 }
 
 impl Params {
@@ -247,6 +265,10 @@ impl Params {
             lz_skipped: true,
             delta_powers: (0, 6),
             lazy,
+            len2: true,
+            len2_max_off: 2048,
+            delta_min: 3,
+            delta_over_lz: false,
         }
     }
 }
@@ -435,6 +457,10 @@ pub struct LzmsCompressor {
     deltas: Vec<(u32, u32, u32)>,
     path: Vec<(u8, u32, u32)>,
     slots: SlotFinder,
+    /// Length-2 finder: position + 1 of the last occurrence of each byte pair.
+    pairs: Vec<u32>,
+    /// Next position to insert into `pairs`.
+    pairs_next: usize,
     /// Codes rebuilt since the last cost refresh (bit per `DIRTY_*`).
     dirty: u8,
 }
@@ -532,6 +558,8 @@ impl LzmsCompressor {
             deltas: Vec::new(),
             path: Vec::new(),
             slots: SlotFinder::new(),
+            pairs: Vec::new(),
+            pairs_next: 0,
             dirty: 0xFF,
         })
     }
@@ -572,6 +600,11 @@ impl LzmsCompressor {
         canonical(self.delta_offset.code_lens(), &mut self.cw_delta_offset);
         canonical(self.delta_power.code_lens(), &mut self.cw_delta_power);
         self.dirty = 0xFF;
+        if self.params.len2 {
+            self.pairs.clear();
+            self.pairs.resize(1 << PAIR_BITS, 0);
+            self.pairs_next = 0;
+        }
         self.rc.reset();
         self.bw.reset();
         self.lcp_mode = n >= self.params.lcp_min && n <= super::lcp_finder::MAX_N;
@@ -803,6 +836,7 @@ impl LzmsCompressor {
         let gap_far = if self.lcp_mode { 1u32 << 20 } else { u32::MAX };
         let dskip = prm.delta_skip;
         let dgaps = prm.delta_gaps;
+        let dmin = prm.delta_min;
         while pos < n {
             if self.rc.len() + self.bw.len() > limit {
                 self.matches = matches;
@@ -907,6 +941,39 @@ impl LzmsCompressor {
                 }
                 let match_base = cost0 + bits[S_MAIN][st(S_MAIN)][1];
                 let lz_base = match_base + bits[S_MATCH][st(S_MATCH)][0];
+                // Explicit length-2 match at the nearest occurrence of the pair.
+                if prm.len2 && rem >= 2 {
+                    while self.pairs_next < p {
+                        let q = self.pairs_next;
+                        self.pairs[pair_hash(d, q)] = q as u32 + 1;
+                        self.pairs_next += 1;
+                    }
+                    let key = pair_hash(d, p);
+                    let q = self.pairs[key] as usize;
+                    self.pairs[key] = p as u32 + 1;
+                    self.pairs_next = p + 1;
+                    if q != 0
+                        && p + 1 - q <= prm.len2_max_off
+                        && d[q - 1] == d[p]
+                        && d[q] == d[p + 1]
+                    {
+                        let off = (p + 1 - q) as u32;
+                        let cc = lz_base
+                            + bits[S_LZ][st(S_LZ)][0]
+                            + c.lz_slot[self.slots.slot(off)]
+                            + c.length[2];
+                        let t = &mut self.nodes[i + 2];
+                        if cc < t.cost {
+                            *t = Node {
+                                cost: cc,
+                                len: 2,
+                                kind: LZ,
+                                val: off,
+                                len1: 0,
+                            };
+                        }
+                    }
+                }
                 // LZ repeat matches.
                 let rep_base = lz_base + bits[S_LZ][st(S_LZ)][1];
                 let mut longest_rep = (0usize, 0u32);
@@ -1075,7 +1142,11 @@ impl LzmsCompressor {
                     }
                     // Explicit delta matches.
                     let ebase = dbase + bits[S_DELTA][st(S_DELTA)][0];
-                    let lz_best = matches.last().map_or(0, |m| m.0 as usize);
+                    let lz_best = if prm.delta_over_lz {
+                        matches.last().map_or(0, |m| m.0 as usize)
+                    } else {
+                        0
+                    };
                     for &(power, raw, l) in deltas.iter() {
                         let off = (raw as usize) << power;
                         if l as usize >= nice {
@@ -1090,7 +1161,7 @@ impl LzmsCompressor {
                         let oc =
                             ebase + c.power[power as usize] + c.delta_slot[self.slots.slot(raw)];
                         let top = (l as usize).min(nice - 1);
-                        if dgaps && top >= (lz_best + 1).max(4) {
+                        if dgaps && top >= (lz_best + 1).max(dmin) {
                             delta_gap_edge(
                                 &mut self.nodes,
                                 c,
@@ -1102,7 +1173,7 @@ impl LzmsCompressor {
                                 nice,
                             );
                         }
-                        for len in (lz_best + 1).max(4)..=(l as usize).min(nice - 1) {
+                        for len in (lz_best + 1).max(dmin)..=(l as usize).min(nice - 1) {
                             let cc = oc + c.length[len];
                             let t = &mut self.nodes[i + len];
                             if cc < t.cost {

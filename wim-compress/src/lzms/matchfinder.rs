@@ -319,7 +319,7 @@ impl DeltaFinder {
                 continue;
             }
             let l = delta_len_from(d, p, off, span, 3, max);
-            if l >= MIN_DELTA_LEN {
+            if l >= 3 {
                 out.push((power as u32, (off >> power) as u32, l as u32));
             }
         }
