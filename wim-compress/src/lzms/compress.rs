@@ -49,7 +49,7 @@ type PowerCode = AdaptiveCode<
 
 const LIT_REP0: bool = true;
 /// Cost unit: 1/16 bit.
-const COST_SHIFT: u32 = 4;
+const COST_SHIFT: u32 = 6;
 const INF: u32 = u32::MAX;
 
 /// Item kinds.
@@ -238,6 +238,11 @@ struct Params {
     len2_max_off: usize,
     /// Shortest explicit delta match.
     delta_min: usize,
+    /// Positions with an LZ match at least this long are not inserted into the delta
+    /// tables.
+    delta_noins: usize,
+    /// Entries per delta bucket (1 or 2).
+    delta_ways: usize,
     /// Explicit delta matches only longer than the longest LZ match.
     delta_over_lz: bool,
 }
@@ -256,8 +261,8 @@ impl Params {
             window: 2048,
             delta: level >= 35,
             gaps: level >= 20,
-            delta_skip: 16,
-            delta_bits: if level >= 70 { 16 } else { 14 },
+            delta_skip: 4,
+            delta_bits: if level >= 70 { 15 } else { 13 },
             gap_all: level >= 50,
             lcp_min: 1 << 20,
             delta_gaps: true,
@@ -268,6 +273,8 @@ impl Params {
             len2: true,
             len2_max_off: 2048,
             delta_min: 3,
+            delta_ways: 2,
+            delta_noins: 4,
             delta_over_lz: false,
         }
     }
@@ -613,7 +620,8 @@ impl LzmsCompressor {
         }
         if self.params.delta {
             let (lo, hi) = self.params.delta_powers;
-            self.df.reset(n, self.params.delta_bits, lo..hi);
+            self.df
+                .reset(n, self.params.delta_bits, self.params.delta_ways, lo..hi);
         }
         ok
     }
@@ -893,7 +901,7 @@ impl LzmsCompressor {
                     let best = matches.last().map_or(0, |m| m.0 as usize);
                     if best < dskip {
                         self.df.visit::<true>(d, p, nice, &mut deltas);
-                    } else {
+                    } else if best < prm.delta_noins {
                         self.df.visit::<false>(d, p, nice, &mut deltas);
                     }
                 }
