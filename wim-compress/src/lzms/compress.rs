@@ -18,34 +18,13 @@ mod lazy;
 mod tests;
 
 use super::constants::*;
-use super::huffman::{AdaptiveCode, table_size};
+use super::huffman::Codes;
 use super::lcp_finder::LcpFinder;
 use super::matchfinder::{BtFinder, DeltaFinder, delta_len_from, extend};
 use super::range_encoder::{BackWriter, EncProb, RangeEncoder};
 use super::slot_table::SlotFinder;
 use super::x86_filter::X86Filter;
 use crate::{CompressError, Compressor};
-
-type LiteralCode = AdaptiveCode<
-    NUM_LITERAL_SYMS,
-    LITERAL_TABLE_BITS,
-    { table_size(NUM_LITERAL_SYMS, LITERAL_TABLE_BITS) },
->;
-type OffsetCode = AdaptiveCode<
-    MAX_NUM_OFFSET_SLOTS,
-    OFFSET_TABLE_BITS,
-    { table_size(MAX_NUM_OFFSET_SLOTS, OFFSET_TABLE_BITS) },
->;
-type LengthCode = AdaptiveCode<
-    NUM_LEN_SLOTS,
-    LENGTH_TABLE_BITS,
-    { table_size(NUM_LEN_SLOTS, LENGTH_TABLE_BITS) },
->;
-type PowerCode = AdaptiveCode<
-    NUM_DELTA_POWER_SYMS,
-    DELTA_POWER_TABLE_BITS,
-    { table_size(NUM_DELTA_POWER_SYMS, DELTA_POWER_TABLE_BITS) },
->;
 
 const LIT_REP0: bool = true;
 /// Cost unit: 1/16 bit.
@@ -319,16 +298,29 @@ fn gap_edge(
         return;
     }
     let l2 = extend(d, q + 1, q + 1 - off, 2, (n - q - 1).min(nice - 1));
+    gap_tail(nodes, c, s, i, (kind, val, ml), d[q], l2, mcost);
+}
+
+/// Completes a gap edge from node `i`: the first match (`kind`, `val`, `ml` bytes, costing
+/// `mcost` with everything before it), the literal `lit`, then a repeat-0 match of the
+/// same family of `l2` bytes.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn gap_tail(
+    nodes: &mut [Node],
+    c: &Costs,
+    s: &PathState,
+    i: usize,
+    (kind, val, ml): (u8, u32, usize),
+    lit: u8,
+    l2: usize,
+    mcost: u32,
+) {
     let mut t = *s;
     t.apply(kind, val);
-    let b = &c.bits;
-    let mut cost = mcost + b[S_MAIN][usize::from(t.st[S_MAIN])][0] + c.literal[usize::from(d[q])];
+    let mut cost = mcost + c.bit(&t, S_MAIN, 0) + c.literal[usize::from(lit)];
     t.apply(LIT, 0);
-    cost += b[S_MAIN][usize::from(t.st[S_MAIN])][1]
-        + b[S_MATCH][usize::from(t.st[S_MATCH])][0]
-        + b[S_LZ][usize::from(t.st[S_LZ])][1]
-        + b[S_LZ_REP0][usize::from(t.st[S_LZ_REP0])][0]
-        + c.length[l2];
+    cost += c.rep0_header(&t, gap_rep(kind) == DELTA_REP) + c.length[l2];
     relax_gap(nodes, i, cost, (kind, val), ml, l2);
 }
 
@@ -384,17 +376,7 @@ fn delta_gap_edge(
     if l2 < 2 {
         return;
     }
-    let mut t = *s;
-    t.apply(kind, val);
-    let b = &c.bits;
-    let mut cost = mcost + b[S_MAIN][usize::from(t.st[S_MAIN])][0] + c.literal[usize::from(d[q])];
-    t.apply(LIT, 0);
-    cost += b[S_MAIN][usize::from(t.st[S_MAIN])][1]
-        + b[S_MATCH][usize::from(t.st[S_MATCH])][1]
-        + b[S_DELTA][usize::from(t.st[S_DELTA])][1]
-        + b[S_DELTA_REP0][usize::from(t.st[S_DELTA_REP0])][0]
-        + c.length[l2];
-    relax_gap(nodes, i, cost, (kind, val), ml, l2);
+    gap_tail(nodes, c, s, i, (kind, val, ml), d[q], l2, mcost);
 }
 
 /// The repeat kind that ends a gap edge whose first match is of `kind`.
@@ -420,6 +402,48 @@ struct Costs {
     power: [u32; NUM_DELTA_POWER_SYMS],
 }
 
+impl Costs {
+    /// Cost of coding bit `b` of decision class `class` in path state `s`.
+    #[inline(always)]
+    fn bit(&self, s: &PathState, class: usize, b: usize) -> u32 {
+        self.bits[class][usize::from(s.st[class])][b]
+    }
+
+    /// Cost of the decisions "match, LZ (or delta), repeat, index 0" in path state `s`.
+    #[inline(always)]
+    fn rep0_header(&self, s: &PathState, delta: bool) -> u32 {
+        let (kind, rep0) = if delta {
+            (S_DELTA, S_DELTA_REP0)
+        } else {
+            (S_LZ, S_LZ_REP0)
+        };
+        self.bit(s, S_MAIN, 1)
+            + self.bit(s, S_MATCH, usize::from(delta))
+            + self.bit(s, kind, 1)
+            + self.bit(s, rep0, 0)
+    }
+}
+
+/// Offers node `nodes[at]` the edge `edge` (its cost included).
+#[inline(always)]
+fn relax(nodes: &mut [Node], at: usize, edge: Node) {
+    if let Some(t) = nodes.get_mut(at) {
+        if edge.cost < t.cost {
+            *t = edge;
+        }
+    }
+}
+
+/// Per-slot costs (codeword + extra bits) of an offset code with codeword lengths `lens`.
+fn slot_costs(out: &mut Vec<u32>, lens: &[u8]) {
+    out.clear();
+    out.extend(
+        lens.iter()
+            .zip(OFFSET_EXTRA.iter())
+            .map(|(&l, &e)| (u32::from(l) + u32::from(e)) << COST_SHIFT),
+    );
+}
+
 /// Lengths with a tabulated slot.
 const LEN_TABLE: usize = 2219;
 
@@ -441,11 +465,8 @@ pub struct LzmsCompressor {
     lcp_mode: bool,
     df: DeltaFinder,
     probs: Box<Probs>,
-    literal: Box<LiteralCode>,
-    lz_offset: Box<OffsetCode>,
-    length: Box<LengthCode>,
-    delta_offset: Box<OffsetCode>,
-    delta_power: Box<PowerCode>,
+    /// The five adaptive codes.
+    codes: Codes,
     /// Canonical codewords of the five codes.
     cw_literal: Vec<u16>,
     cw_lz_offset: Vec<u16>,
@@ -537,11 +558,7 @@ impl LzmsCompressor {
             probs: Box::new(Probs {
                 classes: [[EncProb::INIT; 64]; 8],
             }),
-            literal: LiteralCode::new_boxed(LITERAL_REBUILD),
-            lz_offset: OffsetCode::new_boxed(LZ_OFFSET_REBUILD),
-            length: LengthCode::new_boxed(LENGTH_REBUILD),
-            delta_offset: OffsetCode::new_boxed(DELTA_OFFSET_REBUILD),
-            delta_power: PowerCode::new_boxed(DELTA_POWER_REBUILD),
+            codes: Codes::new(),
             cw_literal: Vec::new(),
             cw_lz_offset: Vec::new(),
             cw_length: Vec::new(),
@@ -595,17 +612,15 @@ impl LzmsCompressor {
 
     fn reset(&mut self, n: usize) -> bool {
         self.probs.reset();
-        let n_off = num_offset_slots(n);
-        let ok = self.literal.reset(NUM_LITERAL_SYMS).is_ok()
-            && self.lz_offset.reset(n_off).is_ok()
-            && self.length.reset(NUM_LEN_SLOTS).is_ok()
-            && self.delta_offset.reset(n_off).is_ok()
-            && self.delta_power.reset(NUM_DELTA_POWER_SYMS).is_ok();
-        canonical(self.literal.code_lens(), &mut self.cw_literal);
-        canonical(self.lz_offset.code_lens(), &mut self.cw_lz_offset);
-        canonical(self.length.code_lens(), &mut self.cw_length);
-        canonical(self.delta_offset.code_lens(), &mut self.cw_delta_offset);
-        canonical(self.delta_power.code_lens(), &mut self.cw_delta_power);
+        let ok = self.codes.reset(n).is_ok();
+        canonical(self.codes.literal.code_lens(), &mut self.cw_literal);
+        canonical(self.codes.lz_offset.code_lens(), &mut self.cw_lz_offset);
+        canonical(self.codes.length.code_lens(), &mut self.cw_length);
+        canonical(
+            self.codes.delta_offset.code_lens(),
+            &mut self.cw_delta_offset,
+        );
+        canonical(self.codes.delta_power.code_lens(), &mut self.cw_delta_power);
         self.dirty = 0xFF;
         if self.params.len2 {
             self.pairs.clear();
@@ -640,11 +655,11 @@ impl LzmsCompressor {
     #[inline(always)]
     fn put_literal(&mut self, b: u8) {
         let s = usize::from(b);
-        let len = self.literal.code_lens()[s];
+        let len = self.codes.literal.code_lens()[s];
         self.bw.write(u32::from(self.cw_literal[s]), u32::from(len));
-        if self.literal.record(s) {
+        if self.codes.literal.record(s) {
             self.dirty |= DIRTY_LIT;
-            canonical(self.literal.code_lens(), &mut self.cw_literal);
+            canonical(self.codes.literal.code_lens(), &mut self.cw_literal);
         }
     }
 
@@ -654,24 +669,24 @@ impl LzmsCompressor {
         } else {
             length_slot(len)
         };
-        let l = self.length.code_lens()[slot];
+        let l = self.codes.length.code_lens()[slot];
         self.bw.write(u32::from(self.cw_length[slot]), u32::from(l));
         let extra = u32::from(LEN_EXTRA[slot]);
         if extra > 0 {
             self.bw.write(len - LEN_BASE[slot], extra);
         }
-        if self.length.record(slot) {
+        if self.codes.length.record(slot) {
             self.dirty |= DIRTY_LEN;
-            canonical(self.length.code_lens(), &mut self.cw_length);
+            canonical(self.codes.length.code_lens(), &mut self.cw_length);
         }
     }
 
     fn put_offset(&mut self, delta: bool, off: u32) {
         let slot = self.slots.slot(off);
         let (code, cw) = if delta {
-            (&mut self.delta_offset, &mut self.cw_delta_offset)
+            (&mut self.codes.delta_offset, &mut self.cw_delta_offset)
         } else {
-            (&mut self.lz_offset, &mut self.cw_lz_offset)
+            (&mut self.codes.lz_offset, &mut self.cw_lz_offset)
         };
         let l = code.code_lens()[slot];
         self.bw.write(u32::from(cw[slot]), u32::from(l));
@@ -687,12 +702,12 @@ impl LzmsCompressor {
 
     fn put_power(&mut self, p: u32) {
         let s = p as usize;
-        let l = self.delta_power.code_lens()[s];
+        let l = self.codes.delta_power.code_lens()[s];
         self.bw
             .write(u32::from(self.cw_delta_power[s]), u32::from(l));
-        if self.delta_power.record(s) {
+        if self.codes.delta_power.record(s) {
             self.dirty |= DIRTY_POWER;
-            canonical(self.delta_power.code_lens(), &mut self.cw_delta_power);
+            canonical(self.codes.delta_power.code_lens(), &mut self.cw_delta_power);
         }
     }
 
@@ -766,39 +781,25 @@ impl LzmsCompressor {
         // The code-derived tables change only when a code is rebuilt.
         let dirty = std::mem::take(&mut self.dirty);
         if dirty & DIRTY_LIT != 0 {
-            for (o, &l) in c.literal.iter_mut().zip(self.literal.code_lens()) {
+            for (o, &l) in c.literal.iter_mut().zip(self.codes.literal.code_lens()) {
                 *o = u32::from(l) << COST_SHIFT;
             }
         }
         if dirty & DIRTY_LEN != 0 {
-            let ll = self.length.code_lens();
+            let ll = self.codes.length.code_lens();
             for (len, o) in c.length.iter_mut().enumerate() {
                 let slot = usize::from(self.len_slot_table[len]);
                 *o = (u32::from(ll[slot]) + u32::from(LEN_EXTRA[slot])) << COST_SHIFT;
             }
         }
         if dirty & DIRTY_LZ_OFF != 0 {
-            c.lz_slot.clear();
-            c.lz_slot.extend(
-                self.lz_offset
-                    .code_lens()
-                    .iter()
-                    .zip(OFFSET_EXTRA.iter())
-                    .map(|(&l, &e)| (u32::from(l) + u32::from(e)) << COST_SHIFT),
-            );
+            slot_costs(&mut c.lz_slot, self.codes.lz_offset.code_lens());
         }
         if self.params.delta && dirty & DIRTY_DELTA_OFF != 0 {
-            c.delta_slot.clear();
-            c.delta_slot.extend(
-                self.delta_offset
-                    .code_lens()
-                    .iter()
-                    .zip(OFFSET_EXTRA.iter())
-                    .map(|(&l, &e)| (u32::from(l) + u32::from(e)) << COST_SHIFT),
-            );
+            slot_costs(&mut c.delta_slot, self.codes.delta_offset.code_lens());
         }
         if self.params.delta && dirty & DIRTY_POWER != 0 {
-            for (o, &l) in c.power.iter_mut().zip(self.delta_power.code_lens()) {
+            for (o, &l) in c.power.iter_mut().zip(self.codes.delta_power.code_lens()) {
                 *o = u32::from(l) << COST_SHIFT;
             }
         }
@@ -912,38 +913,35 @@ impl LzmsCompressor {
                 // Literal.
                 {
                     let lc = cost0 + bits[S_MAIN][st(S_MAIN)][0] + c.literal[usize::from(d[p])];
-                    let t = &mut self.nodes[i + 1];
-                    if lc < t.cost {
-                        *t = Node {
+                    relax(
+                        &mut self.nodes,
+                        i + 1,
+                        Node {
                             cost: lc,
                             len: 1,
                             kind: LIT,
                             val: 0,
                             len1: 0,
-                        };
-                    }
+                        },
+                    );
                     if LIT_REP0 && rem >= 4 {
                         let off = s.lz_q[0] as usize;
                         if off < p && d[p + 1] == d[p + 1 - off] && d[p + 2] == d[p + 2 - off] {
                             let l2 = extend(d, p + 1, p + 1 - off, 2, (rem - 1).min(nice - 1));
                             let mut t = s;
                             t.apply(LIT, 0);
-                            let cc = lc
-                                + bits[S_MAIN][usize::from(t.st[S_MAIN])][1]
-                                + bits[S_MATCH][usize::from(t.st[S_MATCH])][0]
-                                + bits[S_LZ][usize::from(t.st[S_LZ])][1]
-                                + bits[S_LZ_REP0][usize::from(t.st[S_LZ_REP0])][0]
-                                + c.length[l2];
-                            let t = &mut self.nodes[i + 1 + l2];
-                            if cc < t.cost {
-                                *t = Node {
+                            let cc = lc + c.rep0_header(&t, false) + c.length[l2];
+                            relax(
+                                &mut self.nodes,
+                                i + 1 + l2,
+                                Node {
                                     cost: cc,
                                     len: 1 + l2 as u16,
                                     kind: LIT,
                                     val: 0,
                                     len1: 0,
-                                };
-                            }
+                                },
+                            );
                         }
                     }
                 }
@@ -970,16 +968,17 @@ impl LzmsCompressor {
                             + bits[S_LZ][st(S_LZ)][0]
                             + c.lz_slot[self.slots.slot(off)]
                             + c.length[2];
-                        let t = &mut self.nodes[i + 2];
-                        if cc < t.cost {
-                            *t = Node {
+                        relax(
+                            &mut self.nodes,
+                            i + 2,
+                            Node {
                                 cost: cc,
                                 len: 2,
                                 kind: LZ,
                                 val: off,
                                 len1: 0,
-                            };
-                        }
+                            },
+                        );
                     }
                 }
                 // LZ repeat matches.
@@ -1003,16 +1002,17 @@ impl LzmsCompressor {
                     }
                     for len in 2..=l {
                         let cc = rc + c.length[len];
-                        let t = &mut self.nodes[i + len];
-                        if cc < t.cost {
-                            *t = Node {
+                        relax(
+                            &mut self.nodes,
+                            i + len,
+                            Node {
                                 cost: cc,
                                 len: len as u16,
                                 kind: LZ_REP,
                                 val: k,
                                 len1: 0,
-                            };
-                        }
+                            },
+                        );
                     }
                 }
                 if longest_rep.0 >= nice {
@@ -1079,16 +1079,17 @@ impl LzmsCompressor {
                         let oc = base + c.lz_slot[self.slots.slot(off)];
                         while len <= ml as usize {
                             let cc = oc + c.length[len];
-                            let t = &mut self.nodes[i + len];
-                            if cc < t.cost {
-                                *t = Node {
+                            relax(
+                                &mut self.nodes,
+                                i + len,
+                                Node {
                                     cost: cc,
                                     len: len as u16,
                                     kind: LZ,
                                     val: off,
                                     len1: 0,
-                                };
-                            }
+                                },
+                            );
                             len += 1;
                         }
                     }
@@ -1136,16 +1137,17 @@ impl LzmsCompressor {
                         }
                         for len in 2..=l.min(nice - 1) {
                             let cc = rc + c.length[len];
-                            let t = &mut self.nodes[i + len];
-                            if cc < t.cost {
-                                *t = Node {
+                            relax(
+                                &mut self.nodes,
+                                i + len,
+                                Node {
                                     cost: cc,
                                     len: len as u16,
                                     kind: DELTA_REP,
                                     val: k,
                                     len1: 0,
-                                };
-                            }
+                                },
+                            );
                         }
                     }
                     // Explicit delta matches.
@@ -1183,16 +1185,17 @@ impl LzmsCompressor {
                         }
                         for len in (lz_best + 1).max(dmin)..=(l as usize).min(nice - 1) {
                             let cc = oc + c.length[len];
-                            let t = &mut self.nodes[i + len];
-                            if cc < t.cost {
-                                *t = Node {
+                            relax(
+                                &mut self.nodes,
+                                i + len,
+                                Node {
                                     cost: cc,
                                     len: len as u16,
                                     kind: DELTA,
                                     val: pack_delta(power, raw),
                                     len1: 0,
-                                };
-                            }
+                                },
+                            );
                         }
                     }
                 }
