@@ -427,10 +427,10 @@ impl Costs {
 /// Offers node `nodes[at]` the edge `edge` (its cost included).
 #[inline(always)]
 fn relax(nodes: &mut [Node], at: usize, edge: Node) {
-    if let Some(t) = nodes.get_mut(at) {
-        if edge.cost < t.cost {
-            *t = edge;
-        }
+    if let Some(t) = nodes.get_mut(at)
+        && edge.cost < t.cost
+    {
+        *t = edge;
     }
 }
 
