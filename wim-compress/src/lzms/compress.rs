@@ -226,8 +226,6 @@ struct Params {
     delta_noins: usize,
     /// Entries per delta bucket (1 or 2).
     delta_ways: usize,
-    /// Explicit delta matches only longer than the longest LZ match.
-    delta_over_lz: bool,
 }
 
 impl Params {
@@ -258,7 +256,6 @@ impl Params {
             delta_min: 3,
             delta_ways: 2,
             delta_noins: 4,
-            delta_over_lz: false,
         }
     }
 
@@ -1183,11 +1180,6 @@ impl LzmsCompressor {
                     }
                     // Explicit delta matches.
                     let ebase = dbase + bits[S_DELTA][st(S_DELTA)][0];
-                    let lz_best = if prm.delta_over_lz {
-                        matches.last().map_or(0, |m| m.0 as usize)
-                    } else {
-                        0
-                    };
                     for &(power, raw, l) in deltas.iter() {
                         let off = (raw as usize) << power;
                         if l as usize >= nice {
@@ -1202,7 +1194,7 @@ impl LzmsCompressor {
                         let oc =
                             ebase + c.power[power as usize] + c.delta_slot[self.slots.slot(raw)];
                         let top = (l as usize).min(nice - 1);
-                        if dgaps && top >= (lz_best + 1).max(dmin) {
+                        if dgaps && top >= dmin {
                             delta_gap_edge(
                                 &mut self.nodes,
                                 c,
@@ -1214,7 +1206,7 @@ impl LzmsCompressor {
                                 nice,
                             );
                         }
-                        for len in (lz_best + 1).max(dmin)..=(l as usize).min(nice - 1) {
+                        for len in dmin..=(l as usize).min(nice - 1) {
                             let cc = oc + c.length[len];
                             relax(
                                 &mut self.nodes,
