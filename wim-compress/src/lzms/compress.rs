@@ -3,11 +3,13 @@
 //! 1. The chunk is copied and run through the x86 filter (encode direction).
 //! 2. A near-optimal parser walks the chunk in windows of up to `window` positions: a
 //!    forward minimum-cost programme whose edges are the literal, the three LZ repeat
-//!    offsets, the explicit LZ matches of a binary-tree finder, and (at levels ≥ 35) delta
-//!    matches, explicit and repeated. Edge costs come from the adaptive model as it stands
-//!    at the start of the window (codeword lengths; −log2 of the probability entries
-//!    selected by each path's own decision states), and every node carries the repeat
-//!    queues and decision states of the best path reaching it.
+//!    offsets, the explicit LZ matches of a binary-tree finder (LCP-interval finder for
+//!    chunks of 1 MiB and more) plus a length-2 match at the nearest earlier occurrence
+//!    of the byte pair, and (at levels ≥ 35) delta matches, explicit and repeated, where
+//!    no LZ match of 4 bytes (8 in large chunks) exists. Edge costs come from the
+//!    adaptive model as it stands at the start of the window (codeword lengths; −log2 of
+//!    the probability entries selected by each path's own decision states), and every
+//!    node carries the repeat queues and decision states of the best path reaching it.
 //! 3. The chosen items are coded with the real adaptive model, which mirrors the
 //!    decoder's exactly: probability entries and states after every bit, Huffman codes
 //!    rebuilt on the decoder's schedule by the decoder's own builder.
@@ -18,7 +20,7 @@ mod lazy;
 mod tests;
 
 use super::constants::*;
-use super::huffman::{AdaptiveCode, table_size};
+use super::huffman::Codes;
 use super::lcp_finder::LcpFinder;
 use super::matchfinder::{BtFinder, DeltaFinder, delta_len_from, extend};
 use super::range_encoder::{BackWriter, EncProb, RangeEncoder};
@@ -26,30 +28,9 @@ use super::slot_table::SlotFinder;
 use super::x86_filter::X86Filter;
 use crate::{CompressError, Compressor};
 
-type LiteralCode = AdaptiveCode<
-    NUM_LITERAL_SYMS,
-    LITERAL_TABLE_BITS,
-    { table_size(NUM_LITERAL_SYMS, LITERAL_TABLE_BITS) },
->;
-type OffsetCode = AdaptiveCode<
-    MAX_NUM_OFFSET_SLOTS,
-    OFFSET_TABLE_BITS,
-    { table_size(MAX_NUM_OFFSET_SLOTS, OFFSET_TABLE_BITS) },
->;
-type LengthCode = AdaptiveCode<
-    NUM_LEN_SLOTS,
-    LENGTH_TABLE_BITS,
-    { table_size(NUM_LEN_SLOTS, LENGTH_TABLE_BITS) },
->;
-type PowerCode = AdaptiveCode<
-    NUM_DELTA_POWER_SYMS,
-    DELTA_POWER_TABLE_BITS,
-    { table_size(NUM_DELTA_POWER_SYMS, DELTA_POWER_TABLE_BITS) },
->;
-
 const LIT_REP0: bool = true;
 /// Cost unit: 1/16 bit.
-const COST_SHIFT: u32 = 4;
+const COST_SHIFT: u32 = 6;
 const INF: u32 = u32::MAX;
 
 /// Item kinds.
@@ -78,6 +59,16 @@ const STATE_MASK: [u8; 8] = [15, 31, 63, 63, 63, 63, 63, 63];
 #[inline(always)]
 fn pack_delta(power: u32, raw: u32) -> u32 {
     (raw << 3) | power
+}
+
+/// Buckets (log2) of the length-2 finder: it serves offsets of at most a few thousand.
+const PAIR_BITS: u32 = 12;
+
+/// The length-2 finder's bucket of the byte pair at `p`.
+#[inline(always)]
+fn pair_hash(d: &[u8], p: usize) -> usize {
+    let v = u32::from(d[p]) | (u32::from(d[p + 1]) << 8);
+    (v.wrapping_mul(0x9E37_79B1) >> (32 - PAIR_BITS)) as usize
 }
 
 /// Repeat queues and decision states: everything about the coding state that depends on
@@ -210,7 +201,9 @@ struct Params {
     delta_bits: u32,
     /// Consider gap edges after every explicit match, not only the longest.
     gap_all: bool,
-    /// Chunks of at least this many bytes use the LCP-interval finder.
+    /// Chunks of at least this many bytes use the LCP-interval finder (with the
+    /// large-chunk delta setting): 1 MiB, or every chunk at levels ≥ 70 (128 KiB wine at
+    /// L100: 0.07 % smaller than with the tree, ≈ 3 % slower).
     lcp_min: usize,
     /// Consider "delta match, literal, delta repeat-0 match" edges.
     delta_gaps: bool,
@@ -222,6 +215,17 @@ struct Params {
     delta_powers: (usize, usize),
     /// Use the lazy parser instead of the near-optimal one.
     lazy: bool,
+    /// Consider explicit LZ matches of length 2 (nearest occurrence of the byte pair).
+    len2: bool,
+    /// Longest offset of such a match.
+    len2_max_off: usize,
+    /// Shortest explicit delta match.
+    delta_min: usize,
+    /// Positions with an LZ match at least this long are not inserted into the delta
+    /// tables.
+    delta_noins: usize,
+    /// Entries per delta bucket (1 or 2).
+    delta_ways: usize,
 }
 
 impl Params {
@@ -238,15 +242,33 @@ impl Params {
             window: 2048,
             delta: level >= 35,
             gaps: level >= 20,
-            delta_skip: 16,
-            delta_bits: if level >= 70 { 16 } else { 14 },
+            delta_skip: 4,
+            delta_bits: if level >= 70 { 15 } else { 13 },
             gap_all: level >= 50,
-            lcp_min: 1 << 20,
+            lcp_min: if level >= 70 { 1 } else { 1 << 20 },
             delta_gaps: true,
             delta_skipped: false,
             lz_skipped: true,
             delta_powers: (0, 6),
             lazy,
+            len2: true,
+            len2_max_off: 2048,
+            delta_min: 3,
+            delta_ways: 2,
+            delta_noins: 4,
+        }
+    }
+
+    /// The tuning for chunks of at least `lcp_min` bytes: there, delta matches far back
+    /// are worth more (16 MiB of wine at L50: delta work where the longest LZ match is
+    /// under 8 and 2^16 buckets per power, 0.9976× libwim's size, against 1.0033× with
+    /// the small-chunk setting) for little time.
+    fn large(self) -> Self {
+        Params {
+            delta_skip: self.delta_skip.max(8),
+            delta_noins: self.delta_noins.max(8),
+            delta_bits: self.delta_bits.max(16),
+            ..self
         }
     }
 }
@@ -290,16 +312,29 @@ fn gap_edge(
         return;
     }
     let l2 = extend(d, q + 1, q + 1 - off, 2, (n - q - 1).min(nice - 1));
+    gap_tail(nodes, c, s, i, (kind, val, ml), d[q], l2, mcost);
+}
+
+/// Completes a gap edge from node `i`: the first match (`kind`, `val`, `ml` bytes, costing
+/// `mcost` with everything before it), the literal `lit`, then a repeat-0 match of the
+/// same family of `l2` bytes.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn gap_tail(
+    nodes: &mut [Node],
+    c: &Costs,
+    s: &PathState,
+    i: usize,
+    (kind, val, ml): (u8, u32, usize),
+    lit: u8,
+    l2: usize,
+    mcost: u32,
+) {
     let mut t = *s;
     t.apply(kind, val);
-    let b = &c.bits;
-    let mut cost = mcost + b[S_MAIN][usize::from(t.st[S_MAIN])][0] + c.literal[usize::from(d[q])];
+    let mut cost = mcost + c.bit(&t, S_MAIN, 0) + c.literal[usize::from(lit)];
     t.apply(LIT, 0);
-    cost += b[S_MAIN][usize::from(t.st[S_MAIN])][1]
-        + b[S_MATCH][usize::from(t.st[S_MATCH])][0]
-        + b[S_LZ][usize::from(t.st[S_LZ])][1]
-        + b[S_LZ_REP0][usize::from(t.st[S_LZ_REP0])][0]
-        + c.length[l2];
+    cost += c.rep0_header(&t, gap_rep(kind) == DELTA_REP) + c.length[l2];
     relax_gap(nodes, i, cost, (kind, val), ml, l2);
 }
 
@@ -355,17 +390,7 @@ fn delta_gap_edge(
     if l2 < 2 {
         return;
     }
-    let mut t = *s;
-    t.apply(kind, val);
-    let b = &c.bits;
-    let mut cost = mcost + b[S_MAIN][usize::from(t.st[S_MAIN])][0] + c.literal[usize::from(d[q])];
-    t.apply(LIT, 0);
-    cost += b[S_MAIN][usize::from(t.st[S_MAIN])][1]
-        + b[S_MATCH][usize::from(t.st[S_MATCH])][1]
-        + b[S_DELTA][usize::from(t.st[S_DELTA])][1]
-        + b[S_DELTA_REP0][usize::from(t.st[S_DELTA_REP0])][0]
-        + c.length[l2];
-    relax_gap(nodes, i, cost, (kind, val), ml, l2);
+    gap_tail(nodes, c, s, i, (kind, val, ml), d[q], l2, mcost);
 }
 
 /// The repeat kind that ends a gap edge whose first match is of `kind`.
@@ -391,6 +416,48 @@ struct Costs {
     power: [u32; NUM_DELTA_POWER_SYMS],
 }
 
+impl Costs {
+    /// Cost of coding bit `b` of decision class `class` in path state `s`.
+    #[inline(always)]
+    fn bit(&self, s: &PathState, class: usize, b: usize) -> u32 {
+        self.bits[class][usize::from(s.st[class])][b]
+    }
+
+    /// Cost of the decisions "match, LZ (or delta), repeat, index 0" in path state `s`.
+    #[inline(always)]
+    fn rep0_header(&self, s: &PathState, delta: bool) -> u32 {
+        let (kind, rep0) = if delta {
+            (S_DELTA, S_DELTA_REP0)
+        } else {
+            (S_LZ, S_LZ_REP0)
+        };
+        self.bit(s, S_MAIN, 1)
+            + self.bit(s, S_MATCH, usize::from(delta))
+            + self.bit(s, kind, 1)
+            + self.bit(s, rep0, 0)
+    }
+}
+
+/// Offers node `nodes[at]` the edge `edge` (its cost included).
+#[inline(always)]
+fn relax(nodes: &mut [Node], at: usize, edge: Node) {
+    if let Some(t) = nodes.get_mut(at)
+        && edge.cost < t.cost
+    {
+        *t = edge;
+    }
+}
+
+/// Per-slot costs (codeword + extra bits) of an offset code with codeword lengths `lens`.
+fn slot_costs(out: &mut Vec<u32>, lens: &[u8]) {
+    out.clear();
+    out.extend(
+        lens.iter()
+            .zip(OFFSET_EXTRA.iter())
+            .map(|(&l, &e)| (u32::from(l) + u32::from(e)) << COST_SHIFT),
+    );
+}
+
 /// Lengths with a tabulated slot.
 const LEN_TABLE: usize = 2219;
 
@@ -403,6 +470,9 @@ fn length_slot(len: u32) -> usize {
 pub struct LzmsCompressor {
     max_chunk: usize,
     level: u32,
+    /// Tuning for chunks under `lcp_min` bytes.
+    base: Params,
+    /// Tuning of the current chunk (`base`, or [`Params::large`] of it).
     params: Params,
     buf: Vec<u8>,
     x86: X86Filter,
@@ -412,11 +482,8 @@ pub struct LzmsCompressor {
     lcp_mode: bool,
     df: DeltaFinder,
     probs: Box<Probs>,
-    literal: Box<LiteralCode>,
-    lz_offset: Box<OffsetCode>,
-    length: Box<LengthCode>,
-    delta_offset: Box<OffsetCode>,
-    delta_power: Box<PowerCode>,
+    /// The five adaptive codes.
+    codes: Codes,
     /// Canonical codewords of the five codes.
     cw_literal: Vec<u16>,
     cw_lz_offset: Vec<u16>,
@@ -435,6 +502,10 @@ pub struct LzmsCompressor {
     deltas: Vec<(u32, u32, u32)>,
     path: Vec<(u8, u32, u32)>,
     slots: SlotFinder,
+    /// Length-2 finder: position + 1 of the last occurrence of each byte pair.
+    pairs: Vec<u32>,
+    /// Next position to insert into `pairs`.
+    pairs_next: usize,
     /// Codes rebuilt since the last cost refresh (bit per `DIRTY_*`).
     dirty: u8,
 }
@@ -478,7 +549,10 @@ fn canonical(lens: &[u8], out: &mut Vec<u16>) {
 
 impl LzmsCompressor {
     /// Creates a context for chunks of up to `max_chunk` bytes at `level` (wimlib's
-    /// scale: 1 fastest, 50 default, 100 and above strongest).
+    /// scale: 1 fastest, 50 default, 100 and above strongest). Below 10 a lazy parser;
+    /// from 10 the near-optimal one, with "match, literal, repeat" edges from 20, delta
+    /// matches from 35, those edges after every match from 50, and from 70 the
+    /// LCP-interval finder and larger delta tables for chunks of every size.
     pub fn new(max_chunk: usize, level: u32) -> Result<Self, CompressError> {
         if max_chunk == 0 || max_chunk > MAX_CHUNK_SIZE {
             return Err(CompressError::BadChunkSize);
@@ -494,6 +568,7 @@ impl LzmsCompressor {
         Ok(Self {
             max_chunk,
             level,
+            base: Params::new(level),
             params: Params::new(level),
             buf: Vec::new(),
             x86: X86Filter::new(),
@@ -504,11 +579,7 @@ impl LzmsCompressor {
             probs: Box::new(Probs {
                 classes: [[EncProb::INIT; 64]; 8],
             }),
-            literal: LiteralCode::new_boxed(LITERAL_REBUILD),
-            lz_offset: OffsetCode::new_boxed(LZ_OFFSET_REBUILD),
-            length: LengthCode::new_boxed(LENGTH_REBUILD),
-            delta_offset: OffsetCode::new_boxed(DELTA_OFFSET_REBUILD),
-            delta_power: PowerCode::new_boxed(DELTA_POWER_REBUILD),
+            codes: Codes::new(),
             cw_literal: Vec::new(),
             cw_lz_offset: Vec::new(),
             cw_length: Vec::new(),
@@ -532,14 +603,17 @@ impl LzmsCompressor {
             deltas: Vec::new(),
             path: Vec::new(),
             slots: SlotFinder::new(),
+            pairs: Vec::new(),
+            pairs_next: 0,
             dirty: 0xFF,
         })
     }
 
     /// An upper bound of the memory one context needs.
     ///
-    /// Chunks under 1 MiB use the binary-tree finder: 8 bytes per position of tree links
-    /// plus hash heads. Larger chunks use the LCP-interval finder: about 9 bytes per
+    /// Chunks under 1 MiB use the binary-tree finder below level 70: 8 bytes per position
+    /// of tree links plus hash heads. Larger chunks (and every chunk from level 70) use
+    /// the LCP-interval finder: about 9 bytes per
     /// position on real data (suffix-sort peak included), at worst 17 (a suffix sort
     /// whose reduced problem is half the input, then more intervals than half the
     /// positions); the bound below is the worst case.
@@ -551,7 +625,8 @@ impl LzmsCompressor {
         // Filtered copy, binary tree (for chunks under the LCP threshold), both output
         // streams (at most one chunk), delta tables and the fixed tables.
         let mut total = max_chunk * 2 + bt_n * 8 + hash;
-        total += (4 << 16) * super::matchfinder::DELTA_POWERS + (2 << 20);
+        // Delta tables: two 4-byte entries per bucket, at most 2^16 buckets per power.
+        total += (8 << 16) * super::matchfinder::DELTA_POWERS + (2 << 20);
         if lcp {
             total += max_chunk * 17;
         }
@@ -560,27 +635,36 @@ impl LzmsCompressor {
 
     fn reset(&mut self, n: usize) -> bool {
         self.probs.reset();
-        let n_off = num_offset_slots(n);
-        let ok = self.literal.reset(NUM_LITERAL_SYMS).is_ok()
-            && self.lz_offset.reset(n_off).is_ok()
-            && self.length.reset(NUM_LEN_SLOTS).is_ok()
-            && self.delta_offset.reset(n_off).is_ok()
-            && self.delta_power.reset(NUM_DELTA_POWER_SYMS).is_ok();
-        canonical(self.literal.code_lens(), &mut self.cw_literal);
-        canonical(self.lz_offset.code_lens(), &mut self.cw_lz_offset);
-        canonical(self.length.code_lens(), &mut self.cw_length);
-        canonical(self.delta_offset.code_lens(), &mut self.cw_delta_offset);
-        canonical(self.delta_power.code_lens(), &mut self.cw_delta_power);
+        let ok = self.codes.reset(n).is_ok();
+        canonical(self.codes.literal.code_lens(), &mut self.cw_literal);
+        canonical(self.codes.lz_offset.code_lens(), &mut self.cw_lz_offset);
+        canonical(self.codes.length.code_lens(), &mut self.cw_length);
+        canonical(
+            self.codes.delta_offset.code_lens(),
+            &mut self.cw_delta_offset,
+        );
+        canonical(self.codes.delta_power.code_lens(), &mut self.cw_delta_power);
         self.dirty = 0xFF;
+        if self.params.len2 {
+            self.pairs.clear();
+            self.pairs.resize(1 << PAIR_BITS, 0);
+            self.pairs_next = 0;
+        }
         self.rc.reset();
         self.bw.reset();
-        self.lcp_mode = n >= self.params.lcp_min && n <= super::lcp_finder::MAX_N;
+        self.lcp_mode = n >= self.base.lcp_min && n <= super::lcp_finder::MAX_N;
+        self.params = if self.lcp_mode {
+            self.base.large()
+        } else {
+            self.base
+        };
         if !self.lcp_mode {
             self.bt.reset(n);
         }
         if self.params.delta {
             let (lo, hi) = self.params.delta_powers;
-            self.df.reset(n, self.params.delta_bits, lo..hi);
+            self.df
+                .reset(n, self.params.delta_bits, self.params.delta_ways, lo..hi);
         }
         ok
     }
@@ -599,11 +683,11 @@ impl LzmsCompressor {
     #[inline(always)]
     fn put_literal(&mut self, b: u8) {
         let s = usize::from(b);
-        let len = self.literal.code_lens()[s];
+        let len = self.codes.literal.code_lens()[s];
         self.bw.write(u32::from(self.cw_literal[s]), u32::from(len));
-        if self.literal.record(s) {
+        if self.codes.literal.record(s) {
             self.dirty |= DIRTY_LIT;
-            canonical(self.literal.code_lens(), &mut self.cw_literal);
+            canonical(self.codes.literal.code_lens(), &mut self.cw_literal);
         }
     }
 
@@ -613,24 +697,24 @@ impl LzmsCompressor {
         } else {
             length_slot(len)
         };
-        let l = self.length.code_lens()[slot];
+        let l = self.codes.length.code_lens()[slot];
         self.bw.write(u32::from(self.cw_length[slot]), u32::from(l));
         let extra = u32::from(LEN_EXTRA[slot]);
         if extra > 0 {
             self.bw.write(len - LEN_BASE[slot], extra);
         }
-        if self.length.record(slot) {
+        if self.codes.length.record(slot) {
             self.dirty |= DIRTY_LEN;
-            canonical(self.length.code_lens(), &mut self.cw_length);
+            canonical(self.codes.length.code_lens(), &mut self.cw_length);
         }
     }
 
     fn put_offset(&mut self, delta: bool, off: u32) {
         let slot = self.slots.slot(off);
         let (code, cw) = if delta {
-            (&mut self.delta_offset, &mut self.cw_delta_offset)
+            (&mut self.codes.delta_offset, &mut self.cw_delta_offset)
         } else {
-            (&mut self.lz_offset, &mut self.cw_lz_offset)
+            (&mut self.codes.lz_offset, &mut self.cw_lz_offset)
         };
         let l = code.code_lens()[slot];
         self.bw.write(u32::from(cw[slot]), u32::from(l));
@@ -646,12 +730,12 @@ impl LzmsCompressor {
 
     fn put_power(&mut self, p: u32) {
         let s = p as usize;
-        let l = self.delta_power.code_lens()[s];
+        let l = self.codes.delta_power.code_lens()[s];
         self.bw
             .write(u32::from(self.cw_delta_power[s]), u32::from(l));
-        if self.delta_power.record(s) {
+        if self.codes.delta_power.record(s) {
             self.dirty |= DIRTY_POWER;
-            canonical(self.delta_power.code_lens(), &mut self.cw_delta_power);
+            canonical(self.codes.delta_power.code_lens(), &mut self.cw_delta_power);
         }
     }
 
@@ -725,39 +809,25 @@ impl LzmsCompressor {
         // The code-derived tables change only when a code is rebuilt.
         let dirty = std::mem::take(&mut self.dirty);
         if dirty & DIRTY_LIT != 0 {
-            for (o, &l) in c.literal.iter_mut().zip(self.literal.code_lens()) {
+            for (o, &l) in c.literal.iter_mut().zip(self.codes.literal.code_lens()) {
                 *o = u32::from(l) << COST_SHIFT;
             }
         }
         if dirty & DIRTY_LEN != 0 {
-            let ll = self.length.code_lens();
+            let ll = self.codes.length.code_lens();
             for (len, o) in c.length.iter_mut().enumerate() {
                 let slot = usize::from(self.len_slot_table[len]);
                 *o = (u32::from(ll[slot]) + u32::from(LEN_EXTRA[slot])) << COST_SHIFT;
             }
         }
         if dirty & DIRTY_LZ_OFF != 0 {
-            c.lz_slot.clear();
-            c.lz_slot.extend(
-                self.lz_offset
-                    .code_lens()
-                    .iter()
-                    .zip(OFFSET_EXTRA.iter())
-                    .map(|(&l, &e)| (u32::from(l) + u32::from(e)) << COST_SHIFT),
-            );
+            slot_costs(&mut c.lz_slot, self.codes.lz_offset.code_lens());
         }
         if self.params.delta && dirty & DIRTY_DELTA_OFF != 0 {
-            c.delta_slot.clear();
-            c.delta_slot.extend(
-                self.delta_offset
-                    .code_lens()
-                    .iter()
-                    .zip(OFFSET_EXTRA.iter())
-                    .map(|(&l, &e)| (u32::from(l) + u32::from(e)) << COST_SHIFT),
-            );
+            slot_costs(&mut c.delta_slot, self.codes.delta_offset.code_lens());
         }
         if self.params.delta && dirty & DIRTY_POWER != 0 {
-            for (o, &l) in c.power.iter_mut().zip(self.delta_power.code_lens()) {
+            for (o, &l) in c.power.iter_mut().zip(self.codes.delta_power.code_lens()) {
                 *o = u32::from(l) << COST_SHIFT;
             }
         }
@@ -803,6 +873,7 @@ impl LzmsCompressor {
         let gap_far = if self.lcp_mode { 1u32 << 20 } else { u32::MAX };
         let dskip = prm.delta_skip;
         let dgaps = prm.delta_gaps;
+        let dmin = prm.delta_min;
         while pos < n {
             if self.rc.len() + self.bw.len() > limit {
                 self.matches = matches;
@@ -859,7 +930,7 @@ impl LzmsCompressor {
                     let best = matches.last().map_or(0, |m| m.0 as usize);
                     if best < dskip {
                         self.df.visit::<true>(d, p, nice, &mut deltas);
-                    } else {
+                    } else if best < prm.delta_noins {
                         self.df.visit::<false>(d, p, nice, &mut deltas);
                     }
                 }
@@ -870,43 +941,74 @@ impl LzmsCompressor {
                 // Literal.
                 {
                     let lc = cost0 + bits[S_MAIN][st(S_MAIN)][0] + c.literal[usize::from(d[p])];
-                    let t = &mut self.nodes[i + 1];
-                    if lc < t.cost {
-                        *t = Node {
+                    relax(
+                        &mut self.nodes,
+                        i + 1,
+                        Node {
                             cost: lc,
                             len: 1,
                             kind: LIT,
                             val: 0,
                             len1: 0,
-                        };
-                    }
+                        },
+                    );
                     if LIT_REP0 && rem >= 4 {
                         let off = s.lz_q[0] as usize;
                         if off < p && d[p + 1] == d[p + 1 - off] && d[p + 2] == d[p + 2 - off] {
                             let l2 = extend(d, p + 1, p + 1 - off, 2, (rem - 1).min(nice - 1));
                             let mut t = s;
                             t.apply(LIT, 0);
-                            let cc = lc
-                                + bits[S_MAIN][usize::from(t.st[S_MAIN])][1]
-                                + bits[S_MATCH][usize::from(t.st[S_MATCH])][0]
-                                + bits[S_LZ][usize::from(t.st[S_LZ])][1]
-                                + bits[S_LZ_REP0][usize::from(t.st[S_LZ_REP0])][0]
-                                + c.length[l2];
-                            let t = &mut self.nodes[i + 1 + l2];
-                            if cc < t.cost {
-                                *t = Node {
+                            let cc = lc + c.rep0_header(&t, false) + c.length[l2];
+                            relax(
+                                &mut self.nodes,
+                                i + 1 + l2,
+                                Node {
                                     cost: cc,
                                     len: 1 + l2 as u16,
                                     kind: LIT,
                                     val: 0,
                                     len1: 0,
-                                };
-                            }
+                                },
+                            );
                         }
                     }
                 }
                 let match_base = cost0 + bits[S_MAIN][st(S_MAIN)][1];
                 let lz_base = match_base + bits[S_MATCH][st(S_MATCH)][0];
+                // Explicit length-2 match at the nearest occurrence of the pair.
+                if prm.len2 && rem >= 2 {
+                    while self.pairs_next < p {
+                        let q = self.pairs_next;
+                        self.pairs[pair_hash(d, q)] = q as u32 + 1;
+                        self.pairs_next += 1;
+                    }
+                    let key = pair_hash(d, p);
+                    let q = self.pairs[key] as usize;
+                    self.pairs[key] = p as u32 + 1;
+                    self.pairs_next = p + 1;
+                    if q != 0
+                        && p + 1 - q <= prm.len2_max_off
+                        && d[q - 1] == d[p]
+                        && d[q] == d[p + 1]
+                    {
+                        let off = (p + 1 - q) as u32;
+                        let cc = lz_base
+                            + bits[S_LZ][st(S_LZ)][0]
+                            + c.lz_slot[self.slots.slot(off)]
+                            + c.length[2];
+                        relax(
+                            &mut self.nodes,
+                            i + 2,
+                            Node {
+                                cost: cc,
+                                len: 2,
+                                kind: LZ,
+                                val: off,
+                                len1: 0,
+                            },
+                        );
+                    }
+                }
                 // LZ repeat matches.
                 let rep_base = lz_base + bits[S_LZ][st(S_LZ)][1];
                 let mut longest_rep = (0usize, 0u32);
@@ -928,16 +1030,17 @@ impl LzmsCompressor {
                     }
                     for len in 2..=l {
                         let cc = rc + c.length[len];
-                        let t = &mut self.nodes[i + len];
-                        if cc < t.cost {
-                            *t = Node {
+                        relax(
+                            &mut self.nodes,
+                            i + len,
+                            Node {
                                 cost: cc,
                                 len: len as u16,
                                 kind: LZ_REP,
                                 val: k,
                                 len1: 0,
-                            };
-                        }
+                            },
+                        );
                     }
                 }
                 if longest_rep.0 >= nice {
@@ -1004,16 +1107,17 @@ impl LzmsCompressor {
                         let oc = base + c.lz_slot[self.slots.slot(off)];
                         while len <= ml as usize {
                             let cc = oc + c.length[len];
-                            let t = &mut self.nodes[i + len];
-                            if cc < t.cost {
-                                *t = Node {
+                            relax(
+                                &mut self.nodes,
+                                i + len,
+                                Node {
                                     cost: cc,
                                     len: len as u16,
                                     kind: LZ,
                                     val: off,
                                     len1: 0,
-                                };
-                            }
+                                },
+                            );
                             len += 1;
                         }
                     }
@@ -1061,21 +1165,21 @@ impl LzmsCompressor {
                         }
                         for len in 2..=l.min(nice - 1) {
                             let cc = rc + c.length[len];
-                            let t = &mut self.nodes[i + len];
-                            if cc < t.cost {
-                                *t = Node {
+                            relax(
+                                &mut self.nodes,
+                                i + len,
+                                Node {
                                     cost: cc,
                                     len: len as u16,
                                     kind: DELTA_REP,
                                     val: k,
                                     len1: 0,
-                                };
-                            }
+                                },
+                            );
                         }
                     }
                     // Explicit delta matches.
                     let ebase = dbase + bits[S_DELTA][st(S_DELTA)][0];
-                    let lz_best = matches.last().map_or(0, |m| m.0 as usize);
                     for &(power, raw, l) in deltas.iter() {
                         let off = (raw as usize) << power;
                         if l as usize >= nice {
@@ -1090,7 +1194,7 @@ impl LzmsCompressor {
                         let oc =
                             ebase + c.power[power as usize] + c.delta_slot[self.slots.slot(raw)];
                         let top = (l as usize).min(nice - 1);
-                        if dgaps && top >= (lz_best + 1).max(4) {
+                        if dgaps && top >= dmin {
                             delta_gap_edge(
                                 &mut self.nodes,
                                 c,
@@ -1102,18 +1206,19 @@ impl LzmsCompressor {
                                 nice,
                             );
                         }
-                        for len in (lz_best + 1).max(4)..=(l as usize).min(nice - 1) {
+                        for len in dmin..=(l as usize).min(nice - 1) {
                             let cc = oc + c.length[len];
-                            let t = &mut self.nodes[i + len];
-                            if cc < t.cost {
-                                *t = Node {
+                            relax(
+                                &mut self.nodes,
+                                i + len,
+                                Node {
                                     cost: cc,
                                     len: len as u16,
                                     kind: DELTA,
                                     val: pack_delta(power, raw),
                                     len1: 0,
-                                };
-                            }
+                                },
+                            );
                         }
                     }
                 }

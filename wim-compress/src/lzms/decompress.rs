@@ -2,31 +2,10 @@
 
 use super::bitstream::BackReader;
 use super::constants::*;
-use super::huffman::{AdaptiveCode, table_size};
+use super::huffman::Codes;
 use super::range_coder::{Prob, RangeDecoder, reset_probs};
 use super::x86_filter::X86Filter;
 use crate::DecompressError;
-
-type LiteralCode = AdaptiveCode<
-    NUM_LITERAL_SYMS,
-    LITERAL_TABLE_BITS,
-    { table_size(NUM_LITERAL_SYMS, LITERAL_TABLE_BITS) },
->;
-type OffsetCode = AdaptiveCode<
-    MAX_NUM_OFFSET_SLOTS,
-    OFFSET_TABLE_BITS,
-    { table_size(MAX_NUM_OFFSET_SLOTS, OFFSET_TABLE_BITS) },
->;
-type LengthCode = AdaptiveCode<
-    NUM_LEN_SLOTS,
-    LENGTH_TABLE_BITS,
-    { table_size(NUM_LEN_SLOTS, LENGTH_TABLE_BITS) },
->;
-type PowerCode = AdaptiveCode<
-    NUM_DELTA_POWER_SYMS,
-    DELTA_POWER_TABLE_BITS,
-    { table_size(NUM_DELTA_POWER_SYMS, DELTA_POWER_TABLE_BITS) },
->;
 
 /// All adaptive state of one decoder, reused across chunks.
 #[derive(Debug)]
@@ -37,11 +16,8 @@ pub(crate) struct LzmsState {
     lz_rep_probs: [[Prob; NUM_LZ_REP_PROBS]; 2],
     delta_probs: [Prob; NUM_DELTA_PROBS],
     delta_rep_probs: [[Prob; NUM_DELTA_REP_PROBS]; 2],
-    literal: Box<LiteralCode>,
-    lz_offset: Box<OffsetCode>,
-    length: Box<LengthCode>,
-    delta_offset: Box<OffsetCode>,
-    delta_power: Box<PowerCode>,
+    /// The five adaptive codes.
+    codes: Codes,
     x86: X86Filter,
 }
 
@@ -64,11 +40,7 @@ impl LzmsState {
             lz_rep_probs: [[Prob::INIT; NUM_LZ_REP_PROBS]; 2],
             delta_probs: [Prob::INIT; NUM_DELTA_PROBS],
             delta_rep_probs: [[Prob::INIT; NUM_DELTA_REP_PROBS]; 2],
-            literal: LiteralCode::new_boxed(LITERAL_REBUILD),
-            lz_offset: OffsetCode::new_boxed(LZ_OFFSET_REBUILD),
-            length: LengthCode::new_boxed(LENGTH_REBUILD),
-            delta_offset: OffsetCode::new_boxed(DELTA_OFFSET_REBUILD),
-            delta_power: PowerCode::new_boxed(DELTA_POWER_REBUILD),
+            codes: Codes::new(),
             x86: X86Filter::new(),
         }
     }
@@ -84,13 +56,7 @@ impl LzmsState {
         for p in &mut self.delta_rep_probs {
             reset_probs(p);
         }
-        let n_off = num_offset_slots(out_len);
-        self.literal.reset(NUM_LITERAL_SYMS)?;
-        self.lz_offset.reset(n_off)?;
-        self.length.reset(NUM_LEN_SLOTS)?;
-        self.delta_offset.reset(n_off)?;
-        self.delta_power.reset(NUM_DELTA_POWER_SYMS)?;
-        Ok(())
+        self.codes.reset(out_len)
     }
 
     /// Decodes one chunk `src` into all of `out`.
@@ -142,7 +108,7 @@ impl LzmsState {
             let bit = rd.decode_bit(&mut self.main_probs[main_state & (NUM_MAIN_PROBS - 1)]);
             main_state = ((main_state << 1) | bit as usize) & (NUM_MAIN_PROBS - 1);
             if bit == 0 {
-                let lit = self.literal.decode(&mut bits);
+                let lit = self.codes.literal.decode(&mut bits);
                 out[pos] = lit as u8;
                 pos += 1;
                 m.prev = PREV_LITERAL;
@@ -150,12 +116,7 @@ impl LzmsState {
             }
             pos = self.decode_match(&mut rd, &mut bits, out, pos, &mut m)?;
         }
-        if self.literal.failed()
-            || self.lz_offset.failed()
-            || self.length.failed()
-            || self.delta_offset.failed()
-            || self.delta_power.failed()
-        {
+        if self.codes.failed() {
             return Err(DecompressError::InvalidHuffmanCode);
         }
         Ok((rd, bits))
@@ -176,7 +137,7 @@ impl LzmsState {
         if rd.decode_class(&mut self.match_probs, &mut m.st.matc) == 0 {
             // LZ match.
             let offset = if rd.decode_class(&mut self.lz_probs, &mut m.st.lz) == 0 {
-                let slot = self.lz_offset.decode(bits);
+                let slot = self.codes.lz_offset.decode(bits);
                 let (Some(&base), Some(&extra)) = (OFFSET_BASE.get(slot), OFFSET_EXTRA.get(slot))
                 else {
                     return Err(DecompressError::InvalidSymbol);
@@ -244,8 +205,8 @@ impl LzmsState {
     ) -> Result<usize, DecompressError> {
         let n = out.len();
         let (power, raw) = if rd.decode_class(&mut self.delta_probs, &mut m.st.delta) == 0 {
-            let power = self.delta_power.decode(bits) as u32;
-            let slot = self.delta_offset.decode(bits);
+            let power = self.codes.delta_power.decode(bits) as u32;
+            let slot = self.codes.delta_offset.decode(bits);
             let (Some(&base), Some(&extra)) = (OFFSET_BASE.get(slot), OFFSET_EXTRA.get(slot))
             else {
                 return Err(DecompressError::InvalidSymbol);
@@ -281,7 +242,7 @@ impl LzmsState {
 
     #[inline(always)]
     fn decode_length(&mut self, bits: &mut BackReader<'_>) -> Result<usize, DecompressError> {
-        let slot = self.length.decode(bits);
+        let slot = self.codes.length.decode(bits);
         let (Some(&base), Some(&extra)) = (LEN_BASE.get(slot), LEN_EXTRA.get(slot)) else {
             return Err(DecompressError::InvalidSymbol);
         };

@@ -14,7 +14,7 @@
 //! alphabet once.
 
 use super::bitstream::BackReader;
-use super::constants::MAX_CODEWORD_LEN;
+use super::constants::*;
 use crate::DecompressError;
 
 /// Frequencies below this are sorted by counting; larger ones by comparison.
@@ -560,5 +560,73 @@ mod tests {
         for (s, &(code, _)) in canonical_codes(c.lengths()).iter().enumerate() {
             assert_eq!(code as usize, s);
         }
+    }
+}
+
+/// The literal code.
+pub(crate) type LiteralCode = AdaptiveCode<
+    NUM_LITERAL_SYMS,
+    LITERAL_TABLE_BITS,
+    { table_size(NUM_LITERAL_SYMS, LITERAL_TABLE_BITS) },
+>;
+/// An offset-slot code (LZ or delta).
+pub(crate) type OffsetCode = AdaptiveCode<
+    MAX_NUM_OFFSET_SLOTS,
+    OFFSET_TABLE_BITS,
+    { table_size(MAX_NUM_OFFSET_SLOTS, OFFSET_TABLE_BITS) },
+>;
+/// The length-slot code.
+pub(crate) type LengthCode = AdaptiveCode<
+    NUM_LEN_SLOTS,
+    LENGTH_TABLE_BITS,
+    { table_size(NUM_LEN_SLOTS, LENGTH_TABLE_BITS) },
+>;
+/// The delta-power code.
+pub(crate) type PowerCode = AdaptiveCode<
+    NUM_DELTA_POWER_SYMS,
+    DELTA_POWER_TABLE_BITS,
+    { table_size(NUM_DELTA_POWER_SYMS, DELTA_POWER_TABLE_BITS) },
+>;
+
+/// The five adaptive codes of one chunk (§4.6), shared by the encoder and the decoder.
+#[derive(Debug)]
+pub(crate) struct Codes {
+    pub(crate) literal: Box<LiteralCode>,
+    pub(crate) lz_offset: Box<OffsetCode>,
+    pub(crate) length: Box<LengthCode>,
+    pub(crate) delta_offset: Box<OffsetCode>,
+    pub(crate) delta_power: Box<PowerCode>,
+}
+
+impl Codes {
+    pub(crate) fn new() -> Self {
+        Codes {
+            literal: LiteralCode::new_boxed(LITERAL_REBUILD),
+            lz_offset: OffsetCode::new_boxed(LZ_OFFSET_REBUILD),
+            length: LengthCode::new_boxed(LENGTH_REBUILD),
+            delta_offset: OffsetCode::new_boxed(DELTA_OFFSET_REBUILD),
+            delta_power: PowerCode::new_boxed(DELTA_POWER_REBUILD),
+        }
+    }
+
+    /// Puts the five codes in their initial state for a chunk of `n` bytes (the offset
+    /// codes' alphabet depends on the chunk size).
+    pub(crate) fn reset(&mut self, n: usize) -> Result<(), DecompressError> {
+        let n_off = num_offset_slots(n);
+        self.literal.reset(NUM_LITERAL_SYMS)?;
+        self.lz_offset.reset(n_off)?;
+        self.length.reset(NUM_LEN_SLOTS)?;
+        self.delta_offset.reset(n_off)?;
+        self.delta_power.reset(NUM_DELTA_POWER_SYMS)?;
+        Ok(())
+    }
+
+    /// True if any code failed to build (a decoder's corrupt-input signal).
+    pub(crate) fn failed(&self) -> bool {
+        self.literal.failed()
+            || self.lz_offset.failed()
+            || self.length.failed()
+            || self.delta_offset.failed()
+            || self.delta_power.failed()
     }
 }

@@ -147,6 +147,8 @@ pub(crate) struct DeltaFinder {
     /// Bits of position + 1 in an entry; the bits above carry more hash bits (a tag), so
     /// that most unrelated candidates are rejected without reading the chunk at them.
     pos_bits: u32,
+    /// Two entries per bucket (the two most recent positions).
+    two: bool,
 }
 
 /// Byte difference at distance `span` (requires `x >= span`).
@@ -209,12 +211,22 @@ pub(crate) fn delta_len_from(
 impl DeltaFinder {
     /// Prepares for a chunk of `n` bytes with `2^bits` buckets per power, searching the
     /// powers `powers` (within `0..DELTA_POWERS`).
-    pub(crate) fn reset(&mut self, n: usize, bits: u32, powers: std::ops::Range<usize>) {
+    pub(crate) fn reset(
+        &mut self,
+        n: usize,
+        bits: u32,
+        ways: usize,
+        powers: std::ops::Range<usize>,
+    ) {
         self.hi = powers.end.min(DELTA_POWERS);
         self.lo = powers.start.min(self.hi);
         self.bits = (usize::BITS - n.max(1).leading_zeros()).clamp(10, bits);
+        self.two = ways >= 2;
         self.table.clear();
-        self.table.resize(DELTA_POWERS << self.bits, 0);
+        self.table.resize(
+            (DELTA_POWERS << self.bits) * if self.two { 2 } else { 1 },
+            0,
+        );
         self.next_p = usize::MAX;
         // Position + 1 <= n; at least 24 bits so that the tag is at most 8 bits.
         self.pos_bits = (usize::BITS - n.leading_zeros()).clamp(24, 32);
@@ -277,7 +289,7 @@ impl DeltaFinder {
             let (mut nb, mut nd) = ([0usize; DELTA_POWERS], [0u32; DELTA_POWERS]);
             self.hashes(d, p + 1, t2, &mut nb, &mut nd);
             for &b in nb.get(self.lo..t2).unwrap_or(&[]) {
-                prefetch(&self.table, b);
+                prefetch(&self.table, if self.two { 2 * b } else { b });
             }
             self.next_p = p + 1;
             self.next_b = nb;
@@ -289,38 +301,55 @@ impl DeltaFinder {
             let span = 1usize << power;
             let (dif, tag) = (difs[power] & 0x00FF_FFFF, difs[power] >> 24);
             let b = bk[power];
-            let Some(slot) = self.table.get_mut(b) else {
-                continue;
-            };
             // `checked_shl`: no tag bits at all when positions need 32 bits.
             let tag = tag.checked_shl(pb).unwrap_or(0);
-            let e = *slot;
-            *slot = (p as u32 + 1) | tag;
-            if e & !pos_mask != tag {
+            let new = (p as u32 + 1) | tag;
+            let (e0, e1) = if self.two {
+                let Some(pair) = self.table.get_mut(2 * b..2 * b + 2) else {
+                    continue;
+                };
+                let old = (pair[0], pair[1]);
+                pair[1] = pair[0];
+                pair[0] = new;
+                old
+            } else {
+                let Some(slot) = self.table.get_mut(b) else {
+                    continue;
+                };
+                let e = *slot;
+                *slot = new;
+                (e, 0)
+            };
+            if !RECORD {
                 continue;
             }
-            let c = (e & pos_mask) as usize;
-            if !RECORD || c == 0 {
-                continue;
-            }
-            let c = c - 1;
-            let off = p - c;
-            // Raw offsets are packed in 29 bits by the parser.
-            if off & (span - 1) != 0 || c < span || off >> power >= 1 << 29 {
-                continue;
-            }
-            let xc = load32(d, c);
-            if sub_bytes32(xc, load32(d, c - span)) & 0x00FF_FFFF != dif {
-                continue;
-            }
-            // A plain copy (equal bytes, so equal differences) is an LZ match: the parser
-            // drops it, so do not measure it.
-            if xc == x {
-                continue;
-            }
-            let l = delta_len_from(d, p, off, span, 3, max);
-            if l >= MIN_DELTA_LEN {
-                out.push((power as u32, (off >> power) as u32, l as u32));
+            for e in [e0, e1] {
+                if e & !pos_mask != tag {
+                    continue;
+                }
+                let c = (e & pos_mask) as usize;
+                if c == 0 {
+                    continue;
+                }
+                let c = c - 1;
+                let off = p - c;
+                // Raw offsets are packed in 29 bits by the parser.
+                if off & (span - 1) != 0 || c < span || off >> power >= 1 << 29 {
+                    continue;
+                }
+                let xc = load32(d, c);
+                if sub_bytes32(xc, load32(d, c - span)) & 0x00FF_FFFF != dif {
+                    continue;
+                }
+                // A plain copy (equal bytes, so equal differences) is an LZ match: the
+                // parser drops it, so do not measure it.
+                if xc == x {
+                    continue;
+                }
+                let l = delta_len_from(d, p, off, span, 3, max);
+                if l >= 3 {
+                    out.push((power as u32, (off >> power) as u32, l as u32));
+                }
             }
         }
     }

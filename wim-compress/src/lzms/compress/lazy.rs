@@ -55,7 +55,7 @@ impl LzmsCompressor {
         if prm.delta {
             if lz_best < prm.delta_skip {
                 self.df.visit::<true>(d, p, nice, &mut deltas);
-            } else {
+            } else if lz_best < prm.delta_noins {
                 self.df.visit::<false>(d, p, nice, &mut deltas);
             }
         }

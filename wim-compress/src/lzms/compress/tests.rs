@@ -91,10 +91,10 @@ fn both_match_finders_round_trip_and_agree_closely() {
         let data = sample(len, seed);
         for level in [20, 50, 100] {
             let mut tree = LzmsCompressor::new(len, level).unwrap();
-            tree.params.lcp_min = usize::MAX;
+            tree.base.lcp_min = usize::MAX;
             let a = round_trip(&mut tree, &data, &format!("tree L{level} {len}"));
             let mut lcp = LzmsCompressor::new(len, level).unwrap();
-            lcp.params.lcp_min = 0;
+            lcp.base.lcp_min = 0;
             let b = round_trip(&mut lcp, &data, &format!("lcp L{level} {len}"));
             // Same parser, (nearly) the same matches: sizes within 2 %.
             assert!(a.abs_diff(b) * 50 <= a, "tree {a} vs lcp {b} at L{level}");
@@ -111,9 +111,9 @@ fn lazy_parser_round_trips() {
     for delta in [false, true] {
         for lcp_min in [0, usize::MAX] {
             let mut c = LzmsCompressor::new(data.len(), 5).unwrap();
-            c.params.lazy = true;
-            c.params.delta = delta;
-            c.params.lcp_min = lcp_min;
+            c.base.lazy = true;
+            c.base.delta = delta;
+            c.base.lcp_min = lcp_min;
             let n = round_trip(&mut c, &data, &format!("lazy delta {delta} lcp {lcp_min}"));
             assert!(n < data.len() / 2, "lazy parse compressed poorly: {n}");
         }
@@ -134,7 +134,7 @@ fn delta_rich_input_uses_delta_items() {
     let mut with = LzmsCompressor::new(v.len(), 50).unwrap();
     let a = round_trip(&mut with, &v, "delta on");
     let mut without = LzmsCompressor::new(v.len(), 50).unwrap();
-    without.params.delta = false;
+    without.base.delta = false;
     let b = round_trip(&mut without, &v, "delta off");
     assert!(
         a * 10 < b * 9,
