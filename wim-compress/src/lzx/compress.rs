@@ -25,7 +25,7 @@ use super::constants::{
     NUM_LEN_HEADERS, NUM_LEN_SYMBOLS, NUM_PRE_SYMBOLS, POSITION_BASE, num_offset_slots,
 };
 use super::e8_encode::translate;
-use super::lazy16::Lazy16;
+use super::lazy16::{Lazy16, MatchCosts, match_gain};
 use crate::bits::writer::BitWriter;
 #[cfg(not(feature = "safe-only"))]
 use crate::fast::lzx_bt::LzxBinaryTree as BinaryTree;
@@ -707,15 +707,8 @@ impl LzxCompressor {
         let data = &self.buf[..];
         let end = data.len();
         let pre = &self.lit_pre[..];
-        let gain = |p: usize, len: usize, fo: u32| -> i32 {
-            let lits = pre[p + len] - pre[p];
-            let head = if fo < 3 {
-                SEED_REPEAT_HEADER
-            } else {
-                SEED_EXPLICIT_HEADER + 16 * i32::from(EXTRA_BITS[slot_of(fo)])
-            };
-            lits - head - if len >= 9 { SEED_LEN_SYMBOL } else { 0 }
-        };
+        let gain =
+            |p: usize, len: usize, fo: u32| -> i32 { match_gain(pre, p, len, fo, SEED_COSTS) };
         let best = |p: usize, ms: &[Match], q: &[u32; 3]| -> (usize, u32, i32) {
             let limit = MAX_MATCH.min(end - p);
             let mut b = (0usize, 0u32, 0i32);
@@ -989,9 +982,11 @@ fn load8(data: &[u8], i: usize) -> Option<u64> {
 /// of wine, 1 pass d24 n128 (bits): (5, 2, 1) 1945262, (6, 1, 1) 1944386, (7, 1, 1)
 /// 1944154, (7, 0.5, 0.5) 1944412, (8, 1, 1) 1944876; the old longest-match greedy
 /// 1947264.
-const SEED_EXPLICIT_HEADER: i32 = 7 * 16;
-const SEED_REPEAT_HEADER: i32 = 16;
-const SEED_LEN_SYMBOL: i32 = 16;
+const SEED_COSTS: MatchCosts = MatchCosts {
+    explicit: 7 * 16,
+    repeat: 16,
+    len_symbol: 16,
+};
 
 /// Flag of a DP item standing for "match (in `item2`), literal, repeat-0 match".
 const LIT_REP0: u32 = 1 << 31;
