@@ -1,5 +1,6 @@
 //! Arguments of `capture` and `append` (wimlib-imagex 1.13 syntax).
 
+use super::codec::CodecArgs;
 use clap::Args;
 
 /// `capture|append SOURCE WIMFILE [NAME [DESCRIPTION]]`.
@@ -13,39 +14,12 @@ pub struct CaptureArgs {
     pub name: Option<String>,
     /// Image description.
     pub description: Option<String>,
-    /// Compression type and optional level: none, XPRESS (fast), LZX (maximum, max), LZMS (recovery); TYPE[:LEVEL].
-    #[arg(long, value_name = "TYPE[:LEVEL]")]
-    pub compress: Option<String>,
-    /// Chunk size (power of two; K/M/G suffixes).
-    #[arg(long, value_name = "SIZE")]
-    pub chunk_size: Option<String>,
-    /// Solid (ESD) output: LZMS solid resources.
-    #[arg(long)]
-    pub solid: bool,
-    /// Codec of solid resources, TYPE[:LEVEL].
-    #[arg(long, value_name = "TYPE[:LEVEL]")]
-    pub solid_compress: Option<String>,
-    /// Chunk size of solid resources.
-    #[arg(long, value_name = "SIZE")]
-    pub solid_chunk_size: Option<String>,
-    /// Keep disk order in solid resources instead of sorting by file type.
-    #[arg(long)]
-    pub no_solid_sort: bool,
-    /// Compression threads (0 = one per CPU).
-    #[arg(long, value_name = "N")]
-    pub threads: Option<usize>,
+    /// Compression and output options.
+    #[command(flatten)]
+    pub codec: CodecArgs,
     /// Mark the new image bootable.
     #[arg(long)]
     pub boot: bool,
-    /// Write an integrity table (and check the existing one on append).
-    #[arg(long)]
-    pub check: bool,
-    /// Write an integrity table.
-    #[arg(long)]
-    pub include_integrity: bool,
-    /// Do not write an integrity table.
-    #[arg(long, alias = "no-check")]
-    pub nocheck: bool,
     /// Capture configuration file (exclusion lists).
     #[arg(long, value_name = "FILE")]
     pub config: Option<String>,
@@ -82,9 +56,6 @@ pub struct CaptureArgs {
     /// Print more (accepted, no effect).
     #[arg(long)]
     pub verbose: bool,
-    /// Write a pipable WIM (WIMFILE `-` = standard output, always pipable).
-    #[arg(long)]
-    pub pipable: bool,
     /// SOURCE is a file (`-` = stdin) of `SOURCE [TARGET]` lines to capture together.
     #[arg(long)]
     pub source_list: bool,
@@ -94,16 +65,7 @@ pub struct CaptureArgs {
     /// Write a delta WIM: blobs present in these WIMs are left out (repeatable).
     #[arg(long, value_name = "WIMFILE")]
     pub delta_from: Vec<String>,
-    /// WIMBoot capture (not supported yet: refused).
-    #[arg(long)]
-    pub wimboot: bool,
     /// Windows VSS snapshot (Windows only: refused).
     #[arg(long)]
     pub snapshot: bool,
-    /// append: in-place compaction (not supported yet: refused).
-    #[arg(long)]
-    pub unsafe_compact: bool,
-    /// Write a non-pipable WIM (the default; on append, turns a pipable WIM into a normal one).
-    #[arg(long)]
-    pub not_pipable: bool,
 }

@@ -6,6 +6,7 @@
 //! `wimextract` as argv[0] imply the command.
 
 pub mod capture;
+pub mod codec;
 pub mod diff;
 pub mod image;
 pub mod service;

@@ -1,61 +1,27 @@
 //! Arguments of the writing commands: export, delete, optimize, split, join.
 
+use super::codec::CodecArgs;
 use clap::Args;
 
 /// Output options shared by export and optimize.
 #[derive(Debug, Args, Clone, Default)]
 pub struct OutputArgs {
-    /// Compression type (none, xpress/fast, lzx/maximum, lzms/recovery), optional `:LEVEL`.
-    #[arg(long = "compress", value_name = "TYPE[:LEVEL]")]
-    pub compress: Option<String>,
-    /// Chunk size in bytes (power of two).
-    #[arg(long = "chunk-size", value_name = "SIZE")]
-    pub chunk_size: Option<u32>,
+    /// Compression and output options.
+    #[command(flatten)]
+    pub codec: CodecArgs,
     /// Decompress and recompress every blob.
     #[arg(long)]
     pub recompress: bool,
-    /// Write file data into solid resources (ESD, LZMS by default).
-    #[arg(long)]
-    pub solid: bool,
-    /// Compression threads (0 = one per CPU).
-    #[arg(long, default_value_t = 0)]
-    pub threads: usize,
-    /// Write an integrity table.
-    #[arg(long, alias = "include-integrity")]
-    pub check: bool,
-    /// Do not write an integrity table.
-    #[arg(long, alias = "no-check")]
-    pub nocheck: bool,
-    /// Write a pipable WIM.
-    #[arg(long)]
-    pub pipable: bool,
-    /// Write a non-pipable WIM (optimize: turns a pipable WIM into a normal one).
-    #[arg(long)]
-    pub not_pipable: bool,
-    /// Codec of solid resources, TYPE[:LEVEL] (with --solid).
-    #[arg(long, value_name = "TYPE[:LEVEL]")]
-    pub solid_compress: Option<String>,
-    /// Chunk size of solid resources (K/M/G suffixes; with --solid).
-    #[arg(long, value_name = "SIZE")]
-    pub solid_chunk_size: Option<String>,
-    /// Keep the order of solid data (not supported yet: refused).
-    #[arg(long)]
-    pub no_solid_sort: bool,
-    /// WIMBoot output (not supported yet: refused).
-    #[arg(long)]
-    pub wimboot: bool,
-    /// In-place compaction (not supported yet: refused).
-    #[arg(long)]
-    pub unsafe_compact: bool,
 }
 
 impl OutputArgs {
     /// The first given option that wimkit does not implement, for a clear refusal.
     pub fn unsupported(&self) -> Option<&'static str> {
+        let c = &self.codec;
         [
-            (self.no_solid_sort, "--no-solid-sort"),
-            (self.wimboot, "--wimboot"),
-            (self.unsafe_compact, "--unsafe-compact"),
+            (c.no_solid_sort, "--no-solid-sort"),
+            (c.wimboot, "--wimboot"),
+            (c.unsafe_compact, "--unsafe-compact"),
         ]
         .into_iter()
         .find_map(|(on, name)| on.then_some(name))

@@ -22,58 +22,6 @@ use wim_format::WimWriterBuilder;
 use wim_format::header::Compression;
 use wim_format::metadata::FileTime;
 
-/// Parses `TYPE[:LEVEL]` (case-insensitive names and aliases).
-pub fn parse_compression(s: &str) -> Result<(Compression, Option<u32>, bool), CliError> {
-    let (t, level) = match s.split_once(':') {
-        Some((t, l)) => {
-            let n: u32 = l.parse().ok().filter(|&n| n > 0).ok_or_else(|| {
-                CliError::Usage(format!(
-                    "Compression level must be a positive integer! (Given \"{l}\")"
-                ))
-            })?;
-            (t, Some(n))
-        }
-        None => (s, None),
-    };
-    let c = match t.to_ascii_lowercase().as_str() {
-        "none" => (Compression::None, false),
-        "xpress" | "fast" => (Compression::Xpress, false),
-        "lzx" | "maximum" | "max" => (Compression::Lzx, false),
-        "lzms" => (Compression::Lzms, false),
-        "recovery" => (Compression::Lzms, true),
-        _ => {
-            return Err(CliError::Usage(format!(
-                "ERROR: Invalid compression type \"{t}\"!"
-            )));
-        }
-    };
-    Ok((c.0, level, c.1))
-}
-
-/// Parses a chunk size with optional K/M/G (KiB/MiB/GiB) suffix.
-pub fn parse_size(s: &str) -> Result<u32, CliError> {
-    let t = s.trim();
-    let lower = t.to_ascii_lowercase();
-    let (num, shift) = [
-        ("kib", 10),
-        ("mib", 20),
-        ("gib", 30),
-        ("k", 10),
-        ("m", 20),
-        ("g", 30),
-    ]
-    .iter()
-    .find_map(|(suf, sh)| lower.strip_suffix(suf).map(|n| (n.to_string(), *sh)))
-    .unwrap_or((lower.clone(), 0));
-    num.trim()
-        .parse::<u64>()
-        .ok()
-        .and_then(|n| n.checked_shl(shift))
-        .and_then(|n| u32::try_from(n).ok())
-        .filter(|&n| n > 0)
-        .ok_or_else(|| CliError::Usage(format!("ERROR: Invalid chunk size \"{s}\"!")))
-}
-
 fn unit(total: u64) -> (u32, &'static str) {
     if total >= 10 << 30 {
         (30, "GiB")
@@ -138,15 +86,17 @@ fn capture_error(e: &servicing::Error, a: &CaptureArgs) -> CliError {
 
 /// Runs `capture` (`append` = false) or `append`.
 pub fn run(a: &CaptureArgs, append: bool, progress: ProgressMode) -> Result<(), CliError> {
+    let c = &a.codec;
     let refused = [
         (a.update_of.is_some(), "--update-of"),
-        (a.wimboot, "--wimboot"),
+        (c.wimboot, "--wimboot"),
         (a.snapshot, "--snapshot"),
-        (a.unsafe_compact, "--unsafe-compact"),
+        (c.unsafe_compact, "--unsafe-compact"),
     ];
     if let Some((_, name)) = refused.iter().find(|(on, _)| *on) {
         return Err(super::unsupported_option(name));
     }
+    let integrity = c.integrity()?;
     let to_stdout = a.wimfile == "-";
     let progress = if to_stdout {
         ProgressMode::Off
@@ -156,10 +106,10 @@ pub fn run(a: &CaptureArgs, append: bool, progress: ProgressMode) -> Result<(), 
     let exists = !to_stdout && std::path::Path::new(&a.wimfile).exists();
     // An existing pipable WIM stays pipable on append (rewritten), as in wimlib.
     let pipable = to_stdout
-        || a.pipable
+        || c.pipable
         || (append
             && exists
-            && !a.not_pipable
+            && !c.not_pipable
             && wim_format::Wim::open(&a.wimfile).is_ok_and(|w| w.header().pipable));
     let mode = if !append || (!exists && a.create) {
         WriteMode::Create
@@ -178,41 +128,36 @@ pub fn run(a: &CaptureArgs, append: bool, progress: ProgressMode) -> Result<(), 
     };
     let mut b = WimWriterBuilder::new();
     let mut ctype = Compression::Lzx;
-    let mut recovery = false;
-    if a.solid {
+    if c.solid {
         ctype = Compression::Lzms;
         b = b.solid(true);
     }
-    if let Some(c) = &a.compress {
-        let (t, level, rec) = parse_compression(c)?;
-        ctype = t;
-        recovery = rec;
-        if let Some(l) = level {
+    let compression = c.compression()?;
+    if let Some(choice) = compression {
+        ctype = choice.ctype;
+        if let Some(l) = choice.level {
             b = b.level(l);
         }
     }
     b = b.compression(ctype);
-    if let Some(cs) = &a.chunk_size {
-        b = b.chunk_size(parse_size(cs)?);
+    if let Some(cs) = c.chunk_size()? {
+        b = b.chunk_size(cs);
     }
-    if let Some(c) = &a.solid_compress {
-        let (t, level, _) = parse_compression(c)?;
-        b = b.solid_compression(t);
-        if let Some(l) = level
-            && a.compress.is_none()
+    if let Some(choice) = c.solid_compression()? {
+        b = b.solid_compression(choice.ctype);
+        if let Some(l) = choice.level
+            && compression.is_none()
         {
             b = b.level(l);
         }
     }
-    if let Some(cs) = &a.solid_chunk_size {
-        b = b.solid_chunk_size(parse_size(cs)?);
+    if let Some(cs) = c.solid_chunk_size()? {
+        b = b.solid_chunk_size(cs);
     }
-    let threads = a.threads.unwrap_or(0);
+    let threads = c.threads;
     b = b.threads(threads);
-    if a.nocheck {
-        b = b.integrity(false);
-    } else if a.check || a.include_integrity {
-        b = b.integrity(true);
+    if let Some(on) = integrity {
+        b = b.integrity(on);
     }
     b = test_hooks(b);
     let config = match &a.config {
@@ -279,19 +224,13 @@ pub fn run(a: &CaptureArgs, append: bool, progress: ProgressMode) -> Result<(), 
             source_list,
             delta_from: a.delta_from.iter().map(PathBuf::from).collect(),
         },
-        solid_sort: a.solid && !a.no_solid_sort,
+        solid_sort: c.solid && !c.no_solid_sort,
     };
     let quiet = progress == ProgressMode::Off;
     let stdout = std::io::stdout();
     if !quiet {
         let mut w = stdout.lock();
         out(&mut w, &format!("Scanning \"{}\"\n", a.source))?;
-        if recovery {
-            warn(&Warning(
-                "'--compress=recovery' is not recommended; use '--compress=LZMS' or '--solid'."
-                    .into(),
-            ));
-        }
     }
     struct Ui {
         bar: Option<indicatif::ProgressBar>,
@@ -308,7 +247,7 @@ pub fn run(a: &CaptureArgs, append: bool, progress: ProgressMode) -> Result<(), 
     } else {
         threads
     };
-    let codec_line = if a.solid {
+    let codec_line = if c.solid {
         "Using LZMS compression (solid)".to_string()
     } else {
         format!("Using {} compression", ctype.name())
@@ -361,13 +300,6 @@ pub fn run(a: &CaptureArgs, append: bool, progress: ProgressMode) -> Result<(), 
         }
     };
     let report = if pipable {
-        let integrity = if a.nocheck {
-            Some(false)
-        } else if a.check || a.include_integrity {
-            Some(true)
-        } else {
-            None
-        };
         capture::capture_pipable(&req, integrity, &on_event)
     } else {
         capture::capture_to_file(&req, &on_event)

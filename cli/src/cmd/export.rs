@@ -9,74 +9,23 @@ use crate::error::{CliError, ErrorCode};
 use servicing::error::UsageKind;
 use servicing::export::{ExportOptions, WriteOptions, export_images, image_names, src_xml};
 use std::path::Path;
-use wim_format::header::Compression;
 use wim_format::{ImageIndex, Wim};
-
-/// Parses `TYPE[:LEVEL]` (wimlib names and aliases, any case).
-pub fn parse_compression(s: &str) -> Result<(Compression, u32), CliError> {
-    let (t, level) = match s.split_once(':') {
-        Some((t, l)) => (
-            t,
-            l.parse::<u32>().map_err(|_| {
-                CliError::Usage(format!(
-                    "ERROR: Compression level must be a number: \"{l}\""
-                ))
-            })?,
-        ),
-        None => (s, 0),
-    };
-    let c = match t.to_ascii_lowercase().as_str() {
-        "none" => Compression::None,
-        "xpress" | "fast" => Compression::Xpress,
-        "lzx" | "maximum" => Compression::Lzx,
-        "lzms" | "recovery" => Compression::Lzms,
-        _ => {
-            return Err(CliError::Usage(format!(
-                "ERROR: Invalid compression type \"{t}\"! Must be \"maximum\", \"fast\", or \"none\"."
-            )));
-        }
-    };
-    Ok((c, level))
-}
 
 /// The servicing output options of `--compress`, `--chunk-size`, ….
 pub fn write_options(o: &OutputArgs) -> Result<WriteOptions, CliError> {
-    let (compression, level) = match &o.compress {
-        Some(s) => {
-            let (c, l) = parse_compression(s)?;
-            (Some(c), l)
-        }
-        None => (None, 0),
-    };
+    let c = &o.codec;
+    let compression = c.compression()?;
     Ok(WriteOptions {
-        compression,
-        level,
-        chunk_size: o.chunk_size,
-        solid: o.solid,
+        compression: compression.map(|x| x.ctype),
+        level: compression.and_then(|x| x.level).unwrap_or(0),
+        chunk_size: c.chunk_size()?,
+        solid: c.solid,
         recompress: o.recompress,
-        threads: o.threads,
-        integrity: if o.check {
-            Some(true)
-        } else if o.nocheck {
-            Some(false)
-        } else {
-            None
-        },
-        solid_compression: match &o.solid_compress {
-            Some(t) => Some(parse_compression(t)?.0),
-            None => None,
-        },
-        solid_chunk_size: match &o.solid_chunk_size {
-            Some(t) => Some(crate::cmd::capture::parse_size(t)?),
-            None => None,
-        },
-        pipable: if o.pipable {
-            Some(true)
-        } else if o.not_pipable {
-            Some(false)
-        } else {
-            None
-        },
+        threads: c.threads,
+        integrity: c.integrity()?,
+        solid_compression: c.solid_compression()?.map(|x| x.ctype),
+        solid_chunk_size: c.solid_chunk_size()?,
+        pipable: c.pipable_choice(),
     })
 }
 

@@ -5,8 +5,9 @@
 //! `sources/install.esd`) becomes `install.wim` beside it (LZX unless `--compress`), and
 //! the `.esd` is kept as the backup, or removed with `--no-backup`.
 
-use super::export::{op_error, parse_compression, write_options};
+use super::export::{op_error, write_options};
 use super::{ProgressMode, out};
+use crate::args::codec::parse_compression;
 use crate::args::service_ops::{ExtractIndexArgs, ServiceOptimizeArgs};
 use crate::error::CliError;
 use servicing::export::WriteOptions;
@@ -20,9 +21,9 @@ pub fn extract_index(a: &ExtractIndexArgs, progress: ProgressMode) -> Result<(),
         ..WriteOptions::default()
     };
     if let Some(c) = &a.compress {
-        let (c, level) = parse_compression(c)?;
-        write.compression = Some(c);
-        write.level = level;
+        let choice = parse_compression(c)?;
+        write.compression = Some(choice.ctype);
+        write.level = choice.level.unwrap_or(0);
     }
     let opts = ExtractIndexOptions {
         write,
