@@ -27,6 +27,20 @@ fn one() -> ImageIndex {
     ImageIndex::new(1).unwrap()
 }
 
+/// Applies the one package in `dir` (recorded as `id`) to image 1 of `wim`.
+fn apply_one(
+    wim: &Path,
+    dir: PathBuf,
+    id: &str,
+    opts: &UpdateOptions,
+) -> (
+    Vec<servicing::update::packages::PackageOutcome>,
+    servicing::update::UpdateReport,
+) {
+    let specs = [PackageSpec { dir, id: id.into() }];
+    apply_packages(wim, one(), &specs, false, opts, &|_| {}).unwrap()
+}
+
 const SD: [u8; 20] = [
     1, 0, 4, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
 ];
@@ -245,15 +259,7 @@ fn disk_full_at_any_point_leaves_the_wim_byte_identical() {
         "only {failures_seen} injected failures hit"
     );
     // And the package itself applies when the disk is not full.
-    let (out, _) = apply_packages(
-        &wim,
-        one(),
-        &specs,
-        false,
-        &UpdateOptions::default(),
-        &|_| {},
-    )
-    .unwrap();
+    let (out, _) = apply_one(&wim, pkg, "KB1", &UpdateOptions::default());
     assert!(matches!(out[0].result, PackageResult::Applied(_)));
 }
 
@@ -335,19 +341,7 @@ fn replace_keeps_security_attributes_and_short_name() {
         &[("Windows/a.txt", b"replaced".to_vec())],
         None,
     );
-    let specs = [PackageSpec {
-        dir: p,
-        id: "KB9".into(),
-    }];
-    let (out, _) = apply_packages(
-        &wim,
-        one(),
-        &specs,
-        false,
-        &UpdateOptions::default(),
-        &|_| {},
-    )
-    .unwrap();
+    let (out, _) = apply_one(&wim, p, "KB9", &UpdateOptions::default());
     assert!(matches!(out[0].result, PackageResult::Applied(s) if s.replaced == 1 && s.added == 0));
     let tr = tree_of(&wim);
     let e = tr.lookup("/Windows/a.txt").unwrap();
@@ -475,19 +469,7 @@ fn spbuild_follows_ubr_of_a_replaced_software_hive() {
         &pk.join("files/Windows/System32/config/SOFTWARE"),
         &software(4321),
     );
-    let specs = [PackageSpec {
-        dir: pk,
-        id: "KB5034441".into(),
-    }];
-    let (_, rep) = apply_packages(
-        &wim,
-        one(),
-        &specs,
-        false,
-        &UpdateOptions::default(),
-        &|_| {},
-    )
-    .unwrap();
+    let (_, rep) = apply_one(&wim, pk, "KB5034441", &UpdateOptions::default());
     assert!(rep.properties_refreshed);
     let x = xml_text(&wim);
     assert!(x.contains("<SPBUILD>4321</SPBUILD>"), "{x}");
@@ -500,22 +482,11 @@ fn spbuild_follows_ubr_of_a_replaced_software_hive() {
         &pk2.join("files/Windows/System32/config/SOFTWARE"),
         &software(4400),
     );
-    let specs = [PackageSpec {
-        dir: pk2,
-        id: "KB2".into(),
-    }];
-    apply_packages(
-        &wim,
-        one(),
-        &specs,
-        false,
-        &UpdateOptions {
-            rebuild: true,
-            ..Default::default()
-        },
-        &|_| {},
-    )
-    .unwrap();
+    let rebuild = UpdateOptions {
+        rebuild: true,
+        ..Default::default()
+    };
+    apply_one(&wim, pk2, "KB2", &rebuild);
     let x = xml_text(&wim);
     assert!(
         x.contains("<SPBUILD>4400</SPBUILD>") && !x.contains("4321</SPBUILD>"),
@@ -533,19 +504,7 @@ fn update_record_survives_wimlib_export_and_optimize() {
     let wim = t.path().join("a.wim");
     base_wim(&wim);
     let p = package(t.path(), "p", &[("n.txt", b"n".to_vec())], None);
-    let specs = [PackageSpec {
-        dir: p,
-        id: "KB777".into(),
-    }];
-    apply_packages(
-        &wim,
-        one(),
-        &specs,
-        false,
-        &UpdateOptions::default(),
-        &|_| {},
-    )
-    .unwrap();
+    apply_one(&wim, p, "KB777", &UpdateOptions::default());
     let exported = t.path().join("e.wim");
     wimlib(&[
         "export",
