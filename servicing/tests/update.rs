@@ -177,10 +177,6 @@ fn disk_full_at_any_point_leaves_the_wim_byte_identical() {
         &[("Windows/a.txt", b"new".to_vec()), ("new/big.bin", big)],
         Some("delete /dir --recursive\n"),
     );
-    let specs = [PackageSpec {
-        dir: pkg.clone(),
-        id: "KB1".into(),
-    }];
     let mut failures_seen = 0;
     for rebuild in [false, true] {
         // (bytes, calls) before the simulated full disk → (succeeded, bytes, calls).

@@ -97,14 +97,8 @@ pub fn scan(root: &Path, opts: &ScanOptions, warn: &mut dyn FnMut(String)) -> Re
     } else {
         None
     };
-    let (c, a, w) = unix::times(&md);
     let mut root_inode = Inode::directory();
-    root_inode.creation_time = c;
-    root_inode.last_access_time = a;
-    root_inode.last_write_time = w;
-    if opts.unix_data {
-        root_inode.tagged_items.push(unix::unix_data_item(&md));
-    }
+    unix::stamp(&mut root_inode, &md, opts.unix_data);
     let mut s = Scanned {
         tree: ImageTree::with_root(root_inode),
         jobs: Vec::new(),
@@ -159,14 +153,8 @@ pub fn scan(root: &Path, opts: &ScanOptions, warn: &mut dyn FnMut(String)) -> Re
             if verdict == Verdict::ExcludedButDescend && !ft.is_dir() {
                 continue;
             }
-            let (ct, at, wt) = unix::times(&md);
             let mut inode = Inode::file(None);
-            inode.creation_time = ct;
-            inode.last_access_time = at;
-            inode.last_write_time = wt;
-            if opts.unix_data {
-                inode.tagged_items.push(unix::unix_data_item(&md));
-            }
+            unix::stamp(&mut inode, &md, opts.unix_data);
             if ft.is_dir() {
                 if opts.dereference && !visited.insert((md.dev(), md.ino())) {
                     warn(format!(

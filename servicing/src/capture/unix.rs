@@ -18,6 +18,7 @@
 
 use std::os::unix::fs::MetadataExt;
 use wim_format::metadata::dentry::{TAG_WIMLIB_UNIX_DATA, TaggedItem};
+use wim_format::metadata::model::Inode;
 use wim_format::metadata::{FileAttributes, FileTime};
 
 /// Seconds between 1601-01-01 and 1970-01-01.
@@ -35,6 +36,18 @@ pub fn times(md: &std::fs::Metadata) -> (FileTime, FileTime, FileTime) {
     let m = filetime(md.mtime(), md.mtime_nsec());
     let a = filetime(md.atime(), md.atime_nsec());
     (m, a, m)
+}
+
+/// Gives `inode` `md`'s times, plus wimlib's UNIX data item when `unix_data` is asked
+/// for.
+pub fn stamp(inode: &mut Inode, md: &std::fs::Metadata, unix_data: bool) {
+    let (ct, at, wt) = times(md);
+    inode.creation_time = ct;
+    inode.last_access_time = at;
+    inode.last_write_time = wt;
+    if unix_data {
+        inode.tagged_items.push(unix_data_item(md));
+    }
 }
 
 /// wimlib's UNIX data tagged item: uid, gid, mode, rdev as little-endian u32s.

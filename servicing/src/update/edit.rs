@@ -232,14 +232,8 @@ impl<W: WimOutput> Editor<'_, W> {
             files: 1,
             bytes: 0,
         };
-        let (ct, at, wt) = unix::times(&md);
         let mut inode = Inode::file(None);
-        inode.creation_time = ct;
-        inode.last_access_time = at;
-        inode.last_write_time = wt;
-        if opts.unix_data {
-            inode.tagged_items.push(unix::unix_data_item(&md));
-        }
+        unix::stamp(&mut inode, &md, opts.unix_data);
         let ft = md.file_type();
         let root = s.tree.root();
         if ft.is_file() {
