@@ -712,6 +712,29 @@ fn old_sizes(wim: &Wim) -> HashSet<u64> {
         .collect()
 }
 
+impl CaptureRequest {
+    /// Captures this request's source as a new image of `w` (`known`: blob sizes
+    /// already in the WIM) and finishes the WIM; the report carries the write summary.
+    fn capture_and_finish<W: WimOutput>(
+        &self,
+        mut w: WimWriter<W>,
+        known: &HashSet<u64>,
+        events: EventSink<'_>,
+    ) -> Result<CaptureReport> {
+        let mut r = capture_image(
+            &mut w,
+            &self.source,
+            &self.scan,
+            &self.image,
+            known,
+            self.solid_sort,
+            events,
+        )?;
+        r.summary = Some(w.finish()?);
+        Ok(r)
+    }
+}
+
 /// Captures `req.source` into `req.wim` (create, append in place, or rebuild).
 pub fn capture_to_file(req: &CaptureRequest, events: EventSink<'_>) -> Result<CaptureReport> {
     let mut b = req.builder.clone();
@@ -742,26 +765,9 @@ pub fn capture_to_file(req: &CaptureRequest, events: EventSink<'_>) -> Result<Ca
                 w.add_external_blob(*h, *size);
                 known.insert(*size);
             }
-            let r = capture_image(
-                &mut w,
-                &req.source,
-                &req.scan,
-                &req.image,
-                &known,
-                req.solid_sort,
-                events,
-            )
-            .and_then(|r| Ok((r, w.finish()?)));
-            match r {
-                Ok((mut r, s)) => {
-                    r.summary = Some(s);
-                    Ok(r)
-                }
-                Err(e) => {
-                    let _ = std::fs::remove_file(&req.wim);
-                    Err(e)
-                }
-            }
+            req.capture_and_finish(w, &known, events).inspect_err(|_| {
+                let _ = std::fs::remove_file(&req.wim);
+            })
         }
         WriteMode::Append => {
             let old = Wim::open(&req.wim)?;
@@ -772,29 +778,10 @@ pub fn capture_to_file(req: &CaptureRequest, events: EventSink<'_>) -> Result<Ca
                 b = b.boot_index(n + 1);
             }
             let undo = AppendUndo::take(&req.wim)?;
-            let r = (|| {
-                let mut w = b.append(&req.wim)?;
-                let r = capture_image(
-                    &mut w,
-                    &req.source,
-                    &req.scan,
-                    &req.image,
-                    &sizes,
-                    req.solid_sort,
-                    events,
-                )?;
-                Ok((r, w.finish()?))
-            })();
-            match r {
-                Ok((mut r, s)) => {
-                    r.summary = Some(s);
-                    Ok(r)
-                }
-                Err(e) => {
-                    undo.restore();
-                    Err(e)
-                }
-            }
+            b.append(&req.wim)
+                .map_err(Error::from)
+                .and_then(|w| req.capture_and_finish(w, &sizes, events))
+                .inspect_err(|_| undo.restore())
         }
         WriteMode::AppendRebuild => rebuild_append(req, b, events),
     }
@@ -839,7 +826,7 @@ fn rebuild_into(
     b: WimWriterBuilder,
     events: EventSink<'_>,
     out: &Path,
-) -> Result<(CaptureReport, wim_format::write::Summary)> {
+) -> Result<CaptureReport> {
     let mut w = b.create(out)?;
     let xml = old.xml_bytes()?;
     let info = wim_format::xml::WimInfo::parse(&xml, old.limits())?;
@@ -863,17 +850,7 @@ fn rebuild_into(
             e.set_attr("INDEX", new_idx.get().to_string());
         }
     }
-    let sizes = old_sizes(old);
-    let r = capture_image(
-        &mut w,
-        &req.source,
-        &req.scan,
-        &req.image,
-        &sizes,
-        req.solid_sort,
-        events,
-    )?;
-    Ok((r, w.finish()?))
+    req.capture_and_finish(w, &old_sizes(old), events)
 }
 
 fn rebuild_append(
@@ -897,9 +874,8 @@ fn rebuild_append(
     let r = rebuild_into(&old, req, b, events, &tmp);
     drop(old);
     match r {
-        Ok((mut r, s)) => {
+        Ok(r) => {
             std::fs::rename(&tmp, &req.wim).map_err(|e| Error::fs(FsOp::Write, &req.wim, e))?;
-            r.summary = Some(s);
             Ok(r)
         }
         Err(e) => {
@@ -944,10 +920,9 @@ pub fn capture_pipable(
             let b = rebuild_builder(&old, req, req.builder.clone())?
                 .solid(false)
                 .integrity(false);
-            let ((mut rep, s), _) = via_scratch(target, integrity.unwrap_or(keep), |tmp| {
+            let (rep, _) = via_scratch(target, integrity.unwrap_or(keep), |tmp| {
                 rebuild_into(&old, req, b, events, tmp)
             })?;
-            rep.summary = Some(s);
             Ok(rep)
         }
     }
