@@ -214,6 +214,12 @@ mod tests {
             .map(|l| l.text())
             .collect();
         assert_eq!(langs, ["en-US", "de-DE"]);
+        set_property(&mut e, "WINDOWS/LANGUAGES/LANGUAGE[1]", "").unwrap();
+        assert_eq!(
+            e.text_at("WINDOWS/LANGUAGES/LANGUAGE").as_deref(),
+            Some("de-DE")
+        );
+        assert!(set_property(&mut e, "A//B", "x").is_err());
         set_property(&mut e, "WINDOWS/VERSION/BUILD", "").unwrap();
         assert!(e.text_at("WINDOWS/VERSION/BUILD").is_none());
         assert!(set_property(&mut e, "1BAD", "x").is_err());

@@ -69,7 +69,7 @@ fn derived(e: &Element) -> Vec<String> {
 }
 
 fn set_spbuild(e: &mut Element, v: u32) {
-    servicing::capture::set_image_property(e, "WINDOWS/VERSION/SPBUILD", &v.to_string()).unwrap();
+    servicing::info_edit::set_property(e, "WINDOWS/VERSION/SPBUILD", &v.to_string()).unwrap();
 }
 
 fn check_spec(t: &Path, tag: &str, s: &Spec) {

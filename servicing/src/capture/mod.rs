@@ -37,7 +37,7 @@ use wim_format::header::HeaderFlags;
 use wim_format::metadata::model::ImageTree;
 use wim_format::write::WimOutput;
 use wim_format::write::writer::image_element;
-use wim_format::xml::{Element, XmlNode};
+use wim_format::xml::Element;
 use wim_format::{ImageIndex, Sha1Digest, Wim, WimWriter, WimWriterBuilder};
 
 /// Size of the blocks the reader thread sends.
@@ -260,73 +260,6 @@ pub fn unique_name(base: &str, taken: &[String]) -> String {
         .map(|i| format!("{base} ({i})"))
         .find(|n| !taken.iter().any(|t| t == n))
         .unwrap_or_else(|| base.to_string())
-}
-
-/// Sets a property of an `<IMAGE>` element with wimlib's path syntax
-/// (`WINDOWS/VERSION/BUILD`, `WINDOWS/LANGUAGES/LANGUAGE[2]`): missing elements are
-/// created (an index may be at most one past the existing count), an empty value
-/// removes the element. `Err` says what is wrong with the path.
-pub fn set_image_property(image: &mut Element, path: &str, value: &str) -> Result<(), String> {
-    let mut steps: Vec<(String, usize)> = Vec::new();
-    for comp in path.split('/') {
-        let (name, idx) = match comp.find('[') {
-            Some(b) if comp.ends_with(']') => {
-                let n: usize = comp[b + 1..comp.len() - 1]
-                    .parse()
-                    .map_err(|_| format!("invalid index in \"{comp}\""))?;
-                (&comp[..b], n)
-            }
-            _ => (comp, 1),
-        };
-        if name.is_empty() || idx == 0 || !name.chars().all(|c| c.is_alphanumeric() || c == '_') {
-            return Err(format!("invalid property name \"{path}\""));
-        }
-        steps.push((name.to_string(), idx));
-    }
-    set_at(image, &steps, value)
-}
-
-fn nth_child_pos(e: &Element, name: &str, n: usize) -> Option<usize> {
-    e.children
-        .iter()
-        .enumerate()
-        .filter(|(_, c)| matches!(c, XmlNode::Element(x) if x.name == name))
-        .nth(n - 1)
-        .map(|(i, _)| i)
-}
-
-fn set_at(e: &mut Element, steps: &[(String, usize)], value: &str) -> Result<(), String> {
-    let Some(((name, idx), rest)) = steps.split_first() else {
-        return Ok(());
-    };
-    let pos = match nth_child_pos(e, name, *idx) {
-        Some(p) => p,
-        None => {
-            if value.is_empty() {
-                return Ok(());
-            }
-            let count = e.children_named(name).count();
-            if *idx != count + 1 {
-                return Err(format!("index {idx} of {name} is out of range"));
-            }
-            e.children
-                .push(XmlNode::Element(Element::new(name.as_str())));
-            e.children.len() - 1
-        }
-    };
-    if rest.is_empty() && value.is_empty() {
-        e.children.remove(pos);
-        return Ok(());
-    }
-    let Some(XmlNode::Element(child)) = e.children.get_mut(pos) else {
-        return Err("internal: element vanished".into());
-    };
-    if rest.is_empty() {
-        child.set_text(value);
-        Ok(())
-    } else {
-        set_at(child, rest, value)
-    }
 }
 
 enum Msg {
@@ -651,8 +584,11 @@ pub fn capture_image<W: WimOutput>(
             e.set_child_text("FLAGS", f.as_str());
         }
         for (k, v) in &spec.properties {
-            set_image_property(e, k, v).map_err(|m| {
-                Error::Usage(UsageKind::Other, format!("--image-property {k}: {m}"))
+            crate::info_edit::set_property(e, k, v).map_err(|err| match err {
+                Error::Usage(_, m) => {
+                    Error::Usage(UsageKind::Other, format!("--image-property {k}: {m}"))
+                }
+                other => other,
             })?;
         }
         if let Some(d) = &spec.description {
@@ -954,28 +890,5 @@ mod tests {
         let t = vec!["s".to_string(), "s (1)".to_string()];
         assert_eq!(unique_name("s", &t), "s (2)");
         assert_eq!(unique_name("x", &t), "x");
-    }
-
-    #[test]
-    fn properties() {
-        let mut e = Element::new("IMAGE");
-        set_image_property(&mut e, "WINDOWS/VERSION/BUILD", "123").unwrap();
-        set_image_property(&mut e, "WINDOWS/LANGUAGES/LANGUAGE", "en-US").unwrap();
-        set_image_property(&mut e, "WINDOWS/LANGUAGES/LANGUAGE[2]", "de-DE").unwrap();
-        assert!(set_image_property(&mut e, "WINDOWS/LANGUAGES/LANGUAGE[4]", "x").is_err());
-        assert_eq!(e.text_at("WINDOWS/VERSION/BUILD").as_deref(), Some("123"));
-        let langs: Vec<String> = e
-            .descendant("WINDOWS/LANGUAGES")
-            .unwrap()
-            .children_named("LANGUAGE")
-            .map(|l| l.text())
-            .collect();
-        assert_eq!(langs, ["en-US", "de-DE"]);
-        set_image_property(&mut e, "WINDOWS/LANGUAGES/LANGUAGE[1]", "").unwrap();
-        assert_eq!(
-            e.text_at("WINDOWS/LANGUAGES/LANGUAGE").as_deref(),
-            Some("de-DE")
-        );
-        assert!(set_image_property(&mut e, "A//B", "x").is_err());
     }
 }
