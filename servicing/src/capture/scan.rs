@@ -75,6 +75,37 @@ pub struct Scanned {
     pub bytes: u64,
 }
 
+impl Scanned {
+    /// Adds a symbolic link `name` under `parent`: `inode` becomes a reparse point
+    /// holding `rp` (also a directory when the link points at one); its bytes are
+    /// counted, the entry is not.
+    pub(crate) fn add_symlink(
+        &mut self,
+        parent: EntryId,
+        name: &str,
+        mut inode: Inode,
+        rp: unix::SymlinkData,
+        to_dir: bool,
+    ) -> Result<()> {
+        inode.attributes = FileAttributes::REPARSE_POINT;
+        if to_dir {
+            inode.attributes |= FileAttributes::DIRECTORY;
+        }
+        inode.reparse = Some(ReparsePoint {
+            tag: IO_REPARSE_TAG_SYMLINK,
+            reserved: 0,
+            flags: if rp.fixed { 0 } else { RP_FLAG_NOT_FIXED },
+            data: None,
+        });
+        let e = self.tree.add(parent, name, inode)?;
+        if let Some(ino) = self.tree.entry(e).map(|x| x.inode) {
+            self.bytes += rp.data.len() as u64;
+            self.reparse.push((ino, rp.data));
+        }
+        Ok(())
+    }
+}
+
 fn fs_err(op: FsOp, path: &Path, e: std::io::Error) -> Error {
     Error::fs(op, path, e)
 }
@@ -209,21 +240,7 @@ pub fn scan(root: &Path, opts: &ScanOptions, warn: &mut dyn FnMut(String)) -> Re
                     ));
                 }
                 let to_dir = fs::metadata(&path).is_ok_and(|m| m.is_dir());
-                inode.attributes = FileAttributes::REPARSE_POINT;
-                if to_dir {
-                    inode.attributes |= FileAttributes::DIRECTORY;
-                }
-                inode.reparse = Some(ReparsePoint {
-                    tag: IO_REPARSE_TAG_SYMLINK,
-                    reserved: 0,
-                    flags: if rp.fixed { 0 } else { RP_FLAG_NOT_FIXED },
-                    data: None,
-                });
-                let e = s.tree.add(id, name, inode)?;
-                if let Some(ino) = s.tree.entry(e).map(|x| x.inode) {
-                    s.bytes += rp.data.len() as u64;
-                    s.reparse.push((ino, rp.data));
-                }
+                s.add_symlink(id, name, inode, rp, to_dir)?;
                 s.files += 1;
             } else if opts.unix_data
                 && (ft.is_fifo() || ft.is_socket() || ft.is_block_device() || ft.is_char_device())

@@ -25,8 +25,7 @@ use std::path::Path;
 use wim_format::WimWriter;
 use wim_format::metadata::FileAttributes;
 use wim_format::metadata::WimName;
-use wim_format::metadata::dentry::{IO_REPARSE_TAG_SYMLINK, RP_FLAG_NOT_FIXED};
-use wim_format::metadata::model::{EntryId, ImageTree, Inode, InodeId, ReparsePoint};
+use wim_format::metadata::model::{EntryId, ImageTree, Inode, InodeId};
 use wim_format::metadata::time::FileTime;
 use wim_format::write::WimOutput;
 
@@ -255,21 +254,8 @@ impl<W: WimOutput> Editor<'_, W> {
             let target =
                 std::fs::read_link(source).map_err(|e| Error::fs(FsOp::ReadLink, source, e))?;
             let rp = unix::symlink_reparse_data(&target.to_string_lossy(), None);
-            inode.attributes = FileAttributes::REPARSE_POINT;
-            if std::fs::metadata(source).is_ok_and(|m| m.is_dir()) {
-                inode.attributes |= FileAttributes::DIRECTORY;
-            }
-            inode.reparse = Some(ReparsePoint {
-                tag: IO_REPARSE_TAG_SYMLINK,
-                reserved: 0,
-                flags: if rp.fixed { 0 } else { RP_FLAG_NOT_FIXED },
-                data: None,
-            });
-            let e = s.tree.add(root, &name, inode)?;
-            if let Some(ino) = s.tree.entry(e).map(|x| x.inode) {
-                s.bytes = rp.data.len() as u64;
-                s.reparse.push((ino, rp.data));
-            }
+            let to_dir = std::fs::metadata(source).is_ok_and(|m| m.is_dir());
+            s.add_symlink(root, &name, inode, rp, to_dir)?;
         } else if opts.unix_data {
             inode.attributes = FileAttributes::empty();
             s.tree.add(root, &name, inode)?;
