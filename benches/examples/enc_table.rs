@@ -22,7 +22,9 @@
 //!   `enc_table -- lib xpress|lzx LEVEL [MIB]`: only libwim's.
 //!
 //! Environment: `REPS` (default 3) repetitions per configuration; `CODECS=xpress|lzx` limits
-//! the ratio table and the final table to one codec.
+//! the ratio table and the final table to one codec; `FILES=1` takes whole files and
+//! restarts the chunks at each file (short last chunks, as a WIM stores them); `FILE=PATH`
+//! measures one file instead of the corpus.
 #![allow(missing_docs, unsafe_code)]
 
 use libloading::{Library, Symbol};
@@ -127,9 +129,40 @@ fn cpu_now() -> f64 {
     START.get_or_init(Instant::now).elapsed().as_secs_f64()
 }
 
+/// File lengths of the sample when `FILES=1`: chunks then restart at every file, as in a
+/// WIM (each file's last chunk is short), instead of running across file boundaries.
+static FILE_LENS: std::sync::OnceLock<Vec<usize>> = std::sync::OnceLock::new();
+
 /// The first `bytes` of the concatenated wine DLLs/EXEs (sorted by path); empty if absent.
+/// With `FILES=1`: whole files until at least `bytes`; with `FILE=PATH`: that file's
+/// first `bytes`.
 fn sample(bytes: usize) -> Vec<u8> {
+    if let Ok(path) = std::env::var("FILE") {
+        let mut d = std::fs::read(path).unwrap_or_default();
+        d.truncate(bytes);
+        return d;
+    }
+    if std::env::var("FILES").is_ok_and(|v| v == "1") {
+        let files = wimkit_benches::wine_pe_files(bytes);
+        let _ = FILE_LENS.set(files.iter().map(Vec::len).collect());
+        return files.concat();
+    }
     wimkit_benches::wine_pe_sample(bytes)
+}
+
+/// The chunks of `data`: 32 KiB pieces, restarting at each file under `FILES=1`.
+fn pieces(data: &[u8]) -> Vec<&[u8]> {
+    let Some(lens) = FILE_LENS.get() else {
+        return data.chunks(CHUNK).collect();
+    };
+    let mut out = Vec::new();
+    let mut rest = data;
+    for &n in lens {
+        let (file, tail) = rest.split_at(n.min(rest.len()));
+        out.extend(file.chunks(CHUNK));
+        rest = tail;
+    }
+    out
 }
 
 /// (total compressed bytes with raw fallback, CPU seconds).
@@ -139,9 +172,10 @@ fn ours_once(kind: Kind, level: u32, data: &[u8]) -> (usize, f64) {
         Kind::Lzx => Box::new(LzxCompressor::new(CHUNK, level).unwrap()),
     };
     let mut dst = vec![0u8; CHUNK];
+    let pieces = pieces(data);
     let t = cpu_now();
     let mut total = 0;
-    for piece in data.chunks(CHUNK) {
+    for piece in pieces {
         total += c
             .compress(piece, &mut dst[..piece.len()])
             .unwrap_or(piece.len());
@@ -154,9 +188,10 @@ fn theirs_once(lib: &LibWim, kind: Kind, level: u32, data: &[u8]) -> (usize, f64
         return (0, f64::NAN);
     };
     let mut dst = vec![0u8; CHUNK];
+    let pieces = pieces(data);
     let t = cpu_now();
     let mut total = 0;
-    for piece in data.chunks(CHUNK) {
+    for piece in pieces {
         let n = c.compress(piece, &mut dst[..piece.len() - 1]);
         total += if n == 0 { piece.len() } else { n };
     }
@@ -329,6 +364,57 @@ fn final_table(lib: &LibWim, data: &[u8]) {
     }
 }
 
+/// Prints the `n` chunks where ours is largest against libwim (same level).
+fn worst_chunks(lib: &LibWim, kind: Kind, level: u32, data: &[u8], n: usize) {
+    let Some(mut theirs) = lib.compressor(kind, level) else {
+        return;
+    };
+    let mut ours: Box<dyn Compressor> = match kind {
+        Kind::Xpress => Box::new(XpressCompressor::new(CHUNK, level).unwrap()),
+        Kind::Lzx => Box::new(LzxCompressor::new(CHUNK, level).unwrap()),
+    };
+    let mut dst = vec![0u8; CHUNK];
+    let mut rows = Vec::new();
+    let mut offset = 0usize;
+    for (i, piece) in pieces(data).into_iter().enumerate() {
+        let a = ours
+            .compress(piece, &mut dst[..piece.len()])
+            .unwrap_or(piece.len());
+        let b = match theirs.compress(piece, &mut dst[..piece.len() - 1]) {
+            0 => piece.len(),
+            b => b,
+        };
+        if std::env::var("TRACE")
+            .ok()
+            .and_then(|t| t.parse::<usize>().ok())
+            == Some(i)
+        {
+            use wim_compress::Decompressor;
+            let mut d = wim_compress::lzx::LzxDecompressor::new(CHUNK).unwrap();
+            let mut out = vec![0u8; piece.len()];
+            let mut o2 = vec![0u8; CHUNK];
+            let a2 = ours.compress(piece, &mut o2[..piece.len()]).unwrap();
+            eprintln!("OURS {a2}");
+            d.decompress(&o2[..a2], &mut out).unwrap();
+            let b2 = theirs.compress(piece, &mut o2[..piece.len() - 1]);
+            eprintln!("THEIRS {b2}");
+            d.decompress(&o2[..b2], &mut out).unwrap();
+        }
+        rows.push((a as i64 - b as i64, i, offset, piece.len(), a, b));
+        offset += piece.len();
+    }
+    let total: i64 = rows.iter().map(|r| r.0).sum();
+    rows.sort_by_key(|r| std::cmp::Reverse(r.0));
+    println!(
+        "{kind:?} L{level}: ours - libwim = {total} bytes over {} chunks",
+        rows.len()
+    );
+    println!("chunk offset len ours libwim diff");
+    for r in rows.iter().take(n) {
+        println!("{} {} {} {} {} {:+}", r.1, r.2, r.3, r.4, r.5, r.0);
+    }
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().is_some_and(|a| a == "ours") {
@@ -364,6 +450,20 @@ fn main() {
             "libwim {kind:?} L{level}: {s} bytes, {:.1} MB/s",
             data.len() as f64 / 1e6 / t
         );
+        return;
+    }
+    if args.first().is_some_and(|a| a == "worst") {
+        // `worst xpress|lzx LEVEL [MIB [N]]`: the N chunks (default 10) where our output
+        // is largest against libwim's at the same level (chunk index, file offset, sizes).
+        let kind = if args.get(1).is_some_and(|a| a == "xpress") {
+            Kind::Xpress
+        } else {
+            Kind::Lzx
+        };
+        let level: u32 = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(50);
+        let mib: usize = args.get(3).and_then(|a| a.parse().ok()).unwrap_or(8);
+        let n: usize = args.get(4).and_then(|a| a.parse().ok()).unwrap_or(10);
+        worst_chunks(&lib, kind, level, &sample(mib << 20), n);
         return;
     }
     if args.first().is_some_and(|a| a == "final") {

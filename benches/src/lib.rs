@@ -53,6 +53,23 @@ pub fn wine_pe_sample(bytes: usize) -> Vec<u8> {
     concat_first(&pe_files(Path::new(WINE)), bytes)
 }
 
+/// Whole wine DLLs/EXEs (sorted by path) until they hold at least `bytes`; empty if
+/// the corpus is absent.
+pub fn wine_pe_files(bytes: usize) -> Vec<Vec<u8>> {
+    let mut total = 0;
+    let mut out = Vec::new();
+    for f in pe_files(Path::new(WINE)) {
+        if total >= bytes {
+            break;
+        }
+        if let Ok(d) = std::fs::read(f) {
+            total += d.len();
+            out.push(d);
+        }
+    }
+    out
+}
+
 /// The first `bytes` of `files` concatenated (unreadable files are skipped).
 fn concat_first(files: &[PathBuf], bytes: usize) -> Vec<u8> {
     let mut v = Vec::new();

@@ -26,6 +26,7 @@ use super::constants::{
 };
 use super::e8_encode::translate;
 use super::lazy16::{Lazy16, MatchCosts, match_gain};
+use super::pairs::Pairs;
 use crate::bits::writer::BitWriter;
 #[cfg(not(feature = "safe-only"))]
 use crate::fast::lzx_bt::LzxBinaryTree as BinaryTree;
@@ -191,6 +192,8 @@ pub struct LzxCompressor {
     buf: Vec<u8>,
     cache: Vec<Match>,
     counts: Vec<u16>,
+    /// Explicit length-2 match candidates.
+    pairs: Pairs,
     /// Forward parse: cost to reach, last item, and recent-offset queue per position.
     cost: Vec<u32>,
     item: Vec<Item>,
@@ -253,12 +256,13 @@ fn settings(level: u32) -> (Parser, SearchParams) {
             50..100 => 128 * l / 50,
             _ => 160 * l / 100,
         };
+        let depth = 24 * l / 50;
         (
             Parser::Optimal { passes },
             SearchParams {
                 max_len: MAX_MATCH,
                 nice_len: nice.clamp(8, MAX_MATCH),
-                max_depth: (24 * l / 50).clamp(4, 1 << 20) as u32,
+                max_depth: depth.clamp(4, 1 << 20) as u32,
                 max_offset: 0,
             },
         )
@@ -294,6 +298,7 @@ impl LzxCompressor {
             buf: Vec::with_capacity(window),
             cache: Vec::new(),
             counts: Vec::new(),
+            pairs: Pairs::default(),
             cost: Vec::new(),
             item: Vec::new(),
             item2: Vec::new(),
@@ -329,6 +334,7 @@ impl LzxCompressor {
             Parser::Optimal { .. } => {
                 base + crate::matchfinder::binary_tree::BinaryTree::memory(window)
                     + window * (2 + 28 + 4)
+                    + Pairs::memory(window)
                     + 4 * ROW * super::constants::MAX_OFFSET_SLOTS
                     + 8 * window
                         .saturating_mul(params.max_depth as usize)
@@ -621,8 +627,15 @@ impl LzxCompressor {
                     );
                 }
             }
-            // Explicit matches: length 2 only pays with the cheap repeat offsets, and
-            // lengths a repeat match already reaches are left to it.
+            // Explicit length 2 (nearest pair), when no repeat match covers it.
+            if longest < MIN_MATCH {
+                let off = u32::from(self.pairs.offset[pos]);
+                if off != 0 && off != q[0] && off != q[1] && off != q[2] {
+                    let fo = off + 2;
+                    relax(cost, item, mc, al, i, c0, 2, 2, slot_of(fo), fo);
+                }
+            }
+            // Explicit matches: lengths a repeat match already reaches are left to it.
             let mut l = (MIN_MATCH + 1).max(longest + 1);
             for m in matches {
                 let off = m.offset;
@@ -728,6 +741,13 @@ impl LzxCompressor {
                     }
                 }
             }
+            let off = u32::from(self.pairs.offset[p]);
+            if b.0 < MIN_MATCH && off != 0 && !q.contains(&off) {
+                let g = gain(p, 2, off + 2);
+                if g > b.2 {
+                    b = (2, off + 2, g);
+                }
+            }
             for m in ms {
                 let ml = (m.len as usize).min(limit);
                 if ml < 3 {
@@ -783,6 +803,7 @@ impl LzxCompressor {
 
     fn parse_optimal(&mut self, passes: u32) {
         self.fill_cache();
+        self.pairs.fill(&self.buf);
         let n = self.buf.len();
         // A greedy parse of the whole chunk chooses the blocks and seeds each block's
         // first-pass costs.

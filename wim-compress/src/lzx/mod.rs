@@ -12,6 +12,7 @@ mod decompress;
 mod e8;
 mod e8_encode;
 mod lazy16;
+mod pairs;
 
 pub use compress::LzxCompressor;
 pub use decompress::LzxDecompressor;
