@@ -14,70 +14,17 @@
 
 use crate::properties::derive::MAX_HIVE_BYTES;
 use crate::properties::pe::PE_PREFIX_LIMIT;
+use crate::properties::system_root::rel_lookup;
 use crate::properties::{ImageProperties, SpBuildSource, derive_from_files};
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use wim_format::metadata::WimName;
 use wim_format::metadata::model::{EntryId, ImageTree};
 use wim_format::xml::{Element, XmlNode};
 
-/// The files wimlib looks for under a candidate system root.
-const MARKERS: [&str; 3] = [
-    "System32/kernel32.dll",
-    "System32/config/SOFTWARE",
-    "System32/config/SYSTEM",
-];
-
-fn child_ci(tree: &ImageTree, dir: EntryId, name: &str) -> Option<EntryId> {
-    let want = WimName::from_str_lossless(name);
-    let mut found = None;
-    for &c in tree.children(dir) {
-        let Some(e) = tree.entry(c) else { continue };
-        if e.name.eq_str(name) {
-            return Some(c);
-        }
-        if found.is_none() && e.name.eq_ignore_case(&want) {
-            found = Some(c);
-        }
-    }
-    found
-}
-
-fn rel_lookup(tree: &ImageTree, mut cur: EntryId, path: &str) -> Option<EntryId> {
-    for comp in path.split(['/', '\\']).filter(|c| !c.is_empty()) {
-        cur = child_ci(tree, cur, comp)?;
-    }
-    Some(cur)
-}
-
-/// The system root of a captured tree: the top-level directory holding the most of
-/// kernel32.dll / SOFTWARE / SYSTEM, ties preferring `Windows` (the rule of
+/// The system root of a captured tree (the rule of
 /// [`crate::properties::find_system_root`]).
 pub fn system_root(tree: &ImageTree) -> Option<EntryId> {
-    let windows = WimName::from_str_lossless("Windows");
-    let mut best: Option<(usize, bool, EntryId)> = None;
-    for &c in tree.children(tree.root()) {
-        let Some(e) = tree.entry(c) else { continue };
-        if !tree.inode_of(c).is_some_and(|i| i.is_plain_directory()) {
-            continue;
-        }
-        let score = MARKERS
-            .iter()
-            .filter(|p| rel_lookup(tree, c, p).is_some())
-            .count();
-        if score == 0 {
-            continue;
-        }
-        let is_windows = e.name.eq_ignore_case(&windows);
-        let better = match best {
-            None => true,
-            Some((s, w, _)) => score > s || (score == s && is_windows && !w),
-        };
-        if better {
-            best = Some((score, is_windows, c));
-        }
-    }
-    best.map(|(_, _, c)| c)
+    crate::properties::system_root::system_root(tree)
 }
 
 /// The source path of entry `id` (`source` joined with the names from the root).

@@ -13,13 +13,14 @@
 use std::fmt;
 use std::io::Read;
 
-use wim_format::metadata::{DentryTree, ImageMetadata, NodeId, WimName};
+use wim_format::metadata::{DentryTree, ImageMetadata, NodeId};
 use wim_format::xml::{Element, ImageInfo, XmlNode};
 use wim_format::{ImageIndex, Wim};
 
 use super::lcid::install_language_tag;
 use super::pe::{PE_PREFIX_LIMIT, arch_of_machine, pe_machine};
 use super::regf::{Hive, HiveError, Key, RegValue};
+use super::system_root::{rel_lookup, system_root};
 
 /// The class key whose `0000\MatchingDeviceId` names the HAL.
 const HAL_CLASS: &str = "{4D36E966-E325-11CE-BFC1-08002BE10318}";
@@ -245,71 +246,14 @@ fn text_element(name: &str, text: String) -> Element {
 /// (`/` or `\` separators; flagged entries are skipped). An exact-case match wins over
 /// other case-insensitive matches.
 pub fn lookup_ci(tree: &DentryTree, path: &str) -> Option<NodeId> {
-    let mut cur = tree.root();
-    for comp in path.split(['/', '\\']).filter(|c| !c.is_empty()) {
-        cur = child_ci(tree, cur, comp)?;
-    }
-    Some(cur)
-}
-
-fn child_ci(tree: &DentryTree, dir: NodeId, name: &str) -> Option<NodeId> {
-    let want = WimName::from_str_lossless(name);
-    let mut found = None;
-    for &c in tree.children(dir) {
-        if tree.name_problem(c).is_some() {
-            continue;
-        }
-        let n = tree.dentry(c).name();
-        if n.eq_str(name) {
-            return Some(c);
-        }
-        if found.is_none() && n.eq_ignore_case(&want) {
-            found = Some(c);
-        }
-    }
-    found
+    rel_lookup(tree, tree.root(), path)
 }
 
 /// Picks the system root: among top-level directories, the one holding the most of
 /// `System32\kernel32.dll`, `System32\config\SOFTWARE`, `System32\config\SYSTEM`; ties
 /// prefer `Windows`. `None` if no directory holds any.
 pub fn find_system_root(tree: &DentryTree) -> Option<NodeId> {
-    let mut best: Option<(usize, bool, NodeId)> = None;
-    for &c in tree.children(tree.root()) {
-        let d = tree.dentry(c);
-        if !d.is_directory() || tree.name_problem(c).is_some() {
-            continue;
-        }
-        let score = [
-            "System32/kernel32.dll",
-            "System32/config/SOFTWARE",
-            "System32/config/SYSTEM",
-        ]
-        .iter()
-        .filter(|p| rel_lookup(tree, c, p).is_some())
-        .count();
-        if score == 0 {
-            continue;
-        }
-        let is_windows = d
-            .name()
-            .eq_ignore_case(&WimName::from_str_lossless("Windows"));
-        let better = match best {
-            None => true,
-            Some((s, w, _)) => score > s || (score == s && is_windows && !w),
-        };
-        if better {
-            best = Some((score, is_windows, c));
-        }
-    }
-    best.map(|(_, _, c)| c)
-}
-
-fn rel_lookup(tree: &DentryTree, mut cur: NodeId, path: &str) -> Option<NodeId> {
-    for comp in path.split(['/', '\\']).filter(|c| !c.is_empty()) {
-        cur = child_ci(tree, cur, comp)?;
-    }
-    Some(cur)
+    system_root(tree)
 }
 
 /// Reads at most `limit` bytes of a file's unnamed stream (`None` if absent or not a file).

@@ -13,6 +13,7 @@ pub mod derive;
 pub mod lcid;
 pub mod pe;
 pub mod regf;
+pub mod system_root;
 
 pub use derive::{
     ImageProperties, Mismatch, PropertiesError, SpBuildSource, compare_with_xml, derive_from_files,
