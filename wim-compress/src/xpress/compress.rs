@@ -12,7 +12,6 @@ use crate::huffman::build::{HuffScratch, build_code};
 use crate::huffman::estimate::literal_costs;
 use crate::matchfinder::bt16::Bt16;
 use crate::matchfinder::hc16::Hc16;
-use crate::matchfinder::row16::Row16;
 use crate::matchfinder::padded16::boxed;
 use crate::matchfinder::{LONG_MATCH_TAIL, Match, SearchParams};
 use crate::{CompressError, Compressor};
@@ -50,8 +49,6 @@ pub struct XpressCompressor {
     finder: Finder,
     /// Greedy/lazy parsing (also seeds the near-optimal parser's first costs).
     hc: Box<Hc16>,
-    rows: Box<Row16>,
-    use_rows: bool,
     /// Items: literal byte `b` as `b`, match as `len << 16 | offset`.
     items: Vec<u32>,
     freqs: [u32; NUM_SYMBOLS],
@@ -139,8 +136,6 @@ impl XpressCompressor {
             params,
             finder,
             hc: Box::new(Hc16::new(max_chunk)),
-            rows: Box::new(Row16::new(max_chunk)),
-            use_rows: std::env::var("ROWS").is_ok_and(|v| v == "1"),
             items: Vec::with_capacity(max_chunk),
             freqs: [0; NUM_SYMBOLS],
             lens: [0; NUM_SYMBOLS],
@@ -219,84 +214,6 @@ impl XpressCompressor {
                     let g2 = if l2 == 0 { 0 } else { gain(pos + 1, l2, o2) };
                     if g2 > g {
                         let b = hc.data()[pos];
-                        items[ni & (MAX_CHUNK - 1)] = u32::from(b);
-                        ni += 1;
-                        freqs[usize::from(b)] += 1;
-                        pos += 1;
-                        len = l2;
-                        off = o2;
-                        g = g2;
-                    } else {
-                        items[ni & (MAX_CHUNK - 1)] = ((len as u32) << 16) | off as u32;
-                        ni += 1;
-                        freqs[match_sym(len, off)] += 1;
-                        pos += len;
-                        continue 'outer;
-                    }
-                }
-            }
-            items[ni & (MAX_CHUNK - 1)] = ((len as u32) << 16) | off as u32;
-            ni += 1;
-            freqs[match_sym(len, off)] += 1;
-            pos += len;
-        }
-        while pos < n {
-            let b = data[pos];
-            items[ni & (MAX_CHUNK - 1)] = u32::from(b);
-            ni += 1;
-            freqs[usize::from(b)] += 1;
-            pos += 1;
-        }
-        self.nfixed = ni;
-    }
-
-    #[inline(never)]
-    fn parse_rows(&mut self, data: &[u8], lazy: bool, seed: Option<(u32, usize)>) {
-        let cost = literal_costs(data);
-        let hc = &mut self.rows;
-        hc.load(data);
-        let (depth, nice) = seed.unwrap_or((self.params.max_depth, self.params.nice_len));
-        let n = data.len();
-        let items = &mut *self.fixed;
-        let mut ni = 0usize;
-        let freqs = &mut self.freqs;
-        let bytes = data;
-        // Bits saved (1/16 bit) by a match over the literals it replaces (summed on demand:
-        // cheaper than prefix sums over every byte, and no 128 KiB table in the cache).
-        let gain = |pos: usize, len: usize, off: usize| -> i32 {
-            if len >= SURE_LEN {
-                return i32::MAX;
-            }
-            let lits = bytes.get(pos..pos + len).map_or(0, |m| {
-                m.iter()
-                    .map(|&b| i32::from(cost[usize::from(b)]))
-                    .sum::<i32>()
-            });
-            lits - MATCH_HEADER_COST
-                - 16 * offset_log2(off) as i32
-                - if len >= 18 { 128 } else { 0 }
-        };
-        *freqs = [0; NUM_SYMBOLS];
-        // Positions below `end` have 4 bytes ahead and go through the finder.
-        let end = n.saturating_sub(3);
-        let mut pos = 0usize;
-        'outer: while pos < end {
-            let (mut len, mut off) = hc.find(pos, 2, depth, nice);
-            let mut g = if len == 0 { 0 } else { gain(pos, len, off) };
-            if g <= 0 {
-                let b = data[pos];
-                items[ni & (MAX_CHUNK - 1)] = u32::from(b);
-                ni += 1;
-                freqs[usize::from(b)] += 1;
-                pos += 1;
-                continue;
-            }
-            if lazy {
-                while len < LAZY_MAX && pos + 1 < end {
-                    let (l2, o2) = hc.find(pos + 1, len, depth, nice);
-                    let g2 = if l2 == 0 { 0 } else { gain(pos + 1, l2, o2) };
-                    if g2 > g {
-                        let b = data[pos];
                         items[ni & (MAX_CHUNK - 1)] = u32::from(b);
                         ni += 1;
                         freqs[usize::from(b)] += 1;
@@ -622,11 +539,7 @@ impl Compressor for XpressCompressor {
         self.items.clear();
         let sel = match self.parser {
             Parser::Greedy | Parser::Lazy => {
-                if self.use_rows {
-                    self.parse_rows(src, self.parser == Parser::Lazy, None);
-                } else {
-                    self.parse_greedy_lazy(src, self.parser == Parser::Lazy, None);
-                }
+                self.parse_greedy_lazy(src, self.parser == Parser::Lazy, None);
                 self.build_code();
                 ItemSel::Fixed(self.nfixed)
             }
