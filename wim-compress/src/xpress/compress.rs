@@ -63,8 +63,11 @@ pub struct XpressCompressor {
     /// Greedy/lazy parsing: the items (as in `items`) and their number.
     fixed: Box<[u32; MAX_CHUNK]>,
     nfixed: usize,
-    /// Bitstream buffer.
+    /// Unit stream buffer of [`XpressCompressor::write`].
     out: Box<[u8; OUT_BUF]>,
+    /// Raw-byte events of [`XpressCompressor::write`] (bit count << 32 | count << 24 |
+    /// bytes).
+    events: Box<[u64; EVENTS]>,
 }
 
 fn settings(level: u32) -> (Parser, SearchParams) {
@@ -148,6 +151,7 @@ impl XpressCompressor {
             fixed: boxed(0),
             nfixed: 0,
             out: boxed(0),
+            events: boxed(0),
         })
     }
 
@@ -155,7 +159,7 @@ impl XpressCompressor {
     pub fn needed_memory(max_chunk: usize, level: u32) -> usize {
         let (parser, params) = settings(level);
         // Items (both forms), bitstream buffer, hash chains.
-        let base = 4 * max_chunk + 4 * MAX_CHUNK + OUT_BUF + Hc16::memory() + 8192;
+        let base = 4 * max_chunk + 4 * MAX_CHUNK + OUT_BUF + 8 * EVENTS + Hc16::memory() + 8192;
         match parser {
             Parser::Optimal { .. } => {
                 base + Bt16::memory()
@@ -384,10 +388,127 @@ impl XpressCompressor {
         );
     }
 
-    /// Writes the table and the items into `dst` (see [`Out`]); `None` when the result
-    /// would not be at least 8 bytes shorter than `dst`.
+    /// Writes the table and the items into `dst`; `None` when the result would not be at
+    /// least 8 bytes shorter than `dst`.
+    ///
+    /// Two phases: the Huffman and offset bits go into a plain stream of 16-bit units (one
+    /// 64-bit accumulator, 32 bits stored at a time, the symbol and its offset bits in one
+    /// step), and the raw length bytes of long matches are noted with the bit count at
+    /// which they occur; then both are merged. The XPRESS layout (codecs.md §2.5) places
+    /// raw bytes emitted after `B` bits behind the first `(B - 1) / 16 + 2` units (the
+    /// encoder keeps two unit slots reserved ahead of the raw position), so the result is
+    /// byte for byte what the slot-reserving writer ([`Out`], the test oracle) produces.
     #[inline(never)]
     fn write(&mut self, items: ItemSel, dst: &mut [u8]) -> Option<usize> {
+        let table = dst.get_mut(..256)?;
+        for (i, b) in table.iter_mut().enumerate() {
+            *b = self.lens[2 * i] | (self.lens[2 * i + 1] << 4);
+        }
+        let mut cl = [0u32; NUM_SYMBOLS];
+        for ((c, &code), &len) in cl.iter_mut().zip(&self.codes).zip(&self.lens) {
+            *c = (code << 4) | u32::from(len);
+        }
+        let items: &[u32] = match items {
+            ItemSel::Vec => &self.items,
+            ItemSel::Fixed(k) => &self.fixed[..k.min(MAX_CHUNK)],
+        };
+        // The same limit as the slot-reserving writer: its raw position (4 + 2 · units
+        // completed + raw bytes) must not pass `stop` before the end-of-data symbol. `up +
+        // nraw` stays below that position, so the early exit never fires when it would not.
+        let stop = dst.len().checked_sub(256 + 8)?;
+        let u = &mut *self.out;
+        let ev = &mut *self.events;
+        let mut acc = 0u64;
+        let mut n = 0u32; // pending bits in `acc` (< 32 between items)
+        let mut up = 0usize; // unit bytes stored
+        let mut nev = 0usize;
+        let mut nraw = 0usize;
+        for &it in items {
+            if up + nraw > stop {
+                return None;
+            }
+            let is_match = it >= 256;
+            let len = (it >> 16) as usize;
+            let off = it & 0xFFFF;
+            let k = select_unpredictable(is_match, offset_log2(off as usize | 1) as u32, 0);
+            let msym = 256 + ((k as usize) << 4) + len.wrapping_sub(MIN_MATCH).min(15);
+            let sym = select_unpredictable(is_match, msym, it as usize);
+            let c = cl[sym & (NUM_SYMBOLS - 1)];
+            let clen = c & 15;
+            // Raw length bytes (codecs.md §2.6) come after the symbol's bits: 0, 1 or 3.
+            let big = len >= 273;
+            let cnt = select_unpredictable(is_match & (len >= 18), select_unpredictable(big, 3, 1), 0);
+            let [lo, hi] = (len.wrapping_sub(3) as u16).to_le_bytes();
+            let first = select_unpredictable(big, 0xFF, len.wrapping_sub(18) as u8);
+            let bits_at = (up as u64) * 8 + u64::from(n + clen);
+            ev[nev & (EVENTS - 1)] = (bits_at << 32)
+                | ((cnt as u64) << 24)
+                | (u64::from(hi) << 16)
+                | (u64::from(lo) << 8)
+                | u64::from(first);
+            nev += usize::from(cnt != 0);
+            nraw += cnt;
+            // Symbol and offset bits in one step (at most 15 + 15 bits).
+            let v = u64::from(((c >> 4) << k) | (off & ((1 << k) - 1)));
+            acc = (acc << (clen + k)) | v;
+            n += clen + k;
+            let x = (acc >> (n.wrapping_sub(32) & 63)) as u32;
+            Self::store_units(u, up, x);
+            let full = n >= 32;
+            up += 4 * usize::from(full);
+            n -= 32 * u32::from(full);
+        }
+        let bits_pre = up as u64 * 8 + u64::from(n);
+        if 4 + 2 * (bits_pre.saturating_sub(1) / 16) as usize + nraw > stop || nev > EVENTS {
+            return None;
+        }
+        let c = cl[256];
+        acc = (acc << (c & 15)) | u64::from(c >> 4);
+        n += c & 15;
+        if n >= 32 {
+            Self::store_units(u, up, (acc >> (n - 32)) as u32);
+            up += 4;
+            n -= 32;
+        }
+        let total_bits = up as u64 * 8 + u64::from(n);
+        // The partial unit(s), zero-padded, then zeros (the final all-zero unit).
+        Self::store_units(u, up, ((acc << (32 - n)) & 0xFFFF_FFFF) as u32);
+        Self::store_units(u, up + 4, 0);
+        let units = total_bits.div_ceil(16) as usize + 1;
+        // Merge.
+        let body = dst.get_mut(256..)?;
+        let mut o = 0usize;
+        let mut from = 0usize;
+        for &e in ev.get(..nev)? {
+            let bits = e >> 32;
+            let upto = 2 * ((bits.saturating_sub(1) / 16) as usize + 2);
+            let run = u.get(from..upto)?;
+            body.get_mut(o..o + run.len())?.copy_from_slice(run);
+            o += run.len();
+            from = upto;
+            let cnt = ((e >> 24) & 3) as usize;
+            let raw = [e as u8, (e >> 8) as u8, (e >> 16) as u8];
+            body.get_mut(o..o + cnt)?.copy_from_slice(&raw[..cnt]);
+            o += cnt;
+        }
+        let run = u.get(from..2 * units)?;
+        body.get_mut(o..o + run.len())?.copy_from_slice(run);
+        o += run.len();
+        Some(256 + o)
+    }
+
+    /// Stores 32 bits as two 16-bit little-endian units, the high half first.
+    #[inline(always)]
+    fn store_units(u: &mut [u8; OUT_BUF], at: usize, x: u32) {
+        let at = at & OUT_IDX;
+        let b = x.rotate_left(16).to_le_bytes();
+        u[at..at + 4].copy_from_slice(&b);
+    }
+
+    /// The previous writer (see [`Out`]), kept as the test oracle of [`Self::write`]; `None` when the result
+    /// would not be at least 8 bytes shorter than `dst`.
+    #[cfg(test)]
+    fn write_ref(&mut self, items: ItemSel, dst: &mut [u8]) -> Option<usize> {
         let table = dst.get_mut(..256)?;
         for (i, b) in table.iter_mut().enumerate() {
             *b = self.lens[2 * i] | (self.lens[2 * i + 1] << 4);
@@ -448,13 +569,18 @@ enum ItemSel {
     Fixed(usize),
 }
 
+/// Room for the raw-byte events of one chunk: one per match of 18 bytes or more.
+const EVENTS: usize = MAX_CHUNK / 16;
+
 /// Size of the bitstream buffer: any index below 2^17, plus slack.
 const OUT_BUF: usize = (1 << 17) + 8;
 const OUT_IDX: usize = (1 << 17) - 1;
 
-/// The XPRESS bit writer (codecs.md §2.5) over a fixed buffer: two reserved unit slots
+/// The XPRESS bit writer (codecs.md §2.5) over a fixed buffer (the test oracle of
+/// [`XpressCompressor::write`]): two reserved unit slots
 /// ahead of the raw-byte position. Indices are masked (the caller stops long before
 /// they could wrap), so no store needs a bounds check.
+#[cfg(test)]
 #[derive(Debug)]
 struct Out {
     slot_a: usize,
@@ -464,6 +590,7 @@ struct Out {
     n: u32,
 }
 
+#[cfg(test)]
 impl Out {
     fn new() -> Self {
         Out {
