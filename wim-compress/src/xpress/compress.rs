@@ -15,6 +15,7 @@ use crate::matchfinder::hc16::Hc16;
 use crate::matchfinder::padded16::boxed;
 use crate::matchfinder::{LONG_MATCH_TAIL, Match, SearchParams};
 use crate::{CompressError, Compressor};
+#[cfg(test)]
 use std::hint::select_unpredictable;
 
 const MIN_MATCH: usize = 3;
@@ -49,7 +50,8 @@ pub struct XpressCompressor {
     finder: Finder,
     /// Greedy/lazy parsing (also seeds the near-optimal parser's first costs).
     hc: Box<Hc16>,
-    /// Items: literal byte `b` as `b`, match as `len << 16 | offset`.
+    /// Near-optimal parsing's items: literal byte `b` as `b`, match as `len << 16 |
+    /// offset` (packed by [`XpressCompressor::count_freqs`]).
     items: Vec<u32>,
     freqs: [u32; NUM_SYMBOLS],
     lens: [u8; NUM_SYMBOLS],
@@ -60,14 +62,17 @@ pub struct XpressCompressor {
     counts: Vec<u16>,
     cost: Vec<u32>,
     choice: Vec<u32>,
-    /// Greedy/lazy parsing: the items (as in `items`) and their number.
+    /// Greedy/lazy parsing: the items (packed, see [`pack_match`]) and their number.
     fixed: Box<[u32; MAX_CHUNK]>,
     nfixed: usize,
+    /// Lengths of the matches of 18 bytes or more, in order (their raw length bytes).
+    longs: Box<[u32; EVENTS]>,
+    nlongs: usize,
     /// Unit stream buffer of [`XpressCompressor::write`].
     out: Box<[u8; OUT_BUF]>,
-    /// Raw-byte events of [`XpressCompressor::write`] (bit count << 32 | count << 24 |
-    /// bytes).
-    events: Box<[u64; EVENTS]>,
+    /// Raw-byte events of [`XpressCompressor::write`]: the bit count at which each long
+    /// match's length bytes occur.
+    events: Box<[u32; EVENTS]>,
 }
 
 fn settings(level: u32) -> (Parser, SearchParams) {
@@ -106,9 +111,17 @@ fn offset_log2(off: usize) -> usize {
     (usize::BITS - 1 - off.leading_zeros()) as usize
 }
 
+/// A match as the writer takes it: bits 0–8 its symbol, 9–23 the low offset bits (the
+/// offset without its top bit), 24–27 their count, bit 31 set when the length needs raw
+/// bytes (18 or more; the lengths themselves are kept in order in `longs`).
 #[inline(always)]
-fn match_sym(len: usize, off: usize) -> usize {
-    256 + (offset_log2(off) << 4) + (len - MIN_MATCH).min(15)
+fn pack_match(len: usize, off: usize) -> u32 {
+    let k = offset_log2(off);
+    let sym = 256 + (k << 4) + (len - MIN_MATCH).min(15);
+    (sym as u32)
+        | (((off & ((1 << k) - 1)) as u32) << 9)
+        | ((k as u32) << 24)
+        | (u32::from(len >= 18) << 31)
 }
 
 /// Lazy parsing looks one position ahead only for matches shorter than this (longer
@@ -152,6 +165,8 @@ impl XpressCompressor {
             nfixed: 0,
             out: boxed(0),
             events: boxed(0),
+            longs: boxed(0),
+            nlongs: 0,
         })
     }
 
@@ -180,6 +195,8 @@ impl XpressCompressor {
         let n = data.len();
         let items = &mut *self.fixed;
         let mut ni = 0usize;
+        let longs = &mut *self.longs;
+        let mut nl = 0usize;
         let freqs = &mut self.freqs;
         let bytes = hc.data();
         // Bits saved (1/16 bit) by a match over the literals it replaces (summed on demand:
@@ -226,17 +243,23 @@ impl XpressCompressor {
                         off = o2;
                         g = g2;
                     } else {
-                        items[ni & (MAX_CHUNK - 1)] = ((len as u32) << 16) | off as u32;
+                        let it = pack_match(len, off);
+                        items[ni & (MAX_CHUNK - 1)] = it;
                         ni += 1;
-                        freqs[match_sym(len, off)] += 1;
+                        freqs[(it & 511) as usize] += 1;
+                        longs[nl & (EVENTS - 1)] = len as u32;
+                        nl += usize::from(len >= 18);
                         pos += len;
                         continue 'outer;
                     }
                 }
             }
-            items[ni & (MAX_CHUNK - 1)] = ((len as u32) << 16) | off as u32;
+            let it = pack_match(len, off);
+            items[ni & (MAX_CHUNK - 1)] = it;
             ni += 1;
-            freqs[match_sym(len, off)] += 1;
+            freqs[(it & 511) as usize] += 1;
+            longs[nl & (EVENTS - 1)] = len as u32;
+            nl += usize::from(len >= 18);
             pos += len;
         }
         while pos < n {
@@ -247,6 +270,7 @@ impl XpressCompressor {
             pos += 1;
         }
         self.nfixed = ni;
+        self.nlongs = nl;
     }
 
     #[inline(never)]
@@ -364,16 +388,23 @@ impl XpressCompressor {
         }
     }
 
+    /// Counts the symbols of `items` (near-optimal parsing: `len << 16 | offset` for
+    /// matches) and packs them for [`XpressCompressor::write`] (see [`pack_match`]).
     fn count_freqs(&mut self) {
         self.freqs = [0; NUM_SYMBOLS];
-        for &it in &self.items {
-            let s = if it < 256 {
-                it as usize
-            } else {
-                match_sym((it >> 16) as usize, (it & 0xFFFF) as usize)
-            };
-            self.freqs[s] += 1;
+        let mut nl = 0usize;
+        for it in &mut self.items {
+            if *it >= 256 {
+                let (len, off) = ((*it >> 16) as usize, (*it & 0xFFFF) as usize);
+                *it = pack_match(len, off);
+                if len >= 18 {
+                    self.longs[nl & (EVENTS - 1)] = len as u32;
+                    nl += 1;
+                }
+            }
+            self.freqs[(*it & 511) as usize] += 1;
         }
+        self.nlongs = nl;
     }
 
     /// Builds the code from `freqs` (items' symbols, without end-of-data).
@@ -413,8 +444,7 @@ impl XpressCompressor {
             ItemSel::Fixed(k) => &self.fixed[..k.min(MAX_CHUNK)],
         };
         // The same limit as the slot-reserving writer: its raw position (4 + 2 · units
-        // completed + raw bytes) must not pass `stop` before the end-of-data symbol. `up +
-        // nraw` stays below that position, so the early exit never fires when it would not.
+        // completed + raw bytes) must not pass `stop` before the end-of-data symbol.
         let stop = dst.len().checked_sub(256 + 8)?;
         let u = &mut *self.out;
         let ev = &mut *self.events;
@@ -422,34 +452,18 @@ impl XpressCompressor {
         let mut n = 0u32; // pending bits in `acc` (< 32 between items)
         let mut up = 0usize; // unit bytes stored
         let mut nev = 0usize;
-        let mut nraw = 0usize;
+        // No size check per item: indices are masked, and a stream that outgrows the
+        // buffer is far longer than `stop`, which the exact check below rejects.
         for &it in items {
-            if up + nraw > stop {
-                return None;
-            }
-            let is_match = it >= 256;
-            let len = (it >> 16) as usize;
-            let off = it & 0xFFFF;
-            let k = select_unpredictable(is_match, offset_log2(off as usize | 1) as u32, 0);
-            let msym = 256 + ((k as usize) << 4) + len.wrapping_sub(MIN_MATCH).min(15);
-            let sym = select_unpredictable(is_match, msym, it as usize);
-            let c = cl[sym & (NUM_SYMBOLS - 1)];
+            let c = cl[(it & 511) as usize];
             let clen = c & 15;
-            // Raw length bytes (codecs.md §2.6) come after the symbol's bits: 0, 1 or 3.
-            let big = len >= 273;
-            let cnt = select_unpredictable(is_match & (len >= 18), select_unpredictable(big, 3, 1), 0);
-            let [lo, hi] = (len.wrapping_sub(3) as u16).to_le_bytes();
-            let first = select_unpredictable(big, 0xFF, len.wrapping_sub(18) as u8);
-            let bits_at = (up as u64) * 8 + u64::from(n + clen);
-            ev[nev & (EVENTS - 1)] = (bits_at << 32)
-                | ((cnt as u64) << 24)
-                | (u64::from(hi) << 16)
-                | (u64::from(lo) << 8)
-                | u64::from(first);
-            nev += usize::from(cnt != 0);
-            nraw += cnt;
+            let k = (it >> 24) & 15;
+            // The bit count after the symbol: where a long match's raw bytes go.
+            ev[nev & (EVENTS - 1)] = (up as u32) * 8 + n + clen;
+            let long = it >> 31;
+            nev += long as usize;
             // Symbol and offset bits in one step (at most 15 + 15 bits).
-            let v = u64::from(((c >> 4) << k) | (off & ((1 << k) - 1)));
+            let v = u64::from(((c >> 4) << k) | ((it >> 9) & 0x7FFF));
             acc = (acc << (clen + k)) | v;
             n += clen + k;
             let x = (acc >> (n.wrapping_sub(32) & 63)) as u32;
@@ -458,6 +472,11 @@ impl XpressCompressor {
             up += 4 * usize::from(full);
             n -= 32 * u32::from(full);
         }
+        let longs = self.longs.get(..self.nlongs.min(EVENTS))?;
+        if nev != longs.len() {
+            return None;
+        }
+        let nraw = nev + 2 * longs.iter().filter(|&&l| l >= 273).count();
         let bits_pre = up as u64 * 8 + u64::from(n);
         if 4 + 2 * (bits_pre.saturating_sub(1) / 16) as usize + nraw > stop || nev > EVENTS {
             return None;
@@ -479,17 +498,21 @@ impl XpressCompressor {
         let body = dst.get_mut(256..)?;
         let mut o = 0usize;
         let mut from = 0usize;
-        for &e in ev.get(..nev)? {
-            let bits = e >> 32;
-            let upto = 2 * ((bits.saturating_sub(1) / 16) as usize + 2);
+        for (&e, &len) in ev.get(..nev)?.iter().zip(longs) {
+            let upto = 2 * ((e.saturating_sub(1) / 16) as usize + 2);
             let run = u.get(from..upto)?;
             body.get_mut(o..o + run.len())?.copy_from_slice(run);
             o += run.len();
             from = upto;
-            let cnt = ((e >> 24) & 3) as usize;
-            let raw = [e as u8, (e >> 8) as u8, (e >> 16) as u8];
-            body.get_mut(o..o + cnt)?.copy_from_slice(&raw[..cnt]);
-            o += cnt;
+            // Raw length bytes (codecs.md §2.6).
+            if len < 273 {
+                *body.get_mut(o)? = (len - 18) as u8;
+                o += 1;
+            } else {
+                let [lo, hi] = ((len - 3) as u16).to_le_bytes();
+                body.get_mut(o..o + 3)?.copy_from_slice(&[0xFF, lo, hi]);
+                o += 3;
+            }
         }
         let run = u.get(from..2 * units)?;
         body.get_mut(o..o + run.len())?.copy_from_slice(run);
@@ -505,8 +528,8 @@ impl XpressCompressor {
         u[at..at + 4].copy_from_slice(&b);
     }
 
-    /// The previous writer (see [`Out`]), kept as the test oracle of [`Self::write`]; `None` when the result
-    /// would not be at least 8 bytes shorter than `dst`.
+    /// The previous writer (see [`Out`]; items as `len << 16 | offset`), kept as the test
+    /// oracle of [`Self::write`].
     #[cfg(test)]
     fn write_ref(&mut self, items: ItemSel, dst: &mut [u8]) -> Option<usize> {
         let table = dst.get_mut(..256)?;
@@ -748,6 +771,66 @@ mod tests {
             assert_eq!(len, rlen);
             assert_eq!(&o[..len], &refbuf[..rlen], "round {round}");
         }
+    }
+
+    /// The two-phase writer produces exactly the slot-reserving writer's bytes (and fails
+    /// for exactly the same output sizes).
+    #[test]
+    fn write_matches_reference_writer() {
+        let mut seed = 0x5EED_1234_ABCD_0001u64;
+        let mut c = XpressCompressor::new(MAX_CHUNK, 50).unwrap();
+        let mut checked = 0;
+        for round in 0..300 {
+            // Random items: literals, short, long (>= 18) and very long (>= 273) matches.
+            let mut raw = Vec::new();
+            let mut covered = 1usize;
+            let count = 1 + (rng(&mut seed) % [10, 300, 5000][round % 3]) as usize;
+            while raw.len() < count && covered < 60000 {
+                let x = rng(&mut seed);
+                let it = match x % 8 {
+                    0..=3 => (x >> 8) as u32 & 0xFF,
+                    4 | 5 => {
+                        let len = 3 + (x >> 8) as usize % 15;
+                        ((len as u32) << 16) | (1 + (x >> 24) as u32 % covered.min(65535) as u32)
+                    }
+                    6 => {
+                        let len = 18 + (x >> 8) as usize % 255;
+                        ((len as u32) << 16) | (1 + (x >> 24) as u32 % covered.min(65535) as u32)
+                    }
+                    _ => {
+                        let len = 273 + (x >> 8) as usize % 3000;
+                        ((len as u32) << 16) | (1 + (x >> 24) as u32 % covered.min(65535) as u32)
+                    }
+                };
+                covered += if it < 256 { 1 } else { (it >> 16) as usize };
+                raw.push(it);
+            }
+            c.items = raw.clone();
+            c.count_freqs();
+            c.build_code();
+            let mut a = vec![0u8; 1 << 17];
+            let got = c.write(ItemSel::Vec, &mut a);
+            c.items = raw.clone();
+            let mut b = vec![0u8; 1 << 17];
+            let want = c.write_ref(ItemSel::Vec, &mut b);
+            assert_eq!(got, want, "round {round}");
+            let len = want.unwrap();
+            assert_eq!(a[..len], b[..len], "round {round}");
+            // Destinations around the limit: both accept or both refuse.
+            for d in len.saturating_sub(12)..len + 12 {
+                c.items = raw.clone();
+                c.count_freqs();
+                let g = c.write(ItemSel::Vec, &mut a[..d]);
+                c.items = raw.clone();
+                let w = c.write_ref(ItemSel::Vec, &mut b[..d]);
+                assert_eq!(g, w, "round {round} dst {d}");
+                if let Some(l) = w {
+                    assert_eq!(a[..l], b[..l]);
+                }
+            }
+            checked += usize::from(c.nlongs > 0);
+        }
+        assert!(checked > 100, "{checked}");
     }
 
     fn sample() -> Vec<u8> {
