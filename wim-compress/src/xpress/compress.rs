@@ -82,7 +82,10 @@ fn settings(level: u32) -> (Parser, SearchParams) {
         // chain walk is no longer the main cost, see OPTIMIZATIONS.md).
         (Parser::Greedy, 3, 16)
     } else if level < 60 {
-        (Parser::Lazy, (l * 4 / 5).max(4), (l * 64 / 50).max(16))
+        // A long nice length and a shallower walk: on the wine sample depth 32 / nice 256
+        // is as small as depth 40 / nice 64 and a few per cent faster (OPTIMIZATIONS.md,
+        // XPRESS session 4).
+        (Parser::Lazy, (l * 16 / 25).max(4), 256)
     } else {
         (
             // Seeding saves a near-optimal pass below 100; at 100 and above the extra pass
@@ -214,13 +217,43 @@ impl XpressCompressor {
                 - 16 * offset_log2(off) as i32
                 - if len >= 18 { 128 } else { 0 }
         };
+        // Only the sign of the gain matters when no look-ahead follows (greedy parsing, or
+        // a match of at least `LAZY_MAX`): the costs of the first `LAZY_MAX` literals often
+        // settle it already (same result as `gain(..) > 0`).
+        let positive = |pos: usize, len: usize, off: usize| -> bool {
+            if len >= SURE_LEN {
+                return true;
+            }
+            let fixed =
+                MATCH_HEADER_COST + 16 * offset_log2(off) as i32 + if len >= 18 { 128 } else { 0 };
+            let head = len.min(LAZY_MAX);
+            let first = bytes.get(pos..pos + head).map_or(0, |m| {
+                m.iter()
+                    .map(|&b| i32::from(cost[usize::from(b)]))
+                    .sum::<i32>()
+            });
+            if first > fixed {
+                return true;
+            }
+            let rest = bytes.get(pos + head..pos + len).map_or(0, |m| {
+                m.iter()
+                    .map(|&b| i32::from(cost[usize::from(b)]))
+                    .sum::<i32>()
+            });
+            first + rest > fixed
+        };
         *freqs = [0; NUM_SYMBOLS];
         // Positions below `end` have 4 bytes ahead and go through the finder.
         let end = n.saturating_sub(3);
         let mut pos = 0usize;
         'outer: while pos < end {
             let (mut len, mut off) = hc.find(pos, 2, depth, nice);
-            let mut g = if len == 0 { 0 } else { gain(pos, len, off) };
+            let look = lazy && len < LAZY_MAX;
+            let mut g = if len == 0 || !look {
+                i32::from(len != 0 && positive(pos, len, off))
+            } else {
+                gain(pos, len, off)
+            };
             if g <= 0 {
                 let b = hc.data()[pos];
                 items[ni & (MAX_CHUNK - 1)] = u32::from(b);
