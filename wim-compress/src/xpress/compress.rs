@@ -15,6 +15,7 @@ use crate::matchfinder::hc16::Hc16;
 use crate::matchfinder::padded16::boxed;
 use crate::matchfinder::{LONG_MATCH_TAIL, Match, SearchParams};
 use crate::{CompressError, Compressor};
+#[cfg(test)]
 use std::hint::select_unpredictable;
 
 const MIN_MATCH: usize = 3;
@@ -49,7 +50,8 @@ pub struct XpressCompressor {
     finder: Finder,
     /// Greedy/lazy parsing (also seeds the near-optimal parser's first costs).
     hc: Box<Hc16>,
-    /// Items: literal byte `b` as `b`, match as `len << 16 | offset`.
+    /// Near-optimal parsing's items: literal byte `b` as `b`, match as `len << 16 |
+    /// offset` (packed by [`XpressCompressor::count_freqs`]).
     items: Vec<u32>,
     freqs: [u32; NUM_SYMBOLS],
     lens: [u8; NUM_SYMBOLS],
@@ -60,11 +62,17 @@ pub struct XpressCompressor {
     counts: Vec<u16>,
     cost: Vec<u32>,
     choice: Vec<u32>,
-    /// Greedy/lazy parsing: the items (as in `items`) and their number.
+    /// Greedy/lazy parsing: the items (packed, see [`pack_match`]) and their number.
     fixed: Box<[u32; MAX_CHUNK]>,
     nfixed: usize,
-    /// Bitstream buffer.
+    /// Lengths of the matches of 18 bytes or more, in order (their raw length bytes).
+    longs: Box<[u32; EVENTS]>,
+    nlongs: usize,
+    /// Unit stream buffer of [`XpressCompressor::write`].
     out: Box<[u8; OUT_BUF]>,
+    /// Raw-byte events of [`XpressCompressor::write`]: the bit count at which each long
+    /// match's length bytes occur.
+    events: Box<[u32; EVENTS]>,
 }
 
 fn settings(level: u32) -> (Parser, SearchParams) {
@@ -74,7 +82,10 @@ fn settings(level: u32) -> (Parser, SearchParams) {
         // chain walk is no longer the main cost, see OPTIMIZATIONS.md).
         (Parser::Greedy, 3, 16)
     } else if level < 60 {
-        (Parser::Lazy, (l * 4 / 5).max(4), (l * 64 / 50).max(16))
+        // A long nice length and a shallower walk: on the wine sample depth 32 / nice 256
+        // is as small as depth 40 / nice 64 and a few per cent faster (OPTIMIZATIONS.md,
+        // XPRESS session 4).
+        (Parser::Lazy, (l * 16 / 25).max(4), 256)
     } else {
         (
             // Seeding saves a near-optimal pass below 100; at 100 and above the extra pass
@@ -103,9 +114,17 @@ fn offset_log2(off: usize) -> usize {
     (usize::BITS - 1 - off.leading_zeros()) as usize
 }
 
+/// A match as the writer takes it: bits 0–8 its symbol, 9–23 the low offset bits (the
+/// offset without its top bit), 24–27 their count, bit 31 set when the length needs raw
+/// bytes (18 or more; the lengths themselves are kept in order in `longs`).
 #[inline(always)]
-fn match_sym(len: usize, off: usize) -> usize {
-    256 + (offset_log2(off) << 4) + (len - MIN_MATCH).min(15)
+fn pack_match(len: usize, off: usize) -> u32 {
+    let k = offset_log2(off);
+    let sym = 256 + (k << 4) + (len - MIN_MATCH).min(15);
+    (sym as u32)
+        | (((off & ((1 << k) - 1)) as u32) << 9)
+        | ((k as u32) << 24)
+        | (u32::from(len >= 18) << 31)
 }
 
 /// Lazy parsing looks one position ahead only for matches shorter than this (longer
@@ -148,6 +167,9 @@ impl XpressCompressor {
             fixed: boxed(0),
             nfixed: 0,
             out: boxed(0),
+            events: boxed(0),
+            longs: boxed(0),
+            nlongs: 0,
         })
     }
 
@@ -155,7 +177,7 @@ impl XpressCompressor {
     pub fn needed_memory(max_chunk: usize, level: u32) -> usize {
         let (parser, params) = settings(level);
         // Items (both forms), bitstream buffer, hash chains.
-        let base = 4 * max_chunk + 4 * MAX_CHUNK + OUT_BUF + Hc16::memory() + 8192;
+        let base = 4 * max_chunk + 4 * MAX_CHUNK + OUT_BUF + 8 * EVENTS + Hc16::memory() + 8192;
         match parser {
             Parser::Optimal { .. } => {
                 base + Bt16::memory()
@@ -176,6 +198,8 @@ impl XpressCompressor {
         let n = data.len();
         let items = &mut *self.fixed;
         let mut ni = 0usize;
+        let longs = &mut *self.longs;
+        let mut nl = 0usize;
         let freqs = &mut self.freqs;
         let bytes = hc.data();
         // Bits saved (1/16 bit) by a match over the literals it replaces (summed on demand:
@@ -193,13 +217,43 @@ impl XpressCompressor {
                 - 16 * offset_log2(off) as i32
                 - if len >= 18 { 128 } else { 0 }
         };
+        // Only the sign of the gain matters when no look-ahead follows (greedy parsing, or
+        // a match of at least `LAZY_MAX`): the costs of the first `LAZY_MAX` literals often
+        // settle it already (same result as `gain(..) > 0`).
+        let positive = |pos: usize, len: usize, off: usize| -> bool {
+            if len >= SURE_LEN {
+                return true;
+            }
+            let fixed =
+                MATCH_HEADER_COST + 16 * offset_log2(off) as i32 + if len >= 18 { 128 } else { 0 };
+            let head = len.min(LAZY_MAX);
+            let first = bytes.get(pos..pos + head).map_or(0, |m| {
+                m.iter()
+                    .map(|&b| i32::from(cost[usize::from(b)]))
+                    .sum::<i32>()
+            });
+            if first > fixed {
+                return true;
+            }
+            let rest = bytes.get(pos + head..pos + len).map_or(0, |m| {
+                m.iter()
+                    .map(|&b| i32::from(cost[usize::from(b)]))
+                    .sum::<i32>()
+            });
+            first + rest > fixed
+        };
         *freqs = [0; NUM_SYMBOLS];
         // Positions below `end` have 4 bytes ahead and go through the finder.
         let end = n.saturating_sub(3);
         let mut pos = 0usize;
         'outer: while pos < end {
             let (mut len, mut off) = hc.find(pos, 2, depth, nice);
-            let mut g = if len == 0 { 0 } else { gain(pos, len, off) };
+            let look = lazy && len < LAZY_MAX;
+            let mut g = if len == 0 || !look {
+                i32::from(len != 0 && positive(pos, len, off))
+            } else {
+                gain(pos, len, off)
+            };
             if g <= 0 {
                 let b = hc.data()[pos];
                 items[ni & (MAX_CHUNK - 1)] = u32::from(b);
@@ -222,17 +276,23 @@ impl XpressCompressor {
                         off = o2;
                         g = g2;
                     } else {
-                        items[ni & (MAX_CHUNK - 1)] = ((len as u32) << 16) | off as u32;
+                        let it = pack_match(len, off);
+                        items[ni & (MAX_CHUNK - 1)] = it;
                         ni += 1;
-                        freqs[match_sym(len, off)] += 1;
+                        freqs[(it & 511) as usize] += 1;
+                        longs[nl & (EVENTS - 1)] = len as u32;
+                        nl += usize::from(len >= 18);
                         pos += len;
                         continue 'outer;
                     }
                 }
             }
-            items[ni & (MAX_CHUNK - 1)] = ((len as u32) << 16) | off as u32;
+            let it = pack_match(len, off);
+            items[ni & (MAX_CHUNK - 1)] = it;
             ni += 1;
-            freqs[match_sym(len, off)] += 1;
+            freqs[(it & 511) as usize] += 1;
+            longs[nl & (EVENTS - 1)] = len as u32;
+            nl += usize::from(len >= 18);
             pos += len;
         }
         while pos < n {
@@ -243,6 +303,7 @@ impl XpressCompressor {
             pos += 1;
         }
         self.nfixed = ni;
+        self.nlongs = nl;
     }
 
     #[inline(never)]
@@ -360,16 +421,23 @@ impl XpressCompressor {
         }
     }
 
+    /// Counts the symbols of `items` (near-optimal parsing: `len << 16 | offset` for
+    /// matches) and packs them for [`XpressCompressor::write`] (see [`pack_match`]).
     fn count_freqs(&mut self) {
         self.freqs = [0; NUM_SYMBOLS];
-        for &it in &self.items {
-            let s = if it < 256 {
-                it as usize
-            } else {
-                match_sym((it >> 16) as usize, (it & 0xFFFF) as usize)
-            };
-            self.freqs[s] += 1;
+        let mut nl = 0usize;
+        for it in &mut self.items {
+            if *it >= 256 {
+                let (len, off) = ((*it >> 16) as usize, (*it & 0xFFFF) as usize);
+                *it = pack_match(len, off);
+                if len >= 18 {
+                    self.longs[nl & (EVENTS - 1)] = len as u32;
+                    nl += 1;
+                }
+            }
+            self.freqs[(*it & 511) as usize] += 1;
         }
+        self.nlongs = nl;
     }
 
     /// Builds the code from `freqs` (items' symbols, without end-of-data).
@@ -384,10 +452,119 @@ impl XpressCompressor {
         );
     }
 
-    /// Writes the table and the items into `dst` (see [`Out`]); `None` when the result
-    /// would not be at least 8 bytes shorter than `dst`.
+    /// Writes the table and the items into `dst`; `None` when the result would not be at
+    /// least 8 bytes shorter than `dst`.
+    ///
+    /// Two phases: the Huffman and offset bits go into a plain stream of 16-bit units (one
+    /// 64-bit accumulator, 32 bits stored at a time, the symbol and its offset bits in one
+    /// step), and the raw length bytes of long matches are noted with the bit count at
+    /// which they occur; then both are merged. The XPRESS layout (codecs.md §2.5) places
+    /// raw bytes emitted after `B` bits behind the first `(B - 1) / 16 + 2` units (the
+    /// encoder keeps two unit slots reserved ahead of the raw position), so the result is
+    /// byte for byte what the slot-reserving writer ([`Out`], the test oracle) produces.
     #[inline(never)]
     fn write(&mut self, items: ItemSel, dst: &mut [u8]) -> Option<usize> {
+        let table = dst.get_mut(..256)?;
+        for (i, b) in table.iter_mut().enumerate() {
+            *b = self.lens[2 * i] | (self.lens[2 * i + 1] << 4);
+        }
+        let mut cl = [0u32; NUM_SYMBOLS];
+        for ((c, &code), &len) in cl.iter_mut().zip(&self.codes).zip(&self.lens) {
+            *c = (code << 4) | u32::from(len);
+        }
+        let items: &[u32] = match items {
+            ItemSel::Vec => &self.items,
+            ItemSel::Fixed(k) => &self.fixed[..k.min(MAX_CHUNK)],
+        };
+        // The same limit as the slot-reserving writer: its raw position (4 + 2 · units
+        // completed + raw bytes) must not pass `stop` before the end-of-data symbol.
+        let stop = dst.len().checked_sub(256 + 8)?;
+        let u = &mut *self.out;
+        let ev = &mut *self.events;
+        let mut acc = 0u64;
+        let mut n = 0u32; // pending bits in `acc` (< 32 between items)
+        let mut up = 0usize; // unit bytes stored
+        let mut nev = 0usize;
+        // No size check per item: indices are masked, and a stream that outgrows the
+        // buffer is far longer than `stop`, which the exact check below rejects.
+        for &it in items {
+            let c = cl[(it & 511) as usize];
+            let clen = c & 15;
+            let k = (it >> 24) & 15;
+            // The bit count after the symbol: where a long match's raw bytes go.
+            ev[nev & (EVENTS - 1)] = (up as u32) * 8 + n + clen;
+            let long = it >> 31;
+            nev += long as usize;
+            // Symbol and offset bits in one step (at most 15 + 15 bits).
+            let v = u64::from(((c >> 4) << k) | ((it >> 9) & 0x7FFF));
+            acc = (acc << (clen + k)) | v;
+            n += clen + k;
+            let x = (acc >> (n.wrapping_sub(32) & 63)) as u32;
+            Self::store_units(u, up, x);
+            let full = n >= 32;
+            up += 4 * usize::from(full);
+            n -= 32 * u32::from(full);
+        }
+        let longs = self.longs.get(..self.nlongs.min(EVENTS))?;
+        if nev != longs.len() {
+            return None;
+        }
+        let nraw = nev + 2 * longs.iter().filter(|&&l| l >= 273).count();
+        let bits_pre = up as u64 * 8 + u64::from(n);
+        if 4 + 2 * (bits_pre.saturating_sub(1) / 16) as usize + nraw > stop || nev > EVENTS {
+            return None;
+        }
+        let c = cl[256];
+        acc = (acc << (c & 15)) | u64::from(c >> 4);
+        n += c & 15;
+        if n >= 32 {
+            Self::store_units(u, up, (acc >> (n - 32)) as u32);
+            up += 4;
+            n -= 32;
+        }
+        let total_bits = up as u64 * 8 + u64::from(n);
+        // The partial unit(s), zero-padded, then zeros (the final all-zero unit).
+        Self::store_units(u, up, ((acc << (32 - n)) & 0xFFFF_FFFF) as u32);
+        Self::store_units(u, up + 4, 0);
+        let units = total_bits.div_ceil(16) as usize + 1;
+        // Merge.
+        let body = dst.get_mut(256..)?;
+        let mut o = 0usize;
+        let mut from = 0usize;
+        for (&e, &len) in ev.get(..nev)?.iter().zip(longs) {
+            let upto = 2 * ((e.saturating_sub(1) / 16) as usize + 2);
+            let run = u.get(from..upto)?;
+            body.get_mut(o..o + run.len())?.copy_from_slice(run);
+            o += run.len();
+            from = upto;
+            // Raw length bytes (codecs.md §2.6).
+            if len < 273 {
+                *body.get_mut(o)? = (len - 18) as u8;
+                o += 1;
+            } else {
+                let [lo, hi] = ((len - 3) as u16).to_le_bytes();
+                body.get_mut(o..o + 3)?.copy_from_slice(&[0xFF, lo, hi]);
+                o += 3;
+            }
+        }
+        let run = u.get(from..2 * units)?;
+        body.get_mut(o..o + run.len())?.copy_from_slice(run);
+        o += run.len();
+        Some(256 + o)
+    }
+
+    /// Stores 32 bits as two 16-bit little-endian units, the high half first.
+    #[inline(always)]
+    fn store_units(u: &mut [u8; OUT_BUF], at: usize, x: u32) {
+        let at = at & OUT_IDX;
+        let b = x.rotate_left(16).to_le_bytes();
+        u[at..at + 4].copy_from_slice(&b);
+    }
+
+    /// The previous writer (see [`Out`]; items as `len << 16 | offset`), kept as the test
+    /// oracle of [`Self::write`].
+    #[cfg(test)]
+    fn write_ref(&mut self, items: ItemSel, dst: &mut [u8]) -> Option<usize> {
         let table = dst.get_mut(..256)?;
         for (i, b) in table.iter_mut().enumerate() {
             *b = self.lens[2 * i] | (self.lens[2 * i + 1] << 4);
@@ -448,13 +625,18 @@ enum ItemSel {
     Fixed(usize),
 }
 
+/// Room for the raw-byte events of one chunk: one per match of 18 bytes or more.
+const EVENTS: usize = MAX_CHUNK / 16;
+
 /// Size of the bitstream buffer: any index below 2^17, plus slack.
 const OUT_BUF: usize = (1 << 17) + 8;
 const OUT_IDX: usize = (1 << 17) - 1;
 
-/// The XPRESS bit writer (codecs.md §2.5) over a fixed buffer: two reserved unit slots
+/// The XPRESS bit writer (codecs.md §2.5) over a fixed buffer (the test oracle of
+/// [`XpressCompressor::write`]): two reserved unit slots
 /// ahead of the raw-byte position. Indices are masked (the caller stops long before
 /// they could wrap), so no store needs a bounds check.
+#[cfg(test)]
 #[derive(Debug)]
 struct Out {
     slot_a: usize,
@@ -464,6 +646,7 @@ struct Out {
     n: u32,
 }
 
+#[cfg(test)]
 impl Out {
     fn new() -> Self {
         Out {
@@ -621,6 +804,66 @@ mod tests {
             assert_eq!(len, rlen);
             assert_eq!(&o[..len], &refbuf[..rlen], "round {round}");
         }
+    }
+
+    /// The two-phase writer produces exactly the slot-reserving writer's bytes (and fails
+    /// for exactly the same output sizes).
+    #[test]
+    fn write_matches_reference_writer() {
+        let mut seed = 0x5EED_1234_ABCD_0001u64;
+        let mut c = XpressCompressor::new(MAX_CHUNK, 50).unwrap();
+        let mut checked = 0;
+        for round in 0..300 {
+            // Random items: literals, short, long (>= 18) and very long (>= 273) matches.
+            let mut raw = Vec::new();
+            let mut covered = 1usize;
+            let count = 1 + (rng(&mut seed) % [10, 300, 5000][round % 3]) as usize;
+            while raw.len() < count && covered < 60000 {
+                let x = rng(&mut seed);
+                let it = match x % 8 {
+                    0..=3 => (x >> 8) as u32 & 0xFF,
+                    4 | 5 => {
+                        let len = 3 + (x >> 8) as usize % 15;
+                        ((len as u32) << 16) | (1 + (x >> 24) as u32 % covered.min(65535) as u32)
+                    }
+                    6 => {
+                        let len = 18 + (x >> 8) as usize % 255;
+                        ((len as u32) << 16) | (1 + (x >> 24) as u32 % covered.min(65535) as u32)
+                    }
+                    _ => {
+                        let len = 273 + (x >> 8) as usize % 3000;
+                        ((len as u32) << 16) | (1 + (x >> 24) as u32 % covered.min(65535) as u32)
+                    }
+                };
+                covered += if it < 256 { 1 } else { (it >> 16) as usize };
+                raw.push(it);
+            }
+            c.items = raw.clone();
+            c.count_freqs();
+            c.build_code();
+            let mut a = vec![0u8; 1 << 17];
+            let got = c.write(ItemSel::Vec, &mut a);
+            c.items = raw.clone();
+            let mut b = vec![0u8; 1 << 17];
+            let want = c.write_ref(ItemSel::Vec, &mut b);
+            assert_eq!(got, want, "round {round}");
+            let len = want.unwrap();
+            assert_eq!(a[..len], b[..len], "round {round}");
+            // Destinations around the limit: both accept or both refuse.
+            for d in len.saturating_sub(12)..len + 12 {
+                c.items = raw.clone();
+                c.count_freqs();
+                let g = c.write(ItemSel::Vec, &mut a[..d]);
+                c.items = raw.clone();
+                let w = c.write_ref(ItemSel::Vec, &mut b[..d]);
+                assert_eq!(g, w, "round {round} dst {d}");
+                if let Some(l) = w {
+                    assert_eq!(a[..l], b[..l]);
+                }
+            }
+            checked += usize::from(c.nlongs > 0);
+        }
+        assert!(checked > 100, "{checked}");
     }
 
     fn sample() -> Vec<u8> {
