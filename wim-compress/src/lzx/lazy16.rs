@@ -10,7 +10,6 @@
 
 use super::compress::{Item, item_match, slot_of, update_queue};
 use super::constants::{EXTRA_BITS, MIN_MATCH};
-use super::pairs::Pairs;
 use crate::huffman::estimate::literal_prefix;
 use crate::matchfinder::hc16::{HC16_MAX, Hc16};
 use crate::matchfinder::load_u64;
@@ -83,7 +82,6 @@ fn common(pad: &[u8], a: usize, b: usize, limit: usize) -> usize {
 #[derive(Debug)]
 pub(super) struct Lazy16 {
     hc: Box<Hc16>,
-    pairs: Pairs,
     /// `pre[i]`: estimated cost (1/16 bit) of bytes `0..i` as literals.
     pre: Vec<i32>,
     /// The chunk followed by 16 zero bytes.
@@ -98,7 +96,6 @@ impl Lazy16 {
     pub(super) fn new(capacity: usize) -> Self {
         Lazy16 {
             hc: Box::new(Hc16::new(capacity)),
-            pairs: Pairs::default(),
             pre: Vec::new(),
             pad: Vec::new(),
         }
@@ -106,7 +103,7 @@ impl Lazy16 {
 
     /// Bytes of memory.
     pub(super) fn memory() -> usize {
-        Hc16::memory() + 5 * HC16_MAX + 64 + Pairs::memory(HC16_MAX)
+        Hc16::memory() + 5 * HC16_MAX + 64
     }
 
     /// Parses `data` (at most [`Self::MAX`] bytes) into `items`, searching `depth` chain
@@ -128,8 +125,6 @@ impl Lazy16 {
         let pad = &self.pad[..];
         let hc = &mut *self.hc;
         hc.load(data);
-        self.pairs.fill(data);
-        let pairs = &self.pairs.offset[..];
         let pre = &self.pre[..];
         let gain =
             |pos: usize, len: usize, fo: u32| -> i32 { match_gain(pre, pos, len, fo, LAZY_COSTS) };
@@ -160,13 +155,6 @@ impl Lazy16 {
             if rl >= nice {
                 hc.skip(pos);
                 return b;
-            }
-            let off = u32::from(pairs[pos]);
-            if rl < MIN_MATCH && off != 0 && !q.contains(&off) {
-                let g = gain(pos, 2, off + 2);
-                if g > b.2 {
-                    b = (2, off + 2, g);
-                }
             }
             let (el, eo) = hc.longest(pos, min.max(rl).max(2), depth, nice);
             if el >= 3 && eo <= max_offset {
