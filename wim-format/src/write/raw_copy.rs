@@ -33,6 +33,13 @@ const GATHER: usize = 1 << 20;
 const PAGE: u64 = 4096;
 /// Shortest resource that starts a kernel run (shorter ones are cheaper gathered).
 const KERNEL_MIN: u64 = 64 << 10;
+/// Output alignment at which a long kernel copy starts. Linux moves a `copy_file_range`
+/// between files of a file system without reflinks through a pipe, 64 KiB per round,
+/// each round written at the next output offset: rounds starting on 64 KiB boundaries
+/// fill the output's page cache with large folios, the others with single pages.
+/// Measured on ext4 (Linux 6.18, 212 MB, page cache warm, best of 7): 0.053 s when the
+/// output offset is within the first page of a 64 KiB block, 0.080–0.12 s otherwise.
+const SPLICE_ALIGN: u64 = 64 << 10;
 
 /// A pending in-kernel copy of `len` bytes from `from` in `src` to `to`.
 struct Run {
@@ -163,17 +170,14 @@ impl RawCopier {
             // `copy` only starts runs between files.
             return Err(io_at(io::ErrorKind::Unsupported.into(), r.to));
         };
-        // `ReadAt` users read with positional reads, so moving this handle's cursor is
-        // harmless; the copy itself is single-threaded. `io::copy` between two files is
-        // `copy_file_range` (in-kernel).
-        let mut rf = sf;
-        rf.seek(io::SeekFrom::Start(r.from))
-            .map_err(|e| io_at(e, r.from))?;
-        of.seek(io::SeekFrom::Start(r.to))
-            .map_err(|e| io_at(e, r.to))?;
-        let n = io::copy(&mut rf.take(r.len), of).map_err(|e| io_at(e, r.from))?;
-        if n != r.len {
-            return Err(io_at(io::ErrorKind::UnexpectedEof.into(), r.from + n));
+        // The head up to the next `SPLICE_ALIGN` boundary of the output in a call of its
+        // own, so the long call that follows starts aligned (see `SPLICE_ALIGN`).
+        let head = (SPLICE_ALIGN - r.to % SPLICE_ALIGN) % SPLICE_ALIGN;
+        if head > 0 && head < r.len {
+            kernel_copy(sf, r.from, of, r.to, head)?;
+            kernel_copy(sf, r.from + head, of, r.to + head, r.len - head)?;
+        } else {
+            kernel_copy(sf, r.from, of, r.to, r.len)?;
         }
         #[cfg(test)]
         {
@@ -182,6 +186,30 @@ impl RawCopier {
         Ok(())
     }
 }
+
+/// Copies `len` bytes at `from` in `src` to `to` in `out` in the kernel.
+fn kernel_copy(
+    src: &std::fs::File,
+    from: u64,
+    out: &mut std::fs::File,
+    to: u64,
+    len: u64,
+) -> Result<()> {
+    // `ReadAt` users read with positional reads, so moving this handle's cursor is
+    // harmless; the copy itself is single-threaded. `io::copy` between two files is
+    // `copy_file_range` (in-kernel).
+    let mut rf = src;
+    rf.seek(io::SeekFrom::Start(from))
+        .map_err(|e| io_at(e, from))?;
+    out.seek(io::SeekFrom::Start(to))
+        .map_err(|e| io_at(e, to))?;
+    let n = io::copy(&mut rf.take(len), out).map_err(|e| io_at(e, from))?;
+    if n != len {
+        return Err(io_at(io::ErrorKind::UnexpectedEof.into(), from + n));
+    }
+    Ok(())
+}
+
 
 #[cfg(test)]
 mod tests {
