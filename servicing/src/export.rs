@@ -526,3 +526,41 @@ pub fn raw_copy_solid_resources<W: WimOutput>(
 fn src_xml_of(w: &Wim) -> Result<wim_format::xml::WimInfo> {
     src_xml(w)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Cursor;
+
+    #[test]
+    fn blobs_are_taken_in_source_offset_order() {
+        let mut w = WimWriterBuilder::new()
+            .compression(Compression::Xpress)
+            .build(Cursor::new(Vec::new()))
+            .unwrap();
+        // Written in this order; digest order differs (checked below).
+        let hs: Vec<Sha1Digest> = (0..12u8)
+            .map(|i| w.add_blob(&vec![i; 1000 + usize::from(i)]).unwrap())
+            .collect();
+        let mut tree = ImageTree::new();
+        let root = tree.root();
+        for (i, h) in hs.iter().enumerate() {
+            tree.add(
+                root,
+                &format!("f{i}"),
+                wim_format::metadata::model::Inode::file(Some(*h)),
+            )
+            .unwrap();
+        }
+        w.add_image(&tree, image_element(None, None)).unwrap();
+        let (_, out) = w.finish_into_inner().unwrap();
+        let src = Wim::from_read_at(out.into_inner()).unwrap();
+        let refs = tree.blob_references();
+        assert_ne!(
+            refs.iter().map(|r| r.0).collect::<Vec<_>>(),
+            hs,
+            "digest order happens to be write order: the test proves nothing"
+        );
+        assert_eq!(in_source_order(&src, refs), hs);
+    }
+}

@@ -210,7 +210,6 @@ fn kernel_copy(
     Ok(())
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
