@@ -60,13 +60,34 @@ pub trait ChunkCompressor: Send {
     }
 }
 
+/// Chunks at least this long are compressed into an output buffer of their own rather
+/// than into the worker's scratch buffer (see [`compress_packed`]).
+const OWN_BUFFER_MIN: usize = 4 << 20;
+
 /// Compresses `chunk` with `c` into a new buffer; `None` when it does not shrink.
+///
+/// Chunks of [`OWN_BUFFER_MIN`] bytes or more (solid LZMS: 64 MiB) go to a zeroed buffer
+/// of their own, truncated afterwards: the allocator maps a zeroed block that large on
+/// demand, so only the pages the codec writes (about the compressed size) become
+/// resident, and shrinking it keeps them in place. A scratch buffer instead stays
+/// resident at the full chunk size in every worker, and the result is copied out of it.
 pub(crate) fn compress_packed(
     c: &mut dyn crate::Compressor,
     chunk: &[u8],
     scratch: &mut Vec<u8>,
 ) -> Option<Vec<u8>> {
     let n = chunk.len();
+    if n >= OWN_BUFFER_MIN {
+        let mut out = vec![0u8; n];
+        return match c.compress(chunk, &mut out) {
+            Some(m) if m > 0 && m < n => {
+                out.truncate(m);
+                out.shrink_to_fit();
+                Some(out)
+            }
+            _ => None,
+        };
+    }
     if scratch.len() < n {
         scratch.resize(n, 0);
     }
