@@ -14,9 +14,12 @@
 //! costs 0.062 s of kernel time when the source and destination offsets are congruent
 //! modulo the page size but 0.092 s when they are not (each page-cache page of the source
 //! lands on two of the destination), while a read + write through a 1 MiB buffer costs
-//! 0.071 s whatever the alignment. A plain export writes blobs in SHA-1 order, so source
-//! and destination offsets are unrelated and most resources take the buffer; runs of
-//! resources that stay contiguous (re-exports, split parts) take the kernel in one call.
+//! 0.071 s whatever the alignment. Exports copy an image's blobs in source offset order,
+//! so the resources of an image captured in one go form one contiguous run, congruent
+//! when the image starts the source as it starts the output (the first image: both
+//! after the 208-byte header), which the kernel copies in one call (split at a 64 KiB
+//! output boundary, see `SPLICE_ALIGN`): the wine image (216 MB, 814 resources) exports
+//! at 0.9–1.0× the speed of `cp`. Scattered or incongruent resources take the buffer.
 //!
 //! Bytes handed to [`RawCopier::copy`] may reach the output only at [`RawCopier::flush`]:
 //! callers flush before they read the output back, truncate it or write its header.
