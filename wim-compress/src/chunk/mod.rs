@@ -207,7 +207,12 @@ mod tests {
     #[test]
     fn own_buffer_and_scratch_paths_give_the_same_results() {
         let mut scratch = Vec::new();
-        for n in [1000, OWN_BUFFER_MIN - 1, OWN_BUFFER_MIN, OWN_BUFFER_MIN + 77] {
+        for n in [
+            1000,
+            OWN_BUFFER_MIN - 1,
+            OWN_BUFFER_MIN,
+            OWN_BUFFER_MIN + 77,
+        ] {
             let chunk: Vec<u8> = (0..n).map(|i| (i % 251 + 1) as u8).collect();
             let want: Vec<u8> = chunk.iter().step_by(3).copied().collect();
             let got = compress_packed(&mut Thirds, &chunk, &mut scratch).unwrap();
@@ -219,7 +224,10 @@ mod tests {
             let r = compress_one(&mut Thirds, zero.clone(), &mut scratch);
             assert!(r.stored_raw && r.data == zero && r.uncompressed_size == n);
         }
-        assert!(scratch.len() < OWN_BUFFER_MIN, "big chunks leave the scratch alone");
+        assert!(
+            scratch.len() < OWN_BUFFER_MIN,
+            "big chunks leave the scratch alone"
+        );
     }
 
     #[test]
