@@ -60,13 +60,34 @@ pub trait ChunkCompressor: Send {
     }
 }
 
+/// Chunks at least this long are compressed into an output buffer of their own rather
+/// than into the worker's scratch buffer (see [`compress_packed`]).
+const OWN_BUFFER_MIN: usize = 4 << 20;
+
 /// Compresses `chunk` with `c` into a new buffer; `None` when it does not shrink.
+///
+/// Chunks of [`OWN_BUFFER_MIN`] bytes or more (solid LZMS: 64 MiB) go to a zeroed buffer
+/// of their own, truncated afterwards: the allocator maps a zeroed block that large on
+/// demand, so only the pages the codec writes (about the compressed size) become
+/// resident, and shrinking it keeps them in place. A scratch buffer instead stays
+/// resident at the full chunk size in every worker, and the result is copied out of it.
 pub(crate) fn compress_packed(
     c: &mut dyn crate::Compressor,
     chunk: &[u8],
     scratch: &mut Vec<u8>,
 ) -> Option<Vec<u8>> {
     let n = chunk.len();
+    if n >= OWN_BUFFER_MIN {
+        let mut out = vec![0u8; n];
+        return match c.compress(chunk, &mut out) {
+            Some(m) if m > 0 && m < n => {
+                out.truncate(m);
+                out.shrink_to_fit();
+                Some(out)
+            }
+            _ => None,
+        };
+    }
     if scratch.len() < n {
         scratch.resize(n, 0);
     }
@@ -162,5 +183,87 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Keeps every 3rd byte (shrinks) or refuses (`None`) when the chunk starts with 0;
+    /// writes the output from both ends like LZMS does.
+    struct Thirds;
+    impl crate::Compressor for Thirds {
+        fn compress(&mut self, src: &[u8], dst: &mut [u8]) -> Option<usize> {
+            if src.first() == Some(&0) {
+                return None;
+            }
+            let kept: Vec<u8> = src.iter().step_by(3).copied().collect();
+            let n = kept.len();
+            // Scribble at the end first (as a backward bitstream would), then the
+            // result at the front.
+            let end = dst.len();
+            dst[end - 8..].fill(0xEE);
+            dst[..n].copy_from_slice(&kept);
+            Some(n)
+        }
+    }
+
+    #[test]
+    fn own_buffer_and_scratch_paths_give_the_same_results() {
+        let mut scratch = Vec::new();
+        for n in [
+            1000,
+            OWN_BUFFER_MIN - 1,
+            OWN_BUFFER_MIN,
+            OWN_BUFFER_MIN + 77,
+        ] {
+            let chunk: Vec<u8> = (0..n).map(|i| (i % 251 + 1) as u8).collect();
+            let want: Vec<u8> = chunk.iter().step_by(3).copied().collect();
+            let got = compress_packed(&mut Thirds, &chunk, &mut scratch).unwrap();
+            assert_eq!(got, want, "{n}");
+            assert_eq!(got.capacity(), got.len(), "{n}: the buffer is shrunk");
+            let mut zero = chunk.clone();
+            zero[0] = 0;
+            assert!(compress_packed(&mut Thirds, &zero, &mut scratch).is_none());
+            let r = compress_one(&mut Thirds, zero.clone(), &mut scratch);
+            assert!(r.stored_raw && r.data == zero && r.uncompressed_size == n);
+        }
+        assert!(
+            scratch.len() < OWN_BUFFER_MIN,
+            "big chunks leave the scratch alone"
+        );
+    }
+
+    #[test]
+    fn parallel_delivers_many_small_chunks_in_order() {
+        let kind = CompressionKind::Xpress;
+        let chunks: Vec<Vec<u8>> = (0..600)
+            .map(|i| data(200 + (i * 37) % 3000, i as u64))
+            .collect();
+        let mut s = SerialChunkCompressor::new(kind, 4096, 20).unwrap();
+        let mut serial = Vec::new();
+        for c in &chunks {
+            s.submit(c.clone());
+            serial.extend(s.finish_batch());
+        }
+        for threads in [2, 4] {
+            let mut p = ParallelChunkCompressor::new(kind, 4096, 20, threads).unwrap();
+            let mut got = Vec::new();
+            for (i, c) in chunks.iter().enumerate() {
+                // Alternate between a full pipe and taking everything.
+                if p.in_flight() == p.max_in_flight() || i % 97 == 0 {
+                    if i % 2 == 0 {
+                        got.extend(p.take_next());
+                    } else {
+                        got.extend(p.finish_batch());
+                    }
+                }
+                p.submit(c.clone());
+            }
+            got.extend(p.finish_batch());
+            assert!(got == serial, "threads={threads}");
+        }
+        // Dropped with chunks in flight: the workers stop.
+        let mut p = ParallelChunkCompressor::new(kind, 4096, 20, 2).unwrap();
+        for c in chunks.iter().take(8) {
+            p.submit(c.clone());
+        }
+        drop(p);
     }
 }

@@ -1,10 +1,18 @@
 //! The parallel chunk compressor: worker threads pull chunks from a queue as soon as they
 //! are submitted; the caller takes results in submission order.
+//!
+//! ```text
+//! submit ─► jobs (Mutex<Queue>) ─► worker: compress ─► results[seq - next_out] (Mutex<Done>)
+//!            notify only if a worker sleeps           notify only if the caller waits for
+//!                                                     exactly this chunk   ─► take_next
+//! ```
+//!
+//! Both wake-ups are skipped when nobody sleeps: a condition variable's notify is a
+//! system call even then, and with 32 KiB XPRESS chunks there are tens of thousands.
 
 use super::{ChunkCompressor, CompressedChunk, chunk_result, compress_packed};
 use crate::{CompressError, CompressionKind, Compressor, new_compressor};
 use std::collections::VecDeque;
-use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 
@@ -13,23 +21,46 @@ use std::thread::JoinHandle;
 struct Queue {
     jobs: VecDeque<(u64, Vec<u8>)>,
     closed: bool,
+    /// Workers waiting on `Shared::ready`.
+    idle: usize,
 }
 
-/// The queue shared by the caller and the workers.
+/// Results not yet taken, in submission order.
+#[derive(Default)]
+struct Done {
+    /// `slots[i]` is the result of chunk `base + i` once it is done.
+    slots: VecDeque<Option<CompressedChunk>>,
+    /// Sequence number of `slots[0]` (the oldest chunk not yet taken).
+    base: u64,
+    /// The caller waits on `Shared::done_cv` for `slots[0]`.
+    waiting: bool,
+    /// Workers still running (the caller stops waiting when none is left).
+    live: usize,
+}
+
+/// State shared by the caller and the workers.
 #[derive(Default)]
 struct Shared {
     queue: Mutex<Queue>,
     ready: Condvar,
+    done: Mutex<Done>,
+    done_cv: Condvar,
 }
 
-impl Shared {
-    /// Locks the queue; a poisoned lock (impossible: nothing panics while holding it)
-    /// still yields the queue.
-    fn lock(&self) -> MutexGuard<'_, Queue> {
-        match self.queue.lock() {
-            Ok(g) => g,
-            Err(p) => p.into_inner(),
-        }
+/// Locks `m`; a poisoned lock (impossible: nothing panics while holding one) still
+/// yields its data.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    match m.lock() {
+        Ok(g) => g,
+        Err(p) => p.into_inner(),
+    }
+}
+
+/// Waits on `cv` with `g`, poisoning ignored as in [`lock`].
+fn wait<'a, T>(cv: &Condvar, g: MutexGuard<'a, T>) -> MutexGuard<'a, T> {
+    match cv.wait(g) {
+        Ok(g) => g,
+        Err(p) => p.into_inner(),
     }
 }
 
@@ -38,9 +69,6 @@ impl Shared {
 pub struct ParallelChunkCompressor {
     shared: Arc<Shared>,
     workers: Vec<JoinHandle<()>>,
-    results: Receiver<(u64, CompressedChunk)>,
-    /// Results that arrived before an older one, indexed by `seq - next_out`.
-    parked: VecDeque<Option<CompressedChunk>>,
     next_in: u64,
     next_out: u64,
     max_chunk: usize,
@@ -57,12 +85,29 @@ impl std::fmt::Debug for ParallelChunkCompressor {
     }
 }
 
-/// One worker: takes the oldest queued chunk, compresses it, sends the result.
-fn work(shared: &Shared, mut ctx: Box<dyn Compressor>, tx: &Sender<(u64, CompressedChunk)>) {
+/// Counts a worker out of `Done::live` when it ends, however it ends.
+struct LiveGuard<'a>(&'a Shared);
+
+impl Drop for LiveGuard<'_> {
+    fn drop(&mut self) {
+        let waiting = {
+            let mut d = lock(&self.0.done);
+            d.live = d.live.saturating_sub(1);
+            d.waiting
+        };
+        if waiting {
+            self.0.done_cv.notify_one();
+        }
+    }
+}
+
+/// One worker: takes the oldest queued chunk, compresses it, stores the result.
+fn work(shared: &Shared, mut ctx: Box<dyn Compressor>) {
+    let _live = LiveGuard(shared);
     let mut scratch = Vec::new();
     loop {
         let job = {
-            let mut q = shared.lock();
+            let mut q = lock(&shared.queue);
             loop {
                 if let Some(job) = q.jobs.pop_front() {
                     break Some(job);
@@ -70,10 +115,9 @@ fn work(shared: &Shared, mut ctx: Box<dyn Compressor>, tx: &Sender<(u64, Compres
                 if q.closed {
                     break None;
                 }
-                q = match shared.ready.wait(q) {
-                    Ok(g) => g,
-                    Err(p) => p.into_inner(),
-                };
+                q.idle += 1;
+                q = wait(&shared.ready, q);
+                q.idle -= 1;
             }
         };
         let Some((seq, chunk)) = job else { return };
@@ -84,8 +128,20 @@ fn work(shared: &Shared, mut ctx: Box<dyn Compressor>, tx: &Sender<(u64, Compres
         }))
         .unwrap_or(None);
         let result = chunk_result(packed, chunk);
-        if tx.send((seq, result)).is_err() {
-            return;
+        let wake = {
+            let mut d = lock(&shared.done);
+            // `seq >= base`: a chunk is taken only once its result is stored.
+            let at = usize::try_from(seq.saturating_sub(d.base)).unwrap_or(usize::MAX);
+            if at >= d.slots.len() {
+                d.slots.resize_with(at.saturating_add(1), || None);
+            }
+            if let Some(slot) = d.slots.get_mut(at) {
+                *slot = Some(result);
+            }
+            d.waiting && at == 0
+        };
+        if wake {
+            shared.done_cv.notify_one();
         }
     }
 }
@@ -110,28 +166,32 @@ impl ParallelChunkCompressor {
             .map(|_| new_compressor(kind, max_chunk, level))
             .collect::<Result<Vec<_>, _>>()?;
         let shared = Arc::new(Shared::default());
-        let (tx, results) = channel();
         let mut workers = Vec::with_capacity(threads);
         for (i, ctx) in contexts.into_iter().enumerate() {
-            let shared = Arc::clone(&shared);
-            let tx = tx.clone();
+            let sh = Arc::clone(&shared);
+            // Counted before the thread starts, so that `live` never reads 0 while one
+            // is about to run.
+            lock(&shared.done).live += 1;
             let spawned = std::thread::Builder::new()
                 .name(format!("wimkit-compress-{i}"))
-                .spawn(move || work(&shared, ctx, &tx));
+                .spawn(move || work(&sh, ctx));
             match spawned {
                 Ok(h) => workers.push(h),
-                // Could not start a thread: run with the workers we have (at least one
-                // is needed).
-                Err(_) if !workers.is_empty() => break,
-                Err(_) => return Err(CompressError::BadLevel),
+                Err(_) => {
+                    lock(&shared.done).live -= 1;
+                    // Could not start a thread: run with the workers we have (at least
+                    // one is needed).
+                    if workers.is_empty() {
+                        return Err(CompressError::BadLevel);
+                    }
+                    break;
+                }
             }
         }
         let n = workers.len();
         Ok(ParallelChunkCompressor {
             shared,
             workers,
-            results,
-            parked: VecDeque::new(),
             next_in: 0,
             next_out: 0,
             max_chunk,
@@ -163,31 +223,35 @@ impl ChunkCompressor for ParallelChunkCompressor {
     fn submit(&mut self, chunk: Vec<u8>) {
         let seq = self.next_in;
         self.next_in += 1;
-        self.shared.lock().jobs.push_back((seq, chunk));
-        self.shared.ready.notify_one();
+        let wake = {
+            let mut q = lock(&self.shared.queue);
+            q.jobs.push_back((seq, chunk));
+            q.idle > 0
+        };
+        if wake {
+            self.shared.ready.notify_one();
+        }
     }
     fn take_next(&mut self) -> Option<CompressedChunk> {
         if self.next_in == self.next_out {
             return None;
         }
+        let mut d = lock(&self.shared.done);
         loop {
-            if let Some(slot) = self.parked.front_mut()
-                && let Some(done) = slot.take()
-            {
-                self.parked.pop_front();
+            if let Some(Some(_)) = d.slots.front() {
+                let done = d.slots.pop_front().flatten();
+                d.base += 1;
                 self.next_out += 1;
-                return Some(done);
+                return done;
             }
-            // Every worker holds a sender until the queue closes, so `recv` only fails
-            // if all workers died, which `work` prevents (codec panics are caught).
-            let (seq, done) = self.results.recv().ok()?;
-            let at = usize::try_from(seq - self.next_out).unwrap_or(usize::MAX);
-            if at >= self.parked.len() {
-                self.parked.resize_with(at + 1, || None);
+            // Workers only end when the queue closes (codec panics are caught), so
+            // this is a safeguard, not a path taken.
+            if d.live == 0 {
+                return None;
             }
-            if let Some(slot) = self.parked.get_mut(at) {
-                *slot = Some(done);
-            }
+            d.waiting = true;
+            d = wait(&self.shared.done_cv, d);
+            d.waiting = false;
         }
     }
 }
@@ -195,7 +259,7 @@ impl ChunkCompressor for ParallelChunkCompressor {
 impl Drop for ParallelChunkCompressor {
     fn drop(&mut self) {
         {
-            let mut q = self.shared.lock();
+            let mut q = lock(&self.shared.queue);
             q.closed = true;
             q.jobs.clear();
         }

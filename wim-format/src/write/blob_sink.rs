@@ -69,9 +69,9 @@ const PIPE_BYTES: u64 = 4 << 20;
 /// [`chunk_compressor`]): 1 for the serial compressor; else about [`PIPE_BYTES`] of
 /// input, so that small chunks queue enough work (tens of milliseconds) for the
 /// workers to ride out the caller being descheduled on a busy machine, and at least
-/// one chunk per worker plus one queued, so that large chunks (64 MiB LZMS: the
-/// compressor's own 4 per worker would be 512 MiB of input) keep every worker busy
-/// without holding more than that. The output does not depend on it (results come
+/// one chunk per worker plus one queued (none queued for chunks of [`HUGE_CHUNK`] or
+/// more), so that large chunks (64 MiB LZMS: the compressor's own 4 per worker would be
+/// 512 MiB of input) keep every worker busy without holding more than that. The output does not depend on it (results come
 /// back in submission order).
 fn pipe_limit(c: &dyn ChunkCompressor, chunk_size: u32, threads: usize) -> usize {
     if c.max_in_flight() <= 1 {
@@ -83,8 +83,18 @@ fn pipe_limit(c: &dyn ChunkCompressor, chunk_size: u32, threads: usize) -> usize
         threads
     };
     let by_bytes = usize::try_from(PIPE_BYTES / u64::from(chunk_size.max(1))).unwrap_or(1);
-    by_bytes.max(workers + 1)
+    // A queued chunk beyond one per worker is worth its memory only while filling a
+    // chunk takes about as long as compressing one; for the huge chunks of solid LZMS
+    // (read and hashed in a fraction of a second, compressed in tens of seconds) a
+    // worker waits for the caller less than 1 % of the time without it, and 64 MiB is
+    // saved.
+    let queued = usize::from(chunk_size < HUGE_CHUNK);
+    by_bytes.max(workers + queued)
 }
+
+/// Chunk size from which [`pipe_limit`] keeps no chunk queued beyond one per worker
+/// (only LZMS, solid, has chunks this large).
+const HUGE_CHUNK: u32 = 32 << 20;
 
 /// Reads up to `buf.len()` bytes (fewer only at end of input).
 fn read_full(src: &mut dyn Read, buf: &mut [u8]) -> Result<usize> {

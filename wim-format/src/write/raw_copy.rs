@@ -14,9 +14,12 @@
 //! costs 0.062 s of kernel time when the source and destination offsets are congruent
 //! modulo the page size but 0.092 s when they are not (each page-cache page of the source
 //! lands on two of the destination), while a read + write through a 1 MiB buffer costs
-//! 0.071 s whatever the alignment. A plain export writes blobs in SHA-1 order, so source
-//! and destination offsets are unrelated and most resources take the buffer; runs of
-//! resources that stay contiguous (re-exports, split parts) take the kernel in one call.
+//! 0.071 s whatever the alignment. Exports copy an image's blobs in source offset order,
+//! so the resources of an image captured in one go form one contiguous run, congruent
+//! when the image starts the source as it starts the output (the first image: both
+//! after the 208-byte header), which the kernel copies in one call (split at a 64 KiB
+//! output boundary, see `SPLICE_ALIGN`): the wine image (216 MB, 814 resources) exports
+//! at 0.9–1.0× the speed of `cp`. Scattered or incongruent resources take the buffer.
 //!
 //! Bytes handed to [`RawCopier::copy`] may reach the output only at [`RawCopier::flush`]:
 //! callers flush before they read the output back, truncate it or write its header.
@@ -33,6 +36,13 @@ const GATHER: usize = 1 << 20;
 const PAGE: u64 = 4096;
 /// Shortest resource that starts a kernel run (shorter ones are cheaper gathered).
 const KERNEL_MIN: u64 = 64 << 10;
+/// Output alignment at which a long kernel copy starts. Linux moves a `copy_file_range`
+/// between files of a file system without reflinks through a pipe, 64 KiB per round,
+/// each round written at the next output offset: rounds starting on 64 KiB boundaries
+/// fill the output's page cache with large folios, the others with single pages.
+/// Measured on ext4 (Linux 6.18, 212 MB, page cache warm, best of 7): 0.053 s when the
+/// output offset is within the first page of a 64 KiB block, 0.080–0.12 s otherwise.
+const SPLICE_ALIGN: u64 = 64 << 10;
 
 /// A pending in-kernel copy of `len` bytes from `from` in `src` to `to`.
 struct Run {
@@ -163,17 +173,14 @@ impl RawCopier {
             // `copy` only starts runs between files.
             return Err(io_at(io::ErrorKind::Unsupported.into(), r.to));
         };
-        // `ReadAt` users read with positional reads, so moving this handle's cursor is
-        // harmless; the copy itself is single-threaded. `io::copy` between two files is
-        // `copy_file_range` (in-kernel).
-        let mut rf = sf;
-        rf.seek(io::SeekFrom::Start(r.from))
-            .map_err(|e| io_at(e, r.from))?;
-        of.seek(io::SeekFrom::Start(r.to))
-            .map_err(|e| io_at(e, r.to))?;
-        let n = io::copy(&mut rf.take(r.len), of).map_err(|e| io_at(e, r.from))?;
-        if n != r.len {
-            return Err(io_at(io::ErrorKind::UnexpectedEof.into(), r.from + n));
+        // The head up to the next `SPLICE_ALIGN` boundary of the output in a call of its
+        // own, so the long call that follows starts aligned (see `SPLICE_ALIGN`).
+        let head = (SPLICE_ALIGN - r.to % SPLICE_ALIGN) % SPLICE_ALIGN;
+        if head > 0 && head < r.len {
+            kernel_copy(sf, r.from, of, r.to, head)?;
+            kernel_copy(sf, r.from + head, of, r.to + head, r.len - head)?;
+        } else {
+            kernel_copy(sf, r.from, of, r.to, r.len)?;
         }
         #[cfg(test)]
         {
@@ -181,6 +188,29 @@ impl RawCopier {
         }
         Ok(())
     }
+}
+
+/// Copies `len` bytes at `from` in `src` to `to` in `out` in the kernel.
+fn kernel_copy(
+    src: &std::fs::File,
+    from: u64,
+    out: &mut std::fs::File,
+    to: u64,
+    len: u64,
+) -> Result<()> {
+    // `ReadAt` users read with positional reads, so moving this handle's cursor is
+    // harmless; the copy itself is single-threaded. `io::copy` between two files is
+    // `copy_file_range` (in-kernel).
+    let mut rf = src;
+    rf.seek(io::SeekFrom::Start(from))
+        .map_err(|e| io_at(e, from))?;
+    out.seek(io::SeekFrom::Start(to))
+        .map_err(|e| io_at(e, to))?;
+    let n = io::copy(&mut rf.take(len), out).map_err(|e| io_at(e, from))?;
+    if n != len {
+        return Err(io_at(io::ErrorKind::UnexpectedEof.into(), from + n));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -860,11 +860,14 @@ impl<W: WimOutput> WimWriter<W> {
             && (!part.header.pipable || !reshdr.is_compressed())
         {
             let sh: &WimHeader = &part.header;
+            let same_codec = sh.compression == self.params.compression
+                && sh.chunk_size == self.plain.chunk_size();
+            // An uncompressed resource of a compressed WIM is one its writer found not
+            // to shrink with this very codec and chunk size: kept as it is too.
             let same = if reshdr.is_compressed() {
-                sh.compression == self.params.compression
-                    && sh.chunk_size == self.plain.chunk_size()
+                same_codec
             } else {
-                self.params.compression == Compression::None
+                self.params.compression == Compression::None || same_codec
             };
             if same {
                 self.drain_plain()?;
