@@ -295,7 +295,7 @@ const UNREACHED: Node = Node {
 /// Relaxes the edge "match (`kind`, `val`) of `ml` bytes from `off` back, one literal,
 /// repeat-0 match" from node `i` (position `p`), whose first part costs `mcost` in all.
 #[allow(clippy::too_many_arguments)]
-#[inline]
+#[inline(never)]
 fn gap_edge(
     nodes: &mut [Node],
     c: &Costs,
@@ -308,11 +308,18 @@ fn gap_edge(
 ) {
     let q = p + ml;
     let n = d.len();
-    if q + 3 > n || d[q + 1] != d[q + 1 - off] || d[q + 2] != d[q + 2 - off] {
+    if !gap_hit(d, q, off) {
         return;
     }
     let l2 = extend(d, q + 1, q + 1 - off, 2, (n - q - 1).min(nice - 1));
     gap_tail(nodes, c, s, i, (kind, val, ml), d[q], l2, mcost);
+}
+
+/// Whether a repeat-0 match of at least 2 bytes from `off` back starts at `q + 1`, after
+/// the literal at `q` (the cheap test callers make before [`gap_edge`]).
+#[inline(always)]
+fn gap_hit(d: &[u8], q: usize, off: usize) -> bool {
+    q + 3 <= d.len() && d[q + 1] == d[q + 1 - off] && d[q + 2] == d[q + 2 - off]
 }
 
 /// Completes a gap edge from node `i`: the first match (`kind`, `val`, `ml` bytes, costing
@@ -367,7 +374,7 @@ fn relax_gap(
 /// literal, delta repeat-0 match" from node `i` (position `p`); the first part costs
 /// `mcost` in all.
 #[allow(clippy::too_many_arguments)]
-#[inline]
+#[inline(never)]
 fn delta_gap_edge(
     nodes: &mut [Node],
     c: &Costs,
@@ -380,17 +387,24 @@ fn delta_gap_edge(
 ) {
     let q = p + ml;
     let n = d.len();
-    if q + 3 > n
-        || d[q + 1].wrapping_sub(d[q + 1 - span])
-            != d[q + 1 - off].wrapping_sub(d[q + 1 - off - span])
-    {
+    if !delta_gap_hit(d, q, span, off) {
         return;
     }
-    let l2 = delta_len_from(d, q + 1, off, span, 1, (n - q - 1).min(nice - 1));
+    let l2 = delta_len_from(d, q + 1, off, span, 2, (n - q - 1).min(nice - 1));
     if l2 < 2 {
         return;
     }
     gap_tail(nodes, c, s, i, (kind, val, ml), d[q], l2, mcost);
+}
+
+/// Whether a delta repeat-0 match of at least 2 bytes (`span`, `off`) starts at `q + 1`.
+#[inline(always)]
+fn delta_gap_hit(d: &[u8], q: usize, span: usize, off: usize) -> bool {
+    q + 3 <= d.len()
+        && d[q + 1].wrapping_sub(d[q + 1 - span])
+            == d[q + 1 - off].wrapping_sub(d[q + 1 - off - span])
+        && d[q + 2].wrapping_sub(d[q + 2 - span])
+            == d[q + 2 - off].wrapping_sub(d[q + 2 - off - span])
 }
 
 /// The repeat kind that ends a gap edge whose first match is of `kind`.
@@ -1047,7 +1061,13 @@ impl LzmsCompressor {
                     forced = Some((i, LZ_REP, longest_rep.1, longest_rep.0 as u32));
                     break;
                 }
-                if longest_rep.0 >= 2 {
+                if longest_rep.0 >= 2
+                    && gap_hit(
+                        d,
+                        p + longest_rep.0,
+                        s.lz_rep(longest_rep.1 as usize) as usize,
+                    )
+                {
                     let (l, k) = longest_rep;
                     let off = s.lz_rep(k as usize) as usize;
                     let mc = rep_base + rep_cost(bits, &s, S_LZ_REP0, k) + c.length[l];
@@ -1076,6 +1096,9 @@ impl LzmsCompressor {
                                 continue;
                             }
                             let ml = ml as usize;
+                            if !gap_hit(d, p + ml, off as usize) {
+                                continue;
+                            }
                             let mc = base + c.lz_slot[self.slots.slot(off)] + c.length[ml];
                             gap_edge(
                                 &mut self.nodes,
@@ -1151,7 +1174,7 @@ impl LzmsCompressor {
                             break 'scan;
                         }
                         let rc = drep_base + rep_cost(bits, &s, S_DELTA_REP0, k);
-                        if dgaps && l < nice - 1 {
+                        if dgaps && l < nice - 1 && delta_gap_hit(d, p + l, span, off) {
                             delta_gap_edge(
                                 &mut self.nodes,
                                 c,
@@ -1194,7 +1217,7 @@ impl LzmsCompressor {
                         let oc =
                             ebase + c.power[power as usize] + c.delta_slot[self.slots.slot(raw)];
                         let top = (l as usize).min(nice - 1);
-                        if dgaps && top >= dmin {
+                        if dgaps && top >= dmin && delta_gap_hit(d, p + top, 1 << power, off) {
                             delta_gap_edge(
                                 &mut self.nodes,
                                 c,
