@@ -4,23 +4,23 @@
 use super::prefetch::prefetch;
 
 /// No position.
-const NIL: u32 = u32::MAX;
+pub(crate) const NIL: u32 = u32::MAX;
 
 /// Binary-tree match finder: per 3-byte hash bucket, a binary search tree of earlier
 /// positions ordered by the suffix that starts there. Positions are visited in order;
 /// each visit reports the progressively longer matches and re-roots the tree.
 #[derive(Debug, Default)]
 pub(crate) struct BtFinder {
-    head: Vec<u32>,
+    pub(crate) head: Vec<u32>,
     /// Left and right child of every position.
-    child: Vec<u32>,
+    pub(crate) child: Vec<u32>,
     hash_shift: u32,
     /// Next position to visit.
     pub(crate) next: usize,
 }
 
 #[inline(always)]
-fn hash3(d: &[u8], p: usize, shift: u32) -> usize {
+pub(crate) fn hash3(d: &[u8], p: usize, shift: u32) -> usize {
     let v = u32::from(d[p]) | (u32::from(d[p + 1]) << 8) | (u32::from(d[p + 2]) << 16);
     (v.wrapping_mul(0x9E37_79B1) >> shift) as usize
 }
@@ -62,6 +62,35 @@ impl BtFinder {
     /// With `RECORD == false` only the tree is updated.
     #[inline(never)]
     pub(crate) fn visit<const RECORD: bool>(
+        &mut self,
+        d: &[u8],
+        depth: u32,
+        nice: usize,
+        out: &mut Vec<(u32, u32)>,
+    ) {
+        #[cfg(not(feature = "safe-only"))]
+        {
+            let cur = self.next;
+            if super::fast_bt::visit::<RECORD>(
+                &mut self.head,
+                &mut self.child,
+                self.hash_shift,
+                cur,
+                d,
+                depth,
+                nice,
+                out,
+            ) {
+                self.next += 1;
+                return;
+            }
+        }
+        self.visit_safe::<RECORD>(d, depth, nice, out);
+    }
+
+    /// The safe twin of [`BtFinder::visit`] (`src/fast/lzms_bt.rs`).
+    #[inline(always)]
+    pub(crate) fn visit_safe<const RECORD: bool>(
         &mut self,
         d: &[u8],
         depth: u32,
