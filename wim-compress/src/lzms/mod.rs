@@ -28,6 +28,7 @@ mod bitstream;
 mod compress;
 mod constants;
 mod decompress;
+#[cfg(not(feature = "safe-only"))]
 #[path = "../fast/lzms_bt.rs"]
 #[allow(unsafe_code)]
 mod fast_bt;
