@@ -440,11 +440,16 @@ fn gap_rep(kind: u8) -> u8 {
     }
 }
 
+/// Cost of a 0 / 1 bit of each decision class entry, by class and state. States are
+/// below 64; the rows have 256 entries so that indexing by a `u8` state needs no bounds
+/// check (the unused entries are never read and stay in no cache line that is).
+type BitCosts = [[[u32; 2]; 256]; 8];
+
 /// Costs frozen at the start of a parsing window.
 #[derive(Debug)]
 struct Costs {
     /// Cost of a 0 / 1 bit of each decision class entry.
-    bits: [[[u32; 2]; 64]; 8],
+    bits: BitCosts,
     literal: [u32; NUM_LITERAL_SYMS],
     /// Length cost (slot codeword + extra bits) for lengths 0..=LEN_TABLE.
     length: Vec<u32>,
@@ -625,7 +630,7 @@ impl LzmsCompressor {
             rc: RangeEncoder::new(),
             bw: BackWriter::new(),
             costs: Box::new(Costs {
-                bits: [[[0; 2]; 64]; 8],
+                bits: [[[0; 2]; 256]; 8],
                 literal: [0; NUM_LITERAL_SYMS],
                 length: vec![0; LEN_TABLE],
                 lz_slot: Vec::new(),
@@ -1345,7 +1350,7 @@ impl LzmsCompressor {
 
 /// Cost of the repeat-index decisions for index `k`.
 #[inline(always)]
-fn rep_cost(bits: &[[[u32; 2]; 64]; 8], s: &PathState, class0: usize, k: u32) -> u32 {
+fn rep_cost(bits: &BitCosts, s: &PathState, class0: usize, k: u32) -> u32 {
     let s0 = usize::from(s.st[class0]);
     let s1 = usize::from(s.st[class0 + 1]);
     match k {
