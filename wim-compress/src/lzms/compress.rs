@@ -257,29 +257,6 @@ impl Params {
             delta_ways: 2,
             delta_noins: 4,
         }
-        .exp()
-    }
-
-    // EXPERIMENT (not to commit)
-    fn exp(mut self) -> Self {
-        fn ov(k: &str, d: usize) -> usize {
-            std::env::var(k)
-                .ok()
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(d)
-        }
-        self.depth = ov("X_DEPTH", self.depth as usize) as u32;
-        self.nice = ov("X_NICE", self.nice);
-        self.window = ov("X_WIN", self.window);
-        self.delta_skip = ov("X_DSKIP", self.delta_skip);
-        self.delta_noins = ov("X_DNOINS", self.delta_noins);
-        self.delta_bits = ov("X_DBITS", self.delta_bits as usize) as u32;
-        self.gap_all = ov("X_GAPALL", usize::from(self.gap_all)) != 0;
-        self.delta_gaps = ov("X_DGAPS", usize::from(self.delta_gaps)) != 0;
-        self.delta = ov("X_DELTA", usize::from(self.delta)) != 0;
-        self.len2 = ov("X_LEN2", usize::from(self.len2)) != 0;
-        self.lz_skipped = ov("X_LZSKIP", usize::from(self.lz_skipped)) != 0;
-        self
     }
 
     /// The tuning for chunks of at least `lcp_min` bytes: there, delta matches far back
