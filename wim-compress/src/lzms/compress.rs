@@ -297,7 +297,7 @@ const UNREACHED: Node = Node {
 #[allow(clippy::too_many_arguments)]
 #[inline(never)]
 fn gap_edge(
-    nodes: &mut [Node],
+    nodes: &mut Nodes,
     c: &Costs,
     d: &[u8],
     s: &PathState,
@@ -328,7 +328,7 @@ fn gap_hit(d: &[u8], q: usize, off: usize) -> bool {
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 fn gap_tail(
-    nodes: &mut [Node],
+    nodes: &mut Nodes,
     c: &Costs,
     s: &PathState,
     i: usize,
@@ -348,17 +348,8 @@ fn gap_tail(
 /// Offers node `i + ml + 1 + l2` the path "match (`kind`, `val`) of `ml` bytes, a literal,
 /// a repeat-0 match of `l2` bytes" from node `i` at `cost`.
 #[inline]
-fn relax_gap(
-    nodes: &mut [Node],
-    i: usize,
-    cost: u32,
-    (kind, val): (u8, u32),
-    ml: usize,
-    l2: usize,
-) {
-    let Some(node) = nodes.get_mut(i + ml + 1 + l2) else {
-        return;
-    };
+fn relax_gap(nodes: &mut Nodes, i: usize, cost: u32, (kind, val): (u8, u32), ml: usize, l2: usize) {
+    let node = &mut nodes[(i + ml + 1 + l2) & (NODES - 1)];
     if cost < node.cost {
         *node = Node {
             cost,
@@ -376,7 +367,7 @@ fn relax_gap(
 #[allow(clippy::too_many_arguments)]
 #[inline(never)]
 fn delta_gap_edge(
-    nodes: &mut [Node],
+    nodes: &mut Nodes,
     c: &Costs,
     d: &[u8],
     s: &PathState,
@@ -457,12 +448,20 @@ impl Costs {
     }
 }
 
+/// Nodes of a parsing window: positions `0..=window + 2 * nice` (window ≤ [`MAX_WINDOW`],
+/// nice ≤ 255), in a power-of-two array so that a masked index needs no bounds check (the
+/// mask never changes an index in use).
+const NODES: usize = 4096;
+/// Largest parsing window.
+const MAX_WINDOW: usize = 2048;
+const _: () = assert!(MAX_WINDOW + 2 * 255 + 2 <= NODES);
+type Nodes = [Node; NODES];
+
 /// Offers node `nodes[at]` the edge `edge` (its cost included).
 #[inline(always)]
-fn relax(nodes: &mut [Node], at: usize, edge: Node) {
-    if let Some(t) = nodes.get_mut(at)
-        && edge.cost < t.cost
-    {
+fn relax(nodes: &mut Nodes, at: usize, edge: Node) {
+    let t = &mut nodes[at & (NODES - 1)];
+    if edge.cost < t.cost {
         *t = edge;
     }
 }
@@ -515,7 +514,7 @@ pub struct LzmsCompressor {
     /// −log2(p/64) in cost units for p = 0..=64.
     prob_cost: [u32; 65],
     len_slot_table: Vec<u8>,
-    nodes: Vec<Node>,
+    nodes: Box<Nodes>,
     states: Vec<PathState>,
     matches: Vec<(u32, u32)>,
     deltas: Vec<(u32, u32, u32)>,
@@ -616,7 +615,7 @@ impl LzmsCompressor {
             }),
             prob_cost,
             len_slot_table,
-            nodes: Vec::new(),
+            nodes: Box::new([UNREACHED; NODES]),
             states: Vec::new(),
             matches: Vec::new(),
             deltas: Vec::new(),
@@ -873,10 +872,10 @@ impl LzmsCompressor {
     fn parse(&mut self, d: &[u8], limit: usize) -> bool {
         let n = d.len();
         let prm = self.params;
-        let nice = prm.nice;
-        let wsize = prm.window;
-        self.nodes.clear();
-        self.nodes.resize(wsize + 2 * nice + 2, UNREACHED);
+        let nice = prm.nice.min(255);
+        let wsize = prm.window.min(MAX_WINDOW);
+        let node_len = wsize + 2 * nice + 2;
+        self.nodes.fill(UNREACHED);
         self.states.clear();
         self.states.resize(wsize + 2 * nice + 2, PathState::INIT);
         let mut ps = PathState::INIT;
@@ -1257,7 +1256,7 @@ impl LzmsCompressor {
                 Some((fi, ..)) => fi,
                 None => {
                     let mut j = lim;
-                    while j + 1 < self.nodes.len() && self.nodes[j].cost == INF {
+                    while j + 1 < node_len && self.nodes[j].cost == INF {
                         j += 1;
                     }
                     j
