@@ -70,13 +70,15 @@ pub(crate) fn delta_len_from(
         }
         l += 8;
     }
-    // SAFETY: l < max, so p + l < d.len(); the other addresses are lower (as above).
-    while l < max
-        && unsafe {
+    while l < max {
+        // SAFETY: l < max, so p + l < d.len(); the other addresses are lower (as above).
+        let same = unsafe {
             byte(d, p + l).wrapping_sub(byte(d, p + l - span))
                 == byte(d, p + l - off).wrapping_sub(byte(d, p + l - off - span))
+        };
+        if !same {
+            break;
         }
-    {
         l += 1;
     }
     l
