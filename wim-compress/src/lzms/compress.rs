@@ -341,7 +341,7 @@ fn gap_tail(
     t.apply(kind, val);
     let mut cost = mcost + c.bit(&t, S_MAIN, 0) + c.literal[usize::from(lit)];
     t.apply(LIT, 0);
-    cost += c.rep0_header(&t, gap_rep(kind) == DELTA_REP) + c.length[l2];
+    cost += c.rep0_header(&t, gap_rep(kind) == DELTA_REP) + c.len_cost(l2);
     relax_gap(nodes, i, cost, (kind, val), ml, l2);
 }
 
@@ -420,7 +420,7 @@ struct Costs {
     bits: BitCosts,
     literal: [u32; NUM_LITERAL_SYMS],
     /// Length cost (slot codeword + extra bits) for lengths 0..=LEN_TABLE.
-    length: Vec<u32>,
+    length: Box<[u32; LEN_COSTS]>,
     lz_slot: Vec<u32>,
     delta_slot: Vec<u32>,
     power: [u32; NUM_DELTA_POWER_SYMS],
@@ -431,6 +431,14 @@ impl Costs {
     #[inline(always)]
     fn bit(&self, s: &PathState, class: usize, b: usize) -> u32 {
         self.bits[class][usize::from(s.st[class])][b]
+    }
+
+    /// Cost of a match length `l` (slot codeword and extra bits). Parser lengths are at
+    /// most 2 × nice < [`LEN_TABLE`], so the mask (which spares the bounds check) never
+    /// changes them; a cost is only an estimate, never part of the output format.
+    #[inline(always)]
+    fn len_cost(&self, l: usize) -> u32 {
+        self.length[l & (LEN_COSTS - 1)]
     }
 
     /// Cost of the decisions "match, LZ (or delta), repeat, index 0" in path state `s`.
@@ -478,6 +486,10 @@ fn slot_costs(out: &mut Vec<u32>, lens: &[u8]) {
 
 /// Lengths with a tabulated slot.
 const LEN_TABLE: usize = 2219;
+/// Entries of the length-cost table (a power of two ≥ `LEN_TABLE`; see
+/// [`Costs::len_cost`]).
+const LEN_COSTS: usize = 4096;
+const _: () = assert!(LEN_COSTS >= LEN_TABLE && LEN_COSTS.is_power_of_two());
 
 /// The length slot of `len` (≥ 1).
 fn length_slot(len: u32) -> usize {
@@ -608,7 +620,7 @@ impl LzmsCompressor {
             costs: Box::new(Costs {
                 bits: [[[0; 2]; 256]; 8],
                 literal: [0; NUM_LITERAL_SYMS],
-                length: vec![0; LEN_TABLE],
+                length: Box::new([0; LEN_COSTS]),
                 lz_slot: Vec::new(),
                 delta_slot: Vec::new(),
                 power: [0; NUM_DELTA_POWER_SYMS],
@@ -833,7 +845,7 @@ impl LzmsCompressor {
         }
         if dirty & DIRTY_LEN != 0 {
             let ll = self.codes.length.code_lens();
-            for (len, o) in c.length.iter_mut().enumerate() {
+            for (len, o) in c.length[..LEN_TABLE].iter_mut().enumerate() {
                 let slot = usize::from(self.len_slot_table[len]);
                 *o = (u32::from(ll[slot]) + u32::from(LEN_EXTRA[slot])) << COST_SHIFT;
             }
@@ -976,7 +988,7 @@ impl LzmsCompressor {
                             let l2 = extend(d, p + 1, p + 1 - off, 2, (rem - 1).min(nice - 1));
                             let mut t = s;
                             t.apply(LIT, 0);
-                            let cc = lc + c.rep0_header(&t, false) + c.length[l2];
+                            let cc = lc + c.rep0_header(&t, false) + c.len_cost(l2);
                             relax(
                                 &mut self.nodes,
                                 i + 1 + l2,
@@ -1013,7 +1025,7 @@ impl LzmsCompressor {
                         let cc = lz_base
                             + bits[S_LZ][st(S_LZ)][0]
                             + c.lz_slot[self.slots.slot(off)]
-                            + c.length[2];
+                            + c.len_cost(2);
                         relax(
                             &mut self.nodes,
                             i + 2,
@@ -1047,7 +1059,7 @@ impl LzmsCompressor {
                         longest_rep = (l, k);
                     }
                     for len in 2..=l {
-                        let cc = rc + c.length[len];
+                        let cc = rc + c.len_cost(len);
                         relax(
                             &mut self.nodes,
                             i + len,
@@ -1074,7 +1086,7 @@ impl LzmsCompressor {
                 {
                     let (l, k) = longest_rep;
                     let off = s.lz_rep(k as usize) as usize;
-                    let mc = rep_base + rep_cost(bits, &s, S_LZ_REP0, k) + c.length[l];
+                    let mc = rep_base + rep_cost(bits, &s, S_LZ_REP0, k) + c.len_cost(l);
                     gap_edge(
                         &mut self.nodes,
                         c,
@@ -1103,7 +1115,7 @@ impl LzmsCompressor {
                             if !gap_hit(d, p + ml, off as usize) {
                                 continue;
                             }
-                            let mc = base + c.lz_slot[self.slots.slot(off)] + c.length[ml];
+                            let mc = base + c.lz_slot[self.slots.slot(off)] + c.len_cost(ml);
                             gap_edge(
                                 &mut self.nodes,
                                 c,
@@ -1117,7 +1129,7 @@ impl LzmsCompressor {
                         }
                     } else if gaps {
                         let ml = blen as usize;
-                        let mc = base + c.lz_slot[self.slots.slot(boff)] + c.length[ml];
+                        let mc = base + c.lz_slot[self.slots.slot(boff)] + c.len_cost(ml);
                         gap_edge(
                             &mut self.nodes,
                             c,
@@ -1133,7 +1145,7 @@ impl LzmsCompressor {
                     for &(ml, off) in matches.iter() {
                         let oc = base + c.lz_slot[self.slots.slot(off)];
                         while len <= ml as usize {
-                            let cc = oc + c.length[len];
+                            let cc = oc + c.len_cost(len);
                             relax(
                                 &mut self.nodes,
                                 i + len,
@@ -1186,12 +1198,12 @@ impl LzmsCompressor {
                                 &s,
                                 (i, p),
                                 (DELTA_REP, k, span, off, l),
-                                rc + c.length[l],
+                                rc + c.len_cost(l),
                                 nice,
                             );
                         }
                         for len in 2..=l.min(nice - 1) {
-                            let cc = rc + c.length[len];
+                            let cc = rc + c.len_cost(len);
                             relax(
                                 &mut self.nodes,
                                 i + len,
@@ -1229,12 +1241,12 @@ impl LzmsCompressor {
                                 &s,
                                 (i, p),
                                 (DELTA, pack_delta(power, raw), 1 << power, off, top),
-                                oc + c.length[top],
+                                oc + c.len_cost(top),
                                 nice,
                             );
                         }
                         for len in dmin..=(l as usize).min(nice - 1) {
-                            let cc = oc + c.length[len];
+                            let cc = oc + c.len_cost(len);
                             relax(
                                 &mut self.nodes,
                                 i + len,
