@@ -84,6 +84,34 @@ pub(crate) fn delta_len_from(
     l
 }
 
+/// `DeltaFinder::hashes` without bounds checks: the bucket and tagged difference word of
+/// each power in `f.lo..top` at `p`.
+///
+/// # Safety
+/// `p + 4 <= d.len()` and `2^(top - 1) <= p` (every span used is at most `p`).
+#[inline(always)]
+unsafe fn hashes(
+    f: &DeltaFinder,
+    d: &[u8],
+    p: usize,
+    top: usize,
+    bk: &mut [usize; DELTA_POWERS],
+    difs: &mut [u32; DELTA_POWERS],
+) {
+    // SAFETY: p + 4 <= d.len() (caller's contract).
+    let x = unsafe { load32(d, p) };
+    let bits = f.bits;
+    for power in f.lo..top.min(DELTA_POWERS) {
+        let span = 1usize << power;
+        // SAFETY: span <= p (caller's contract), so p - span + 4 <= p + 4 <= d.len().
+        let dif = sub_bytes32(x, unsafe { load32(d, p - span) }) & 0x00FF_FFFF;
+        let v = dif | (((p & (span - 1)) as u32) << 24);
+        let h = v.wrapping_mul(0x9E37_79B1);
+        bk[power] = (power << bits) | (h >> (32 - bits)) as usize;
+        difs[power] = dif | ((h >> (24 - bits)) << 24);
+    }
+}
+
 /// Visits position `p` (see `DeltaFinder::visit`). Returns false, having done nothing,
 /// when the table does not have the size the bucket numbers assume; the caller then
 /// uses the safe twin.
@@ -114,12 +142,14 @@ pub(crate) fn visit<const RECORD: bool>(
         bk = f.next_b;
         difs = f.next_d;
     } else {
-        f.hashes(d, p, top, &mut bk, &mut difs);
+        // SAFETY: p + 4 <= n and 2^(top - 1) <= p (top is at most the bit length of p).
+        unsafe { hashes(f, d, p, top, &mut bk, &mut difs) };
     }
     if p + 1 + MIN_DELTA_LEN <= n {
         let t2 = f.hi.min((usize::BITS - (p + 1).leading_zeros()) as usize);
         let (mut nb, mut nd) = ([0usize; DELTA_POWERS], [0u32; DELTA_POWERS]);
-        f.hashes(d, p + 1, t2, &mut nb, &mut nd);
+        // SAFETY: p + 1 + 4 <= n and 2^(t2 - 1) <= p + 1, as above.
+        unsafe { hashes(f, d, p + 1, t2, &mut nb, &mut nd) };
         for &b in nb.get(f.lo..t2).unwrap_or(&[]) {
             super::prefetch::prefetch(&f.table, b * ways);
         }
