@@ -1058,7 +1058,7 @@ impl LzmsCompressor {
                     if gaps && l > longest_rep.0 {
                         longest_rep = (l, k);
                     }
-                    for len in 2..=l {
+                    for len in 2..l + 1 {
                         let cc = rc + c.len_cost(len);
                         relax(
                             &mut self.nodes,
@@ -1202,7 +1202,7 @@ impl LzmsCompressor {
                                 nice,
                             );
                         }
-                        for len in 2..=l.min(nice - 1) {
+                        for len in 2..l.min(nice - 1) + 1 {
                             let cc = rc + c.len_cost(len);
                             relax(
                                 &mut self.nodes,
@@ -1245,7 +1245,7 @@ impl LzmsCompressor {
                                 nice,
                             );
                         }
-                        for len in dmin..=(l as usize).min(nice - 1) {
+                        for len in dmin..(l as usize).min(nice - 1) + 1 {
                             let cc = oc + c.len_cost(len);
                             relax(
                                 &mut self.nodes,
