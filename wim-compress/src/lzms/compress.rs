@@ -295,9 +295,9 @@ const UNREACHED: Node = Node {
 /// Relaxes the edge "match (`kind`, `val`) of `ml` bytes from `off` back, one literal,
 /// repeat-0 match" from node `i` (position `p`), whose first part costs `mcost` in all.
 #[allow(clippy::too_many_arguments)]
-#[inline]
+#[inline(never)]
 fn gap_edge(
-    nodes: &mut [Node],
+    nodes: &mut Nodes,
     c: &Costs,
     d: &[u8],
     s: &PathState,
@@ -308,11 +308,18 @@ fn gap_edge(
 ) {
     let q = p + ml;
     let n = d.len();
-    if q + 3 > n || d[q + 1] != d[q + 1 - off] || d[q + 2] != d[q + 2 - off] {
+    if !gap_hit(d, q, off) {
         return;
     }
     let l2 = extend(d, q + 1, q + 1 - off, 2, (n - q - 1).min(nice - 1));
     gap_tail(nodes, c, s, i, (kind, val, ml), d[q], l2, mcost);
+}
+
+/// Whether a repeat-0 match of at least 2 bytes from `off` back starts at `q + 1`, after
+/// the literal at `q` (the cheap test callers make before [`gap_edge`]).
+#[inline(always)]
+fn gap_hit(d: &[u8], q: usize, off: usize) -> bool {
+    q + 3 <= d.len() && d[q + 1] == d[q + 1 - off] && d[q + 2] == d[q + 2 - off]
 }
 
 /// Completes a gap edge from node `i`: the first match (`kind`, `val`, `ml` bytes, costing
@@ -321,7 +328,7 @@ fn gap_edge(
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 fn gap_tail(
-    nodes: &mut [Node],
+    nodes: &mut Nodes,
     c: &Costs,
     s: &PathState,
     i: usize,
@@ -334,24 +341,15 @@ fn gap_tail(
     t.apply(kind, val);
     let mut cost = mcost + c.bit(&t, S_MAIN, 0) + c.literal[usize::from(lit)];
     t.apply(LIT, 0);
-    cost += c.rep0_header(&t, gap_rep(kind) == DELTA_REP) + c.length[l2];
+    cost += c.rep0_header(&t, gap_rep(kind) == DELTA_REP) + c.len_cost(l2);
     relax_gap(nodes, i, cost, (kind, val), ml, l2);
 }
 
 /// Offers node `i + ml + 1 + l2` the path "match (`kind`, `val`) of `ml` bytes, a literal,
 /// a repeat-0 match of `l2` bytes" from node `i` at `cost`.
 #[inline]
-fn relax_gap(
-    nodes: &mut [Node],
-    i: usize,
-    cost: u32,
-    (kind, val): (u8, u32),
-    ml: usize,
-    l2: usize,
-) {
-    let Some(node) = nodes.get_mut(i + ml + 1 + l2) else {
-        return;
-    };
+fn relax_gap(nodes: &mut Nodes, i: usize, cost: u32, (kind, val): (u8, u32), ml: usize, l2: usize) {
+    let node = &mut nodes[(i + ml + 1 + l2) & (NODES - 1)];
     if cost < node.cost {
         *node = Node {
             cost,
@@ -367,9 +365,9 @@ fn relax_gap(
 /// literal, delta repeat-0 match" from node `i` (position `p`); the first part costs
 /// `mcost` in all.
 #[allow(clippy::too_many_arguments)]
-#[inline]
+#[inline(never)]
 fn delta_gap_edge(
-    nodes: &mut [Node],
+    nodes: &mut Nodes,
     c: &Costs,
     d: &[u8],
     s: &PathState,
@@ -380,17 +378,24 @@ fn delta_gap_edge(
 ) {
     let q = p + ml;
     let n = d.len();
-    if q + 3 > n
-        || d[q + 1].wrapping_sub(d[q + 1 - span])
-            != d[q + 1 - off].wrapping_sub(d[q + 1 - off - span])
-    {
+    if !delta_gap_hit(d, q, span, off) {
         return;
     }
-    let l2 = delta_len_from(d, q + 1, off, span, 1, (n - q - 1).min(nice - 1));
+    let l2 = delta_len_from(d, q + 1, off, span, 2, (n - q - 1).min(nice - 1));
     if l2 < 2 {
         return;
     }
     gap_tail(nodes, c, s, i, (kind, val, ml), d[q], l2, mcost);
+}
+
+/// Whether a delta repeat-0 match of at least 2 bytes (`span`, `off`) starts at `q + 1`.
+#[inline(always)]
+fn delta_gap_hit(d: &[u8], q: usize, span: usize, off: usize) -> bool {
+    q + 3 <= d.len()
+        && d[q + 1].wrapping_sub(d[q + 1 - span])
+            == d[q + 1 - off].wrapping_sub(d[q + 1 - off - span])
+        && d[q + 2].wrapping_sub(d[q + 2 - span])
+            == d[q + 2 - off].wrapping_sub(d[q + 2 - off - span])
 }
 
 /// The repeat kind that ends a gap edge whose first match is of `kind`.
@@ -403,14 +408,19 @@ fn gap_rep(kind: u8) -> u8 {
     }
 }
 
+/// Cost of a 0 / 1 bit of each decision class entry, by class and state. States are
+/// below 64; the rows have 256 entries so that indexing by a `u8` state needs no bounds
+/// check (the unused entries are never read and stay in no cache line that is).
+type BitCosts = [[[u32; 2]; 256]; 8];
+
 /// Costs frozen at the start of a parsing window.
 #[derive(Debug)]
 struct Costs {
     /// Cost of a 0 / 1 bit of each decision class entry.
-    bits: [[[u32; 2]; 64]; 8],
+    bits: BitCosts,
     literal: [u32; NUM_LITERAL_SYMS],
     /// Length cost (slot codeword + extra bits) for lengths 0..=LEN_TABLE.
-    length: Vec<u32>,
+    length: Box<[u32; LEN_COSTS]>,
     lz_slot: Vec<u32>,
     delta_slot: Vec<u32>,
     power: [u32; NUM_DELTA_POWER_SYMS],
@@ -421,6 +431,14 @@ impl Costs {
     #[inline(always)]
     fn bit(&self, s: &PathState, class: usize, b: usize) -> u32 {
         self.bits[class][usize::from(s.st[class])][b]
+    }
+
+    /// Cost of a match length `l` (slot codeword and extra bits). Parser lengths are at
+    /// most 2 × nice < [`LEN_TABLE`], so the mask (which spares the bounds check) never
+    /// changes them; a cost is only an estimate, never part of the output format.
+    #[inline(always)]
+    fn len_cost(&self, l: usize) -> u32 {
+        self.length[l & (LEN_COSTS - 1)]
     }
 
     /// Cost of the decisions "match, LZ (or delta), repeat, index 0" in path state `s`.
@@ -438,12 +456,20 @@ impl Costs {
     }
 }
 
+/// Nodes of a parsing window: positions `0..=window + 2 * nice` (window ≤ [`MAX_WINDOW`],
+/// nice ≤ 255), in a power-of-two array so that a masked index needs no bounds check (the
+/// mask never changes an index in use).
+const NODES: usize = 4096;
+/// Largest parsing window.
+const MAX_WINDOW: usize = 2048;
+const _: () = assert!(MAX_WINDOW + 2 * 255 + 2 <= NODES);
+type Nodes = [Node; NODES];
+
 /// Offers node `nodes[at]` the edge `edge` (its cost included).
 #[inline(always)]
-fn relax(nodes: &mut [Node], at: usize, edge: Node) {
-    if let Some(t) = nodes.get_mut(at)
-        && edge.cost < t.cost
-    {
+fn relax(nodes: &mut Nodes, at: usize, edge: Node) {
+    let t = &mut nodes[at & (NODES - 1)];
+    if edge.cost < t.cost {
         *t = edge;
     }
 }
@@ -460,6 +486,10 @@ fn slot_costs(out: &mut Vec<u32>, lens: &[u8]) {
 
 /// Lengths with a tabulated slot.
 const LEN_TABLE: usize = 2219;
+/// Entries of the length-cost table (a power of two ≥ `LEN_TABLE`; see
+/// [`Costs::len_cost`]).
+const LEN_COSTS: usize = 4096;
+const _: () = assert!(LEN_COSTS >= LEN_TABLE && LEN_COSTS.is_power_of_two());
 
 /// The length slot of `len` (≥ 1).
 fn length_slot(len: u32) -> usize {
@@ -496,7 +526,7 @@ pub struct LzmsCompressor {
     /// −log2(p/64) in cost units for p = 0..=64.
     prob_cost: [u32; 65],
     len_slot_table: Vec<u8>,
-    nodes: Vec<Node>,
+    nodes: Box<Nodes>,
     states: Vec<PathState>,
     matches: Vec<(u32, u32)>,
     deltas: Vec<(u32, u32, u32)>,
@@ -588,16 +618,16 @@ impl LzmsCompressor {
             rc: RangeEncoder::new(),
             bw: BackWriter::new(),
             costs: Box::new(Costs {
-                bits: [[[0; 2]; 64]; 8],
+                bits: [[[0; 2]; 256]; 8],
                 literal: [0; NUM_LITERAL_SYMS],
-                length: vec![0; LEN_TABLE],
+                length: Box::new([0; LEN_COSTS]),
                 lz_slot: Vec::new(),
                 delta_slot: Vec::new(),
                 power: [0; NUM_DELTA_POWER_SYMS],
             }),
             prob_cost,
             len_slot_table,
-            nodes: Vec::new(),
+            nodes: Box::new([UNREACHED; NODES]),
             states: Vec::new(),
             matches: Vec::new(),
             deltas: Vec::new(),
@@ -815,7 +845,7 @@ impl LzmsCompressor {
         }
         if dirty & DIRTY_LEN != 0 {
             let ll = self.codes.length.code_lens();
-            for (len, o) in c.length.iter_mut().enumerate() {
+            for (len, o) in c.length[..LEN_TABLE].iter_mut().enumerate() {
                 let slot = usize::from(self.len_slot_table[len]);
                 *o = (u32::from(ll[slot]) + u32::from(LEN_EXTRA[slot])) << COST_SHIFT;
             }
@@ -854,10 +884,10 @@ impl LzmsCompressor {
     fn parse(&mut self, d: &[u8], limit: usize) -> bool {
         let n = d.len();
         let prm = self.params;
-        let nice = prm.nice;
-        let wsize = prm.window;
-        self.nodes.clear();
-        self.nodes.resize(wsize + 2 * nice + 2, UNREACHED);
+        let nice = prm.nice.min(255);
+        let wsize = prm.window.min(MAX_WINDOW);
+        let node_len = wsize + 2 * nice + 2;
+        self.nodes.fill(UNREACHED);
         self.states.clear();
         self.states.resize(wsize + 2 * nice + 2, PathState::INIT);
         let mut ps = PathState::INIT;
@@ -958,7 +988,7 @@ impl LzmsCompressor {
                             let l2 = extend(d, p + 1, p + 1 - off, 2, (rem - 1).min(nice - 1));
                             let mut t = s;
                             t.apply(LIT, 0);
-                            let cc = lc + c.rep0_header(&t, false) + c.length[l2];
+                            let cc = lc + c.rep0_header(&t, false) + c.len_cost(l2);
                             relax(
                                 &mut self.nodes,
                                 i + 1 + l2,
@@ -995,7 +1025,7 @@ impl LzmsCompressor {
                         let cc = lz_base
                             + bits[S_LZ][st(S_LZ)][0]
                             + c.lz_slot[self.slots.slot(off)]
-                            + c.length[2];
+                            + c.len_cost(2);
                         relax(
                             &mut self.nodes,
                             i + 2,
@@ -1028,8 +1058,8 @@ impl LzmsCompressor {
                     if gaps && l > longest_rep.0 {
                         longest_rep = (l, k);
                     }
-                    for len in 2..=l {
-                        let cc = rc + c.length[len];
+                    for len in 2..l + 1 {
+                        let cc = rc + c.len_cost(len);
                         relax(
                             &mut self.nodes,
                             i + len,
@@ -1047,10 +1077,16 @@ impl LzmsCompressor {
                     forced = Some((i, LZ_REP, longest_rep.1, longest_rep.0 as u32));
                     break;
                 }
-                if longest_rep.0 >= 2 {
+                if longest_rep.0 >= 2
+                    && gap_hit(
+                        d,
+                        p + longest_rep.0,
+                        s.lz_rep(longest_rep.1 as usize) as usize,
+                    )
+                {
                     let (l, k) = longest_rep;
                     let off = s.lz_rep(k as usize) as usize;
-                    let mc = rep_base + rep_cost(bits, &s, S_LZ_REP0, k) + c.length[l];
+                    let mc = rep_base + rep_cost(bits, &s, S_LZ_REP0, k) + c.len_cost(l);
                     gap_edge(
                         &mut self.nodes,
                         c,
@@ -1076,7 +1112,10 @@ impl LzmsCompressor {
                                 continue;
                             }
                             let ml = ml as usize;
-                            let mc = base + c.lz_slot[self.slots.slot(off)] + c.length[ml];
+                            if !gap_hit(d, p + ml, off as usize) {
+                                continue;
+                            }
+                            let mc = base + c.lz_slot[self.slots.slot(off)] + c.len_cost(ml);
                             gap_edge(
                                 &mut self.nodes,
                                 c,
@@ -1090,7 +1129,7 @@ impl LzmsCompressor {
                         }
                     } else if gaps {
                         let ml = blen as usize;
-                        let mc = base + c.lz_slot[self.slots.slot(boff)] + c.length[ml];
+                        let mc = base + c.lz_slot[self.slots.slot(boff)] + c.len_cost(ml);
                         gap_edge(
                             &mut self.nodes,
                             c,
@@ -1106,7 +1145,7 @@ impl LzmsCompressor {
                     for &(ml, off) in matches.iter() {
                         let oc = base + c.lz_slot[self.slots.slot(off)];
                         while len <= ml as usize {
-                            let cc = oc + c.length[len];
+                            let cc = oc + c.len_cost(len);
                             relax(
                                 &mut self.nodes,
                                 i + len,
@@ -1151,7 +1190,7 @@ impl LzmsCompressor {
                             break 'scan;
                         }
                         let rc = drep_base + rep_cost(bits, &s, S_DELTA_REP0, k);
-                        if dgaps && l < nice - 1 {
+                        if dgaps && l < nice - 1 && delta_gap_hit(d, p + l, span, off) {
                             delta_gap_edge(
                                 &mut self.nodes,
                                 c,
@@ -1159,12 +1198,12 @@ impl LzmsCompressor {
                                 &s,
                                 (i, p),
                                 (DELTA_REP, k, span, off, l),
-                                rc + c.length[l],
+                                rc + c.len_cost(l),
                                 nice,
                             );
                         }
-                        for len in 2..=l.min(nice - 1) {
-                            let cc = rc + c.length[len];
+                        for len in 2..l.min(nice - 1) + 1 {
+                            let cc = rc + c.len_cost(len);
                             relax(
                                 &mut self.nodes,
                                 i + len,
@@ -1194,7 +1233,7 @@ impl LzmsCompressor {
                         let oc =
                             ebase + c.power[power as usize] + c.delta_slot[self.slots.slot(raw)];
                         let top = (l as usize).min(nice - 1);
-                        if dgaps && top >= dmin {
+                        if dgaps && top >= dmin && delta_gap_hit(d, p + top, 1 << power, off) {
                             delta_gap_edge(
                                 &mut self.nodes,
                                 c,
@@ -1202,12 +1241,12 @@ impl LzmsCompressor {
                                 &s,
                                 (i, p),
                                 (DELTA, pack_delta(power, raw), 1 << power, off, top),
-                                oc + c.length[top],
+                                oc + c.len_cost(top),
                                 nice,
                             );
                         }
-                        for len in dmin..=(l as usize).min(nice - 1) {
-                            let cc = oc + c.length[len];
+                        for len in dmin..(l as usize).min(nice - 1) + 1 {
+                            let cc = oc + c.len_cost(len);
                             relax(
                                 &mut self.nodes,
                                 i + len,
@@ -1229,7 +1268,7 @@ impl LzmsCompressor {
                 Some((fi, ..)) => fi,
                 None => {
                     let mut j = lim;
-                    while j + 1 < self.nodes.len() && self.nodes[j].cost == INF {
+                    while j + 1 < node_len && self.nodes[j].cost == INF {
                         j += 1;
                     }
                     j
@@ -1299,7 +1338,7 @@ impl LzmsCompressor {
 
 /// Cost of the repeat-index decisions for index `k`.
 #[inline(always)]
-fn rep_cost(bits: &[[[u32; 2]; 64]; 8], s: &PathState, class0: usize, k: u32) -> u32 {
+fn rep_cost(bits: &BitCosts, s: &PathState, class0: usize, k: u32) -> u32 {
     let s0 = usize::from(s.st[class0]);
     let s1 = usize::from(s.st[class0 + 1]);
     match k {

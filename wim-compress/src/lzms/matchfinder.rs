@@ -4,23 +4,23 @@
 use super::prefetch::prefetch;
 
 /// No position.
-const NIL: u32 = u32::MAX;
+pub(crate) const NIL: u32 = u32::MAX;
 
 /// Binary-tree match finder: per 3-byte hash bucket, a binary search tree of earlier
 /// positions ordered by the suffix that starts there. Positions are visited in order;
 /// each visit reports the progressively longer matches and re-roots the tree.
 #[derive(Debug, Default)]
 pub(crate) struct BtFinder {
-    head: Vec<u32>,
+    pub(crate) head: Vec<u32>,
     /// Left and right child of every position.
-    child: Vec<u32>,
+    pub(crate) child: Vec<u32>,
     hash_shift: u32,
     /// Next position to visit.
     pub(crate) next: usize,
 }
 
 #[inline(always)]
-fn hash3(d: &[u8], p: usize, shift: u32) -> usize {
+pub(crate) fn hash3(d: &[u8], p: usize, shift: u32) -> usize {
     let v = u32::from(d[p]) | (u32::from(d[p + 1]) << 8) | (u32::from(d[p + 2]) << 16);
     (v.wrapping_mul(0x9E37_79B1) >> shift) as usize
 }
@@ -62,6 +62,35 @@ impl BtFinder {
     /// With `RECORD == false` only the tree is updated.
     #[inline(never)]
     pub(crate) fn visit<const RECORD: bool>(
+        &mut self,
+        d: &[u8],
+        depth: u32,
+        nice: usize,
+        out: &mut Vec<(u32, u32)>,
+    ) {
+        #[cfg(not(feature = "safe-only"))]
+        {
+            let cur = self.next;
+            if super::fast_bt::visit::<RECORD>(
+                &mut self.head,
+                &mut self.child,
+                self.hash_shift,
+                cur,
+                d,
+                depth,
+                nice,
+                out,
+            ) {
+                self.next += 1;
+                return;
+            }
+        }
+        self.visit_safe::<RECORD>(d, depth, nice, out);
+    }
+
+    /// The safe twin of [`BtFinder::visit`] (`src/fast/lzms_bt.rs`).
+    #[inline(always)]
+    pub(crate) fn visit_safe<const RECORD: bool>(
         &mut self,
         d: &[u8],
         depth: u32,
@@ -129,26 +158,26 @@ impl BtFinder {
 /// Number of delta powers searched (spans 1, 2, 4, ..., 32).
 pub(crate) const DELTA_POWERS: usize = 6;
 /// Shortest explicit delta match reported.
-const MIN_DELTA_LEN: usize = 4;
+pub(crate) const MIN_DELTA_LEN: usize = 4;
 
 /// Hash finder for delta matches: per power, the last position whose next three byte
 /// differences (at distance `span`) and position modulo `span` hashed to each bucket.
 #[derive(Debug, Default)]
 pub(crate) struct DeltaFinder {
-    table: Vec<u32>,
-    bits: u32,
+    pub(crate) table: Vec<u32>,
+    pub(crate) bits: u32,
     /// Buckets and difference words precomputed for position `next_p`.
-    next_p: usize,
-    next_b: [usize; DELTA_POWERS],
-    next_d: [u32; DELTA_POWERS],
+    pub(crate) next_p: usize,
+    pub(crate) next_b: [usize; DELTA_POWERS],
+    pub(crate) next_d: [u32; DELTA_POWERS],
     /// Powers searched: `lo..hi`.
-    lo: usize,
-    hi: usize,
+    pub(crate) lo: usize,
+    pub(crate) hi: usize,
     /// Bits of position + 1 in an entry; the bits above carry more hash bits (a tag), so
     /// that most unrelated candidates are rejected without reading the chunk at them.
-    pos_bits: u32,
+    pub(crate) pos_bits: u32,
     /// Two entries per bucket (the two most recent positions).
-    two: bool,
+    pub(crate) two: bool,
 }
 
 /// Byte difference at distance `span` (requires `x >= span`).
@@ -169,22 +198,39 @@ fn load64(d: &[u8], p: usize) -> u64 {
 
 /// Byte-wise wrapping subtraction `x - y` of four lanes.
 #[inline(always)]
-fn sub_bytes32(x: u32, y: u32) -> u32 {
+pub(crate) fn sub_bytes32(x: u32, y: u32) -> u32 {
     const H: u32 = 0x8080_8080;
     ((x | H).wrapping_sub(y & !H)) ^ ((x ^ !y) & H)
 }
 
 /// Byte-wise wrapping subtraction `x - y` of eight lanes.
 #[inline(always)]
-fn sub_bytes64(x: u64, y: u64) -> u64 {
+pub(crate) fn sub_bytes64(x: u64, y: u64) -> u64 {
     const H: u64 = 0x8080_8080_8080_8080;
     ((x | H).wrapping_sub(y & !H)) ^ ((x ^ !y) & H)
 }
 
+#[cfg(not(feature = "safe-only"))]
+pub(crate) use super::fast_delta::delta_len_from;
+
 /// Length of a delta match at `p` from `off` bytes back with `span`, from `start`, at
 /// most `max` (requires `off + span <= p`, `p + max <= d.len()`).
+#[cfg(feature = "safe-only")]
 #[inline]
 pub(crate) fn delta_len_from(
+    d: &[u8],
+    p: usize,
+    off: usize,
+    span: usize,
+    start: usize,
+    max: usize,
+) -> usize {
+    delta_len_safe(d, p, off, span, start, max)
+}
+
+/// The safe twin of `delta_len_from` (`src/fast/lzms_delta.rs`).
+#[inline]
+pub(crate) fn delta_len_safe(
     d: &[u8],
     p: usize,
     off: usize,
@@ -235,7 +281,7 @@ impl DeltaFinder {
     /// The bucket and the masked difference word (low 24 bits) with 8 further hash bits
     /// (high 8) of each power `< top` at `p` (`p + 4 <= d.len()`, `2^(top-1) <= p`).
     #[inline(always)]
-    fn hashes(
+    pub(crate) fn hashes(
         &self,
         d: &[u8],
         p: usize,
@@ -259,6 +305,22 @@ impl DeltaFinder {
     /// the candidates `(power, raw offset, length)` with length ≥ 4 and ≤ `max`.
     #[inline(never)]
     pub(crate) fn visit<const RECORD: bool>(
+        &mut self,
+        d: &[u8],
+        p: usize,
+        max: usize,
+        out: &mut Vec<(u32, u32, u32)>,
+    ) {
+        #[cfg(not(feature = "safe-only"))]
+        if super::fast_delta::visit::<RECORD>(self, d, p, max, out) {
+            return;
+        }
+        self.visit_safe::<RECORD>(d, p, max, out);
+    }
+
+    /// The safe twin of [`DeltaFinder::visit`] (`src/fast/lzms_delta.rs`).
+    #[inline(always)]
+    pub(crate) fn visit_safe<const RECORD: bool>(
         &mut self,
         d: &[u8],
         p: usize,
@@ -346,7 +408,7 @@ impl DeltaFinder {
                 if xc == x {
                     continue;
                 }
-                let l = delta_len_from(d, p, off, span, 3, max);
+                let l = delta_len_safe(d, p, off, span, 3, max);
                 if l >= 3 {
                     out.push((power as u32, (off >> power) as u32, l as u32));
                 }

@@ -17,7 +17,9 @@
 //!   lazy parser of levels < 10), `range_encoder` (range encoder and backward bit writer),
 //!   `matchfinder` (binary-tree LZ and hash delta match finders), `suffix_array` (SA-IS
 //!   and capped LCP) and `lcp_finder` (LCP-interval LZ finder for chunks of 1-64 MiB),
-//!   `slot_table`, and `prefetch` (`src/fast/lzms_prefetch.rs`, cache hints).
+//!   `slot_table`, `prefetch` (`src/fast/lzms_prefetch.rs`, cache hints) and `fast_bt`
+//!   (`src/fast/lzms_bt.rs`, the tree descent without bounds checks) and `fast_delta`
+//!   (`src/fast/lzms_delta.rs`, the delta finder's visit and measure without them).
 //!
 //! Robustness: every size and offset from the input is checked before use; reads past
 //! either end of the input return zeros and are detected at the end of the chunk, as is a
@@ -27,6 +29,14 @@ mod bitstream;
 mod compress;
 mod constants;
 mod decompress;
+#[cfg(not(feature = "safe-only"))]
+#[path = "../fast/lzms_bt.rs"]
+#[allow(unsafe_code)]
+mod fast_bt;
+#[cfg(not(feature = "safe-only"))]
+#[path = "../fast/lzms_delta.rs"]
+#[allow(unsafe_code)]
+mod fast_delta;
 mod huffman;
 mod lcp_finder;
 mod matchfinder;
