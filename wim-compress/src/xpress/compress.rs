@@ -82,10 +82,12 @@ fn settings(level: u32) -> (Parser, SearchParams) {
         // chain walk is no longer the main cost, see OPTIMIZATIONS.md).
         (Parser::Greedy, 3, 16)
     } else if level < 60 {
-        // A long nice length and a shallower walk: on the wine sample depth 32 / nice 256
-        // is as small as depth 40 / nice 64 and a few per cent faster (OPTIMIZATIONS.md,
-        // XPRESS session 4).
-        (Parser::Lazy, (l * 16 / 25).max(4), 256)
+        // A long nice length: on the wine sample depth 32 / nice 256 is as small as depth
+        // 40 / nice 64 and a few per cent faster (OPTIMIZATIONS.md, XPRESS session 4), but
+        // over the whole wine corpus (chunks per file, as a capture makes them) it is
+        // 1.0002x libwim L50's size; depth 0.8·L keeps L50 below it: 40/256 0.9994x at
+        // 0.93x libwim's speed, 40/64 0.9996x at 0.92x.
+        (Parser::Lazy, (l * 4 / 5).max(4), 256)
     } else {
         (
             // Seeding saves a near-optimal pass below 100; at 100 and above the extra pass
