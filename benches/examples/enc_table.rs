@@ -415,6 +415,59 @@ fn worst_chunks(lib: &LibWim, kind: Kind, level: u32, data: &[u8], n: usize) {
     }
 }
 
+/// Per-chunk time and size by ratio bucket, ours against libwim (same level): where the
+/// time goes on chunks that barely shrink or do not shrink at all.
+fn chunk_buckets(lib: &LibWim, kind: Kind, level: u32, lib_level: u32, data: &[u8]) {
+    let Some(mut theirs) = lib.compressor(kind, lib_level) else {
+        return;
+    };
+    let mut ours: Box<dyn Compressor> = match kind {
+        Kind::Xpress => Box::new(XpressCompressor::new(CHUNK, level).unwrap()),
+        Kind::Lzx => Box::new(LzxCompressor::new(CHUNK, level).unwrap()),
+    };
+    let mut dst = vec![0u8; CHUNK];
+    // Buckets by libwim's ratio: [<0.3, <0.5, <0.7, <0.9, <1.0, raw].
+    let mut b = [[0f64; 6]; 6];
+    for piece in pieces(data) {
+        let mut ta = f64::INFINITY;
+        let mut tb = f64::INFINITY;
+        let (mut a, mut bb) = (0, 0);
+        for _ in 0..3 {
+            let t = Instant::now();
+            a = ours
+                .compress(piece, &mut dst[..piece.len()])
+                .unwrap_or(piece.len());
+            ta = ta.min(t.elapsed().as_secs_f64());
+            let t = Instant::now();
+            bb = match theirs.compress(piece, &mut dst[..piece.len() - 1]) {
+                0 => piece.len(),
+                x => x,
+            };
+            tb = tb.min(t.elapsed().as_secs_f64());
+        }
+        let r = bb as f64 / piece.len() as f64;
+        let k = if bb >= piece.len() {
+            5
+        } else {
+            [0.3, 0.5, 0.7, 0.9, 1.0].iter().position(|&x| r < x).unwrap_or(4)
+        };
+        let row = &mut b[k];
+        row[0] += 1.0;
+        row[1] += piece.len() as f64;
+        row[2] += a as f64;
+        row[3] += bb as f64;
+        row[4] += ta;
+        row[5] += tb;
+    }
+    println!("bucket chunks in ours libwim ours_s lib_s speed_ratio");
+    for (name, r) in ["<0.3", "<0.5", "<0.7", "<0.9", "<1.0", "raw"].iter().zip(&b) {
+        println!(
+            "{name} {} {} {} {} {:.4} {:.4} {:.2}",
+            r[0], r[1], r[2], r[3], r[4], r[5], r[5] / r[4]
+        );
+    }
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().is_some_and(|a| a == "ours") {
@@ -450,6 +503,33 @@ fn main() {
             "libwim {kind:?} L{level}: {s} bytes, {:.1} MB/s",
             data.len() as f64 / 1e6 / t
         );
+        return;
+    }
+    if args.first().is_some_and(|a| a == "stats") {
+        let d = sample(32 << 20);
+        let mut run = 0usize;
+        let mut zero = 0usize;
+        let mut run8 = 0usize;
+        for c in d.chunks(CHUNK) {
+            for i in 1..c.len().saturating_sub(8) {
+                let a = u32::from_le_bytes(c[i..i + 4].try_into().unwrap());
+                let b = u32::from_le_bytes(c[i - 1..i + 3].try_into().unwrap());
+                run += usize::from(a == b);
+                zero += usize::from(a == 0);
+                run8 += usize::from(c[i - 1..i + 8].iter().all(|&x| x == c[i]));
+            }
+        }
+        println!("n {} run4 {} zero4 {} run9 {}", d.len(), run, zero, run8);
+        return;
+    }
+    if args.first().is_some_and(|a| a == "buckets") {
+        // `buckets LEVEL LIBLEVEL [MIB]`: per-chunk times by libwim's ratio (XPRESS).
+        let level: u32 = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(50);
+        let ll: u32 = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(50);
+        let mib: usize = args.get(3).and_then(|a| a.parse().ok()).unwrap_or(8);
+        if let Some(lib) = LibWim::load() {
+            chunk_buckets(&lib, Kind::Xpress, level, ll, &sample(mib << 20));
+        }
         return;
     }
     if args.first().is_some_and(|a| a == "worst") {

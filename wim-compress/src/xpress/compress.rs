@@ -45,6 +45,7 @@ enum Finder {
 #[derive(Debug)]
 pub struct XpressCompressor {
     max_chunk: usize,
+    lazy_max: usize,
     parser: Parser,
     params: SearchParams,
     finder: Finder,
@@ -146,13 +147,22 @@ impl XpressCompressor {
         if max_chunk == 0 || max_chunk > MAX_CHUNK {
             return Err(CompressError::BadChunkSize);
         }
-        let (parser, params) = settings(level);
+        let (parser, mut params) = settings(level);
+        let ev = |k: &str| std::env::var(k).ok().and_then(|v| v.parse::<usize>().ok());
+        if let Some(d) = ev("XP_DEPTH") {
+            params.max_depth = d as u32;
+        }
+        if let Some(d) = ev("XP_NICE") {
+            params.nice_len = d;
+        }
+        let lazy_max = ev("XP_LAZY").unwrap_or(LAZY_MAX);
         let finder = match parser {
             Parser::Optimal { .. } => Finder::Bt(Box::new(Bt16::new(max_chunk))),
             _ => Finder::None,
         };
         Ok(Self {
             max_chunk,
+            lazy_max,
             parser,
             params,
             finder,
@@ -192,6 +202,7 @@ impl XpressCompressor {
 
     #[inline(never)]
     fn parse_greedy_lazy(&mut self, data: &[u8], lazy: bool, seed: Option<(u32, usize)>) {
+        let lazy_max = self.lazy_max;
         let cost = literal_costs(data);
         let hc = &mut self.hc;
         hc.build(data);
@@ -228,7 +239,7 @@ impl XpressCompressor {
             }
             let fixed =
                 MATCH_HEADER_COST + 16 * offset_log2(off) as i32 + if len >= 18 { 128 } else { 0 };
-            let head = len.min(LAZY_MAX);
+            let head = len.min(lazy_max);
             let first = bytes.get(pos..pos + head).map_or(0, |m| {
                 m.iter()
                     .map(|&b| i32::from(cost[usize::from(b)]))
@@ -250,7 +261,7 @@ impl XpressCompressor {
         let mut pos = 0usize;
         'outer: while pos < end {
             let (mut len, mut off) = hc.find(pos, 2, depth, nice);
-            let look = lazy && len < LAZY_MAX;
+            let look = lazy && len < lazy_max;
             let mut g = if len == 0 || !look {
                 i32::from(len != 0 && positive(pos, len, off))
             } else {
@@ -265,7 +276,7 @@ impl XpressCompressor {
                 continue;
             }
             if lazy {
-                while len < LAZY_MAX && pos + 1 < end {
+                while len < lazy_max && pos + 1 < end {
                     let (l2, o2) = hc.find(pos + 1, len, depth, nice);
                     let g2 = if l2 == 0 { 0 } else { gain(pos + 1, l2, o2) };
                     if g2 > g {
