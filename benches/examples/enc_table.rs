@@ -481,6 +481,13 @@ fn main() {
         let mib: usize = args.get(3).and_then(|a| a.parse().ok()).unwrap_or(8);
         let data = sample(mib << 20);
         let (s, t) = ours_once(kind, level, &data);
+        if std::env::var("XP_STATS").is_ok() {
+            let v: Vec<u64> = wim_compress::xpress::compress::STATS
+                .iter()
+                .map(|a| a.load(std::sync::atomic::Ordering::Relaxed))
+                .collect();
+            eprintln!("lits in runs >=1,8,16,32,64,128: {:?} matches {}", &v[..6], v[6]);
+        }
         println!(
             "{kind:?} L{level}: {s} bytes, {:.1} MB/s",
             data.len() as f64 / 1e6 / t

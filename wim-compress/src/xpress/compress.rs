@@ -12,6 +12,7 @@ use crate::huffman::build::{HuffScratch, build_code};
 use crate::huffman::estimate::literal_costs;
 use crate::matchfinder::bt16::Bt16;
 use crate::matchfinder::hc16::Hc16;
+use crate::matchfinder::hc7::Hc7;
 use crate::matchfinder::padded16::boxed;
 use crate::matchfinder::{LONG_MATCH_TAIL, Match, SearchParams};
 use crate::{CompressError, Compressor};
@@ -50,7 +51,9 @@ pub struct XpressCompressor {
     params: SearchParams,
     finder: Finder,
     /// Greedy/lazy parsing (also seeds the near-optimal parser's first costs).
-    hc: Box<Hc16>,
+    hc: Option<Box<Hc16>>,
+    hc7: Option<Box<Hc7>>,
+    use7: bool,
     /// Near-optimal parsing's items: literal byte `b` as `b`, match as `len << 16 |
     /// offset` (packed by [`XpressCompressor::count_freqs`]).
     items: Vec<u32>,
@@ -166,7 +169,9 @@ impl XpressCompressor {
             parser,
             params,
             finder,
-            hc: Box::new(Hc16::new(max_chunk)),
+            hc: Some(Box::new(Hc16::new(max_chunk))),
+            hc7: Some(Box::new(Hc7::new(max_chunk))),
+            use7: std::env::var("XP_HC7").is_ok(),
             items: Vec::with_capacity(max_chunk),
             freqs: [0; NUM_SYMBOLS],
             lens: [0; NUM_SYMBOLS],
@@ -200,13 +205,30 @@ impl XpressCompressor {
         }
     }
 
-    #[inline(never)]
     fn parse_greedy_lazy(&mut self, data: &[u8], lazy: bool, seed: Option<(u32, usize)>) {
+        if self.use7 {
+            if let Some(mut hc) = self.hc7.take() {
+                self.parse_with(&mut *hc, data, lazy, seed);
+                self.hc7 = Some(hc);
+            }
+        } else if let Some(mut hc) = self.hc.take() {
+            self.parse_with(&mut *hc, data, lazy, seed);
+            self.hc = Some(hc);
+        }
+    }
+
+    #[inline(never)]
+    fn parse_with<F: Finder16>(
+        &mut self,
+        hc: &mut F,
+        data: &[u8],
+        lazy: bool,
+        seed: Option<(u32, usize)>,
+    ) {
         let lazy_max = self.lazy_max;
         let cost = literal_costs(data);
-        let hc = &mut self.hc;
         hc.build(data);
-        let hc = &**hc;
+        let hc = &*hc;
         let (depth, nice) = seed.unwrap_or((self.params.max_depth, self.params.nice_len));
         let n = data.len();
         let items = &mut *self.fixed;
@@ -629,6 +651,44 @@ impl XpressCompressor {
     }
 }
 
+#[allow(missing_docs, clippy::declare_interior_mutable_const)]
+pub static STATS: [std::sync::atomic::AtomicU64; 8] = [const { std::sync::atomic::AtomicU64::new(0) }; 8];
+
+/// The greedy/lazy parser's match finder.
+trait Finder16 {
+    fn build(&mut self, data: &[u8]);
+    fn find(&self, pos: usize, min_len: usize, depth: u32, nice: usize) -> (usize, usize);
+    fn data(&self) -> &[u8];
+}
+
+impl Finder16 for Hc16 {
+    fn build(&mut self, data: &[u8]) {
+        Hc16::build(self, data)
+    }
+    #[inline(always)]
+    fn find(&self, pos: usize, min_len: usize, depth: u32, nice: usize) -> (usize, usize) {
+        Hc16::find(self, pos, min_len, depth, nice)
+    }
+    #[inline(always)]
+    fn data(&self) -> &[u8] {
+        Hc16::data(self)
+    }
+}
+
+impl Finder16 for Hc7 {
+    fn build(&mut self, data: &[u8]) {
+        Hc7::build(self, data)
+    }
+    #[inline(always)]
+    fn find(&self, pos: usize, min_len: usize, depth: u32, nice: usize) -> (usize, usize) {
+        Hc7::find(self, pos, min_len, depth, nice)
+    }
+    #[inline(always)]
+    fn data(&self) -> &[u8] {
+        Hc7::data(self)
+    }
+}
+
 /// Which item list [`XpressCompressor::write`] reads.
 #[derive(Debug, Clone, Copy)]
 enum ItemSel {
@@ -736,6 +796,26 @@ impl Compressor for XpressCompressor {
         let sel = match self.parser {
             Parser::Greedy | Parser::Lazy => {
                 self.parse_greedy_lazy(src, self.parser == Parser::Lazy, None);
+                if std::env::var("XP_STATS").is_ok() {
+                    let mut run = 0usize;
+                    let mut flush = |run: usize| {
+                        for (k, t) in [1usize, 8, 16, 32, 64, 128].iter().enumerate() {
+                            if run >= *t {
+                                STATS[k].fetch_add(run as u64, std::sync::atomic::Ordering::Relaxed);
+                            }
+                        }
+                    };
+                    for &it in &self.fixed[..self.nfixed] {
+                        if it < 256 {
+                            run += 1;
+                        } else {
+                            flush(run);
+                            run = 0;
+                            STATS[6].fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        }
+                    }
+                    flush(run);
+                }
                 self.build_code();
                 ItemSel::Fixed(self.nfixed)
             }
