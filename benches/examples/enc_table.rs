@@ -384,6 +384,20 @@ fn worst_chunks(lib: &LibWim, kind: Kind, level: u32, data: &[u8], n: usize) {
             0 => piece.len(),
             b => b,
         };
+        if std::env::var("LENS").ok().and_then(|t| t.parse::<usize>().ok()) == Some(i) {
+            let mut o2 = vec![0u8; CHUNK];
+            let a2 = ours.compress(piece, &mut o2[..piece.len()]).unwrap_or(0);
+            let mut o3 = vec![0u8; CHUNK];
+            let b2 = theirs.compress(piece, &mut o3[..piece.len() - 1]);
+            for (name, o, n) in [("ours", &o2, a2), ("libwim", &o3, b2)] {
+                let lens: Vec<u8> = o[..256].iter().flat_map(|&b| [b & 15, b >> 4]).collect();
+                println!("{name} {n}: literal lens (nonzero count {})", lens[..256].iter().filter(|&&l| l > 0).count());
+                for k in 0..16 {
+                    let row = &lens[256 + 16 * k..256 + 16 * k + 16];
+                    println!("  k{k:2} {:?}", row);
+                }
+            }
+        }
         if std::env::var("TRACE")
             .ok()
             .and_then(|t| t.parse::<usize>().ok())

@@ -43,6 +43,8 @@ pub(crate) struct Hc16 {
     shift3: u32,
     used3: usize,
     len: usize,
+    /// [`Hc16::build`] fills `prev2` and [`Hc16::find`] uses it.
+    pub(crate) skip_links: bool,
 }
 
 impl Hc16 {
@@ -65,6 +67,7 @@ impl Hc16 {
             shift3: 32 - bits3,
             used3: 1 << bits3,
             len: 0,
+            skip_links: true,
         }
     }
 
@@ -100,6 +103,19 @@ impl Hc16 {
         let prev3 = &mut *self.prev3;
         let prev = &mut *self.prev;
         let prev2 = &mut *self.prev2;
+        if !self.skip_links {
+            for i in 0..end {
+                let v = ld32(buf, i);
+                let h3 = ((v << 8).wrapping_mul(MUL) >> shift3) as usize & ((1 << B3) - 1);
+                let h4 = (v.wrapping_mul(MUL) >> shift4) as usize & ((1 << B4) - 1);
+                let p = i & (HC16_MAX - 1);
+                prev3[p] = head3[h3];
+                head3[h3] = p as u16;
+                prev[p] = head4[h4];
+                head4[h4] = p as u16;
+            }
+            return;
+        }
         for i in 0..end {
             let v = ld32(buf, i);
             let h3 = ((v << 8).wrapping_mul(MUL) >> shift3) as usize & ((1 << B3) - 1);
@@ -126,7 +142,11 @@ impl Hc16 {
         nice: usize,
     ) -> (usize, usize) {
         let p = pos & (HC16_MAX - 1);
-        self.walk::<true>(pos, self.prev3[p], self.prev[p], min_len, depth, nice)
+        if self.skip_links {
+            self.walk::<true>(pos, self.prev3[p], self.prev[p], min_len, depth, nice)
+        } else {
+            self.walk::<false>(pos, self.prev3[p], self.prev[p], min_len, depth, nice)
+        }
     }
 
     /// The buffer as loaded.

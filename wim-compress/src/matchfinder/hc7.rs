@@ -42,6 +42,8 @@ pub(crate) struct Hc7 {
     shift7: u32,
     used7: usize,
     len: usize,
+    /// Experiment: chains over 3-byte hashes, no short table.
+    three: bool,
 }
 
 impl Hc7 {
@@ -59,6 +61,7 @@ impl Hc7 {
             shift7: 64 - bits,
             used7: 1 << bits,
             len: 0,
+            three: std::env::var("XP_THREE").is_ok(),
         }
     }
 
@@ -80,6 +83,23 @@ impl Hc7 {
         self.head7[..used].fill(0);
 
         let end = n.saturating_sub(3);
+        if self.three {
+            let shift = self.shift7 - 32;
+            let buf = &*self.buf;
+            let head7 = &mut *self.head7;
+            let prev = &mut *self.prev;
+            let prev2 = &mut *self.prev2;
+            for i in 0..end {
+                let p = i & (HC7_MAX - 1);
+                let v = ld32(buf, i);
+                let h = ((v << 8).wrapping_mul(MUL) >> shift) as usize & ((1 << B7) - 1);
+                let y = head7[h];
+                prev[p] = y;
+                prev2[p] = prev[usize::from(y)];
+                head7[h] = p as u16;
+            }
+            return;
+        }
         let shift7 = self.shift7;
         let buf = &*self.buf;
         let rows = &mut *self.rows;
@@ -133,14 +153,19 @@ impl Hc7 {
         let limit = self.len - pos;
         let nice = nice.min(limit);
         let buf = &*self.buf;
-        let s = self.short[p];
+        let s = if self.three {
+            u32::from(self.prev[p])
+        } else {
+            self.short[p]
+        };
         let here = ld64(buf, pos);
 
         let mut best = min_len;
         let mut best_off = 0usize;
         // The short candidates, without branching on their (unpredictable) outcomes: the
         // common prefix of the first 8 bytes, extended only when all 8 match.
-        for c in [s & 0xFFFF, s >> 16] {
+        let shorts = if self.three { 1 } else { 2 };
+        for c in [s & 0xFFFF, s >> 16].into_iter().take(shorts) {
             let c = c as usize;
             let x = ld64(buf, c) ^ here;
             let mut l = ((x.trailing_zeros() / 8) as usize).min(limit);

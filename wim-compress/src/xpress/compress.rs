@@ -9,7 +9,7 @@
 
 use super::{MAX_CHUNK, MAX_CODEWORD_LEN, NUM_SYMBOLS};
 use crate::huffman::build::{HuffScratch, build_code};
-use crate::huffman::estimate::literal_costs;
+use crate::huffman::estimate::{MAX_LIT_COST, literal_costs, log2_16};
 use crate::matchfinder::bt16::Bt16;
 use crate::matchfinder::hc16::Hc16;
 use crate::matchfinder::hc7::Hc7;
@@ -47,6 +47,7 @@ enum Finder {
 pub struct XpressCompressor {
     max_chunk: usize,
     lazy_max: usize,
+    sample_shift: u32,
     parser: Parser,
     params: SearchParams,
     finder: Finder,
@@ -166,10 +167,15 @@ impl XpressCompressor {
         Ok(Self {
             max_chunk,
             lazy_max,
+            sample_shift: ev("XP_SAMPLE").unwrap_or(0) as u32,
             parser,
             params,
             finder,
-            hc: Some(Box::new(Hc16::new(max_chunk))),
+            hc: Some(Box::new({
+                let mut h = Hc16::new(max_chunk);
+                h.skip_links = std::env::var("XP_NOSKIP").is_err();
+                h
+            })),
             hc7: Some(Box::new(Hc7::new(max_chunk))),
             use7: std::env::var("XP_HC7").is_ok(),
             items: Vec::with_capacity(max_chunk),
@@ -226,7 +232,11 @@ impl XpressCompressor {
         seed: Option<(u32, usize)>,
     ) {
         let lazy_max = self.lazy_max;
-        let cost = literal_costs(data);
+        let back = std::env::var("XP_BACK").is_ok();
+        let cost = match self.sample_shift {
+            0 => literal_costs(data),
+            k => sampled_literal_costs(data, k),
+        };
         hc.build(data);
         let hc = &*hc;
         let (depth, nice) = seed.unwrap_or((self.params.max_depth, self.params.nice_len));
@@ -311,6 +321,17 @@ impl XpressCompressor {
                         off = o2;
                         g = g2;
                     } else {
+                        while back
+                            && ni > 0
+                            && pos > off
+                            && items[(ni - 1) & (MAX_CHUNK - 1)] < 256
+                            && bytes[pos - 1] == bytes[pos - 1 - off]
+                        {
+                            ni -= 1;
+                            freqs[usize::from(bytes[pos - 1])] -= 1;
+                            pos -= 1;
+                            len += 1;
+                        }
                         let it = pack_match(len, off);
                         items[ni & (MAX_CHUNK - 1)] = it;
                         ni += 1;
@@ -321,6 +342,17 @@ impl XpressCompressor {
                         continue 'outer;
                     }
                 }
+            }
+            while back
+                && ni > 0
+                && pos > off
+                && items[(ni - 1) & (MAX_CHUNK - 1)] < 256
+                && bytes[pos - 1] == bytes[pos - 1 - off]
+            {
+                ni -= 1;
+                freqs[usize::from(bytes[pos - 1])] -= 1;
+                pos -= 1;
+                len += 1;
             }
             let it = pack_match(len, off);
             items[ni & (MAX_CHUNK - 1)] = it;
@@ -653,6 +685,34 @@ impl XpressCompressor {
 
 #[allow(missing_docs, clippy::declare_interior_mutable_const)]
 pub static STATS: [std::sync::atomic::AtomicU64; 8] = [const { std::sync::atomic::AtomicU64::new(0) }; 8];
+
+/// Estimated literal costs (1/16 bit) from a sample of `data`: one block of `BLOCK` bytes
+/// in every `2^k` (PE data has 2- and 4-byte structure, so single bytes are not sampled).
+fn sampled_literal_costs(data: &[u8], k: u32) -> [u16; 256] {
+    const BLOCK: usize = 256;
+    let mut h4 = [[0u32; 256]; 4];
+    let mut seen = 0usize;
+    for block in data.chunks(BLOCK).step_by(1 << k) {
+        seen += block.len();
+        let mut quads = block.chunks_exact(4);
+        for q in &mut quads {
+            h4[0][usize::from(q[0])] += 1;
+            h4[1][usize::from(q[1])] += 1;
+            h4[2][usize::from(q[2])] += 1;
+            h4[3][usize::from(q[3])] += 1;
+        }
+        for &b in quads.remainder() {
+            h4[0][usize::from(b)] += 1;
+        }
+    }
+    let total = log2_16(u32::try_from(seen).unwrap_or(u32::MAX));
+    let mut cost = [0u16; 256];
+    for (i, c) in cost.iter_mut().enumerate() {
+        let h = h4[0][i] + h4[1][i] + h4[2][i] + h4[3][i];
+        *c = total.saturating_sub(log2_16(h)).clamp(16, MAX_LIT_COST) as u16;
+    }
+    cost
+}
 
 /// The greedy/lazy parser's match finder.
 trait Finder16 {
