@@ -18,6 +18,12 @@
 //!
 //! - `enc_table -- lzx|xpress MIB LEVELS... [vs LIBLEVELS...]`: the ratio table for one codec
 //!   against chosen libwim levels.
+//! - `enc_table -- worst xpress|lzx LEVEL [MIB [N]]`: the N chunks where ours is largest
+//!   against libwim's at the same level; `LENS=CHUNK` also prints both XPRESS outputs' match
+//!   code lengths for that chunk (which offset/length symbols each side uses).
+//! - `enc_table -- buckets LEVEL LIBLEVEL [MIB]`: XPRESS time and size per chunk, summed by
+//!   libwim's ratio (wall time, best of 3 per chunk): where time goes on barely
+//!   compressible chunks.
 //! - `enc_table -- ours xpress|lzx LEVEL [MIB]`: only our encoder, once (for profilers);
 //!   `enc_table -- lib xpress|lzx LEVEL [MIB]`: only libwim's.
 //!
@@ -384,14 +390,21 @@ fn worst_chunks(lib: &LibWim, kind: Kind, level: u32, data: &[u8], n: usize) {
             0 => piece.len(),
             b => b,
         };
-        if std::env::var("LENS").ok().and_then(|t| t.parse::<usize>().ok()) == Some(i) {
+        if std::env::var("LENS")
+            .ok()
+            .and_then(|t| t.parse::<usize>().ok())
+            == Some(i)
+        {
             let mut o2 = vec![0u8; CHUNK];
             let a2 = ours.compress(piece, &mut o2[..piece.len()]).unwrap_or(0);
             let mut o3 = vec![0u8; CHUNK];
             let b2 = theirs.compress(piece, &mut o3[..piece.len() - 1]);
             for (name, o, n) in [("ours", &o2, a2), ("libwim", &o3, b2)] {
                 let lens: Vec<u8> = o[..256].iter().flat_map(|&b| [b & 15, b >> 4]).collect();
-                println!("{name} {n}: literal lens (nonzero count {})", lens[..256].iter().filter(|&&l| l > 0).count());
+                let used = lens[..256].iter().filter(|&&l| l > 0).count();
+                println!(
+                    "{name} {n} bytes: {used} literals coded; match code lengths by offset bits k (length headers 0..15):"
+                );
                 for k in 0..16 {
                     let row = &lens[256 + 16 * k..256 + 16 * k + 16];
                     println!("  k{k:2} {:?}", row);
@@ -463,7 +476,10 @@ fn chunk_buckets(lib: &LibWim, kind: Kind, level: u32, lib_level: u32, data: &[u
         let k = if bb >= piece.len() {
             5
         } else {
-            [0.3, 0.5, 0.7, 0.9, 1.0].iter().position(|&x| r < x).unwrap_or(4)
+            [0.3, 0.5, 0.7, 0.9, 1.0]
+                .iter()
+                .position(|&x| r < x)
+                .unwrap_or(4)
         };
         let row = &mut b[k];
         row[0] += 1.0;
@@ -474,10 +490,19 @@ fn chunk_buckets(lib: &LibWim, kind: Kind, level: u32, lib_level: u32, data: &[u
         row[5] += tb;
     }
     println!("bucket chunks in ours libwim ours_s lib_s speed_ratio");
-    for (name, r) in ["<0.3", "<0.5", "<0.7", "<0.9", "<1.0", "raw"].iter().zip(&b) {
+    for (name, r) in ["<0.3", "<0.5", "<0.7", "<0.9", "<1.0", "raw"]
+        .iter()
+        .zip(&b)
+    {
         println!(
             "{name} {} {} {} {} {:.4} {:.4} {:.2}",
-            r[0], r[1], r[2], r[3], r[4], r[5], r[5] / r[4]
+            r[0],
+            r[1],
+            r[2],
+            r[3],
+            r[4],
+            r[5],
+            r[5] / r[4]
         );
     }
 }
@@ -495,13 +520,6 @@ fn main() {
         let mib: usize = args.get(3).and_then(|a| a.parse().ok()).unwrap_or(8);
         let data = sample(mib << 20);
         let (s, t) = ours_once(kind, level, &data);
-        if std::env::var("XP_STATS").is_ok() {
-            let v: Vec<u64> = wim_compress::xpress::compress::STATS
-                .iter()
-                .map(|a| a.load(std::sync::atomic::Ordering::Relaxed))
-                .collect();
-            eprintln!("lits in runs >=1,8,16,32,64,128: {:?} matches {}", &v[..6], v[6]);
-        }
         println!(
             "{kind:?} L{level}: {s} bytes, {:.1} MB/s",
             data.len() as f64 / 1e6 / t
@@ -524,23 +542,6 @@ fn main() {
             "libwim {kind:?} L{level}: {s} bytes, {:.1} MB/s",
             data.len() as f64 / 1e6 / t
         );
-        return;
-    }
-    if args.first().is_some_and(|a| a == "stats") {
-        let d = sample(32 << 20);
-        let mut run = 0usize;
-        let mut zero = 0usize;
-        let mut run8 = 0usize;
-        for c in d.chunks(CHUNK) {
-            for i in 1..c.len().saturating_sub(8) {
-                let a = u32::from_le_bytes(c[i..i + 4].try_into().unwrap());
-                let b = u32::from_le_bytes(c[i - 1..i + 3].try_into().unwrap());
-                run += usize::from(a == b);
-                zero += usize::from(a == 0);
-                run8 += usize::from(c[i - 1..i + 8].iter().all(|&x| x == c[i]));
-            }
-        }
-        println!("n {} run4 {} zero4 {} run9 {}", d.len(), run, zero, run8);
         return;
     }
     if args.first().is_some_and(|a| a == "buckets") {

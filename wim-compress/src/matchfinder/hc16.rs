@@ -43,8 +43,8 @@ pub(crate) struct Hc16 {
     shift3: u32,
     used3: usize,
     len: usize,
-    /// [`Hc16::build`] fills `prev2` and [`Hc16::find`] uses it.
-    pub(crate) skip_links: bool,
+    /// [`Hc16::build`] filled `prev2` (skip links) and [`Hc16::find`] uses them.
+    skip_links: bool,
 }
 
 impl Hc16 {
@@ -92,9 +92,15 @@ impl Hc16 {
     /// only [`Hc16::find`] may be called (it inserts nothing). The chains are the same as
     /// after inserting every position with [`Hc16::skip`], but the insertion loop has no
     /// branches and no searches in between, so it runs at a few cycles per position.
+    ///
+    /// `skip_links`: also fill `prev2` so that [`Hc16::find`] loads two candidates per
+    /// dependent step (same results). It pays for deep walks; for shallow ones (greedy
+    /// parsing, depth 3) the extra store and random load per position cost more than
+    /// they save (OPTIMIZATIONS.md, XPRESS session 5).
     #[inline(never)]
-    pub(crate) fn build(&mut self, data: &[u8]) {
+    pub(crate) fn build(&mut self, data: &[u8], skip_links: bool) {
         self.load(data);
+        self.skip_links = skip_links;
         let end = self.len.saturating_sub(3);
         let (shift3, shift4) = (self.shift3, self.shift4);
         let buf = &*self.buf;
@@ -103,7 +109,7 @@ impl Hc16 {
         let prev3 = &mut *self.prev3;
         let prev = &mut *self.prev;
         let prev2 = &mut *self.prev2;
-        if !self.skip_links {
+        if !skip_links {
             for i in 0..end {
                 let v = ld32(buf, i);
                 let h3 = ((v << 8).wrapping_mul(MUL) >> shift3) as usize & ((1 << B3) - 1);

@@ -25,7 +25,6 @@ pub(crate) mod binary_tree;
 pub(crate) mod bt16;
 pub(crate) mod hash_chain;
 pub(crate) mod hc16;
-pub(crate) mod hc7;
 pub(crate) mod padded16;
 
 /// One match candidate.

@@ -9,10 +9,9 @@
 
 use super::{MAX_CHUNK, MAX_CODEWORD_LEN, NUM_SYMBOLS};
 use crate::huffman::build::{HuffScratch, build_code};
-use crate::huffman::estimate::{MAX_LIT_COST, literal_costs, log2_16};
+use crate::huffman::estimate::literal_costs;
 use crate::matchfinder::bt16::Bt16;
 use crate::matchfinder::hc16::Hc16;
-use crate::matchfinder::hc7::Hc7;
 use crate::matchfinder::padded16::boxed;
 use crate::matchfinder::{LONG_MATCH_TAIL, Match, SearchParams};
 use crate::{CompressError, Compressor};
@@ -46,15 +45,11 @@ enum Finder {
 #[derive(Debug)]
 pub struct XpressCompressor {
     max_chunk: usize,
-    lazy_max: usize,
-    sample_shift: u32,
     parser: Parser,
     params: SearchParams,
     finder: Finder,
     /// Greedy/lazy parsing (also seeds the near-optimal parser's first costs).
-    hc: Option<Box<Hc16>>,
-    hc7: Option<Box<Hc7>>,
-    use7: bool,
+    hc: Box<Hc16>,
     /// Near-optimal parsing's items: literal byte `b` as `b`, match as `len << 16 |
     /// offset` (packed by [`XpressCompressor::count_freqs`]).
     items: Vec<u32>,
@@ -151,33 +146,17 @@ impl XpressCompressor {
         if max_chunk == 0 || max_chunk > MAX_CHUNK {
             return Err(CompressError::BadChunkSize);
         }
-        let (parser, mut params) = settings(level);
-        let ev = |k: &str| std::env::var(k).ok().and_then(|v| v.parse::<usize>().ok());
-        if let Some(d) = ev("XP_DEPTH") {
-            params.max_depth = d as u32;
-        }
-        if let Some(d) = ev("XP_NICE") {
-            params.nice_len = d;
-        }
-        let lazy_max = ev("XP_LAZY").unwrap_or(LAZY_MAX);
+        let (parser, params) = settings(level);
         let finder = match parser {
             Parser::Optimal { .. } => Finder::Bt(Box::new(Bt16::new(max_chunk))),
             _ => Finder::None,
         };
         Ok(Self {
             max_chunk,
-            lazy_max,
-            sample_shift: ev("XP_SAMPLE").unwrap_or(0) as u32,
             parser,
             params,
             finder,
-            hc: Some(Box::new({
-                let mut h = Hc16::new(max_chunk);
-                h.skip_links = std::env::var("XP_NOSKIP").is_err();
-                h
-            })),
-            hc7: Some(Box::new(Hc7::new(max_chunk))),
-            use7: std::env::var("XP_HC7").is_ok(),
+            hc: Box::new(Hc16::new(max_chunk)),
             items: Vec::with_capacity(max_chunk),
             freqs: [0; NUM_SYMBOLS],
             lens: [0; NUM_SYMBOLS],
@@ -211,34 +190,13 @@ impl XpressCompressor {
         }
     }
 
-    fn parse_greedy_lazy(&mut self, data: &[u8], lazy: bool, seed: Option<(u32, usize)>) {
-        if self.use7 {
-            if let Some(mut hc) = self.hc7.take() {
-                self.parse_with(&mut *hc, data, lazy, seed);
-                self.hc7 = Some(hc);
-            }
-        } else if let Some(mut hc) = self.hc.take() {
-            self.parse_with(&mut *hc, data, lazy, seed);
-            self.hc = Some(hc);
-        }
-    }
-
     #[inline(never)]
-    fn parse_with<F: Finder16>(
-        &mut self,
-        hc: &mut F,
-        data: &[u8],
-        lazy: bool,
-        seed: Option<(u32, usize)>,
-    ) {
-        let lazy_max = self.lazy_max;
-        let back = std::env::var("XP_BACK").is_ok();
-        let cost = match self.sample_shift {
-            0 => literal_costs(data),
-            k => sampled_literal_costs(data, k),
-        };
-        hc.build(data);
-        let hc = &*hc;
+    fn parse_greedy_lazy(&mut self, data: &[u8], lazy: bool, seed: Option<(u32, usize)>) {
+        let cost = literal_costs(data);
+        let hc = &mut self.hc;
+        // Skip links pay only for the deeper walks of lazy parsing (greedy: +4-5 % without).
+        hc.build(data, lazy);
+        let hc = &**hc;
         let (depth, nice) = seed.unwrap_or((self.params.max_depth, self.params.nice_len));
         let n = data.len();
         let items = &mut *self.fixed;
@@ -271,7 +229,7 @@ impl XpressCompressor {
             }
             let fixed =
                 MATCH_HEADER_COST + 16 * offset_log2(off) as i32 + if len >= 18 { 128 } else { 0 };
-            let head = len.min(lazy_max);
+            let head = len.min(LAZY_MAX);
             let first = bytes.get(pos..pos + head).map_or(0, |m| {
                 m.iter()
                     .map(|&b| i32::from(cost[usize::from(b)]))
@@ -293,7 +251,7 @@ impl XpressCompressor {
         let mut pos = 0usize;
         'outer: while pos < end {
             let (mut len, mut off) = hc.find(pos, 2, depth, nice);
-            let look = lazy && len < lazy_max;
+            let look = lazy && len < LAZY_MAX;
             let mut g = if len == 0 || !look {
                 i32::from(len != 0 && positive(pos, len, off))
             } else {
@@ -308,7 +266,7 @@ impl XpressCompressor {
                 continue;
             }
             if lazy {
-                while len < lazy_max && pos + 1 < end {
+                while len < LAZY_MAX && pos + 1 < end {
                     let (l2, o2) = hc.find(pos + 1, len, depth, nice);
                     let g2 = if l2 == 0 { 0 } else { gain(pos + 1, l2, o2) };
                     if g2 > g {
@@ -321,17 +279,6 @@ impl XpressCompressor {
                         off = o2;
                         g = g2;
                     } else {
-                        while back
-                            && ni > 0
-                            && pos > off
-                            && items[(ni - 1) & (MAX_CHUNK - 1)] < 256
-                            && bytes[pos - 1] == bytes[pos - 1 - off]
-                        {
-                            ni -= 1;
-                            freqs[usize::from(bytes[pos - 1])] -= 1;
-                            pos -= 1;
-                            len += 1;
-                        }
                         let it = pack_match(len, off);
                         items[ni & (MAX_CHUNK - 1)] = it;
                         ni += 1;
@@ -342,17 +289,6 @@ impl XpressCompressor {
                         continue 'outer;
                     }
                 }
-            }
-            while back
-                && ni > 0
-                && pos > off
-                && items[(ni - 1) & (MAX_CHUNK - 1)] < 256
-                && bytes[pos - 1] == bytes[pos - 1 - off]
-            {
-                ni -= 1;
-                freqs[usize::from(bytes[pos - 1])] -= 1;
-                pos -= 1;
-                len += 1;
             }
             let it = pack_match(len, off);
             items[ni & (MAX_CHUNK - 1)] = it;
@@ -683,72 +619,6 @@ impl XpressCompressor {
     }
 }
 
-#[allow(missing_docs, clippy::declare_interior_mutable_const)]
-pub static STATS: [std::sync::atomic::AtomicU64; 8] = [const { std::sync::atomic::AtomicU64::new(0) }; 8];
-
-/// Estimated literal costs (1/16 bit) from a sample of `data`: one block of `BLOCK` bytes
-/// in every `2^k` (PE data has 2- and 4-byte structure, so single bytes are not sampled).
-fn sampled_literal_costs(data: &[u8], k: u32) -> [u16; 256] {
-    const BLOCK: usize = 256;
-    let mut h4 = [[0u32; 256]; 4];
-    let mut seen = 0usize;
-    for block in data.chunks(BLOCK).step_by(1 << k) {
-        seen += block.len();
-        let mut quads = block.chunks_exact(4);
-        for q in &mut quads {
-            h4[0][usize::from(q[0])] += 1;
-            h4[1][usize::from(q[1])] += 1;
-            h4[2][usize::from(q[2])] += 1;
-            h4[3][usize::from(q[3])] += 1;
-        }
-        for &b in quads.remainder() {
-            h4[0][usize::from(b)] += 1;
-        }
-    }
-    let total = log2_16(u32::try_from(seen).unwrap_or(u32::MAX));
-    let mut cost = [0u16; 256];
-    for (i, c) in cost.iter_mut().enumerate() {
-        let h = h4[0][i] + h4[1][i] + h4[2][i] + h4[3][i];
-        *c = total.saturating_sub(log2_16(h)).clamp(16, MAX_LIT_COST) as u16;
-    }
-    cost
-}
-
-/// The greedy/lazy parser's match finder.
-trait Finder16 {
-    fn build(&mut self, data: &[u8]);
-    fn find(&self, pos: usize, min_len: usize, depth: u32, nice: usize) -> (usize, usize);
-    fn data(&self) -> &[u8];
-}
-
-impl Finder16 for Hc16 {
-    fn build(&mut self, data: &[u8]) {
-        Hc16::build(self, data)
-    }
-    #[inline(always)]
-    fn find(&self, pos: usize, min_len: usize, depth: u32, nice: usize) -> (usize, usize) {
-        Hc16::find(self, pos, min_len, depth, nice)
-    }
-    #[inline(always)]
-    fn data(&self) -> &[u8] {
-        Hc16::data(self)
-    }
-}
-
-impl Finder16 for Hc7 {
-    fn build(&mut self, data: &[u8]) {
-        Hc7::build(self, data)
-    }
-    #[inline(always)]
-    fn find(&self, pos: usize, min_len: usize, depth: u32, nice: usize) -> (usize, usize) {
-        Hc7::find(self, pos, min_len, depth, nice)
-    }
-    #[inline(always)]
-    fn data(&self) -> &[u8] {
-        Hc7::data(self)
-    }
-}
-
 /// Which item list [`XpressCompressor::write`] reads.
 #[derive(Debug, Clone, Copy)]
 enum ItemSel {
@@ -856,26 +726,6 @@ impl Compressor for XpressCompressor {
         let sel = match self.parser {
             Parser::Greedy | Parser::Lazy => {
                 self.parse_greedy_lazy(src, self.parser == Parser::Lazy, None);
-                if std::env::var("XP_STATS").is_ok() {
-                    let mut run = 0usize;
-                    let mut flush = |run: usize| {
-                        for (k, t) in [1usize, 8, 16, 32, 64, 128].iter().enumerate() {
-                            if run >= *t {
-                                STATS[k].fetch_add(run as u64, std::sync::atomic::Ordering::Relaxed);
-                            }
-                        }
-                    };
-                    for &it in &self.fixed[..self.nfixed] {
-                        if it < 256 {
-                            run += 1;
-                        } else {
-                            flush(run);
-                            run = 0;
-                            STATS[6].fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        }
-                    }
-                    flush(run);
-                }
                 self.build_code();
                 ItemSel::Fixed(self.nfixed)
             }
@@ -1077,7 +927,9 @@ mod tests {
         let mut inc = Hc16::new(data.len());
         inc.load(&data);
         let mut all = Hc16::new(data.len());
-        all.build(&data);
+        all.build(&data, true);
+        let mut plain = Hc16::new(data.len());
+        plain.build(&data, false);
         let mut found = 0;
         for pos in 0..data.len() - 3 {
             let min = 2 + pos % 5;
@@ -1085,6 +937,11 @@ mod tests {
             let a = inc.longest(pos, min, depth, nice);
             let b = all.find(pos, min, depth, nice);
             assert_eq!(a, b, "pos {pos}");
+            assert_eq!(
+                a,
+                plain.find(pos, min, depth, nice),
+                "pos {pos} (no skip links)"
+            );
             found += usize::from(a.0 != 0);
         }
         assert!(found > 5000, "{found}");

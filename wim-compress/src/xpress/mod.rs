@@ -4,7 +4,7 @@
 //! 16-bit units with raw length bytes interleaved (§2.5). Decoding stops when the output is
 //! full; the usual trailing end-of-data symbol (256) is not read.
 
-pub mod compress;
+mod compress;
 mod decompress;
 
 pub use compress::XpressCompressor;
