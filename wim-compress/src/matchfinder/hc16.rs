@@ -101,6 +101,17 @@ impl Hc16 {
     pub(crate) fn build(&mut self, data: &[u8], skip_links: bool) {
         self.load(data);
         self.skip_links = skip_links;
+        if skip_links {
+            self.build_links::<true>();
+        } else {
+            self.build_links::<false>();
+        }
+    }
+
+    /// The one-pass build loop of [`Hc16::build`], one copy per `SKIP` (skip links or not),
+    /// so the loop without them carries no per-position test.
+    #[inline(always)]
+    fn build_links<const SKIP: bool>(&mut self) {
         let end = self.len.saturating_sub(3);
         let (shift3, shift4) = (self.shift3, self.shift4);
         let buf = &*self.buf;
@@ -109,19 +120,6 @@ impl Hc16 {
         let prev3 = &mut *self.prev3;
         let prev = &mut *self.prev;
         let prev2 = &mut *self.prev2;
-        if !skip_links {
-            for i in 0..end {
-                let v = ld32(buf, i);
-                let h3 = ((v << 8).wrapping_mul(MUL) >> shift3) as usize & ((1 << B3) - 1);
-                let h4 = (v.wrapping_mul(MUL) >> shift4) as usize & ((1 << B4) - 1);
-                let p = i & (HC16_MAX - 1);
-                prev3[p] = head3[h3];
-                head3[h3] = p as u16;
-                prev[p] = head4[h4];
-                head4[h4] = p as u16;
-            }
-            return;
-        }
         for i in 0..end {
             let v = ld32(buf, i);
             let h3 = ((v << 8).wrapping_mul(MUL) >> shift3) as usize & ((1 << B3) - 1);
@@ -131,7 +129,9 @@ impl Hc16 {
             head3[h3] = p as u16;
             let y = head4[h4];
             prev[p] = y;
-            prev2[p] = prev[usize::from(y)];
+            if SKIP {
+                prev2[p] = prev[usize::from(y)];
+            }
             head4[h4] = p as u16;
         }
     }

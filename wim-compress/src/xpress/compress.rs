@@ -467,14 +467,7 @@ impl XpressCompressor {
     /// byte for byte what the slot-reserving writer ([`Out`], the test oracle) produces.
     #[inline(never)]
     fn write(&mut self, items: ItemSel, dst: &mut [u8]) -> Option<usize> {
-        let table = dst.get_mut(..256)?;
-        for (i, b) in table.iter_mut().enumerate() {
-            *b = self.lens[2 * i] | (self.lens[2 * i + 1] << 4);
-        }
-        let mut cl = [0u32; NUM_SYMBOLS];
-        for ((c, &code), &len) in cl.iter_mut().zip(&self.codes).zip(&self.lens) {
-            *c = (code << 4) | u32::from(len);
-        }
+        let cl = table_and_codes(&self.lens, &self.codes, dst)?;
         let items: &[u32] = match items {
             ItemSel::Vec => &self.items,
             ItemSel::Fixed(k) => &self.fixed[..k.min(MAX_CHUNK)],
@@ -568,14 +561,7 @@ impl XpressCompressor {
     /// oracle of [`Self::write`].
     #[cfg(test)]
     fn write_ref(&mut self, items: ItemSel, dst: &mut [u8]) -> Option<usize> {
-        let table = dst.get_mut(..256)?;
-        for (i, b) in table.iter_mut().enumerate() {
-            *b = self.lens[2 * i] | (self.lens[2 * i + 1] << 4);
-        }
-        let mut cl = [0u32; NUM_SYMBOLS];
-        for ((c, &code), &len) in cl.iter_mut().zip(&self.codes).zip(&self.lens) {
-            *c = (code << 4) | u32::from(len);
-        }
+        let cl = table_and_codes(&self.lens, &self.codes, dst)?;
         let items: &[u32] = match items {
             ItemSel::Vec => &self.items,
             ItemSel::Fixed(k) => &self.fixed[..k.min(MAX_CHUNK)],
@@ -752,6 +738,25 @@ impl Compressor for XpressCompressor {
         let out = dst.get_mut(..n - 1)?;
         self.write(sel, out).filter(|&len| len < n)
     }
+}
+
+/// Writes the 256-byte table of code lengths (two 4-bit lengths per byte, low nibble first, codecs.md §2) at
+/// the start of `dst` and returns each symbol's code and length packed as `code << 4 | len`;
+/// `None` when `dst` is shorter than the table.
+fn table_and_codes(
+    lens: &[u8; NUM_SYMBOLS],
+    codes: &[u32; NUM_SYMBOLS],
+    dst: &mut [u8],
+) -> Option<[u32; NUM_SYMBOLS]> {
+    let table = dst.get_mut(..256)?;
+    for (i, b) in table.iter_mut().enumerate() {
+        *b = lens[2 * i] | (lens[2 * i + 1] << 4);
+    }
+    let mut cl = [0u32; NUM_SYMBOLS];
+    for ((c, &code), &len) in cl.iter_mut().zip(codes).zip(lens) {
+        *c = (code << 4) | u32::from(len);
+    }
+    Some(cl)
 }
 
 #[cfg(test)]
