@@ -507,17 +507,24 @@ fn chunk_buckets(lib: &LibWim, kind: Kind, level: u32, lib_level: u32, data: &[u
     }
 }
 
+/// `MODE xpress|lzx LEVEL MIB`: the codec (LZX unless `xpress`), the level (default 50) and
+/// the sample size in MiB (default 8).
+fn kind_level_mib(args: &[String]) -> (Kind, u32, usize) {
+    let kind = if args.get(1).is_some_and(|a| a == "xpress") {
+        Kind::Xpress
+    } else {
+        Kind::Lzx
+    };
+    let level = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(50);
+    let mib = args.get(3).and_then(|a| a.parse().ok()).unwrap_or(8);
+    (kind, level, mib)
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().is_some_and(|a| a == "ours") {
         // Profiling aid: `ours xpress|lzx LEVEL [MIB]` runs only our encoder once.
-        let kind = if args.get(1).is_some_and(|a| a == "xpress") {
-            Kind::Xpress
-        } else {
-            Kind::Lzx
-        };
-        let level: u32 = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(50);
-        let mib: usize = args.get(3).and_then(|a| a.parse().ok()).unwrap_or(8);
+        let (kind, level, mib) = kind_level_mib(&args);
         let data = sample(mib << 20);
         let (s, t) = ours_once(kind, level, &data);
         println!(
@@ -529,13 +536,7 @@ fn main() {
     let Some(lib) = LibWim::load() else { return };
     if args.first().is_some_and(|a| a == "lib") {
         // Profiling aid: `lib xpress|lzx LEVEL [MIB]` runs only libwim's encoder once.
-        let kind = if args.get(1).is_some_and(|a| a == "xpress") {
-            Kind::Xpress
-        } else {
-            Kind::Lzx
-        };
-        let level: u32 = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(50);
-        let mib: usize = args.get(3).and_then(|a| a.parse().ok()).unwrap_or(8);
+        let (kind, level, mib) = kind_level_mib(&args);
         let data = sample(mib << 20);
         let (s, t) = theirs_once(&lib, kind, level, &data);
         println!(
@@ -557,13 +558,7 @@ fn main() {
     if args.first().is_some_and(|a| a == "worst") {
         // `worst xpress|lzx LEVEL [MIB [N]]`: the N chunks (default 10) where our output
         // is largest against libwim's at the same level (chunk index, file offset, sizes).
-        let kind = if args.get(1).is_some_and(|a| a == "xpress") {
-            Kind::Xpress
-        } else {
-            Kind::Lzx
-        };
-        let level: u32 = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(50);
-        let mib: usize = args.get(3).and_then(|a| a.parse().ok()).unwrap_or(8);
+        let (kind, level, mib) = kind_level_mib(&args);
         let n: usize = args.get(4).and_then(|a| a.parse().ok()).unwrap_or(10);
         worst_chunks(&lib, kind, level, &sample(mib << 20), n);
         return;
