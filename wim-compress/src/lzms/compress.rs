@@ -1026,6 +1026,20 @@ impl LzmsCompressor {
                             + bits[S_LZ][st(S_LZ)][0]
                             + c.lz_slot[self.slots.slot(off)]
                             + c.len_cost(2);
+                        // "Pair, literal, repeat-0" (item statistics against libwim: it
+                        // codes such pairs where the repeat after the literal pays).
+                        if gaps && gap_hit(d, p + 2, off as usize) {
+                            gap_edge(
+                                &mut self.nodes,
+                                c,
+                                d,
+                                &s,
+                                (i, p),
+                                (LZ, off, off as usize, 2),
+                                cc,
+                                nice,
+                            );
+                        }
                         relax(
                             &mut self.nodes,
                             i + 2,
