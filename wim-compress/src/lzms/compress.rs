@@ -1027,8 +1027,13 @@ impl LzmsCompressor {
                             + c.lz_slot[self.slots.slot(off)]
                             + c.len_cost(2);
                         // "Pair, literal, repeat-0" (item statistics against libwim: it
-                        // codes such pairs where the repeat after the literal pays).
-                        if gaps && gap_hit(d, p + 2, off as usize) {
+                        // codes such pairs where the repeat after the literal pays). Only
+                        // where the pair is not the start of a longer match at the same
+                        // offset: that match's edges already cover the gap.
+                        if gaps
+                            && (rem < 3 || d[p + 2] != d[p + 2 - off as usize])
+                            && gap_hit(d, p + 2, off as usize)
+                        {
                             gap_edge(
                                 &mut self.nodes,
                                 c,
