@@ -908,6 +908,10 @@ impl LzmsCompressor {
         let dmin = prm.delta_min;
         // The longest match of the last visited position: (position, length, offset).
         let mut prev_best = (usize::MAX, 0u32, 0u32);
+        // Backward extension of the longest match: the LCP-interval finder misses no
+        // start below the 63 bytes it stores (1 MiB chunks at L50: same size without, for
+        // 0.3 % fewer instructions), but helps past them (L100: -0.1 %).
+        let back = !self.lcp_mode || nice > 63;
 
         while pos < n {
             if self.rc.len() + self.bw.len() > limit {
@@ -1133,7 +1137,8 @@ impl LzmsCompressor {
                     // tree cut at its depth limit loses old nodes: sorted string tables
                     // degenerate it): offer it from the earlier nodes it also matches
                     // from, unless the previous position already had it.
-                    if i > 0
+                    if back
+                        && i > 0
                         && p > boff as usize
                         && d[p - 1] == d[p - 1 - boff as usize]
                         && !(prev_best.0 + 1 == p && prev_best.2 == boff && prev_best.1 > blen)
