@@ -123,8 +123,10 @@ impl Lazy16 {
         self.pad.extend_from_slice(data);
         self.pad.resize(n + 16, 0);
         let pad = &self.pad[..];
+        // Every position is linked up front (one branch-free pass); the parse only searches.
         let hc = &mut *self.hc;
-        hc.load(data);
+        hc.build(data);
+        let hc = &*hc;
         let pre = &self.pre[..];
         let gain =
             |pos: usize, len: usize, fo: u32| -> i32 { match_gain(pre, pos, len, fo, LAZY_COSTS) };
@@ -146,17 +148,16 @@ impl Lazy16 {
         };
         // The better of the repeat match and the chain's match at `pos` (which is
         // inserted): (len, formatted offset, gain); gain <= 0 means "literal".
-        let best_at = |hc: &mut Hc16, q: &[u32; 3], pos: usize, min: usize| {
+        let best_at = |hc: &Hc16, q: &[u32; 3], pos: usize, min: usize| {
             let (rl, ri) = rep(q, pos);
             let mut b = (0usize, 0u32, 0i32);
             if rl >= MIN_MATCH {
                 b = (rl, ri, gain(pos, rl, ri));
             }
             if rl >= nice {
-                hc.skip(pos);
                 return b;
             }
-            let (el, eo) = hc.longest(pos, min.max(rl).max(2), depth, nice);
+            let (el, eo) = hc.find(pos, min.max(rl).max(2), depth, nice);
             if el >= 3 && eo <= max_offset {
                 // The chain extends matches to the end of the buffer.
                 let el = el.min(MAX_MATCH);
@@ -187,10 +188,8 @@ impl Lazy16 {
                 pos += 1;
                 continue;
             }
-            let mut next = pos + 1;
             while len < LAZY_MAX && pos + 1 < end {
                 let (l2, f2, g2) = best_at(hc, &q, pos + 1, len);
-                next = pos + 2;
                 if g2 > g {
                     items.push(u32::from(data[pos]));
                     pos += 1;
@@ -201,9 +200,6 @@ impl Lazy16 {
             }
             items.push(item_match(len, fo));
             update_queue(&mut q, fo);
-            for x in next..(pos + len).min(end) {
-                hc.skip(x);
-            }
             pos += len;
         }
         while pos < n {
