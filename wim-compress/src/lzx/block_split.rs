@@ -7,8 +7,8 @@
 //! segment boundaries picks the cheapest cut, with blocks of at most [`MAX_SEGMENTS`]
 //! segments. The optimal parser then parses each block on its own.
 
-use super::compress::{Item, item_symbols};
-use super::constants::{MAX_MAIN_SYMBOLS, NUM_LEN_SYMBOLS};
+use super::compress::{Item, item_symbols, slot_of};
+use super::constants::{EXTRA_BITS, MAX_MAIN_SYMBOLS, NUM_ALIGNED_SYMBOLS, NUM_LEN_SYMBOLS};
 
 /// Bytes per segment (the granularity of block boundaries) for the near-optimal parser;
 pub(super) const SEGMENT: usize = 2048;
@@ -32,6 +32,11 @@ pub(super) struct Splitter {
     seg: Vec<(usize, usize, usize)>,
     /// Per segment, concatenated: (symbol, count) of every used symbol.
     used: Vec<(u16, u32)>,
+    /// Per segment: counts of the aligned symbols (low 3 offset bits of the matches whose
+    /// slot has 3 or more extra bits), for [`Splitter::block_counts`].
+    al: Vec<[u32; NUM_ALIGNED_SYMBOLS]>,
+    /// First segment of each chosen block, then the segment count.
+    cuts: Vec<usize>,
     /// Counts of the candidate block (all zero between rows).
     acc: Vec<u32>,
     best: Vec<(f64, usize)>,
@@ -72,12 +77,15 @@ impl Splitter {
         // Segments at item boundaries, each with its list of used symbols.
         self.seg.clear();
         self.used.clear();
+        self.al.clear();
+        self.cuts.clear();
         self.hist.resize(W, 0);
         let cut = |pos: usize, next: usize| pos >= next && n - pos >= segment / 2;
         let mut pos = 0usize;
         let mut k = 0usize;
         while k < items.len() {
             self.seg.push((pos, k, self.used.len()));
+            let mut al = [0u32; NUM_ALIGNED_SYMBOLS];
             let next = pos + segment;
             while k < items.len() && (k == self.seg[self.seg.len() - 1].1 || !cut(pos, next)) {
                 let it = items[k];
@@ -85,6 +93,12 @@ impl Splitter {
                 self.hist[m] += 1;
                 if let Some(l) = l {
                     self.hist[MAX_MAIN_SYMBOLS + l] += 1;
+                }
+                if it >> 22 != 0 {
+                    let fo = it & 0x3F_FFFF;
+                    if EXTRA_BITS[slot_of(fo)] >= 3 {
+                        al[(fo & 7) as usize] += 1;
+                    }
                 }
                 pos += ((it >> 22) as usize).max(1);
                 k += 1;
@@ -95,10 +109,12 @@ impl Splitter {
                     *h = 0;
                 }
             }
+            self.al.push(al);
         }
         let ns = self.seg.len();
         if ns <= 1 {
             out.push((0, 0));
+            self.cuts.extend([0, ns]);
             return;
         }
         let used_end = |j: usize| self.seg.get(j + 1).map_or(self.used.len(), |s| s.2);
@@ -142,12 +158,44 @@ impl Splitter {
             }
         }
         let mut j = ns;
+        self.cuts.push(ns);
         while j > 0 {
             let i = self.best[j].1;
             out.push((self.seg[i].0, self.seg[i].1));
+            self.cuts.push(i);
             j = i;
         }
         out.reverse();
+        self.cuts.reverse();
+    }
+
+    /// After [`Splitter::split`]: the symbol counts of its `k`-th block (main, length and
+    /// aligned symbols, the same as counting the block's items), added to the arrays.
+    pub(super) fn block_counts(
+        &self,
+        k: usize,
+        main: &mut [u32; MAX_MAIN_SYMBOLS],
+        lenf: &mut [u32; NUM_LEN_SYMBOLS],
+        al: &mut [u32; NUM_ALIGNED_SYMBOLS],
+    ) {
+        let (Some(&a), Some(&b)) = (self.cuts.get(k), self.cuts.get(k + 1)) else {
+            return;
+        };
+        let u0 = self.seg.get(a).map_or(self.used.len(), |s| s.2);
+        let u1 = self.seg.get(b).map_or(self.used.len(), |s| s.2);
+        for &(s, c) in self.used.get(u0..u1).unwrap_or(&[]) {
+            let s = usize::from(s);
+            if let Some(m) = main.get_mut(s) {
+                *m += c;
+            } else if let Some(l) = lenf.get_mut(s - MAX_MAIN_SYMBOLS) {
+                *l += c;
+            }
+        }
+        for seg_al in self.al.get(a..b).unwrap_or(&[]) {
+            for (x, &c) in al.iter_mut().zip(seg_al) {
+                *x += c;
+            }
+        }
     }
 }
 
