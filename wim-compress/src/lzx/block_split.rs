@@ -16,7 +16,10 @@ pub(super) const SEGMENT: usize = 2048;
 const MAX_SEGMENTS: usize = 32;
 /// Estimated bits of one block's header (block type, size, three pretrees and the
 /// delta-coded lengths): ~200 bytes on PE files; 1800 bits sized the cuts best on wine.
-const HEADER_BITS: f64 = 1800.0;
+const HEADER_BITS: i64 = 1800 << FRAC;
+/// Fixed-point fraction bits of the cost sums (integer sums: the floating-point sum was a
+/// latency chain through the stack).
+const FRAC: u32 = 16;
 /// Histogram width: main symbols then length symbols.
 const W: usize = MAX_MAIN_SYMBOLS + NUM_LEN_SYMBOLS;
 
@@ -39,20 +42,51 @@ pub(super) struct Splitter {
     cuts: Vec<usize>,
     /// Counts of the candidate block (all zero between rows).
     acc: Vec<u32>,
-    best: Vec<(f64, usize)>,
+    best: Vec<(i64, usize)>,
     /// `f·log2 f` for f < TABLE.
-    flogf: Vec<f64>,
+    flogf: Vec<i64>,
 }
 
 #[inline(always)]
-fn flogf(t: &[f64], f: u32) -> f64 {
+fn flogf(t: &[i64], f: u32) -> i64 {
     match t.get(f as usize) {
         Some(&v) => v,
-        None => {
-            let f = f64::from(f);
-            f * f.log2()
+        None => flogf_exact(f),
+    }
+}
+
+/// `f·log2 f` in fixed point.
+fn flogf_exact(f: u32) -> i64 {
+    if f == 0 {
+        return 0;
+    }
+    let f = f64::from(f);
+    (f * f.log2() * f64::from(1u32 << FRAC)).round() as i64
+}
+
+/// Adds one segment's `(symbol, count)` list to `acc`; returns the changes of Σ f·log2 f
+/// and of the totals, main and length symbols apart (a separate function keeps the sums in
+/// registers).
+#[inline(never)]
+fn merge(acc: &mut [u32], t: &[i64], used: &[(u16, u32)]) -> (i64, i64, u32, u32) {
+    let (mut sm, mut sl, mut tm, mut tl) = (0i64, 0i64, 0u32, 0u32);
+    for &(s, c) in used {
+        let s = usize::from(s);
+        let Some(a) = acc.get_mut(s) else {
+            continue;
+        };
+        let old = *a;
+        *a = old + c;
+        let d = flogf(t, old + c) - flogf(t, old);
+        if s < MAX_MAIN_SYMBOLS {
+            sm += d;
+            tm += c;
+        } else {
+            sl += d;
+            tl += c;
         }
     }
+    (sm, sl, tm, tl)
 }
 
 impl Splitter {
@@ -67,12 +101,7 @@ impl Splitter {
     ) {
         out.clear();
         if self.flogf.is_empty() {
-            self.flogf = (0..TABLE)
-                .map(|f| {
-                    let f = f as f64;
-                    if f == 0.0 { 0.0 } else { f * f.log2() }
-                })
-                .collect();
+            self.flogf = (0..TABLE as u32).map(flogf_exact).collect();
         }
         // Segments at item boundaries, each with its list of used symbols.
         self.seg.clear();
@@ -120,31 +149,27 @@ impl Splitter {
         let used_end = |j: usize| self.seg.get(j + 1).map_or(self.used.len(), |s| s.2);
         // best[j]: cheapest cost of segments 0..j and the start of its last block.
         self.best.clear();
-        self.best.resize(ns + 1, (f64::INFINITY, 0));
-        self.best[0] = (0.0, 0);
+        self.best.resize(ns + 1, (i64::MAX, 0));
+        self.best[0] = (0, 0);
         self.acc.clear();
         self.acc.resize(W, 0);
         for i in 0..ns {
             let from = self.best[i].0;
             // Running Σ f·log2 f and totals of the main and length symbols of segments
             // i..=j; a block costs T·log2 T − Σ f·log2 f per code.
-            let (mut sm, mut sl) = (0.0f64, 0.0f64);
+            let (mut sm, mut sl) = (0i64, 0i64);
             let (mut tm, mut tl) = (0u32, 0u32);
             let last = ns.min(i + MAX_SEGMENTS);
             for j in i..last {
-                for &(s, c) in &self.used[self.seg[j].2..used_end(j)] {
-                    let s = usize::from(s);
-                    let old = self.acc[s];
-                    self.acc[s] = old + c;
-                    let d = flogf(&self.flogf, old + c) - flogf(&self.flogf, old);
-                    if s < MAX_MAIN_SYMBOLS {
-                        sm += d;
-                        tm += c;
-                    } else {
-                        sl += d;
-                        tl += c;
-                    }
-                }
+                let (dm, dl, cm, cl) = merge(
+                    &mut self.acc,
+                    &self.flogf,
+                    &self.used[self.seg[j].2..used_end(j)],
+                );
+                sm += dm;
+                sl += dl;
+                tm += cm;
+                tl += cl;
                 let c = from
                     + HEADER_BITS
                     + (flogf(&self.flogf, tm) - sm)
