@@ -109,30 +109,43 @@ impl Splitter {
         self.al.clear();
         self.cuts.clear();
         self.hist.resize(W, 0);
-        let cut = |pos: usize, next: usize| pos >= next && n - pos >= segment / 2;
+        let hist = &mut self.hist[..W];
         let mut pos = 0usize;
         let mut k = 0usize;
         while k < items.len() {
             self.seg.push((pos, k, self.used.len()));
             let mut al = [0u32; NUM_ALIGNED_SYMBOLS];
             let next = pos + segment;
-            while k < items.len() && (k == self.seg[self.seg.len() - 1].1 || !cut(pos, next)) {
-                let it = items[k];
-                let (m, l) = item_symbols(it);
-                self.hist[m] += 1;
-                if let Some(l) = l {
-                    self.hist[MAX_MAIN_SYMBOLS + l] += 1;
-                }
-                if it >> 22 != 0 {
+            // At least one item; the segment ends at the first item boundary at or past
+            // `next` that leaves half a segment or more for the rest.
+            for &it in &items[k..] {
+                k += 1;
+                let len = (it >> 22) as usize;
+                if len == 0 {
+                    if let Some(h) = hist.get_mut(it as usize) {
+                        *h += 1;
+                    }
+                    pos += 1;
+                } else {
                     let fo = it & 0x3F_FFFF;
-                    if EXTRA_BITS[slot_of(fo)] >= 3 {
+                    let slot = slot_of(fo);
+                    let (m, l) = item_symbols(it);
+                    if let Some(h) = hist.get_mut(m) {
+                        *h += 1;
+                    }
+                    if let Some(h) = l.and_then(|l| hist.get_mut(MAX_MAIN_SYMBOLS + l)) {
+                        *h += 1;
+                    }
+                    if EXTRA_BITS[slot] >= 3 {
                         al[(fo & 7) as usize] += 1;
                     }
+                    pos += len;
                 }
-                pos += ((it >> 22) as usize).max(1);
-                k += 1;
+                if pos >= next && n - pos >= segment / 2 {
+                    break;
+                }
             }
-            for (s, h) in self.hist.iter_mut().enumerate() {
+            for (s, h) in hist.iter_mut().enumerate() {
                 if *h != 0 {
                     self.used.push((s as u16, *h));
                     *h = 0;
