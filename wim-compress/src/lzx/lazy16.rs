@@ -12,7 +12,7 @@ use super::compress::{Item, item_match, slot_of, update_queue};
 use super::constants::{EXTRA_BITS, MIN_MATCH};
 use crate::huffman::estimate::literal_prefix;
 use crate::matchfinder::hc16::{HC16_MAX, Hc16};
-use crate::matchfinder::load_u64;
+use crate::matchfinder::padded16::{BUF, ld64};
 
 const MAX_MATCH: usize = 257;
 // Match cost estimates, tuned on 8 MiB of wine at depth 16 / nice 32 / look-ahead below 32
@@ -60,16 +60,16 @@ pub(super) fn match_gain(pre: &[i32], pos: usize, len: usize, fo: u32, c: MatchC
 const LAZY_MAX: usize = 16;
 
 /// Common prefix length of `pad[a..]` and `pad[b..]` (`a < b`), at most `limit`
-/// (`b + limit + 8 <= pad.len()`).
+/// (`b + limit` at most the data length: the finder's copy is zero-padded past it).
 #[inline(always)]
-fn common(pad: &[u8], a: usize, b: usize, limit: usize) -> usize {
-    let x = load_u64(pad, a) ^ load_u64(pad, b);
+fn common(pad: &[u8; BUF], a: usize, b: usize, limit: usize) -> usize {
+    let x = ld64(pad, a) ^ ld64(pad, b);
     if x != 0 {
         return ((x.trailing_zeros() / 8) as usize).min(limit);
     }
     let mut len = 8;
     while len < limit {
-        let x = load_u64(pad, a + len) ^ load_u64(pad, b + len);
+        let x = ld64(pad, a + len) ^ ld64(pad, b + len);
         if x != 0 {
             return (len + (x.trailing_zeros() / 8) as usize).min(limit);
         }
@@ -84,8 +84,6 @@ pub(super) struct Lazy16 {
     hc: Box<Hc16>,
     /// `pre[i]`: estimated cost (1/16 bit) of bytes `0..i` as literals.
     pre: Vec<i32>,
-    /// The chunk followed by 16 zero bytes.
-    pad: Vec<u8>,
 }
 
 impl Lazy16 {
@@ -97,13 +95,12 @@ impl Lazy16 {
         Lazy16 {
             hc: Box::new(Hc16::new(capacity)),
             pre: Vec::new(),
-            pad: Vec::new(),
         }
     }
 
     /// Bytes of memory.
     pub(super) fn memory() -> usize {
-        Hc16::memory() + 5 * HC16_MAX + 64
+        Hc16::memory() + 4 * HC16_MAX + 64
     }
 
     /// Parses `data` (at most [`Self::MAX`] bytes) into `items`, searching `depth` chain
@@ -119,14 +116,12 @@ impl Lazy16 {
         let n = data.len().min(Self::MAX);
         let data = &data[..n];
         literal_prefix(data, &mut self.pre);
-        self.pad.clear();
-        self.pad.extend_from_slice(data);
-        self.pad.resize(n + 16, 0);
-        let pad = &self.pad[..];
         // Every position is linked up front (one branch-free pass); the parse only searches.
         let hc = &mut *self.hc;
         hc.build(data);
         let hc = &*hc;
+        // The finder's zero-padded copy of the chunk (masked loads, no bounds checks).
+        let pad = hc.padded();
         let pre = &self.pre[..];
         let gain =
             |pos: usize, len: usize, fo: u32| -> i32 { match_gain(pre, pos, len, fo, LAZY_COSTS) };

@@ -129,6 +129,12 @@ impl Hc16 {
         self.walk::<true>(pos, self.prev3[p], self.prev[p], min_len, depth, nice)
     }
 
+    /// The zero-padded copy of the buffer (16 zero bytes past its end).
+    #[inline(always)]
+    pub(crate) fn padded(&self) -> &[u8; BUF] {
+        &self.buf
+    }
+
     /// The buffer as loaded.
     #[inline(always)]
     pub(crate) fn data(&self) -> &[u8] {
