@@ -64,6 +64,92 @@ fn flogf_exact(f: u32) -> i64 {
     (f * f.log2() * f64::from(1u32 << FRAC)).round() as i64
 }
 
+/// Segment statistics built item by item (see [`Splitter::feed`]): segments end at the
+/// first item boundary at or past `segment` bytes from their start that leaves half a
+/// segment or more for the rest of the chunk.
+#[derive(Debug)]
+pub(super) struct Feed<'a> {
+    sp: &'a mut Splitter,
+    n: usize,
+    segment: usize,
+    /// Bytes and items fed so far.
+    pos: usize,
+    k: usize,
+    /// End of the open segment.
+    next: usize,
+    open: bool,
+    al: [u32; NUM_ALIGNED_SYMBOLS],
+}
+
+impl Feed<'_> {
+    /// A literal.
+    #[inline(always)]
+    pub(super) fn lit(&mut self, b: u8) {
+        self.open();
+        if let Some(h) = self.sp.hist.get_mut(usize::from(b)) {
+            *h += 1;
+        }
+        self.step(1);
+    }
+
+    /// A match item.
+    #[inline(always)]
+    pub(super) fn mat(&mut self, it: Item) {
+        self.open();
+        let fo = it & 0x3F_FFFF;
+        let (m, l) = item_symbols(it);
+        if let Some(h) = self.sp.hist.get_mut(m) {
+            *h += 1;
+        }
+        if let Some(h) = l.and_then(|l| self.sp.hist.get_mut(MAX_MAIN_SYMBOLS + l)) {
+            *h += 1;
+        }
+        if EXTRA_BITS[slot_of(fo)] >= 3 {
+            self.al[(fo & 7) as usize] += 1;
+        }
+        self.step((it >> 22) as usize);
+    }
+
+    #[inline(always)]
+    fn open(&mut self) {
+        if !self.open {
+            self.sp.seg.push((self.pos, self.k, self.sp.used.len()));
+            self.next = self.pos + self.segment;
+            self.open = true;
+        }
+    }
+
+    #[inline(always)]
+    fn step(&mut self, len: usize) {
+        self.pos += len;
+        self.k += 1;
+        if self.pos >= self.next && self.n.saturating_sub(self.pos) >= self.segment / 2 {
+            self.close();
+        }
+    }
+
+    /// Ends the open segment: its used symbols and aligned counts.
+    #[inline(never)]
+    fn close(&mut self) {
+        for (s, h) in self.sp.hist.iter_mut().enumerate() {
+            if *h != 0 {
+                self.sp.used.push((s as u16, *h));
+                *h = 0;
+            }
+        }
+        self.sp.al.push(std::mem::take(&mut self.al));
+        self.open = false;
+    }
+
+    /// After the last item: chooses the blocks (as [`Splitter::split`]).
+    pub(super) fn finish(mut self, out: &mut Vec<(usize, usize)>) {
+        if self.open {
+            self.close();
+        }
+        self.sp.choose(out);
+    }
+}
+
 /// Adds one segment's `(symbol, count)` list to `acc`; returns the changes of Σ f·log2 f
 /// and of the totals, main and length symbols apart (a separate function keeps the sums in
 /// registers).
@@ -99,60 +185,44 @@ impl Splitter {
         segment: usize,
         out: &mut Vec<(usize, usize)>,
     ) {
-        out.clear();
+        let mut feed = self.feed(n, segment);
+        for &it in items {
+            if it >> 22 == 0 {
+                feed.lit(it as u8);
+            } else {
+                feed.mat(it);
+            }
+        }
+        feed.finish(out);
+    }
+
+    /// [`Splitter::split`] item by item, as a parser emits them: feed every item of the
+    /// chunk in order, then [`Feed::finish`].
+    pub(super) fn feed(&mut self, n: usize, segment: usize) -> Feed<'_> {
         if self.flogf.is_empty() {
             self.flogf = (0..TABLE as u32).map(flogf_exact).collect();
         }
-        // Segments at item boundaries, each with its list of used symbols.
         self.seg.clear();
         self.used.clear();
         self.al.clear();
         self.cuts.clear();
+        self.hist.clear();
         self.hist.resize(W, 0);
-        let hist = &mut self.hist[..W];
-        let mut pos = 0usize;
-        let mut k = 0usize;
-        while k < items.len() {
-            self.seg.push((pos, k, self.used.len()));
-            let mut al = [0u32; NUM_ALIGNED_SYMBOLS];
-            let next = pos + segment;
-            // At least one item; the segment ends at the first item boundary at or past
-            // `next` that leaves half a segment or more for the rest.
-            for &it in &items[k..] {
-                k += 1;
-                let len = (it >> 22) as usize;
-                if len == 0 {
-                    if let Some(h) = hist.get_mut(it as usize) {
-                        *h += 1;
-                    }
-                    pos += 1;
-                } else {
-                    let fo = it & 0x3F_FFFF;
-                    let slot = slot_of(fo);
-                    let (m, l) = item_symbols(it);
-                    if let Some(h) = hist.get_mut(m) {
-                        *h += 1;
-                    }
-                    if let Some(h) = l.and_then(|l| hist.get_mut(MAX_MAIN_SYMBOLS + l)) {
-                        *h += 1;
-                    }
-                    if EXTRA_BITS[slot] >= 3 {
-                        al[(fo & 7) as usize] += 1;
-                    }
-                    pos += len;
-                }
-                if pos >= next && n - pos >= segment / 2 {
-                    break;
-                }
-            }
-            for (s, h) in hist.iter_mut().enumerate() {
-                if *h != 0 {
-                    self.used.push((s as u16, *h));
-                    *h = 0;
-                }
-            }
-            self.al.push(al);
+        Feed {
+            sp: self,
+            n,
+            segment,
+            pos: 0,
+            k: 0,
+            next: 0,
+            open: false,
+            al: [0; NUM_ALIGNED_SYMBOLS],
         }
+    }
+
+    /// The dynamic programming over the segments (see the module documentation).
+    fn choose(&mut self, out: &mut Vec<(usize, usize)>) {
+        out.clear();
         let ns = self.seg.len();
         if ns <= 1 {
             out.push((0, 0));

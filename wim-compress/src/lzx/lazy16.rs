@@ -8,6 +8,7 @@
 //! estimate for lengths of 9 and more. A short match is compared with the best choice one
 //! byte later (one literal, then that match) by the same savings.
 
+use super::block_split::Feed;
 use super::compress::{Item, item_match, slot_of, update_queue};
 use super::constants::{EXTRA_BITS, MIN_MATCH};
 use crate::huffman::estimate::literal_prefix;
@@ -112,6 +113,7 @@ impl Lazy16 {
         nice: usize,
         max_offset: usize,
         items: &mut Vec<Item>,
+        mut feed: Option<&mut Feed<'_>>,
     ) {
         let n = data.len().min(Self::MAX);
         let data = &data[..n];
@@ -180,6 +182,9 @@ impl Lazy16 {
             let (mut len, mut fo, mut g) = best_at(hc, &q, pos, 2);
             if g <= 0 {
                 items.push(u32::from(data[pos]));
+                if let Some(f) = feed.as_deref_mut() {
+                    f.lit(data[pos]);
+                }
                 pos += 1;
                 continue;
             }
@@ -187,6 +192,9 @@ impl Lazy16 {
                 let (l2, f2, g2) = best_at(hc, &q, pos + 1, len);
                 if g2 > g {
                     items.push(u32::from(data[pos]));
+                    if let Some(f) = feed.as_deref_mut() {
+                        f.lit(data[pos]);
+                    }
                     pos += 1;
                     (len, fo, g) = (l2, f2, g2);
                 } else {
@@ -194,11 +202,17 @@ impl Lazy16 {
                 }
             }
             items.push(item_match(len, fo));
+            if let Some(f) = feed.as_deref_mut() {
+                f.mat(item_match(len, fo));
+            }
             update_queue(&mut q, fo);
             pos += len;
         }
         while pos < n {
             items.push(u32::from(data[pos]));
+            if let Some(f) = feed.as_deref_mut() {
+                f.lit(data[pos]);
+            }
             pos += 1;
         }
     }
