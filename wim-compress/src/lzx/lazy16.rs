@@ -1,6 +1,7 @@
 //! Cost-aware lazy parsing for LZX chunks of at most 64 KiB (the fast levels).
 //!
-//! Matches come from [`Hc16`] (16-bit hash chains) plus the three recent offsets. A match
+//! Matches come from [`Hc16`] (16-bit hash chains, all linked up front by [`Hc16::build`];
+//! the repeat checks read its zero-padded copy) plus the three recent offsets. A match
 //! is taken only if it saves bits against coding its bytes as literals: literal costs are
 //! estimated from the chunk's byte histogram (`16·log2(n/count)`, in 1/16 bit) and their
 //! prefix sums give the cost of any run of literals in O(1); a match costs a header
