@@ -7,8 +7,8 @@
 //! segment boundaries picks the cheapest cut, with blocks of at most [`MAX_SEGMENTS`]
 //! segments. The optimal parser then parses each block on its own.
 
-use super::compress::{Item, item_symbols};
-use super::constants::{MAX_MAIN_SYMBOLS, NUM_LEN_SYMBOLS};
+use super::compress::{Item, item_symbols, slot_of};
+use super::constants::{EXTRA_BITS, MAX_MAIN_SYMBOLS, NUM_ALIGNED_SYMBOLS, NUM_LEN_SYMBOLS};
 
 /// Bytes per segment (the granularity of block boundaries) for the near-optimal parser;
 pub(super) const SEGMENT: usize = 2048;
@@ -16,7 +16,10 @@ pub(super) const SEGMENT: usize = 2048;
 const MAX_SEGMENTS: usize = 32;
 /// Estimated bits of one block's header (block type, size, three pretrees and the
 /// delta-coded lengths): ~200 bytes on PE files; 1800 bits sized the cuts best on wine.
-const HEADER_BITS: f64 = 1800.0;
+const HEADER_BITS: i64 = 1800 << FRAC;
+/// Fixed-point fraction bits of the cost sums (integer sums: the floating-point sum was a
+/// latency chain through the stack).
+const FRAC: u32 = 16;
 /// Histogram width: main symbols then length symbols.
 const W: usize = MAX_MAIN_SYMBOLS + NUM_LEN_SYMBOLS;
 
@@ -32,22 +35,144 @@ pub(super) struct Splitter {
     seg: Vec<(usize, usize, usize)>,
     /// Per segment, concatenated: (symbol, count) of every used symbol.
     used: Vec<(u16, u32)>,
+    /// Per segment: counts of the aligned symbols (low 3 offset bits of the matches whose
+    /// slot has 3 or more extra bits), for [`Splitter::block_counts`].
+    al: Vec<[u32; NUM_ALIGNED_SYMBOLS]>,
+    /// First segment of each chosen block, then the segment count.
+    cuts: Vec<usize>,
     /// Counts of the candidate block (all zero between rows).
     acc: Vec<u32>,
-    best: Vec<(f64, usize)>,
+    best: Vec<(i64, usize)>,
     /// `f·log2 f` for f < TABLE.
-    flogf: Vec<f64>,
+    flogf: Vec<i64>,
 }
 
 #[inline(always)]
-fn flogf(t: &[f64], f: u32) -> f64 {
+fn flogf(t: &[i64], f: u32) -> i64 {
     match t.get(f as usize) {
         Some(&v) => v,
-        None => {
-            let f = f64::from(f);
-            f * f.log2()
+        None => flogf_exact(f),
+    }
+}
+
+/// `f·log2 f` in fixed point.
+fn flogf_exact(f: u32) -> i64 {
+    if f == 0 {
+        return 0;
+    }
+    let f = f64::from(f);
+    (f * f.log2() * f64::from(1u32 << FRAC)).round() as i64
+}
+
+/// Segment statistics built item by item (see [`Splitter::feed`]): segments end at the
+/// first item boundary at or past `segment` bytes from their start that leaves half a
+/// segment or more for the rest of the chunk.
+#[derive(Debug)]
+pub(super) struct Feed<'a> {
+    sp: &'a mut Splitter,
+    n: usize,
+    segment: usize,
+    /// Bytes and items fed so far.
+    pos: usize,
+    k: usize,
+    /// End of the open segment.
+    next: usize,
+    open: bool,
+    al: [u32; NUM_ALIGNED_SYMBOLS],
+}
+
+impl Feed<'_> {
+    /// A literal.
+    #[inline(always)]
+    pub(super) fn lit(&mut self, b: u8) {
+        self.open();
+        if let Some(h) = self.sp.hist.get_mut(usize::from(b)) {
+            *h += 1;
+        }
+        self.step(1);
+    }
+
+    /// A match item.
+    #[inline(always)]
+    pub(super) fn mat(&mut self, it: Item) {
+        self.open();
+        let fo = it & 0x3F_FFFF;
+        let (m, l) = item_symbols(it);
+        if let Some(h) = self.sp.hist.get_mut(m) {
+            *h += 1;
+        }
+        if let Some(h) = l.and_then(|l| self.sp.hist.get_mut(MAX_MAIN_SYMBOLS + l)) {
+            *h += 1;
+        }
+        if EXTRA_BITS[slot_of(fo)] >= 3 {
+            self.al[(fo & 7) as usize] += 1;
+        }
+        self.step((it >> 22) as usize);
+    }
+
+    #[inline(always)]
+    fn open(&mut self) {
+        if !self.open {
+            self.sp.seg.push((self.pos, self.k, self.sp.used.len()));
+            self.next = self.pos + self.segment;
+            self.open = true;
         }
     }
+
+    #[inline(always)]
+    fn step(&mut self, len: usize) {
+        self.pos += len;
+        self.k += 1;
+        if self.pos >= self.next && self.n.saturating_sub(self.pos) >= self.segment / 2 {
+            self.close();
+        }
+    }
+
+    /// Ends the open segment: its used symbols and aligned counts.
+    #[inline(never)]
+    fn close(&mut self) {
+        for (s, h) in self.sp.hist.iter_mut().enumerate() {
+            if *h != 0 {
+                self.sp.used.push((s as u16, *h));
+                *h = 0;
+            }
+        }
+        self.sp.al.push(std::mem::take(&mut self.al));
+        self.open = false;
+    }
+
+    /// After the last item: chooses the blocks (as [`Splitter::split`]).
+    pub(super) fn finish(mut self, out: &mut Vec<(usize, usize)>) {
+        if self.open {
+            self.close();
+        }
+        self.sp.choose(out);
+    }
+}
+
+/// Adds one segment's `(symbol, count)` list to `acc`; returns the changes of Σ f·log2 f
+/// and of the totals, main and length symbols apart (a separate function keeps the sums in
+/// registers).
+#[inline(never)]
+fn merge(acc: &mut [u32], t: &[i64], used: &[(u16, u32)]) -> (i64, i64, u32, u32) {
+    let (mut sm, mut sl, mut tm, mut tl) = (0i64, 0i64, 0u32, 0u32);
+    for &(s, c) in used {
+        let s = usize::from(s);
+        let Some(a) = acc.get_mut(s) else {
+            continue;
+        };
+        let old = *a;
+        *a = old + c;
+        let d = flogf(t, old + c) - flogf(t, old);
+        if s < MAX_MAIN_SYMBOLS {
+            sm += d;
+            tm += c;
+        } else {
+            sl += d;
+            tl += c;
+        }
+    }
+    (sm, sl, tm, tl)
 }
 
 impl Splitter {
@@ -60,75 +185,74 @@ impl Splitter {
         segment: usize,
         out: &mut Vec<(usize, usize)>,
     ) {
-        out.clear();
-        if self.flogf.is_empty() {
-            self.flogf = (0..TABLE)
-                .map(|f| {
-                    let f = f as f64;
-                    if f == 0.0 { 0.0 } else { f * f.log2() }
-                })
-                .collect();
+        let mut feed = self.feed(n, segment);
+        for &it in items {
+            if it >> 22 == 0 {
+                feed.lit(it as u8);
+            } else {
+                feed.mat(it);
+            }
         }
-        // Segments at item boundaries, each with its list of used symbols.
+        feed.finish(out);
+    }
+
+    /// [`Splitter::split`] item by item, as a parser emits them: feed every item of the
+    /// chunk in order, then [`Feed::finish`].
+    pub(super) fn feed(&mut self, n: usize, segment: usize) -> Feed<'_> {
+        if self.flogf.is_empty() {
+            self.flogf = (0..TABLE as u32).map(flogf_exact).collect();
+        }
         self.seg.clear();
         self.used.clear();
+        self.al.clear();
+        self.cuts.clear();
+        self.hist.clear();
         self.hist.resize(W, 0);
-        let cut = |pos: usize, next: usize| pos >= next && n - pos >= segment / 2;
-        let mut pos = 0usize;
-        let mut k = 0usize;
-        while k < items.len() {
-            self.seg.push((pos, k, self.used.len()));
-            let next = pos + segment;
-            while k < items.len() && (k == self.seg[self.seg.len() - 1].1 || !cut(pos, next)) {
-                let it = items[k];
-                let (m, l) = item_symbols(it);
-                self.hist[m] += 1;
-                if let Some(l) = l {
-                    self.hist[MAX_MAIN_SYMBOLS + l] += 1;
-                }
-                pos += ((it >> 22) as usize).max(1);
-                k += 1;
-            }
-            for (s, h) in self.hist.iter_mut().enumerate() {
-                if *h != 0 {
-                    self.used.push((s as u16, *h));
-                    *h = 0;
-                }
-            }
+        Feed {
+            sp: self,
+            n,
+            segment,
+            pos: 0,
+            k: 0,
+            next: 0,
+            open: false,
+            al: [0; NUM_ALIGNED_SYMBOLS],
         }
+    }
+
+    /// The dynamic programming over the segments (see the module documentation).
+    fn choose(&mut self, out: &mut Vec<(usize, usize)>) {
+        out.clear();
         let ns = self.seg.len();
         if ns <= 1 {
             out.push((0, 0));
+            self.cuts.extend([0, ns]);
             return;
         }
         let used_end = |j: usize| self.seg.get(j + 1).map_or(self.used.len(), |s| s.2);
         // best[j]: cheapest cost of segments 0..j and the start of its last block.
         self.best.clear();
-        self.best.resize(ns + 1, (f64::INFINITY, 0));
-        self.best[0] = (0.0, 0);
+        self.best.resize(ns + 1, (i64::MAX, 0));
+        self.best[0] = (0, 0);
         self.acc.clear();
         self.acc.resize(W, 0);
         for i in 0..ns {
             let from = self.best[i].0;
             // Running Σ f·log2 f and totals of the main and length symbols of segments
             // i..=j; a block costs T·log2 T − Σ f·log2 f per code.
-            let (mut sm, mut sl) = (0.0f64, 0.0f64);
+            let (mut sm, mut sl) = (0i64, 0i64);
             let (mut tm, mut tl) = (0u32, 0u32);
             let last = ns.min(i + MAX_SEGMENTS);
             for j in i..last {
-                for &(s, c) in &self.used[self.seg[j].2..used_end(j)] {
-                    let s = usize::from(s);
-                    let old = self.acc[s];
-                    self.acc[s] = old + c;
-                    let d = flogf(&self.flogf, old + c) - flogf(&self.flogf, old);
-                    if s < MAX_MAIN_SYMBOLS {
-                        sm += d;
-                        tm += c;
-                    } else {
-                        sl += d;
-                        tl += c;
-                    }
-                }
+                let (dm, dl, cm, cl) = merge(
+                    &mut self.acc,
+                    &self.flogf,
+                    &self.used[self.seg[j].2..used_end(j)],
+                );
+                sm += dm;
+                sl += dl;
+                tm += cm;
+                tl += cl;
                 let c = from
                     + HEADER_BITS
                     + (flogf(&self.flogf, tm) - sm)
@@ -142,12 +266,44 @@ impl Splitter {
             }
         }
         let mut j = ns;
+        self.cuts.push(ns);
         while j > 0 {
             let i = self.best[j].1;
             out.push((self.seg[i].0, self.seg[i].1));
+            self.cuts.push(i);
             j = i;
         }
         out.reverse();
+        self.cuts.reverse();
+    }
+
+    /// After [`Splitter::split`]: the symbol counts of its `k`-th block (main, length and
+    /// aligned symbols, the same as counting the block's items), added to the arrays.
+    pub(super) fn block_counts(
+        &self,
+        k: usize,
+        main: &mut [u32; MAX_MAIN_SYMBOLS],
+        lenf: &mut [u32; NUM_LEN_SYMBOLS],
+        al: &mut [u32; NUM_ALIGNED_SYMBOLS],
+    ) {
+        let (Some(&a), Some(&b)) = (self.cuts.get(k), self.cuts.get(k + 1)) else {
+            return;
+        };
+        let u0 = self.seg.get(a).map_or(self.used.len(), |s| s.2);
+        let u1 = self.seg.get(b).map_or(self.used.len(), |s| s.2);
+        for &(s, c) in self.used.get(u0..u1).unwrap_or(&[]) {
+            let s = usize::from(s);
+            if let Some(m) = main.get_mut(s) {
+                *m += c;
+            } else if let Some(l) = lenf.get_mut(s - MAX_MAIN_SYMBOLS) {
+                *l += c;
+            }
+        }
+        for seg_al in self.al.get(a..b).unwrap_or(&[]) {
+            for (x, &c) in al.iter_mut().zip(seg_al) {
+                *x += c;
+            }
+        }
     }
 }
 

@@ -211,6 +211,9 @@ pub struct LzxCompressor {
     tail: usize,
     /// Whether blocks are chosen by the splitter (else fixed 32 KiB blocks).
     split: bool,
+    /// Whether the splitter's blocks are the output blocks of the current chunk (lazy
+    /// levels): their symbol counts then come from the splitter's segment counts.
+    split_counts: bool,
     /// Matches at least this long (and shorter than the nice length) are not searched
     /// inside, except for their last `LONG_MATCH_TAIL` positions (see `fill_cache`).
     inside: usize,
@@ -321,6 +324,7 @@ impl LzxCompressor {
             split_at: Vec::new(),
             splitter: Splitter::default(),
             split: level >= 10,
+            split_counts: false,
             inside: inside_threshold(level),
             tail: if level >= 100 {
                 usize::MAX
@@ -364,14 +368,30 @@ impl LzxCompressor {
     fn parse_lazy(&mut self) {
         if let Finder::Hc16(lz) = &mut self.finder {
             let p = self.params;
-            lz.parse(
-                &self.buf,
-                p.max_depth,
-                p.nice_len,
-                p.max_offset,
-                &mut self.items,
-            );
-            self.choose_blocks();
+            if self.split {
+                // The splitter's segment statistics are gathered as the items are emitted.
+                let mut feed = self.splitter.feed(self.buf.len(), 2 * SEGMENT);
+                lz.parse(
+                    &self.buf,
+                    p.max_depth,
+                    p.nice_len,
+                    p.max_offset,
+                    &mut self.items,
+                    Some(&mut feed),
+                );
+                feed.finish(&mut self.blocks);
+                self.split_counts = true;
+            } else {
+                lz.parse(
+                    &self.buf,
+                    p.max_depth,
+                    p.nice_len,
+                    p.max_offset,
+                    &mut self.items,
+                    None,
+                );
+                self.choose_blocks();
+            }
             return;
         }
         let Finder::Hc(hc) = &mut self.finder else {
@@ -473,6 +493,7 @@ impl LzxCompressor {
         if self.split {
             self.splitter
                 .split(&self.items, n, 2 * SEGMENT, &mut self.blocks);
+            self.split_counts = true;
         } else {
             split_fixed(&self.items, &mut self.blocks, DEFAULT_BLOCK_SIZE);
         }
@@ -893,23 +914,17 @@ impl LzxCompressor {
         let mut main = [0u32; MAX_MAIN_SYMBOLS];
         let mut lenf = [0u32; NUM_LEN_SYMBOLS];
         let mut al = [0u32; NUM_ALIGNED_SYMBOLS];
-        for &it in items {
-            let len = (it >> 22) as usize;
-            if len == 0 {
-                main[it as usize] += 1;
-                continue;
-            }
-            let fo = it & 0x3F_FFFF;
-            let slot = slot_of(fo);
-            let h = (len - MIN_MATCH).min(NUM_LEN_HEADERS - 1);
-            main[NUM_CHARS + slot * NUM_LEN_HEADERS + h] += 1;
-            if h == NUM_LEN_HEADERS - 1 {
-                lenf[len - MIN_MATCH - (NUM_LEN_HEADERS - 1)] += 1;
-            }
-            if EXTRA_BITS[slot] >= 3 {
-                al[(fo & 7) as usize] += 1;
-            }
-        }
+        count_items(items, &mut main, &mut lenf, &mut al);
+        self.build_from_counts(&main, &lenf, &al)
+    }
+
+    /// [`Self::build_codes`] from symbol counts.
+    fn build_from_counts(
+        &mut self,
+        main: &[u32; MAX_MAIN_SYMBOLS],
+        lenf: &[u32; NUM_LEN_SYMBOLS],
+        al: &[u32; NUM_ALIGNED_SYMBOLS],
+    ) -> bool {
         let c = &mut self.codes;
         let nm = self.num_main;
         build_code(
@@ -920,14 +935,14 @@ impl LzxCompressor {
             &mut self.scratch,
         );
         build_code(
-            &lenf,
+            lenf,
             MAX_LEN_LEN,
             &mut c.len_lens,
             &mut c.len_codes,
             &mut self.scratch,
         );
         build_code(
-            &al,
+            al,
             MAX_ALIGNED_LEN,
             &mut c.al_lens,
             &mut c.al_codes,
@@ -947,12 +962,22 @@ impl LzxCompressor {
         w: &mut BitWriter<'_>,
         block_size: usize,
         items_range: (usize, usize),
+        split_block: Option<usize>,
         prev_main: &mut [u8; MAX_MAIN_SYMBOLS],
         prev_len: &mut [u8; NUM_LEN_SYMBOLS],
     ) {
         let items = std::mem::take(&mut self.items);
         let block_items = &items[items_range.0..items_range.1];
-        let aligned = self.build_codes(block_items);
+        let aligned = match split_block {
+            Some(k) => {
+                let mut main = [0u32; MAX_MAIN_SYMBOLS];
+                let mut lenf = [0u32; NUM_LEN_SYMBOLS];
+                let mut al = [0u32; NUM_ALIGNED_SYMBOLS];
+                self.splitter.block_counts(k, &mut main, &mut lenf, &mut al);
+                self.build_from_counts(&main, &lenf, &al)
+            }
+            None => self.build_codes(block_items),
+        };
         let c = &self.codes;
         w.put(if aligned { 2 } else { 1 }, 3);
         if block_size == DEFAULT_BLOCK_SIZE {
@@ -1182,6 +1207,32 @@ pub(super) fn update_queue(q: &mut [u32; 3], fo: u32) {
     }
 }
 
+/// Adds the main, length and aligned symbol counts of `items`.
+fn count_items(
+    items: &[Item],
+    main: &mut [u32; MAX_MAIN_SYMBOLS],
+    lenf: &mut [u32; NUM_LEN_SYMBOLS],
+    al: &mut [u32; NUM_ALIGNED_SYMBOLS],
+) {
+    for &it in items {
+        let len = (it >> 22) as usize;
+        if len == 0 {
+            main[it as usize] += 1;
+            continue;
+        }
+        let fo = it & 0x3F_FFFF;
+        let slot = slot_of(fo);
+        let h = (len - MIN_MATCH).min(NUM_LEN_HEADERS - 1);
+        main[NUM_CHARS + slot * NUM_LEN_HEADERS + h] += 1;
+        if h == NUM_LEN_HEADERS - 1 {
+            lenf[len - MIN_MATCH - (NUM_LEN_HEADERS - 1)] += 1;
+        }
+        if EXTRA_BITS[slot] >= 3 {
+            al[(fo & 7) as usize] += 1;
+        }
+    }
+}
+
 /// Cuts `items` into blocks of about `target` bytes at item boundaries.
 fn split_fixed(items: &[Item], blocks: &mut Vec<(usize, usize)>, target: usize) {
     blocks.clear();
@@ -1270,6 +1321,7 @@ impl Compressor for LzxCompressor {
         self.buf.extend_from_slice(src);
         translate(&mut self.buf);
         self.items.clear();
+        self.split_counts = false;
         match self.parser {
             Parser::Lazy => self.parse_lazy(),
             Parser::Optimal { passes } => self.parse_optimal(passes),
@@ -1285,6 +1337,7 @@ impl Compressor for LzxCompressor {
                 &mut w,
                 end - start,
                 (first, last),
+                self.split_counts.then_some(k),
                 &mut prev_main,
                 &mut prev_len,
             );
@@ -1297,6 +1350,43 @@ impl Compressor for LzxCompressor {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn splitter_block_counts_equal_the_items_counts() {
+        // Lazy levels take each block's symbol counts from the splitter's segments: they
+        // must equal counting the block's items (two halves with different statistics so
+        // that there are several blocks).
+        let mut data = mixed(40000);
+        data.truncate(32768);
+        for (i, b) in data.iter_mut().enumerate().skip(16384) {
+            *b = b.wrapping_mul(7).wrapping_add((i % 13) as u8);
+        }
+        let mut c = LzxCompressor::new(32768, 20).unwrap();
+        c.buf = data.clone();
+        c.items.clear();
+        c.parse_lazy();
+        assert!(c.split_counts);
+        let n = data.len();
+        let mut total = 0usize;
+        for (k, &(_, first)) in c.blocks.iter().enumerate() {
+            let last = c.blocks.get(k + 1).map_or(c.items.len(), |b| b.1);
+            let (mut m1, mut l1, mut a1) =
+                ([0u32; MAX_MAIN_SYMBOLS], [0u32; NUM_LEN_SYMBOLS], [0u32; 8]);
+            count_items(&c.items[first..last], &mut m1, &mut l1, &mut a1);
+            let (mut m2, mut l2, mut a2) =
+                ([0u32; MAX_MAIN_SYMBOLS], [0u32; NUM_LEN_SYMBOLS], [0u32; 8]);
+            c.splitter.block_counts(k, &mut m2, &mut l2, &mut a2);
+            assert_eq!((m1, l1, a1), (m2, l2, a2), "block {k}");
+            total += (last - first) * usize::from(m1.iter().any(|&x| x > 0));
+        }
+        assert_eq!(total, c.items.len());
+        assert!(
+            c.blocks.len() >= 2,
+            "{} block(s) of {n} bytes",
+            c.blocks.len()
+        );
+        round_trip(20, 32768, &data);
+    }
 
     #[test]
     fn slot_of_matches_table() {

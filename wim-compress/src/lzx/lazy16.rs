@@ -1,6 +1,7 @@
 //! Cost-aware lazy parsing for LZX chunks of at most 64 KiB (the fast levels).
 //!
-//! Matches come from [`Hc16`] (16-bit hash chains) plus the three recent offsets. A match
+//! Matches come from [`Hc16`] (16-bit hash chains, all linked up front by [`Hc16::build`];
+//! the repeat checks read its zero-padded copy) plus the three recent offsets. A match
 //! is taken only if it saves bits against coding its bytes as literals: literal costs are
 //! estimated from the chunk's byte histogram (`16·log2(n/count)`, in 1/16 bit) and their
 //! prefix sums give the cost of any run of literals in O(1); a match costs a header
@@ -8,11 +9,12 @@
 //! estimate for lengths of 9 and more. A short match is compared with the best choice one
 //! byte later (one literal, then that match) by the same savings.
 
+use super::block_split::Feed;
 use super::compress::{Item, item_match, slot_of, update_queue};
 use super::constants::{EXTRA_BITS, MIN_MATCH};
 use crate::huffman::estimate::literal_prefix;
 use crate::matchfinder::hc16::{HC16_MAX, Hc16};
-use crate::matchfinder::load_u64;
+use crate::matchfinder::padded16::{BUF, ld64};
 
 const MAX_MATCH: usize = 257;
 // Match cost estimates, tuned on 8 MiB of wine at depth 16 / nice 32 / look-ahead below 32
@@ -60,16 +62,16 @@ pub(super) fn match_gain(pre: &[i32], pos: usize, len: usize, fo: u32, c: MatchC
 const LAZY_MAX: usize = 16;
 
 /// Common prefix length of `pad[a..]` and `pad[b..]` (`a < b`), at most `limit`
-/// (`b + limit + 8 <= pad.len()`).
+/// (`b + limit` at most the data length: the finder's copy is zero-padded past it).
 #[inline(always)]
-fn common(pad: &[u8], a: usize, b: usize, limit: usize) -> usize {
-    let x = load_u64(pad, a) ^ load_u64(pad, b);
+fn common(pad: &[u8; BUF], a: usize, b: usize, limit: usize) -> usize {
+    let x = ld64(pad, a) ^ ld64(pad, b);
     if x != 0 {
         return ((x.trailing_zeros() / 8) as usize).min(limit);
     }
     let mut len = 8;
     while len < limit {
-        let x = load_u64(pad, a + len) ^ load_u64(pad, b + len);
+        let x = ld64(pad, a + len) ^ ld64(pad, b + len);
         if x != 0 {
             return (len + (x.trailing_zeros() / 8) as usize).min(limit);
         }
@@ -84,8 +86,6 @@ pub(super) struct Lazy16 {
     hc: Box<Hc16>,
     /// `pre[i]`: estimated cost (1/16 bit) of bytes `0..i` as literals.
     pre: Vec<i32>,
-    /// The chunk followed by 16 zero bytes.
-    pad: Vec<u8>,
 }
 
 impl Lazy16 {
@@ -97,13 +97,12 @@ impl Lazy16 {
         Lazy16 {
             hc: Box::new(Hc16::new(capacity)),
             pre: Vec::new(),
-            pad: Vec::new(),
         }
     }
 
     /// Bytes of memory.
     pub(super) fn memory() -> usize {
-        Hc16::memory() + 5 * HC16_MAX + 64
+        Hc16::memory() + 4 * HC16_MAX + 64
     }
 
     /// Parses `data` (at most [`Self::MAX`] bytes) into `items`, searching `depth` chain
@@ -115,16 +114,17 @@ impl Lazy16 {
         nice: usize,
         max_offset: usize,
         items: &mut Vec<Item>,
+        mut feed: Option<&mut Feed<'_>>,
     ) {
         let n = data.len().min(Self::MAX);
         let data = &data[..n];
         literal_prefix(data, &mut self.pre);
-        self.pad.clear();
-        self.pad.extend_from_slice(data);
-        self.pad.resize(n + 16, 0);
-        let pad = &self.pad[..];
+        // Every position is linked up front (one branch-free pass); the parse only searches.
         let hc = &mut *self.hc;
-        hc.load(data);
+        hc.build(data);
+        let hc = &*hc;
+        // The finder's zero-padded copy of the chunk (masked loads, no bounds checks).
+        let pad = hc.padded();
         let pre = &self.pre[..];
         let gain =
             |pos: usize, len: usize, fo: u32| -> i32 { match_gain(pre, pos, len, fo, LAZY_COSTS) };
@@ -146,17 +146,16 @@ impl Lazy16 {
         };
         // The better of the repeat match and the chain's match at `pos` (which is
         // inserted): (len, formatted offset, gain); gain <= 0 means "literal".
-        let best_at = |hc: &mut Hc16, q: &[u32; 3], pos: usize, min: usize| {
+        let best_at = |hc: &Hc16, q: &[u32; 3], pos: usize, min: usize| {
             let (rl, ri) = rep(q, pos);
             let mut b = (0usize, 0u32, 0i32);
             if rl >= MIN_MATCH {
                 b = (rl, ri, gain(pos, rl, ri));
             }
             if rl >= nice {
-                hc.skip(pos);
                 return b;
             }
-            let (el, eo) = hc.longest(pos, min.max(rl).max(2), depth, nice);
+            let (el, eo) = hc.find(pos, min.max(rl).max(2), depth, nice);
             if el >= 3 && eo <= max_offset {
                 // The chain extends matches to the end of the buffer.
                 let el = el.min(MAX_MATCH);
@@ -184,15 +183,19 @@ impl Lazy16 {
             let (mut len, mut fo, mut g) = best_at(hc, &q, pos, 2);
             if g <= 0 {
                 items.push(u32::from(data[pos]));
+                if let Some(f) = feed.as_deref_mut() {
+                    f.lit(data[pos]);
+                }
                 pos += 1;
                 continue;
             }
-            let mut next = pos + 1;
             while len < LAZY_MAX && pos + 1 < end {
                 let (l2, f2, g2) = best_at(hc, &q, pos + 1, len);
-                next = pos + 2;
                 if g2 > g {
                     items.push(u32::from(data[pos]));
+                    if let Some(f) = feed.as_deref_mut() {
+                        f.lit(data[pos]);
+                    }
                     pos += 1;
                     (len, fo, g) = (l2, f2, g2);
                 } else {
@@ -200,14 +203,17 @@ impl Lazy16 {
                 }
             }
             items.push(item_match(len, fo));
-            update_queue(&mut q, fo);
-            for x in next..(pos + len).min(end) {
-                hc.skip(x);
+            if let Some(f) = feed.as_deref_mut() {
+                f.mat(item_match(len, fo));
             }
+            update_queue(&mut q, fo);
             pos += len;
         }
         while pos < n {
             items.push(u32::from(data[pos]));
+            if let Some(f) = feed.as_deref_mut() {
+                f.lit(data[pos]);
+            }
             pos += 1;
         }
     }

@@ -7,10 +7,10 @@
 //! Two ways to use it:
 //! - incremental: after [`Hc16::load`], every position `pos` with `pos + 4 <= len` is
 //!   inserted by [`Hc16::longest`] or [`Hc16::skip`], in increasing order;
-//! - built (the XPRESS encoder): [`Hc16::build`] links every position in one branch-free
-//!   pass (plus each position's 3-byte candidate and a skip link two steps on), then
-//!   [`Hc16::find`] searches any position without inserting anything. Both give the same
-//!   results.
+//! - built (the XPRESS encoder, the LZX lazy parser): [`Hc16::build`] links every
+//!   position in one branch-free pass (plus each position's 3-byte candidate and a skip
+//!   link two steps on), then [`Hc16::find`] searches any position without inserting
+//!   anything. Both give the same results.
 
 use super::padded16::{BUF, boxed, extend, ld32, ld64};
 use std::hint::select_unpredictable;
@@ -155,6 +155,12 @@ impl Hc16 {
         }
     }
 
+    /// The zero-padded copy of the buffer (16 zero bytes past its end).
+    #[inline(always)]
+    pub(crate) fn padded(&self) -> &[u8; BUF] {
+        &self.buf
+    }
+
     /// The buffer as loaded.
     #[inline(always)]
     pub(crate) fn data(&self) -> &[u8] {
@@ -162,7 +168,7 @@ impl Hc16 {
     }
 
     #[inline(always)]
-    #[cfg_attr(not(test), allow(dead_code))] // Kept for incremental users (LZX helpers).
+    #[cfg_attr(not(test), allow(dead_code))] // Incremental use; only the tests call it now.
     fn hashes(&self, v: u32) -> (usize, usize) {
         let h3 = ((v << 8).wrapping_mul(MUL) >> self.shift3) as usize & ((1 << B3) - 1);
         let h4 = (v.wrapping_mul(MUL) >> self.shift4) as usize & ((1 << B4) - 1);
@@ -171,7 +177,7 @@ impl Hc16 {
 
     /// Inserts `pos` (`pos + 4 <= len`) without searching.
     #[inline(always)]
-    #[cfg_attr(not(test), allow(dead_code))] // Kept for incremental users (LZX helpers).
+    #[cfg_attr(not(test), allow(dead_code))] // Incremental use; only the tests call it now.
     pub(crate) fn skip(&mut self, pos: usize) {
         let v = ld32(&self.buf, pos);
         let (h3, h4) = self.hashes(v);
@@ -185,7 +191,7 @@ impl Hc16 {
     /// (`>= 2`) as (length, offset), or (0, 0). Walks at most `depth` (>= 1) chain links
     /// and stops at `nice` bytes.
     #[inline(always)]
-    #[cfg_attr(not(test), allow(dead_code))] // Kept for incremental users (LZX helpers).
+    #[cfg_attr(not(test), allow(dead_code))] // Incremental use; only the tests call it now.
     pub(crate) fn longest(
         &mut self,
         pos: usize,
