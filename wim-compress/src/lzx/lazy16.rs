@@ -121,7 +121,7 @@ impl Lazy16 {
         literal_prefix(data, &mut self.pre);
         // Every position is linked up front (one branch-free pass); the parse only searches.
         let hc = &mut *self.hc;
-        hc.build(data);
+        hc.build(data, true);
         let hc = &*hc;
         // The finder's zero-padded copy of the chunk (masked loads, no bounds checks).
         let pad = hc.padded();
