@@ -368,29 +368,24 @@ impl LzxCompressor {
     fn parse_lazy(&mut self) {
         if let Finder::Hc16(lz) = &mut self.finder {
             let p = self.params;
-            if self.split {
-                // The splitter's segment statistics are gathered as the items are emitted.
-                let mut feed = self.splitter.feed(self.buf.len(), 2 * SEGMENT);
-                lz.parse(
-                    &self.buf,
-                    p.max_depth,
-                    p.nice_len,
-                    p.max_offset,
-                    &mut self.items,
-                    Some(&mut feed),
-                );
-                feed.finish(&mut self.blocks);
-                self.split_counts = true;
-            } else {
-                lz.parse(
-                    &self.buf,
-                    p.max_depth,
-                    p.nice_len,
-                    p.max_offset,
-                    &mut self.items,
-                    None,
-                );
-                self.choose_blocks();
+            // With the splitter, its segment statistics are gathered as the items are emitted.
+            let mut feed = self
+                .split
+                .then(|| self.splitter.feed(self.buf.len(), 2 * SEGMENT));
+            lz.parse(
+                &self.buf,
+                p.max_depth,
+                p.nice_len,
+                p.max_offset,
+                &mut self.items,
+                feed.as_mut(),
+            );
+            match feed {
+                Some(feed) => {
+                    feed.finish(&mut self.blocks);
+                    self.split_counts = true;
+                }
+                None => self.choose_blocks(),
             }
             return;
         }
