@@ -37,13 +37,16 @@ use wim_format::header::HeaderFlags;
 use wim_format::metadata::model::ImageTree;
 use wim_format::write::WimOutput;
 use wim_format::write::writer::image_element;
+use wim_format::source::{ChunkSource, read_owned_from};
 use wim_format::xml::Element;
 use wim_format::{ImageIndex, Sha1Digest, Wim, WimWriter, WimWriterBuilder};
 
-/// Size of the blocks the reader thread sends.
+/// Size of the blocks the reader thread sends when the writer does not cut file data
+/// into chunks itself (else its chunk size, if smaller).
 const BLOCK: usize = 1 << 20;
-/// Blocks in flight between reader and writer.
-const IN_FLIGHT: usize = 24;
+/// Bytes of blocks in flight between reader and writer (in messages: this over the
+/// block size).
+const IN_FLIGHT_BYTES: usize = 24 << 20;
 /// Files up to this size are kept in memory between pre-hashing and writing.
 const SMALL: u64 = 4 << 20;
 
@@ -263,10 +266,12 @@ pub fn unique_name(base: &str, taken: &[String]) -> String {
 }
 
 enum Msg {
-    /// A file starts; `hash` when it was pre-hashed.
+    /// A file starts; `hash` when it was pre-hashed, `held` when its data (which
+    /// follows) is the very data that was hashed, not read again.
     Begin {
         job: usize,
         hash: Option<Sha1Digest>,
+        held: bool,
     },
     /// Data of the current file.
     Data(Vec<u8>),
@@ -276,33 +281,37 @@ enum Msg {
     Fail { job: usize, err: io::Error },
 }
 
-fn hash_file(path: &Path, size: u64, keep: bool) -> io::Result<(Sha1Digest, Option<Vec<u8>>)> {
+/// Reads the next `n` bytes of `f` (`shrunk` if the file ends first).
+fn read_block(f: &mut File, n: usize) -> io::Result<Vec<u8>> {
+    let v = read_owned_from(f, n)?;
+    if v.len() < n {
+        return Err(shrunk());
+    }
+    Ok(v)
+}
+
+/// Hashes `size` bytes of the file at `path`, reading it in blocks of `block` bytes;
+/// with `keep`, the blocks are returned (the file is then not read a second time).
+fn hash_file(
+    path: &Path,
+    size: u64,
+    keep: bool,
+    block: usize,
+) -> io::Result<(Sha1Digest, Option<Vec<Vec<u8>>>)> {
     let mut f = File::open(path)?;
     let mut h = Sha1::new();
-    if keep {
-        let mut v = Vec::with_capacity(size as usize);
-        (&mut f).take(size).read_to_end(&mut v)?;
-        if (v.len() as u64) < size {
-            return Err(shrunk());
-        }
-        h.update(&v);
-        return Ok((Sha1Digest(h.finalize().into()), Some(v)));
-    }
-    let mut buf = vec![0u8; BLOCK];
+    let mut held = Vec::new();
     let mut left = size;
     while left > 0 {
-        let n = (left.min(BLOCK as u64)) as usize;
-        f.read_exact(&mut buf[..n]).map_err(|e| {
-            if e.kind() == io::ErrorKind::UnexpectedEof {
-                shrunk()
-            } else {
-                e
-            }
-        })?;
-        h.update(&buf[..n]);
+        let n = left.min(block as u64) as usize;
+        let buf = read_block(&mut f, n)?;
+        h.update(&buf);
         left -= n as u64;
+        if keep {
+            held.push(buf);
+        }
     }
-    Ok((Sha1Digest(h.finalize().into()), None))
+    Ok((Sha1Digest(h.finalize().into()), keep.then_some(held)))
 }
 
 fn shrunk() -> io::Error {
@@ -312,27 +321,34 @@ fn shrunk() -> io::Error {
     )
 }
 
-/// The reader thread: sends every job's data in order.
-fn reader(jobs: &[FileJob], prehash: &HashSet<u64>, tx: &mpsc::SyncSender<Msg>) {
+/// The reader thread: sends every job's data in order, in blocks of `block` bytes (the
+/// writer's chunk size when it compresses chunk by chunk: each block is then handed to
+/// the compressor as it is).
+fn reader(jobs: &[FileJob], prehash: &HashSet<u64>, block: usize, tx: &mpsc::SyncSender<Msg>) {
     let mut seen: HashSet<Sha1Digest> = HashSet::new();
     for (i, j) in jobs.iter().enumerate() {
         let r = (|| -> io::Result<bool> {
             let mut hash = None;
             let mut held = None;
             if prehash.contains(&j.size) {
-                let (h, v) = hash_file(&j.path, j.size, j.size <= SMALL)?;
+                let (h, v) = hash_file(&j.path, j.size, j.size <= SMALL, block)?;
                 if !seen.insert(h) {
                     return Ok(tx.send(Msg::Dup { job: i, hash: h }).is_ok());
                 }
                 hash = Some(h);
                 held = v;
             }
-            if tx.send(Msg::Begin { job: i, hash }).is_err() {
+            let begin = Msg::Begin {
+                job: i,
+                hash,
+                held: held.is_some(),
+            };
+            if tx.send(begin).is_err() {
                 return Ok(false);
             }
             if let Some(v) = held {
-                for c in v.chunks(BLOCK) {
-                    if tx.send(Msg::Data(c.to_vec())).is_err() {
+                for c in v {
+                    if tx.send(Msg::Data(c)).is_err() {
                         return Ok(false);
                     }
                 }
@@ -341,15 +357,8 @@ fn reader(jobs: &[FileJob], prehash: &HashSet<u64>, tx: &mpsc::SyncSender<Msg>) 
             let mut f = File::open(&j.path)?;
             let mut left = j.size;
             while left > 0 {
-                let n = left.min(BLOCK as u64) as usize;
-                let mut buf = vec![0u8; n];
-                f.read_exact(&mut buf).map_err(|e| {
-                    if e.kind() == io::ErrorKind::UnexpectedEof {
-                        shrunk()
-                    } else {
-                        e
-                    }
-                })?;
+                let n = left.min(block as u64) as usize;
+                let buf = read_block(&mut f, n)?;
                 left -= n as u64;
                 if tx.send(Msg::Data(buf)).is_err() {
                     return Ok(false);
@@ -377,26 +386,32 @@ struct ChannelReader<'a> {
     failed: Option<(usize, io::Error)>,
 }
 
+impl ChannelReader<'_> {
+    /// Receives the next block of the file (the current one is used up).
+    fn fill(&mut self) -> io::Result<()> {
+        match self.rx.recv() {
+            Ok(Msg::Data(b)) => {
+                self.buf = b;
+                self.pos = 0;
+                Ok(())
+            }
+            Ok(Msg::Fail { job, err }) => {
+                let e = io::Error::new(err.kind(), err.to_string());
+                self.failed = Some((job, err));
+                Err(e)
+            }
+            Ok(_) | Err(_) => Err(io::Error::other("file reader stopped unexpectedly")),
+        }
+    }
+}
+
 impl Read for ChannelReader<'_> {
     fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
         if self.left == 0 || out.is_empty() {
             return Ok(0);
         }
         if self.pos >= self.buf.len() {
-            match self.rx.recv() {
-                Ok(Msg::Data(b)) => {
-                    self.buf = b;
-                    self.pos = 0;
-                }
-                Ok(Msg::Fail { job, err }) => {
-                    let e = io::Error::new(err.kind(), err.to_string());
-                    self.failed = Some((job, err));
-                    return Err(e);
-                }
-                Ok(_) | Err(_) => {
-                    return Err(io::Error::other("file reader stopped unexpectedly"));
-                }
-            }
+            self.fill()?;
         }
         let n = out
             .len()
@@ -406,6 +421,21 @@ impl Read for ChannelReader<'_> {
         self.pos += n;
         self.left -= n as u64;
         Ok(n)
+    }
+}
+
+impl ChunkSource for ChannelReader<'_> {
+    fn read_owned(&mut self, len: usize) -> io::Result<Vec<u8>> {
+        let whole = self.left >= len as u64;
+        if whole && len > 0 && self.pos >= self.buf.len() {
+            self.fill()?;
+        }
+        if whole && self.pos == 0 && self.buf.len() == len {
+            // The block is the chunk asked for: hand it over.
+            self.left -= len as u64;
+            return Ok(std::mem::take(&mut self.buf));
+        }
+        read_owned_from(self, len)
     }
 }
 
@@ -458,11 +488,14 @@ pub fn write_data<W: WimOutput>(
     let mut done = 0u64;
     events(&Event::Progress { done, total });
     let mut digests: Vec<Option<Sha1Digest>> = vec![None; jobs.len()];
+    let block = w
+        .source_chunk_size()
+        .map_or(BLOCK, |c| (c as usize).clamp(1, BLOCK));
     let result = std::thread::scope(|s| -> Result<()> {
-        let (tx, rx) = mpsc::sync_channel::<Msg>(IN_FLIGHT);
+        let (tx, rx) = mpsc::sync_channel::<Msg>(IN_FLIGHT_BYTES / block);
         let jobs_ref = &jobs;
         let pre = &prehash;
-        s.spawn(move || reader(jobs_ref, pre, &tx));
+        s.spawn(move || reader(jobs_ref, pre, block, &tx));
         for _ in 0..jobs.len() {
             let msg = rx.recv().map_err(|_| {
                 Error::Usage(UsageKind::Other, "file reader stopped unexpectedly".into())
@@ -474,7 +507,7 @@ pub fn write_data<W: WimOutput>(
                     }
                     done += jobs.get(job).map_or(0, |j| j.size);
                 }
-                Msg::Begin { job, hash } => {
+                Msg::Begin { job, hash, held } => {
                     let Some(j) = jobs.get(job) else { break };
                     let mut r = ChannelReader {
                         rx: &rx,
@@ -489,7 +522,7 @@ pub fn write_data<W: WimOutput>(
                                 .map_err(|e| Error::fs(FsOp::Read, &j.path, e))?;
                             Ok(h)
                         }
-                        _ => w.add_blob_from_reader(&mut r, j.size),
+                        _ => w.add_blob_from_chunks(&mut r, j.size, hash.filter(|_| held)),
                     };
                     let got = match (got, r.failed.take()) {
                         (Ok(h), None) => h,
