@@ -44,9 +44,14 @@ use wim_format::{ImageIndex, Sha1Digest, Wim, WimWriter, WimWriterBuilder};
 /// Size of the blocks the reader thread sends when the writer does not cut file data
 /// into chunks itself (else its chunk size, if smaller).
 const BLOCK: usize = 1 << 20;
-/// Bytes of blocks in flight between reader and writer (in messages: this over the
-/// block size).
-const IN_FLIGHT_BYTES: usize = 24 << 20;
+/// Messages go to the writer in batches of about this many bytes of data (or
+/// [`BATCH_MSGS`] messages): a bounded channel wakes a blocked sender at every receive,
+/// so one message per 32 KiB block or per small file would cost a wake-up each.
+const BATCH_BYTES: usize = 1 << 20;
+/// Most messages in one batch.
+const BATCH_MSGS: usize = 256;
+/// Batches in flight between reader and writer (about 24 MiB of data).
+const IN_FLIGHT: usize = 24;
 /// Files up to this size are kept in memory between pre-hashing and writing.
 const SMALL: u64 = 4 << 20;
 
@@ -324,7 +329,72 @@ fn shrunk() -> io::Error {
 /// The reader thread: sends every job's data in order, in blocks of `block` bytes (the
 /// writer's chunk size when it compresses chunk by chunk: each block is then handed to
 /// the compressor as it is).
-fn reader(jobs: &[FileJob], prehash: &HashSet<u64>, block: usize, tx: &mpsc::SyncSender<Msg>) {
+fn reader(
+    jobs: &[FileJob],
+    prehash: &HashSet<u64>,
+    block: usize,
+    tx: &mpsc::SyncSender<Vec<Msg>>,
+) {
+    let mut tx = Outbox {
+        tx,
+        batch: Vec::new(),
+        bytes: 0,
+    };
+    read_all(jobs, prehash, block, &mut tx);
+    let _ = tx.flush();
+}
+
+/// The reader's side of the channel: gathers messages into batches.
+struct Outbox<'a> {
+    tx: &'a mpsc::SyncSender<Vec<Msg>>,
+    batch: Vec<Msg>,
+    bytes: usize,
+}
+
+impl Outbox<'_> {
+    /// Queues `m`; `Err` when the writer stopped listening.
+    fn send(&mut self, m: Msg) -> std::result::Result<(), ()> {
+        if let Msg::Data(d) = &m {
+            self.bytes += d.len();
+        }
+        self.batch.push(m);
+        if self.bytes >= BATCH_BYTES || self.batch.len() >= BATCH_MSGS {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Sends the messages queued so far.
+    fn flush(&mut self) -> std::result::Result<(), ()> {
+        self.bytes = 0;
+        if self.batch.is_empty() {
+            return Ok(());
+        }
+        let b = std::mem::take(&mut self.batch);
+        self.tx.send(b).map_err(|_| ())
+    }
+}
+
+/// The writer's side of the channel: messages one by one.
+struct Inbox<'a> {
+    rx: &'a mpsc::Receiver<Vec<Msg>>,
+    cur: std::vec::IntoIter<Msg>,
+}
+
+impl Inbox<'_> {
+    /// The next message (`None` once the reader is gone).
+    fn recv(&mut self) -> Option<Msg> {
+        loop {
+            if let Some(m) = self.cur.next() {
+                return Some(m);
+            }
+            self.cur = self.rx.recv().ok()?.into_iter();
+        }
+    }
+}
+
+/// Reads every job, in order, into `tx` (an error is sent as [`Msg::Fail`], and ends it).
+fn read_all(jobs: &[FileJob], prehash: &HashSet<u64>, block: usize, tx: &mut Outbox<'_>) {
     let mut seen: HashSet<Sha1Digest> = HashSet::new();
     for (i, j) in jobs.iter().enumerate() {
         let r = (|| -> io::Result<bool> {
@@ -371,6 +441,7 @@ fn reader(jobs: &[FileJob], prehash: &HashSet<u64>, block: usize, tx: &mpsc::Syn
             Ok(false) => return,
             Err(err) => {
                 let _ = tx.send(Msg::Fail { job: i, err });
+                let _ = tx.flush();
                 return;
             }
         }
@@ -378,34 +449,34 @@ fn reader(jobs: &[FileJob], prehash: &HashSet<u64>, block: usize, tx: &mpsc::Syn
 }
 
 /// `Read` over the data blocks of one file.
-struct ChannelReader<'a> {
-    rx: &'a mpsc::Receiver<Msg>,
+struct ChannelReader<'a, 'b> {
+    rx: &'a mut Inbox<'b>,
     buf: Vec<u8>,
     pos: usize,
     left: u64,
     failed: Option<(usize, io::Error)>,
 }
 
-impl ChannelReader<'_> {
+impl ChannelReader<'_, '_> {
     /// Receives the next block of the file (the current one is used up).
     fn fill(&mut self) -> io::Result<()> {
         match self.rx.recv() {
-            Ok(Msg::Data(b)) => {
+            Some(Msg::Data(b)) => {
                 self.buf = b;
                 self.pos = 0;
                 Ok(())
             }
-            Ok(Msg::Fail { job, err }) => {
+            Some(Msg::Fail { job, err }) => {
                 let e = io::Error::new(err.kind(), err.to_string());
                 self.failed = Some((job, err));
                 Err(e)
             }
-            Ok(_) | Err(_) => Err(io::Error::other("file reader stopped unexpectedly")),
+            Some(_) | None => Err(io::Error::other("file reader stopped unexpectedly")),
         }
     }
 }
 
-impl Read for ChannelReader<'_> {
+impl Read for ChannelReader<'_, '_> {
     fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
         if self.left == 0 || out.is_empty() {
             return Ok(0);
@@ -424,7 +495,7 @@ impl Read for ChannelReader<'_> {
     }
 }
 
-impl ChunkSource for ChannelReader<'_> {
+impl ChunkSource for ChannelReader<'_, '_> {
     fn read_owned(&mut self, len: usize) -> io::Result<Vec<u8>> {
         let whole = self.left >= len as u64;
         if whole && len > 0 && self.pos >= self.buf.len() {
@@ -492,12 +563,16 @@ pub fn write_data<W: WimOutput>(
         .source_chunk_size()
         .map_or(BLOCK, |c| (c as usize).clamp(1, BLOCK));
     let result = std::thread::scope(|s| -> Result<()> {
-        let (tx, rx) = mpsc::sync_channel::<Msg>(IN_FLIGHT_BYTES / block);
+        let (tx, rx) = mpsc::sync_channel::<Vec<Msg>>(IN_FLIGHT);
         let jobs_ref = &jobs;
         let pre = &prehash;
         s.spawn(move || reader(jobs_ref, pre, block, &tx));
+        let mut inbox = Inbox {
+            rx: &rx,
+            cur: Vec::new().into_iter(),
+        };
         for _ in 0..jobs.len() {
-            let msg = rx.recv().map_err(|_| {
+            let msg = inbox.recv().ok_or_else(|| {
                 Error::Usage(UsageKind::Other, "file reader stopped unexpectedly".into())
             })?;
             match msg {
@@ -510,7 +585,7 @@ pub fn write_data<W: WimOutput>(
                 Msg::Begin { job, hash, held } => {
                     let Some(j) = jobs.get(job) else { break };
                     let mut r = ChannelReader {
-                        rx: &rx,
+                        rx: &mut inbox,
                         buf: Vec::new(),
                         pos: 0,
                         left: j.size,

@@ -159,6 +159,8 @@ pub struct PlainSink {
     compressor: Option<Box<dyn ChunkCompressor>>,
     /// Chunks kept in flight ([`pipe_limit`]).
     limit: usize,
+    /// Results waited for at once when the caller must wait (a quarter of `limit`).
+    batch: usize,
     decompressor: Option<Box<dyn Decompressor>>,
     /// Blobs whose chunks are in flight, oldest (the one being written) first.
     queue: VecDeque<InFlight>,
@@ -231,6 +233,7 @@ impl PlainSink {
             chunk_size,
             compressor,
             limit,
+            batch: (limit / 4).max(1),
             decompressor: None,
             queue: VecDeque::new(),
             front: None,
@@ -440,7 +443,11 @@ impl PlainSink {
     /// Takes the oldest result and writes it into the oldest blob's resource, finishing
     /// that resource (chunk table, or rewrite uncompressed) when it was the last chunk.
     fn take_one(&mut self, out: &mut dyn WimOutput) -> Result<()> {
-        let Some(c) = self.compressor.as_mut().and_then(|c| c.take_next()) else {
+        let batch = self.batch;
+        let Some(c) = self.compressor.as_mut().and_then(|c| {
+            c.wait_ready(batch);
+            c.take_next()
+        }) else {
             return Ok(());
         };
         let Some(blob) = self.queue.front() else {
