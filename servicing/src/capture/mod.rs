@@ -35,9 +35,9 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use wim_format::header::HeaderFlags;
 use wim_format::metadata::model::ImageTree;
+use wim_format::source::{ChunkSource, read_owned_from};
 use wim_format::write::WimOutput;
 use wim_format::write::writer::image_element;
-use wim_format::source::{ChunkSource, read_owned_from};
 use wim_format::xml::Element;
 use wim_format::{ImageIndex, Sha1Digest, Wim, WimWriter, WimWriterBuilder};
 
@@ -329,12 +329,7 @@ fn shrunk() -> io::Error {
 /// The reader thread: sends every job's data in order, in blocks of `block` bytes (the
 /// writer's chunk size when it compresses chunk by chunk: each block is then handed to
 /// the compressor as it is).
-fn reader(
-    jobs: &[FileJob],
-    prehash: &HashSet<u64>,
-    block: usize,
-    tx: &mpsc::SyncSender<Vec<Msg>>,
-) {
+fn reader(jobs: &[FileJob], prehash: &HashSet<u64>, block: usize, tx: &mpsc::SyncSender<Vec<Msg>>) {
     let mut tx = Outbox {
         tx,
         batch: Vec::new(),

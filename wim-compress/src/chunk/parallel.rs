@@ -272,7 +272,9 @@ impl ChunkCompressor for ParallelChunkCompressor {
             return;
         }
         // `slots` may be shorter than `want` until the later chunks are done.
-        while d.live > 0 && (d.slots.len() < want || !d.slots.iter().take(want).all(Option::is_some)) {
+        while d.live > 0
+            && (d.slots.len() < want || !d.slots.iter().take(want).all(Option::is_some))
+        {
             d.want = want;
             d = wait(&self.shared.done_cv, d);
             d.want = 0;
