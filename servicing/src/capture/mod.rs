@@ -3,16 +3,20 @@
 //! ```text
 //! scan (scan.rs) ──► ImageTree + file jobs (sorted: disk order, or by type for solid)
 //!                          │
-//!   reader thread ─────────┴─► bounded channel of 1 MiB blocks ─► WimWriter
-//!   (reads, pre-hashes files                                     (parallel chunk
-//!    whose size is not unique)                                    compression, SHA-1)
+//!   reader thread ─────────┴─► bounded channel of batches ─► WimWriter
+//!   (reads files in chunk-sized    (~1 MiB or 256 messages   (parallel chunk
+//!    blocks, pre-hashes files       each)                     compression, SHA-1)
+//!    whose size is not unique)
 //! ```
 //!
 //! Reading overlaps compression: the reader thread stays a few MiB ahead of the writer,
 //! whose chunk compressor uses the other cores. Memory is bounded by the channel
-//! (never a whole large file). Files whose size matches another file (or a blob already
-//! in the WIM) are hashed first, so identical contents are read twice but compressed and
-//! stored once.
+//! (never a whole large file). The reader's blocks have the writer's chunk size (when it
+//! compresses chunk by chunk), so each block goes to the compressor without a copy; they
+//! travel in batches because a bounded channel wakes a blocked sender at every receive.
+//! Files whose size matches another file (or a blob already in the WIM) are hashed
+//! first, so identical contents are read twice but compressed and stored once; a
+//! pre-hashed file kept in memory (up to 4 MiB) is not hashed a second time.
 //!
 //! [`capture_to_file`] adds the file handling: create (a failed capture removes the
 //! file), in-place append (a failed append truncates the file back and restores the old
