@@ -1,6 +1,8 @@
-//! Positional data sources: [`ReadAt`] lets many threads read one file without a lock.
+//! Data sources: [`ReadAt`] lets many threads read one file without a lock;
+//! [`ChunkSource`] hands sequential data over in owned buffers (no copy when the source
+//! already holds chunk-sized pieces).
 
-use std::io;
+use std::io::{self, Read};
 use std::sync::Arc;
 
 /// A source of bytes read at absolute offsets, shareable across threads.
@@ -78,3 +80,34 @@ impl<T: ReadAt + ?Sized> ReadAt for &T {
         (**self).as_file()
     }
 }
+
+/// A sequential source that gives its bytes as owned buffers, so that a writer can pass
+/// them to its compressor without copying when the source already holds pieces of the
+/// size asked for (capture reads files in chunk-sized blocks).
+pub trait ChunkSource: Read {
+    /// The next `len` bytes as one buffer: exactly `len` bytes unless the source ends
+    /// first (then what was left). The default reads into a new buffer.
+    fn read_owned(&mut self, len: usize) -> io::Result<Vec<u8>> {
+        read_owned_from(self, len)
+    }
+}
+
+/// Reads up to `len` bytes of `src` into a new buffer (fewer only at end of input), without
+/// zero-filling it first.
+pub fn read_owned_from<R: Read + ?Sized>(src: &mut R, len: usize) -> io::Result<Vec<u8>> {
+    let mut v = Vec::with_capacity(len);
+    (&mut *src).take(len as u64).read_to_end(&mut v)?;
+    Ok(v)
+}
+
+/// [`ChunkSource`] over any reader (every buffer is a new one filled from it).
+#[derive(Debug)]
+pub struct ReadChunks<R: ?Sized>(pub R);
+
+impl<R: Read + ?Sized> Read for ReadChunks<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.0.read(buf)
+    }
+}
+
+impl<R: Read + ?Sized> ChunkSource for ReadChunks<R> {}

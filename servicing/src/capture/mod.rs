@@ -3,16 +3,20 @@
 //! ```text
 //! scan (scan.rs) ──► ImageTree + file jobs (sorted: disk order, or by type for solid)
 //!                          │
-//!   reader thread ─────────┴─► bounded channel of 1 MiB blocks ─► WimWriter
-//!   (reads, pre-hashes files                                     (parallel chunk
-//!    whose size is not unique)                                    compression, SHA-1)
+//!   reader thread ─────────┴─► bounded channel of batches ─► WimWriter
+//!   (reads files in chunk-sized    (~1 MiB or 256 messages   (parallel chunk
+//!    blocks, pre-hashes files       each)                     compression, SHA-1)
+//!    whose size is not unique)
 //! ```
 //!
 //! Reading overlaps compression: the reader thread stays a few MiB ahead of the writer,
 //! whose chunk compressor uses the other cores. Memory is bounded by the channel
-//! (never a whole large file). Files whose size matches another file (or a blob already
-//! in the WIM) are hashed first, so identical contents are read twice but compressed and
-//! stored once.
+//! (never a whole large file). The reader's blocks have the writer's chunk size (when it
+//! compresses chunk by chunk), so each block goes to the compressor without a copy; they
+//! travel in batches because a bounded channel wakes a blocked sender at every receive.
+//! Files whose size matches another file (or a blob already in the WIM) are hashed
+//! first, so identical contents are read twice but compressed and stored once; a
+//! pre-hashed file kept in memory (up to 4 MiB) is not hashed a second time.
 //!
 //! [`capture_to_file`] adds the file handling: create (a failed capture removes the
 //! file), in-place append (a failed append truncates the file back and restores the old
@@ -35,14 +39,22 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use wim_format::header::HeaderFlags;
 use wim_format::metadata::model::ImageTree;
+use wim_format::source::{ChunkSource, read_owned_from};
 use wim_format::write::WimOutput;
 use wim_format::write::writer::image_element;
 use wim_format::xml::Element;
 use wim_format::{ImageIndex, Sha1Digest, Wim, WimWriter, WimWriterBuilder};
 
-/// Size of the blocks the reader thread sends.
+/// Size of the blocks the reader thread sends when the writer does not cut file data
+/// into chunks itself (else its chunk size, if smaller).
 const BLOCK: usize = 1 << 20;
-/// Blocks in flight between reader and writer.
+/// Messages go to the writer in batches of about this many bytes of data (or
+/// [`BATCH_MSGS`] messages): a bounded channel wakes a blocked sender at every receive,
+/// so one message per 32 KiB block or per small file would cost a wake-up each.
+const BATCH_BYTES: usize = 1 << 20;
+/// Most messages in one batch.
+const BATCH_MSGS: usize = 256;
+/// Batches in flight between reader and writer (about 24 MiB of data).
 const IN_FLIGHT: usize = 24;
 /// Files up to this size are kept in memory between pre-hashing and writing.
 const SMALL: u64 = 4 << 20;
@@ -263,10 +275,12 @@ pub fn unique_name(base: &str, taken: &[String]) -> String {
 }
 
 enum Msg {
-    /// A file starts; `hash` when it was pre-hashed.
+    /// A file starts; `hash` when it was pre-hashed, `held` when its data (which
+    /// follows) is the very data that was hashed, not read again.
     Begin {
         job: usize,
         hash: Option<Sha1Digest>,
+        held: bool,
     },
     /// Data of the current file.
     Data(Vec<u8>),
@@ -276,33 +290,37 @@ enum Msg {
     Fail { job: usize, err: io::Error },
 }
 
-fn hash_file(path: &Path, size: u64, keep: bool) -> io::Result<(Sha1Digest, Option<Vec<u8>>)> {
+/// Reads the next `n` bytes of `f` (`shrunk` if the file ends first).
+fn read_block(f: &mut File, n: usize) -> io::Result<Vec<u8>> {
+    let v = read_owned_from(f, n)?;
+    if v.len() < n {
+        return Err(shrunk());
+    }
+    Ok(v)
+}
+
+/// Hashes `size` bytes of the file at `path`, reading it in blocks of `block` bytes;
+/// with `keep`, the blocks are returned (the file is then not read a second time).
+fn hash_file(
+    path: &Path,
+    size: u64,
+    keep: bool,
+    block: usize,
+) -> io::Result<(Sha1Digest, Option<Vec<Vec<u8>>>)> {
     let mut f = File::open(path)?;
     let mut h = Sha1::new();
-    if keep {
-        let mut v = Vec::with_capacity(size as usize);
-        (&mut f).take(size).read_to_end(&mut v)?;
-        if (v.len() as u64) < size {
-            return Err(shrunk());
-        }
-        h.update(&v);
-        return Ok((Sha1Digest(h.finalize().into()), Some(v)));
-    }
-    let mut buf = vec![0u8; BLOCK];
+    let mut held = Vec::new();
     let mut left = size;
     while left > 0 {
-        let n = (left.min(BLOCK as u64)) as usize;
-        f.read_exact(&mut buf[..n]).map_err(|e| {
-            if e.kind() == io::ErrorKind::UnexpectedEof {
-                shrunk()
-            } else {
-                e
-            }
-        })?;
-        h.update(&buf[..n]);
+        let n = left.min(block as u64) as usize;
+        let buf = read_block(&mut f, n)?;
+        h.update(&buf);
         left -= n as u64;
+        if keep {
+            held.push(buf);
+        }
     }
-    Ok((Sha1Digest(h.finalize().into()), None))
+    Ok((Sha1Digest(h.finalize().into()), keep.then_some(held)))
 }
 
 fn shrunk() -> io::Error {
@@ -312,27 +330,94 @@ fn shrunk() -> io::Error {
     )
 }
 
-/// The reader thread: sends every job's data in order.
-fn reader(jobs: &[FileJob], prehash: &HashSet<u64>, tx: &mpsc::SyncSender<Msg>) {
+/// The reader thread: sends every job's data in order, in blocks of `block` bytes (the
+/// writer's chunk size when it compresses chunk by chunk: each block is then handed to
+/// the compressor as it is).
+fn reader(jobs: &[FileJob], prehash: &HashSet<u64>, block: usize, tx: &mpsc::SyncSender<Vec<Msg>>) {
+    let mut tx = Outbox {
+        tx,
+        batch: Vec::new(),
+        bytes: 0,
+    };
+    read_all(jobs, prehash, block, &mut tx);
+    let _ = tx.flush();
+}
+
+/// The reader's side of the channel: gathers messages into batches.
+struct Outbox<'a> {
+    tx: &'a mpsc::SyncSender<Vec<Msg>>,
+    batch: Vec<Msg>,
+    bytes: usize,
+}
+
+impl Outbox<'_> {
+    /// Queues `m`; `Err` when the writer stopped listening.
+    fn send(&mut self, m: Msg) -> std::result::Result<(), ()> {
+        if let Msg::Data(d) = &m {
+            self.bytes += d.len();
+        }
+        self.batch.push(m);
+        if self.bytes >= BATCH_BYTES || self.batch.len() >= BATCH_MSGS {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Sends the messages queued so far.
+    fn flush(&mut self) -> std::result::Result<(), ()> {
+        self.bytes = 0;
+        if self.batch.is_empty() {
+            return Ok(());
+        }
+        let b = std::mem::take(&mut self.batch);
+        self.tx.send(b).map_err(|_| ())
+    }
+}
+
+/// The writer's side of the channel: messages one by one.
+struct Inbox<'a> {
+    rx: &'a mpsc::Receiver<Vec<Msg>>,
+    cur: std::vec::IntoIter<Msg>,
+}
+
+impl Inbox<'_> {
+    /// The next message (`None` once the reader is gone).
+    fn recv(&mut self) -> Option<Msg> {
+        loop {
+            if let Some(m) = self.cur.next() {
+                return Some(m);
+            }
+            self.cur = self.rx.recv().ok()?.into_iter();
+        }
+    }
+}
+
+/// Reads every job, in order, into `tx` (an error is sent as [`Msg::Fail`], and ends it).
+fn read_all(jobs: &[FileJob], prehash: &HashSet<u64>, block: usize, tx: &mut Outbox<'_>) {
     let mut seen: HashSet<Sha1Digest> = HashSet::new();
     for (i, j) in jobs.iter().enumerate() {
         let r = (|| -> io::Result<bool> {
             let mut hash = None;
             let mut held = None;
             if prehash.contains(&j.size) {
-                let (h, v) = hash_file(&j.path, j.size, j.size <= SMALL)?;
+                let (h, v) = hash_file(&j.path, j.size, j.size <= SMALL, block)?;
                 if !seen.insert(h) {
                     return Ok(tx.send(Msg::Dup { job: i, hash: h }).is_ok());
                 }
                 hash = Some(h);
                 held = v;
             }
-            if tx.send(Msg::Begin { job: i, hash }).is_err() {
+            let begin = Msg::Begin {
+                job: i,
+                hash,
+                held: held.is_some(),
+            };
+            if tx.send(begin).is_err() {
                 return Ok(false);
             }
             if let Some(v) = held {
-                for c in v.chunks(BLOCK) {
-                    if tx.send(Msg::Data(c.to_vec())).is_err() {
+                for c in v {
+                    if tx.send(Msg::Data(c)).is_err() {
                         return Ok(false);
                     }
                 }
@@ -341,15 +426,8 @@ fn reader(jobs: &[FileJob], prehash: &HashSet<u64>, tx: &mpsc::SyncSender<Msg>) 
             let mut f = File::open(&j.path)?;
             let mut left = j.size;
             while left > 0 {
-                let n = left.min(BLOCK as u64) as usize;
-                let mut buf = vec![0u8; n];
-                f.read_exact(&mut buf).map_err(|e| {
-                    if e.kind() == io::ErrorKind::UnexpectedEof {
-                        shrunk()
-                    } else {
-                        e
-                    }
-                })?;
+                let n = left.min(block as u64) as usize;
+                let buf = read_block(&mut f, n)?;
                 left -= n as u64;
                 if tx.send(Msg::Data(buf)).is_err() {
                     return Ok(false);
@@ -362,6 +440,7 @@ fn reader(jobs: &[FileJob], prehash: &HashSet<u64>, tx: &mpsc::SyncSender<Msg>) 
             Ok(false) => return,
             Err(err) => {
                 let _ = tx.send(Msg::Fail { job: i, err });
+                let _ = tx.flush();
                 return;
             }
         }
@@ -369,34 +448,40 @@ fn reader(jobs: &[FileJob], prehash: &HashSet<u64>, tx: &mpsc::SyncSender<Msg>) 
 }
 
 /// `Read` over the data blocks of one file.
-struct ChannelReader<'a> {
-    rx: &'a mpsc::Receiver<Msg>,
+struct ChannelReader<'a, 'b> {
+    rx: &'a mut Inbox<'b>,
     buf: Vec<u8>,
     pos: usize,
     left: u64,
     failed: Option<(usize, io::Error)>,
 }
 
-impl Read for ChannelReader<'_> {
+impl ChannelReader<'_, '_> {
+    /// Receives the next block of the file (the current one is used up).
+    fn fill(&mut self) -> io::Result<()> {
+        match self.rx.recv() {
+            Some(Msg::Data(b)) => {
+                self.buf = b;
+                self.pos = 0;
+                Ok(())
+            }
+            Some(Msg::Fail { job, err }) => {
+                let e = io::Error::new(err.kind(), err.to_string());
+                self.failed = Some((job, err));
+                Err(e)
+            }
+            Some(_) | None => Err(io::Error::other("file reader stopped unexpectedly")),
+        }
+    }
+}
+
+impl Read for ChannelReader<'_, '_> {
     fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
         if self.left == 0 || out.is_empty() {
             return Ok(0);
         }
         if self.pos >= self.buf.len() {
-            match self.rx.recv() {
-                Ok(Msg::Data(b)) => {
-                    self.buf = b;
-                    self.pos = 0;
-                }
-                Ok(Msg::Fail { job, err }) => {
-                    let e = io::Error::new(err.kind(), err.to_string());
-                    self.failed = Some((job, err));
-                    return Err(e);
-                }
-                Ok(_) | Err(_) => {
-                    return Err(io::Error::other("file reader stopped unexpectedly"));
-                }
-            }
+            self.fill()?;
         }
         let n = out
             .len()
@@ -406,6 +491,21 @@ impl Read for ChannelReader<'_> {
         self.pos += n;
         self.left -= n as u64;
         Ok(n)
+    }
+}
+
+impl ChunkSource for ChannelReader<'_, '_> {
+    fn read_owned(&mut self, len: usize) -> io::Result<Vec<u8>> {
+        let whole = self.left >= len as u64;
+        if whole && len > 0 && self.pos >= self.buf.len() {
+            self.fill()?;
+        }
+        if whole && self.pos == 0 && self.buf.len() == len {
+            // The block is the chunk asked for: hand it over.
+            self.left -= len as u64;
+            return Ok(std::mem::take(&mut self.buf));
+        }
+        read_owned_from(self, len)
     }
 }
 
@@ -458,13 +558,20 @@ pub fn write_data<W: WimOutput>(
     let mut done = 0u64;
     events(&Event::Progress { done, total });
     let mut digests: Vec<Option<Sha1Digest>> = vec![None; jobs.len()];
+    let block = w
+        .source_chunk_size()
+        .map_or(BLOCK, |c| (c as usize).clamp(1, BLOCK));
     let result = std::thread::scope(|s| -> Result<()> {
-        let (tx, rx) = mpsc::sync_channel::<Msg>(IN_FLIGHT);
+        let (tx, rx) = mpsc::sync_channel::<Vec<Msg>>(IN_FLIGHT);
         let jobs_ref = &jobs;
         let pre = &prehash;
-        s.spawn(move || reader(jobs_ref, pre, &tx));
+        s.spawn(move || reader(jobs_ref, pre, block, &tx));
+        let mut inbox = Inbox {
+            rx: &rx,
+            cur: Vec::new().into_iter(),
+        };
         for _ in 0..jobs.len() {
-            let msg = rx.recv().map_err(|_| {
+            let msg = inbox.recv().ok_or_else(|| {
                 Error::Usage(UsageKind::Other, "file reader stopped unexpectedly".into())
             })?;
             match msg {
@@ -474,10 +581,10 @@ pub fn write_data<W: WimOutput>(
                     }
                     done += jobs.get(job).map_or(0, |j| j.size);
                 }
-                Msg::Begin { job, hash } => {
+                Msg::Begin { job, hash, held } => {
                     let Some(j) = jobs.get(job) else { break };
                     let mut r = ChannelReader {
-                        rx: &rx,
+                        rx: &mut inbox,
                         buf: Vec::new(),
                         pos: 0,
                         left: j.size,
@@ -489,7 +596,7 @@ pub fn write_data<W: WimOutput>(
                                 .map_err(|e| Error::fs(FsOp::Read, &j.path, e))?;
                             Ok(h)
                         }
-                        _ => w.add_blob_from_reader(&mut r, j.size),
+                        _ => w.add_blob_from_chunks(&mut r, j.size, hash.filter(|_| held)),
                     };
                     let got = match (got, r.failed.take()) {
                         (Ok(h), None) => h,

@@ -3,12 +3,16 @@
 //!
 //! ```text
 //! submit ─► jobs (Mutex<Queue>) ─► worker: compress ─► results[seq - next_out] (Mutex<Done>)
-//!            notify only if a worker sleeps           notify only if the caller waits for
-//!                                                     exactly this chunk   ─► take_next
+//!            notify only if a worker sleeps           notify only if the caller waits and
+//!                                                     the oldest `want` results are now
+//!                                                     all there   ─► take_next
 //! ```
 //!
 //! Both wake-ups are skipped when nobody sleeps: a condition variable's notify is a
 //! system call even then, and with 32 KiB XPRESS chunks there are tens of thousands.
+//! The caller, when it must wait, waits for several results at once
+//! ([`ChunkCompressor::wait_ready`]): the workers are the bottleneck of a capture, so
+//! a caller waking for every chunk would sleep and wake once per chunk.
 
 use super::{ChunkCompressor, CompressedChunk, chunk_result, compress_packed};
 use crate::{CompressError, CompressionKind, Compressor, new_compressor};
@@ -32,8 +36,9 @@ struct Done {
     slots: VecDeque<Option<CompressedChunk>>,
     /// Sequence number of `slots[0]` (the oldest chunk not yet taken).
     base: u64,
-    /// The caller waits on `Shared::done_cv` for `slots[0]`.
-    waiting: bool,
+    /// While the caller waits on `Shared::done_cv`: how many of the oldest results it
+    /// waits for (0 = not waiting).
+    want: usize,
     /// Workers still running (the caller stops waiting when none is left).
     live: usize,
 }
@@ -93,7 +98,7 @@ impl Drop for LiveGuard<'_> {
         let waiting = {
             let mut d = lock(&self.0.done);
             d.live = d.live.saturating_sub(1);
-            d.waiting
+            d.want > 0
         };
         if waiting {
             self.0.done_cv.notify_one();
@@ -138,7 +143,10 @@ fn work(shared: &Shared, mut ctx: Box<dyn Compressor>) {
             if let Some(slot) = d.slots.get_mut(at) {
                 *slot = Some(result);
             }
-            d.waiting && at == 0
+            // Wake the caller only once everything it waits for is there.
+            at < d.want
+                && d.slots.len() >= d.want
+                && d.slots.iter().take(d.want).all(Option::is_some)
         };
         if wake {
             shared.done_cv.notify_one();
@@ -249,9 +257,27 @@ impl ChunkCompressor for ParallelChunkCompressor {
             if d.live == 0 {
                 return None;
             }
-            d.waiting = true;
+            d.want = 1;
             d = wait(&self.shared.done_cv, d);
-            d.waiting = false;
+            d.want = 0;
+        }
+    }
+    fn wait_ready(&mut self, n: usize) {
+        let want = n.min(self.in_flight());
+        if want == 0 {
+            return;
+        }
+        let mut d = lock(&self.shared.done);
+        if let Some(Some(_)) = d.slots.front() {
+            return;
+        }
+        // `slots` may be shorter than `want` until the later chunks are done.
+        while d.live > 0
+            && (d.slots.len() < want || !d.slots.iter().take(want).all(Option::is_some))
+        {
+            d.want = want;
+            d = wait(&self.shared.done_cv, d);
+            d.want = 0;
         }
     }
 }

@@ -27,6 +27,7 @@ use crate::ondisk::solid::{
     SOLID_HEADER_SIZE, SOLID_RESOURCE_MAGIC_SIZE,
 };
 use crate::resource::{ResourceFlags, ResourceHeader};
+use crate::source::{ChunkSource, ReadChunks};
 use sha1::Digest;
 use std::collections::{HashMap, VecDeque};
 use std::io::{self, Read};
@@ -158,6 +159,8 @@ pub struct PlainSink {
     compressor: Option<Box<dyn ChunkCompressor>>,
     /// Chunks kept in flight ([`pipe_limit`]).
     limit: usize,
+    /// Results waited for at once when the caller must wait (a quarter of `limit`).
+    batch: usize,
     decompressor: Option<Box<dyn Decompressor>>,
     /// Blobs whose chunks are in flight, oldest (the one being written) first.
     queue: VecDeque<InFlight>,
@@ -230,6 +233,7 @@ impl PlainSink {
             chunk_size,
             compressor,
             limit,
+            batch: (limit / 4).max(1),
             decompressor: None,
             queue: VecDeque::new(),
             front: None,
@@ -307,6 +311,22 @@ impl PlainSink {
         size: u64,
         known: &dyn Fn(&Sha1Digest) -> bool,
     ) -> Result<(Sha1Digest, Vec<Written>)> {
+        self.write_pipelined_chunks(out, at, &mut ReadChunks(src), size, None, known)
+    }
+
+    /// [`Self::write_pipelined`] from a [`ChunkSource`], whose chunk-sized buffers go to
+    /// the compressor without a copy. `digest`: the SHA-1 of the data when the caller
+    /// already computed it over these very bytes (held in memory, not read again), so
+    /// they are not hashed a second time; a wrong digest makes a corrupt WIM.
+    pub fn write_pipelined_chunks(
+        &mut self,
+        out: &mut dyn WimOutput,
+        at: u64,
+        src: &mut dyn ChunkSource,
+        size: u64,
+        digest: Option<Sha1Digest>,
+        known: &dyn Fn(&Sha1Digest) -> bool,
+    ) -> Result<(Sha1Digest, Vec<Written>)> {
         if !self.is_busy() {
             self.pos = at;
         }
@@ -326,7 +346,7 @@ impl PlainSink {
             hash: None,
             dropped: false,
         });
-        match self.feed(out, src, size) {
+        match self.feed(out, src, size, digest) {
             Ok(hash) => {
                 // Blobs finished during this call are not known to the caller yet.
                 let dup = known(&hash)
@@ -357,24 +377,26 @@ impl PlainSink {
     }
 
     /// Reads the blob chunk by chunk into the compressor, taking results whenever the
-    /// compressor is full; returns the blob's SHA-1.
+    /// compressor is full; returns the blob's SHA-1 (`digest` if given: not recomputed).
     fn feed(
         &mut self,
         out: &mut dyn WimOutput,
-        src: &mut dyn Read,
+        src: &mut dyn ChunkSource,
         size: u64,
+        digest: Option<Sha1Digest>,
     ) -> Result<Sha1Digest> {
         let cs = u64::from(self.chunk_size);
-        let mut hasher = sha1::Sha1::new();
+        let mut hasher = digest.is_none().then(sha1::Sha1::new);
         let mut read = 0u64;
         while read < size {
             let len = cs.min(size - read) as usize;
-            let mut buf = vec![0u8; len];
-            let got = read_full(src, &mut buf)?;
-            if got != len {
-                return Err(short_input(size, read + got as u64));
+            let buf = src.read_owned(len)?;
+            if buf.len() != len {
+                return Err(short_input(size, read + buf.len() as u64));
             }
-            hasher.update(&buf);
+            if let Some(h) = hasher.as_mut() {
+                h.update(&buf);
+            }
             read += len as u64;
             let full = self
                 .compressor
@@ -391,7 +413,10 @@ impl PlainSink {
             }
         }
         expect_eof(src, size)?;
-        Ok(Sha1Digest(hasher.finalize().into()))
+        Ok(match hasher {
+            Some(h) => Sha1Digest(h.finalize().into()),
+            None => digest.unwrap_or(Sha1Digest::EMPTY),
+        })
     }
 
     /// Waits for every blob in flight and returns their resources, in order.
@@ -418,7 +443,11 @@ impl PlainSink {
     /// Takes the oldest result and writes it into the oldest blob's resource, finishing
     /// that resource (chunk table, or rewrite uncompressed) when it was the last chunk.
     fn take_one(&mut self, out: &mut dyn WimOutput) -> Result<()> {
-        let Some(c) = self.compressor.as_mut().and_then(|c| c.take_next()) else {
+        let batch = self.batch;
+        let Some(c) = self.compressor.as_mut().and_then(|c| {
+            c.wait_ready(batch);
+            c.take_next()
+        }) else {
             return Ok(());
         };
         let Some(blob) = self.queue.front() else {

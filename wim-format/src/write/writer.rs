@@ -32,6 +32,7 @@ use crate::metadata::model::{ImageStats, ImageTree};
 use crate::ondisk::header::HEADER_SIZE;
 use crate::ondisk::integrity::DEFAULT_INTEGRITY_CHUNK_SIZE;
 use crate::resource::{ResourceFlags, ResourceHeader};
+use crate::source::{ChunkSource, ReadChunks};
 use crate::wim::Wim;
 use crate::xml::{Element, WimInfo, XmlNode};
 use std::collections::HashMap;
@@ -596,6 +597,27 @@ impl<W: WimOutput> WimWriter<W> {
     /// the solid resource unreferenced (check [`Self::contains_blob`] first when the
     /// digest is known).
     pub fn add_blob_from_reader(&mut self, src: &mut dyn Read, size: u64) -> Result<Sha1Digest> {
+        self.add_blob_from_chunks(&mut ReadChunks(src), size, None)
+    }
+
+    /// The chunk size in which [`Self::add_blob_from_chunks`] asks its source for data
+    /// (`None` when file data is not cut into chunks here: uncompressed or solid output).
+    /// A source holding buffers of exactly this size hands them over without a copy.
+    pub fn source_chunk_size(&self) -> Option<u32> {
+        (self.solid.is_none() && self.plain.kind().is_some()).then(|| self.plain.chunk_size())
+    }
+
+    /// [`Self::add_blob_from_reader`] from a [`ChunkSource`] (see
+    /// [`Self::source_chunk_size`]). `digest`: the SHA-1 of these bytes when the caller
+    /// already computed it over the very data it passes (held in memory, not read again):
+    /// non-solid compressed output then does not hash them again. A wrong digest makes a
+    /// corrupt WIM.
+    pub fn add_blob_from_chunks(
+        &mut self,
+        src: &mut dyn ChunkSource,
+        size: u64,
+        digest: Option<Sha1Digest>,
+    ) -> Result<Sha1Digest> {
         if size == 0 {
             crate::write::blob_sink::write_raw(&mut self.out, self.pos, src, 0)?;
             return Ok(Sha1Digest::EMPTY);
@@ -613,9 +635,9 @@ impl<W: WimOutput> WimWriter<W> {
         }
         let by_hash = &self.by_hash;
         let known = |h: &Sha1Digest| by_hash.contains_key(h);
-        let result = self
-            .plain
-            .write_pipelined(&mut self.out, self.pos, src, size, &known);
+        let result =
+            self.plain
+                .write_pipelined_chunks(&mut self.out, self.pos, src, size, digest, &known);
         let (hash, done) = match result {
             Ok(r) => r,
             Err(e) => {
