@@ -399,6 +399,12 @@ fn worst_chunks(lib: &LibWim, kind: Kind, level: u32, data: &[u8], n: usize) {
             let a2 = ours.compress(piece, &mut o2[..piece.len()]).unwrap_or(0);
             let mut o3 = vec![0u8; CHUNK];
             let b2 = theirs.compress(piece, &mut o3[..piece.len() - 1]);
+            if let Ok(dir) = std::env::var("DUMP") {
+                // `DUMP=DIR`: the chunk and both outputs as files, for item-level comparison.
+                let _ = std::fs::write(format!("{dir}/chunk.bin"), piece);
+                let _ = std::fs::write(format!("{dir}/ours.bin"), &o2[..a2]);
+                let _ = std::fs::write(format!("{dir}/libwim.bin"), &o3[..b2]);
+            }
             for (name, o, n) in [("ours", &o2, a2), ("libwim", &o3, b2)] {
                 let lens: Vec<u8> = o[..256].iter().flat_map(|&b| [b & 15, b >> 4]).collect();
                 let used = lens[..256].iter().filter(|&&l| l > 0).count();

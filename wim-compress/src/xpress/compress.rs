@@ -257,6 +257,11 @@ impl XpressCompressor {
             } else {
                 gain(pos, len, off)
             };
+            if len >= LAZY_MAX && off != 1 && run_start_beats(bytes, pos, len) {
+                // A run of one byte starts here: a literal and then the offset-1 match over
+                // the run beat the match found (no look-ahead is done for matches this long).
+                g = 0;
+            }
             if g <= 0 {
                 let b = hc.data()[pos];
                 items[ni & (MAX_CHUNK - 1)] = u32::from(b);
@@ -740,6 +745,24 @@ impl Compressor for XpressCompressor {
     }
 }
 
+/// Whether `data[pos..]` starts a run of one byte (at least 4 equal bytes) whose length
+/// exceeds `len + 1`, so that a literal and the offset-1 match that follows cover more than the
+/// match of `len` bytes found at `pos`.
+#[inline(always)]
+fn run_start_beats(data: &[u8], pos: usize, len: usize) -> bool {
+    let Some(head) = data.get(pos..pos + 4) else {
+        return false;
+    };
+    let b = head[0];
+    if head.iter().any(|&x| x != b) {
+        return false;
+    }
+    let limit = data.len().min(pos + len + 2);
+    data.get(pos + 4..limit)
+        .is_some_and(|rest| rest.iter().all(|&x| x == b))
+        && limit == pos + len + 2
+}
+
 /// Writes the 256-byte table of code lengths (two 4-bit lengths per byte, low nibble first, codecs.md §2) at
 /// the start of `dst` and returns each symbol's code and length packed as `code << 4 | len`;
 /// `None` when `dst` is shorter than the table.
@@ -762,6 +785,62 @@ fn table_and_codes(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn run_start_beats_only_longer_runs() {
+        let mut d = vec![7u8; 40];
+        d.extend_from_slice(b"abc");
+        // 40 equal bytes: the offset-1 match at pos + 1 covers 39, so a match of up to 38
+        // bytes at pos is beaten and one of 39 is not.
+        assert!(run_start_beats(&d, 0, 38));
+        assert!(!run_start_beats(&d, 0, 39));
+        assert!(!run_start_beats(&d, 0, 60));
+        // Not a run: the fourth byte differs.
+        let e = [1u8, 1, 1, 2, 1, 1, 1, 1, 1, 1, 1, 1];
+        assert!(!run_start_beats(&e, 0, 8));
+        // Too close to the end for four bytes.
+        assert!(!run_start_beats(&d, d.len() - 3, 8));
+    }
+
+    /// A zero run that starts after a byte that is not zero, with an earlier shorter zero
+    /// run in the chunk: the parse codes a literal and the offset-1 match over the run
+    /// instead of the earlier run's copy and a second match (fewer bytes out).
+    #[test]
+    fn run_after_a_far_copy_is_coded_with_offset_one() {
+        let mut d: Vec<u8> = (0..200u32).map(|i| (i * 37 % 251) as u8 + 1).collect();
+        d.extend(std::iter::repeat_n(0u8, 60));
+        d.extend((0..200u32).map(|i| (i * 91 % 241) as u8 + 1));
+        d.extend(std::iter::repeat_n(0u8, 400));
+        let mut c = XpressCompressor::new(4096, 50).expect("level 50");
+        let mut out = vec![0u8; d.len()];
+        assert!(c.compress(&d, &mut out).is_some());
+        // Walk the parse's packed items (see `pack_match`) to the item at the run's start.
+        let cut = 200 + 60 + 200;
+        let (mut pos, mut nl) = (0usize, 0usize);
+        let mut at = Vec::new();
+        for &it in &c.fixed[..c.nfixed] {
+            let sym = (it & 511) as usize;
+            let (len, off) = if sym < 256 {
+                (1, 0)
+            } else {
+                let k = (it >> 24) & 15;
+                let off = (1usize << k) | ((it >> 9) & 0x7FFF) as usize;
+                let len = if it >> 31 == 1 {
+                    nl += 1;
+                    c.longs[nl - 1] as usize
+                } else {
+                    (sym - 256) % 16 + MIN_MATCH
+                };
+                (len, off)
+            };
+            if (cut..cut + 2).contains(&pos) {
+                at.push((pos, len, off));
+            }
+            pos += len;
+        }
+        assert_eq!(pos, d.len());
+        assert_eq!(at, vec![(cut, 1, 0), (cut + 1, 399, 1)]);
+    }
     use crate::bits::writer::XpressWriter;
     use crate::matchfinder::binary_tree::BinaryTree;
     use crate::matchfinder::{MatchFinder, SearchParams};
