@@ -31,14 +31,22 @@ fn main() {
     let data = std::fs::read(&file).unwrap();
     let lib = libwim::LibWim::load();
     if mode == "diff" {
-        // Per-chunk sizes, ours against libwim, the chunks where ours is largest first.
+        // Per-chunk sizes, ours (checked by decoding it with libwim) against libwim, the chunks where ours is largest first.
         let l = lib.as_ref().unwrap();
         for &level in &levels {
             let mut c = LzmsCompressor::new(chunk, level).unwrap();
             let mut out = vec![0u8; chunk];
             let mut rows = Vec::new();
             for (i, ch) in data.chunks(chunk).enumerate() {
-                let a = c.compress(ch, &mut out[..ch.len()]).unwrap_or(ch.len());
+                let a = match c.compress(ch, &mut out[..ch.len()]) {
+                    Some(a) => {
+                        // Our output must decode (with libwim) to the chunk.
+                        let back = l.decompress(libwim::Ctype::Lzms, chunk, &out[..a], ch.len());
+                        assert!(back.as_deref() == Some(ch), "chunk {i} does not round-trip");
+                        a
+                    }
+                    None => ch.len(),
+                };
                 let b = l
                     .compress(libwim::Ctype::Lzms, chunk, level, ch)
                     .map_or(ch.len(), |z| z.len());
