@@ -10,6 +10,9 @@
 //!    adaptive model as it stands at the start of the window (codeword lengths; −log2 of
 //!    the probability entries selected by each path's own decision states), and every
 //!    node carries the repeat queues and decision states of the best path reaching it.
+//!    A window's path ends at the reached node at or past its last position whose cost
+//!    is least against the window's mean cost per byte, so an item crossing the end is
+//!    not cut.
 //! 3. The chosen items are coded with the real adaptive model, which mirrors the
 //!    decoder's exactly: probability entries and states after every bit, Huffman codes
 //!    rebuilt on the decoder's schedule by the decoder's own builder.
