@@ -30,6 +30,41 @@ fn main() {
     let rounds: usize = args.get(5).and_then(|s| s.parse().ok()).unwrap_or(1);
     let data = std::fs::read(&file).unwrap();
     let lib = libwim::LibWim::load();
+    if mode == "diff" {
+        // Per-chunk sizes, ours (checked by decoding it with libwim) against libwim, the chunks where ours is largest first.
+        let l = lib.as_ref().unwrap();
+        for &level in &levels {
+            let mut c = LzmsCompressor::new(chunk, level).unwrap();
+            let mut out = vec![0u8; chunk];
+            let mut rows = Vec::new();
+            for (i, ch) in data.chunks(chunk).enumerate() {
+                let a = match c.compress(ch, &mut out[..ch.len()]) {
+                    Some(a) => {
+                        // Our output must decode (with libwim) to the chunk.
+                        let back = l.decompress(libwim::Ctype::Lzms, chunk, &out[..a], ch.len());
+                        assert!(back.as_deref() == Some(ch), "chunk {i} does not round-trip");
+                        a
+                    }
+                    None => ch.len(),
+                };
+                let b = l
+                    .compress(libwim::Ctype::Lzms, chunk, level, ch)
+                    .map_or(ch.len(), |z| z.len());
+                rows.push((a as i64 - b as i64, i, a, b));
+            }
+            rows.sort_by_key(|r| std::cmp::Reverse(r.0));
+            for r in rows.iter().take(rounds.max(1)) {
+                println!(
+                    "L{level} chunk {:5} ours {:7} libwim {:7} diff {:+6}",
+                    r.1, r.2, r.3, r.0
+                );
+            }
+            let pos: i64 = rows.iter().filter(|r| r.0 > 0).map(|r| r.0).sum();
+            let neg: i64 = rows.iter().filter(|r| r.0 < 0).map(|r| r.0).sum();
+            println!("L{level} worse-chunk bytes {pos:+} better-chunk bytes {neg:+}");
+        }
+        return;
+    }
     for &level in &levels {
         let (mut t_ours, mut t_lib, mut s_ours, mut s_lib) = (0.0, 0.0, 0usize, 0usize);
         for _ in 0..rounds {
