@@ -357,6 +357,35 @@ fn gap_tail(
     relax_gap(nodes, i, cost, (kind, val), ml, l2);
 }
 
+/// Offers node `i + 1 + l2` the path "literal (reaching it costs `lc`), repeat-0 match of
+/// `l2` bytes" from node `i` in state `s`: an LZ repeat, or with `delta` a delta repeat
+/// (marked by `len1` 1 on the literal node for the path rebuild).
+#[inline(always)]
+fn relax_lit_rep0(
+    nodes: &mut Nodes,
+    c: &Costs,
+    s: &PathState,
+    i: usize,
+    lc: u32,
+    l2: usize,
+    delta: bool,
+) {
+    let mut t = *s;
+    t.apply(LIT, 0);
+    let cost = lc + c.rep0_header(&t, delta) + c.len_cost(l2);
+    relax(
+        nodes,
+        i + 1 + l2,
+        Node {
+            cost,
+            len: 1 + l2 as u16,
+            kind: LIT,
+            val: 0,
+            len1: u16::from(delta),
+        },
+    );
+}
+
 /// Offers node `i + ml + 1 + l2` the path "match (`kind`, `val`) of `ml` bytes, a literal,
 /// a repeat-0 match of `l2` bytes" from node `i` at `cost`.
 #[inline]
@@ -1018,20 +1047,7 @@ impl LzmsCompressor {
                         let off = s.lz_q[0] as usize;
                         if off < p && d[p + 1] == d[p + 1 - off] && d[p + 2] == d[p + 2 - off] {
                             let l2 = extend(d, p + 1, p + 1 - off, 2, (rem - 1).min(nice - 1));
-                            let mut t = s;
-                            t.apply(LIT, 0);
-                            let cc = lc + c.rep0_header(&t, false) + c.len_cost(l2);
-                            relax(
-                                &mut self.nodes,
-                                i + 1 + l2,
-                                Node {
-                                    cost: cc,
-                                    len: 1 + l2 as u16,
-                                    kind: LIT,
-                                    val: 0,
-                                    len1: 0,
-                                },
-                            );
+                            relax_lit_rep0(&mut self.nodes, c, &s, i, lc, l2, false);
                         }
                     }
                     // "Literal, delta repeat-0".
@@ -1044,20 +1060,7 @@ impl LzmsCompressor {
                             let l2 =
                                 delta_len_from(d, p + 1, off, span, 2, (rem - 1).min(nice - 1));
                             if l2 >= 2 {
-                                let mut t = s;
-                                t.apply(LIT, 0);
-                                let cc = lc + c.rep0_header(&t, true) + c.len_cost(l2);
-                                relax(
-                                    &mut self.nodes,
-                                    i + 1 + l2,
-                                    Node {
-                                        cost: cc,
-                                        len: 1 + l2 as u16,
-                                        kind: LIT,
-                                        val: 0,
-                                        len1: 1,
-                                    },
-                                );
+                                relax_lit_rep0(&mut self.nodes, c, &s, i, lc, l2, true);
                             }
                         }
                     }
