@@ -173,10 +173,7 @@ fn pieces(data: &[u8]) -> Vec<&[u8]> {
 
 /// (total compressed bytes with raw fallback, CPU seconds).
 fn ours_once(kind: Kind, level: u32, data: &[u8]) -> (usize, f64) {
-    let mut c: Box<dyn Compressor> = match kind {
-        Kind::Xpress => Box::new(XpressCompressor::new(CHUNK, level).unwrap()),
-        Kind::Lzx => Box::new(LzxCompressor::new(CHUNK, level).unwrap()),
-    };
+    let mut c = our_compressor(kind, level);
     let mut dst = vec![0u8; CHUNK];
     let pieces = pieces(data);
     let t = cpu_now();
@@ -370,15 +367,20 @@ fn final_table(lib: &LibWim, data: &[u8]) {
     }
 }
 
+/// Our encoder of `kind` at `level` for 32 KiB chunks.
+fn our_compressor(kind: Kind, level: u32) -> Box<dyn Compressor> {
+    match kind {
+        Kind::Xpress => Box::new(XpressCompressor::new(CHUNK, level).unwrap()),
+        Kind::Lzx => Box::new(LzxCompressor::new(CHUNK, level).unwrap()),
+    }
+}
+
 /// Prints the `n` chunks where ours is largest against libwim (same level).
 fn worst_chunks(lib: &LibWim, kind: Kind, level: u32, data: &[u8], n: usize) {
     let Some(mut theirs) = lib.compressor(kind, level) else {
         return;
     };
-    let mut ours: Box<dyn Compressor> = match kind {
-        Kind::Xpress => Box::new(XpressCompressor::new(CHUNK, level).unwrap()),
-        Kind::Lzx => Box::new(LzxCompressor::new(CHUNK, level).unwrap()),
-    };
+    let mut ours = our_compressor(kind, level);
     let mut dst = vec![0u8; CHUNK];
     let mut rows = Vec::new();
     let mut offset = 0usize;
@@ -454,10 +456,7 @@ fn chunk_buckets(lib: &LibWim, kind: Kind, level: u32, lib_level: u32, data: &[u
     let Some(mut theirs) = lib.compressor(kind, lib_level) else {
         return;
     };
-    let mut ours: Box<dyn Compressor> = match kind {
-        Kind::Xpress => Box::new(XpressCompressor::new(CHUNK, level).unwrap()),
-        Kind::Lzx => Box::new(LzxCompressor::new(CHUNK, level).unwrap()),
-    };
+    let mut ours = our_compressor(kind, level);
     let mut dst = vec![0u8; CHUNK];
     // Buckets by libwim's ratio: [<0.3, <0.5, <0.7, <0.9, <1.0, raw].
     let mut b = [[0f64; 6]; 6];
