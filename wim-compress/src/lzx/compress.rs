@@ -10,7 +10,8 @@
 //!   100 and one more from 150, 200 and 300 (L35: 16/33/1 pass, L50: 24/128/1, L70:
 //!   33/179/2, L100: 48/160/4); at 50–69 the positions inside a match of 64 bytes or
 //!   more (but shorter than nice) are not searched, except its last 16, and cache only
-//!   the match's continuation:
+//!   the match's continuation; at 70–99 a block's second pass runs only where the first
+//!   pass's statistics moved away from the seed's (`converged`):
 //! 1. a cost-aware greedy (one-step lazy) parse of the chunk from the cache chooses the
 //!    block boundaries (`block_split`) and gives each block's first-pass costs;
 //! 2. per block, a forward minimum-cost path carrying the recent-offset queue, with
@@ -168,6 +169,25 @@ impl Costs {
         }
     }
 
+    /// Bits the symbols counted in `main` and `lenf` cost under these costs beyond their
+    /// cost under `c` (the codes built from those counts, which price them best).
+    fn excess_bits(
+        &self,
+        c: &Codes,
+        main: &[u32; MAX_MAIN_SYMBOLS],
+        lenf: &[u32; NUM_LEN_SYMBOLS],
+        num_main: usize,
+    ) -> i64 {
+        let excess = |f: u32, old: u32, new: u8| i64::from(f) * (i64::from(old) - i64::from(new));
+        let m: i64 = (0..num_main)
+            .map(|s| excess(main[s], self.main[s], c.main_lens[s]))
+            .sum();
+        let l: i64 = (0..NUM_LEN_SYMBOLS)
+            .map(|s| excess(lenf[s], self.len[s], c.len_lens[s]))
+            .sum();
+        m + l
+    }
+
     #[inline(always)]
     fn matchc(&self, len: usize, slot: usize) -> u32 {
         let h = (len - MIN_MATCH).min(NUM_LEN_HEADERS - 1);
@@ -219,6 +239,11 @@ pub struct LzxCompressor {
     inside: usize,
     /// Packed queues (see `pack`).
     queue: Vec<u64>,
+    /// Passes stop early for a block once its statistics moved less than this many
+    /// thousandths of a bit per byte (see `converged`; 0 = always every pass).
+    converge: u64,
+    /// Convergence checks made between passes, and how many stopped a block's passes.
+    stat: (u64, u64),
     /// Literal-cost prefix sums of the chunk (see `literal_prefix`).
     lit_pre: Vec<i32>,
     /// Match costs per (offset slot, length), see `fill_match_costs`.
@@ -287,6 +312,24 @@ fn inside_threshold(level: u32) -> usize {
     }
 }
 
+/// The `converge` threshold of a level (thousandths of a bit per byte): 12 at 70–99, where
+/// the second pass is then skipped for about half of the blocks (32 MiB of wine: 9024594 →
+/// 9037052 bytes, ~+15 % speed); none elsewhere (one pass below 70; L100 keeps every pass).
+fn converge_threshold(level: u32) -> u64 {
+    if (70..100).contains(&level) { 12 } else { 0 }
+}
+
+/// Whether a block's parse has converged: `moved` bits (what the symbols the last pass chose
+/// cost under the costs it used, beyond what they cost under their own new codes) are below
+/// `threshold` thousandths of a bit per byte of the block. The next pass prices with the new
+/// codes; where the old prices were nearly right it changes little, so its time is better
+/// spent on the blocks whose statistics moved (8 MiB of wine, 2 passes: skipping 40 % of the
+/// second passes this way loses 21 % of their gain).
+fn converged(moved: i64, bytes: usize, threshold: u64) -> bool {
+    threshold > 0
+        && (moved.max(0) as u64).saturating_mul(1000) < threshold.saturating_mul(bytes as u64)
+}
+
 impl LzxCompressor {
     /// Creates a context for chunks of up to `max_chunk` bytes at `level`.
     pub fn new(max_chunk: usize, level: u32) -> Result<Self, CompressError> {
@@ -332,6 +375,8 @@ impl LzxCompressor {
                 LONG_MATCH_TAIL
             },
             queue: Vec::new(),
+            converge: converge_threshold(level),
+            stat: (0, 0),
             lit_pre: Vec::new(),
             mc: Vec::new(),
             items: Vec::new(),
@@ -887,8 +932,22 @@ impl LzxCompressor {
                 qend = self.parse_block(start, end, ci, q);
                 if pass + 1 < passes {
                     let items = std::mem::take(&mut self.items);
-                    let aligned = self.build_codes(&items[first_item..]);
+                    let mut main = [0u32; MAX_MAIN_SYMBOLS];
+                    let mut lenf = [0u32; NUM_LEN_SYMBOLS];
+                    let mut alc = [0u32; NUM_ALIGNED_SYMBOLS];
+                    count_items(&items[first_item..], &mut main, &mut lenf, &mut alc);
+                    let aligned = self.build_from_counts(&main, &lenf, &alc);
                     self.items = items;
+                    // Another pass only pays where the costs this pass used mispriced
+                    // its own choices (see `converged`).
+                    let moved = self
+                        .costs
+                        .excess_bits(&self.codes, &main, &lenf, self.num_main);
+                    self.stat.0 += 1;
+                    if converged(moved, end - start, self.converge) {
+                        self.stat.1 += 1;
+                        break;
+                    }
                     self.costs
                         .set_from_codes(&self.codes, self.num_main, aligned);
                 }
@@ -1529,6 +1588,43 @@ mod tests {
             };
             assert_eq!(ms.last(), Some(&want), "level {level}");
         }
+    }
+
+    #[test]
+    fn later_passes_only_where_statistics_moved() {
+        // Chunks of different kinds at L70 (two passes, `converge` 12): some blocks'
+        // first-pass statistics match the seed's closely enough to stop after one pass,
+        // others run the second pass; both round-trip.
+        let mut data = mixed(4 * 32768);
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..2 * 32768 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            data.push(b"abcdefgh"[(x >> 40) as usize % 8]);
+        }
+        let mut c = LzxCompressor::new(32768, 70).unwrap();
+        assert_eq!(c.converge, 12);
+        let mut out = vec![0u8; 32768];
+        let mut back = vec![0u8; 32768];
+        let mut d = super::super::LzxDecompressor::new(32768).unwrap();
+        use crate::Decompressor;
+        for chunk in data.chunks(32768) {
+            let n = c.compress(chunk, &mut out).expect("compressible");
+            d.decompress(&out[..n], &mut back[..chunk.len()]).unwrap();
+            assert_eq!(&back[..chunk.len()], chunk);
+        }
+        let (blocks, stopped) = c.stat;
+        eprintln!("{blocks} blocks, {stopped} stopped after one pass");
+        assert!(stopped > 0 && stopped < blocks, "{stopped} of {blocks}");
+        // Without the threshold every block runs both passes.
+        let mut c = LzxCompressor::new(32768, 70).unwrap();
+        c.converge = 0;
+        for chunk in data.chunks(32768) {
+            c.compress(chunk, &mut out).expect("compressible");
+        }
+        assert_eq!(c.stat, (blocks, 0));
+        assert!(converged(11, 1000, 12) && !converged(12, 1000, 12) && !converged(0, 1, 0));
     }
 
     #[test]
