@@ -10,8 +10,8 @@
 //!   100 and one more from 150, 200 and 300 (L35: 16/33/1 pass, L50: 24/128/1, L70:
 //!   33/179/2, L100: 48/160/4); at 50–69 the positions inside a match of 64 bytes or
 //!   more (but shorter than nice) are not searched, except its last 16, and cache only
-//!   the match's continuation; at 70–99 a block's second pass runs only where the first
-//!   pass's statistics moved away from the seed's (`converged`):
+//!   the match's continuation; at 70–149 a block's next pass runs only where the last
+//!   pass's statistics moved away from the costs it used (`converged`):
 //! 1. a cost-aware greedy (one-step lazy) parse of the chunk from the cache chooses the
 //!    block boundaries (`block_split`) and gives each block's first-pass costs;
 //! 2. per block, a forward minimum-cost path carrying the recent-offset queue, with
@@ -312,11 +312,17 @@ fn inside_threshold(level: u32) -> usize {
     }
 }
 
-/// The `converge` threshold of a level (thousandths of a bit per byte): 12 at 70–99, where
-/// the second pass is then skipped for about half of the blocks (32 MiB of wine: 9024594 →
-/// 9037052 bytes, ~+15 % speed); none elsewhere (one pass below 70; L100 keeps every pass).
+/// The `converge` threshold of a level (thousandths of a bit per byte). 12 at 70–99, where
+/// the second pass then runs for about half of the blocks (32 MiB of wine: 9024594 →
+/// 9037052 bytes, ~+15 % speed, 0.9988x libwim L100's size at ~1.1x its speed); 2 at
+/// 100–149 (four passes: 9009008 → 9014722 bytes, ~+34 % speed); none at one pass or from
+/// 150, where every pass runs.
 fn converge_threshold(level: u32) -> u64 {
-    if (70..100).contains(&level) { 12 } else { 0 }
+    match level {
+        70..100 => 12,
+        100..150 => 2,
+        _ => 0,
+    }
 }
 
 /// Whether a block's parse has converged: `moved` bits (what the symbols the last pass chose
