@@ -12,7 +12,7 @@ use crate::huffman::build::{HuffScratch, build_code};
 use crate::huffman::estimate::literal_costs;
 use crate::matchfinder::bt16::Bt16;
 use crate::matchfinder::hc16::Hc16;
-use crate::matchfinder::padded16::boxed;
+use crate::matchfinder::padded16::{boxed, ld64};
 use crate::matchfinder::{LONG_MATCH_TAIL, Match, SearchParams};
 use crate::{CompressError, Compressor};
 #[cfg(test)]
@@ -205,45 +205,48 @@ impl XpressCompressor {
         let mut nl = 0usize;
         let freqs = &mut self.freqs;
         let bytes = hc.data();
+        let padded = hc.padded();
+        // The costs of the first `min(len, 8)` literals at `pos`, branch-free: one 8-byte load
+        // (the buffer is zero-padded), the bytes past `len` masked out.
+        let cost8 = |pos: usize, len: usize| -> i32 {
+            let w = ld64(padded, pos);
+            let mut s = 0i32;
+            for i in 0..8 {
+                let c = i32::from(cost[usize::from((w >> (8 * i)) as u8)]);
+                s += c & -i32::from(i < len);
+            }
+            s
+        };
+        // The costs of the literals at `pos + 8 .. pos + len` (none for `len <= 8`).
+        let cost_rest = |pos: usize, len: usize| -> i32 {
+            bytes.get(pos + 8..pos + len).map_or(0, |m| {
+                m.iter()
+                    .map(|&b| i32::from(cost[usize::from(b)]))
+                    .sum::<i32>()
+            })
+        };
         // Bits saved (1/16 bit) by a match over the literals it replaces (summed on demand:
         // cheaper than prefix sums over every byte, and no 128 KiB table in the cache).
         let gain = |pos: usize, len: usize, off: usize| -> i32 {
             if len >= SURE_LEN {
                 return i32::MAX;
             }
-            let lits = bytes.get(pos..pos + len).map_or(0, |m| {
-                m.iter()
-                    .map(|&b| i32::from(cost[usize::from(b)]))
-                    .sum::<i32>()
-            });
+            let lits = cost8(pos, len) + if len > 8 { cost_rest(pos, len) } else { 0 };
             lits - MATCH_HEADER_COST
                 - 16 * offset_log2(off) as i32
                 - if len >= 18 { 128 } else { 0 }
         };
         // Only the sign of the gain matters when no look-ahead follows (greedy parsing, or
-        // a match of at least `LAZY_MAX`): the costs of the first `LAZY_MAX` literals often
-        // settle it already (same result as `gain(..) > 0`).
+        // a match of at least `LAZY_MAX`): the costs of the first 8 literals often settle
+        // it already (same result as `gain(..) > 0`).
         let positive = |pos: usize, len: usize, off: usize| -> bool {
             if len >= SURE_LEN {
                 return true;
             }
             let fixed =
                 MATCH_HEADER_COST + 16 * offset_log2(off) as i32 + if len >= 18 { 128 } else { 0 };
-            let head = len.min(LAZY_MAX);
-            let first = bytes.get(pos..pos + head).map_or(0, |m| {
-                m.iter()
-                    .map(|&b| i32::from(cost[usize::from(b)]))
-                    .sum::<i32>()
-            });
-            if first > fixed {
-                return true;
-            }
-            let rest = bytes.get(pos + head..pos + len).map_or(0, |m| {
-                m.iter()
-                    .map(|&b| i32::from(cost[usize::from(b)]))
-                    .sum::<i32>()
-            });
-            first + rest > fixed
+            let first = cost8(pos, len);
+            first > fixed || first + cost_rest(pos, len) > fixed
         };
         *freqs = [0; NUM_SYMBOLS];
         // Positions below `end` have 4 bytes ahead and go through the finder.
