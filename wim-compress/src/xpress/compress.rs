@@ -12,7 +12,7 @@ use crate::huffman::build::{HuffScratch, build_code};
 use crate::huffman::estimate::literal_costs;
 use crate::matchfinder::bt16::Bt16;
 use crate::matchfinder::hc16::Hc16;
-use crate::matchfinder::padded16::{boxed, ld64};
+use crate::matchfinder::padded16::{BUF, boxed, ld64};
 use crate::matchfinder::{LONG_MATCH_TAIL, Match, SearchParams};
 use crate::{CompressError, Compressor};
 #[cfg(test)]
@@ -206,17 +206,7 @@ impl XpressCompressor {
         let freqs = &mut self.freqs;
         let bytes = hc.data();
         let padded = hc.padded();
-        // The costs of the first `min(len, 8)` literals at `pos`, branch-free: one 8-byte load
-        // (the buffer is zero-padded), the bytes past `len` masked out.
-        let cost8 = |pos: usize, len: usize| -> i32 {
-            let w = ld64(padded, pos);
-            let mut s = 0i32;
-            for i in 0..8 {
-                let c = i32::from(cost[usize::from((w >> (8 * i)) as u8)]);
-                s += c & -i32::from(i < len);
-            }
-            s
-        };
+        let cost8 = |pos: usize, len: usize| -> i32 { cost8(padded, &cost, pos, len) };
         // The costs of the literals at `pos + 8 .. pos + len` (none for `len <= 8`).
         let cost_rest = |pos: usize, len: usize| -> i32 {
             bytes.get(pos + 8..pos + len).map_or(0, |m| {
@@ -741,6 +731,20 @@ impl Compressor for XpressCompressor {
     }
 }
 
+/// The costs (`cost`, per byte value) of the first `min(len, 8)` bytes at `pos` of a
+/// zero-padded buffer, branch-free: one 8-byte load, eight lookups, the bytes past `len`
+/// masked out (branches on the length mispredict; OPTIMIZATIONS.md, XPRESS session 6).
+#[inline(always)]
+fn cost8(padded: &[u8; BUF], cost: &[u16; 256], pos: usize, len: usize) -> i32 {
+    let w = ld64(padded, pos);
+    let mut s = 0i32;
+    for i in 0..8 {
+        let c = i32::from(cost[usize::from((w >> (8 * i)) as u8)]);
+        s += c & -i32::from(i < len);
+    }
+    s
+}
+
 /// The cheapest of `sc[j] + run[j]` packed with its index as `cost << 5 | j`, the first
 /// (smallest `j`) among equal costs: the same choice as a scan for the first minimum, in
 /// one pass. Two accumulators (even and odd `j`) halve the chain of dependent minima;
@@ -873,7 +877,7 @@ mod tests {
         *seed
     }
 
-    /// The fixed-buffer writer produces exactly the reference writer's bytes.
+    /// `short_min` picks what the min-then-scan it replaced picked.
     #[test]
     fn short_min_is_the_first_cheapest_length() {
         // The scan it replaced: the minimum cost, then the first index holding it.
@@ -893,6 +897,30 @@ mod tests {
         }
     }
 
+    /// `cost8` sums the costs of the first `min(len, 8)` bytes, also next to the end of the
+    /// data (where its 8-byte load reads the zero padding).
+    #[test]
+    fn cost8_sums_the_first_bytes_only() {
+        let mut seed = 0xC057_u64;
+        let mut cost = [0u16; 256];
+        for c in cost.iter_mut() {
+            *c = (rng(&mut seed) % 300) as u16 + 1;
+        }
+        let data: Vec<u8> = (0..1000).map(|_| (rng(&mut seed) % 7) as u8 * 37).collect();
+        let mut padded: Box<[u8; BUF]> = boxed(0);
+        padded[..data.len()].copy_from_slice(&data);
+        for pos in 0..data.len() {
+            for len in 0..=(data.len() - pos).min(12) {
+                let want: i32 = data[pos..pos + len.min(8)]
+                    .iter()
+                    .map(|&b| i32::from(cost[usize::from(b)]))
+                    .sum();
+                assert_eq!(cost8(&padded, &cost, pos, len), want, "pos {pos} len {len}");
+            }
+        }
+    }
+
+    /// The fixed-buffer writer produces exactly the reference writer's bytes.
     #[test]
     fn out_matches_reference_writer() {
         let mut seed = 0x9E37_79B9_7F4A_7C15u64;
