@@ -384,7 +384,11 @@ impl XpressCompressor {
                     }
                     len = to + 1;
                 }
-                // Longer lengths share symbol `base + 15`: 8 extra bits up to 272, then 24.
+                // Longer lengths share symbol `base + 15`: 8 extra bits up to 272, then 24
+                // (most matches end below 18 and skip this).
+                if len > mlen {
+                    continue;
+                }
                 let hdr = sym_cost[(base + 15) & (NUM_SYMBOLS - 1)] + kc;
                 for (hi, extra) in [(272usize, 8u32), (usize::MAX, 24)] {
                     let to = mlen.min(hi);
