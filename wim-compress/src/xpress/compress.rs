@@ -12,7 +12,7 @@ use crate::huffman::build::{HuffScratch, build_code};
 use crate::huffman::estimate::literal_costs;
 use crate::matchfinder::bt16::Bt16;
 use crate::matchfinder::hc16::Hc16;
-use crate::matchfinder::padded16::boxed;
+use crate::matchfinder::padded16::{BUF, boxed, ld64};
 use crate::matchfinder::{LONG_MATCH_TAIL, Match, SearchParams};
 use crate::{CompressError, Compressor};
 #[cfg(test)]
@@ -205,45 +205,38 @@ impl XpressCompressor {
         let mut nl = 0usize;
         let freqs = &mut self.freqs;
         let bytes = hc.data();
+        let padded = hc.padded();
+        let cost8 = |pos: usize, len: usize| -> i32 { cost8(padded, &cost, pos, len) };
+        // The costs of the literals at `pos + 8 .. pos + len` (none for `len <= 8`).
+        let cost_rest = |pos: usize, len: usize| -> i32 {
+            bytes.get(pos + 8..pos + len).map_or(0, |m| {
+                m.iter()
+                    .map(|&b| i32::from(cost[usize::from(b)]))
+                    .sum::<i32>()
+            })
+        };
         // Bits saved (1/16 bit) by a match over the literals it replaces (summed on demand:
         // cheaper than prefix sums over every byte, and no 128 KiB table in the cache).
         let gain = |pos: usize, len: usize, off: usize| -> i32 {
             if len >= SURE_LEN {
                 return i32::MAX;
             }
-            let lits = bytes.get(pos..pos + len).map_or(0, |m| {
-                m.iter()
-                    .map(|&b| i32::from(cost[usize::from(b)]))
-                    .sum::<i32>()
-            });
+            let lits = cost8(pos, len) + if len > 8 { cost_rest(pos, len) } else { 0 };
             lits - MATCH_HEADER_COST
                 - 16 * offset_log2(off) as i32
                 - if len >= 18 { 128 } else { 0 }
         };
         // Only the sign of the gain matters when no look-ahead follows (greedy parsing, or
-        // a match of at least `LAZY_MAX`): the costs of the first `LAZY_MAX` literals often
-        // settle it already (same result as `gain(..) > 0`).
+        // a match of at least `LAZY_MAX`): the costs of the first 8 literals often settle
+        // it already (same result as `gain(..) > 0`).
         let positive = |pos: usize, len: usize, off: usize| -> bool {
             if len >= SURE_LEN {
                 return true;
             }
             let fixed =
                 MATCH_HEADER_COST + 16 * offset_log2(off) as i32 + if len >= 18 { 128 } else { 0 };
-            let head = len.min(LAZY_MAX);
-            let first = bytes.get(pos..pos + head).map_or(0, |m| {
-                m.iter()
-                    .map(|&b| i32::from(cost[usize::from(b)]))
-                    .sum::<i32>()
-            });
-            if first > fixed {
-                return true;
-            }
-            let rest = bytes.get(pos + head..pos + len).map_or(0, |m| {
-                m.iter()
-                    .map(|&b| i32::from(cost[usize::from(b)]))
-                    .sum::<i32>()
-            });
-            first + rest > fixed
+            let first = cost8(pos, len);
+            first > fixed || first + cost_rest(pos, len) > fixed
         };
         *freqs = [0; NUM_SYMBOLS];
         // Positions below `end` have 4 bytes ahead and go through the finder.
@@ -383,22 +376,19 @@ impl XpressCompressor {
                         cost.get(pos + len..=pos + to),
                     )
                 {
-                    let mut mc = u32::MAX;
-                    for (&a, &b) in sc.iter().zip(run) {
-                        mc = mc.min(a + b);
-                    }
+                    let v = short_min(sc, run);
+                    let mc = v >> 5;
                     if mc + kc < best {
-                        let i = sc
-                            .iter()
-                            .zip(run)
-                            .position(|(&a, &b)| a + b == mc)
-                            .unwrap_or(0);
                         best = mc + kc;
-                        best_item = (((len + i) as u32) << 16) | off as u32;
+                        best_item = (((len as u32) + (v & 31)) << 16) | off as u32;
                     }
                     len = to + 1;
                 }
-                // Longer lengths share symbol `base + 15`: 8 extra bits up to 272, then 24.
+                // Longer lengths share symbol `base + 15`: 8 extra bits up to 272, then 24
+                // (most matches end below 18 and skip this).
+                if len > mlen {
+                    continue;
+                }
                 let hdr = sym_cost[(base + 15) & (NUM_SYMBOLS - 1)] + kc;
                 for (hi, extra) in [(272usize, 8u32), (usize::MAX, 24)] {
                     let to = mlen.min(hi);
@@ -745,6 +735,45 @@ impl Compressor for XpressCompressor {
     }
 }
 
+/// The costs (`cost`, per byte value) of the first `min(len, 8)` bytes at `pos` of a
+/// zero-padded buffer, branch-free: one 8-byte load, eight lookups, the bytes past `len`
+/// masked out (branches on the length mispredict; OPTIMIZATIONS.md, XPRESS session 6).
+#[inline(always)]
+fn cost8(padded: &[u8; BUF], cost: &[u16; 256], pos: usize, len: usize) -> i32 {
+    let w = ld64(padded, pos);
+    let mut s = 0i32;
+    for i in 0..8 {
+        let c = i32::from(cost[usize::from((w >> (8 * i)) as u8)]);
+        s += c & -i32::from(i < len);
+    }
+    s
+}
+
+/// The cheapest of `sc[j] + run[j]` packed with its index as `cost << 5 | j`, the first
+/// (smallest `j`) among equal costs: the same choice as a scan for the first minimum, in
+/// one pass. Two accumulators (even and odd `j`) halve the chain of dependent minima;
+/// packing the index keeps the tie rule. `sc` and `run` have the same length, at most 16;
+/// their sums stay far below 2^27 (a cost to the end is at most that of all literals, 16 bits
+/// per byte of a chunk of at most 64 KiB), so the shift cannot lose bits.
+#[inline(always)]
+fn short_min(sc: &[u32], run: &[u32]) -> u32 {
+    let (mut v0, mut v1) = (u32::MAX, u32::MAX);
+    let pairs = sc.chunks_exact(2).zip(run.chunks_exact(2));
+    let mut j = 0u32;
+    for (a, b) in pairs {
+        v0 = v0.min(((a[0] + b[0]) << 5) | j);
+        v1 = v1.min(((a[1] + b[1]) << 5) | (j + 1));
+        j += 2;
+    }
+    if let (Some(&a), Some(&b)) = (
+        sc.chunks_exact(2).remainder().first(),
+        run.chunks_exact(2).remainder().first(),
+    ) {
+        v0 = v0.min(((a + b) << 5) | j);
+    }
+    v0.min(v1)
+}
+
 /// Whether `data[pos..]` starts a run of one byte (at least 4 equal bytes) whose length
 /// exceeds `len + 1`, so that a literal and the offset-1 match that follows cover more than the
 /// match of `len` bytes found at `pos`.
@@ -850,6 +879,49 @@ mod tests {
         *seed ^= *seed >> 7;
         *seed ^= *seed << 17;
         *seed
+    }
+
+    /// `short_min` picks what the min-then-scan it replaced picked.
+    #[test]
+    fn short_min_is_the_first_cheapest_length() {
+        // The scan it replaced: the minimum cost, then the first index holding it.
+        let mut seed = 0x5EED_u64;
+        for round in 0..20_000 {
+            let n = 1 + round % 15;
+            // Small ranges so that ties are frequent; some large values beyond any real cost
+            // (at most 2^20), still clear of overflow in `cost << 5`.
+            let big = if round % 7 == 0 { 1 << 25 } else { 0 };
+            let sc: Vec<u32> = (0..n).map(|_| (rng(&mut seed) % 6) as u32 + 1).collect();
+            let run: Vec<u32> = (0..n).map(|_| big + (rng(&mut seed) % 8) as u32).collect();
+            let sums: Vec<u32> = sc.iter().zip(&run).map(|(a, b)| a + b).collect();
+            let mc = sums.iter().copied().min().unwrap();
+            let i = sums.iter().position(|&c| c == mc).unwrap() as u32;
+            let v = short_min(&sc, &run);
+            assert_eq!((v >> 5, v & 31), (mc, i), "sc {sc:?} run {run:?}");
+        }
+    }
+
+    /// `cost8` sums the costs of the first `min(len, 8)` bytes, also next to the end of the
+    /// data (where its 8-byte load reads the zero padding).
+    #[test]
+    fn cost8_sums_the_first_bytes_only() {
+        let mut seed = 0xC057_u64;
+        let mut cost = [0u16; 256];
+        for c in cost.iter_mut() {
+            *c = (rng(&mut seed) % 300) as u16 + 1;
+        }
+        let data: Vec<u8> = (0..1000).map(|_| (rng(&mut seed) % 7) as u8 * 37).collect();
+        let mut padded: Box<[u8; BUF]> = boxed(0);
+        padded[..data.len()].copy_from_slice(&data);
+        for pos in 0..data.len() {
+            for len in 0..=(data.len() - pos).min(12) {
+                let want: i32 = data[pos..pos + len.min(8)]
+                    .iter()
+                    .map(|&b| i32::from(cost[usize::from(b)]))
+                    .sum();
+                assert_eq!(cost8(&padded, &cost, pos, len), want, "pos {pos} len {len}");
+            }
+        }
     }
 
     /// The fixed-buffer writer produces exactly the reference writer's bytes.
