@@ -101,19 +101,26 @@ impl Hc16 {
     pub(crate) fn build(&mut self, data: &[u8], skip_links: bool) {
         self.load(data);
         self.skip_links = skip_links;
-        if skip_links {
-            self.build_links::<true>();
-        } else {
-            self.build_links::<false>();
+        // The shifts of 32 KiB chunks (XPRESS in WIMs) as constants: a variable shift
+        // needs its count moved to `cl` for each of the two hashes.
+        match (skip_links, self.shift3, self.shift4) {
+            (true, 18, 17) => self.build_links::<true, 18, 17>(),
+            (true, ..) => self.build_links::<true, 0, 0>(),
+            (false, 18, 17) => self.build_links::<false, 18, 17>(),
+            (false, ..) => self.build_links::<false, 0, 0>(),
         }
+        // Already so (position 0 is linked first, to nothing); `walk` relies on it.
+        self.prev[0] = 0;
+        self.prev2[0] = 0;
     }
 
     /// The one-pass build loop of [`Hc16::build`], one copy per `SKIP` (skip links or not),
     /// so the loop without them carries no per-position test.
     #[inline(always)]
-    fn build_links<const SKIP: bool>(&mut self) {
+    fn build_links<const SKIP: bool, const S3: u32, const S4: u32>(&mut self) {
         let end = self.len.saturating_sub(3);
-        let (shift3, shift4) = (self.shift3, self.shift4);
+        let shift3 = if S3 != 0 { S3 } else { self.shift3 };
+        let shift4 = if S4 != 0 { S4 } else { self.shift4 };
         let buf = &*self.buf;
         let head3 = &mut *self.head3;
         let head4 = &mut *self.head4;
@@ -256,8 +263,14 @@ impl Hc16 {
         let mut tail = ld32(buf, pos + toff);
         let mut depth = depth;
         // Checks candidate `c`; true when the nice length is reached.
-        let mut check = |c: usize, best: &mut usize, best_off: &mut usize| -> bool {
-            if ld32(buf, c + toff) == tail && ld32(buf, c) == v {
+        let check = |c: usize,
+                     ok: bool,
+                     best: &mut usize,
+                     best_off: &mut usize,
+                     toff: &mut usize,
+                     tail: &mut u32|
+         -> bool {
+            if ld32(buf, c + *toff) == *tail && ld32(buf, c) == v && ok {
                 let len = extend(buf, c, pos, 4, limit);
                 if len > *best {
                     *best = len;
@@ -265,8 +278,8 @@ impl Hc16 {
                     if len >= nice {
                         return true;
                     }
-                    toff = len - 3;
-                    tail = ld32(buf, pos + toff);
+                    *toff = len - 3;
+                    *tail = ld32(buf, pos + *toff);
                 }
             }
             false
@@ -275,21 +288,25 @@ impl Hc16 {
             // Two candidates per dependent load: `prev[c]` and the next pair's start
             // `prev2[c]` are loaded together (same order and count as one link at a time).
             let prev2 = &*self.prev2;
-            while cur != 0 {
+            // One exit test per pair of links; the first pair is walked even when the
+            // chain is empty (candidate 0 is masked out, `prev[0] == prev2[0] == 0`).
+            let mut rem = depth;
+            loop {
                 let c = usize::from(cur);
-                let (d, next) = (prev[c], prev2[c]);
-                if check(c, &mut best, &mut best_off) {
+                let d = prev[c];
+                let next = prev2[c];
+                let du = usize::from(d);
+                // Candidate 0 (an empty chain or its end) and a `d` past an odd depth
+                // are rejected only after their bytes matched (rare), not by a branch.
+                let dok = (d != 0) & (rem >= 2);
+                if check(c, cur != 0, &mut best, &mut best_off, &mut toff, &mut tail) {
                     break;
                 }
-                depth -= 1;
-                if depth == 0 || d == 0 {
+                if check(du, dok, &mut best, &mut best_off, &mut toff, &mut tail) {
                     break;
                 }
-                if check(usize::from(d), &mut best, &mut best_off) {
-                    break;
-                }
-                depth -= 1;
-                if depth == 0 {
+                rem = rem.saturating_sub(2);
+                if (rem == 0) | (next == 0) {
                     break;
                 }
                 cur = next;
@@ -297,7 +314,7 @@ impl Hc16 {
         } else {
             while cur != 0 {
                 let c = usize::from(cur);
-                if check(c, &mut best, &mut best_off) {
+                if check(c, true, &mut best, &mut best_off, &mut toff, &mut tail) {
                     break;
                 }
                 depth -= 1;

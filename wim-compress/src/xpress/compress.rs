@@ -1079,13 +1079,21 @@ mod tests {
     /// Searching after `build` gives exactly what incremental insertion gives.
     #[test]
     fn hc16_build_then_find_equals_incremental() {
-        let data = sample();
+        let sample = sample();
+        // The whole sample (run-time hash shifts) and its first 32 KiB (the built-in shifts
+        // of 32 KiB chunks; see `Hc16::build`).
+        for data in [&sample[..], &sample[..32 << 10]] {
+            build_then_find_equals_incremental(data);
+        }
+    }
+
+    fn build_then_find_equals_incremental(data: &[u8]) {
         let mut inc = Hc16::new(data.len());
-        inc.load(&data);
+        inc.load(data);
         let mut all = Hc16::new(data.len());
-        all.build(&data, true);
+        all.build(data, true);
         let mut plain = Hc16::new(data.len());
-        plain.build(&data, false);
+        plain.build(data, false);
         let mut found = 0;
         for pos in 0..data.len() - 3 {
             let min = 2 + pos % 5;
