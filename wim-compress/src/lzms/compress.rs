@@ -274,10 +274,11 @@ impl Params {
             delta_min: 3,
             delta_ways: 2,
             delta_noins: 4,
-            // 128 KiB chunks of wine, 4 MiB, size / instructions (1 MiB) against the
-            // level without: L20 +0.24 % / -7 %, L35 +0.08 % / -9 %; L45 with 28 bytes
-            // is smaller than L35 without for 9 % fewer instructions. Off from 50, where
-            // the size is the acceptance line (L50 with 32: +0.07 % / -7 %).
+            // 128 KiB chunks of wine, size (4 MiB / 32 MiB) and instructions (1 MiB)
+            // against the level without: L20 +0.24 % / +0.34 % / -7 % (CPU time -8 %),
+            // better than the level scale's own trade (L17: +0.75 % / -11 %). From 35
+            // the time is mostly the finders' and the delta work's (L35 +0.08 % /
+            // +0.19 % / -9 %), and L50's size is the acceptance line: off there.
             interior: if !(20..35).contains(&level) {
                 0
             } else {
@@ -1438,6 +1439,14 @@ impl LzmsCompressor {
                     j
                 }
             };
+            if end > 0 && self.nodes[end].cost == INF {
+                // An unreached end (a parser bug; a reached node's path leads back to
+                // node 0): give up on this chunk (it is stored uncompressed), never loop.
+                self.matches = matches;
+                self.deltas = deltas;
+                self.path = path;
+                return false;
+            }
             path.clear();
             let mut j = end;
             while j > 0 {

@@ -141,3 +141,43 @@ fn delta_rich_input_uses_delta_items() {
         "delta matches gained too little: {a} vs {b}"
     );
 }
+
+/// Compressed bytes of `data` (which must compress).
+fn compressed(c: &mut LzmsCompressor, data: &[u8]) -> Vec<u8> {
+    let mut out = vec![0u8; data.len()];
+    let n = c.compress(data, &mut out).expect("compresses");
+    out.truncate(n);
+    out
+}
+
+#[test]
+fn interior_skip_round_trips_and_changes_the_parse() {
+    // Mixed data with long repeats (matches much longer than the skip threshold), some
+    // crossing the parser's window ends.
+    let mut data = sample(60_000, 11);
+    let block = data[1000..6000].to_vec();
+    for k in 0..6 {
+        data.extend_from_slice(&block[..1000 + 700 * k as usize]);
+        data.extend_from_slice(&sample(2500, 20 + k));
+    }
+    let mut off = LzmsCompressor::new(data.len(), 20).unwrap();
+    off.base.interior = 0;
+    let a = round_trip(&mut off, &data, "interior skip off");
+    let mut on = LzmsCompressor::new(data.len(), 20).unwrap();
+    assert!(on.base.interior > 0, "L20 skips match interiors");
+    let b = round_trip(&mut on, &data, "interior skip on");
+    assert_ne!(
+        compressed(&mut on, &data),
+        compressed(&mut off, &data),
+        "the skip changed no parsing decision"
+    );
+    // It costs little on such data.
+    assert!(b * 100 <= a * 102, "interior skip: {b} against {a} bytes");
+    // The most aggressive settings still leave every later node reachable.
+    for (t, k) in [(3usize, 0usize), (3, 1), (8, 2)] {
+        let mut c = LzmsCompressor::new(data.len(), 20).unwrap();
+        c.base.interior = t;
+        c.base.interior_tail = k;
+        round_trip(&mut c, &data, &format!("interior skip {t}/{k}"));
+    }
+}
