@@ -173,11 +173,27 @@ fn interior_skip_round_trips_and_changes_the_parse() {
     );
     // It costs little on such data.
     assert!(b * 100 <= a * 102, "interior skip: {b} against {a} bytes");
+    // From L25 the interior positions are not visited by the tree either.
+    let mut visited = LzmsCompressor::new(data.len(), 25).unwrap();
+    visited.base.interior_tree = true;
+    let c = round_trip(&mut visited, &data, "interior skip, tree visits");
+    let mut left_out = LzmsCompressor::new(data.len(), 25).unwrap();
+    assert!(left_out.base.interior > 0 && !left_out.base.interior_tree);
+    let e = round_trip(&mut left_out, &data, "interior skip, no tree visits");
+    assert_ne!(
+        compressed(&mut left_out, &data),
+        compressed(&mut visited, &data),
+        "leaving interior positions out of the tree changed nothing"
+    );
+    assert!(e * 100 <= c * 102, "no tree visits: {e} against {c} bytes");
     // The most aggressive settings still leave every later node reachable.
     for (t, k) in [(3usize, 0usize), (3, 1), (8, 2)] {
-        let mut c = LzmsCompressor::new(data.len(), 20).unwrap();
-        c.base.interior = t;
-        c.base.interior_tail = k;
-        round_trip(&mut c, &data, &format!("interior skip {t}/{k}"));
+        for tree in [false, true] {
+            let mut c = LzmsCompressor::new(data.len(), 20).unwrap();
+            c.base.interior = t;
+            c.base.interior_tail = k;
+            c.base.interior_tree = tree;
+            round_trip(&mut c, &data, &format!("interior skip {t}/{k} tree {tree}"));
+        }
     }
 }
