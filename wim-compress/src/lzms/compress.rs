@@ -25,7 +25,7 @@ mod tests;
 use super::constants::*;
 use super::huffman::Codes;
 use super::lcp_finder::LcpFinder;
-use super::matchfinder::{BtFinder, DeltaFinder, delta_len_from, extend};
+use super::matchfinder::{BtFinder, DeltaFinder, HcFinder, delta_len_from, extend};
 use super::range_encoder::{BackWriter, EncProb, RangeEncoder};
 use super::slot_table::SlotFinder;
 use super::x86_filter::X86Filter;
@@ -244,13 +244,15 @@ struct Params {
     /// Whether those positions are still visited by the binary tree (inserted, and
     /// searched for a match reaching past the cover); without, they are left out of it.
     interior_tree: bool,
+    /// Hash-chain depth of the chain finder used instead of the binary tree (0: tree).
+    chain: u32,
 }
 
 impl Params {
     fn new(level: u32) -> Self {
         let level = level.clamp(1, 1000);
         let lazy = level < LAZY_BELOW;
-        Params {
+        let mut p = Params {
             nice: if lazy {
                 24
             } else {
@@ -294,7 +296,18 @@ impl Params {
             // +0.66 % for -6 %. At L20 it would take the size past libwim L20's
             // (32 MiB 8627554 against 8616818), so L20 keeps them.
             interior_tree: level < 25,
+            chain: std::env::var("LZMS_HC").ok().and_then(|v| v.parse().ok()).unwrap_or(0),
+        };
+        if let Some(v) = std::env::var("LZMS_IT").ok().and_then(|v| v.parse().ok()) {
+            p.interior = v;
         }
+        if let Some(v) = std::env::var("LZMS_NICE").ok().and_then(|v| v.parse().ok()) {
+            p.nice = v;
+        }
+        if let Some(v) = std::env::var("LZMS_GAPS").ok().and_then(|v| v.parse::<u32>().ok()) {
+            p.gaps = v != 0;
+        }
+        p
     }
 
     /// The tuning for chunks of at least `lcp_min` bytes: there, delta matches far back
@@ -576,6 +589,9 @@ pub struct LzmsCompressor {
     buf: Vec<u8>,
     x86: X86Filter,
     bt: BtFinder,
+    hc: HcFinder,
+    /// This chunk uses the hash-chain finder instead of the binary tree.
+    hc_mode: bool,
     lcp: LcpFinder,
     /// This chunk uses the LCP-interval finder instead of the binary tree.
     lcp_mode: bool,
@@ -672,6 +688,8 @@ impl LzmsCompressor {
             buf: Vec::new(),
             x86: X86Filter::new(),
             bt: BtFinder::default(),
+            hc: HcFinder::default(),
+            hc_mode: false,
             lcp: LcpFinder::default(),
             lcp_mode: false,
             df: DeltaFinder::default(),
@@ -757,7 +775,10 @@ impl LzmsCompressor {
         } else {
             self.base
         };
-        if !self.lcp_mode {
+        self.hc_mode = !self.lcp_mode && self.params.chain > 0;
+        if self.hc_mode {
+            self.hc.reset(n);
+        } else if !self.lcp_mode {
             self.bt.reset(n);
         }
         if self.params.delta {
@@ -1043,10 +1064,16 @@ impl LzmsCompressor {
                     && p + skip_k <= cover_end
                     && self.nodes[(i + 1) & (NODES - 1)].cost != INF
                 {
-                    while self.finder_next() < p {
-                        self.skip_one(d);
+                    if self.hc_mode {
+                        while self.finder_next() <= p {
+                            self.skip_one(d);
+                        }
+                    } else {
+                        while self.finder_next() < p {
+                            self.skip_one(d);
+                        }
+                        self.bt.next = p + 1;
                     }
-                    self.bt.next = p + 1;
                     i += 1;
                     continue;
                 }
@@ -1062,6 +1089,8 @@ impl LzmsCompressor {
                 matches.clear();
                 if self.lcp_mode {
                     self.lcp.visit::<true>(d, &mut matches);
+                } else if self.hc_mode {
+                    self.hc.visit::<true>(d, prm.chain, nice, &mut matches);
                 } else {
                     self.bt.visit::<true>(d, prm.depth, nice, &mut matches);
                 }
@@ -1512,6 +1541,8 @@ impl LzmsCompressor {
     fn finder_next(&self) -> usize {
         if self.lcp_mode {
             self.lcp.next
+        } else if self.hc_mode {
+            self.hc.next
         } else {
             self.bt.next
         }
@@ -1524,6 +1555,8 @@ impl LzmsCompressor {
         let mut dummy = Vec::new();
         if self.lcp_mode {
             self.lcp.visit::<false>(d, &mut dummy);
+        } else if self.hc_mode {
+            self.hc.visit::<false>(d, 0, 0, &mut dummy);
         } else {
             self.bt
                 .visit::<false>(d, self.params.depth, self.params.nice, &mut dummy);
