@@ -440,8 +440,8 @@ fn hash4(x: u32, shift: u32) -> usize {
 impl HcFinder {
     /// Prepares for a chunk of `n` bytes.
     pub(crate) fn reset(&mut self, n: usize) {
-        let sub: u32 = std::env::var("LZMS_HB").ok().and_then(|v| v.parse().ok()).unwrap_or(1);
-        let bits = (usize::BITS - n.max(1).leading_zeros()).clamp(12, 22) - sub;
+        // 2^17 heads for 128 KiB (2^16: +0.06 % size at L30, no faster).
+        let bits = (usize::BITS - n.max(1).leading_zeros()).clamp(12, 22) - 1;
         self.shift = 32 - bits;
         let bits3 = bits.saturating_sub(3).max(10);
         self.shift3 = 32 - bits3;
