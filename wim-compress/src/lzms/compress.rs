@@ -80,6 +80,12 @@ fn pair_hash(d: &[u8], p: usize) -> usize {
     (v.wrapping_mul(0x9E37_79B1) >> (32 - PAIR_BITS)) as usize
 }
 
+/// The two bytes at `p` as one value (`p + 2 <= d.len()`).
+#[inline(always)]
+fn load16(d: &[u8], p: usize) -> u16 {
+    u16::from_le_bytes([d[p], d[p + 1]])
+}
+
 /// Repeat queues and decision states: everything about the coding state that depends on
 /// the items coded so far, except the adaptive probabilities and codes.
 /// 48 bytes, 16-aligned: copied whole with three aligned vector moves (an unaligned
@@ -1231,11 +1237,21 @@ impl LzmsCompressor {
                 // LZ repeat matches.
                 let rep_base = lz_base + bits[S_LZ][st(S_LZ)][1];
                 let mut longest_rep = (0usize, 0u32);
-                for k in 0..3u32 {
-                    let off = s.lz_rep(k as usize) as usize;
-                    if off > p || rem < 2 || d[p] != d[p - off] || d[p + 1] != d[p + 1 - off] {
-                        continue;
+                // The three 2-byte probes as a mask without branches (one branch per
+                // hit instead of up to six hard-to-predict ones per position).
+                let mut hits = 0u32;
+                if rem >= 2 {
+                    let here = load16(d, p);
+                    for k in 0..3 {
+                        let off = s.lz_rep(k) as usize;
+                        let q = if off <= p { p - off } else { p };
+                        hits |= u32::from(off <= p && load16(d, q) == here) << k;
                     }
+                }
+                while hits != 0 {
+                    let k = hits.trailing_zeros();
+                    hits &= hits - 1;
+                    let off = s.lz_rep(k as usize) as usize;
                     let l = extend(d, p, p - off, 2, rem);
                     if l >= nice {
                         if l > longest_rep.0 {
