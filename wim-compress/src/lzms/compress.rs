@@ -25,9 +25,7 @@ mod tests;
 use super::constants::*;
 use super::huffman::Codes;
 use super::lcp_finder::LcpFinder;
-use super::matchfinder::{
-    BtFinder, DeltaFinder, HcFinder, delta_len_from, extend, sub_bytes32,
-};
+use super::matchfinder::{BtFinder, DeltaFinder, HcFinder, delta_len_from, extend};
 use super::range_encoder::{BackWriter, EncProb, RangeEncoder};
 use super::slot_table::SlotFinder;
 use super::x86_filter::X86Filter;
@@ -385,7 +383,7 @@ fn gap_edge(
 /// the literal at `q` (the cheap test callers make before [`gap_edge`]).
 #[inline(always)]
 fn gap_hit(d: &[u8], q: usize, off: usize) -> bool {
-    q + 3 <= d.len() && load16(d, q + 1) == load16(d, q + 1 - off)
+    q + 3 <= d.len() && d[q + 1] == d[q + 1 - off] && d[q + 2] == d[q + 2 - off]
 }
 
 /// Completes a gap edge from node `i`: the first match (`kind`, `val`, `ml` bytes, costing
@@ -1161,8 +1159,7 @@ impl LzmsCompressor {
                     );
                     if LIT_REP0 && rem >= 4 {
                         let off = s.lz_q[0] as usize;
-                        let q = if off < p { p + 1 - off } else { p + 1 };
-                        if (off < p) & (load16(d, q) == load16(d, p + 1)) {
+                        if off < p && d[p + 1] == d[p + 1 - off] && d[p + 2] == d[p + 2 - off] {
                             let l2 = extend(d, p + 1, p + 1 - off, 2, (rem - 1).min(nice - 1));
                             relax_lit_rep0(&mut self.nodes, c, &s, i, lc, l2, false);
                         }
@@ -1195,9 +1192,10 @@ impl LzmsCompressor {
                     let q = self.pairs[key] as usize;
                     self.pairs[key] = p as u32 + 1;
                     self.pairs_next = p + 1;
-                    if (q != 0)
-                        & (p + 1 - q <= prm.len2_max_off)
-                        & (load16(d, q.saturating_sub(1)) == load16(d, p))
+                    if q != 0
+                        && p + 1 - q <= prm.len2_max_off
+                        && d[q - 1] == d[p]
+                        && d[q] == d[p + 1]
                     {
                         let off = (p + 1 - q) as u32;
                         let cc = lz_base
@@ -1393,30 +1391,20 @@ impl LzmsCompressor {
                     let dbase = match_base + bits[S_MATCH][st(S_MATCH)][1];
                     // Delta repeat matches.
                     let drep_base = dbase + bits[S_DELTA][st(S_DELTA)][1];
-                    // Most probes fail on the first two differences: those are tested
-                    // for the three pairs without branches, as for the LZ repeats.
-                    let mut hits = 0u32;
-                    for k in 0..3 {
-                        let pair = s.delta_rep(k);
-                        let power = (pair & 7) as usize;
-                        let span = 1usize << power;
-                        let off = ((pair >> 3) as usize) << power;
-                        let ok = off + span <= p;
-                        let (o, sp) = if ok { (off, span) } else { (0, 0) };
-                        let a = sub_bytes32(u32::from(load16(d, p)), u32::from(load16(d, p - sp)));
-                        let b = sub_bytes32(
-                            u32::from(load16(d, p - o)),
-                            u32::from(load16(d, p - o - sp)),
-                        );
-                        hits |= u32::from(ok & (a == b)) << k;
-                    }
-                    while hits != 0 {
-                        let k = hits.trailing_zeros();
-                        hits &= hits - 1;
+                    for k in 0..3u32 {
                         let pair = s.delta_rep(k as usize);
                         let power = (pair & 7) as usize;
                         let span = 1usize << power;
                         let off = ((pair >> 3) as usize) << power;
+                        // Most probes fail on the first two differences.
+                        if off + span > p
+                            || d[p].wrapping_sub(d[p - span])
+                                != d[p - off].wrapping_sub(d[p - off - span])
+                            || d[p + 1].wrapping_sub(d[p + 1 - span])
+                                != d[p + 1 - off].wrapping_sub(d[p + 1 - off - span])
+                        {
+                            continue;
+                        }
                         let l = delta_len_from(d, p, off, span, 2, maxl);
                         if l < 2 {
                             continue;
