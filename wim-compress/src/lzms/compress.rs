@@ -310,7 +310,7 @@ impl Params {
             // 1045012 / 1043454 / 1042430 at 0.69 / 0.74 / 0.73 of its time; with the
             // interior threshold at 16 (below), depth 8 1045744 at 0.61.
             chain: if (25..35).contains(&level) {
-                (level as u32).saturating_sub(22).clamp(4, 12)
+                level.saturating_sub(22).clamp(4, 12)
             } else {
                 0
             },

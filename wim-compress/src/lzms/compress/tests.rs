@@ -220,8 +220,15 @@ fn chain_finder_reports_true_matches_and_the_longest() {
         let mut last = 2;
         for &(len, off) in &out {
             let (len, off) = (len as usize, off as usize);
-            assert!(len > last && len <= nice && off >= 1 && off <= p, "at {p}: {out:?}");
-            assert_eq!(extend(&data, p, p - off, 0, len), len, "at {p}: not a match");
+            assert!(
+                len > last && len <= nice && off >= 1 && off <= p,
+                "at {p}: {out:?}"
+            );
+            assert_eq!(
+                extend(&data, p, p - off, 0, len),
+                len,
+                "at {p}: not a match"
+            );
             last = len;
         }
         let max = nice.min(n - p);
@@ -237,7 +244,10 @@ fn chain_finder_reports_true_matches_and_the_longest() {
         }
         longest_seen = longest_seen.max(got);
     }
-    assert_eq!(longest_seen, nice, "the repeated block gives nice-length matches");
+    assert_eq!(
+        longest_seen, nice,
+        "the repeated block gives nice-length matches"
+    );
 }
 
 #[test]
@@ -260,7 +270,10 @@ fn chain_finder_levels_round_trip_and_change_the_parse() {
             compressed(&mut tree, &data),
             "L{level}: the chain finder changed nothing"
         );
-        assert!(a * 100 <= b * 102, "L{level}: chains {a} against the tree's {b} bytes");
+        assert!(
+            a * 100 <= b * 102,
+            "L{level}: chains {a} against the tree's {b} bytes"
+        );
     }
     // Levels 20 and 50 keep the tree.
     for level in [20, 50] {
