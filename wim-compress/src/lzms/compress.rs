@@ -3,8 +3,8 @@
 //! 1. The chunk is copied and run through the x86 filter (encode direction).
 //! 2. A near-optimal parser walks the chunk in windows of up to `window` positions: a
 //!    forward minimum-cost programme whose edges are the literal, the three LZ repeat
-//!    offsets, the explicit LZ matches of a binary-tree finder (LCP-interval finder for
-//!    chunks of 1 MiB and more) plus a length-2 match at the nearest earlier occurrence
+//!    offsets, the explicit LZ matches of a binary-tree finder (hash chains at levels
+//!    25-34, LCP-interval finder for chunks of 1 MiB and more) plus a length-2 match at the nearest earlier occurrence
 //!    of the byte pair, and (at levels ≥ 35) delta matches, explicit and repeated, where
 //!    no LZ match of 4 bytes (8 in large chunks) exists. Edge costs come from the
 //!    adaptive model as it stands at the start of the window (codeword lengths; −log2 of
@@ -742,7 +742,8 @@ impl LzmsCompressor {
     /// An upper bound of the memory one context needs.
     ///
     /// Chunks under 1 MiB use the binary-tree finder below level 70: 8 bytes per position
-    /// of tree links plus hash heads. Larger chunks (and every chunk from level 70) use
+    /// of tree links plus hash heads (the hash chains of levels 25-34 need less: 4 bytes
+    /// per position and half the heads). Larger chunks (and every chunk from level 70) use
     /// the LCP-interval finder: about 9 bytes per
     /// position on real data (suffix-sort peak included), at worst 17 (a suffix sort
     /// whose reduced problem is half the input, then more intervals than half the
