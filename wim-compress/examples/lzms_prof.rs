@@ -1,7 +1,8 @@
 //! Profiling and benchmark driver for the LZMS encoder.
 //!
 //! `lzms_prof LEVEL[,LEVEL..] CHUNK FILE [ours|lib|both] [ROUNDS]`: compresses FILE in
-//! CHUNK-byte chunks with ours and/or libwim's encoder, alternating, and prints sizes and
+//! CHUNK-byte chunks with ours and/or libwim's encoder, alternating (one reusable context
+//! each per round; a level `A:B` pairs our level A with libwim's B), and prints sizes and
 //! per-thread CPU time (from `/proc/thread-self/schedstat`, so other load on the machine
 //! does not count).
 #[path = "../tests/common/libwim.rs"]
@@ -18,12 +19,19 @@ fn cpu() -> f64 {
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let levels: Vec<u32> = args
+    // `A:B` pairs our level A with libwim's level B (a box check); `A` alone is `A:A`.
+    let pairs: Vec<(u32, u32)> = args
         .get(1)
         .map_or("50", |s| s.as_str())
         .split(',')
-        .filter_map(|s| s.parse().ok())
+        .filter_map(|s| {
+            let mut it = s.split(':');
+            let a = it.next()?.parse().ok()?;
+            let b = it.next().map_or(Some(a), |b| b.parse().ok())?;
+            Some((a, b))
+        })
         .collect();
+    let levels: Vec<u32> = pairs.iter().map(|p| p.0).collect();
     let chunk: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(131072);
     let file = args.get(3).cloned().unwrap_or("/tmp/lzms_wine.bin".into());
     let mode = args.get(4).cloned().unwrap_or("both".into());
@@ -65,7 +73,7 @@ fn main() {
         }
         return;
     }
-    for &level in &levels {
+    for &(level, lib_level) in &pairs {
         let (mut t_ours, mut t_lib, mut s_ours, mut s_lib) = (0.0, 0.0, 0usize, 0usize);
         for _ in 0..rounds {
             if mode != "lib" {
@@ -79,23 +87,27 @@ fn main() {
                 t_ours += cpu() - t;
             }
             if mode != "ours" {
+                // One reusable context, as ours (and as wimlib keeps one per thread).
                 let l = lib.as_ref().unwrap();
                 let t = cpu();
+                let mut lc =
+                    libwim::LibCompressor::new(l, libwim::Ctype::Lzms, chunk, lib_level).unwrap();
+                let mut out = Vec::new();
                 s_lib = 0;
                 for ch in data.chunks(chunk) {
-                    s_lib += l
-                        .compress(libwim::Ctype::Lzms, chunk, level, ch)
-                        .map_or(ch.len(), |z| z.len());
+                    s_lib += lc.compress_into(ch, &mut out).unwrap_or(ch.len());
                 }
+                drop(lc);
                 t_lib += cpu() - t;
             }
         }
         println!(
-            "chunk {:>6}K L{:<3} ours {:>10} {:7.3}s  libwim {:>10} {:7.3}s  size {:.4} speed {:.2}",
+            "chunk {:>6}K L{:<3} ours {:>10} {:7.3}s  libwim L{:<3} {:>10} {:7.3}s  size {:.4} speed {:.2}",
             chunk / 1024,
             level,
             s_ours,
             t_ours,
+            lib_level,
             s_lib,
             t_lib,
             s_ours as f64 / s_lib.max(1) as f64,

@@ -3,8 +3,8 @@
 //! 1. The chunk is copied and run through the x86 filter (encode direction).
 //! 2. A near-optimal parser walks the chunk in windows of up to `window` positions: a
 //!    forward minimum-cost programme whose edges are the literal, the three LZ repeat
-//!    offsets, the explicit LZ matches of a binary-tree finder (LCP-interval finder for
-//!    chunks of 1 MiB and more) plus a length-2 match at the nearest earlier occurrence
+//!    offsets, the explicit LZ matches of a binary-tree finder (hash chains at levels
+//!    25-34, LCP-interval finder for chunks of 1 MiB and more) plus a length-2 match at the nearest earlier occurrence
 //!    of the byte pair, and (at levels ≥ 35) delta matches, explicit and repeated, where
 //!    no LZ match of 4 bytes (8 in large chunks) exists. Edge costs come from the
 //!    adaptive model as it stands at the start of the window (codeword lengths; −log2 of
@@ -25,7 +25,7 @@ mod tests;
 use super::constants::*;
 use super::huffman::Codes;
 use super::lcp_finder::LcpFinder;
-use super::matchfinder::{BtFinder, DeltaFinder, delta_len_from, extend};
+use super::matchfinder::{BtFinder, DeltaFinder, HcFinder, delta_len_from, extend};
 use super::range_encoder::{BackWriter, EncProb, RangeEncoder};
 use super::slot_table::SlotFinder;
 use super::x86_filter::X86Filter;
@@ -78,6 +78,12 @@ const PAIR_BITS: u32 = 12;
 fn pair_hash(d: &[u8], p: usize) -> usize {
     let v = u32::from(d[p]) | (u32::from(d[p + 1]) << 8);
     (v.wrapping_mul(0x9E37_79B1) >> (32 - PAIR_BITS)) as usize
+}
+
+/// The two bytes at `p` as one value (`p + 2 <= d.len()`).
+#[inline(always)]
+fn load16(d: &[u8], p: usize) -> u16 {
+    u16::from_le_bytes([d[p], d[p + 1]])
 }
 
 /// Repeat queues and decision states: everything about the coding state that depends on
@@ -235,13 +241,27 @@ struct Params {
     delta_noins: usize,
     /// Entries per delta bucket (1 or 2).
     delta_ways: usize,
+    /// Interior skip: positions inside a match of at least this many bytes (0: never),
+    /// at least `interior_tail` bytes before its end, whose own longest match ends no
+    /// later, are visited by the finders but not expanded by the parser.
+    interior: usize,
+    /// See `interior`.
+    interior_tail: usize,
+    /// Whether those positions are still visited by the binary tree (inserted, and
+    /// searched for a match reaching past the cover); without, they are left out of it.
+    interior_tree: bool,
+    /// Chains followed by the hash-chain finder, which replaces the binary tree for
+    /// chunks under `lcp_min` bytes (0: the tree). Its insertion is two stores instead of
+    /// a tree descent, so with `interior_tree` false the interior positions are still
+    /// inserted (not searched).
+    chain: u32,
 }
 
 impl Params {
     fn new(level: u32) -> Self {
         let level = level.clamp(1, 1000);
         let lazy = level < LAZY_BELOW;
-        Params {
+        let mut p = Params {
             nice: if lazy {
                 24
             } else {
@@ -268,7 +288,39 @@ impl Params {
             delta_min: 3,
             delta_ways: 2,
             delta_noins: 4,
+            // 128 KiB chunks of wine, size (4 MiB / 32 MiB) and instructions (1 MiB)
+            // against the level without: L20 +0.24 % / +0.34 % / -7 % (CPU time -8 %),
+            // better than the level scale's own trade (L17: +0.75 % / -11 %). From 35
+            // the time is mostly the finders' and the delta work's (L35 +0.08 % /
+            // +0.19 % / -9 %), and L50's size is the acceptance line: off there.
+            interior: if !(20..35).contains(&level) {
+                0
+            } else {
+                2 * (63 * level as usize / 50).clamp(16, 255) / 3
+            },
+            interior_tail: 4,
+            // Without the tree visits: 32 MiB L25 8549778 -> 8573404 bytes (+0.28 %,
+            // still 0.9950x libwim L20's size), 1 MiB 926 M -> 852 M instructions,
+            // CPU time -8 to -25 % (load 3-6); the level scale's own step L25 -> L20 is
+            // +0.66 % for -6 %. At L20 it would take the size past libwim L20's
+            // (32 MiB 8627554 against 8616818), so L20 keeps them.
+            interior_tree: level < 25,
+            // 128 KiB chunks of wine at L30 (4 MiB size, CPU time against the tree's,
+            // best of 5 alternating): tree 1039624 bytes; chains of depth 4 / 8 / 12
+            // 1045012 / 1043454 / 1042430 at 0.69 / 0.74 / 0.73 of its time; with the
+            // interior threshold at 16 (below), depth 8 1045744 at 0.61.
+            chain: if (25..35).contains(&level) {
+                level.saturating_sub(22).clamp(4, 12)
+            } else {
+                0
+            },
+        };
+        if p.chain > 0 {
+            // With the chain finder, interior positions cost an insertion only: a lower
+            // threshold buys more (L30 depth 8: 24 -> 16 is +0.22 % size, -18 % time).
+            p.interior = p.interior.min(16);
         }
+        p
     }
 
     /// The tuning for chunks of at least `lcp_min` bytes: there, delta matches far back
@@ -550,6 +602,9 @@ pub struct LzmsCompressor {
     buf: Vec<u8>,
     x86: X86Filter,
     bt: BtFinder,
+    hc: HcFinder,
+    /// This chunk uses the hash-chain finder instead of the binary tree.
+    hc_mode: bool,
     lcp: LcpFinder,
     /// This chunk uses the LCP-interval finder instead of the binary tree.
     lcp_mode: bool,
@@ -646,6 +701,8 @@ impl LzmsCompressor {
             buf: Vec::new(),
             x86: X86Filter::new(),
             bt: BtFinder::default(),
+            hc: HcFinder::default(),
+            hc_mode: false,
             lcp: LcpFinder::default(),
             lcp_mode: false,
             df: DeltaFinder::default(),
@@ -685,7 +742,8 @@ impl LzmsCompressor {
     /// An upper bound of the memory one context needs.
     ///
     /// Chunks under 1 MiB use the binary-tree finder below level 70: 8 bytes per position
-    /// of tree links plus hash heads. Larger chunks (and every chunk from level 70) use
+    /// of tree links plus hash heads (the hash chains of levels 25-34 need less: 4 bytes
+    /// per position and half the heads). Larger chunks (and every chunk from level 70) use
     /// the LCP-interval finder: about 9 bytes per
     /// position on real data (suffix-sort peak included), at worst 17 (a suffix sort
     /// whose reduced problem is half the input, then more intervals than half the
@@ -731,7 +789,10 @@ impl LzmsCompressor {
         } else {
             self.base
         };
-        if !self.lcp_mode {
+        self.hc_mode = !self.lcp_mode && self.params.chain > 0;
+        if self.hc_mode {
+            self.hc.reset(n);
+        } else if !self.lcp_mode {
             self.bt.reset(n);
         }
         if self.params.delta {
@@ -949,6 +1010,13 @@ impl LzmsCompressor {
         let dmin = prm.delta_min;
         // The longest match of the last visited position: (position, length, offset).
         let mut prev_best = (usize::MAX, 0u32, 0u32);
+        // Interior skip (`Params::interior`), with the binary-tree finder only: where the
+        // longest match has reached past a position by `interior_tail` bytes or more, and
+        // this position's longest match ends no later, only its finder visit is done.
+        let skip_t = if self.lcp_mode { 0 } else { prm.interior };
+        let skip_k = prm.interior_tail;
+        // End of the last match of at least `skip_t` bytes.
+        let mut cover_end = 0usize;
         // Backward extension of the longest match: the LCP-interval finder misses no
         // start below the 63 bytes it stores (1 MiB chunks at L50: same size without, for
         // 0.3 % fewer instructions), but helps past them (L100: -0.1 %).
@@ -1000,21 +1068,68 @@ impl LzmsCompressor {
                 let p = pos + i;
                 let rem = n - p;
                 let maxl = rem.min(nice);
-                // Match finders, in position order.
+                // Match finders, in position order. Interior positions without tree
+                // visits (`Params::interior_tree`): decided before the visit, so the
+                // positions near the cover's end, which still search, find any match
+                // that reaches past it.
+                if !prm.interior_tree
+                    && skip_t > 0
+                    && i > 0
+                    && p + skip_k <= cover_end
+                    && self.nodes[(i + 1) & (NODES - 1)].cost != INF
+                {
+                    if self.hc_mode {
+                        while self.finder_next() <= p {
+                            self.skip_one(d);
+                        }
+                    } else {
+                        while self.finder_next() < p {
+                            self.skip_one(d);
+                        }
+                        self.bt.next = p + 1;
+                    }
+                    i += 1;
+                    continue;
+                }
                 if prm.lz_skipped {
                     while self.finder_next() < p {
                         self.skip_one(d);
                     }
                 } else if self.lcp_mode {
                     self.lcp.next = p;
+                } else if self.hc_mode {
+                    self.hc.next = p;
                 } else {
                     self.bt.next = p;
                 }
                 matches.clear();
                 if self.lcp_mode {
                     self.lcp.visit::<true>(d, &mut matches);
+                } else if self.hc_mode {
+                    self.hc.visit::<true>(d, prm.chain, nice, &mut matches);
                 } else {
                     self.bt.visit::<true>(d, prm.depth, nice, &mut matches);
+                }
+                // Inside a long match, away from its end, a position whose own longest
+                // match ends no later is not expanded: the paths through it are rarely
+                // better than the long match, and the nodes near its end, where a path
+                // may leave it, still are. Never node 0, and only where the next node is
+                // reached already, so that every later node stays reachable.
+                if skip_t > 0
+                    && let Some(&(blen, _)) = matches.last()
+                {
+                    let end = p + blen as usize;
+                    if end > cover_end {
+                        if blen as usize >= skip_t {
+                            cover_end = end;
+                        }
+                    } else if p + skip_k <= cover_end
+                        && i > 0
+                        && self.nodes[(i + 1) & (NODES - 1)].cost != INF
+                    {
+                        i += 1;
+                        continue;
+                    }
                 }
                 deltas.clear();
                 if prm.delta {
@@ -1123,11 +1238,21 @@ impl LzmsCompressor {
                 // LZ repeat matches.
                 let rep_base = lz_base + bits[S_LZ][st(S_LZ)][1];
                 let mut longest_rep = (0usize, 0u32);
-                for k in 0..3u32 {
-                    let off = s.lz_rep(k as usize) as usize;
-                    if off > p || rem < 2 || d[p] != d[p - off] || d[p + 1] != d[p + 1 - off] {
-                        continue;
+                // The three 2-byte probes as a mask without branches (one branch per
+                // hit instead of up to six hard-to-predict ones per position).
+                let mut hits = 0u32;
+                if rem >= 2 {
+                    let here = load16(d, p);
+                    for k in 0..3 {
+                        let off = s.lz_rep(k) as usize;
+                        let q = if off <= p { p - off } else { p };
+                        hits |= u32::from(off <= p && load16(d, q) == here) << k;
                     }
+                }
+                while hits != 0 {
+                    let k = hits.trailing_zeros();
+                    hits &= hits - 1;
+                    let off = s.lz_rep(k as usize) as usize;
                     let l = extend(d, p, p - off, 2, rem);
                     if l >= nice {
                         if l > longest_rep.0 {
@@ -1394,6 +1519,14 @@ impl LzmsCompressor {
                     j
                 }
             };
+            if end > 0 && self.nodes[end].cost == INF {
+                // An unreached end (a parser bug; a reached node's path leads back to
+                // node 0): give up on this chunk (it is stored uncompressed), never loop.
+                self.matches = matches;
+                self.deltas = deltas;
+                self.path = path;
+                return false;
+            }
             path.clear();
             let mut j = end;
             while j > 0 {
@@ -1434,6 +1567,8 @@ impl LzmsCompressor {
     fn finder_next(&self) -> usize {
         if self.lcp_mode {
             self.lcp.next
+        } else if self.hc_mode {
+            self.hc.next
         } else {
             self.bt.next
         }
@@ -1446,6 +1581,8 @@ impl LzmsCompressor {
         let mut dummy = Vec::new();
         if self.lcp_mode {
             self.lcp.visit::<false>(d, &mut dummy);
+        } else if self.hc_mode {
+            self.hc.visit::<false>(d, 0, 0, &mut dummy);
         } else {
             self.bt
                 .visit::<false>(d, self.params.depth, self.params.nice, &mut dummy);

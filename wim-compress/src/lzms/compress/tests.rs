@@ -141,3 +141,142 @@ fn delta_rich_input_uses_delta_items() {
         "delta matches gained too little: {a} vs {b}"
     );
 }
+
+/// Compressed bytes of `data` (which must compress).
+fn compressed(c: &mut LzmsCompressor, data: &[u8]) -> Vec<u8> {
+    let mut out = vec![0u8; data.len()];
+    let n = c.compress(data, &mut out).expect("compresses");
+    out.truncate(n);
+    out
+}
+
+#[test]
+fn interior_skip_round_trips_and_changes_the_parse() {
+    // Mixed data with long repeats (matches much longer than the skip threshold), some
+    // crossing the parser's window ends.
+    let mut data = sample(60_000, 11);
+    let block = data[1000..6000].to_vec();
+    for k in 0..6 {
+        data.extend_from_slice(&block[..1000 + 700 * k as usize]);
+        data.extend_from_slice(&sample(2500, 20 + k));
+    }
+    let mut off = LzmsCompressor::new(data.len(), 20).unwrap();
+    off.base.interior = 0;
+    let a = round_trip(&mut off, &data, "interior skip off");
+    let mut on = LzmsCompressor::new(data.len(), 20).unwrap();
+    assert!(on.base.interior > 0, "L20 skips match interiors");
+    let b = round_trip(&mut on, &data, "interior skip on");
+    assert_ne!(
+        compressed(&mut on, &data),
+        compressed(&mut off, &data),
+        "the skip changed no parsing decision"
+    );
+    // It costs little on such data.
+    assert!(b * 100 <= a * 102, "interior skip: {b} against {a} bytes");
+    // From L25 the interior positions are not visited by the tree either.
+    let mut visited = LzmsCompressor::new(data.len(), 25).unwrap();
+    visited.base.chain = 0;
+    visited.base.interior_tree = true;
+    let c = round_trip(&mut visited, &data, "interior skip, tree visits");
+    let mut left_out = LzmsCompressor::new(data.len(), 25).unwrap();
+    left_out.base.chain = 0;
+    assert!(left_out.base.interior > 0 && !left_out.base.interior_tree);
+    let e = round_trip(&mut left_out, &data, "interior skip, no tree visits");
+    assert_ne!(
+        compressed(&mut left_out, &data),
+        compressed(&mut visited, &data),
+        "leaving interior positions out of the tree changed nothing"
+    );
+    assert!(e * 100 <= c * 102, "no tree visits: {e} against {c} bytes");
+    // The most aggressive settings still leave every later node reachable.
+    for (t, k) in [(3usize, 0usize), (3, 1), (8, 2)] {
+        for tree in [false, true] {
+            let mut c = LzmsCompressor::new(data.len(), 20).unwrap();
+            c.base.interior = t;
+            c.base.interior_tail = k;
+            c.base.interior_tree = tree;
+            round_trip(&mut c, &data, &format!("interior skip {t}/{k} tree {tree}"));
+        }
+    }
+}
+
+#[test]
+fn chain_finder_reports_true_matches_and_the_longest() {
+    // Every report is a real match of increasing length; with unlimited depth the
+    // longest one is the longest earlier match of at least 4 bytes (up to `nice`).
+    let mut data = sample(20_000, 5);
+    let again = data[3000..7000].to_vec();
+    data.extend_from_slice(&again);
+    data.extend_from_slice(&sample(3000, 6));
+    let n = data.len();
+    let nice = 40;
+    let mut f = super::super::matchfinder::HcFinder::default();
+    f.reset(n);
+    let mut out = Vec::new();
+    let mut longest_seen = 0;
+    for p in 0..n {
+        out.clear();
+        f.visit::<true>(&data, u32::MAX, nice, &mut out);
+        let mut last = 2;
+        for &(len, off) in &out {
+            let (len, off) = (len as usize, off as usize);
+            assert!(
+                len > last && len <= nice && off >= 1 && off <= p,
+                "at {p}: {out:?}"
+            );
+            assert_eq!(
+                extend(&data, p, p - off, 0, len),
+                len,
+                "at {p}: not a match"
+            );
+            last = len;
+        }
+        let max = nice.min(n - p);
+        let brute = (1..=p)
+            .map(|off| extend(&data, p, p - off, 0, max))
+            .max()
+            .unwrap_or(0);
+        let got = out.last().map_or(0, |m| m.0 as usize);
+        if brute >= 4 && n - p >= 4 {
+            assert_eq!(got, brute, "at {p}: longest match missed");
+        } else {
+            assert!(got <= 3, "at {p}");
+        }
+        longest_seen = longest_seen.max(got);
+    }
+    assert_eq!(
+        longest_seen, nice,
+        "the repeated block gives nice-length matches"
+    );
+}
+
+#[test]
+fn chain_finder_levels_round_trip_and_change_the_parse() {
+    let mut data = sample(60_000, 13);
+    let block = data[2000..9000].to_vec();
+    for k in 0..4 {
+        data.extend_from_slice(&block[..1500 + 900 * k as usize]);
+        data.extend_from_slice(&sample(3000, 30 + k));
+    }
+    for level in [25, 30, 34] {
+        let mut chains = LzmsCompressor::new(data.len(), level).unwrap();
+        assert!(chains.base.chain > 0, "L{level} uses the chain finder");
+        let a = round_trip(&mut chains, &data, &format!("L{level} chains"));
+        let mut tree = LzmsCompressor::new(data.len(), level).unwrap();
+        tree.base.chain = 0;
+        let b = round_trip(&mut tree, &data, &format!("L{level} tree"));
+        assert_ne!(
+            compressed(&mut chains, &data),
+            compressed(&mut tree, &data),
+            "L{level}: the chain finder changed nothing"
+        );
+        assert!(
+            a * 100 <= b * 102,
+            "L{level}: chains {a} against the tree's {b} bytes"
+        );
+    }
+    // Levels 20 and 50 keep the tree.
+    for level in [20, 50] {
+        assert_eq!(LzmsCompressor::new(1 << 17, level).unwrap().base.chain, 0);
+    }
+}
