@@ -4,7 +4,7 @@
 //! 2. A near-optimal parser walks the chunk in windows of up to `window` positions: a
 //!    forward minimum-cost programme whose edges are the literal, the three LZ repeat
 //!    offsets, the explicit LZ matches of a binary-tree finder (hash chains at levels
-//!    25-34, LCP-interval finder for chunks of 1 MiB and more) plus a length-2 match at the nearest earlier occurrence
+//!    20-34, LCP-interval finder for chunks of 1 MiB and more) plus a length-2 match at the nearest earlier occurrence
 //!    of the byte pair, and (at levels ≥ 35) delta matches, explicit and repeated, where
 //!    no LZ match of 4 bytes (8 in large chunks) exists. Edge costs come from the
 //!    adaptive model as it stands at the start of the window (codeword lengths; −log2 of
@@ -308,9 +308,13 @@ impl Params {
             // 128 KiB chunks of wine at L30 (4 MiB size, CPU time against the tree's,
             // best of 5 alternating): tree 1039624 bytes; chains of depth 4 / 8 / 12
             // 1045012 / 1043454 / 1042430 at 0.69 / 0.74 / 0.73 of its time; with the
-            // interior threshold at 16 (below), depth 8 1045744 at 0.61.
-            chain: if (25..35).contains(&level) {
-                level.saturating_sub(22).clamp(4, 12)
+            // interior threshold at 16 (below), depth 8 1045744 at 0.61. Lead: chains
+            // from L20 with depth `level - 12` (4 to 12) keep the level scale in order
+            // (32 MiB: L20 8632858, L25 8604854, L30 8594360, L34 8591112 bytes; the tree
+            // at L20, 8606240, ran at 0.69-0.71x libwim L20's speed, the chains at
+            // 0.90-1.16x in the same runs, load 2-3).
+            chain: if (20..35).contains(&level) {
+                level.saturating_sub(12).clamp(4, 12)
             } else {
                 0
             },
@@ -742,7 +746,7 @@ impl LzmsCompressor {
     /// An upper bound of the memory one context needs.
     ///
     /// Chunks under 1 MiB use the binary-tree finder below level 70: 8 bytes per position
-    /// of tree links plus hash heads (the hash chains of levels 25-34 need less: 4 bytes
+    /// of tree links plus hash heads (the hash chains of levels 20-34 need less: 4 bytes
     /// per position and half the heads). Larger chunks (and every chunk from level 70) use
     /// the LCP-interval finder: about 9 bytes per
     /// position on real data (suffix-sort peak included), at worst 17 (a suffix sort

@@ -1,5 +1,5 @@
 //! Match finders of the LZMS encoder (`codecs.md` §6.1): a binary-tree finder and a
-//! hash-chain finder (levels 25-34) for LZ matches over the whole chunk, and a hash
+//! hash-chain finder (levels 20-34) for LZ matches over the whole chunk, and a hash
 //! finder for delta matches.
 
 use super::prefetch::prefetch;
