@@ -194,6 +194,63 @@ impl LcpFinder {
 mod tests {
     use super::*;
 
+    /// CPU time of the calling thread, in seconds.
+    fn cpu() -> f64 {
+        std::fs::read_to_string("/proc/thread-self/schedstat")
+            .ok()
+            .and_then(|s| s.split_whitespace().next()?.parse::<u64>().ok())
+            .map_or(0.0, |ns| ns as f64 / 1e9)
+    }
+
+    /// Phase timings of the build (suffix sort, PLCP, interval tree) on a real file:
+    /// `LZMS_SA_BENCH=FILE [LZMS_SA_REPS=N] cargo test --release -p wim-compress --lib
+    /// phase_times -- --ignored --nocapture`. Best of N per phase.
+    #[test]
+    #[ignore = "timing only; needs LZMS_SA_BENCH=FILE"]
+    fn phase_times() {
+        let Some(path) = std::env::var_os("LZMS_SA_BENCH") else {
+            eprintln!("SKIP: LZMS_SA_BENCH not set");
+            return;
+        };
+        let Ok(d) = std::fs::read(&path) else {
+            eprintln!("SKIP: cannot read {path:?}");
+            return;
+        };
+        let d = &d[..d.len().min(MAX_N)];
+        let reps: usize = std::env::var("LZMS_SA_REPS")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(3);
+        let mut best = [f64::MAX; 4];
+        let (mut sa, mut plcp) = (Vec::new(), Vec::new());
+        let mut f = LcpFinder::default();
+        for _ in 0..reps {
+            let t0 = cpu();
+            suffix_array(d, &mut sa);
+            let t1 = cpu();
+            plcp_capped(d, &sa, 63, &mut plcp);
+            let t2 = cpu();
+            f.build(d, 63);
+            let t3 = cpu();
+            let mut out = Vec::new();
+            for _ in 0..d.len() {
+                out.clear();
+                f.visit::<true>(d, &mut out);
+            }
+            let t4 = cpu();
+            for (b, t) in best.iter_mut().zip([t1 - t0, t2 - t1, t3 - t2, t4 - t3]) {
+                *b = b.min(t);
+            }
+        }
+        let [s, p, b, v] = best;
+        println!(
+            "{} bytes: suffix sort {s:.3} s, plcp {p:.3} s, build (sort + plcp + tree) {b:.3} s \
+             (tree {:.3} s), visits {v:.3} s",
+            d.len(),
+            b - s - p
+        );
+    }
+
     /// For each length 3..=cap, the smallest offset of an earlier match at least that
     /// long, by brute force; compared with the lengths/offsets the finder reports.
     #[test]
