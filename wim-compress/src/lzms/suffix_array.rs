@@ -23,6 +23,10 @@ const LMS_FLAG: u32 = 1 << 31;
 
 /// A symbol of the text being sorted (bytes at the top level, names below).
 trait Sym: Copy + Eq {
+    /// Whether the alphabet is small enough for the bucket arrays to stay in the L1
+    /// cache (else their random accesses are prefetched too).
+    const FEW: bool;
+
     fn idx(self) -> usize;
 
     /// Whether `t[a..a + len]` and `t[b..b + len]` are equal (both in bounds).
@@ -33,6 +37,8 @@ trait Sym: Copy + Eq {
 }
 
 impl Sym for u8 {
+    const FEW: bool = true;
+
     #[inline(always)]
     fn idx(self) -> usize {
         usize::from(self)
@@ -56,9 +62,31 @@ impl Sym for u8 {
 }
 
 impl Sym for u32 {
+    const FEW: bool = false;
+
     #[inline(always)]
     fn idx(self) -> usize {
         self as usize
+    }
+
+    /// Names compared one by one (runs of a few names; no `memcmp` call).
+    #[inline(always)]
+    fn run_eq(t: &[u32], a: usize, b: usize, len: usize) -> bool {
+        let (Some(x), Some(y)) = (t.get(a..a + len), t.get(b..b + len)) else {
+            return false;
+        };
+        x.iter().zip(y).all(|(p, q)| p == q)
+    }
+}
+
+/// Prefetches the bucket pointer of the symbol before the suffix `a` (an entry read
+/// `AHEAD` entries before its turn; its text was prefetched `AHEAD` entries earlier).
+#[inline(always)]
+fn prefetch_bucket<T: Sym>(t: &[T], bkt: &[u32], a: u32) {
+    if !T::FEW {
+        if let Some(c) = t.get((a as usize).wrapping_sub(1)) {
+            prefetch(bkt, c.idx());
+        }
     }
 }
 
@@ -84,7 +112,12 @@ fn lms_rev<T: Sym>(t: &[T], mut f: impl FnMut(usize)) {
 /// Symbol counts of `t`.
 fn counts<T: Sym>(t: &[T], k: usize) -> Vec<u32> {
     let mut c = vec![0u32; k];
-    for &x in t {
+    for (i, &x) in t.iter().enumerate() {
+        if !T::FEW {
+            if let Some(y) = t.get(i + 2 * AHEAD) {
+                prefetch(&c, y.idx());
+            }
+        }
         c[x.idx()] += 1;
     }
     c
@@ -115,9 +148,19 @@ fn induce<T: Sym, const FLAG: bool>(t: &[T], sa: &mut [u32], cnt: &[u32], bkt: &
     sa[bkt[c] as usize] = (n - 1) as u32;
     bkt[c] += 1;
     for i in 0..n {
-        // The text read for an entry is random: prefetch it some entries ahead.
-        if let Some(&a) = sa.get(i + AHEAD) {
-            prefetch(t, (a as usize).wrapping_sub(1));
+        // The text read for an entry is random: prefetch it some entries ahead (and,
+        // for large alphabets, its bucket pointer half as far ahead).
+        if T::FEW {
+            if let Some(&a) = sa.get(i + AHEAD) {
+                prefetch(t, (a as usize).wrapping_sub(1));
+            }
+        } else {
+            if let Some(&a) = sa.get(i + 2 * AHEAD) {
+                prefetch(t, (a as usize).wrapping_sub(1));
+            }
+            if let Some(&a) = sa.get(i + AHEAD) {
+                prefetch_bucket(t, bkt, a);
+            }
         }
         let j = sa[i];
         // The suffix before j is L-type exactly when its symbol is not smaller than j's
@@ -132,8 +175,17 @@ fn induce<T: Sym, const FLAG: bool>(t: &[T], sa: &mut [u32], cnt: &[u32], bkt: &
     }
     buckets(cnt, true, bkt);
     for i in (0..n).rev() {
-        if let Some(&a) = i.checked_sub(AHEAD).and_then(|k| sa.get(k)) {
-            prefetch(t, (a as usize).wrapping_sub(1));
+        if T::FEW {
+            if let Some(&a) = i.checked_sub(AHEAD).and_then(|k| sa.get(k)) {
+                prefetch(t, (a as usize).wrapping_sub(1));
+            }
+        } else {
+            if let Some(&a) = i.checked_sub(2 * AHEAD).and_then(|k| sa.get(k)) {
+                prefetch(t, (a as usize).wrapping_sub(1));
+            }
+            if let Some(&a) = i.checked_sub(AHEAD).and_then(|k| sa.get(k)) {
+                prefetch_bucket(t, bkt, a);
+            }
         }
         let j = sa[i];
         if j != EMPTY && j > 0 {
@@ -170,6 +222,11 @@ fn sais<T: Sym>(t: &[T], sa: &mut [u32], k: usize) {
     buckets(&cnt, true, &mut bkt);
     let mut m = 0usize;
     lms_rev(t, |i| {
+        if !T::FEW {
+            if let Some(y) = i.checked_sub(2 * AHEAD).and_then(|k| t.get(k)) {
+                prefetch(&bkt, y.idx());
+            }
+        }
         let c = t[i].idx();
         bkt[c] -= 1;
         sa[bkt[c] as usize] = i as u32;
@@ -248,8 +305,13 @@ fn sais<T: Sym>(t: &[T], sa: &mut [u32], k: usize) {
     sa[m..].fill(EMPTY);
     buckets(&cnt, true, &mut bkt);
     for i in (0..m).rev() {
-        if let Some(&a) = i.checked_sub(AHEAD).and_then(|k| sa.get(k)) {
+        if let Some(&a) = i.checked_sub(2 * AHEAD).and_then(|k| sa.get(k)) {
             prefetch(t, a as usize);
+        }
+        if !T::FEW {
+            if let Some(&a) = i.checked_sub(AHEAD).and_then(|k| sa.get(k)) {
+                prefetch_bucket(t, &bkt, a + 1);
+            }
         }
         let j = sa[i];
         sa[i] = EMPTY;
