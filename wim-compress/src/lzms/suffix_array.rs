@@ -50,14 +50,17 @@ impl Sym for u8 {
         let (Some(x), Some(y)) = (t.get(a..a + len), t.get(b..b + len)) else {
             return false;
         };
-        let mut xs = x.chunks_exact(8);
-        let mut ys = y.chunks_exact(8);
-        for (p, q) in (&mut xs).zip(&mut ys) {
-            if p != q {
+        let word = |s: &[u8], i: usize| {
+            u64::from_le_bytes(s.get(i..i + 8).and_then(|w| w.try_into().ok()).unwrap_or([0; 8]))
+        };
+        let mut i = 0;
+        while i + 8 <= len {
+            if word(x, i) != word(y, i) {
                 return false;
             }
+            i += 8;
         }
-        xs.remainder() == ys.remainder()
+        x[i..].iter().zip(&y[i..]).all(|(p, q)| p == q)
     }
 }
 
