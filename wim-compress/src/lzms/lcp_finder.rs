@@ -16,8 +16,9 @@
 //! the suffix array during construction, then 8 bytes per interval (parent and last
 //! visitor) in the same allocation, so 4 bytes per position while there are at most
 //! half as many intervals as positions (the usual case with capped lengths; 8 at worst).
-//! In all 9 bytes per position (13 at worst), plus at most 4 more, transient, during the
-//! suffix sort's recursion.
+//! In all 9 bytes per position (13 at worst), plus, transient, the suffix sort's symbol
+//! counts and bucket pointers of its first recursion (8 bytes per distinct name: at most
+//! 4 bytes per position, ≈ 0.3 on wine).
 
 use super::matchfinder::extend;
 use super::prefetch::prefetch;

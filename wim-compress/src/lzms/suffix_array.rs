@@ -51,7 +51,11 @@ impl Sym for u8 {
             return false;
         };
         let word = |s: &[u8], i: usize| {
-            u64::from_le_bytes(s.get(i..i + 8).and_then(|w| w.try_into().ok()).unwrap_or([0; 8]))
+            u64::from_le_bytes(
+                s.get(i..i + 8)
+                    .and_then(|w| w.try_into().ok())
+                    .unwrap_or([0; 8]),
+            )
         };
         let mut i = 0;
         while i + 8 <= len {
@@ -86,10 +90,10 @@ impl Sym for u32 {
 /// `AHEAD` entries before its turn; its text was prefetched `AHEAD` entries earlier).
 #[inline(always)]
 fn prefetch_bucket<T: Sym>(t: &[T], bkt: &[u32], a: u32) {
-    if !T::FEW {
-        if let Some(c) = t.get((a as usize).wrapping_sub(1)) {
-            prefetch(bkt, c.idx());
-        }
+    if !T::FEW
+        && let Some(c) = t.get((a as usize).wrapping_sub(1))
+    {
+        prefetch(bkt, c.idx());
     }
 }
 
@@ -116,10 +120,10 @@ fn lms_rev<T: Sym>(t: &[T], mut f: impl FnMut(usize)) {
 fn counts<T: Sym>(t: &[T], k: usize) -> Vec<u32> {
     let mut c = vec![0u32; k];
     for (i, &x) in t.iter().enumerate() {
-        if !T::FEW {
-            if let Some(y) = t.get(i + 2 * AHEAD) {
-                prefetch(&c, y.idx());
-            }
+        if !T::FEW
+            && let Some(y) = t.get(i + 2 * AHEAD)
+        {
+            prefetch(&c, y.idx());
         }
         c[x.idx()] += 1;
     }
@@ -225,10 +229,10 @@ fn sais<T: Sym>(t: &[T], sa: &mut [u32], k: usize) {
     buckets(&cnt, true, &mut bkt);
     let mut m = 0usize;
     lms_rev(t, |i| {
-        if !T::FEW {
-            if let Some(y) = i.checked_sub(2 * AHEAD).and_then(|k| t.get(k)) {
-                prefetch(&bkt, y.idx());
-            }
+        if !T::FEW
+            && let Some(y) = i.checked_sub(2 * AHEAD).and_then(|k| t.get(k))
+        {
+            prefetch(&bkt, y.idx());
         }
         let c = t[i].idx();
         bkt[c] -= 1;
@@ -311,10 +315,10 @@ fn sais<T: Sym>(t: &[T], sa: &mut [u32], k: usize) {
         if let Some(&a) = i.checked_sub(2 * AHEAD).and_then(|k| sa.get(k)) {
             prefetch(t, a as usize);
         }
-        if !T::FEW {
-            if let Some(&a) = i.checked_sub(AHEAD).and_then(|k| sa.get(k)) {
-                prefetch_bucket(t, &bkt, a + 1);
-            }
+        if !T::FEW
+            && let Some(&a) = i.checked_sub(AHEAD).and_then(|k| sa.get(k))
+        {
+            prefetch_bucket(t, &bkt, a + 1);
         }
         let j = sa[i];
         sa[i] = EMPTY;
@@ -460,7 +464,11 @@ mod tests {
         // All 256 byte values, uniformly random.
         cases.push((0..n).map(|_| rng(&mut seed) as u8).collect());
         // Skewed small alphabet (long equal LMS substrings, a recursion of several levels).
-        cases.push((0..n).map(|_| (rng(&mut seed) % 1000 / 990) as u8).collect());
+        cases.push(
+            (0..n)
+                .map(|_| (rng(&mut seed) % 1000 / 990) as u8)
+                .collect(),
+        );
         // Blocks copied from earlier with mutations (like real data), and a long run.
         let mut v: Vec<u8> = (0..4096).map(|_| rng(&mut seed) as u8).collect();
         while v.len() < n {
