@@ -14,6 +14,10 @@ use super::prefetch::prefetch;
 /// Prefetch distance (entries) of the scans with random reads.
 const AHEAD: usize = 24;
 
+/// Alphabet size from which the bucket arrays' random accesses are prefetched (their
+/// counts and pointers then take 512 KiB or more; tests take both paths at small sizes).
+const PF_NAMES: usize = if cfg!(test) { 1 << 8 } else { 1 << 16 };
+
 /// Empty suffix-array slot during induced sorting.
 const EMPTY: u32 = u32::MAX;
 
@@ -23,8 +27,8 @@ const LMS_FLAG: u32 = 1 << 31;
 
 /// A symbol of the text being sorted (bytes at the top level, names below).
 trait Sym: Copy + Eq {
-    /// Whether the alphabet is small enough for the bucket arrays to stay in the L1
-    /// cache (else their random accesses are prefetched too).
+    /// Whether the alphabet is always small enough for the bucket arrays to stay in the
+    /// L1 cache (else their random accesses are prefetched when there are many names).
     const FEW: bool;
 
     fn idx(self) -> usize;
@@ -117,12 +121,10 @@ fn lms_rev<T: Sym>(t: &[T], mut f: impl FnMut(usize)) {
 }
 
 /// Symbol counts of `t`.
-fn counts<T: Sym>(t: &[T], k: usize) -> Vec<u32> {
+fn counts<T: Sym>(t: &[T], k: usize, pf: bool) -> Vec<u32> {
     let mut c = vec![0u32; k];
     for (i, &x) in t.iter().enumerate() {
-        if !T::FEW
-            && let Some(y) = t.get(i + 2 * AHEAD)
-        {
+        if pf && let Some(y) = t.get(i + 2 * AHEAD) {
             prefetch(&c, y.idx());
         }
         c[x.idx()] += 1;
@@ -147,7 +149,13 @@ fn buckets(cnt: &[u32], end: bool, out: &mut Vec<u32>) {
 /// S-type scan a suffix `j` at slot `i` of bucket `c` is S-type exactly when slot `i` is
 /// at or above the lowest S-type slot of bucket `c` filled so far (every S-type suffix is
 /// written before the scan reaches it, and S-type suffixes follow the L-type ones).
-fn induce<T: Sym, const FLAG: bool>(t: &[T], sa: &mut [u32], cnt: &[u32], bkt: &mut Vec<u32>) {
+/// With `PF` (many names), the bucket pointers are prefetched too.
+fn induce<T: Sym, const FLAG: bool, const PF: bool>(
+    t: &[T],
+    sa: &mut [u32],
+    cnt: &[u32],
+    bkt: &mut Vec<u32>,
+) {
     let n = t.len();
     buckets(cnt, false, bkt);
     // The suffix n-1 is L-type and first in its bucket (its successor is the empty suffix).
@@ -157,7 +165,7 @@ fn induce<T: Sym, const FLAG: bool>(t: &[T], sa: &mut [u32], cnt: &[u32], bkt: &
     for i in 0..n {
         // The text read for an entry is random: prefetch it some entries ahead (and,
         // for large alphabets, its bucket pointer half as far ahead).
-        if T::FEW {
+        if !PF {
             if let Some(&a) = sa.get(i + AHEAD) {
                 prefetch(t, (a as usize).wrapping_sub(1));
             }
@@ -182,7 +190,7 @@ fn induce<T: Sym, const FLAG: bool>(t: &[T], sa: &mut [u32], cnt: &[u32], bkt: &
     }
     buckets(cnt, true, bkt);
     for i in (0..n).rev() {
-        if T::FEW {
+        if !PF {
             if let Some(&a) = i.checked_sub(AHEAD).and_then(|k| sa.get(k)) {
                 prefetch(t, (a as usize).wrapping_sub(1));
             }
@@ -221,7 +229,9 @@ fn sais<T: Sym>(t: &[T], sa: &mut [u32], k: usize) {
         }
         _ => {}
     }
-    let cnt = counts(t, k);
+    // Bucket arrays beyond the L2 cache: prefetch their random accesses.
+    let pf = !T::FEW && k > PF_NAMES;
+    let cnt = counts(t, k, pf);
     let mut bkt = Vec::new();
     // 1. LMS suffixes at the ends of their buckets, then one induced sort: the LMS
     //    substrings come out sorted, and flagged.
@@ -229,9 +239,7 @@ fn sais<T: Sym>(t: &[T], sa: &mut [u32], k: usize) {
     buckets(&cnt, true, &mut bkt);
     let mut m = 0usize;
     lms_rev(t, |i| {
-        if !T::FEW
-            && let Some(y) = i.checked_sub(2 * AHEAD).and_then(|k| t.get(k))
-        {
+        if pf && let Some(y) = i.checked_sub(2 * AHEAD).and_then(|k| t.get(k)) {
             prefetch(&bkt, y.idx());
         }
         let c = t[i].idx();
@@ -239,7 +247,11 @@ fn sais<T: Sym>(t: &[T], sa: &mut [u32], k: usize) {
         sa[bkt[c] as usize] = i as u32;
         m += 1;
     });
-    induce::<T, true>(t, sa, &cnt, &mut bkt);
+    if pf {
+        induce::<T, true, true>(t, sa, &cnt, &mut bkt);
+    } else {
+        induce::<T, true, false>(t, sa, &cnt, &mut bkt);
+    }
     if m == 0 {
         // No LMS suffix: the induced sort above already ordered everything.
         return;
@@ -315,9 +327,7 @@ fn sais<T: Sym>(t: &[T], sa: &mut [u32], k: usize) {
         if let Some(&a) = i.checked_sub(2 * AHEAD).and_then(|k| sa.get(k)) {
             prefetch(t, a as usize);
         }
-        if !T::FEW
-            && let Some(&a) = i.checked_sub(AHEAD).and_then(|k| sa.get(k))
-        {
+        if pf && let Some(&a) = i.checked_sub(AHEAD).and_then(|k| sa.get(k)) {
             prefetch_bucket(t, &bkt, a + 1);
         }
         let j = sa[i];
@@ -326,7 +336,11 @@ fn sais<T: Sym>(t: &[T], sa: &mut [u32], k: usize) {
         bkt[c] -= 1;
         sa[bkt[c] as usize] = j;
     }
-    induce::<T, false>(t, sa, &cnt, &mut bkt);
+    if pf {
+        induce::<T, false, true>(t, sa, &cnt, &mut bkt);
+    } else {
+        induce::<T, false, false>(t, sa, &cnt, &mut bkt);
+    }
 }
 
 /// The suffix array of `t` in `sa` (resized to `t.len()`; requires `t.len() < 2^31`).
