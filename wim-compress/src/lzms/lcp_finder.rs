@@ -16,8 +16,9 @@
 //! the suffix array during construction, then 8 bytes per interval (parent and last
 //! visitor) in the same allocation, so 4 bytes per position while there are at most
 //! half as many intervals as positions (the usual case with capped lengths; 8 at worst).
-//! In all 9 bytes per position (13 at worst), plus at most 4 more, transient, during the
-//! suffix sort's recursion.
+//! In all 9 bytes per position (13 at worst), plus, transient, the suffix sort's symbol
+//! counts and bucket pointers of its first recursion (8 bytes per distinct name: at most
+//! 4 bytes per position, ≈ 0.3 on wine).
 
 use super::matchfinder::extend;
 use super::prefetch::prefetch;
@@ -193,6 +194,63 @@ impl LcpFinder {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// CPU time of the calling thread, in seconds.
+    fn cpu() -> f64 {
+        std::fs::read_to_string("/proc/thread-self/schedstat")
+            .ok()
+            .and_then(|s| s.split_whitespace().next()?.parse::<u64>().ok())
+            .map_or(0.0, |ns| ns as f64 / 1e9)
+    }
+
+    /// Phase timings of the build (suffix sort, PLCP, interval tree) on a real file:
+    /// `LZMS_SA_BENCH=FILE [LZMS_SA_REPS=N] cargo test --release -p wim-compress --lib
+    /// phase_times -- --ignored --nocapture`. Best of N per phase.
+    #[test]
+    #[ignore = "timing only; needs LZMS_SA_BENCH=FILE"]
+    fn phase_times() {
+        let Some(path) = std::env::var_os("LZMS_SA_BENCH") else {
+            eprintln!("SKIP: LZMS_SA_BENCH not set");
+            return;
+        };
+        let Ok(d) = std::fs::read(&path) else {
+            eprintln!("SKIP: cannot read {path:?}");
+            return;
+        };
+        let d = &d[..d.len().min(MAX_N)];
+        let reps: usize = std::env::var("LZMS_SA_REPS")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(3);
+        let mut best = [f64::MAX; 4];
+        let (mut sa, mut plcp) = (Vec::new(), Vec::new());
+        let mut f = LcpFinder::default();
+        for _ in 0..reps {
+            let t0 = cpu();
+            suffix_array(d, &mut sa);
+            let t1 = cpu();
+            plcp_capped(d, &sa, 63, &mut plcp);
+            let t2 = cpu();
+            f.build(d, 63);
+            let t3 = cpu();
+            let mut out = Vec::new();
+            for _ in 0..d.len() {
+                out.clear();
+                f.visit::<true>(d, &mut out);
+            }
+            let t4 = cpu();
+            for (b, t) in best.iter_mut().zip([t1 - t0, t2 - t1, t3 - t2, t4 - t3]) {
+                *b = b.min(t);
+            }
+        }
+        let [s, p, b, v] = best;
+        println!(
+            "{} bytes: suffix sort {s:.3} s, plcp {p:.3} s, build (sort + plcp + tree) {b:.3} s \
+             (tree {:.3} s), visits {v:.3} s",
+            d.len(),
+            b - s - p
+        );
+    }
 
     /// For each length 3..=cap, the smallest offset of an earlier match at least that
     /// long, by brute force; compared with the lengths/offsets the finder reports.

@@ -2,9 +2,11 @@
 //! the capped longest-common-prefix array (Kärkkäinen, Manzini and Puglisi's Φ method),
 //! for the LZMS encoder's LCP-interval match finder.
 //!
-//! Memory: the suffix array (4 bytes per position) plus, during the recursion, at most
-//! 4 bytes per position for the reduced problem (its text and suffix array, each at most
-//! half the length) and one byte per position of suffix types.
+//! Memory: the suffix array (4 bytes per position) and the symbol counts and bucket
+//! pointers of each level (8 bytes per distinct symbol: at most 4 bytes per position in
+//! the first recursion, in practice far less). The reduced problem (its text and suffix
+//! array, each at most half the length) lives in the suffix array itself, and the suffix
+//! types are recomputed on the fly rather than stored.
 
 use super::matchfinder::extend;
 use super::prefetch::prefetch;
@@ -12,62 +14,119 @@ use super::prefetch::prefetch;
 /// Prefetch distance (entries) of the scans with random reads.
 const AHEAD: usize = 24;
 
+/// Alphabet size from which the bucket arrays' random accesses are prefetched (their
+/// counts and pointers then take 512 KiB or more; tests take both paths at small sizes).
+const PF_NAMES: usize = if cfg!(test) { 1 << 8 } else { 1 << 16 };
+
 /// Empty suffix-array slot during induced sorting.
 const EMPTY: u32 = u32::MAX;
 
+/// Marks an entry of the suffix array as an LMS suffix during the first induced sort
+/// (positions stay below 2^31).
+const LMS_FLAG: u32 = 1 << 31;
+
 /// A symbol of the text being sorted (bytes at the top level, names below).
 trait Sym: Copy + Eq {
+    /// Whether the alphabet is always small enough for the bucket arrays to stay in the
+    /// L1 cache (else their random accesses are prefetched when there are many names).
+    const FEW: bool;
+
     fn idx(self) -> usize;
+
+    /// Whether `t[a..a + len]` and `t[b..b + len]` are equal (both in bounds).
+    #[inline(always)]
+    fn run_eq(t: &[Self], a: usize, b: usize, len: usize) -> bool {
+        t.get(a..a + len) == t.get(b..b + len)
+    }
 }
 
 impl Sym for u8 {
+    const FEW: bool = true;
+
     #[inline(always)]
     fn idx(self) -> usize {
         usize::from(self)
     }
+
+    /// Eight bytes at a time (LMS substrings are short: one or two words).
+    #[inline(always)]
+    fn run_eq(t: &[u8], a: usize, b: usize, len: usize) -> bool {
+        let (Some(x), Some(y)) = (t.get(a..a + len), t.get(b..b + len)) else {
+            return false;
+        };
+        let word = |s: &[u8], i: usize| {
+            u64::from_le_bytes(
+                s.get(i..i + 8)
+                    .and_then(|w| w.try_into().ok())
+                    .unwrap_or([0; 8]),
+            )
+        };
+        let mut i = 0;
+        while i + 8 <= len {
+            if word(x, i) != word(y, i) {
+                return false;
+            }
+            i += 8;
+        }
+        x[i..].iter().zip(&y[i..]).all(|(p, q)| p == q)
+    }
 }
 
 impl Sym for u32 {
+    const FEW: bool = false;
+
     #[inline(always)]
     fn idx(self) -> usize {
         self as usize
     }
+
+    /// Names compared one by one (runs of a few names; no `memcmp` call).
+    #[inline(always)]
+    fn run_eq(t: &[u32], a: usize, b: usize, len: usize) -> bool {
+        let (Some(x), Some(y)) = (t.get(a..a + len), t.get(b..b + len)) else {
+            return false;
+        };
+        x.iter().zip(y).all(|(p, q)| p == q)
+    }
 }
 
-/// Suffix types: 1 where suffix `i` is S-type (smaller than suffix `i + 1`). One byte per
-/// suffix (transient): cheaper to test than packed bits in the hot loops.
-struct Types(Vec<u8>);
+/// Prefetches the bucket pointer of the symbol before the suffix `a` (an entry read
+/// `AHEAD` entries before its turn; its text was prefetched `AHEAD` entries earlier).
+#[inline(always)]
+fn prefetch_bucket<T: Sym>(t: &[T], bkt: &[u32], a: u32) {
+    if !T::FEW
+        && let Some(c) = t.get((a as usize).wrapping_sub(1))
+    {
+        prefetch(bkt, c.idx());
+    }
+}
 
-impl Types {
-    fn new<T: Sym>(t: &[T]) -> Self {
-        let n = t.len();
-        let mut v = vec![0u8; n];
-        // The last suffix is L-type (larger than the empty suffix).
-        let mut s = false;
-        for i in (0..n.saturating_sub(1)).rev() {
-            let (a, b) = (t[i].idx(), t[i + 1].idx());
-            s = a < b || (a == b && s);
-            v[i] = u8::from(s);
+/// Calls `f` on every LMS position (leftmost S-type: an S-type suffix whose predecessor
+/// is L-type; S-type: smaller than the suffix after it), from the last to the first. The
+/// types are computed on the fly from right to left; the last suffix is L-type (larger
+/// than the empty suffix).
+#[inline(always)]
+fn lms_rev<T: Sym>(t: &[T], mut f: impl FnMut(usize)) {
+    let n = t.len();
+    // Type of suffix i + 1 while looking at suffix i.
+    let mut s_next = false;
+    for i in (0..n.saturating_sub(1)).rev() {
+        let (a, b) = (t[i].idx(), t[i + 1].idx());
+        let s = a < b || (a == b && s_next);
+        if s_next && !s {
+            f(i + 1);
         }
-        Types(v)
-    }
-
-    #[inline(always)]
-    fn s(&self, i: usize) -> bool {
-        self.0[i] != 0
-    }
-
-    /// Leftmost S-type: S-type with an L-type predecessor.
-    #[inline(always)]
-    fn lms(&self, i: usize) -> bool {
-        i > 0 && self.0[i] > self.0[i - 1]
+        s_next = s;
     }
 }
 
 /// Symbol counts of `t`.
-fn counts<T: Sym>(t: &[T], k: usize) -> Vec<u32> {
+fn counts<T: Sym>(t: &[T], k: usize, pf: bool) -> Vec<u32> {
     let mut c = vec![0u32; k];
-    for &x in t {
+    for (i, &x) in t.iter().enumerate() {
+        if pf && let Some(y) = t.get(i + 2 * AHEAD) {
+            prefetch(&c, y.idx());
+        }
         c[x.idx()] += 1;
     }
     c
@@ -84,7 +143,19 @@ fn buckets(cnt: &[u32], end: bool, out: &mut Vec<u32>) {
 }
 
 /// Induces the order of L-type then S-type suffixes from the LMS suffixes placed in `sa`.
-fn induce<T: Sym>(t: &[T], sa: &mut [u32], ty: &Types, cnt: &[u32], bkt: &mut Vec<u32>) {
+/// With `FLAG`, marks the LMS suffixes with `LMS_FLAG` on the way.
+///
+/// No type array: in the L-type scan only L-type and LMS suffixes are present, and in the
+/// S-type scan a suffix `j` at slot `i` of bucket `c` is S-type exactly when slot `i` is
+/// at or above the lowest S-type slot of bucket `c` filled so far (every S-type suffix is
+/// written before the scan reaches it, and S-type suffixes follow the L-type ones).
+/// With `PF` (many names), the bucket pointers are prefetched too.
+fn induce<T: Sym, const FLAG: bool, const PF: bool>(
+    t: &[T],
+    sa: &mut [u32],
+    cnt: &[u32],
+    bkt: &mut Vec<u32>,
+) {
     let n = t.len();
     buckets(cnt, false, bkt);
     // The suffix n-1 is L-type and first in its bucket (its successor is the empty suffix).
@@ -92,13 +163,23 @@ fn induce<T: Sym>(t: &[T], sa: &mut [u32], ty: &Types, cnt: &[u32], bkt: &mut Ve
     sa[bkt[c] as usize] = (n - 1) as u32;
     bkt[c] += 1;
     for i in 0..n {
-        // The text read for an entry is random: prefetch it some entries ahead.
-        if let Some(&a) = sa.get(i + AHEAD) {
-            prefetch(t, (a as usize).wrapping_sub(1));
+        // The text read for an entry is random: prefetch it some entries ahead (and,
+        // for large alphabets, its bucket pointer half as far ahead).
+        if !PF {
+            if let Some(&a) = sa.get(i + AHEAD) {
+                prefetch(t, (a as usize).wrapping_sub(1));
+            }
+        } else {
+            if let Some(&a) = sa.get(i + 2 * AHEAD) {
+                prefetch(t, (a as usize).wrapping_sub(1));
+            }
+            if let Some(&a) = sa.get(i + AHEAD) {
+                prefetch_bucket(t, bkt, a);
+            }
         }
         let j = sa[i];
-        // Only L-type and LMS suffixes are present during this scan, so the suffix
-        // before j is L-type exactly when its symbol is not smaller than j's.
+        // The suffix before j is L-type exactly when its symbol is not smaller than j's
+        // (for an LMS suffix j it is L-type by definition, and its symbol is not smaller).
         if j != EMPTY && j > 0 {
             let (c, cj) = (t[j as usize - 1].idx(), t[j as usize].idx());
             if c >= cj {
@@ -109,20 +190,35 @@ fn induce<T: Sym>(t: &[T], sa: &mut [u32], ty: &Types, cnt: &[u32], bkt: &mut Ve
     }
     buckets(cnt, true, bkt);
     for i in (0..n).rev() {
-        if let Some(&a) = i.checked_sub(AHEAD).and_then(|k| sa.get(k)) {
-            prefetch(t, (a as usize).wrapping_sub(1));
-            prefetch(&ty.0, (a as usize).wrapping_sub(1));
+        if !PF {
+            if let Some(&a) = i.checked_sub(AHEAD).and_then(|k| sa.get(k)) {
+                prefetch(t, (a as usize).wrapping_sub(1));
+            }
+        } else {
+            if let Some(&a) = i.checked_sub(2 * AHEAD).and_then(|k| sa.get(k)) {
+                prefetch(t, (a as usize).wrapping_sub(1));
+            }
+            if let Some(&a) = i.checked_sub(AHEAD).and_then(|k| sa.get(k)) {
+                prefetch_bucket(t, bkt, a);
+            }
         }
         let j = sa[i];
-        if j != EMPTY && j > 0 && ty.s(j as usize - 1) {
-            let c = t[j as usize - 1].idx();
-            bkt[c] -= 1;
-            sa[bkt[c] as usize] = j - 1;
+        if j != EMPTY && j > 0 {
+            let j = j as usize;
+            let (c, cj) = (t[j - 1].idx(), t[j].idx());
+            let j_s = i >= bkt[cj] as usize;
+            if c < cj || (c == cj && j_s) {
+                bkt[c] -= 1;
+                sa[bkt[c] as usize] = (j - 1) as u32;
+            } else if FLAG && j_s {
+                sa[i] = j as u32 | LMS_FLAG;
+            }
         }
     }
 }
 
-/// Sorts the suffixes of `t` (symbols `< k`) into `sa` (`sa.len() == t.len()`).
+/// Sorts the suffixes of `t` (symbols `< k`, `t.len() < 2^31`) into `sa`
+/// (`sa.len() == t.len()`).
 fn sais<T: Sym>(t: &[T], sa: &mut [u32], k: usize) {
     let n = t.len();
     match n {
@@ -133,96 +229,121 @@ fn sais<T: Sym>(t: &[T], sa: &mut [u32], k: usize) {
         }
         _ => {}
     }
-    let ty = Types::new(t);
-    let cnt = counts(t, k);
+    // Bucket arrays beyond the L2 cache: prefetch their random accesses.
+    let pf = !T::FEW && k > PF_NAMES;
+    let cnt = counts(t, k, pf);
     let mut bkt = Vec::new();
     // 1. LMS suffixes at the ends of their buckets, then one induced sort: the LMS
-    //    substrings come out sorted.
+    //    substrings come out sorted, and flagged.
     sa.fill(EMPTY);
     buckets(&cnt, true, &mut bkt);
-    for i in (1..n).rev() {
-        if ty.lms(i) {
-            let c = t[i].idx();
-            bkt[c] -= 1;
-            sa[bkt[c] as usize] = i as u32;
-        }
-    }
-    induce(t, sa, &ty, &cnt, &mut bkt);
-    // 2. Compact the sorted LMS positions into sa[..m] and name the LMS substrings.
     let mut m = 0usize;
-    for i in 0..n {
-        let j = sa[i] as usize;
-        if ty.lms(j) {
-            sa[m] = j as u32;
-            m += 1;
+    lms_rev(t, |i| {
+        if pf && let Some(y) = i.checked_sub(2 * AHEAD).and_then(|k| t.get(k)) {
+            prefetch(&bkt, y.idx());
         }
+        let c = t[i].idx();
+        bkt[c] -= 1;
+        sa[bkt[c] as usize] = i as u32;
+        m += 1;
+    });
+    if pf {
+        induce::<T, true, true>(t, sa, &cnt, &mut bkt);
+    } else {
+        induce::<T, true, false>(t, sa, &cnt, &mut bkt);
     }
     if m == 0 {
         // No LMS suffix: the induced sort above already ordered everything.
         return;
     }
+    // 2. Compact the sorted LMS positions into sa[..m] (a sequential scan of the flags).
+    let mut w = 0usize;
+    for i in 0..n {
+        let v = sa[i];
+        if v != EMPTY && v & LMS_FLAG != 0 {
+            sa[w] = v & !LMS_FLAG;
+            w += 1;
+        }
+    }
+    debug_assert_eq!(w, m);
+    // 3. Name the LMS substrings: their lengths (to the next LMS position, inclusive; 0
+    //    for the last one, which runs into the end of the text and equals no other) go to
+    //    sa[m + pos / 2] (LMS positions are at least 2 apart and m <= n / 2); two
+    //    substrings are equal exactly when their lengths and symbols are (the types follow
+    //    from the symbols and the final LMS type).
     sa[m..].fill(EMPTY);
+    let mut next = 0usize;
+    lms_rev(t, |i| {
+        sa[m + i / 2] = if next == 0 { 0 } else { (next - i + 1) as u32 };
+        next = i;
+    });
     let mut name = 0u32;
-    let mut prev = usize::MAX;
+    let (mut prev, mut prev_len) = (0usize, 0usize);
     for i in 0..m {
+        if let Some(&a) = sa.get(i + AHEAD).filter(|_| i + AHEAD < m) {
+            prefetch(t, a as usize);
+            prefetch(sa, m + a as usize / 2);
+        }
         let pos = sa[i] as usize;
-        if prev == usize::MAX || !lms_equal(t, &ty, prev, pos) {
+        let len = sa[m + pos / 2] as usize;
+        if i == 0 || len != prev_len || len == 0 || !T::run_eq(t, pos, prev, len) {
             name += 1;
         }
-        prev = pos;
+        (prev, prev_len) = (pos, len);
         sa[m + pos / 2] = name - 1;
     }
-    // 3. Order the LMS suffixes: if all names differ, sa[..m] (sorted by LMS substring)
-    //    is already their order; else recurse on the reduced string of names.
+    // 4. Order the LMS suffixes: if all names differ, sa[..m] (sorted by LMS substring)
+    //    is already their order; else sort the reduced string of names (kept in order at
+    //    the end of `sa`) into sa[..m], then map its ranks back to the LMS positions.
     if (name as usize) < m {
-        let mut s1 = Vec::with_capacity(m);
-        s1.extend(sa[m..].iter().copied().filter(|&v| v != EMPTY));
-        let mut sa1 = vec![0u32; m];
-        sais(&s1, &mut sa1, name as usize);
-        drop(s1);
-        // Reuse the reduced string's storage for the LMS positions in text order.
-        let mut lms_pos = Vec::with_capacity(m);
-        lms_pos.extend((1..n).filter(|&i| ty.lms(i)).map(|i| i as u32));
-        for (i, r) in sa1.iter().enumerate() {
-            sa[i] = lms_pos[*r as usize];
+        let mut w = n;
+        for i in (m..n).rev() {
+            let v = sa[i];
+            if v != EMPTY {
+                w -= 1;
+                sa[w] = v;
+            }
+        }
+        let (head, s1) = sa.split_at_mut(n - m);
+        sais::<u32>(s1, &mut head[..m], name as usize);
+        // The reduced string is no longer needed: its storage takes the LMS positions in
+        // text order.
+        let mut w = m;
+        lms_rev(t, |i| {
+            w -= 1;
+            s1[w] = i as u32;
+        });
+        for i in 0..m {
+            if let Some(&a) = head.get(i + AHEAD).filter(|_| i + AHEAD < m) {
+                prefetch(s1, a as usize);
+            }
+            head[i] = s1[head[i] as usize];
         }
     }
-    // 4. Place the sorted LMS suffixes at the ends of their buckets, in order, and induce.
+    // 5. Place the sorted LMS suffixes at the ends of their buckets, in order, and induce.
     sa[m..].fill(EMPTY);
     buckets(&cnt, true, &mut bkt);
     for i in (0..m).rev() {
+        if let Some(&a) = i.checked_sub(2 * AHEAD).and_then(|k| sa.get(k)) {
+            prefetch(t, a as usize);
+        }
+        if pf && let Some(&a) = i.checked_sub(AHEAD).and_then(|k| sa.get(k)) {
+            prefetch_bucket(t, &bkt, a + 1);
+        }
         let j = sa[i];
         sa[i] = EMPTY;
         let c = t[j as usize].idx();
         bkt[c] -= 1;
         sa[bkt[c] as usize] = j;
     }
-    induce(t, sa, &ty, &cnt, &mut bkt);
-}
-
-/// Whether the LMS substrings starting at `a` and `b` are equal (symbols and types up to
-/// and including the next LMS position).
-fn lms_equal<T: Sym>(t: &[T], ty: &Types, a: usize, b: usize) -> bool {
-    let n = t.len();
-    let mut d = 0usize;
-    loop {
-        if a + d >= n || b + d >= n {
-            return false;
-        }
-        if t[a + d] != t[b + d] || ty.s(a + d) != ty.s(b + d) {
-            return false;
-        }
-        if d > 0 {
-            let (la, lb) = (ty.lms(a + d), ty.lms(b + d));
-            if la || lb {
-                return la && lb;
-            }
-        }
-        d += 1;
+    if pf {
+        induce::<T, false, true>(t, sa, &cnt, &mut bkt);
+    } else {
+        induce::<T, false, false>(t, sa, &cnt, &mut bkt);
     }
 }
 
-/// The suffix array of `t` in `sa` (resized to `t.len()`; requires `t.len() < 2^32 - 2`).
+/// The suffix array of `t` in `sa` (resized to `t.len()`; requires `t.len() < 2^31`).
 pub(crate) fn suffix_array(t: &[u8], sa: &mut Vec<u32>) {
     sa.clear();
     sa.resize(t.len(), 0);
@@ -304,6 +425,25 @@ mod tests {
             }
             cases.push(v);
         }
+        // Periodic texts (the reduced problems recurse several levels), runs, and Fibonacci
+        // words (every level reduces to another Fibonacci word).
+        for period in 1..=9usize {
+            for len in [period * 3 + 1, 257, 1031] {
+                cases.push((0..len).map(|i| (i % period * 37) as u8).collect());
+            }
+        }
+        let mut runs = Vec::new();
+        for r in 0..200usize {
+            let b = (rng(&mut seed) % 4) as u8 * 60;
+            runs.extend(std::iter::repeat_n(b, 1 + r % 13));
+        }
+        cases.push(runs);
+        let (mut a, mut b) = (b"a".to_vec(), b"ab".to_vec());
+        while b.len() < 3000 {
+            let c = [b.as_slice(), a.as_slice()].concat();
+            (a, b) = (b, c);
+        }
+        cases.push(b);
         for t in &cases {
             let mut sa = Vec::new();
             suffix_array(t, &mut sa);
@@ -324,6 +464,50 @@ mod tests {
                         .min(7)
                 };
                 assert_eq!(plcp[p] as usize, want);
+            }
+        }
+    }
+
+    /// Larger texts (too slow for the naive sort): the suffix array is a permutation and
+    /// each suffix is smaller than the next one.
+    #[test]
+    fn large_texts_are_sorted() {
+        let mut seed = 0x0bad_cafe_dead_beefu64;
+        let n = 200_000usize;
+        let mut cases: Vec<Vec<u8>> = Vec::new();
+        // All 256 byte values, uniformly random.
+        cases.push((0..n).map(|_| rng(&mut seed) as u8).collect());
+        // Skewed small alphabet (long equal LMS substrings, a recursion of several levels).
+        cases.push(
+            (0..n)
+                .map(|_| (rng(&mut seed) % 1000 / 990) as u8)
+                .collect(),
+        );
+        // Blocks copied from earlier with mutations (like real data), and a long run.
+        let mut v: Vec<u8> = (0..4096).map(|_| rng(&mut seed) as u8).collect();
+        while v.len() < n {
+            let s = rng(&mut seed) as usize % (v.len() - 64);
+            let l = 8 + rng(&mut seed) as usize % 200;
+            v.extend_from_within(s..(s + l).min(v.len()));
+            let x = rng(&mut seed) as u8;
+            v.push(x);
+        }
+        v.extend(std::iter::repeat_n(0u8, 5000));
+        cases.push(v);
+        // Periodic with period 1000 and a change near the end.
+        let mut p: Vec<u8> = (0..n).map(|i| (i % 1000 % 251) as u8).collect();
+        p[n - 10] ^= 1;
+        cases.push(p);
+        for t in &cases {
+            let mut sa = Vec::new();
+            suffix_array(t, &mut sa);
+            let mut seen = vec![false; t.len()];
+            for &p in &sa {
+                assert!(!seen[p as usize]);
+                seen[p as usize] = true;
+            }
+            for w in sa.windows(2) {
+                assert!(t[w[0] as usize..] < t[w[1] as usize..]);
             }
         }
     }
