@@ -4,9 +4,10 @@
 //! 2. A near-optimal parser walks the chunk in windows of up to `window` positions: a
 //!    forward minimum-cost programme whose edges are the literal, the three LZ repeat
 //!    offsets, the explicit LZ matches of a binary-tree finder (hash chains at levels
-//!    20-34, LCP-interval finder for chunks of 1 MiB and more) plus a length-2 match at the nearest earlier occurrence
-//!    of the byte pair, and (at levels ≥ 35) delta matches, explicit and repeated, where
-//!    no LZ match of 4 bytes (8 in large chunks) exists. Edge costs come from the
+//!    20-34, LCP-interval finder for chunks of 1 MiB and more) plus a length-2 match at
+//!    the nearest earlier occurrence of the byte pair, and (at levels ≥ 35) delta
+//!    matches, explicit and repeated, where no LZ match of 4 bytes (8 in large chunks)
+//!    exists. Edge costs come from the
 //!    adaptive model as it stands at the start of the window (codeword lengths; −log2 of
 //!    the probability entries selected by each path's own decision states), and every
 //!    node carries the repeat queues and decision states of the best path reaching it.
@@ -1014,7 +1015,7 @@ impl LzmsCompressor {
         let dmin = prm.delta_min;
         // The longest match of the last visited position: (position, length, offset).
         let mut prev_best = (usize::MAX, 0u32, 0u32);
-        // Interior skip (`Params::interior`), with the binary-tree finder only: where the
+        // Interior skip (`Params::interior`), with the tree or chain finder: where the
         // longest match has reached past a position by `interior_tail` bytes or more, and
         // this position's longest match ends no later, only its finder visit is done.
         let skip_t = if self.lcp_mode { 0 } else { prm.interior };
@@ -1076,12 +1077,7 @@ impl LzmsCompressor {
                 // visits (`Params::interior_tree`): decided before the visit, so the
                 // positions near the cover's end, which still search, find any match
                 // that reaches past it.
-                if !prm.interior_tree
-                    && skip_t > 0
-                    && i > 0
-                    && p + skip_k <= cover_end
-                    && self.nodes[(i + 1) & (NODES - 1)].cost != INF
-                {
+                if !prm.interior_tree && skip_t > 0 && self.interior(i, p + skip_k, cover_end) {
                     if self.hc_mode {
                         while self.finder_next() <= p {
                             self.skip_one(d);
@@ -1127,10 +1123,7 @@ impl LzmsCompressor {
                         if blen as usize >= skip_t {
                             cover_end = end;
                         }
-                    } else if p + skip_k <= cover_end
-                        && i > 0
-                        && self.nodes[(i + 1) & (NODES - 1)].cost != INF
-                    {
+                    } else if self.interior(i, p + skip_k, cover_end) {
                         i += 1;
                         continue;
                     }
@@ -1564,6 +1557,15 @@ impl LzmsCompressor {
         self.deltas = deltas;
         self.path = path;
         true
+    }
+
+    /// Whether node `i` (its position plus `interior_tail` is `reach`) lies in the interior
+    /// of the long match that ends at `cover_end` and may be skipped: never node 0, and
+    /// only where node `i + 1` is reached already, so that every later node stays
+    /// reachable.
+    #[inline(always)]
+    fn interior(&self, i: usize, reach: usize, cover_end: usize) -> bool {
+        i > 0 && reach <= cover_end && self.nodes[(i + 1) & (NODES - 1)].cost != INF
     }
 
     /// The next position the LZ match finder visits.
