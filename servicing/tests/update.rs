@@ -398,6 +398,36 @@ fn crash_mid_append_is_rolled_back_by_recover() {
     assert_eq!(std::fs::read(&wim).unwrap(), now);
 }
 
+#[test]
+fn journal_is_never_partial_under_its_name() {
+    // A writer killed while writing its journal leaves at most the staging file: the WIM
+    // is untouched then, so recovery drops it instead of refusing a damaged journal.
+    let t = tempfile::tempdir().unwrap();
+    let wim = t.path().join("a.wim");
+    base_wim(&wim);
+    let before = std::fs::read(&wim).unwrap();
+    let name = journal::journal_path(&wim);
+    let staging = std::path::PathBuf::from(format!("{}.new", name.display()));
+    std::fs::write(&staging, b"WIMKITJ1\x10").unwrap();
+    assert_eq!(journal::recover(&wim).unwrap(), Recovery::Clean);
+    assert!(!staging.exists());
+    assert_eq!(std::fs::read(&wim).unwrap(), before);
+    // A stale staging file does not stop the next update either, and a journal, once
+    // begun, is whole under its name with no staging file left.
+    std::fs::write(&staging, b"partial").unwrap();
+    let j = Journal::begin(&wim).unwrap();
+    assert!(!staging.exists());
+    assert_eq!(std::fs::read(&name).unwrap().len(), 8 + 8 + 208 + 20);
+    // A second update does not overwrite it.
+    assert!(Journal::begin(&wim).is_err());
+    j.commit().unwrap();
+    no_leftovers(t.path());
+    // A damaged journal under its name is still refused (it cannot come from a crash).
+    std::fs::write(&name, b"WIMKITJ1").unwrap();
+    assert!(journal::recover(&wim).is_err());
+    assert_eq!(std::fs::read(&wim).unwrap(), before);
+}
+
 // ---- oracle tests (hivexsh, wimlib-imagex) ----
 
 fn tools_or_skip(test: &str) -> bool {

@@ -2,7 +2,9 @@
 //!
 //! ```text
 //! 1. journal  .NAME.wimkit-journal = "WIMKITJ1" | old length u64 | old header (208 B) | SHA-1
-//!             written and synced (file and folder) before the WIM is touched
+//!             written and synced under a temporary name (`…-journal.new`), then linked
+//!             to its name (never over an existing journal) and the folder synced, all
+//!             before the WIM is touched: a journal under its name is always whole
 //! 2. append   new blobs, metadata, blob table, XML after the old end;
 //!             header with WRITE_IN_PROGRESS at offset 0, the final header last (synced)
 //! 3. commit   the journal is removed (folder synced)
@@ -41,6 +43,25 @@ pub fn journal_path(wim: &Path) -> PathBuf {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "wim".into());
     wim.with_file_name(format!(".{name}.wimkit-journal"))
+}
+
+/// Where the journal is written before it is linked to [`journal_path`]. One left behind
+/// by a crash means the WIM was not touched yet: [`recover`] and [`Journal::begin`]
+/// remove it.
+fn staging_path(wim: &Path) -> PathBuf {
+    let mut p = journal_path(wim).into_os_string();
+    p.push(".new");
+    PathBuf::from(p)
+}
+
+/// Removes a staging journal left by a crash (the WIM was not touched yet).
+fn remove_staging(wim: &Path) -> Result<()> {
+    let tmp = staging_path(wim);
+    match std::fs::remove_file(&tmp) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(Error::fs(FsOp::Write, &tmp, e)),
+    }
 }
 
 fn sync_dir(p: &Path) {
@@ -93,15 +114,32 @@ impl Journal {
         let mut header = vec![0u8; HEADER];
         f.read_exact(&mut header)
             .map_err(|e| Error::fs(FsOp::Read, wim, e))?;
+        if path.exists() {
+            return Err(Error::Usage(
+                UsageKind::Other,
+                format!(
+                    "the update journal \"{}\" exists: an interrupted update must be recovered first",
+                    path.display()
+                ),
+            ));
+        }
+        // Written whole under the staging name, then linked: a crash can leave a staging
+        // file (ignored) but never a partial journal under its name.
+        remove_staging(wim)?;
+        let tmp = staging_path(wim);
         let mut j = OpenOptions::new()
             .write(true)
             .create_new(true)
-            .open(&path)
-            .map_err(|e| Error::fs(FsOp::Open, &path, e))?;
+            .open(&tmp)
+            .map_err(|e| Error::fs(FsOp::Open, &tmp, e))?;
         j.write_all(&encode(len, &header))
             .and_then(|_| j.sync_all())
-            .map_err(|e| Error::fs(FsOp::Write, &path, e))?;
+            .map_err(|e| Error::fs(FsOp::Write, &tmp, e))?;
+        drop(j);
+        // `hard_link` fails if the journal exists (no update overwrites another's).
+        std::fs::hard_link(&tmp, &path).map_err(|e| Error::fs(FsOp::Write, &path, e))?;
         sync_dir(&path);
+        remove_staging(wim)?;
         Ok(Journal {
             wim: wim.to_path_buf(),
             path,
@@ -150,6 +188,7 @@ pub enum Recovery {
 /// the recorded length, is refused (the file was replaced since): the journal is left
 /// for inspection and an error returned.
 pub fn recover(wim: &Path) -> Result<Recovery> {
+    remove_staging(wim)?;
     let path = journal_path(wim);
     let bytes = match std::fs::read(&path) {
         Ok(b) => b,
