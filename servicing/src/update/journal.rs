@@ -114,15 +114,6 @@ impl Journal {
         let mut header = vec![0u8; HEADER];
         f.read_exact(&mut header)
             .map_err(|e| Error::fs(FsOp::Read, wim, e))?;
-        if path.exists() {
-            return Err(Error::Usage(
-                UsageKind::Other,
-                format!(
-                    "the update journal \"{}\" exists: an interrupted update must be recovered first",
-                    path.display()
-                ),
-            ));
-        }
         // Written whole under the staging name, then linked: a crash can leave a staging
         // file (ignored) but never a partial journal under its name.
         remove_staging(wim)?;
@@ -136,8 +127,21 @@ impl Journal {
             .and_then(|_| j.sync_all())
             .map_err(|e| Error::fs(FsOp::Write, &tmp, e))?;
         drop(j);
-        // `hard_link` fails if the journal exists (no update overwrites another's).
-        std::fs::hard_link(&tmp, &path).map_err(|e| Error::fs(FsOp::Write, &path, e))?;
+        // `hard_link` fails if the journal exists: no update overwrites another's.
+        if let Err(e) = std::fs::hard_link(&tmp, &path) {
+            remove_staging(wim)?;
+            return Err(if e.kind() == std::io::ErrorKind::AlreadyExists {
+                Error::Usage(
+                    UsageKind::Other,
+                    format!(
+                        "the update journal \"{}\" exists: an interrupted update must be recovered first",
+                        path.display()
+                    ),
+                )
+            } else {
+                Error::fs(FsOp::Write, &path, e)
+            });
+        }
         sync_dir(&path);
         remove_staging(wim)?;
         Ok(Journal {
