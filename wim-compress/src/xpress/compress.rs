@@ -472,51 +472,54 @@ impl XpressCompressor {
         let stop = dst.len().checked_sub(256 + 8)?;
         let u = &mut *self.out;
         let ev = &mut *self.events;
+        // Per symbol: its code shifted past the offset bits (so one OR adds them: a match
+        // symbol fixes its offset bit count), the total width and the code length.
+        let mut tab = [0u64; NUM_SYMBOLS];
+        for (s, (t, &c)) in tab.iter_mut().zip(&cl).enumerate() {
+            let k = if s >= 256 { ((s - 256) >> 4) as u32 } else { 0 };
+            let clen = c & 15;
+            *t = u64::from((c >> 4) << k) | (u64::from(clen + k) << 32) | (u64::from(clen) << 40);
+        }
         let mut acc = 0u64;
-        let mut n = 0u32; // pending bits in `acc` (< 32 between items)
-        let mut up = 0usize; // unit bytes stored
+        // Bits written so far. The accumulator keeps the last 64 of them; after every item
+        // the last complete 32-bit word is stored (again, when no word was completed): it
+        // ends `t & 31` bits below the newest bit. Only `t` and `acc` carry from item to
+        // item (one add, one shift-or), so items do not wait on each other.
+        let mut t = 0u32;
         let mut nev = 0usize;
         // No size check per item: indices are masked, and a stream that outgrows the
         // buffer is far longer than `stop`, which the exact check below rejects.
         for &it in items {
-            let c = cl[(it & 511) as usize];
-            let clen = c & 15;
-            let k = (it >> 24) & 15;
+            let e = tab[(it & 511) as usize];
+            let w = (e >> 32) as u32 & 63;
             // The bit count after the symbol: where a long match's raw bytes go.
-            ev[nev & (EVENTS - 1)] = (up as u32) * 8 + n + clen;
-            let long = it >> 31;
-            nev += long as usize;
-            // Symbol and offset bits in one step (at most 15 + 15 bits).
-            let v = u64::from(((c >> 4) << k) | ((it >> 9) & 0x7FFF));
-            acc = (acc << (clen + k)) | v;
-            n += clen + k;
-            let x = (acc >> (n.wrapping_sub(32) & 63)) as u32;
-            Self::store_units(u, up, x);
-            let full = n >= 32;
-            up += 4 * usize::from(full);
-            n -= 32 * u32::from(full);
+            ev[nev & (EVENTS - 1)] = t + (e >> 40) as u32;
+            nev += (it >> 31) as usize;
+            acc = (acc << w) | (e & 0xFFFF_FFFF) | u64::from((it >> 9) & 0x7FFF);
+            t += w;
+            // Word `t / 32 - 1` (for `t < 32` a slot in the buffer's slack, never read).
+            let at = ((t >> 3) & !3).wrapping_sub(4) as usize;
+            Self::store_units(u, at, (acc >> (t & 31)) as u32);
         }
         let longs = self.longs.get(..self.nlongs.min(EVENTS))?;
         if nev != longs.len() {
             return None;
         }
         let nraw = nev + 2 * longs.iter().filter(|&&l| l >= 273).count();
-        let bits_pre = up as u64 * 8 + u64::from(n);
+        let bits_pre = u64::from(t);
         if 4 + 2 * (bits_pre.saturating_sub(1) / 16) as usize + nraw > stop || nev > EVENTS {
             return None;
         }
         let c = cl[256];
         acc = (acc << (c & 15)) | u64::from(c >> 4);
-        n += c & 15;
-        if n >= 32 {
-            Self::store_units(u, up, (acc >> (n - 32)) as u32);
-            up += 4;
-            n -= 32;
-        }
-        let total_bits = up as u64 * 8 + u64::from(n);
-        // The partial unit(s), zero-padded, then zeros (the final all-zero unit).
-        Self::store_units(u, up, ((acc << (32 - n)) & 0xFFFF_FFFF) as u32);
-        Self::store_units(u, up + 4, 0);
+        t += c & 15;
+        let at = ((t >> 3) & !3) as usize;
+        Self::store_units(u, at.wrapping_sub(4), (acc >> (t & 31)) as u32);
+        let total_bits = u64::from(t);
+        // The partial word, zero-padded, then zeros (the final all-zero unit).
+        let r = t & 31;
+        Self::store_units(u, at, ((acc << (32 - r)) & 0xFFFF_FFFF) as u32);
+        Self::store_units(u, at + 4, 0);
         let units = total_bits.div_ceil(16) as usize + 1;
         // Merge.
         let body = dst.get_mut(256..)?;
