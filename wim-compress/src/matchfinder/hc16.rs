@@ -32,9 +32,11 @@ pub(crate) struct Hc16 {
     prev: Box<[u16; HC16_MAX]>,
     /// [`Hc16::build`]: the previous position with the same 3-byte hash (single links).
     prev3: Box<[u16; HC16_MAX]>,
-    /// [`Hc16::build`]: the link after next (`prev[prev[p]]`), so that a walk loads two
-    /// candidates per dependent step.
-    prev2: Box<[u16; HC16_MAX]>,
+    /// [`Hc16::build`] with skip links: each position's next four chain links
+    /// (`prev[p]`, `prev[prev[p]]`, ... in the low to high 16-bit lanes), so that a walk
+    /// loads four candidates per dependent step. Built from the newest position's own
+    /// entry: `links[p] = links[y] << 16 | y` (one load and one store per position).
+    links: Box<[u64; HC16_MAX]>,
     /// Shift of the 4-byte hash (`32 - bits`).
     shift4: u32,
     /// Used part of `head4`.
@@ -61,7 +63,7 @@ impl Hc16 {
             head4: boxed(0),
             prev: boxed(0),
             prev3: boxed(0),
-            prev2: boxed(0),
+            links: boxed(0),
             shift4: 32 - bits,
             used4: 1 << bits,
             shift3: 32 - bits3,
@@ -73,7 +75,7 @@ impl Hc16 {
 
     /// Bytes of memory.
     pub(crate) fn memory() -> usize {
-        BUF + (2 << B3) + (2 << B4) + 6 * HC16_MAX
+        BUF + (2 << B3) + (2 << B4) + 12 * HC16_MAX
     }
 
     /// Starts a new buffer (`data.len() <= 64 KiB`, else it is truncated).
@@ -111,7 +113,7 @@ impl Hc16 {
         }
         // Already so (position 0 is linked first, to nothing); `walk` relies on it.
         self.prev[0] = 0;
-        self.prev2[0] = 0;
+        self.links[0] = 0;
     }
 
     /// The one-pass build loop of [`Hc16::build`], one copy per `SKIP` (skip links or not),
@@ -126,7 +128,10 @@ impl Hc16 {
         let head4 = &mut *self.head4;
         let prev3 = &mut *self.prev3;
         let prev = &mut *self.prev;
-        let prev2 = &mut *self.prev2;
+        let links = &mut *self.links;
+        // Position 0 is linked first, to nothing; its entry must not hold a previous
+        // buffer's links.
+        links[0] = 0;
         for i in 0..end {
             let v = ld32(buf, i);
             let h3 = ((v << 8).wrapping_mul(MUL) >> shift3) as usize & ((1 << B3) - 1);
@@ -135,9 +140,10 @@ impl Hc16 {
             prev3[p] = head3[h3];
             head3[h3] = p as u16;
             let y = head4[h4];
-            prev[p] = y;
             if SKIP {
-                prev2[p] = prev[usize::from(y)];
+                links[p] = (links[usize::from(y)] << 16) | u64::from(y);
+            } else {
+                prev[p] = y;
             }
             head4[h4] = p as u16;
         }
@@ -156,9 +162,10 @@ impl Hc16 {
     ) -> (usize, usize) {
         let p = pos & (HC16_MAX - 1);
         if self.skip_links {
-            self.walk::<true>(pos, self.prev3[p], self.prev[p], min_len, depth, nice)
+            self.walk::<true>(pos, self.prev3[p], self.links[p], min_len, depth, nice)
         } else {
-            self.walk::<false>(pos, self.prev3[p], self.prev[p], min_len, depth, nice)
+            let first = u64::from(self.prev[p]);
+            self.walk::<false>(pos, self.prev3[p], first, min_len, depth, nice)
         }
     }
 
@@ -214,17 +221,18 @@ impl Hc16 {
         let cur = self.head4[h4];
         self.prev[usize::from(p)] = cur;
         self.head4[h4] = p;
-        self.walk::<false>(pos, c3, cur, min_len, depth, nice)
+        self.walk::<false>(pos, c3, u64::from(cur), min_len, depth, nice)
     }
 
     /// The search of [`Hc16::longest`] from the 3-byte candidate `c3` and the first chain
-    /// link `cur` (0: none). `BUILT`: after [`Hc16::build`], with `prev2` available.
+    /// link `first` (0: none). `BUILT`: after [`Hc16::build`] with skip links, `first` is
+    /// the position's `links` entry (its next four links).
     #[inline(always)]
     fn walk<const BUILT: bool>(
         &self,
         pos: usize,
         c3: u16,
-        mut cur: u16,
+        first: u64,
         min_len: usize,
         depth: u32,
         nice: usize,
@@ -285,33 +293,62 @@ impl Hc16 {
             false
         };
         if BUILT {
-            // Two candidates per dependent load: `prev[c]` and the next pair's start
-            // `prev2[c]` are loaded together (same order and count as one link at a time).
-            let prev2 = &*self.prev2;
-            // One exit test per pair of links; the first pair is walked even when the
-            // chain is empty (candidate 0 is masked out, `prev[0] == prev2[0] == 0`).
+            // Four candidates per dependent load: the entry of the last candidate checked
+            // holds the next four (same order and count as one link at a time). One exit
+            // test per entry; links past the chain's end are 0 (`links[0] == 0`) and are
+            // rejected, like candidates past the depth, only after their bytes matched
+            // (rare), not by a branch.
+            let links = &*self.links;
+            let mut e = first;
             let mut rem = depth;
             loop {
-                let c = usize::from(cur);
-                let d = prev[c];
-                let next = prev2[c];
-                let du = usize::from(d);
-                // Candidate 0 (an empty chain or its end) and a `d` past an odd depth
-                // are rejected only after their bytes matched (rare), not by a branch.
-                let dok = (d != 0) & (rem >= 2);
-                if check(c, cur != 0, &mut best, &mut best_off, &mut toff, &mut tail) {
+                let c0 = e as u16;
+                let c1 = (e >> 16) as u16;
+                let c2 = (e >> 32) as u16;
+                let c3 = (e >> 48) as u16;
+                let ok0 = c0 != 0;
+                let ok1 = (c1 != 0) & (rem >= 2);
+                let ok2 = (c2 != 0) & (rem >= 3);
+                let ok3 = (c3 != 0) & (rem >= 4);
+                if check(
+                    usize::from(c0),
+                    ok0,
+                    &mut best,
+                    &mut best_off,
+                    &mut toff,
+                    &mut tail,
+                ) || check(
+                    usize::from(c1),
+                    ok1,
+                    &mut best,
+                    &mut best_off,
+                    &mut toff,
+                    &mut tail,
+                ) || check(
+                    usize::from(c2),
+                    ok2,
+                    &mut best,
+                    &mut best_off,
+                    &mut toff,
+                    &mut tail,
+                ) || check(
+                    usize::from(c3),
+                    ok3,
+                    &mut best,
+                    &mut best_off,
+                    &mut toff,
+                    &mut tail,
+                ) {
                     break;
                 }
-                if check(du, dok, &mut best, &mut best_off, &mut toff, &mut tail) {
+                rem = rem.saturating_sub(4);
+                if (rem == 0) | (c3 == 0) {
                     break;
                 }
-                rem = rem.saturating_sub(2);
-                if (rem == 0) | (next == 0) {
-                    break;
-                }
-                cur = next;
+                e = links[usize::from(c3)];
             }
         } else {
+            let mut cur = first as u16;
             while cur != 0 {
                 let c = usize::from(cur);
                 if check(c, true, &mut best, &mut best_off, &mut toff, &mut tail) {
