@@ -8,9 +8,9 @@
 //! - incremental: after [`Hc16::load`], every position `pos` with `pos + 4 <= len` is
 //!   inserted by [`Hc16::longest`] or [`Hc16::skip`], in increasing order;
 //! - built (the XPRESS encoder, the LZX lazy parser): [`Hc16::build`] links every
-//!   position in one branch-free pass (plus each position's 3-byte candidate and a skip
-//!   link two steps on), then [`Hc16::find`] searches any position without inserting
-//!   anything. Both give the same results.
+//!   position in one branch-free pass (plus each position's 3-byte candidate and, with
+//!   skip links, its next four chain links in one `u64`), then [`Hc16::find`] searches any
+//!   position without inserting anything. Both give the same results.
 
 use super::padded16::{BUF, boxed, extend, ld32, ld64};
 use std::hint::select_unpredictable;
@@ -45,7 +45,8 @@ pub(crate) struct Hc16 {
     shift3: u32,
     used3: usize,
     len: usize,
-    /// [`Hc16::build`] filled `prev2` (skip links) and [`Hc16::find`] uses them.
+    /// [`Hc16::build`] filled `links` (skip links) instead of `prev`, and [`Hc16::find`]
+    /// walks them.
     skip_links: bool,
 }
 
@@ -95,10 +96,11 @@ impl Hc16 {
     /// after inserting every position with [`Hc16::skip`], but the insertion loop has no
     /// branches and no searches in between, so it runs at a few cycles per position.
     ///
-    /// `skip_links`: also fill `prev2` so that [`Hc16::find`] loads two candidates per
-    /// dependent step (same results). It pays for deep walks; for shallow ones (greedy
-    /// parsing, depth 3) the extra store and random load per position cost more than
-    /// they save (OPTIMIZATIONS.md, XPRESS session 5).
+    /// `skip_links`: fill `links` (each position's next four links) instead of `prev`, so
+    /// that [`Hc16::find`] loads four candidates per dependent step (same results). The
+    /// walk is bound by the latency of its dependent link loads (mostly L2 hits), which
+    /// this halves against two links per step (OPTIMIZATIONS.md, XPRESS session 7); for
+    /// the shallow walks of greedy parsing (depth 3) the single links are as fast.
     #[inline(never)]
     pub(crate) fn build(&mut self, data: &[u8], skip_links: bool) {
         self.load(data);
