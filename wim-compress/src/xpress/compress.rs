@@ -527,9 +527,17 @@ impl XpressCompressor {
         let mut from = 0usize;
         for (&e, &len) in ev.get(..nev)?.iter().zip(longs) {
             let upto = 2 * ((e.saturating_sub(1) / 16) as usize + 2);
-            let run = u.get(from..upto)?;
-            body.get_mut(o..o + run.len())?.copy_from_slice(run);
-            o += run.len();
+            let n = upto.checked_sub(from)?;
+            if let (true, Some(s), Some(d)) =
+                (n <= 32, u.get(from..from + 32), body.get_mut(o..o + 32))
+            {
+                // Short runs (most): one fixed 32-byte copy instead of a `memcpy` call; the
+                // bytes past the run are overwritten by what follows (or lie past the end).
+                d.copy_from_slice(s);
+            } else {
+                body.get_mut(o..o + n)?.copy_from_slice(u.get(from..upto)?);
+            }
+            o += n;
             from = upto;
             // Raw length bytes (codecs.md §2.6).
             if len < 273 {
