@@ -9,7 +9,7 @@
 
 use super::{MAX_CHUNK, MAX_CODEWORD_LEN, NUM_SYMBOLS};
 use crate::huffman::build::{HuffScratch, build_code};
-use crate::huffman::estimate::literal_costs;
+use crate::huffman::estimate::literal_costs_half;
 use crate::matchfinder::bt16::Bt16;
 use crate::matchfinder::hc16::Hc16;
 use crate::matchfinder::padded16::{BUF, boxed, ld64};
@@ -192,7 +192,7 @@ impl XpressCompressor {
 
     #[inline(never)]
     fn parse_greedy_lazy(&mut self, data: &[u8], lazy: bool, seed: Option<(u32, usize)>) {
-        let cost = literal_costs(data);
+        let cost = literal_costs_half(data);
         let hc = &mut self.hc;
         // Skip links pay only for the deeper walks of lazy parsing (greedy: +4-5 % without).
         hc.build(data, lazy);
