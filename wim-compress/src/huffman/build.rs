@@ -28,6 +28,42 @@ pub(crate) struct HuffScratch {
     depth: Vec<u8>,
 }
 
+/// Sorts `(frequency << 32 | symbol)` keys that were pushed in increasing symbol order:
+/// frequencies below 2^16 (every XPRESS chunk, most LZX/LZMS blocks) by a stable radix
+/// sort on their one or two low bytes (the symbol order breaks ties, so the result is
+/// that of `sort_unstable`), larger ones by `sort_unstable`. `tmp` is scratch.
+fn sort_keys(keys: &mut Vec<u64>, tmp: &mut Vec<u64>) {
+    let max = keys.iter().map(|&k| k >> 32).max().unwrap_or(0);
+    if max >= 1 << 16 || keys.len() < 32 {
+        keys.sort_unstable();
+        return;
+    }
+    let passes = if max < 1 << 8 { 1 } else { 2 };
+    tmp.clear();
+    tmp.resize(keys.len(), 0);
+    for pass in 0..passes {
+        let shift = 32 + 8 * pass;
+        let mut start = [0usize; 256];
+        for &k in keys.iter() {
+            start[((k >> shift) & 255) as usize] += 1;
+        }
+        let mut sum = 0;
+        for c in start.iter_mut() {
+            let n = *c;
+            *c = sum;
+            sum += n;
+        }
+        for &k in keys.iter() {
+            let b = ((k >> shift) & 255) as usize;
+            if let Some(t) = tmp.get_mut(start[b]) {
+                *t = k;
+            }
+            start[b] += 1;
+        }
+        std::mem::swap(keys, tmp);
+    }
+}
+
 /// Computes length-limited Huffman codeword lengths for `freqs` into `lens`
 /// (`lens.len() == freqs.len()`, `1 <= max_len <= 24`, `freqs.len() <= 2^max_len`).
 pub(crate) fn build_lengths(freqs: &[u32], max_len: u32, lens: &mut [u8], s: &mut HuffScratch) {
@@ -55,7 +91,7 @@ pub(crate) fn build_lengths(freqs: &[u32], max_len: u32, lens: &mut [u8], s: &mu
         }
         return;
     }
-    s.syms.sort_unstable();
+    sort_keys(&mut s.syms, &mut s.weight);
     // Two-queue Huffman: nodes 0..n are leaves (sorted), n..2n-1 internal in creation order.
     let total = 2 * n - 1;
     s.weight.clear();
@@ -222,6 +258,28 @@ mod tests {
                     assert!(*l != 0);
                 }
             }
+        }
+    }
+
+    #[test]
+    fn radix_sort_equals_sort_unstable() {
+        let mut seed = 0x1234_5678_9ABC_DEF1u64;
+        let mut tmp = Vec::new();
+        for round in 0..300 {
+            let n = 1 + round % 700;
+            let top = [4u64, 200, 255, 256, 3000, 65535, 65536, 1 << 20][round % 8];
+            let mut keys: Vec<u64> = (0..n as u64)
+                .map(|i| {
+                    seed ^= seed << 13;
+                    seed ^= seed >> 7;
+                    seed ^= seed << 17;
+                    ((1 + seed % top) << 32) | i
+                })
+                .collect();
+            let mut want = keys.clone();
+            want.sort_unstable();
+            sort_keys(&mut keys, &mut tmp);
+            assert_eq!(keys, want, "round {round}");
         }
     }
 
