@@ -256,6 +256,9 @@ struct Params {
     /// a tree descent, so with `interior_tree` false the interior positions are still
     /// inserted (not searched).
     chain: u32,
+    /// Dominated nodes (`INF`: off): a node reached by the same item as the next node,
+    /// one byte shorter, at a cost at most this much below it, is not expanded.
+    dom: u32,
 }
 
 impl Params {
@@ -319,6 +322,7 @@ impl Params {
             } else {
                 0
             },
+            dom: std::env::var("LZMS_DOM").ok().and_then(|v| v.parse().ok()).unwrap_or(if (20..35).contains(&level) { 0 } else { INF }),
         };
         if p.chain > 0 {
             // With the chain finder, interior positions cost an insertion only: a lower
@@ -1070,6 +1074,18 @@ impl LzmsCompressor {
                 } else {
                     self.states[0]
                 };
+                if prm.dom != INF && i > 0 && node.kind != LIT && node.len1 == 0 {
+                    let nx = self.nodes[(i + 1) & (NODES - 1)];
+                    if nx.len == node.len + 1
+                        && nx.kind == node.kind
+                        && nx.val == node.val
+                        && nx.len1 == 0
+                        && nx.cost <= node.cost.saturating_add(prm.dom)
+                    {
+                        i += 1;
+                        continue;
+                    }
+                }
                 let p = pos + i;
                 let rem = n - p;
                 let maxl = rem.min(nice);
