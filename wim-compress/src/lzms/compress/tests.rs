@@ -280,3 +280,43 @@ fn chain_finder_levels_round_trip_and_change_the_parse() {
         assert_eq!(LzmsCompressor::new(1 << 17, level).unwrap().base.chain, 0);
     }
 }
+
+#[test]
+fn dominated_nodes_are_not_expanded_at_low_levels() {
+    let mut data = sample(60_000, 17);
+    let block = data[4000..9000].to_vec();
+    for k in 0..4 {
+        data.extend_from_slice(&block[..1200 + 800 * k as usize]);
+        data.extend_from_slice(&sample(2000, 40 + k));
+    }
+    for level in [20, 30, 34] {
+        let mut on = LzmsCompressor::new(data.len(), level).unwrap();
+        assert_ne!(on.base.dom, INF, "L{level} skips dominated nodes");
+        let a = round_trip(&mut on, &data, &format!("L{level} dominated skip"));
+        let mut off = LzmsCompressor::new(data.len(), level).unwrap();
+        off.base.dom = INF;
+        let b = round_trip(&mut off, &data, &format!("L{level} no dominated skip"));
+        // Counted over one compression each (`round_trip` compresses once).
+        let (e_on, e_off) = (on.expanded, off.expanded);
+        assert_ne!(
+            compressed(&mut on, &data),
+            compressed(&mut off, &data),
+            "L{level}: the dominated skip changed nothing"
+        );
+        assert!(
+            e_on * 10 <= e_off * 9,
+            "L{level}: {e_on} nodes expanded against {e_off} without the skip"
+        );
+        assert!(a * 100 <= b * 101, "L{level}: {a} against {b} bytes");
+    }
+    // Any tolerance keeps every node reachable.
+    for dom in [64, 1 << 20] {
+        let mut c = LzmsCompressor::new(data.len(), 30).unwrap();
+        c.base.dom = dom;
+        round_trip(&mut c, &data, &format!("dominated skip, tolerance {dom}"));
+    }
+    // Off where delta matches are searched (the default level's size is the line).
+    for level in [19, 35, 50] {
+        assert_eq!(LzmsCompressor::new(1 << 17, level).unwrap().base.dom, INF);
+    }
+}
