@@ -49,13 +49,7 @@ pub(crate) struct LcpFinder {
     cap: usize,
     /// Next position to visit.
     pub(crate) next: usize,
-    /// Prefetch cursors of the next [`AHEAD`] positions (`q % AHEAD` for position `q`):
-    /// the interval of `q`'s walk prefetched last (see [`LcpFinder::visit`]).
-    ahead: [u32; AHEAD],
 }
-
-/// Positions whose walks are prefetched ahead of their visit (a power of two).
-const AHEAD: usize = 8;
 
 impl LcpFinder {
     /// Builds the interval tree of `d` (at most `MAX_N` bytes) for match lengths up to
@@ -67,7 +61,6 @@ impl LcpFinder {
         self.cap = cap.clamp(MIN_LEN as usize, 255);
         let cap = self.cap.min(TREE_CAP);
         self.next = 0;
-        self.ahead = [0; AHEAD];
         // Free the previous chunk's arrays first: the suffix sort's transient memory then
         // never adds to them.
         self.leaf = Vec::new();
@@ -154,23 +147,17 @@ impl LcpFinder {
         let p = self.next;
         self.next += 1;
         let Some(&k0) = self.leaf.get(p) else { return };
-        // Pipelined prefetch: the walk of position q is prefetched one level per visit
-        // from visit q - AHEAD on (its deepest interval then, its parent at the next
-        // visit, ...), so that the first levels of each walk, the cold ones, are in cache
-        // when its turn comes; the levels near the root stay cached anyway. Only the
-        // intervals' first words are read, which the visits never change.
-        for j in (2 - (p & 1)..AHEAD).step_by(2) {
-            let c = &mut self.ahead[(p + j) % AHEAD];
-            if *c != 0
-                && let Some(&w) = self.tree.get(2 * *c as usize)
-            {
-                *c = w & PARENT_MASK;
-                prefetch(&self.tree, 2 * *c as usize);
-            }
+        // Two-stage prefetch: the deepest interval two positions ahead, and the parent of
+        // the one a position ahead (prefetched by the previous visit, so usually cached).
+        if let Some(&k2) = self.leaf.get(p + 2) {
+            prefetch(&self.tree, 2 * k2 as usize);
         }
-        if let Some(&k) = self.leaf.get(p + AHEAD) {
-            self.ahead[p % AHEAD] = k;
-            prefetch(&self.tree, 2 * k as usize);
+        if let Some(&up) = self
+            .leaf
+            .get(p + 1)
+            .and_then(|&k1| self.tree.get(2 * k1 as usize))
+        {
+            prefetch(&self.tree, 2 * (up & PARENT_MASK) as usize);
         }
         let start = out.len();
         let mut best_off = u32::MAX;
