@@ -320,3 +320,38 @@ fn dominated_nodes_are_not_expanded_at_low_levels() {
         assert_eq!(LzmsCompressor::new(1 << 17, level).unwrap().base.dom, INF);
     }
 }
+
+#[test]
+fn large_chunks_skip_dominated_repeat_nodes() {
+    // At least `DOM_REP_MIN` bytes: repeats of earlier blocks give long repeat matches.
+    let mut data = sample(600_000, 23);
+    let block = data[100_000..140_000].to_vec();
+    while data.len() < DOM_REP_MIN + 50_000 {
+        data.extend_from_slice(&block[..20_000 + data.len() % 20_000]);
+        data.extend_from_slice(&sample(30_000, data.len() as u64));
+    }
+    let mut on = LzmsCompressor::new(data.len(), 50).unwrap();
+    assert_eq!(on.base.dom, INF, "L50 keeps every node at 128 KiB");
+    let a = round_trip(&mut on, &data, "L50 large, dominated repeat nodes skipped");
+    assert!(
+        on.params.dom == 0 && on.params.dom_rep,
+        "large chunk setting"
+    );
+    let mut off = LzmsCompressor::new(data.len(), 50).unwrap();
+    off.base.dom_large = false;
+    let b = round_trip(&mut off, &data, "L50 large, every node");
+    assert_eq!(off.params.dom, INF);
+    let (e_on, e_off) = (on.expanded, off.expanded);
+    assert!(e_on < e_off, "{e_on} nodes expanded against {e_off}");
+    assert_ne!(
+        compressed(&mut on, &data),
+        compressed(&mut off, &data),
+        "the dominated skip changed nothing in a large chunk"
+    );
+    assert!(a * 1000 <= b * 1005, "{a} against {b} bytes");
+    // Below the threshold nothing changes at L50.
+    let small = &data[..DOM_REP_MIN - 1];
+    let mut c = LzmsCompressor::new(small.len(), 50).unwrap();
+    round_trip(&mut c, small, "L50 just under the threshold");
+    assert_eq!(c.params.dom, INF);
+}
