@@ -15,7 +15,7 @@
 //!    is least against the window's mean cost per byte, so an item crossing the end is
 //!    not cut. A node reached by a match whose next node is reached by the same match
 //!    one byte longer at no more cost is dominated and not expanded (levels 20-34; in
-//!    chunks of 1 MiB and more, nodes reached by LZ repeat matches at every level).
+//!    chunks of 1 MiB and more, nodes reached by repeat matches at every level).
 //! 3. The chosen items are coded with the real adaptive model, which mirrors the
 //!    decoder's exactly: probability entries and states after every bit, Huffman codes
 //!    rebuilt on the decoder's schedule by the decoder's own builder.
@@ -199,8 +199,8 @@ impl Probs {
     }
 }
 
-/// Chunks of at least this many bytes skip dominated nodes reached by LZ repeat matches
-/// at every level (see `Params::dom`); at 128 KiB that costs more than the default
+/// Chunks of at least this many bytes skip dominated nodes reached by repeat matches at
+/// every level (see `Params::dom`); at 128 KiB that costs more than the default
 /// level's size margin (32 MiB of wine at L50: 8332304 -> 8335972 bytes, 1.0004x libwim).
 const DOM_REP_MIN: usize = 1 << 20;
 
@@ -271,7 +271,7 @@ struct Params {
     /// from it has a counterpart one byte shorter from the next node, from the same
     /// path state, except the shortest matches.
     dom: u32,
-    /// Only nodes reached by an LZ repeat match are skipped as dominated.
+    /// Only nodes reached by a repeat match (LZ or delta) are skipped as dominated.
     dom_rep: bool,
     /// Chunks of at least [`DOM_REP_MIN`] bytes skip those nodes where `dom` is off.
     dom_large: bool,
@@ -827,9 +827,10 @@ impl LzmsCompressor {
             self.base
         };
         if n >= DOM_REP_MIN && self.params.dom == INF && self.params.dom_large {
-            // Large chunks: nodes reached by LZ repeat matches are skipped as dominated
-            // at every level (64 MiB of wine at L50: 11535730 -> 11539386 bytes, 0.9983x
-            // libwim, for -11 % time; all match kinds: 11549904, -8 %).
+            // Large chunks: nodes reached by repeat matches are skipped as dominated at
+            // every level (64 MiB of wine at L50: 11535730 -> 11538848 bytes, 0.9983x
+            // libwim, for -10 % time; LZ repeats only 11539386; all match kinds
+            // 11549904).
             self.params.dom = 0;
             self.params.dom_rep = true;
         }
@@ -1093,7 +1094,7 @@ impl LzmsCompressor {
                     && i > 0
                     && node.kind != LIT
                     && node.len1 == 0
-                    && (node.kind == LZ_REP || !prm.dom_rep)
+                    && (node.kind == LZ_REP || node.kind == DELTA_REP || !prm.dom_rep)
                 {
                     let nx = self.nodes[(i + 1) & (NODES - 1)];
                     if nx.len == node.len + 1
