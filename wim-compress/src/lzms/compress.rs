@@ -13,7 +13,9 @@
 //!    node carries the repeat queues and decision states of the best path reaching it.
 //!    A window's path ends at the reached node at or past its last position whose cost
 //!    is least against the window's mean cost per byte, so an item crossing the end is
-//!    not cut.
+//!    not cut. A node reached by a match whose next node is reached by the same match
+//!    one byte longer at no more cost is dominated and not expanded (levels 20-34; in
+//!    chunks of 1 MiB and more, nodes reached by repeat matches at every level).
 //! 3. The chosen items are coded with the real adaptive model, which mirrors the
 //!    decoder's exactly: probability entries and states after every bit, Huffman codes
 //!    rebuilt on the decoder's schedule by the decoder's own builder.
@@ -54,6 +56,8 @@ const DELTA_REP: u8 = 4;
 const PREV_OTHER: u8 = 0;
 const PREV_LZ: u8 = 1;
 const PREV_DELTA: u8 = 2;
+/// `PathState::prev` of a node left unexpanded as dominated (its state not computed).
+const DOM_MARK: u8 = 0xFF;
 
 /// Decision-state register indices.
 const S_MAIN: usize = 0;
@@ -195,6 +199,11 @@ impl Probs {
     }
 }
 
+/// Chunks of at least this many bytes skip dominated nodes reached by repeat matches at
+/// every level (see `Params::dom`); at 128 KiB that costs more than the default
+/// level's size margin (32 MiB of wine at L50: 8332304 -> 8335972 bytes, 1.0004x libwim).
+const DOM_REP_MIN: usize = 1 << 20;
+
 /// Levels below this use the lazy parser (a fast mode; libwim has no equivalent).
 const LAZY_BELOW: u32 = 10;
 
@@ -256,6 +265,16 @@ struct Params {
     /// a tree descent, so with `interior_tree` false the interior positions are still
     /// inserted (not searched).
     chain: u32,
+    /// Dominated nodes (`INF`: off): a node reached by a match (not a literal nor a gap
+    /// edge) whose next node is reached by the same match one byte longer, at a cost at
+    /// most this much above, is not expanded (nor searched by the finders). Every item
+    /// from it has a counterpart one byte shorter from the next node, from the same
+    /// path state, except the shortest matches.
+    dom: u32,
+    /// Only nodes reached by a repeat match (LZ or delta) are skipped as dominated.
+    dom_rep: bool,
+    /// Chunks of at least [`DOM_REP_MIN`] bytes skip those nodes where `dom` is off.
+    dom_large: bool,
 }
 
 impl Params {
@@ -319,6 +338,14 @@ impl Params {
             } else {
                 0
             },
+            // Dominated nodes (see `dom`), 128 KiB chunks of wine, 4 MiB / 32 MiB size
+            // and CPU time against the same level without: L25 1046702 -> 1047604 /
+            // 8604854 -> 8601598, L30 1045294 -> 1046012 / 8594360 -> 8592476 at 0.75-0.8x
+            // the time. At L40-70 +0.17 % on 4 MiB (L50 1009718 -> 1011430, over
+            // libwim L50) for -10 to -21 %: off there.
+            dom: if (20..35).contains(&level) { 0 } else { INF },
+            dom_rep: false,
+            dom_large: true,
         };
         if p.chain > 0 {
             // With the chain finder, interior positions cost an insertion only: a lower
@@ -641,6 +668,9 @@ pub struct LzmsCompressor {
     pairs_next: usize,
     /// Codes rebuilt since the last cost refresh (bit per `DIRTY_*`).
     dirty: u8,
+    /// Nodes expanded by the parser (tests only).
+    #[cfg(test)]
+    expanded: usize,
 }
 
 const DIRTY_LIT: u8 = 1;
@@ -741,6 +771,8 @@ impl LzmsCompressor {
             pairs: Vec::new(),
             pairs_next: 0,
             dirty: 0xFF,
+            #[cfg(test)]
+            expanded: 0,
         })
     }
 
@@ -794,6 +826,14 @@ impl LzmsCompressor {
         } else {
             self.base
         };
+        if n >= DOM_REP_MIN && self.params.dom == INF && self.params.dom_large {
+            // Large chunks: nodes reached by repeat matches are skipped as dominated at
+            // every level (64 MiB of wine at L50: 11535730 -> 11538848 bytes, 0.9983x
+            // libwim, for -10 % time; LZ repeats only 11539386; all match kinds
+            // 11549904).
+            self.params.dom = 0;
+            self.params.dom_rep = true;
+        }
         self.hc_mode = !self.lcp_mode && self.params.chain > 0;
         if self.hc_mode {
             self.hc.reset(n);
@@ -1050,6 +1090,26 @@ impl LzmsCompressor {
                     i += 1;
                     continue;
                 }
+                if prm.dom != INF
+                    && i > 0
+                    && node.kind != LIT
+                    && node.len1 == 0
+                    && (node.kind == LZ_REP || node.kind == DELTA_REP || !prm.dom_rep)
+                {
+                    let nx = self.nodes[(i + 1) & (NODES - 1)];
+                    if nx.len == node.len + 1
+                        && nx.kind == node.kind
+                        && nx.val == node.val
+                        && nx.len1 == 0
+                        && nx.cost <= node.cost.saturating_add(prm.dom)
+                    {
+                        // No state either: nothing starts here, and `extend_back` skips
+                        // the node by this mark.
+                        self.states[i].prev = DOM_MARK;
+                        i += 1;
+                        continue;
+                    }
+                }
                 let s = if i > 0 {
                     let mut s = self.states[i - node.len as usize];
                     s.apply(node.kind, node.val);
@@ -1127,6 +1187,10 @@ impl LzmsCompressor {
                         i += 1;
                         continue;
                     }
+                }
+                #[cfg(test)]
+                {
+                    self.expanded += 1;
                 }
                 deltas.clear();
                 if prm.delta {
@@ -1626,6 +1690,9 @@ fn extend_back(
             continue;
         }
         let ss = &states[src];
+        if ss.prev == DOM_MARK {
+            continue;
+        }
         let l = blen as usize + jj;
         let cost = nd.cost
             + c.bit(ss, S_MAIN, 1)

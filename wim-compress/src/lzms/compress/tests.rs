@@ -160,10 +160,13 @@ fn interior_skip_round_trips_and_changes_the_parse() {
         data.extend_from_slice(&block[..1000 + 700 * k as usize]);
         data.extend_from_slice(&sample(2500, 20 + k));
     }
+    // Without the dominated-node skip, which covers most of the same nodes on such data.
     let mut off = LzmsCompressor::new(data.len(), 20).unwrap();
     off.base.interior = 0;
+    off.base.dom = INF;
     let a = round_trip(&mut off, &data, "interior skip off");
     let mut on = LzmsCompressor::new(data.len(), 20).unwrap();
+    on.base.dom = INF;
     assert!(on.base.interior > 0, "L20 skips match interiors");
     let b = round_trip(&mut on, &data, "interior skip on");
     assert_ne!(
@@ -176,10 +179,12 @@ fn interior_skip_round_trips_and_changes_the_parse() {
     // From L25 the interior positions are not visited by the tree either.
     let mut visited = LzmsCompressor::new(data.len(), 25).unwrap();
     visited.base.chain = 0;
+    visited.base.dom = INF;
     visited.base.interior_tree = true;
     let c = round_trip(&mut visited, &data, "interior skip, tree visits");
     let mut left_out = LzmsCompressor::new(data.len(), 25).unwrap();
     left_out.base.chain = 0;
+    left_out.base.dom = INF;
     assert!(left_out.base.interior > 0 && !left_out.base.interior_tree);
     let e = round_trip(&mut left_out, &data, "interior skip, no tree visits");
     assert_ne!(
@@ -279,4 +284,79 @@ fn chain_finder_levels_round_trip_and_change_the_parse() {
     for level in [19, 35] {
         assert_eq!(LzmsCompressor::new(1 << 17, level).unwrap().base.chain, 0);
     }
+}
+
+#[test]
+fn dominated_nodes_are_not_expanded_at_low_levels() {
+    let mut data = sample(60_000, 17);
+    let block = data[4000..9000].to_vec();
+    for k in 0..4 {
+        data.extend_from_slice(&block[..1200 + 800 * k as usize]);
+        data.extend_from_slice(&sample(2000, 40 + k));
+    }
+    for level in [20, 30, 34] {
+        let mut on = LzmsCompressor::new(data.len(), level).unwrap();
+        assert_ne!(on.base.dom, INF, "L{level} skips dominated nodes");
+        let a = round_trip(&mut on, &data, &format!("L{level} dominated skip"));
+        let mut off = LzmsCompressor::new(data.len(), level).unwrap();
+        off.base.dom = INF;
+        let b = round_trip(&mut off, &data, &format!("L{level} no dominated skip"));
+        // Counted over one compression each (`round_trip` compresses once).
+        let (e_on, e_off) = (on.expanded, off.expanded);
+        assert_ne!(
+            compressed(&mut on, &data),
+            compressed(&mut off, &data),
+            "L{level}: the dominated skip changed nothing"
+        );
+        assert!(
+            e_on * 10 <= e_off * 9,
+            "L{level}: {e_on} nodes expanded against {e_off} without the skip"
+        );
+        assert!(a * 100 <= b * 101, "L{level}: {a} against {b} bytes");
+    }
+    // Any tolerance keeps every node reachable.
+    for dom in [64, 1 << 20] {
+        let mut c = LzmsCompressor::new(data.len(), 30).unwrap();
+        c.base.dom = dom;
+        round_trip(&mut c, &data, &format!("dominated skip, tolerance {dom}"));
+    }
+    // Off where delta matches are searched (the default level's size is the line).
+    for level in [19, 35, 50] {
+        assert_eq!(LzmsCompressor::new(1 << 17, level).unwrap().base.dom, INF);
+    }
+}
+
+#[test]
+fn large_chunks_skip_dominated_repeat_nodes() {
+    // At least `DOM_REP_MIN` bytes: repeats of earlier blocks give long repeat matches.
+    let mut data = sample(600_000, 23);
+    let block = data[100_000..140_000].to_vec();
+    while data.len() < DOM_REP_MIN + 50_000 {
+        data.extend_from_slice(&block[..20_000 + data.len() % 20_000]);
+        data.extend_from_slice(&sample(30_000, data.len() as u64));
+    }
+    let mut on = LzmsCompressor::new(data.len(), 50).unwrap();
+    assert_eq!(on.base.dom, INF, "L50 keeps every node at 128 KiB");
+    let a = round_trip(&mut on, &data, "L50 large, dominated repeat nodes skipped");
+    assert!(
+        on.params.dom == 0 && on.params.dom_rep,
+        "large chunk setting"
+    );
+    let mut off = LzmsCompressor::new(data.len(), 50).unwrap();
+    off.base.dom_large = false;
+    let b = round_trip(&mut off, &data, "L50 large, every node");
+    assert_eq!(off.params.dom, INF);
+    let (e_on, e_off) = (on.expanded, off.expanded);
+    assert!(e_on < e_off, "{e_on} nodes expanded against {e_off}");
+    assert_ne!(
+        compressed(&mut on, &data),
+        compressed(&mut off, &data),
+        "the dominated skip changed nothing in a large chunk"
+    );
+    assert!(a * 1000 <= b * 1005, "{a} against {b} bytes");
+    // Below the threshold nothing changes at L50.
+    let small = &data[..DOM_REP_MIN - 1];
+    let mut c = LzmsCompressor::new(small.len(), 50).unwrap();
+    round_trip(&mut c, small, "L50 just under the threshold");
+    assert_eq!(c.params.dom, INF);
 }
