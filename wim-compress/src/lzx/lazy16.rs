@@ -80,6 +80,93 @@ fn common(pad: &[u8; BUF], a: usize, b: usize, limit: usize) -> usize {
     limit
 }
 
+/// What [`best_at`] reads: the built finder, its padded copy, the literal-cost prefix sums
+/// and the search parameters.
+struct Ctx<'a> {
+    hc: &'a Hc16,
+    pad: &'a [u8; BUF],
+    pre: &'a [i32],
+    n: usize,
+    depth: u32,
+    nice: usize,
+    max_offset: usize,
+}
+
+/// Best repeat match at `pos` under queue `q` as (length, index), lengths capped at `limit`;
+/// the lowest index wins ties, (0, 0) when none matches a byte. The three first 8-byte
+/// compares are done without branching on their (unpredictable) outcome; only when one of
+/// them matches all 8 bytes are the matches extended one by one.
+#[inline(always)]
+fn rep_match(pad: &[u8; BUF], q: &[u32; 3], pos: usize, limit: usize) -> (usize, u32) {
+    let v = ld64(pad, pos);
+    // Bytes in common within the first 8 (8 = all); 0 for an offset past the start. The
+    // masked load of `pos - o` stays in the buffer even when it wraps.
+    let first = |o: u32| -> usize {
+        let o = o as usize;
+        let l = ((ld64(pad, pos.wrapping_sub(o)) ^ v).trailing_zeros() / 8) as usize;
+        if o > pos { 0 } else { l }
+    };
+    let (l0, l1, l2) = (first(q[0]), first(q[1]), first(q[2]));
+    if (l0 | l1 | l2) >= 8 {
+        let mut best = (0usize, 0u32);
+        for (r, &o) in q.iter().enumerate() {
+            let o = o as usize;
+            if o > pos {
+                continue;
+            }
+            let l = common(pad, pos - o, pos, limit);
+            if l > best.0 {
+                best = (l, r as u32);
+            }
+        }
+        return best;
+    }
+    let (l0, l1, l2) = (l0.min(limit), l1.min(limit), l2.min(limit));
+    let mut best = (l0, 0u32);
+    if l1 > best.0 {
+        best = (l1, 1);
+    }
+    if l2 > best.0 {
+        best = (l2, 2);
+    }
+    best
+}
+
+/// The better of the repeat match and the chain's match at `pos` (longer than `min`) as
+/// (length, formatted offset, gain); gain <= 0 means "literal".
+#[inline(always)]
+fn best_at(cx: &Ctx<'_>, q: &[u32; 3], pos: usize, min: usize) -> (usize, u32, i32) {
+    let limit = MAX_MATCH.min(cx.n - pos);
+    let (rl, ri) = rep_match(cx.pad, q, pos, limit);
+    let mut b = (0usize, 0u32, 0i32);
+    if rl >= MIN_MATCH {
+        b = (rl, ri, match_gain(cx.pre, pos, rl, ri, LAZY_COSTS));
+    }
+    if rl >= cx.nice {
+        return b;
+    }
+    let (el, eo) = cx.hc.find(pos, min.max(rl).max(2), cx.depth, cx.nice);
+    if el >= 3 && eo <= cx.max_offset {
+        // The chain extends matches to the end of the buffer.
+        let el = el.min(MAX_MATCH);
+        let eo = eo as u32;
+        let fo = if eo == q[0] {
+            0
+        } else if eo == q[1] {
+            1
+        } else if eo == q[2] {
+            2
+        } else {
+            eo + 2
+        };
+        let g = match_gain(cx.pre, pos, el, fo, LAZY_COSTS);
+        if g > b.2 {
+            b = (el, fo, g);
+        }
+    }
+    b
+}
+
 /// Reusable state of the lazy parser.
 #[derive(Debug)]
 pub(super) struct Lazy16 {
@@ -125,62 +212,20 @@ impl Lazy16 {
         let hc = &*hc;
         // The finder's zero-padded copy of the chunk (masked loads, no bounds checks).
         let pad = hc.padded();
-        let pre = &self.pre[..];
-        let gain =
-            |pos: usize, len: usize, fo: u32| -> i32 { match_gain(pre, pos, len, fo, LAZY_COSTS) };
-        // Best repeat match at `pos` under queue `q`: (len, index).
-        let rep = |q: &[u32; 3], pos: usize| -> (usize, u32) {
-            let limit = MAX_MATCH.min(n - pos);
-            let mut best = (0usize, 0u32);
-            for (r, &o) in q.iter().enumerate() {
-                let o = o as usize;
-                if o > pos {
-                    continue;
-                }
-                let l = common(pad, pos - o, pos, limit);
-                if l > best.0 {
-                    best = (l, r as u32);
-                }
-            }
-            best
-        };
-        // The better of the repeat match and the chain's match at `pos` (which is
-        // inserted): (len, formatted offset, gain); gain <= 0 means "literal".
-        let best_at = |hc: &Hc16, q: &[u32; 3], pos: usize, min: usize| {
-            let (rl, ri) = rep(q, pos);
-            let mut b = (0usize, 0u32, 0i32);
-            if rl >= MIN_MATCH {
-                b = (rl, ri, gain(pos, rl, ri));
-            }
-            if rl >= nice {
-                return b;
-            }
-            let (el, eo) = hc.find(pos, min.max(rl).max(2), depth, nice);
-            if el >= 3 && eo <= max_offset {
-                // The chain extends matches to the end of the buffer.
-                let el = el.min(MAX_MATCH);
-                let eo = eo as u32;
-                let fo = if eo == q[0] {
-                    0
-                } else if eo == q[1] {
-                    1
-                } else if eo == q[2] {
-                    2
-                } else {
-                    eo + 2
-                };
-                let g = gain(pos, el, fo);
-                if g > b.2 {
-                    b = (el, fo, g);
-                }
-            }
-            b
+        let cx = Ctx {
+            hc,
+            pad,
+            pre: &self.pre[..],
+            n,
+            depth,
+            nice,
+            max_offset,
         };
         let end = n.saturating_sub(3);
         let mut q = [1u32; 3];
         let mut pos = 0usize;
         while pos < end {
-            let (mut len, mut fo, mut g) = best_at(hc, &q, pos, 2);
+            let (mut len, mut fo, mut g) = best_at(&cx, &q, pos, 2);
             if g <= 0 {
                 items.push(u32::from(data[pos]));
                 if let Some(f) = feed.as_deref_mut() {
@@ -190,7 +235,7 @@ impl Lazy16 {
                 continue;
             }
             while len < LAZY_MAX && pos + 1 < end {
-                let (l2, f2, g2) = best_at(hc, &q, pos + 1, len);
+                let (l2, f2, g2) = best_at(&cx, &q, pos + 1, len);
                 if g2 > g {
                     items.push(u32::from(data[pos]));
                     if let Some(f) = feed.as_deref_mut() {
