@@ -4,9 +4,9 @@
 //! the repeat checks read its zero-padded copy) plus the three recent offsets. A match
 //! is taken only if it saves bits against coding its bytes as literals: literal costs are
 //! estimated from the chunk's byte histogram (`16·log2(n/count)`, in 1/16 bit) and their
-//! prefix sums give the cost of any run of literals in O(1); a match costs a header
-//! estimate plus its verbatim offset bits (none for repeat matches) plus a length-symbol
-//! estimate for lengths of 9 and more. A short match is compared with the best choice one
+//! prefix sums give the cost of any run of literals in O(1); a match costs a main-symbol
+//! estimate (for explicit matches growing with the offset slot) plus its verbatim offset
+//! bits (none for repeat matches) plus a length-symbol estimate for lengths of 9 and more. A short match is compared with the best choice one
 //! byte later (one literal, then that match) by the same savings.
 
 use super::block_split::Feed;
@@ -17,20 +17,11 @@ use crate::matchfinder::hc16::{HC16_MAX, Hc16};
 use crate::matchfinder::padded16::{BUF, ld64};
 
 const MAX_MATCH: usize = 257;
-// Match cost estimates, tuned on 8 MiB of wine at depth 16 / nice 32 / look-ahead below 32
-// (header, repeat header, length symbol in bits): (9, 7, 6) 2049778 bytes, (7, 4, 4)
-// 2033014, (6, 3, 3) 2030274, (5, 2, 2) 2028998, (5, 2, 1) 2028342, (4, 2, 3) 2030878. The histogram overstates literal
-// costs (matches take the frequent bytes), so low header estimates fit best.
-/// Estimated cost (1/16 bit) of an explicit match's main symbol, besides its extra bits.
-const EXPLICIT_HEADER: i32 = 5 * 16;
-/// Estimated cost (1/16 bit) of a repeat match's main symbol.
-const REPEAT_HEADER: i32 = 2 * 16;
-/// Estimated cost (1/16 bit) of a length symbol (lengths of 9 and more).
-const LEN_SYMBOL: i32 = 16;
 
 /// Estimated costs (1/16 bit) of a match besides its literals' worth: explicit match main
 /// symbol (extra offset bits are added), repeat match main symbol, length symbol (lengths
-/// of 9 and more).
+/// of 9 and more). Used by the near-optimal parser's greedy seed (`compress.rs`); the lazy
+/// parser prices matches with [`LazyCosts`].
 #[derive(Debug, Clone, Copy)]
 pub(super) struct MatchCosts {
     pub(super) explicit: i32,
@@ -38,11 +29,52 @@ pub(super) struct MatchCosts {
     pub(super) len_symbol: i32,
 }
 
-const LAZY_COSTS: MatchCosts = MatchCosts {
-    explicit: EXPLICIT_HEADER,
-    repeat: REPEAT_HEADER,
-    len_symbol: LEN_SYMBOL,
+// Lazy match costs (1/16 bit), tuned on the 32 MiB sample at L20 (d24 n48; libwim L20
+// 9436324 bytes). Before: a flat explicit header of 5 bits plus the extra bits, repeat 2
+// bits, length symbol 1 bit: 9438698. A header that grows with the offset slot (far slots
+// are rarer, so their main symbols are longer) fits much better: (explicit base, per slot,
+// repeat-0, rep-1/2 extra) = (5.25, 0, 1.75, 0) 9436298; (4.5, 1/8, 1.75, 0) 9432448;
+// (3, 1/4, 1.5, 1) 9423356; (1.5, 1/4, 1.5, 1) 9422932; (0, 5/16, 1.5, 1) 9422870;
+// **(0.5, 5/16, 1.5, 1) 9422026**; (0.5, 5/16, 1.5, 1.25) 9424758; (0, 3/8, 1.5, 1)
+// 9422938. Length symbol 0.5 / 1 / 1.5 / 2 bits: 9422024 / 9422026 / 9425286 / 9426612.
+/// Explicit match: base cost of the main symbol (1/16 bit).
+const EXPLICIT_BASE: i32 = 8;
+/// Explicit match: added main-symbol cost per offset slot (1/16 bit).
+const SLOT_SLOPE: i32 = 5;
+/// Repeat-0 match main symbol (1/16 bit).
+const REPEAT_HEADER: i32 = 24;
+/// Added cost of a repeat-1 or repeat-2 match's main symbol (1/16 bit): they are rarer.
+const REP12_EXTRA: i32 = 16;
+/// Length symbol (lengths of 9 and more, 1/16 bit).
+const LEN_SYMBOL: i32 = 16;
+
+/// Header cost (1/16 bit) of an explicit match by offset slot: main symbol estimate plus
+/// the verbatim extra offset bits.
+const SLOT_HEAD: [i32; 64] = {
+    let mut t = [0i32; 64];
+    let mut s = 0;
+    while s < 64 {
+        t[s] = EXPLICIT_BASE + SLOT_SLOPE * s as i32 + 16 * EXTRA_BITS[s] as i32;
+        s += 1;
+    }
+    t
 };
+
+/// Savings (1/16 bit) of the lazy parser's match of `len` at `pos` with formatted offset
+/// `fo` (< 2^18: chunks of at most 64 KiB) over coding its bytes as literals.
+#[inline(always)]
+fn lazy_gain(pre: &[i32], pos: usize, len: usize, fo: u32) -> i32 {
+    let lits = pre[pos + len] - pre[pos];
+    let head = if fo < 3 {
+        REPEAT_HEADER + if fo > 0 { REP12_EXTRA } else { 0 }
+    } else {
+        // Offset slot of `2 <= fo < 2^18` without branches (codecs.md §3.7).
+        let k = 31 - fo.leading_zeros();
+        let slot = (2 * k + ((fo >> (k - 1)) & 1)) as usize;
+        SLOT_HEAD[slot & 63]
+    };
+    lits - head - if len >= 9 { LEN_SYMBOL } else { 0 }
+}
 
 /// Savings (1/16 bit) of a match of `len` at `pos` with formatted offset `fo` over coding
 /// its bytes as literals (`pre`: literal-cost prefix sums of the chunk).
@@ -140,7 +172,7 @@ fn best_at(cx: &Ctx<'_>, q: &[u32; 3], pos: usize, min: usize) -> (usize, u32, i
     let (rl, ri) = rep_match(cx.pad, q, pos, limit);
     let mut b = (0usize, 0u32, 0i32);
     if rl >= MIN_MATCH {
-        b = (rl, ri, match_gain(cx.pre, pos, rl, ri, LAZY_COSTS));
+        b = (rl, ri, lazy_gain(cx.pre, pos, rl, ri));
     }
     if rl >= cx.nice {
         return b;
@@ -159,7 +191,7 @@ fn best_at(cx: &Ctx<'_>, q: &[u32; 3], pos: usize, min: usize) -> (usize, u32, i
         } else {
             eo + 2
         };
-        let g = match_gain(cx.pre, pos, el, fo, LAZY_COSTS);
+        let g = lazy_gain(cx.pre, pos, el, fo);
         if g > b.2 {
             b = (el, fo, g);
         }
@@ -261,5 +293,32 @@ impl Lazy16 {
             }
             pos += 1;
         }
+    }
+}
+
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lazy_gain_prices_far_slots_and_rare_repeats_higher() {
+        // Flat literal costs of 8 bits per byte.
+        let pre: Vec<i32> = (0..64).map(|i| 128 * i).collect();
+        // Offsets 2 and 4 (formatted 4 and 6) are in slots 4 and 5, both with one extra
+        // bit: the farther slot costs more (a flat header would price them the same).
+        assert_eq!(slot_of(4), 4);
+        assert_eq!(slot_of(6), 5);
+        assert_eq!(EXTRA_BITS[4], EXTRA_BITS[5]);
+        assert_eq!(lazy_gain(&pre, 0, 4, 4) - lazy_gain(&pre, 0, 4, 6), SLOT_SLOPE);
+        // The branch-free slot equals `slot_of` for every explicit offset of a 64 KiB chunk.
+        for fo in 3..(1u32 << 16) + 2 {
+            let head = 4 * 128 - lazy_gain(&pre, 0, 4, fo);
+            assert_eq!(head, SLOT_HEAD[slot_of(fo)], "{fo}");
+        }
+        // Repeat 1 and 2 cost more than repeat 0; lengths from 9 pay a length symbol.
+        assert_eq!(lazy_gain(&pre, 0, 4, 0) - lazy_gain(&pre, 0, 4, 1), REP12_EXTRA);
+        assert_eq!(lazy_gain(&pre, 0, 4, 1), lazy_gain(&pre, 0, 4, 2));
+        assert_eq!(lazy_gain(&pre, 0, 9, 0), 9 * 128 - REPEAT_HEADER - LEN_SYMBOL);
     }
 }
