@@ -119,7 +119,6 @@ struct Ctx<'a> {
     pad: &'a [u8; BUF],
     pre: &'a [i32],
     n: usize,
-    depth: u32,
     nice: usize,
     max_offset: usize,
 }
@@ -167,7 +166,13 @@ fn rep_match(pad: &[u8; BUF], q: &[u32; 3], pos: usize, limit: usize) -> (usize,
 /// The better of the repeat match and the chain's match at `pos` (longer than `min`) as
 /// (length, formatted offset, gain); gain <= 0 means "literal".
 #[inline(always)]
-fn best_at(cx: &Ctx<'_>, q: &[u32; 3], pos: usize, min: usize) -> (usize, u32, i32) {
+fn best_at(
+    cx: &Ctx<'_>,
+    q: &[u32; 3],
+    pos: usize,
+    min: usize,
+    depth: u32,
+) -> (usize, u32, i32) {
     let limit = MAX_MATCH.min(cx.n - pos);
     let (rl, ri) = rep_match(cx.pad, q, pos, limit);
     let mut b = (0usize, 0u32, 0i32);
@@ -177,7 +182,7 @@ fn best_at(cx: &Ctx<'_>, q: &[u32; 3], pos: usize, min: usize) -> (usize, u32, i
     if rl >= cx.nice {
         return b;
     }
-    let (el, eo) = cx.hc.find(pos, min.max(rl).max(2), cx.depth, cx.nice);
+    let (el, eo) = cx.hc.find(pos, min.max(rl).max(2), depth, cx.nice);
     if el >= 3 && eo <= cx.max_offset {
         // The chain extends matches to the end of the buffer.
         let el = el.min(MAX_MATCH);
@@ -230,6 +235,7 @@ impl Lazy16 {
         &mut self,
         data: &[u8],
         depth: u32,
+        la_depth: u32,
         nice: usize,
         max_offset: usize,
         items: &mut Vec<Item>,
@@ -249,7 +255,6 @@ impl Lazy16 {
             pad,
             pre: &self.pre[..],
             n,
-            depth,
             nice,
             max_offset,
         };
@@ -257,7 +262,7 @@ impl Lazy16 {
         let mut q = [1u32; 3];
         let mut pos = 0usize;
         while pos < end {
-            let (mut len, mut fo, mut g) = best_at(&cx, &q, pos, 2);
+            let (mut len, mut fo, mut g) = best_at(&cx, &q, pos, 2, depth);
             if g <= 0 {
                 items.push(u32::from(data[pos]));
                 if let Some(f) = feed.as_deref_mut() {
@@ -267,7 +272,7 @@ impl Lazy16 {
                 continue;
             }
             while len < LAZY_MAX && pos + 1 < end {
-                let (l2, f2, g2) = best_at(&cx, &q, pos + 1, len);
+                let (l2, f2, g2) = best_at(&cx, &q, pos + 1, len, la_depth);
                 if g2 > g {
                     items.push(u32::from(data[pos]));
                     if let Some(f) = feed.as_deref_mut() {
