@@ -1553,7 +1553,7 @@ mod tests {
         assert_eq!(depths(10), (24, 2, 12));
         assert_eq!(depths(20), (48, 2, 24));
         assert_eq!(depths(34), (80, 4, 40));
-        let data = mixed(3 * 32768);
+        let data = mixed(32768);
         for level in [10, 20, 34] {
             round_trip(level, 32768, &data);
         }
