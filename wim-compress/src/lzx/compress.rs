@@ -22,7 +22,6 @@
 //! Blocks are verbatim or aligned, whichever is cheaper; code lengths are delta coded
 //! against the previous block of the chunk.
 
-use super::bitout::Out;
 use super::block_split::{SEGMENT, Splitter};
 use super::constants::{
     DEFAULT_BLOCK_SIZE, EXTRA_BITS, MAX_ALIGNED_LEN, MAX_LEN_LEN, MAX_MAIN_LEN, MAX_MAIN_SYMBOLS,
@@ -32,6 +31,7 @@ use super::constants::{
 use super::e8_encode::translate;
 use super::lazy16::{Lazy16, MatchCosts, match_gain};
 use super::pairs::Pairs;
+use crate::bits::writer::BitWriter;
 #[cfg(not(feature = "safe-only"))]
 use crate::fast::lzx_bt::LzxBinaryTree as BinaryTree;
 use crate::huffman::build::{HuffScratch, build_code};
@@ -1043,7 +1043,7 @@ impl LzxCompressor {
 
     fn write_block(
         &mut self,
-        w: &mut Out<'_>,
+        w: &mut BitWriter<'_>,
         block_size: usize,
         items_range: (usize, usize),
         split_block: Option<usize>,
@@ -1069,15 +1069,15 @@ impl LzxCompressor {
         } else {
             w.put(0, 1);
             if self.order == MIN_WINDOW_ORDER {
-                w.put(block_size as u64, 16);
+                w.put(block_size as u32, 16);
             } else {
-                w.put((block_size >> 16) as u64, 8);
-                w.put((block_size & 0xFFFF) as u64, 16);
+                w.put((block_size >> 16) as u32, 8);
+                w.put((block_size & 0xFFFF) as u32, 16);
             }
         }
         if aligned {
             for &l in &c.al_lens {
-                w.put(u64::from(l), 3);
+                w.put(u32::from(l), 3);
             }
         }
         let nm = self.num_main;
@@ -1100,33 +1100,29 @@ impl LzxCompressor {
             let len = (it >> 22) as usize;
             if len == 0 {
                 let s = it as usize;
-                w.put(u64::from(c.main_codes[s]), u32::from(c.main_lens[s]));
+                w.put(c.main_codes[s], u32::from(c.main_lens[s]));
                 continue;
             }
-            // A match in two puts: main and length symbols (<= 32 bits), then the offset
-            // bits (<= 17 + 7).
             let fo = it & 0x3F_FFFF;
             let slot = slot_of(fo);
             let h = (len - MIN_MATCH).min(NUM_LEN_HEADERS - 1);
             let s = NUM_CHARS + slot * NUM_LEN_HEADERS + h;
-            let mut v = u64::from(c.main_codes[s]);
-            let mut nb = u32::from(c.main_lens[s]);
+            w.put(c.main_codes[s], u32::from(c.main_lens[s]));
             if h == NUM_LEN_HEADERS - 1 {
                 let ls = len - MIN_MATCH - (NUM_LEN_HEADERS - 1);
-                let ll = u32::from(c.len_lens[ls]);
-                v = (v << ll) | u64::from(c.len_codes[ls]);
-                nb += ll;
+                w.put(c.len_codes[ls], u32::from(c.len_lens[ls]));
             }
-            w.put(v, nb);
             let e = u32::from(EXTRA_BITS[slot]);
             if e > 0 {
-                let x = u64::from(fo - POSITION_BASE[slot]);
+                let v = fo - POSITION_BASE[slot];
                 if aligned && e >= 3 {
-                    let a = (x & 7) as usize;
-                    let al = u32::from(c.al_lens[a]);
-                    w.put(((x >> 3) << al) | u64::from(c.al_codes[a]), e - 3 + al);
+                    if e > 3 {
+                        w.put(v >> 3, e - 3);
+                    }
+                    let a = (v & 7) as usize;
+                    w.put(c.al_codes[a], u32::from(c.al_lens[a]));
                 } else {
-                    w.put(x, e);
+                    w.put(v, e);
                 }
             }
         }
@@ -1378,7 +1374,7 @@ fn pre_items(new: &[u8], old: &[u8], out: &mut Vec<(u8, u8, u8)>) {
     }
 }
 
-fn write_lens(w: &mut Out<'_>, new: &[u8], old: &[u8], scratch: &mut HuffScratch) {
+fn write_lens(w: &mut BitWriter<'_>, new: &[u8], old: &[u8], scratch: &mut HuffScratch) {
     let mut items = Vec::with_capacity(new.len());
     pre_items(new, old, &mut items);
     let mut freqs = [0u32; NUM_PRE_SYMBOLS];
@@ -1389,12 +1385,12 @@ fn write_lens(w: &mut Out<'_>, new: &[u8], old: &[u8], scratch: &mut HuffScratch
     let mut codes = [0u32; NUM_PRE_SYMBOLS];
     build_code(&freqs, MAX_PRE_LEN, &mut lens, &mut codes, scratch);
     for &l in &lens {
-        w.put(u64::from(l), 4);
+        w.put(u32::from(l), 4);
     }
     for (s, nb, x) in items {
-        w.put(u64::from(codes[s as usize]), u32::from(lens[s as usize]));
+        w.put(codes[s as usize], u32::from(lens[s as usize]));
         if nb > 0 {
-            w.put(u64::from(x), u32::from(nb));
+            w.put(u32::from(x), u32::from(nb));
         }
     }
 }
@@ -1415,7 +1411,7 @@ impl Compressor for LzxCompressor {
             Parser::Optimal { passes } => self.parse_optimal(passes),
         }
         let out = dst.get_mut(..n - 1)?;
-        let mut w = Out::new(out);
+        let mut w = BitWriter::new(out);
         let mut prev_main = [0u8; MAX_MAIN_SYMBOLS];
         let mut prev_len = [0u8; NUM_LEN_SYMBOLS];
         let blocks = std::mem::take(&mut self.blocks);

@@ -5,7 +5,6 @@
 //! offsets start at (1, 1, 1) in every chunk; after the last block the E8 call translation
 //! is undone over the whole chunk (§3.10).
 
-mod bitout;
 mod block_split;
 mod compress;
 mod constants;
