@@ -10,9 +10,6 @@
 
 /// A forward writer of 16-bit LE units, MSB-first.
 #[derive(Debug)]
-// The LZX encoder writes through its own writer (lzx::bitout::Out); this one stays as the
-// reference model its tests compare against.
-#[cfg_attr(not(test), allow(dead_code))]
 pub(crate) struct BitWriter<'a> {
     out: &'a mut [u8],
     pos: usize,
@@ -22,7 +19,6 @@ pub(crate) struct BitWriter<'a> {
     overflow: bool,
 }
 
-#[cfg_attr(not(test), allow(dead_code))]
 impl<'a> BitWriter<'a> {
     /// A writer whose first unit goes to byte 0 of `out`.
     pub(crate) fn new(out: &'a mut [u8]) -> Self {
