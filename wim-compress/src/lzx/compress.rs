@@ -1555,6 +1555,8 @@ mod tests {
         assert_eq!(depths(10), (24, 2, 12));
         assert_eq!(depths(20), (48, 2, 24));
         assert_eq!(depths(34), (80, 4, 40));
+        // Their splitter works on 8 KiB segments (the near-optimal levels' on 2 KiB).
+        assert_eq!(LAZY16_SEGMENT, 8192);
         let data = mixed(32768);
         for level in [10, 20, 34] {
             round_trip(level, 32768, &data);
