@@ -2,7 +2,7 @@
 //!
 //! Levels follow wimlib's scale (low = fast, high = small):
 //! - 1–34: lazy parsing over hash chains (`lazy16` for chunks of at most 64 KiB:
-//!   cost-aware choices, repeat offsets, one-byte look-ahead for matches shorter than 16);
+//!   cost-aware choices, repeat offsets, one-byte look-ahead for explicit matches shorter than 24);
 //!   below 10 fixed 32 KiB blocks and depth 3·L / nice 4·L, from 10 split blocks and
 //!   nice 2.4·L, depth 2.4·L with a look-ahead depth of 2 (up to L24) to 4 (L33–34)
 //!   (L20: 48 / 48 / 2; larger chunks: depth 1.2·L for both).

@@ -6,8 +6,9 @@
 //! estimated from the chunk's byte histogram (`16·log2(n/count)`, in 1/16 bit) and their
 //! prefix sums give the cost of any run of literals in O(1); a match costs a main-symbol
 //! estimate (for explicit matches growing with the offset slot) plus its verbatim offset
-//! bits (none for repeat matches) plus a length-symbol estimate for lengths of 9 and more. A short match is compared with the best choice one
-//! byte later (one literal, then that match) by the same savings.
+//! bits (none for repeat matches) plus a length-symbol estimate for lengths of 9 and more.
+//! A short explicit match is compared with the best choice one byte later (one literal,
+//! then that match) by the same savings; repeat matches are taken at once.
 
 use super::block_split::Feed;
 use super::compress::{Item, item_match, slot_of, update_queue};
@@ -273,7 +274,11 @@ impl Lazy16 {
                 pos += 1;
                 continue;
             }
-            while len < LAZY_MAX && pos + 1 < end {
+            // Only explicit matches are compared with the choice one byte later: a repeat match
+            // is taken at once (32 MiB of wine, L20: look-ahead after every match 9416262
+            // bytes; not after repeat-0 ones 9404618, 4 % fewer instructions; not after
+            // repeat-0/1 9402046; after no repeat match 9403336, 6.4 % fewer instructions).
+            while fo >= 3 && len < LAZY_MAX && pos + 1 < end {
                 let (l2, f2, g2) = best_at(&cx, &q, pos + 1, len, la_depth);
                 if g2 > g {
                     items.push(u32::from(data[pos]));
@@ -307,6 +312,55 @@ impl Lazy16 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn repeat_matches_are_taken_without_look_ahead() {
+        // At `pos` a 4-byte repeat-0 match; one byte later a 24-byte explicit match. The
+        // look-ahead would prefer "literal, long match"; repeat matches are taken at once.
+        let mut x = 0x2545_F491_4F6C_DD1Du64;
+        let mut noise = |k: usize| -> Vec<u8> {
+            (0..k)
+                .map(|_| {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    (x >> 24) as u8
+                })
+                .collect()
+        };
+        let s = noise(24);
+        let mut data = noise(60);
+        data.extend_from_slice(&s);
+        data.extend(noise(40));
+        // Block B: 12 bytes, a byte, then [z, S0, S1, S2] and a byte differing from S3.
+        let b_start = data.len();
+        data.extend(noise(13));
+        let b = data.len();
+        data.extend_from_slice(&[0x5A, s[0], s[1], s[2], s[3] ^ 0xFF]);
+        data.extend(noise(30));
+        // B's first 12 bytes again (an explicit match whose offset becomes repeat 0), a byte
+        // differing from B's 13th, then B's [z, S0, S1, S2] (repeat 0) continued by S.
+        let first = data[b_start..b_start + 12].to_vec();
+        data.extend_from_slice(&first);
+        data.push(data[b - 1] ^ 0xFF);
+        let pos = data.len();
+        data.push(0x5A);
+        data.extend_from_slice(&s);
+        data.extend(noise(40));
+        let mut lz = Lazy16::new(4096);
+        let mut items = Vec::new();
+        lz.parse(&data, 48, 2, 48, 4093, &mut items, None);
+        let mut at = 0usize;
+        let mut found = None;
+        for &it in &items {
+            if at == pos {
+                found = Some(it);
+            }
+            at += ((it >> 22) as usize).max(1);
+        }
+        assert_eq!(at, data.len());
+        assert_eq!(found, Some(item_match(4, 0)), "{items:?}");
+    }
 
     #[test]
     fn lazy_gain_prices_far_slots_and_rare_repeats_higher() {
