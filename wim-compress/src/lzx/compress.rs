@@ -83,8 +83,13 @@ enum Parser {
     /// Lazy parsing; for chunks of at most 64 KiB (`lazy16`) with these chain depths for
     /// the search at a position and for the look-ahead one byte later (larger chunks use
     /// `SearchParams::max_depth` for both).
-    Lazy { depth: u32, la_depth: u32 },
-    Optimal { passes: u32 },
+    Lazy {
+        depth: u32,
+        la_depth: u32,
+    },
+    Optimal {
+        passes: u32,
+    },
 }
 
 #[derive(Debug)]
@@ -376,7 +381,9 @@ impl LzxCompressor {
         params.max_offset = window - 3;
         let finder = match parser {
             Parser::Optimal { .. } => Finder::Bt(BinaryTree::new(window)),
-            Parser::Lazy { .. } if window <= Lazy16::MAX => Finder::Hc16(Box::new(Lazy16::new(window))),
+            Parser::Lazy { .. } if window <= Lazy16::MAX => {
+                Finder::Hc16(Box::new(Lazy16::new(window)))
+            }
             Parser::Lazy { .. } => Finder::Hc(HashChain::new(window)),
         };
         let num_main = NUM_CHARS + NUM_LEN_HEADERS * num_offset_slots(order);
@@ -454,8 +461,7 @@ impl LzxCompressor {
             };
             lz.parse(
                 &self.buf,
-                depth,
-                la_depth,
+                (depth, la_depth),
                 p.nice_len,
                 p.max_offset,
                 &mut self.items,

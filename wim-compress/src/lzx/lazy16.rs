@@ -169,13 +169,7 @@ fn rep_match(pad: &[u8; BUF], q: &[u32; 3], pos: usize, limit: usize) -> (usize,
 /// The better of the repeat match and the chain's match at `pos` (longer than `min`) as
 /// (length, formatted offset, gain); gain <= 0 means "literal".
 #[inline(always)]
-fn best_at(
-    cx: &Ctx<'_>,
-    q: &[u32; 3],
-    pos: usize,
-    min: usize,
-    depth: u32,
-) -> (usize, u32, i32) {
+fn best_at(cx: &Ctx<'_>, q: &[u32; 3], pos: usize, min: usize, depth: u32) -> (usize, u32, i32) {
     let limit = MAX_MATCH.min(cx.n - pos);
     let (rl, ri) = rep_match(cx.pad, q, pos, limit);
     let mut b = (0usize, 0u32, 0i32);
@@ -233,12 +227,12 @@ impl Lazy16 {
     }
 
     /// Parses `data` (at most [`Self::MAX`] bytes) into `items`, searching `depth` chain
-    /// links and stopping at `nice` bytes; explicit offsets stay `<= max_offset`.
+    /// links (`la_depth` for the look-ahead one byte later) and stopping at `nice` bytes;
+    /// explicit offsets stay `<= max_offset`.
     pub(super) fn parse(
         &mut self,
         data: &[u8],
-        depth: u32,
-        la_depth: u32,
+        (depth, la_depth): (u32, u32),
         nice: usize,
         max_offset: usize,
         items: &mut Vec<Item>,
@@ -308,7 +302,6 @@ impl Lazy16 {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -349,7 +342,7 @@ mod tests {
         data.extend(noise(40));
         let mut lz = Lazy16::new(4096);
         let mut items = Vec::new();
-        lz.parse(&data, 48, 2, 48, 4093, &mut items, None);
+        lz.parse(&data, (48, 2), 48, 4093, &mut items, None);
         let mut at = 0usize;
         let mut found = None;
         for &it in &items {
@@ -371,15 +364,24 @@ mod tests {
         assert_eq!(slot_of(4), 4);
         assert_eq!(slot_of(6), 5);
         assert_eq!(EXTRA_BITS[4], EXTRA_BITS[5]);
-        assert_eq!(lazy_gain(&pre, 0, 4, 4) - lazy_gain(&pre, 0, 4, 6), SLOT_SLOPE);
+        assert_eq!(
+            lazy_gain(&pre, 0, 4, 4) - lazy_gain(&pre, 0, 4, 6),
+            SLOT_SLOPE
+        );
         // The branch-free slot equals `slot_of` for every explicit offset of a 64 KiB chunk.
         for fo in 3..(1u32 << 16) + 2 {
             let head = 4 * 128 - lazy_gain(&pre, 0, 4, fo);
             assert_eq!(head, SLOT_HEAD[slot_of(fo)], "{fo}");
         }
         // Repeat 1 and 2 cost more than repeat 0; lengths from 9 pay a length symbol.
-        assert_eq!(lazy_gain(&pre, 0, 4, 0) - lazy_gain(&pre, 0, 4, 1), REP12_EXTRA);
+        assert_eq!(
+            lazy_gain(&pre, 0, 4, 0) - lazy_gain(&pre, 0, 4, 1),
+            REP12_EXTRA
+        );
         assert_eq!(lazy_gain(&pre, 0, 4, 1), lazy_gain(&pre, 0, 4, 2));
-        assert_eq!(lazy_gain(&pre, 0, 9, 0), 9 * 128 - REPEAT_HEADER - LEN_SYMBOL);
+        assert_eq!(
+            lazy_gain(&pre, 0, 9, 0),
+            9 * 128 - REPEAT_HEADER - LEN_SYMBOL
+        );
     }
 }
