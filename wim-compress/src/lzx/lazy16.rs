@@ -35,7 +35,7 @@ pub(super) struct MatchCosts {
 // bits, length symbol 1 bit: 9438698. A header that grows with the offset slot (far slots
 // are rarer, so their main symbols are longer) fits much better: (explicit base, per slot,
 // repeat-0, rep-1/2 extra) = (5.25, 0, 1.75, 0) 9436298; (4.5, 1/8, 1.75, 0) 9432448;
-// (3, 1/4, 1.5, 1) 9423356; (1.5, 1/4, 1.5, 1) 9422932; (0, 5/16, 1.5, 1) 9422870;
+// (2, 1/4, 1.5, 1) 9423356; (1.5, 1/4, 1.5, 1) 9422932; (0, 5/16, 1.5, 1) 9422870;
 // **(0.5, 5/16, 1.5, 1) 9422026**; (0.5, 5/16, 1.5, 1.25) 9424758; (0, 3/8, 1.5, 1)
 // 9422938. Length symbol 0.5 / 1 / 1.5 / 2 bits: 9422024 / 9422026 / 9425286 / 9426612.
 /// Explicit match: base cost of the main symbol (1/16 bit).
