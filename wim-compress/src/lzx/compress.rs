@@ -2,9 +2,10 @@
 //!
 //! Levels follow wimlib's scale (low = fast, high = small):
 //! - 1–34: lazy parsing over hash chains (`lazy16` for chunks of at most 64 KiB:
-//!   cost-aware choices, repeat offsets, one-byte look-ahead for matches shorter than 16);
+//!   cost-aware choices, repeat offsets, one-byte look-ahead for explicit matches shorter than 24);
 //!   below 10 fixed 32 KiB blocks and depth 3·L / nice 4·L, from 10 split blocks and
-//!   depth 1.2·L / nice 2.4·L (L20: 24 / 48).
+//!   nice 2.4·L, depth 2.4·L with a look-ahead depth of 2 (up to L24) to 4 (L33–34)
+//!   (L20: 48 / 48 / 2; larger chunks: depth 1.2·L for both).
 //! - 35 and up: near-optimal parsing over a binary-tree match cache, depth 0.48·L; nice
 //!   0.96·L below 50, 2.56·L from 50, 1.6·L from 100; 1 pass below 70, 2 from 70, 4 from
 //!   100 and one more from 150, 200 and 300 (L35: 16/33/1 pass, L50: 24/128/1, L70:
@@ -79,8 +80,16 @@ pub(super) fn slot_of(fo: u32) -> usize {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Parser {
-    Lazy,
-    Optimal { passes: u32 },
+    /// Lazy parsing; for chunks of at most 64 KiB (`lazy16`) with these chain depths for
+    /// the search at a position and for the look-ahead one byte later (larger chunks use
+    /// `SearchParams::max_depth` for both).
+    Lazy {
+        depth: u32,
+        la_depth: u32,
+    },
+    Optimal {
+        passes: u32,
+    },
 }
 
 #[derive(Debug)]
@@ -89,6 +98,12 @@ enum Finder {
     Hc16(Box<Lazy16>),
     Bt(BinaryTree),
 }
+
+/// Split segment of the `lazy16` levels (10–34): 8 KiB (32 MiB of wine at L20, look-ahead
+/// below 16 bytes: 4 KiB 9421366 → 8 KiB 9428656 bytes for 5.3 % fewer instructions,
+/// 16 KiB 9441368; with the look-ahead below 24, 8 KiB 9416262). Session 5 had rejected
+/// 8 KiB (+0.056 % for +7 %) while L20 was larger than libwim's.
+const LAZY16_SEGMENT: usize = 4 * SEGMENT;
 
 /// Lengths relaxed per step (see `relax`).
 const LANES: usize = 8;
@@ -266,12 +281,27 @@ fn settings(level: u32) -> (Parser, SearchParams) {
         } else {
             (6 * l / 5, 12 * l / 5)
         };
+        // `lazy16` from 10: the look-ahead search (one byte later, which must find a longer
+        // or cheaper match) walks only 2 links up to L24, rising to 4 at L33, and the
+        // search itself twice the depth above. The look-ahead's walk is latency bound and
+        // rarely pays; the main search's depth buys size cheaply. 32 MiB of wine at L20
+        // (nice 48; depth, look-ahead depth): (24, 24) 9422026 bytes; (32, 4) 9424812,
+        // +8 %; (48, 2) 9421366, +6 %; (48, 4) 9416026; (96, 2) 9410690; (24, 2) 9438414.
+        let (d16, la) = if level < 10 {
+            (depth, depth)
+        } else {
+            (2 * depth, (l.saturating_sub(17) / 4).max(2))
+        };
+        let clamp = |d: usize| d.clamp(2, 1 << 20) as u32;
         (
-            Parser::Lazy,
+            Parser::Lazy {
+                depth: clamp(d16),
+                la_depth: clamp(la),
+            },
             SearchParams {
                 max_len: MAX_MATCH,
                 nice_len: nice.clamp(8, MAX_MATCH),
-                max_depth: depth.clamp(2, 1 << 20) as u32,
+                max_depth: clamp(depth),
                 max_offset: 0,
             },
         )
@@ -351,8 +381,10 @@ impl LzxCompressor {
         params.max_offset = window - 3;
         let finder = match parser {
             Parser::Optimal { .. } => Finder::Bt(BinaryTree::new(window)),
-            Parser::Lazy if window <= Lazy16::MAX => Finder::Hc16(Box::new(Lazy16::new(window))),
-            Parser::Lazy => Finder::Hc(HashChain::new(window)),
+            Parser::Lazy { .. } if window <= Lazy16::MAX => {
+                Finder::Hc16(Box::new(Lazy16::new(window)))
+            }
+            Parser::Lazy { .. } => Finder::Hc(HashChain::new(window)),
         };
         let num_main = NUM_CHARS + NUM_LEN_HEADERS * num_offset_slots(order);
         Ok(Self {
@@ -400,8 +432,8 @@ impl LzxCompressor {
         // Buffer, items, block splitter (8 bytes per symbol use, tables).
         let base = window * (1 + 4 + 8) + 128 * 1024;
         match parser {
-            Parser::Lazy if window <= Lazy16::MAX => base + Lazy16::memory(),
-            Parser::Lazy => base + HashChain::memory(window),
+            Parser::Lazy { .. } if window <= Lazy16::MAX => base + Lazy16::memory(),
+            Parser::Lazy { .. } => base + HashChain::memory(window),
             Parser::Optimal { .. } => {
                 base + crate::matchfinder::binary_tree::BinaryTree::memory(window)
                     + window * (2 + 28 + 4)
@@ -422,10 +454,14 @@ impl LzxCompressor {
             // With the splitter, its segment statistics are gathered as the items are emitted.
             let mut feed = self
                 .split
-                .then(|| self.splitter.feed(self.buf.len(), 2 * SEGMENT));
+                .then(|| self.splitter.feed(self.buf.len(), LAZY16_SEGMENT));
+            let (depth, la_depth) = match self.parser {
+                Parser::Lazy { depth, la_depth } => (depth, la_depth),
+                Parser::Optimal { .. } => (p.max_depth, p.max_depth),
+            };
             lz.parse(
                 &self.buf,
-                p.max_depth,
+                (depth, la_depth),
                 p.nice_len,
                 p.max_offset,
                 &mut self.items,
@@ -1383,7 +1419,7 @@ impl Compressor for LzxCompressor {
         self.items.clear();
         self.split_counts = false;
         match self.parser {
-            Parser::Lazy => self.parse_lazy(),
+            Parser::Lazy { .. } => self.parse_lazy(),
             Parser::Optimal { passes } => self.parse_optimal(passes),
         }
         let out = dst.get_mut(..n - 1)?;
@@ -1511,6 +1547,26 @@ mod tests {
         // Larger chunks: blocks of any size, 24-bit sizes.
         let big = mixed(300_000);
         round_trip(50, 1 << 19, &big);
+    }
+
+    #[test]
+    fn lazy_levels_look_ahead_shallower_than_they_search() {
+        // From L10 the `lazy16` look-ahead walks 2–4 links while the search walks 2.4·L;
+        // below 10 both use the level's depth; larger chunks keep `max_depth`.
+        let depths = |level| match settings(level) {
+            (Parser::Lazy { depth, la_depth }, p) => (depth, la_depth, p.max_depth),
+            _ => (0, 0, 0),
+        };
+        assert_eq!(depths(1), (3, 3, 3));
+        assert_eq!(depths(10), (24, 2, 12));
+        assert_eq!(depths(20), (48, 2, 24));
+        assert_eq!(depths(34), (80, 4, 40));
+        // Their splitter works on 8 KiB segments (the near-optimal levels' on 2 KiB).
+        assert_eq!(LAZY16_SEGMENT, 8192);
+        let data = mixed(32768);
+        for level in [10, 20, 34] {
+            round_trip(level, 32768, &data);
+        }
     }
 
     #[test]

@@ -4,10 +4,11 @@
 //! the repeat checks read its zero-padded copy) plus the three recent offsets. A match
 //! is taken only if it saves bits against coding its bytes as literals: literal costs are
 //! estimated from the chunk's byte histogram (`16·log2(n/count)`, in 1/16 bit) and their
-//! prefix sums give the cost of any run of literals in O(1); a match costs a header
-//! estimate plus its verbatim offset bits (none for repeat matches) plus a length-symbol
-//! estimate for lengths of 9 and more. A short match is compared with the best choice one
-//! byte later (one literal, then that match) by the same savings.
+//! prefix sums give the cost of any run of literals in O(1); a match costs a main-symbol
+//! estimate (for explicit matches growing with the offset slot) plus its verbatim offset
+//! bits (none for repeat matches) plus a length-symbol estimate for lengths of 9 and more.
+//! A short explicit match is compared with the best choice one byte later (one literal,
+//! then that match) by the same savings; repeat matches are taken at once.
 
 use super::block_split::Feed;
 use super::compress::{Item, item_match, slot_of, update_queue};
@@ -17,20 +18,11 @@ use crate::matchfinder::hc16::{HC16_MAX, Hc16};
 use crate::matchfinder::padded16::{BUF, ld64};
 
 const MAX_MATCH: usize = 257;
-// Match cost estimates, tuned on 8 MiB of wine at depth 16 / nice 32 / look-ahead below 32
-// (header, repeat header, length symbol in bits): (9, 7, 6) 2049778 bytes, (7, 4, 4)
-// 2033014, (6, 3, 3) 2030274, (5, 2, 2) 2028998, (5, 2, 1) 2028342, (4, 2, 3) 2030878. The histogram overstates literal
-// costs (matches take the frequent bytes), so low header estimates fit best.
-/// Estimated cost (1/16 bit) of an explicit match's main symbol, besides its extra bits.
-const EXPLICIT_HEADER: i32 = 5 * 16;
-/// Estimated cost (1/16 bit) of a repeat match's main symbol.
-const REPEAT_HEADER: i32 = 2 * 16;
-/// Estimated cost (1/16 bit) of a length symbol (lengths of 9 and more).
-const LEN_SYMBOL: i32 = 16;
 
 /// Estimated costs (1/16 bit) of a match besides its literals' worth: explicit match main
 /// symbol (extra offset bits are added), repeat match main symbol, length symbol (lengths
-/// of 9 and more).
+/// of 9 and more). Used by the near-optimal parser's greedy seed (`compress.rs`); the lazy
+/// parser prices matches with [`LazyCosts`].
 #[derive(Debug, Clone, Copy)]
 pub(super) struct MatchCosts {
     pub(super) explicit: i32,
@@ -38,11 +30,52 @@ pub(super) struct MatchCosts {
     pub(super) len_symbol: i32,
 }
 
-const LAZY_COSTS: MatchCosts = MatchCosts {
-    explicit: EXPLICIT_HEADER,
-    repeat: REPEAT_HEADER,
-    len_symbol: LEN_SYMBOL,
+// Lazy match costs (1/16 bit), tuned on the 32 MiB sample at L20 (d24 n48; libwim L20
+// 9436324 bytes). Before: a flat explicit header of 5 bits plus the extra bits, repeat 2
+// bits, length symbol 1 bit: 9438698. A header that grows with the offset slot (far slots
+// are rarer, so their main symbols are longer) fits much better: (explicit base, per slot,
+// repeat-0, rep-1/2 extra) = (5.25, 0, 1.75, 0) 9436298; (4.5, 1/8, 1.75, 0) 9432448;
+// (2, 1/4, 1.5, 1) 9423356; (1.5, 1/4, 1.5, 1) 9422932; (0, 5/16, 1.5, 1) 9422870;
+// **(0.5, 5/16, 1.5, 1) 9422026**; (0.5, 5/16, 1.5, 1.25) 9424758; (0, 3/8, 1.5, 1)
+// 9422938. Length symbol 0.5 / 1 / 1.5 / 2 bits: 9422024 / 9422026 / 9425286 / 9426612.
+/// Explicit match: base cost of the main symbol (1/16 bit).
+const EXPLICIT_BASE: i32 = 8;
+/// Explicit match: added main-symbol cost per offset slot (1/16 bit).
+const SLOT_SLOPE: i32 = 5;
+/// Repeat-0 match main symbol (1/16 bit).
+const REPEAT_HEADER: i32 = 24;
+/// Added cost of a repeat-1 or repeat-2 match's main symbol (1/16 bit): they are rarer.
+const REP12_EXTRA: i32 = 16;
+/// Length symbol (lengths of 9 and more, 1/16 bit).
+const LEN_SYMBOL: i32 = 16;
+
+/// Header cost (1/16 bit) of an explicit match by offset slot: main symbol estimate plus
+/// the verbatim extra offset bits.
+const SLOT_HEAD: [i32; 64] = {
+    let mut t = [0i32; 64];
+    let mut s = 0;
+    while s < 64 {
+        t[s] = EXPLICIT_BASE + SLOT_SLOPE * s as i32 + 16 * EXTRA_BITS[s] as i32;
+        s += 1;
+    }
+    t
 };
+
+/// Savings (1/16 bit) of the lazy parser's match of `len` at `pos` with formatted offset
+/// `fo` (< 2^18: chunks of at most 64 KiB) over coding its bytes as literals.
+#[inline(always)]
+fn lazy_gain(pre: &[i32], pos: usize, len: usize, fo: u32) -> i32 {
+    let lits = pre[pos + len] - pre[pos];
+    let head = if fo < 3 {
+        REPEAT_HEADER + if fo > 0 { REP12_EXTRA } else { 0 }
+    } else {
+        // Offset slot of `2 <= fo < 2^18` without branches (codecs.md §3.7).
+        let k = 31 - fo.leading_zeros();
+        let slot = (2 * k + ((fo >> (k - 1)) & 1)) as usize;
+        SLOT_HEAD[slot & 63]
+    };
+    lits - head - if len >= 9 { LEN_SYMBOL } else { 0 }
+}
 
 /// Savings (1/16 bit) of a match of `len` at `pos` with formatted offset `fo` over coding
 /// its bytes as literals (`pre`: literal-cost prefix sums of the chunk).
@@ -57,9 +90,11 @@ pub(super) fn match_gain(pre: &[i32], pos: usize, len: usize, fo: u32, c: MatchC
     lits - head - if len >= 9 { c.len_symbol } else { 0 }
 }
 /// Matches shorter than this are compared with the choice one byte later (longer ones are
-/// taken at once). L20 on 8 MiB of wine: 16 → 2027364 bytes; 48 → 0.19% smaller but 8%
-/// slower; 8 → 0.3% larger.
-const LAZY_MAX: usize = 16;
+/// taken at once). L20 on 8 MiB of wine (session 3, look-ahead as deep as the search): 16
+/// → 2027364 bytes; 48 → 0.19% smaller but 8% slower; 8 → 0.3% larger. Since the
+/// look-ahead walks only 2 links (session 7), 24 (with 8 KiB split segments; 32 MiB L20
+/// 9416262 bytes, 4.6 % fewer instructions than 16 with 4 KiB segments at 9421366).
+const LAZY_MAX: usize = 24;
 
 /// Common prefix length of `pad[a..]` and `pad[b..]` (`a < b`), at most `limit`
 /// (`b + limit` at most the data length: the finder's copy is zero-padded past it).
@@ -78,6 +113,92 @@ fn common(pad: &[u8; BUF], a: usize, b: usize, limit: usize) -> usize {
         len += 8;
     }
     limit
+}
+
+/// What [`best_at`] reads: the built finder, its padded copy, the literal-cost prefix sums
+/// and the search parameters.
+struct Ctx<'a> {
+    hc: &'a Hc16,
+    pad: &'a [u8; BUF],
+    pre: &'a [i32],
+    n: usize,
+    nice: usize,
+    max_offset: usize,
+}
+
+/// Best repeat match at `pos` under queue `q` as (length, index), lengths capped at `limit`;
+/// the lowest index wins ties, (0, 0) when none matches a byte. The three first 8-byte
+/// compares are done without branching on their (unpredictable) outcome; only when one of
+/// them matches all 8 bytes are the matches extended one by one.
+#[inline(always)]
+fn rep_match(pad: &[u8; BUF], q: &[u32; 3], pos: usize, limit: usize) -> (usize, u32) {
+    let v = ld64(pad, pos);
+    // Bytes in common within the first 8 (8 = all); 0 for an offset past the start. The
+    // masked load of `pos - o` stays in the buffer even when it wraps.
+    let first = |o: u32| -> usize {
+        let o = o as usize;
+        let l = ((ld64(pad, pos.wrapping_sub(o)) ^ v).trailing_zeros() / 8) as usize;
+        if o > pos { 0 } else { l }
+    };
+    let (l0, l1, l2) = (first(q[0]), first(q[1]), first(q[2]));
+    if (l0 | l1 | l2) >= 8 {
+        let mut best = (0usize, 0u32);
+        for (r, &o) in q.iter().enumerate() {
+            let o = o as usize;
+            if o > pos {
+                continue;
+            }
+            let l = common(pad, pos - o, pos, limit);
+            if l > best.0 {
+                best = (l, r as u32);
+            }
+        }
+        return best;
+    }
+    let (l0, l1, l2) = (l0.min(limit), l1.min(limit), l2.min(limit));
+    let mut best = (l0, 0u32);
+    if l1 > best.0 {
+        best = (l1, 1);
+    }
+    if l2 > best.0 {
+        best = (l2, 2);
+    }
+    best
+}
+
+/// The better of the repeat match and the chain's match at `pos` (longer than `min`) as
+/// (length, formatted offset, gain); gain <= 0 means "literal".
+#[inline(always)]
+fn best_at(cx: &Ctx<'_>, q: &[u32; 3], pos: usize, min: usize, depth: u32) -> (usize, u32, i32) {
+    let limit = MAX_MATCH.min(cx.n - pos);
+    let (rl, ri) = rep_match(cx.pad, q, pos, limit);
+    let mut b = (0usize, 0u32, 0i32);
+    if rl >= MIN_MATCH {
+        b = (rl, ri, lazy_gain(cx.pre, pos, rl, ri));
+    }
+    if rl >= cx.nice {
+        return b;
+    }
+    let (el, eo) = cx.hc.find(pos, min.max(rl).max(2), depth, cx.nice);
+    if el >= 3 && eo <= cx.max_offset {
+        // The chain extends matches to the end of the buffer.
+        let el = el.min(MAX_MATCH);
+        let eo = eo as u32;
+        let fo = if eo == q[0] {
+            0
+        } else if eo == q[1] {
+            1
+        } else if eo == q[2] {
+            2
+        } else {
+            eo + 2
+        };
+        let g = lazy_gain(cx.pre, pos, el, fo);
+        if g > b.2 {
+            b = (el, fo, g);
+        }
+    }
+    b
 }
 
 /// Reusable state of the lazy parser.
@@ -106,11 +227,12 @@ impl Lazy16 {
     }
 
     /// Parses `data` (at most [`Self::MAX`] bytes) into `items`, searching `depth` chain
-    /// links and stopping at `nice` bytes; explicit offsets stay `<= max_offset`.
+    /// links (`la_depth` for the look-ahead one byte later) and stopping at `nice` bytes;
+    /// explicit offsets stay `<= max_offset`.
     pub(super) fn parse(
         &mut self,
         data: &[u8],
-        depth: u32,
+        (depth, la_depth): (u32, u32),
         nice: usize,
         max_offset: usize,
         items: &mut Vec<Item>,
@@ -125,62 +247,19 @@ impl Lazy16 {
         let hc = &*hc;
         // The finder's zero-padded copy of the chunk (masked loads, no bounds checks).
         let pad = hc.padded();
-        let pre = &self.pre[..];
-        let gain =
-            |pos: usize, len: usize, fo: u32| -> i32 { match_gain(pre, pos, len, fo, LAZY_COSTS) };
-        // Best repeat match at `pos` under queue `q`: (len, index).
-        let rep = |q: &[u32; 3], pos: usize| -> (usize, u32) {
-            let limit = MAX_MATCH.min(n - pos);
-            let mut best = (0usize, 0u32);
-            for (r, &o) in q.iter().enumerate() {
-                let o = o as usize;
-                if o > pos {
-                    continue;
-                }
-                let l = common(pad, pos - o, pos, limit);
-                if l > best.0 {
-                    best = (l, r as u32);
-                }
-            }
-            best
-        };
-        // The better of the repeat match and the chain's match at `pos` (which is
-        // inserted): (len, formatted offset, gain); gain <= 0 means "literal".
-        let best_at = |hc: &Hc16, q: &[u32; 3], pos: usize, min: usize| {
-            let (rl, ri) = rep(q, pos);
-            let mut b = (0usize, 0u32, 0i32);
-            if rl >= MIN_MATCH {
-                b = (rl, ri, gain(pos, rl, ri));
-            }
-            if rl >= nice {
-                return b;
-            }
-            let (el, eo) = hc.find(pos, min.max(rl).max(2), depth, nice);
-            if el >= 3 && eo <= max_offset {
-                // The chain extends matches to the end of the buffer.
-                let el = el.min(MAX_MATCH);
-                let eo = eo as u32;
-                let fo = if eo == q[0] {
-                    0
-                } else if eo == q[1] {
-                    1
-                } else if eo == q[2] {
-                    2
-                } else {
-                    eo + 2
-                };
-                let g = gain(pos, el, fo);
-                if g > b.2 {
-                    b = (el, fo, g);
-                }
-            }
-            b
+        let cx = Ctx {
+            hc,
+            pad,
+            pre: &self.pre[..],
+            n,
+            nice,
+            max_offset,
         };
         let end = n.saturating_sub(3);
         let mut q = [1u32; 3];
         let mut pos = 0usize;
         while pos < end {
-            let (mut len, mut fo, mut g) = best_at(hc, &q, pos, 2);
+            let (mut len, mut fo, mut g) = best_at(&cx, &q, pos, 2, depth);
             if g <= 0 {
                 items.push(u32::from(data[pos]));
                 if let Some(f) = feed.as_deref_mut() {
@@ -189,8 +268,12 @@ impl Lazy16 {
                 pos += 1;
                 continue;
             }
-            while len < LAZY_MAX && pos + 1 < end {
-                let (l2, f2, g2) = best_at(hc, &q, pos + 1, len);
+            // Only explicit matches are compared with the choice one byte later: a repeat match
+            // is taken at once (32 MiB of wine, L20: look-ahead after every match 9416262
+            // bytes; not after repeat-0 ones 9404618, 4 % fewer instructions; not after
+            // repeat-0/1 9402046; after no repeat match 9403336, 6.4 % fewer instructions).
+            while fo >= 3 && len < LAZY_MAX && pos + 1 < end {
+                let (l2, f2, g2) = best_at(&cx, &q, pos + 1, len, la_depth);
                 if g2 > g {
                     items.push(u32::from(data[pos]));
                     if let Some(f) = feed.as_deref_mut() {
@@ -216,5 +299,89 @@ impl Lazy16 {
             }
             pos += 1;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repeat_matches_are_taken_without_look_ahead() {
+        // At `pos` a 4-byte repeat-0 match; one byte later a 24-byte explicit match. The
+        // look-ahead would prefer "literal, long match"; repeat matches are taken at once.
+        let mut x = 0x2545_F491_4F6C_DD1Du64;
+        let mut noise = |k: usize| -> Vec<u8> {
+            (0..k)
+                .map(|_| {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    (x >> 24) as u8
+                })
+                .collect()
+        };
+        let s = noise(24);
+        let mut data = noise(60);
+        data.extend_from_slice(&s);
+        data.extend(noise(40));
+        // Block B: 12 bytes, a byte, then [z, S0, S1, S2] and a byte differing from S3.
+        let b_start = data.len();
+        data.extend(noise(13));
+        let b = data.len();
+        data.extend_from_slice(&[0x5A, s[0], s[1], s[2], s[3] ^ 0xFF]);
+        data.extend(noise(30));
+        // B's first 12 bytes again (an explicit match whose offset becomes repeat 0), a byte
+        // differing from B's 13th, then B's [z, S0, S1, S2] (repeat 0) continued by S.
+        let first = data[b_start..b_start + 12].to_vec();
+        data.extend_from_slice(&first);
+        data.push(data[b - 1] ^ 0xFF);
+        let pos = data.len();
+        data.push(0x5A);
+        data.extend_from_slice(&s);
+        data.extend(noise(40));
+        let mut lz = Lazy16::new(4096);
+        let mut items = Vec::new();
+        lz.parse(&data, (48, 2), 48, 4093, &mut items, None);
+        let mut at = 0usize;
+        let mut found = None;
+        for &it in &items {
+            if at == pos {
+                found = Some(it);
+            }
+            at += ((it >> 22) as usize).max(1);
+        }
+        assert_eq!(at, data.len());
+        assert_eq!(found, Some(item_match(4, 0)), "{items:?}");
+    }
+
+    #[test]
+    fn lazy_gain_prices_far_slots_and_rare_repeats_higher() {
+        // Flat literal costs of 8 bits per byte.
+        let pre: Vec<i32> = (0..64).map(|i| 128 * i).collect();
+        // Offsets 2 and 4 (formatted 4 and 6) are in slots 4 and 5, both with one extra
+        // bit: the farther slot costs more (a flat header would price them the same).
+        assert_eq!(slot_of(4), 4);
+        assert_eq!(slot_of(6), 5);
+        assert_eq!(EXTRA_BITS[4], EXTRA_BITS[5]);
+        assert_eq!(
+            lazy_gain(&pre, 0, 4, 4) - lazy_gain(&pre, 0, 4, 6),
+            SLOT_SLOPE
+        );
+        // The branch-free slot equals `slot_of` for every explicit offset of a 64 KiB chunk.
+        for fo in 3..(1u32 << 16) + 2 {
+            let head = 4 * 128 - lazy_gain(&pre, 0, 4, fo);
+            assert_eq!(head, SLOT_HEAD[slot_of(fo)], "{fo}");
+        }
+        // Repeat 1 and 2 cost more than repeat 0; lengths from 9 pay a length symbol.
+        assert_eq!(
+            lazy_gain(&pre, 0, 4, 0) - lazy_gain(&pre, 0, 4, 1),
+            REP12_EXTRA
+        );
+        assert_eq!(lazy_gain(&pre, 0, 4, 1), lazy_gain(&pre, 0, 4, 2));
+        assert_eq!(
+            lazy_gain(&pre, 0, 9, 0),
+            9 * 128 - REPEAT_HEADER - LEN_SYMBOL
+        );
     }
 }
