@@ -35,7 +35,12 @@ pub(crate) fn literal_costs(data: &[u8]) -> [u16; 256] {
     for &b in quads.remainder() {
         h4[0][usize::from(b)] += 1;
     }
-    let total = log2_16(u32::try_from(data.len()).unwrap_or(u32::MAX));
+    costs_from_counts(&h4, data.len())
+}
+
+/// The costs of four partial histograms that together counted `n` bytes.
+fn costs_from_counts(h4: &[[u32; 256]; 4], n: usize) -> [u16; 256] {
+    let total = log2_16(u32::try_from(n).unwrap_or(u32::MAX));
     let mut cost = [0u16; 256];
     for (i, c) in cost.iter_mut().enumerate() {
         let h = h4[0][i] + h4[1][i] + h4[2][i] + h4[3][i];
@@ -59,13 +64,7 @@ pub(crate) fn literal_costs_half(data: &[u8]) -> [u16; 256] {
         h4[3][usize::from(q[3])] += 1;
         n += 4;
     }
-    let total = log2_16(u32::try_from(n).unwrap_or(u32::MAX));
-    let mut cost = [0u16; 256];
-    for (i, c) in cost.iter_mut().enumerate() {
-        let h = h4[0][i] + h4[1][i] + h4[2][i] + h4[3][i];
-        *c = total.saturating_sub(log2_16(h)).clamp(16, MAX_LIT_COST) as u16;
-    }
-    cost
+    costs_from_counts(&h4, n)
 }
 
 /// Prefix sums of the estimated literal costs: `pre[i]` = cost of `data[..i]` (1/16 bit),
