@@ -254,6 +254,9 @@ pub struct LzxCompressor {
     inside: usize,
     /// Packed queues (see `pack`).
     queue: Vec<u64>,
+    dom: bool,
+    dom_tol: u32,
+    dom_min: usize,
     /// Passes stop early for a block once its statistics moved less than this many
     /// thousandths of a bit per byte (see `converged`; 0 = always every pass).
     converge: u64,
@@ -377,8 +380,21 @@ impl LzxCompressor {
             return Err(CompressError::BadChunkSize);
         }
         let window = 1usize << order;
-        let (parser, mut params) = settings(level);
+        let (mut parser, mut params) = settings(level);
         params.max_offset = window - 3;
+        if let (Parser::Lazy { depth, .. }, Some(d)) = (
+            &mut parser,
+            std::env::var("LZX_LD").ok().and_then(|v| v.parse::<u32>().ok()),
+        ) {
+            *depth = d;
+        }
+        let envn = |k: &str| std::env::var(k).ok().and_then(|v| v.parse::<usize>().ok());
+        if let Some(d) = envn("LZX_D") {
+            params.max_depth = d as u32;
+        }
+        if let Some(d) = envn("LZX_N") {
+            params.nice_len = d;
+        }
         let finder = match parser {
             Parser::Optimal { .. } => Finder::Bt(BinaryTree::new(window)),
             Parser::Lazy { .. } if window <= Lazy16::MAX => {
@@ -404,15 +420,18 @@ impl LzxCompressor {
             greedy: Vec::new(),
             split_at: Vec::new(),
             splitter: Splitter::default(),
-            split: level >= 10,
+            split: level >= 10 && std::env::var_os("LZX_NOSPLIT").is_none(),
             split_counts: false,
-            inside: inside_threshold(level),
+            inside: envn("LZX_I").unwrap_or(inside_threshold(level)),
             tail: if level >= 100 {
                 usize::MAX
             } else {
                 LONG_MATCH_TAIL
             },
             queue: Vec::new(),
+            dom: std::env::var_os("LZX_DOM").is_some(),
+            dom_tol: envn("LZX_DOMT").unwrap_or(0) as u32,
+            dom_min: envn("LZX_DOML").unwrap_or(1),
             converge: converge_threshold(level),
             stat: (0, 0),
             lit_pre: Vec::new(),
@@ -673,6 +692,9 @@ impl LzxCompressor {
         cost[0] = 0;
         let mut ci = cache_at;
         let mut i = 0usize;
+        let dom = self.dom;
+        let dom_tol = self.dom_tol;
+        let dom_min = self.dom_min;
         // End of the repeat-0 match found at node i - 1 (0 if none) and its offset.
         let (mut r0_end, mut r0_off) = (0usize, 0u32);
         while i < len {
@@ -680,6 +702,18 @@ impl LzxCompressor {
             let cnt = self.counts[pos] as usize;
             let matches = &self.cache[ci..ci + cnt];
             ci += cnt;
+            if dom && i > 0 {
+                let (a, b) = (item[i], item[i + 1]);
+                if (a | b) & LIT_REP0 == 0
+                    && (a >> 22) as usize >= dom_min
+                    && b == a + (1 << 22)
+                    && cost[i + 1] + dom_tol <= cost[i]
+                {
+                    r0_end = 0;
+                    i += 1;
+                    continue;
+                }
+            }
             let c0 = cost[i];
             // The queue at node i follows from its predecessor's (already visited).
             let qp = if i == 0 {

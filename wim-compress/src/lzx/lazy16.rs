@@ -48,6 +48,8 @@ const REPEAT_HEADER: i32 = 24;
 const REP12_EXTRA: i32 = 16;
 /// Length symbol (lengths of 9 and more, 1/16 bit).
 const LEN_SYMBOL: i32 = 16;
+/// Flat literal cost (1/16 bit).
+const FLAT_LIT: i32 = 104;
 
 /// Header cost (1/16 bit) of an explicit match by offset slot: main symbol estimate plus
 /// the verbatim extra offset bits.
@@ -64,8 +66,12 @@ const SLOT_HEAD: [i32; 64] = {
 /// Savings (1/16 bit) of the lazy parser's match of `len` at `pos` with formatted offset
 /// `fo` (< 2^18: chunks of at most 64 KiB) over coding its bytes as literals.
 #[inline(always)]
-fn lazy_gain(pre: &[i32], pos: usize, len: usize, fo: u32) -> i32 {
-    let lits = pre[pos + len] - pre[pos];
+fn lazy_gain<const FLAT: bool>(pre: &[i32], pos: usize, len: usize, fo: u32) -> i32 {
+    let lits = if FLAT {
+        FLAT_LIT * len as i32
+    } else {
+        pre[pos + len] - pre[pos]
+    };
     let head = if fo < 3 {
         REPEAT_HEADER + if fo > 0 { REP12_EXTRA } else { 0 }
     } else {
@@ -169,12 +175,18 @@ fn rep_match(pad: &[u8; BUF], q: &[u32; 3], pos: usize, limit: usize) -> (usize,
 /// The better of the repeat match and the chain's match at `pos` (longer than `min`) as
 /// (length, formatted offset, gain); gain <= 0 means "literal".
 #[inline(always)]
-fn best_at(cx: &Ctx<'_>, q: &[u32; 3], pos: usize, min: usize, depth: u32) -> (usize, u32, i32) {
+fn best_at<const FLAT: bool>(
+    cx: &Ctx<'_>,
+    q: &[u32; 3],
+    pos: usize,
+    min: usize,
+    depth: u32,
+) -> (usize, u32, i32) {
     let limit = MAX_MATCH.min(cx.n - pos);
     let (rl, ri) = rep_match(cx.pad, q, pos, limit);
     let mut b = (0usize, 0u32, 0i32);
     if rl >= MIN_MATCH {
-        b = (rl, ri, lazy_gain(cx.pre, pos, rl, ri));
+        b = (rl, ri, lazy_gain::<FLAT>(cx.pre, pos, rl, ri));
     }
     if rl >= cx.nice {
         return b;
@@ -193,7 +205,7 @@ fn best_at(cx: &Ctx<'_>, q: &[u32; 3], pos: usize, min: usize, depth: u32) -> (u
         } else {
             eo + 2
         };
-        let g = lazy_gain(cx.pre, pos, el, fo);
+        let g = lazy_gain::<FLAT>(cx.pre, pos, el, fo);
         if g > b.2 {
             b = (el, fo, g);
         }
@@ -240,7 +252,25 @@ impl Lazy16 {
     ) {
         let n = data.len().min(Self::MAX);
         let data = &data[..n];
-        literal_prefix(data, &mut self.pre);
+        if std::env::var_os("LZX_HIST").is_some() {
+            literal_prefix(data, &mut self.pre);
+            self.run::<false>(data, (depth, la_depth), nice, max_offset, items, feed);
+        } else {
+            self.run::<true>(data, (depth, la_depth), nice, max_offset, items, feed);
+        }
+    }
+
+    #[inline(always)]
+    fn run<const FLAT: bool>(
+        &mut self,
+        data: &[u8],
+        (depth, la_depth): (u32, u32),
+        nice: usize,
+        max_offset: usize,
+        items: &mut Vec<Item>,
+        mut feed: Option<&mut Feed<'_>>,
+    ) {
+        let n = data.len();
         // Every position is linked up front (one branch-free pass); the parse only searches.
         let hc = &mut *self.hc;
         hc.build(data, true);
@@ -259,7 +289,7 @@ impl Lazy16 {
         let mut q = [1u32; 3];
         let mut pos = 0usize;
         while pos < end {
-            let (mut len, mut fo, mut g) = best_at(&cx, &q, pos, 2, depth);
+            let (mut len, mut fo, mut g) = best_at::<FLAT>(&cx, &q, pos, 2, depth);
             if g <= 0 {
                 items.push(u32::from(data[pos]));
                 if let Some(f) = feed.as_deref_mut() {
@@ -273,7 +303,7 @@ impl Lazy16 {
             // bytes; not after repeat-0 ones 9404618, 4 % fewer instructions; not after
             // repeat-0/1 9402046; after no repeat match 9403336, 6.4 % fewer instructions).
             while fo >= 3 && len < LAZY_MAX && pos + 1 < end {
-                let (l2, f2, g2) = best_at(&cx, &q, pos + 1, len, la_depth);
+                let (l2, f2, g2) = best_at::<FLAT>(&cx, &q, pos + 1, len, la_depth);
                 if g2 > g {
                     items.push(u32::from(data[pos]));
                     if let Some(f) = feed.as_deref_mut() {
@@ -365,22 +395,22 @@ mod tests {
         assert_eq!(slot_of(6), 5);
         assert_eq!(EXTRA_BITS[4], EXTRA_BITS[5]);
         assert_eq!(
-            lazy_gain(&pre, 0, 4, 4) - lazy_gain(&pre, 0, 4, 6),
+            lazy_gain::<false>(&pre, 0, 4, 4) - lazy_gain::<false>(&pre, 0, 4, 6),
             SLOT_SLOPE
         );
         // The branch-free slot equals `slot_of` for every explicit offset of a 64 KiB chunk.
         for fo in 3..(1u32 << 16) + 2 {
-            let head = 4 * 128 - lazy_gain(&pre, 0, 4, fo);
+            let head = 4 * 128 - lazy_gain::<false>(&pre, 0, 4, fo);
             assert_eq!(head, SLOT_HEAD[slot_of(fo)], "{fo}");
         }
         // Repeat 1 and 2 cost more than repeat 0; lengths from 9 pay a length symbol.
         assert_eq!(
-            lazy_gain(&pre, 0, 4, 0) - lazy_gain(&pre, 0, 4, 1),
+            lazy_gain::<false>(&pre, 0, 4, 0) - lazy_gain::<false>(&pre, 0, 4, 1),
             REP12_EXTRA
         );
-        assert_eq!(lazy_gain(&pre, 0, 4, 1), lazy_gain(&pre, 0, 4, 2));
+        assert_eq!(lazy_gain::<false>(&pre, 0, 4, 1), lazy_gain::<false>(&pre, 0, 4, 2));
         assert_eq!(
-            lazy_gain(&pre, 0, 9, 0),
+            lazy_gain::<false>(&pre, 0, 9, 0),
             9 * 128 - REPEAT_HEADER - LEN_SYMBOL
         );
     }
