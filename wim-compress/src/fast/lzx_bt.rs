@@ -11,7 +11,7 @@
 //! - bytes are read at `pos + k` only for `k < limit <= data.len() - pos`.
 
 use crate::matchfinder::{
-    Heads, Match, MatchFinder, NIL, SearchParams, extend, hash_bits_for, hash3, hash4,
+    Heads, Match, MatchFinder, NIL, SearchParams, extend, hash_bits_for, hash3,
 };
 
 /// Binary trees of suffixes, one tree per 3-byte hash bucket.
@@ -19,11 +19,6 @@ use crate::matchfinder::{
 pub(crate) struct LzxBinaryTree {
     bits: u32,
     head: Heads,
-    /// 4-byte mode: trees per 4-byte hash bucket, length-3 matches from `head3` (the newest
-    /// position with the same 3-byte hash).
-    four: bool,
-    bits3: u32,
-    head3: Heads,
     /// `child[2p]`: subtree of suffixes smaller than p's; `child[2p+1]`: greater.
     child: Vec<u32>,
 }
@@ -60,15 +55,10 @@ unsafe fn extend_unchecked(data: &[u8], a: usize, b: usize, start: usize, limit:
 impl LzxBinaryTree {
     /// A finder for buffers of up to `capacity` bytes.
     pub(crate) fn new(capacity: usize) -> Self {
-        let four = std::env::var_os("LZX_BT4").is_some();
-        let bits = hash_bits_for(capacity) - 1 + u32::from(four && std::env::var_os("LZX_BT4W").is_some());
-        let bits3 = hash_bits_for(capacity).saturating_sub(2).max(10);
+        let bits = hash_bits_for(capacity) - 1;
         LzxBinaryTree {
             bits,
             head: Heads::new(bits, capacity),
-            four,
-            bits3,
-            head3: Heads::new(bits3, capacity),
             child: vec![NIL; 2 * capacity],
         }
     }
@@ -85,41 +75,19 @@ impl LzxBinaryTree {
         if pos + 3 > n || 2 * n > self.child.len() {
             return 0;
         }
+        let h = hash3(data, pos, self.bits);
+        let mut cur = self.head.replace(h, pos) as usize;
         let tree_limit = p.nice_len.min(p.max_len).min(n - pos);
         // Valid nodes: lowest <= c < pos.
         let lowest = pos.saturating_sub(p.max_offset);
         let span = pos - lowest;
-        let mut best = 2usize;
-        let mut best_off = 0usize;
-        let mut cur;
-        if self.four {
-            let c3 = self.head3.replace(hash3(data, pos, self.bits3), pos) as usize;
-            if c3.wrapping_sub(lowest) < span {
-                // SAFETY: c3 < pos and pos + tree_limit <= n.
-                let l = unsafe { extend_unchecked(data, c3, pos, 0, tree_limit.min(3)) };
-                if l >= 3 {
-                    best = 3;
-                    best_off = pos - c3;
-                    if REPORT {
-                        out.push(Match {
-                            len: 3,
-                            offset: best_off as u32,
-                        });
-                    }
-                }
-            }
-            if pos + 4 > n {
-                return if best_off == 0 { 0 } else { best };
-            }
-            cur = self.head.replace(hash4(data, pos, self.bits), pos) as usize;
-        } else {
-            cur = self.head.replace(hash3(data, pos, self.bits), pos) as usize;
-        }
         let child = self.child.as_mut_ptr();
         let d = data.as_ptr();
         let mut left_slot = 2 * pos;
         let mut right_slot = 2 * pos + 1;
         let (mut len_l, mut len_r) = (0usize, 0usize);
+        let mut best = 2usize;
+        let mut best_off = 0usize;
         let mut depth = p.max_depth;
         loop {
             if cur.wrapping_sub(lowest) >= span || depth == 0 {
@@ -187,7 +155,6 @@ impl LzxBinaryTree {
 impl MatchFinder for LzxBinaryTree {
     fn reset(&mut self, _len: usize) {
         self.head.reset();
-        self.head3.reset();
     }
 
     fn find(&mut self, data: &[u8], pos: usize, p: &SearchParams, out: &mut Vec<Match>) -> usize {
