@@ -2,8 +2,8 @@
 //!
 //! Levels follow wimlib's scale (low = fast, high = small):
 //! - 1–34: lazy parsing over hash chains (`lazy16` for chunks of at most 64 KiB:
-//!   cost-aware choices, repeat offsets, one-byte look-ahead for explicit matches shorter than 24);
-//!   below 10 fixed 32 KiB blocks and depth 3·L / nice 4·L, from 10 split blocks and
+//!   cost-aware choices with a flat literal cost, repeat offsets, one-byte look-ahead for
+//!   explicit matches shorter than 24); below 10 fixed 32 KiB blocks and depth 3·L / nice 4·L, from 10 split blocks and
 //!   nice 2.4·L, depth 2.4·L with a look-ahead depth of 2 (up to L24) to 4 (L33–34)
 //!   (L20: 48 / 48 / 2; larger chunks: depth 1.2·L for both).
 //! - 35 and up: near-optimal parsing over a binary-tree match cache, depth 0.48·L; nice
@@ -849,7 +849,8 @@ impl LzxCompressor {
 
     /// Greedy parse of the chunk from the match cache, appended to `out`: the block
     /// splitter's input and the statistics for each block's first-pass costs. Choices by
-    /// estimated bits saved (as the lazy parser makes them): the best of the repeat matches
+    /// estimated bits saved (as the lazy parser makes them, but with literal costs from
+    /// the chunk's byte histogram): the best of the repeat matches
     /// and every cached match, with a one-byte look-ahead for matches shorter than 16.
     /// Closer to what the near-optimal parse will choose than "longest match" was, so its
     /// codes are better first-pass costs (1 pass -0.16%, 2 passes -0.08% on wine).

@@ -21,7 +21,7 @@ const MAX_MATCH: usize = 257;
 /// Estimated costs (1/16 bit) of a match besides its literals' worth: explicit match main
 /// symbol (extra offset bits are added), repeat match main symbol, length symbol (lengths
 /// of 9 and more). Used by the near-optimal parser's greedy seed (`compress.rs`); the lazy
-/// parser prices matches with [`LazyCosts`].
+/// parser prices matches with `lazy_gain`.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct MatchCosts {
     pub(super) explicit: i32,
