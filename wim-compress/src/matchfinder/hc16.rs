@@ -164,10 +164,14 @@ impl Hc16 {
     ) -> (usize, usize) {
         let p = pos & (HC16_MAX - 1);
         if self.skip_links {
-            self.walk::<true>(pos, self.prev3[p], self.links[p], min_len, depth, nice)
+            if depth % 4 == 0 {
+                self.walk::<true, true>(pos, self.prev3[p], self.links[p], min_len, depth, nice)
+            } else {
+                self.walk::<true, false>(pos, self.prev3[p], self.links[p], min_len, depth, nice)
+            }
         } else {
             let first = u64::from(self.prev[p]);
-            self.walk::<false>(pos, self.prev3[p], first, min_len, depth, nice)
+            self.walk::<false, false>(pos, self.prev3[p], first, min_len, depth, nice)
         }
     }
 
@@ -223,14 +227,15 @@ impl Hc16 {
         let cur = self.head4[h4];
         self.prev[usize::from(p)] = cur;
         self.head4[h4] = p;
-        self.walk::<false>(pos, c3, u64::from(cur), min_len, depth, nice)
+        self.walk::<false, false>(pos, c3, u64::from(cur), min_len, depth, nice)
     }
 
     /// The search of [`Hc16::longest`] from the 3-byte candidate `c3` and the first chain
     /// link `first` (0: none). `BUILT`: after [`Hc16::build`] with skip links, `first` is
-    /// the position's `links` entry (its next four links).
+    /// the position's `links` entry (its next four links). `FULL`: `depth` is a multiple
+    /// of four (no entry is cut short by the depth, so no candidate needs a depth mask).
     #[inline(always)]
-    fn walk<const BUILT: bool>(
+    fn walk<const BUILT: bool, const FULL: bool>(
         &self,
         pos: usize,
         c3: u16,
@@ -308,10 +313,12 @@ impl Hc16 {
                 let c1 = (e >> 16) as u16;
                 let c2 = (e >> 32) as u16;
                 let c3 = (e >> 48) as u16;
+                // With a depth that is a multiple of four (every lazy level that is a
+                // multiple of 5) no entry is cut short: only the chain's end is masked.
                 let ok0 = c0 != 0;
-                let ok1 = (c1 != 0) & (rem >= 2);
-                let ok2 = (c2 != 0) & (rem >= 3);
-                let ok3 = (c3 != 0) & (rem >= 4);
+                let ok1 = (c1 != 0) & (FULL | (rem >= 2));
+                let ok2 = (c2 != 0) & (FULL | (rem >= 3));
+                let ok3 = (c3 != 0) & (FULL | (rem >= 4));
                 if check(
                     usize::from(c0),
                     ok0,
