@@ -137,10 +137,11 @@ const MATCH_HEADER_COST: i32 = 48;
 /// (depth, nice length) of the lazy parse that seeds the near-optimal parser's costs.
 const SEED_SEARCH: (u32, usize) = (4, 32);
 
-/// Lazy parses walking at most this many links use chains over 5-byte hashes
-/// ([`Hc16::build_with`]): smaller output at these depths (OPTIMIZATIONS.md, XPRESS
-/// session 8).
-const HASH5_MAX_DEPTH: u32 = 8;
+/// Lazy parses walking at most this many links (levels 10-15, and the near-optimal
+/// levels' seed parse) use chains over 5-byte hashes ([`Hc16::build_with`]): smaller
+/// output at these depths (32 MiB of wine: L10 -11.6 KB, L12 -8.6 KB, L14 -3.8 KB, L15
+/// -0.1 KB), larger from depth 16 on (L20 +5 KB) (OPTIMIZATIONS.md, XPRESS session 8).
+const HASH5_MAX_DEPTH: u32 = 12;
 
 /// Matches at least this long are always taken (their gain is not computed).
 const SURE_LEN: usize = 64;
