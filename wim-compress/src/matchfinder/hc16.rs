@@ -209,7 +209,7 @@ impl Hc16 {
     ) -> (usize, usize) {
         let p = pos & (HC16_MAX - 1);
         if self.skip_links {
-            if depth % 4 == 0 {
+            if depth.is_multiple_of(4) {
                 self.walk::<true, true>(pos, self.prev3[p], self.links[p], min_len, depth, nice)
             } else {
                 self.walk::<true, false>(pos, self.prev3[p], self.links[p], min_len, depth, nice)
