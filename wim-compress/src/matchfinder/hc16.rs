@@ -23,6 +23,13 @@ const B4: u32 = 16;
 const B3: u32 = 14;
 const MUL: u32 = 0x1E35_A7BD;
 
+/// The chain hash of the 5 bytes at the start of `w` (the little-endian 8 bytes at a
+/// position), as wide as the 4-byte hash with shift `shift4` (`32 - bits`).
+#[inline(always)]
+fn hash5(w: u64, shift4: u32) -> usize {
+    ((w << 24).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (32 + shift4)) as usize & ((1 << B4) - 1)
+}
+
 /// The finder; see the module documentation.
 #[derive(Debug, Clone)]
 pub(crate) struct Hc16 {
@@ -48,6 +55,10 @@ pub(crate) struct Hc16 {
     /// [`Hc16::build`] filled `links` (skip links) instead of `prev`, and [`Hc16::find`]
     /// walks them.
     skip_links: bool,
+    /// The chains link positions with equal 5-byte hashes instead of 4-byte ones (the
+    /// 3-byte candidate still finds the newest 3- and 4-byte matches); see
+    /// [`Hc16::build_with`].
+    hash5: bool,
 }
 
 impl Hc16 {
@@ -71,12 +82,27 @@ impl Hc16 {
             used3: 1 << bits3,
             len: 0,
             skip_links: true,
+            hash5: false,
         }
     }
 
     /// Bytes of memory.
     pub(crate) fn memory() -> usize {
         BUF + (2 << B3) + (2 << B4) + 12 * HC16_MAX
+    }
+
+    /// [`Hc16::load`] for incremental use with the chain hashes of
+    /// [`Hc16::build_with`]`(.., hash5)`.
+    #[cfg(test)]
+    pub(crate) fn load_with(&mut self, data: &[u8], hash5: bool) {
+        self.hash5 = hash5;
+        self.load(data);
+    }
+
+    /// Whether the chains link 5-byte hashes ([`Hc16::build_with`]).
+    #[cfg(test)]
+    pub(crate) fn uses_hash5(&self) -> bool {
+        self.hash5
     }
 
     /// Starts a new buffer (`data.len() <= 64 KiB`, else it is truncated).
@@ -101,17 +127,32 @@ impl Hc16 {
     /// walk is bound by the latency of its dependent link loads (mostly L2 hits), which
     /// this halves against two links per step (OPTIMIZATIONS.md, XPRESS session 7); for
     /// the shallow walks of greedy parsing (depth 3) the single links are as fast.
-    #[inline(never)]
     pub(crate) fn build(&mut self, data: &[u8], skip_links: bool) {
+        self.build_with(data, skip_links, false);
+    }
+
+    /// [`Hc16::build`], with chains over 5-byte hashes when `hash5`: a chain then holds
+    /// fewer positions that share only 4 bytes (the 3-byte candidate, the newest position
+    /// with the same 3-byte hash, still finds the nearest 3- and 4-byte matches), so a
+    /// shallow walk reaches more of the longer matches. Smaller output at depth 8 on PE
+    /// data, larger from depth ~16 on, where the chain's far 4-byte matches count
+    /// (OPTIMIZATIONS.md, XPRESS session 8). [`Hc16::longest`] / [`Hc16::skip`] use the
+    /// same hashes after a `build_with` (the tests compare both).
+    #[inline(never)]
+    pub(crate) fn build_with(&mut self, data: &[u8], skip_links: bool, hash5: bool) {
         self.load(data);
         self.skip_links = skip_links;
+        self.hash5 = hash5;
         // The shifts of 32 KiB chunks (XPRESS in WIMs) as constants: a variable shift
         // needs its count moved to `cl` for each of the two hashes.
-        match (skip_links, self.shift3, self.shift4) {
-            (true, 18, 17) => self.build_links::<true, 18, 17>(),
-            (true, ..) => self.build_links::<true, 0, 0>(),
-            (false, 18, 17) => self.build_links::<false, 18, 17>(),
-            (false, ..) => self.build_links::<false, 0, 0>(),
+        match (skip_links, hash5, self.shift3, self.shift4) {
+            (true, false, 18, 17) => self.build_links::<true, false, 18, 17>(),
+            (true, false, ..) => self.build_links::<true, false, 0, 0>(),
+            (true, true, 18, 17) => self.build_links::<true, true, 18, 17>(),
+            (true, true, ..) => self.build_links::<true, true, 0, 0>(),
+            (false, false, 18, 17) => self.build_links::<false, false, 18, 17>(),
+            (false, false, ..) => self.build_links::<false, false, 0, 0>(),
+            (false, true, _, _) => self.build_links::<false, true, 0, 0>(),
         }
         // Already so (position 0 is linked first, to nothing); `walk` relies on it.
         self.prev[0] = 0;
@@ -121,7 +162,7 @@ impl Hc16 {
     /// The one-pass build loop of [`Hc16::build`], one copy per `SKIP` (skip links or not),
     /// so the loop without them carries no per-position test.
     #[inline(always)]
-    fn build_links<const SKIP: bool, const S3: u32, const S4: u32>(&mut self) {
+    fn build_links<const SKIP: bool, const H5: bool, const S3: u32, const S4: u32>(&mut self) {
         let end = self.len.saturating_sub(3);
         let shift3 = if S3 != 0 { S3 } else { self.shift3 };
         let shift4 = if S4 != 0 { S4 } else { self.shift4 };
@@ -137,7 +178,11 @@ impl Hc16 {
         for i in 0..end {
             let v = ld32(buf, i);
             let h3 = ((v << 8).wrapping_mul(MUL) >> shift3) as usize & ((1 << B3) - 1);
-            let h4 = (v.wrapping_mul(MUL) >> shift4) as usize & ((1 << B4) - 1);
+            let h4 = if H5 {
+                hash5(ld64(buf, i), shift4)
+            } else {
+                (v.wrapping_mul(MUL) >> shift4) as usize & ((1 << B4) - 1)
+            };
             let p = i & (HC16_MAX - 1);
             prev3[p] = head3[h3];
             head3[h3] = p as u16;
@@ -164,10 +209,14 @@ impl Hc16 {
     ) -> (usize, usize) {
         let p = pos & (HC16_MAX - 1);
         if self.skip_links {
-            self.walk::<true>(pos, self.prev3[p], self.links[p], min_len, depth, nice)
+            if depth.is_multiple_of(4) {
+                self.walk::<true, true>(pos, self.prev3[p], self.links[p], min_len, depth, nice)
+            } else {
+                self.walk::<true, false>(pos, self.prev3[p], self.links[p], min_len, depth, nice)
+            }
         } else {
             let first = u64::from(self.prev[p]);
-            self.walk::<false>(pos, self.prev3[p], first, min_len, depth, nice)
+            self.walk::<false, false>(pos, self.prev3[p], first, min_len, depth, nice)
         }
     }
 
@@ -185,9 +234,14 @@ impl Hc16 {
 
     #[inline(always)]
     #[cfg_attr(not(test), allow(dead_code))] // Incremental use; only the tests call it now.
-    fn hashes(&self, v: u32) -> (usize, usize) {
+    fn hashes(&self, pos: usize) -> (usize, usize) {
+        let v = ld32(&self.buf, pos);
         let h3 = ((v << 8).wrapping_mul(MUL) >> self.shift3) as usize & ((1 << B3) - 1);
-        let h4 = (v.wrapping_mul(MUL) >> self.shift4) as usize & ((1 << B4) - 1);
+        let h4 = if self.hash5 {
+            hash5(ld64(&self.buf, pos), self.shift4)
+        } else {
+            (v.wrapping_mul(MUL) >> self.shift4) as usize & ((1 << B4) - 1)
+        };
         (h3, h4)
     }
 
@@ -195,8 +249,7 @@ impl Hc16 {
     #[inline(always)]
     #[cfg_attr(not(test), allow(dead_code))] // Incremental use; only the tests call it now.
     pub(crate) fn skip(&mut self, pos: usize) {
-        let v = ld32(&self.buf, pos);
-        let (h3, h4) = self.hashes(v);
+        let (h3, h4) = self.hashes(pos);
         let p = pos as u16;
         self.head3[h3] = p;
         self.prev[usize::from(p)] = self.head4[h4];
@@ -215,22 +268,22 @@ impl Hc16 {
         depth: u32,
         nice: usize,
     ) -> (usize, usize) {
-        let v = ld32(&self.buf, pos);
-        let (h3, h4) = self.hashes(v);
+        let (h3, h4) = self.hashes(pos);
         let p = pos as u16;
         let c3 = self.head3[h3];
         self.head3[h3] = p;
         let cur = self.head4[h4];
         self.prev[usize::from(p)] = cur;
         self.head4[h4] = p;
-        self.walk::<false>(pos, c3, u64::from(cur), min_len, depth, nice)
+        self.walk::<false, false>(pos, c3, u64::from(cur), min_len, depth, nice)
     }
 
     /// The search of [`Hc16::longest`] from the 3-byte candidate `c3` and the first chain
     /// link `first` (0: none). `BUILT`: after [`Hc16::build`] with skip links, `first` is
-    /// the position's `links` entry (its next four links).
+    /// the position's `links` entry (its next four links). `FULL`: `depth` is a multiple
+    /// of four (no entry is cut short by the depth, so no candidate needs a depth mask).
     #[inline(always)]
-    fn walk<const BUILT: bool>(
+    fn walk<const BUILT: bool, const FULL: bool>(
         &self,
         pos: usize,
         c3: u16,
@@ -308,10 +361,12 @@ impl Hc16 {
                 let c1 = (e >> 16) as u16;
                 let c2 = (e >> 32) as u16;
                 let c3 = (e >> 48) as u16;
+                // With a depth that is a multiple of four (every lazy level that is a
+                // multiple of 5) no entry is cut short: only the chain's end is masked.
                 let ok0 = c0 != 0;
-                let ok1 = (c1 != 0) & (rem >= 2);
-                let ok2 = (c2 != 0) & (rem >= 3);
-                let ok3 = (c3 != 0) & (rem >= 4);
+                let ok1 = (c1 != 0) & (FULL | (rem >= 2));
+                let ok2 = (c2 != 0) & (FULL | (rem >= 3));
+                let ok3 = (c3 != 0) & (FULL | (rem >= 4));
                 if check(
                     usize::from(c0),
                     ok0,

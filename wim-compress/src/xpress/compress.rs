@@ -137,6 +137,12 @@ const MATCH_HEADER_COST: i32 = 48;
 /// (depth, nice length) of the lazy parse that seeds the near-optimal parser's costs.
 const SEED_SEARCH: (u32, usize) = (4, 32);
 
+/// Lazy parses walking at most this many links (levels 10-15, and the near-optimal
+/// levels' seed parse) use chains over 5-byte hashes ([`Hc16::build_with`]): smaller
+/// output at these depths (32 MiB of wine: L10 -11.6 KB, L12 -8.6 KB, L14 -3.8 KB, L15
+/// -0.1 KB), larger from depth 16 on (L20 +5 KB) (OPTIMIZATIONS.md, XPRESS session 8).
+const HASH5_MAX_DEPTH: u32 = 12;
+
 /// Matches at least this long are always taken (their gain is not computed).
 const SURE_LEN: usize = 64;
 
@@ -194,10 +200,11 @@ impl XpressCompressor {
     fn parse_greedy_lazy(&mut self, data: &[u8], lazy: bool, seed: Option<(u32, usize)>) {
         let cost = literal_costs_half(data);
         let hc = &mut self.hc;
-        // Skip links pay only for the deeper walks of lazy parsing (greedy: +4-5 % without).
-        hc.build(data, lazy);
-        let hc = &**hc;
         let (depth, nice) = seed.unwrap_or((self.params.max_depth, self.params.nice_len));
+        // Skip links pay only for the deeper walks of lazy parsing (greedy: +4-5 % without).
+        // Shallow lazy walks reach more long matches on 5-byte chains.
+        hc.build_with(data, lazy, lazy && depth <= HASH5_MAX_DEPTH);
+        let hc = &**hc;
         let n = data.len();
         let items = &mut *self.fixed;
         let mut ni = 0usize;
@@ -1094,17 +1101,19 @@ mod tests {
         // The whole sample (run-time hash shifts) and its first 32 KiB (the built-in shifts
         // of 32 KiB chunks; see `Hc16::build`).
         for data in [&sample[..], &sample[..32 << 10]] {
-            build_then_find_equals_incremental(data);
+            for hash5 in [false, true] {
+                build_then_find_equals_incremental(data, hash5);
+            }
         }
     }
 
-    fn build_then_find_equals_incremental(data: &[u8]) {
+    fn build_then_find_equals_incremental(data: &[u8], hash5: bool) {
         let mut inc = Hc16::new(data.len());
-        inc.load(data);
+        inc.load_with(data, hash5);
         let mut all = Hc16::new(data.len());
-        all.build(data, true);
+        all.build_with(data, true, hash5);
         let mut plain = Hc16::new(data.len());
-        plain.build(data, false);
+        plain.build_with(data, false, hash5);
         let mut found = 0;
         for pos in 0..data.len() - 3 {
             let min = 2 + pos % 5;
@@ -1120,6 +1129,46 @@ mod tests {
             found += usize::from(a.0 != 0);
         }
         assert!(found > 5000, "{found}");
+    }
+
+    /// Chains over 5-byte hashes reach a long match behind many positions that share only
+    /// its first 4 bytes, where a shallow walk of the 4-byte chains gives up; and the lazy
+    /// levels that walk at most `HASH5_MAX_DEPTH` links use them.
+    #[test]
+    fn hash5_chains_reach_past_four_byte_matches() {
+        let mut seed = 5u64;
+        // Position 0 is never a match source.
+        let mut data = vec![0x5A];
+        let long: Vec<u8> = b"ABCD"
+            .iter()
+            .copied()
+            .chain((0..60).map(|_| rng(&mut seed) as u8))
+            .collect();
+        data.extend_from_slice(&long);
+        for i in 0..20u8 {
+            // "ABCD" followed by bytes that differ from the long match's fifth byte.
+            data.extend_from_slice(b"ABCD");
+            data.push(long[4] ^ (i + 1));
+            data.extend((0..11).map(|_| rng(&mut seed) as u8));
+        }
+        let at = data.len();
+        data.extend_from_slice(&long);
+        data.extend((0..8).map(|_| rng(&mut seed) as u8));
+        let mut four = Hc16::new(data.len());
+        four.build_with(&data, true, false);
+        let mut five = Hc16::new(data.len());
+        five.build_with(&data, true, true);
+        let (l4, _) = four.find(at, 2, 8, 256);
+        let (l5, o5) = five.find(at, 2, 8, 256);
+        assert!(l4 < 10, "{l4}");
+        assert_eq!((l5, o5), (long.len(), at - 1));
+        // The lazy levels that walk at most `HASH5_MAX_DEPTH` links build 5-byte chains,
+        // the deeper ones 4-byte chains.
+        for (level, five) in [(10, true), (20, false), (50, false)] {
+            let mut c = XpressCompressor::new(data.len(), level).expect("context");
+            c.parse_greedy_lazy(&data, true, None);
+            assert_eq!(c.hc.uses_hash5(), five, "level {level}");
+        }
     }
 
     /// Bt16 finds what the general binary tree finds (same algorithm, 16-bit positions;
