@@ -67,17 +67,20 @@ fn flogf_exact(f: u32) -> i64 {
 /// Segment statistics built item by item (see [`Splitter::feed`]): segments end at the
 /// first item boundary at or past `segment` bytes from their start that leaves half a
 /// segment or more for the rest of the chunk.
+///
+/// Two ways to feed it: [`Feed::lit`] / [`Feed::mat`] per item, or (the lazy parser, which
+/// knows its position and item count) [`Feed::count_lit`] / [`Feed::count_mat`] per item
+/// and [`Feed::cut`] at an item boundary at or past [`Feed::next_cut`].
 #[derive(Debug)]
 pub(super) struct Feed<'a> {
     sp: &'a mut Splitter,
     n: usize,
     segment: usize,
-    /// Bytes and items fed so far.
+    /// Bytes and items fed so far (for [`Feed::lit`] and [`Feed::mat`] only).
     pos: usize,
     k: usize,
-    /// End of the open segment.
+    /// Item boundaries from here on may end the open segment (`usize::MAX`: none).
     next: usize,
-    open: bool,
     al: [u32; NUM_ALIGNED_SYMBOLS],
 }
 
@@ -85,17 +88,28 @@ impl Feed<'_> {
     /// A literal.
     #[inline(always)]
     pub(super) fn lit(&mut self, b: u8) {
-        self.open();
-        if let Some(h) = self.sp.hist.get_mut(usize::from(b)) {
-            *h += 1;
-        }
+        self.count_lit(b);
         self.step(1);
     }
 
     /// A match item.
     #[inline(always)]
     pub(super) fn mat(&mut self, it: Item) {
-        self.open();
+        self.count_mat(it);
+        self.step((it >> 22) as usize);
+    }
+
+    /// Counts a literal without tracking the position (see [`Feed::cut`]).
+    #[inline(always)]
+    pub(super) fn count_lit(&mut self, b: u8) {
+        if let Some(h) = self.sp.hist.get_mut(usize::from(b)) {
+            *h += 1;
+        }
+    }
+
+    /// Counts a match item without tracking the position (see [`Feed::cut`]).
+    #[inline(always)]
+    pub(super) fn count_mat(&mut self, it: Item) {
         let fo = it & 0x3F_FFFF;
         let (m, l) = item_symbols(it);
         if let Some(h) = self.sp.hist.get_mut(m) {
@@ -107,25 +121,35 @@ impl Feed<'_> {
         if EXTRA_BITS[slot_of(fo)] >= 3 {
             self.al[(fo & 7) as usize] += 1;
         }
-        self.step((it >> 22) as usize);
     }
 
+    /// The byte position from which an item boundary may end the open segment.
     #[inline(always)]
-    fn open(&mut self) {
-        if !self.open {
-            self.sp.seg.push((self.pos, self.k, self.sp.used.len()));
-            self.next = self.pos + self.segment;
-            self.open = true;
-        }
+    pub(super) fn next_cut(&self) -> usize {
+        self.next
     }
 
     #[inline(always)]
     fn step(&mut self, len: usize) {
         self.pos += len;
         self.k += 1;
-        if self.pos >= self.next && self.n.saturating_sub(self.pos) >= self.segment / 2 {
-            self.close();
+        if self.pos >= self.next {
+            self.next = self.cut(self.pos, self.k);
         }
+    }
+
+    /// At the item boundary `pos` (bytes, at or past [`Feed::next_cut`]) after `k` items:
+    /// ends the open segment there if half a segment or more of the chunk is left; returns
+    /// the new [`Feed::next_cut`].
+    #[inline(never)]
+    pub(super) fn cut(&mut self, pos: usize, k: usize) -> usize {
+        if self.n.saturating_sub(pos) < self.segment / 2 {
+            // No later boundary leaves more.
+            return usize::MAX;
+        }
+        self.close();
+        self.sp.seg.push((pos, k, self.sp.used.len()));
+        pos + self.segment
     }
 
     /// Ends the open segment: its used symbols and aligned counts.
@@ -138,14 +162,11 @@ impl Feed<'_> {
             }
         }
         self.sp.al.push(std::mem::take(&mut self.al));
-        self.open = false;
     }
 
     /// After the last item: chooses the blocks (as [`Splitter::split`]).
     pub(super) fn finish(mut self, out: &mut Vec<(usize, usize)>) {
-        if self.open {
-            self.close();
-        }
+        self.close();
         self.sp.choose(out);
     }
 }
@@ -208,14 +229,15 @@ impl Splitter {
         self.cuts.clear();
         self.hist.clear();
         self.hist.resize(W, 0);
+        // The first segment starts at the first item.
+        self.seg.push((0, 0, 0));
         Feed {
             sp: self,
             n,
             segment,
             pos: 0,
             k: 0,
-            next: 0,
-            open: false,
+            next: segment,
             al: [0; NUM_ALIGNED_SYMBOLS],
         }
     }
