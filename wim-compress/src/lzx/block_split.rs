@@ -7,8 +7,11 @@
 //! segment boundaries picks the cheapest cut, with blocks of at most [`MAX_SEGMENTS`]
 //! segments. The optimal parser then parses each block on its own.
 
-use super::compress::{Item, item_symbols, slot_of};
-use super::constants::{EXTRA_BITS, MAX_MAIN_SYMBOLS, NUM_ALIGNED_SYMBOLS, NUM_LEN_SYMBOLS};
+use super::compress::{Item, slot_of};
+use super::constants::{
+    EXTRA_BITS, MAX_MAIN_SYMBOLS, MIN_MATCH, NUM_ALIGNED_SYMBOLS, NUM_CHARS, NUM_LEN_HEADERS,
+    NUM_LEN_SYMBOLS,
+};
 
 /// Bytes per segment (the granularity of block boundaries) for the near-optimal parser;
 pub(super) const SEGMENT: usize = 2048;
@@ -110,15 +113,23 @@ impl Feed<'_> {
     /// Counts a match item without tracking the position (see [`Feed::cut`]).
     #[inline(always)]
     pub(super) fn count_mat(&mut self, it: Item) {
+        // The main and length symbols with the offset slot computed once (a helper
+        // returning them as `(usize, Option<usize>)` computed it twice: 1.5 % of L20's
+        // instructions).
         let fo = it & 0x3F_FFFF;
-        let (m, l) = item_symbols(it);
-        if let Some(h) = self.sp.hist.get_mut(m) {
-            *h += 1;
+        let len = (it >> 22) as usize;
+        let slot = slot_of(fo);
+        let h = len.wrapping_sub(MIN_MATCH).min(NUM_LEN_HEADERS - 1);
+        if let Some(c) = self.sp.hist.get_mut(NUM_CHARS + slot * NUM_LEN_HEADERS + h) {
+            *c += 1;
         }
-        if let Some(h) = l.and_then(|l| self.sp.hist.get_mut(MAX_MAIN_SYMBOLS + l)) {
-            *h += 1;
+        if h == NUM_LEN_HEADERS - 1 {
+            let l = len - MIN_MATCH - (NUM_LEN_HEADERS - 1);
+            if let Some(c) = self.sp.hist.get_mut(MAX_MAIN_SYMBOLS + l) {
+                *c += 1;
+            }
         }
-        if EXTRA_BITS[slot_of(fo)] >= 3 {
+        if EXTRA_BITS[slot & 63] >= 3 {
             self.al[(fo & 7) as usize] += 1;
         }
     }

@@ -46,18 +46,6 @@ const MAX_MATCH: usize = 257;
 /// Items: literal `b` as `b`; match as `len << 22 | formatted offset` (0..2 = repeat).
 pub(super) type Item = u32;
 
-/// Main symbol and length symbol (if any) of an item.
-#[inline(always)]
-pub(super) fn item_symbols(it: Item) -> (usize, Option<usize>) {
-    let len = (it >> 22) as usize;
-    if len == 0 {
-        return (it as usize, None);
-    }
-    let slot = slot_of(it & 0x3F_FFFF);
-    let h = (len - MIN_MATCH).min(NUM_LEN_HEADERS - 1);
-    let l = (h == NUM_LEN_HEADERS - 1).then(|| len - MIN_MATCH - (NUM_LEN_HEADERS - 1));
-    (NUM_CHARS + slot * NUM_LEN_HEADERS + h, l)
-}
 const INF: u32 = u32::MAX / 2;
 
 #[inline(always)]
