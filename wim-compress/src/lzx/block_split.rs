@@ -30,7 +30,7 @@ const W: usize = MAX_MAIN_SYMBOLS + NUM_LEN_SYMBOLS;
 const TABLE: usize = 4096;
 
 /// Reusable buffers of the splitter.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(super) struct Splitter {
     /// Scratch histogram of one segment (`W` counts, all zero between segments).
     hist: Vec<u32>,
@@ -48,6 +48,27 @@ pub(super) struct Splitter {
     best: Vec<(i64, usize)>,
     /// `f·log2 f` for f < TABLE.
     flogf: Vec<i64>,
+    /// Scratch of [`Feed::close`] (one entry per histogram symbol).
+    row: Box<[(u16, u32); ROW]>,
+}
+
+/// Entries of [`Splitter::row`]: a power of two of at least `W`.
+const ROW: usize = W.next_power_of_two();
+
+impl Default for Splitter {
+    fn default() -> Self {
+        Splitter {
+            hist: Vec::new(),
+            seg: Vec::new(),
+            used: Vec::new(),
+            al: Vec::new(),
+            cuts: Vec::new(),
+            acc: Vec::new(),
+            best: Vec::new(),
+            flogf: Vec::new(),
+            row: Box::new([(0, 0); ROW]),
+        }
+    }
 }
 
 #[inline(always)]
@@ -166,12 +187,17 @@ impl Feed<'_> {
     /// Ends the open segment: its used symbols and aligned counts.
     #[inline(never)]
     fn close(&mut self) {
+        // Compacted without a branch per symbol (whether a match or length symbol's count
+        // is zero is unpredictable): every (symbol, count) is written to the scratch row,
+        // the count of kept ones advances only past the used ones.
+        let row = &mut *self.sp.row;
+        let mut k = 0usize;
         for (s, h) in self.sp.hist.iter_mut().enumerate() {
-            if *h != 0 {
-                self.sp.used.push((s as u16, *h));
-                *h = 0;
-            }
+            row[k & (ROW - 1)] = (s as u16, *h);
+            k += usize::from(*h != 0);
+            *h = 0;
         }
+        self.sp.used.extend_from_slice(&row[..k.min(ROW)]);
         self.sp.al.push(std::mem::take(&mut self.al));
     }
 
