@@ -1483,7 +1483,11 @@ mod tests {
         for (i, b) in data.iter_mut().enumerate().skip(20000).take(20000) {
             *b = b.wrapping_mul(7).wrapping_add((i % 13) as u8);
         }
-        for (n, seg) in [(65536, SEGMENT), (65536, 3 * SEGMENT), (50001, LAZY16_SEGMENT)] {
+        for (n, seg) in [
+            (65536, SEGMENT),
+            (65536, 3 * SEGMENT),
+            (50001, LAZY16_SEGMENT),
+        ] {
             let data = &data[..n];
             let mut lz = Lazy16::new(65536);
             let mut sp = Splitter::default();
