@@ -46,18 +46,6 @@ const MAX_MATCH: usize = 257;
 /// Items: literal `b` as `b`; match as `len << 22 | formatted offset` (0..2 = repeat).
 pub(super) type Item = u32;
 
-/// Main symbol and length symbol (if any) of an item.
-#[inline(always)]
-pub(super) fn item_symbols(it: Item) -> (usize, Option<usize>) {
-    let len = (it >> 22) as usize;
-    if len == 0 {
-        return (it as usize, None);
-    }
-    let slot = slot_of(it & 0x3F_FFFF);
-    let h = (len - MIN_MATCH).min(NUM_LEN_HEADERS - 1);
-    let l = (h == NUM_LEN_HEADERS - 1).then(|| len - MIN_MATCH - (NUM_LEN_HEADERS - 1));
-    (NUM_CHARS + slot * NUM_LEN_HEADERS + h, l)
-}
 const INF: u32 = u32::MAX / 2;
 
 #[inline(always)]
@@ -1485,6 +1473,43 @@ mod tests {
             c.blocks.len()
         );
         round_trip(20, 32768, &data);
+    }
+
+    #[test]
+    fn lazy_parser_cuts_segments_as_the_item_feed() {
+        // The lazy parser tracks the splitter's segment boundaries itself (`Feed::cut`);
+        // the blocks and their counts must equal feeding the same items one by one.
+        let mut data = mixed(65536);
+        for (i, b) in data.iter_mut().enumerate().skip(20000).take(20000) {
+            *b = b.wrapping_mul(7).wrapping_add((i % 13) as u8);
+        }
+        for (n, seg) in [
+            (65536, SEGMENT),
+            (65536, 3 * SEGMENT),
+            (50001, LAZY16_SEGMENT),
+        ] {
+            let data = &data[..n];
+            let mut lz = Lazy16::new(65536);
+            let mut sp = Splitter::default();
+            let (mut items, mut blocks) = (Vec::new(), Vec::new());
+            let mut feed = sp.feed(n, seg);
+            lz.parse(data, (48, 2), 48, n - 3, &mut items, Some(&mut feed));
+            feed.finish(&mut blocks);
+            let mut sp2 = Splitter::default();
+            let mut blocks2 = Vec::new();
+            sp2.split(&items, n, seg, &mut blocks2);
+            assert_eq!(blocks, blocks2, "{n} {seg}");
+            assert!(blocks.len() >= 2, "{n} {seg}: {blocks:?}");
+            for k in 0..blocks.len() {
+                let (mut m1, mut l1, mut a1) =
+                    ([0u32; MAX_MAIN_SYMBOLS], [0u32; NUM_LEN_SYMBOLS], [0u32; 8]);
+                sp.block_counts(k, &mut m1, &mut l1, &mut a1);
+                let (mut m2, mut l2, mut a2) =
+                    ([0u32; MAX_MAIN_SYMBOLS], [0u32; NUM_LEN_SYMBOLS], [0u32; 8]);
+                sp2.block_counts(k, &mut m2, &mut l2, &mut a2);
+                assert_eq!((m1, l1, a1), (m2, l2, a2), "{n} {seg} block {k}");
+            }
+        }
     }
 
     #[test]

@@ -255,6 +255,10 @@ impl Lazy16 {
             max_offset,
         };
         let end = n.saturating_sub(3);
+        // The splitter's segment bookkeeping: the parser tracks the position and the item
+        // count itself and calls `cut` only at item boundaries past `next_cut`.
+        let base = items.len();
+        let mut next_cut = feed.as_deref().map_or(usize::MAX, |f| f.next_cut());
         let mut q = [1u32; 3];
         let mut pos = 0usize;
         while pos < end {
@@ -262,9 +266,12 @@ impl Lazy16 {
             if g <= 0 {
                 items.push(u32::from(data[pos]));
                 if let Some(f) = feed.as_deref_mut() {
-                    f.lit(data[pos]);
+                    f.count_lit(data[pos]);
                 }
                 pos += 1;
+                if pos >= next_cut {
+                    next_cut = cut(&mut feed, pos, items.len() - base);
+                }
                 continue;
             }
             // Only explicit matches are compared with the choice one byte later: a repeat match
@@ -276,9 +283,12 @@ impl Lazy16 {
                 if g2 > g {
                     items.push(u32::from(data[pos]));
                     if let Some(f) = feed.as_deref_mut() {
-                        f.lit(data[pos]);
+                        f.count_lit(data[pos]);
                     }
                     pos += 1;
+                    if pos >= next_cut {
+                        next_cut = cut(&mut feed, pos, items.len() - base);
+                    }
                     (len, fo, g) = (l2, f2, g2);
                 } else {
                     break;
@@ -286,18 +296,33 @@ impl Lazy16 {
             }
             items.push(item_match(len, fo));
             if let Some(f) = feed.as_deref_mut() {
-                f.mat(item_match(len, fo));
+                f.count_mat(item_match(len, fo));
             }
             update_queue(&mut q, fo);
             pos += len;
+            if pos >= next_cut {
+                next_cut = cut(&mut feed, pos, items.len() - base);
+            }
         }
         while pos < n {
             items.push(u32::from(data[pos]));
             if let Some(f) = feed.as_deref_mut() {
-                f.lit(data[pos]);
+                f.count_lit(data[pos]);
             }
             pos += 1;
+            if pos >= next_cut {
+                next_cut = cut(&mut feed, pos, items.len() - base);
+            }
         }
+    }
+}
+
+/// [`Feed::cut`] when there is a feed (else no cut ever).
+#[inline(never)]
+fn cut(feed: &mut Option<&mut Feed<'_>>, pos: usize, k: usize) -> usize {
+    match feed.as_deref_mut() {
+        Some(f) => f.cut(pos, k),
+        None => usize::MAX,
     }
 }
 
