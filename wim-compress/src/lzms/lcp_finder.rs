@@ -285,6 +285,24 @@ mod tests {
                 *b = b.min(t);
             }
         }
+        // Shape of the tree: intervals, and walk lengths (steps from the deepest
+        // interval to the root) over all positions.
+        let (mut steps, mut hist) = (0u64, [0u64; 64]);
+        for &k0 in &f.leaf {
+            let mut k = k0 as usize;
+            let mut c = 0usize;
+            while k != 0 {
+                c += 1;
+                k = (f.tree[2 * k] & PARENT_MASK) as usize;
+            }
+            steps += c as u64;
+            hist[c.min(63)] += 1;
+        }
+        println!(
+            "walk steps per position {:.2}; histogram {:?}",
+            steps as f64 / d.len() as f64,
+            &hist[..24]
+        );
         let [s, t, v] = best;
         println!(
             "{} bytes: suffix sort {s:.3} s, LCP + interval tree {t:.3} s, visits {v:.3} s",
