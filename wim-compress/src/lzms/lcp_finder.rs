@@ -310,6 +310,30 @@ mod tests {
         );
     }
 
+    /// The direct comparison of the interval build against a byte-by-byte count, with
+    /// both suffixes far from and near the end of the text (where fewer than 64 bytes
+    /// remain) and caps below and at the stored maximum.
+    #[test]
+    fn common_prefix_capped_matches_bytewise_count() {
+        let mut d: Vec<u8> = (0..200u32).map(|i| (i % 7) as u8).collect();
+        d.extend_from_within(10..150);
+        d[250] ^= 1;
+        let n = d.len();
+        for cap in [3usize, 8, 40, 63, 64] {
+            for a in 0..n {
+                for b in [0, 1, 7, 14, 70, 140, 200, 290, n - 1] {
+                    let want = d[a..]
+                        .iter()
+                        .zip(&d[b..])
+                        .take_while(|(x, y)| x == y)
+                        .count()
+                        .min(cap);
+                    assert_eq!(common_prefix_capped(&d, a, b, cap), want, "{a} {b} {cap}");
+                }
+            }
+        }
+    }
+
     /// For each length 3..=cap, the smallest offset of an earlier match at least that
     /// long, by brute force; compared with the lengths/offsets the finder reports.
     #[test]
