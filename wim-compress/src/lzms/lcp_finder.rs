@@ -1,9 +1,9 @@
 //! LCP-interval match finder for the LZMS encoder.
 //!
-//! Built once per chunk from the suffix array and the LCP array (lengths capped at the
-//! parser's `nice` length; lengths below 3 count as 0): the LCP intervals form a tree
-//! whose root holds every suffix and whose nodes are the groups of suffixes sharing a
-//! prefix of the node's length. Positions are then visited in text order; each visit
+//! Built once per chunk from the suffix array and the LCP of adjacent suffixes (compared
+//! directly in rank order, capped at the parser's `nice` length; lengths below 3 count
+//! as 0): the LCP intervals form a tree whose root holds every suffix and whose nodes are
+//! the groups of suffixes sharing a prefix of the node's length. Positions are then visited in text order; each visit
 //! walks from the position's deepest interval up to the root, reading in every interval
 //! the position that visited it last (the nearest earlier occurrence of that prefix) and
 //! storing itself there. Going up, lengths shrink and the nearest occurrence can only get
@@ -11,11 +11,11 @@
 //! smallest offset. The walk is at most `nice - 2` steps; the only random accesses are
 //! the intervals, whose top levels stay in cache.
 //!
-//! Memory per chunk position: 4 bytes of deepest interval per position (the Φ/PLCP array
-//! during construction), 1 byte of length per interval, and the tree:
-//! the suffix array during construction, then 8 bytes per interval (parent and last
-//! visitor) in the same allocation, so 4 bytes per position while there are at most
-//! half as many intervals as positions (the usual case with capped lengths; 8 at worst).
+//! Memory per chunk position: 4 bytes of deepest interval per position, 1 byte of length
+//! per interval during construction, and the tree: the suffix array during construction,
+//! then 8 bytes per interval (parent and last visitor) in the same allocation, so 4 bytes
+//! per position while there are at most half as many intervals as positions (the usual
+//! case with capped lengths; 8 at worst).
 //! In all 9 bytes per position (13 at worst), plus, transient, the suffix sort's symbol
 //! counts and bucket pointers of its first recursion (8 bytes per distinct name: at most
 //! 4 bytes per position, ≈ 0.3 on wine).

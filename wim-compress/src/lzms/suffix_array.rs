@@ -1,6 +1,6 @@
-//! Suffix array construction by induced sorting (SA-IS, Nong, Zhang and Chan 2009) and
-//! the capped longest-common-prefix array (Kärkkäinen, Manzini and Puglisi's Φ method),
-//! for the LZMS encoder's LCP-interval match finder.
+//! Suffix array construction by induced sorting (SA-IS, Nong, Zhang and Chan 2009) for
+//! the LZMS encoder's LCP-interval match finder (and, for tests and timing, the capped
+//! permuted LCP array by Kärkkäinen, Manzini and Puglisi's Φ method).
 //!
 //! Memory: the suffix array (4 bytes per position) and the symbol counts and bucket
 //! pointers of each level (8 bytes per distinct symbol: at most 4 bytes per position in
