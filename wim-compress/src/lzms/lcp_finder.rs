@@ -1,9 +1,9 @@
 //! LCP-interval match finder for the LZMS encoder.
 //!
-//! Built once per chunk from the suffix array and the LCP array (lengths capped at the
-//! parser's `nice` length; lengths below 3 count as 0): the LCP intervals form a tree
-//! whose root holds every suffix and whose nodes are the groups of suffixes sharing a
-//! prefix of the node's length. Positions are then visited in text order; each visit
+//! Built once per chunk from the suffix array and the LCP of adjacent suffixes (compared
+//! directly in rank order, capped at the parser's `nice` length; lengths below 3 count
+//! as 0): the LCP intervals form a tree whose root holds every suffix and whose nodes are
+//! the groups of suffixes sharing a prefix of the node's length. Positions are then visited in text order; each visit
 //! walks from the position's deepest interval up to the root, reading in every interval
 //! the position that visited it last (the nearest earlier occurrence of that prefix) and
 //! storing itself there. Going up, lengths shrink and the nearest occurrence can only get
@@ -11,18 +11,18 @@
 //! smallest offset. The walk is at most `nice - 2` steps; the only random accesses are
 //! the intervals, whose top levels stay in cache.
 //!
-//! Memory per chunk position: 4 bytes of deepest interval per position (the Φ/PLCP array
-//! during construction), 1 byte of length per interval, and the tree:
-//! the suffix array during construction, then 8 bytes per interval (parent and last
-//! visitor) in the same allocation, so 4 bytes per position while there are at most
-//! half as many intervals as positions (the usual case with capped lengths; 8 at worst).
+//! Memory per chunk position: 4 bytes of deepest interval per position, 1 byte of length
+//! per interval during construction, and the tree: the suffix array during construction,
+//! then 8 bytes per interval (parent and last visitor) in the same allocation, so 4 bytes
+//! per position while there are at most half as many intervals as positions (the usual
+//! case with capped lengths; 8 at worst).
 //! In all 9 bytes per position (13 at worst), plus, transient, the suffix sort's symbol
 //! counts and bucket pointers of its first recursion (8 bytes per distinct name: at most
 //! 4 bytes per position, ≈ 0.3 on wine).
 
 use super::matchfinder::extend;
 use super::prefetch::prefetch;
-use super::suffix_array::{plcp_capped, suffix_array};
+use super::suffix_array::suffix_array;
 
 /// Shortest match reported.
 const MIN_LEN: u32 = 3;
@@ -33,6 +33,27 @@ const PARENT_MASK: u32 = (1 << PARENT_BITS) - 1;
 const TREE_CAP: usize = 63;
 /// Largest chunk the finder handles (interval ids and positions fit 26 bits).
 pub(crate) const MAX_N: usize = 1 << PARENT_BITS;
+
+/// How far ahead (in ranks) the interval build prefetches the text of a suffix.
+const AHEAD: usize = 24;
+
+/// Length of the common prefix of `d[a..]` and `d[b..]`, at most `cap` (≤ 64).
+#[inline(always)]
+fn common_prefix_capped(d: &[u8], a: usize, b: usize, cap: usize) -> usize {
+    if let (Some(x), Some(y)) = (d.get(a..a + 64), d.get(b..b + 64)) {
+        for (k, (u, v)) in x.chunks_exact(8).zip(y.chunks_exact(8)).enumerate() {
+            let u = u64::from_le_bytes(u.try_into().unwrap_or([0; 8]));
+            let v = u64::from_le_bytes(v.try_into().unwrap_or([0; 8]));
+            let z = u ^ v;
+            if z != 0 {
+                return (8 * k + (z.trailing_zeros() / 8) as usize).min(cap);
+            }
+        }
+        return cap.min(64);
+    }
+    let max = cap.min(d.len().saturating_sub(a.max(b)));
+    extend(d, a, b, 0, max)
+}
 
 /// The LCP-interval finder of one chunk.
 #[derive(Debug, Default)]
@@ -66,11 +87,20 @@ impl LcpFinder {
         self.leaf = Vec::new();
         self.lcp = Vec::new();
         suffix_array(d, &mut self.tree);
-        plcp_capped(d, &self.tree, cap, &mut self.leaf);
+        self.intervals(d, cap);
+    }
+
+    /// The second half of `build`: from the suffix array in `self.tree`, the capped LCP
+    /// of adjacent suffixes and the interval tree (`cap` ≤ `TREE_CAP`).
+    #[inline(never)]
+    fn intervals(&mut self, d: &[u8], cap: usize) {
+        let n = d.len();
         if n == 0 {
             self.tree.clear();
             return;
         }
+        // Every entry is written below (leaf r - 1 at boundary r).
+        self.leaf.resize(n, 0);
         // Bottom-up traversal of the intervals (Abouelhoda, Kurtz and Ohlebusch). Interval
         // ids are handed out in opening order; at boundary r at most one interval opens,
         // so the parents written at boundary r go to ids < r, where the suffix array
@@ -82,16 +112,25 @@ impl LcpFinder {
         let mut prev_pos = self.tree[0] as usize;
         let mut cand = 0u32;
         for r in 1..=n {
-            // The suffix ranked r and its capped common prefix with the one before (the
-            // PLCP entry is read before this boundary's leaf write, which goes to the
-            // suffix ranked r-1).
+            // The suffix ranked r and its capped common prefix with the one before,
+            // compared directly (the text of both is read at rank order: the one before
+            // was compared at the previous boundary, this one was prefetched). A PLCP
+            // array (Kasai) compares fewer bytes but costs two more random passes over n
+            // (the Φ scatter and the text reads in text order) and a random read of it
+            // here.
             let sa_r = if r < n { self.tree[r] as usize } else { 0 };
+            if let Some(&a) = self.tree.get(r + AHEAD) {
+                prefetch(d, a as usize);
+                prefetch(d, a as usize + 63);
+            }
             if let Some(&a) = self.tree.get(r + 16) {
                 prefetch(&self.leaf, a as usize);
             }
-            let h = match self.leaf.get(sa_r) {
-                Some(&l) if r < n && l >= MIN_LEN => l as u8,
-                _ => 0,
+            let h = if r < n {
+                let l = common_prefix_capped(d, prev_pos, sa_r, cap);
+                if l >= MIN_LEN as usize { l as u8 } else { 0 }
+            } else {
+                0
             };
             let mut opened_here = false;
             while let Some(&(tl, _)) = stack.last() {
@@ -203,7 +242,8 @@ mod tests {
             .map_or(0.0, |ns| ns as f64 / 1e9)
     }
 
-    /// Phase timings of the build (suffix sort, PLCP, interval tree) on a real file:
+    /// Phase timings of the build (suffix sort, LCP + interval tree) and of the visits on
+    /// a real file:
     /// `LZMS_SA_BENCH=FILE [LZMS_SA_REPS=N] cargo test --release -p wim-compress --lib
     /// phase_times -- --ignored --nocapture`. Best of N per phase.
     #[test]
@@ -222,34 +262,76 @@ mod tests {
             .ok()
             .and_then(|s| s.parse().ok())
             .unwrap_or(3);
-        let mut best = [f64::MAX; 4];
-        let (mut sa, mut plcp) = (Vec::new(), Vec::new());
+        let mut best = [f64::MAX; 3];
         let mut f = LcpFinder::default();
         for _ in 0..reps {
+            // `build`, in its two halves.
+            f.leaf = Vec::new();
+            f.lcp = Vec::new();
+            f.cap = 63;
+            f.next = 0;
             let t0 = cpu();
-            suffix_array(d, &mut sa);
+            suffix_array(d, &mut f.tree);
             let t1 = cpu();
-            plcp_capped(d, &sa, 63, &mut plcp);
+            f.intervals(d, 63);
             let t2 = cpu();
-            f.build(d, 63);
-            let t3 = cpu();
             let mut out = Vec::new();
             for _ in 0..d.len() {
                 out.clear();
                 f.visit::<true>(d, &mut out);
             }
-            let t4 = cpu();
-            for (b, t) in best.iter_mut().zip([t1 - t0, t2 - t1, t3 - t2, t4 - t3]) {
+            let t3 = cpu();
+            for (b, t) in best.iter_mut().zip([t1 - t0, t2 - t1, t3 - t2]) {
                 *b = b.min(t);
             }
         }
-        let [s, p, b, v] = best;
+        // Shape of the tree: intervals, and walk lengths (steps from the deepest
+        // interval to the root) over all positions.
+        let (mut steps, mut hist) = (0u64, [0u64; 64]);
+        for &k0 in &f.leaf {
+            let mut k = k0 as usize;
+            let mut c = 0usize;
+            while k != 0 {
+                c += 1;
+                k = (f.tree[2 * k] & PARENT_MASK) as usize;
+            }
+            steps += c as u64;
+            hist[c.min(63)] += 1;
+        }
         println!(
-            "{} bytes: suffix sort {s:.3} s, plcp {p:.3} s, build (sort + plcp + tree) {b:.3} s \
-             (tree {:.3} s), visits {v:.3} s",
-            d.len(),
-            b - s - p
+            "walk steps per position {:.2}; histogram {:?}",
+            steps as f64 / d.len() as f64,
+            &hist[..24]
         );
+        let [s, t, v] = best;
+        println!(
+            "{} bytes: suffix sort {s:.3} s, LCP + interval tree {t:.3} s, visits {v:.3} s",
+            d.len()
+        );
+    }
+
+    /// The direct comparison of the interval build against a byte-by-byte count, with
+    /// both suffixes far from and near the end of the text (where fewer than 64 bytes
+    /// remain) and caps below and at the stored maximum.
+    #[test]
+    fn common_prefix_capped_matches_bytewise_count() {
+        let mut d: Vec<u8> = (0..200u32).map(|i| (i % 7) as u8).collect();
+        d.extend_from_within(10..150);
+        d[250] ^= 1;
+        let n = d.len();
+        for cap in [3usize, 8, 40, 63, 64] {
+            for a in 0..n {
+                for b in [0, 1, 7, 14, 70, 140, 200, 290, n - 1] {
+                    let want = d[a..]
+                        .iter()
+                        .zip(&d[b..])
+                        .take_while(|(x, y)| x == y)
+                        .count()
+                        .min(cap);
+                    assert_eq!(common_prefix_capped(&d, a, b, cap), want, "{a} {b} {cap}");
+                }
+            }
+        }
     }
 
     /// For each length 3..=cap, the smallest offset of an earlier match at least that

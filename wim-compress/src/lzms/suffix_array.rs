@@ -1,6 +1,6 @@
-//! Suffix array construction by induced sorting (SA-IS, Nong, Zhang and Chan 2009) and
-//! the capped longest-common-prefix array (Kärkkäinen, Manzini and Puglisi's Φ method),
-//! for the LZMS encoder's LCP-interval match finder.
+//! Suffix array construction by induced sorting (SA-IS, Nong, Zhang and Chan 2009) for
+//! the LZMS encoder's LCP-interval match finder (and, for tests and timing, the capped
+//! permuted LCP array by Kärkkäinen, Manzini and Puglisi's Φ method).
 //!
 //! Memory: the suffix array (4 bytes per position) and the symbol counts and bucket
 //! pointers of each level (8 bytes per distinct symbol: at most 4 bytes per position in
@@ -8,6 +8,7 @@
 //! array, each at most half the length) lives in the suffix array itself, and the suffix
 //! types are recomputed on the fly rather than stored.
 
+#[cfg(test)]
 use super::matchfinder::extend;
 use super::prefetch::prefetch;
 
@@ -352,6 +353,9 @@ pub(crate) fn suffix_array(t: &[u8], sa: &mut Vec<u32>) {
 
 /// The permuted LCP array: `plcp[p]` = length of the common prefix (at most `cap`) of the
 /// suffix at `p` and the suffix ranked just before it (0 for the first-ranked suffix).
+/// Test and timing reference only: the LCP-interval build compares adjacent suffixes
+/// directly.
+#[cfg(test)]
 #[inline(never)]
 pub(crate) fn plcp_capped(t: &[u8], sa: &[u32], cap: usize, plcp: &mut Vec<u32>) {
     let n = t.len();
