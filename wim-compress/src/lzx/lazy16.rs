@@ -367,16 +367,11 @@ mod tests {
         let mut lz = Lazy16::new(4096);
         let mut items = Vec::new();
         lz.parse(&data, (48, 2), 48, 4093, &mut items, None);
-        let mut at = 0usize;
-        let mut found = None;
-        for &it in &items {
-            if at == pos {
-                found = Some(it);
-            }
-            at += ((it >> 22) as usize).max(1);
-        }
-        assert_eq!(at, data.len());
-        assert_eq!(found, Some(item_match(4, 0)), "{items:?}");
+        assert_eq!(
+            item_at(&items, pos, data.len()),
+            Some(item_match(4, 0)),
+            "{items:?}"
+        );
     }
 
     #[test]
@@ -430,15 +425,22 @@ mod tests {
         let mut lz = Lazy16::new(8192);
         let mut items = Vec::new();
         lz.parse(&data, (48, 2), 48, 8189, &mut items, None);
+        let want = Some(item_match(3, (p - p0) as u32 + 2));
+        assert_eq!(item_at(&items, p, data.len()), want, "{items:?}");
+    }
+
+    /// The item that starts at byte `pos` of a parse, after checking that the items cover
+    /// exactly `total` bytes.
+    fn item_at(items: &[Item], pos: usize, total: usize) -> Option<Item> {
         let mut at = 0usize;
         let mut found = None;
-        for &it in &items {
-            if at == p {
+        for &it in items {
+            if at == pos {
                 found = Some(it);
             }
             at += ((it >> 22) as usize).max(1);
         }
-        assert_eq!(at, data.len());
-        assert_eq!(found, Some(item_match(3, (p - p0) as u32 + 2)), "{items:?}");
+        assert_eq!(at, total);
+        found
     }
 }
