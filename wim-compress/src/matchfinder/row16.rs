@@ -23,7 +23,7 @@ const MUL: u32 = 0x1E35_A7BD;
 
 /// The finder; see the module documentation. `S`: slots per row (16 or 32).
 #[derive(Debug, Clone)]
-pub(crate) struct Row16<const S: usize, const RES: bool> {
+pub(crate) struct Row16<const S: usize> {
     head3: Box<[u16; 1 << B3]>,
     /// Per row its `S` tags (16-byte groups).
     tags: Box<[[u8; 16]; 2 * ROWS_MAX]>,
@@ -45,7 +45,7 @@ fn next_count<const S: usize>(c: u32) -> u32 {
     ((c + 1) | (c & S as u32)) & (2 * S as u32 - 1)
 }
 
-impl<const S: usize, const RES: bool> Row16<S, RES> {
+impl<const S: usize> Row16<S> {
     /// A finder for buffers of up to `capacity` (<= 64 KiB) bytes with `2^rbits` rows.
     pub(crate) fn new(capacity: usize, rbits: u32) -> Self {
         let order = usize::BITS - capacity.clamp(1, ROW16_MAX).leading_zeros();
@@ -68,11 +68,7 @@ impl<const S: usize, const RES: bool> Row16<S, RES> {
         let n = n.min(ROW16_MAX);
         self.len = n;
         self.head3[..1 << (32 - self.shift3)].fill(0);
-        if RES {
-            self.tags[..(S / 16) << self.rbits].fill([0; 16]);
-        } else {
-            self.cnt[..1 << self.rbits].fill(0);
-        }
+        self.cnt[..1 << self.rbits].fill(0);
         self.next = 0;
     }
 
@@ -81,20 +77,18 @@ impl<const S: usize, const RES: bool> Row16<S, RES> {
     fn hashes(&self, v: u32) -> (usize, u8, usize) {
         let h = v.wrapping_mul(MUL);
         let r = (h >> (32 - self.rbits)) as usize & (ROWS_MAX - 1);
-        let tag = (h >> (24 - self.rbits)) as u8 | u8::from(RES);
+        let tag = (h >> (24 - self.rbits)) as u8;
         let h3 = ((v << 8).wrapping_mul(MUL) >> self.shift3) as usize & ((1 << B3) - 1);
         (r, tag, h3)
     }
 
     #[inline(always)]
     fn put(&mut self, p: usize, r: usize, tag: u8, h3: usize, c: u32) {
-        let slot = if RES { !p } else { !c as usize } & (S - 1);
+        let slot = (!c as usize) & (S - 1);
         let k = r * S + slot;
         self.tags[(k >> 4) & (2 * ROWS_MAX - 1)][k & 15] = tag;
         self.slots[k & (32 * ROWS_MAX - 1)] = p as u16;
-        if !RES {
-            self.cnt[r] = next_count::<S>(c) as u8;
-        }
+        self.cnt[r] = next_count::<S>(c) as u8;
         self.head3[h3] = p as u16;
     }
 
@@ -126,20 +120,13 @@ impl<const S: usize, const RES: bool> Row16<S, RES> {
             let v = ld32(buf, p);
             let h = v.wrapping_mul(MUL);
             let r = (h >> (32 - rb)) as usize & (ROWS_MAX - 1);
-            let tag = (h >> (24 - rb)) as u8 | u8::from(RES);
+            let tag = (h >> (24 - rb)) as u8;
             let h3 = ((v << 8).wrapping_mul(MUL) >> s3) as usize & ((1 << B3) - 1);
-            if RES {
-                // Slot by position (no count to read and write back).
-                let k = r * S + ((!p) & (S - 1));
-                tags[(k >> 4) & (2 * ROWS_MAX - 1)][k & 15] = tag;
-                slots[k & (32 * ROWS_MAX - 1)] = p as u16;
-            } else {
-                let c = u32::from(cnt[r]);
-                let k = r * S + ((!c as usize) & (S - 1));
-                tags[(k >> 4) & (2 * ROWS_MAX - 1)][k & 15] = tag;
-                slots[k & (32 * ROWS_MAX - 1)] = p as u16;
-                cnt[r] = next_count::<S>(c) as u8;
-            }
+            let c = u32::from(cnt[r]);
+            let k = r * S + ((!c as usize) & (S - 1));
+            tags[(k >> 4) & (2 * ROWS_MAX - 1)][k & 15] = tag;
+            slots[k & (32 * ROWS_MAX - 1)] = p as u16;
+            cnt[r] = next_count::<S>(c) as u8;
             head3[h3] = p as u16;
         }
     }
@@ -162,7 +149,7 @@ impl<const S: usize, const RES: bool> Row16<S, RES> {
         let v = ld32(buf, pos);
         let (r, tag, h3) = self.hashes(v);
         let c3 = self.head3[h3];
-        let cnt = if RES { 0 } else { u32::from(self.cnt[r]) };
+        let cnt = u32::from(self.cnt[r]);
 
         let mut best = min_len;
         let mut best_off = 0usize;
@@ -185,19 +172,13 @@ impl<const S: usize, const RES: bool> Row16<S, RES> {
             if S == 32 {
                 m |= tag_mask16(&self.tags[(g + 1) & (2 * ROWS_MAX - 1)], tag) << 16;
             }
-            let newest = if RES {
-                (pos as u32).wrapping_neg() & (S as u32 - 1)
-            } else {
-                (S as u32).wrapping_sub(cnt) & (S as u32 - 1)
-            };
+            let newest = (S as u32).wrapping_sub(cnt) & (S as u32 - 1);
             let mut hits = if S == 16 {
                 u32::from((m as u16).rotate_right(newest))
             } else {
                 m.rotate_right(newest)
             };
-            if !RES {
-                hits &= ((1u64 << cnt) - 1) as u32;
-            }
+            hits &= ((1u64 << cnt) - 1) as u32;
             let slots = &*self.slots;
             let base = r * S;
             let mut toff = best.max(3) - 3;

@@ -75,10 +75,8 @@ pub struct XpressCompressor {
     /// match's length bytes occur.
     events: Box<[u32; EVENTS]>,
     /// Prototype: row finders (XROW=16|32).
-    rows16: Option<Box<Row16<16, false>>>,
-    rows32: Option<Box<Row16<32, false>>>,
-    rres16: Option<Box<Row16<16, true>>>,
-    rres32: Option<Box<Row16<32, true>>>,
+    rows16: Option<Box<Row16<16>>>,
+    rows32: Option<Box<Row16<32>>>,
     pad: Box<[u8; BUF]>,
 }
 
@@ -187,8 +185,6 @@ impl XpressCompressor {
             nlongs: 0,
             rows16: None,
             rows32: None,
-            rres16: None,
-            rres32: None,
             pad: boxed(0),
         }
         .with_rows(max_chunk))
@@ -214,15 +210,13 @@ impl XpressCompressor {
         match std::env::var("XROW").ok().as_deref() {
             Some("16") => self.rows16 = Some(Box::new(Row16::new(max_chunk, rb))),
             Some("32") => self.rows32 = Some(Box::new(Row16::new(max_chunk, rb))),
-            Some("r16") => self.rres16 = Some(Box::new(Row16::new(max_chunk, rb))),
-            Some("r32") => self.rres32 = Some(Box::new(Row16::new(max_chunk, rb))),
             _ => {}
         }
         self
     }
 
     #[inline(never)]
-    fn parse_rows<const S: usize, const R: bool>(&mut self, rf: &mut Row16<S, R>, data: &[u8]) {
+    fn parse_rows<const S: usize>(&mut self, rf: &mut Row16<S>, data: &[u8]) {
         let cost = literal_costs_half(data);
         let (depth, nice) = (self.params.max_depth, self.params.nice_len);
         rf.load(data.len());
@@ -855,24 +849,13 @@ impl Compressor for XpressCompressor {
         }
         self.items.clear();
         let sel = match self.parser {
-            Parser::Lazy
-                if self.rows16.is_some()
-                    || self.rows32.is_some()
-                    || self.rres16.is_some()
-                    || self.rres32.is_some() =>
-            {
+            Parser::Lazy if self.rows16.is_some() || self.rows32.is_some() => {
                 if let Some(mut rf) = self.rows16.take() {
                     self.parse_rows(&mut rf, src);
                     self.rows16 = Some(rf);
                 } else if let Some(mut rf) = self.rows32.take() {
                     self.parse_rows(&mut rf, src);
                     self.rows32 = Some(rf);
-                } else if let Some(mut rf) = self.rres16.take() {
-                    self.parse_rows(&mut rf, src);
-                    self.rres16 = Some(rf);
-                } else if let Some(mut rf) = self.rres32.take() {
-                    self.parse_rows(&mut rf, src);
-                    self.rres32 = Some(rf);
                 }
                 self.build_code();
                 ItemSel::Fixed(self.nfixed)
