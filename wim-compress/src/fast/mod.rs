@@ -3,4 +3,3 @@
 #![allow(unsafe_code)]
 
 pub(crate) mod lzx_bt;
-pub(crate) mod row_tags;

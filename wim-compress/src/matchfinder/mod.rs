@@ -26,7 +26,6 @@ pub(crate) mod bt16;
 pub(crate) mod hash_chain;
 pub(crate) mod hc16;
 pub(crate) mod padded16;
-pub(crate) mod row16;
 
 /// One match candidate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

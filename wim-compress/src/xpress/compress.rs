@@ -13,7 +13,6 @@ use crate::huffman::estimate::literal_costs_half;
 use crate::matchfinder::bt16::Bt16;
 use crate::matchfinder::hc16::Hc16;
 use crate::matchfinder::padded16::{BUF, boxed, ld64};
-use crate::matchfinder::row16::Row16;
 use crate::matchfinder::{LONG_MATCH_TAIL, Match, SearchParams};
 use crate::{CompressError, Compressor};
 #[cfg(test)]
@@ -74,10 +73,6 @@ pub struct XpressCompressor {
     /// Raw-byte events of [`XpressCompressor::write`]: the bit count at which each long
     /// match's length bytes occur.
     events: Box<[u32; EVENTS]>,
-    /// Prototype: row finders (XROW=16|32).
-    rows16: Option<Box<Row16<16>>>,
-    rows32: Option<Box<Row16<32>>>,
-    pad: Box<[u8; BUF]>,
 }
 
 fn settings(level: u32) -> (Parser, SearchParams) {
@@ -183,11 +178,7 @@ impl XpressCompressor {
             events: boxed(0),
             longs: boxed(0),
             nlongs: 0,
-            rows16: None,
-            rows32: None,
-            pad: boxed(0),
-        }
-        .with_rows(max_chunk))
+        })
     }
 
     /// An upper bound of the memory one context needs.
@@ -203,123 +194,6 @@ impl XpressCompressor {
             }
             _ => base,
         }
-    }
-
-    fn with_rows(mut self, max_chunk: usize) -> Self {
-        let rb = std::env::var("XRB").ok().and_then(|v| v.parse().ok()).unwrap_or(12);
-        match std::env::var("XROW").ok().as_deref() {
-            Some("16") => self.rows16 = Some(Box::new(Row16::new(max_chunk, rb))),
-            Some("32") => self.rows32 = Some(Box::new(Row16::new(max_chunk, rb))),
-            _ => {}
-        }
-        self
-    }
-
-    #[inline(never)]
-    fn parse_rows<const S: usize>(&mut self, rf: &mut Row16<S>, data: &[u8]) {
-        let cost = literal_costs_half(data);
-        let (depth, nice) = (self.params.max_depth, self.params.nice_len);
-        rf.load(data.len());
-        let n = data.len();
-        let items = &mut *self.fixed;
-        let mut ni = 0usize;
-        let longs = &mut *self.longs;
-        let mut nl = 0usize;
-        let freqs = &mut self.freqs;
-        let n = n.min(MAX_CHUNK);
-        let padded = &mut *self.pad;
-        padded[..n].copy_from_slice(&data[..n]);
-        padded[n..n + 16].fill(0);
-        let padded = &*padded;
-        let bytes = &padded[..n];
-        let cost8 = |pos: usize, len: usize| -> i32 { cost8(padded, &cost, pos, len) };
-        let cost_rest = |pos: usize, len: usize| -> i32 {
-            bytes.get(pos + 8..pos + len).map_or(0, |m| {
-                m.iter()
-                    .map(|&b| i32::from(cost[usize::from(b)]))
-                    .sum::<i32>()
-            })
-        };
-        let gain = |pos: usize, len: usize, off: usize| -> i32 {
-            if len >= SURE_LEN {
-                return i32::MAX;
-            }
-            let lits = cost8(pos, len) + if len > 8 { cost_rest(pos, len) } else { 0 };
-            lits - MATCH_HEADER_COST
-                - 16 * offset_log2(off) as i32
-                - if len >= 18 { 128 } else { 0 }
-        };
-        let positive = |pos: usize, len: usize, off: usize| -> bool {
-            if len >= SURE_LEN {
-                return true;
-            }
-            let fixed =
-                MATCH_HEADER_COST + 16 * offset_log2(off) as i32 + if len >= 18 { 128 } else { 0 };
-            let first = cost8(pos, len);
-            first > fixed || first + cost_rest(pos, len) > fixed
-        };
-        *freqs = [0; NUM_SYMBOLS];
-        let end = n.saturating_sub(3);
-        let mut pos = 0usize;
-        'outer: while pos < end {
-            let (mut len, mut off) = rf.search(padded, pos, 2, depth, nice);
-            let look = len < LAZY_MAX;
-            let mut g = if len == 0 || !look {
-                i32::from(len != 0 && positive(pos, len, off))
-            } else {
-                gain(pos, len, off)
-            };
-            if len >= LAZY_MAX && off != 1 && run_start_beats(bytes, pos, len) {
-                g = 0;
-            }
-            if g <= 0 {
-                let b = bytes[pos];
-                items[ni & (MAX_CHUNK - 1)] = u32::from(b);
-                ni += 1;
-                freqs[usize::from(b)] += 1;
-                pos += 1;
-                continue;
-            }
-            while len < LAZY_MAX && pos + 1 < end {
-                let (l2, o2) = rf.search(padded, pos + 1, len, depth, nice);
-                let g2 = if l2 == 0 { 0 } else { gain(pos + 1, l2, o2) };
-                if g2 > g {
-                    let b = bytes[pos];
-                    items[ni & (MAX_CHUNK - 1)] = u32::from(b);
-                    ni += 1;
-                    freqs[usize::from(b)] += 1;
-                    pos += 1;
-                    len = l2;
-                    off = o2;
-                    g = g2;
-                } else {
-                    let it = pack_match(len, off);
-                    items[ni & (MAX_CHUNK - 1)] = it;
-                    ni += 1;
-                    freqs[(it & 511) as usize] += 1;
-                    longs[nl & (EVENTS - 1)] = len as u32;
-                    nl += usize::from(len >= 18);
-                    pos += len;
-                    continue 'outer;
-                }
-            }
-            let it = pack_match(len, off);
-            items[ni & (MAX_CHUNK - 1)] = it;
-            ni += 1;
-            freqs[(it & 511) as usize] += 1;
-            longs[nl & (EVENTS - 1)] = len as u32;
-            nl += usize::from(len >= 18);
-            pos += len;
-        }
-        while pos < n {
-            let b = data[pos];
-            items[ni & (MAX_CHUNK - 1)] = u32::from(b);
-            ni += 1;
-            freqs[usize::from(b)] += 1;
-            pos += 1;
-        }
-        self.nfixed = ni;
-        self.nlongs = nl;
     }
 
     #[inline(never)]
@@ -849,17 +723,6 @@ impl Compressor for XpressCompressor {
         }
         self.items.clear();
         let sel = match self.parser {
-            Parser::Lazy if self.rows16.is_some() || self.rows32.is_some() => {
-                if let Some(mut rf) = self.rows16.take() {
-                    self.parse_rows(&mut rf, src);
-                    self.rows16 = Some(rf);
-                } else if let Some(mut rf) = self.rows32.take() {
-                    self.parse_rows(&mut rf, src);
-                    self.rows32 = Some(rf);
-                }
-                self.build_code();
-                ItemSel::Fixed(self.nfixed)
-            }
             Parser::Greedy | Parser::Lazy => {
                 self.parse_greedy_lazy(src, self.parser == Parser::Lazy, None);
                 self.build_code();
