@@ -73,6 +73,8 @@ pub struct XpressCompressor {
     /// Raw-byte events of [`XpressCompressor::write`]: the bit count at which each long
     /// match's length bytes occur.
     events: Box<[u32; EVENTS]>,
+    /// Temporary tuning: (lazy flat literal cost, greedy flat literal cost, header).
+    tune: (i32, i32, i32),
 }
 
 fn settings(level: u32) -> (Parser, SearchParams) {
@@ -178,6 +180,12 @@ impl XpressCompressor {
             events: boxed(0),
             longs: boxed(0),
             nlongs: 0,
+            tune: {
+                let g = |k: &str, d: i32| {
+                    std::env::var(k).ok().and_then(|v| v.parse().ok()).unwrap_or(d)
+                };
+                (g("XF", 72), g("XFG", 64), g("XH", MATCH_HEADER_COST))
+            },
         })
     }
 
@@ -198,7 +206,6 @@ impl XpressCompressor {
 
     #[inline(never)]
     fn parse_greedy_lazy(&mut self, data: &[u8], lazy: bool, seed: Option<(u32, usize)>) {
-        let cost = literal_costs_half(data);
         let hc = &mut self.hc;
         let (depth, nice) = seed.unwrap_or((self.params.max_depth, self.params.nice_len));
         // Skip links pay only for the deeper walks of lazy parsing (greedy: +4-5 % without).
@@ -212,38 +219,15 @@ impl XpressCompressor {
         let mut nl = 0usize;
         let freqs = &mut self.freqs;
         let bytes = hc.data();
-        let padded = hc.padded();
-        let cost8 = |pos: usize, len: usize| -> i32 { cost8(padded, &cost, pos, len) };
-        // The costs of the literals at `pos + 8 .. pos + len` (none for `len <= 8`).
-        let cost_rest = |pos: usize, len: usize| -> i32 {
-            bytes.get(pos + 8..pos + len).map_or(0, |m| {
-                m.iter()
-                    .map(|&b| i32::from(cost[usize::from(b)]))
-                    .sum::<i32>()
-            })
-        };
-        // Bits saved (1/16 bit) by a match over the literals it replaces (summed on demand:
-        // cheaper than prefix sums over every byte, and no 128 KiB table in the cache).
-        let gain = |pos: usize, len: usize, off: usize| -> i32 {
-            if len >= SURE_LEN {
-                return i32::MAX;
-            }
-            let lits = cost8(pos, len) + if len > 8 { cost_rest(pos, len) } else { 0 };
-            lits - MATCH_HEADER_COST
-                - 16 * offset_log2(off) as i32
+        let (fl, fg, hdr) = self.tune;
+        let lit = if lazy { fl } else { fg };
+        // Bits saved (1/16 bit) by a match over the literals it replaces, every literal at
+        // the same flat cost; a negative value for `len == 0`.
+        let gain = |len: usize, off: usize| -> i32 {
+            len as i32 * lit
+                - hdr
+                - 16 * offset_log2(off | 1) as i32
                 - if len >= 18 { 128 } else { 0 }
-        };
-        // Only the sign of the gain matters when no look-ahead follows (greedy parsing, or
-        // a match of at least `LAZY_MAX`): the costs of the first 8 literals often settle
-        // it already (same result as `gain(..) > 0`).
-        let positive = |pos: usize, len: usize, off: usize| -> bool {
-            if len >= SURE_LEN {
-                return true;
-            }
-            let fixed =
-                MATCH_HEADER_COST + 16 * offset_log2(off) as i32 + if len >= 18 { 128 } else { 0 };
-            let first = cost8(pos, len);
-            first > fixed || first + cost_rest(pos, len) > fixed
         };
         *freqs = [0; NUM_SYMBOLS];
         // Positions below `end` have 4 bytes ahead and go through the finder.
@@ -251,12 +235,7 @@ impl XpressCompressor {
         let mut pos = 0usize;
         'outer: while pos < end {
             let (mut len, mut off) = hc.find(pos, 2, depth, nice);
-            let look = lazy && len < LAZY_MAX;
-            let mut g = if len == 0 || !look {
-                i32::from(len != 0 && positive(pos, len, off))
-            } else {
-                gain(pos, len, off)
-            };
+            let mut g = gain(len, off);
             if len >= LAZY_MAX && off != 1 && run_start_beats(bytes, pos, len) {
                 // A run of one byte starts here: a literal and then the offset-1 match over
                 // the run beat the match found (no look-ahead is done for matches this long).
@@ -273,7 +252,7 @@ impl XpressCompressor {
             if lazy {
                 while len < LAZY_MAX && pos + 1 < end {
                     let (l2, o2) = hc.find(pos + 1, len, depth, nice);
-                    let g2 = if l2 == 0 { 0 } else { gain(pos + 1, l2, o2) };
+                    let g2 = gain(l2, o2);
                     if g2 > g {
                         let b = hc.data()[pos];
                         items[ni & (MAX_CHUNK - 1)] = u32::from(b);
