@@ -49,24 +49,6 @@ fn costs_from_counts(h4: &[[u32; 256]; 4], n: usize) -> [u16; 256] {
     cost
 }
 
-/// [`literal_costs`] from half of the bytes (the first 4 of every 8; the whole data when
-/// it is short).
-pub(crate) fn literal_costs_half(data: &[u8]) -> [u16; 256] {
-    if data.len() < 4096 {
-        return literal_costs(data);
-    }
-    let mut h4 = [[0u32; 256]; 4];
-    let mut n = 0usize;
-    for q in data.chunks_exact(8) {
-        h4[0][usize::from(q[0])] += 1;
-        h4[1][usize::from(q[1])] += 1;
-        h4[2][usize::from(q[2])] += 1;
-        h4[3][usize::from(q[3])] += 1;
-        n += 4;
-    }
-    costs_from_counts(&h4, n)
-}
-
 /// Prefix sums of the estimated literal costs: `pre[i]` = cost of `data[..i]` (1/16 bit),
 /// so any run of literals costs one subtraction.
 pub(crate) fn literal_prefix(data: &[u8], pre: &mut Vec<i32>) {
@@ -95,25 +77,6 @@ mod tests {
             // Linear fraction (error <= 0.09 bit) truncated to 1/16 bit.
             assert!((f64::from(x) - exact).abs() <= 2.5, "{v}: {x} vs {exact}");
         }
-    }
-
-    #[test]
-    fn half_costs_count_the_first_half_of_each_block() {
-        // Blocks of four `a` then four `b`: only the `a`s are counted, so `a` costs the
-        // minimum and `b`, never seen, that of a count of one in 4096 counted bytes.
-        let data: Vec<u8> = (0..8192)
-            .map(|i| if i % 8 < 4 { b'a' } else { b'b' })
-            .collect();
-        let half = literal_costs_half(&data);
-        assert_eq!(u32::from(half[usize::from(b'a')]), 16);
-        assert_eq!(u32::from(half[usize::from(b'b')]), log2_16(4096));
-        let full = literal_costs(&data);
-        assert_eq!(full[usize::from(b'a')], full[usize::from(b'b')]);
-        // Short data: every byte.
-        assert_eq!(
-            literal_costs_half(&data[..4000]),
-            literal_costs(&data[..4000])
-        );
     }
 
     #[test]

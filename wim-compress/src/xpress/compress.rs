@@ -1,18 +1,17 @@
 //! XPRESS encoder (codecs.md §2.6, §2.7, §2.11, §6).
 //!
 //! Levels (wimlib's scale, default 50): below 10 greedy parsing, 10–59 lazy parsing, both
-//! over 16-bit hash chains ([`Hc16`]) with cost-aware match choices (literal costs estimated
-//! from the chunk's byte histogram); 60 and above near-optimal parsing (exact minimum-cost
+//! over 16-bit hash chains ([`Hc16`]) with cost-aware match choices (every literal at one
+//! flat cost, against the match's offset bits); 60 and above near-optimal parsing (exact minimum-cost
 //! path under the current code's costs, iterated; below 100 the first costs come from a
 //! cheap lazy parse, from 100 on from flat defaults with one more pass) over a 16-bit binary-tree match finder ([`Bt16`]).
 //! OPTIMIZATIONS.md (XPRESS encoder) records the measurements behind these choices.
 
 use super::{MAX_CHUNK, MAX_CODEWORD_LEN, NUM_SYMBOLS};
 use crate::huffman::build::{HuffScratch, build_code};
-use crate::huffman::estimate::literal_costs_half;
 use crate::matchfinder::bt16::Bt16;
 use crate::matchfinder::hc16::Hc16;
-use crate::matchfinder::padded16::{BUF, boxed, ld64};
+use crate::matchfinder::padded16::boxed;
 use crate::matchfinder::{LONG_MATCH_TAIL, Match, SearchParams};
 use crate::{CompressError, Compressor};
 #[cfg(test)]
@@ -73,8 +72,6 @@ pub struct XpressCompressor {
     /// Raw-byte events of [`XpressCompressor::write`]: the bit count at which each long
     /// match's length bytes occur.
     events: Box<[u32; EVENTS]>,
-    /// Temporary tuning: (lazy flat literal cost, greedy flat literal cost, header).
-    tune: (i32, i32, i32),
 }
 
 fn settings(level: u32) -> (Parser, SearchParams) {
@@ -134,8 +131,14 @@ fn pack_match(len: usize, off: usize) -> u32 {
 /// Lazy parsing looks one position ahead only for matches shorter than this (longer
 /// look-aheads cost time and, with the cost-aware choice, gained nothing on PE data).
 const LAZY_MAX: usize = 8;
-/// Estimated cost of a match symbol (1/16 bit), on top of its offset and length bits.
-const MATCH_HEADER_COST: i32 = 48;
+/// Flat cost of a literal (1/16 bit) in the lazy parse's match gains: every literal a
+/// match replaces counts the same, whatever its byte (OPTIMIZATIONS.md, XPRESS session 9:
+/// costs from the chunk's byte histogram priced the frequent bytes that matches cover as
+/// cheap and were 0.06 % larger at L50 on the wine sample; the best flat values also drop
+/// the match header cost the histogram model needed, see [`match_gain`]).
+const FLAT_LIT_LAZY: i32 = 56;
+/// [`FLAT_LIT_LAZY`] for greedy parsing.
+const FLAT_LIT_GREEDY: i32 = 48;
 /// (depth, nice length) of the lazy parse that seeds the near-optimal parser's costs.
 const SEED_SEARCH: (u32, usize) = (4, 32);
 
@@ -144,9 +147,6 @@ const SEED_SEARCH: (u32, usize) = (4, 32);
 /// output at these depths (32 MiB of wine: L10 -11.6 KB, L12 -8.6 KB, L14 -3.8 KB, L15
 /// -0.1 KB), larger from depth 16 on (L20 +5 KB) (OPTIMIZATIONS.md, XPRESS session 8).
 const HASH5_MAX_DEPTH: u32 = 12;
-
-/// Matches at least this long are always taken (their gain is not computed).
-const SURE_LEN: usize = 64;
 
 impl XpressCompressor {
     /// Creates a context for chunks of up to `max_chunk` bytes at `level`.
@@ -180,12 +180,6 @@ impl XpressCompressor {
             events: boxed(0),
             longs: boxed(0),
             nlongs: 0,
-            tune: {
-                let g = |k: &str, d: i32| {
-                    std::env::var(k).ok().and_then(|v| v.parse().ok()).unwrap_or(d)
-                };
-                (g("XF", 72), g("XFG", 64), g("XH", MATCH_HEADER_COST))
-            },
         })
     }
 
@@ -219,16 +213,8 @@ impl XpressCompressor {
         let mut nl = 0usize;
         let freqs = &mut self.freqs;
         let bytes = hc.data();
-        let (fl, fg, hdr) = self.tune;
-        let lit = if lazy { fl } else { fg };
-        // Bits saved (1/16 bit) by a match over the literals it replaces, every literal at
-        // the same flat cost; a negative value for `len == 0`.
-        let gain = |len: usize, off: usize| -> i32 {
-            len as i32 * lit
-                - hdr
-                - 16 * offset_log2(off | 1) as i32
-                - if len >= 18 { 128 } else { 0 }
-        };
+        let lit = if lazy { FLAT_LIT_LAZY } else { FLAT_LIT_GREEDY };
+        let gain = |len: usize, off: usize| -> i32 { match_gain(len, off, lit) };
         *freqs = [0; NUM_SYMBOLS];
         // Positions below `end` have 4 bytes ahead and go through the finder.
         let end = n.saturating_sub(3);
@@ -732,18 +718,13 @@ impl Compressor for XpressCompressor {
     }
 }
 
-/// The costs (`cost`, per byte value) of the first `min(len, 8)` bytes at `pos` of a
-/// zero-padded buffer, branch-free: one 8-byte load, eight lookups, the bytes past `len`
-/// masked out (branches on the length mispredict; OPTIMIZATIONS.md, XPRESS session 6).
+/// Bits saved (1/16 bit) by a match of `len` bytes at offset `off` over the literals it
+/// replaces, each literal at the flat cost `lit`: the literals against the offset bits and,
+/// from 18 bytes on, the raw length byte (no separate header cost: the flat costs are
+/// tuned with none). `len == 0` (no match) gives 0 or less.
 #[inline(always)]
-fn cost8(padded: &[u8; BUF], cost: &[u16; 256], pos: usize, len: usize) -> i32 {
-    let w = ld64(padded, pos);
-    let mut s = 0i32;
-    for i in 0..8 {
-        let c = i32::from(cost[usize::from((w >> (8 * i)) as u8)]);
-        s += c & -i32::from(i < len);
-    }
-    s
+fn match_gain(len: usize, off: usize, lit: i32) -> i32 {
+    len as i32 * lit - 16 * offset_log2(off | 1) as i32 - if len >= 18 { 128 } else { 0 }
 }
 
 /// The cheapest of `sc[j] + run[j]` packed with its index as `cost << 5 | j`, the first
@@ -840,31 +821,8 @@ mod tests {
         let mut c = XpressCompressor::new(4096, 50).expect("level 50");
         let mut out = vec![0u8; d.len()];
         assert!(c.compress(&d, &mut out).is_some());
-        // Walk the parse's packed items (see `pack_match`) to the item at the run's start.
         let cut = 200 + 60 + 200;
-        let (mut pos, mut nl) = (0usize, 0usize);
-        let mut at = Vec::new();
-        for &it in &c.fixed[..c.nfixed] {
-            let sym = (it & 511) as usize;
-            let (len, off) = if sym < 256 {
-                (1, 0)
-            } else {
-                let k = (it >> 24) & 15;
-                let off = (1usize << k) | ((it >> 9) & 0x7FFF) as usize;
-                let len = if it >> 31 == 1 {
-                    nl += 1;
-                    c.longs[nl - 1] as usize
-                } else {
-                    (sym - 256) % 16 + MIN_MATCH
-                };
-                (len, off)
-            };
-            if (cut..cut + 2).contains(&pos) {
-                at.push((pos, len, off));
-            }
-            pos += len;
-        }
-        assert_eq!(pos, d.len());
+        let at = items_from(&c, d.len(), cut..cut + 2);
         assert_eq!(at, vec![(cut, 1, 0), (cut + 1, 399, 1)]);
     }
     use crate::bits::writer::XpressWriter;
@@ -898,27 +856,73 @@ mod tests {
         }
     }
 
-    /// `cost8` sums the costs of the first `min(len, 8)` bytes, also next to the end of the
-    /// data (where its 8-byte load reads the zero padding).
+    /// Every literal is priced the same in the lazy parse's gains. Every other byte is `Q`
+    /// (half of the chunk: one bit each by the byte histogram), the others are noise, and
+    /// `QQQ` occurs twice, 2000 bytes apart: priced from the histogram (3 bits) the far
+    /// 3-byte match (10 offset bits + header) lost to literals; at the flat cost it is taken.
     #[test]
-    fn cost8_sums_the_first_bytes_only() {
-        let mut seed = 0xC057_u64;
-        let mut cost = [0u16; 256];
-        for c in cost.iter_mut() {
-            *c = (rng(&mut seed) % 300) as u16 + 1;
+    fn frequent_bytes_are_not_priced_as_cheap_literals() {
+        const Q: u8 = 0x51;
+        let mut x = 0x2545_F491_4F6C_DD1Du64;
+        let mut data: Vec<u8> = (0..6000)
+            .map(|i| {
+                let b = (rng(&mut x) >> 24) as u8;
+                if i % 2 == 0 {
+                    Q
+                } else if b == Q {
+                    0
+                } else {
+                    b
+                }
+            })
+            .collect();
+        let (p0, p) = (1001usize, 3001usize);
+        for (at, (before, after)) in [(p0, (1u8, 2u8)), (p, (3, 4))] {
+            data[at - 1] = before;
+            data[at..at + 3].fill(Q);
+            data[at + 3] = after;
         }
-        let data: Vec<u8> = (0..1000).map(|_| (rng(&mut seed) % 7) as u8 * 37).collect();
-        let mut padded: Box<[u8; BUF]> = boxed(0);
-        padded[..data.len()].copy_from_slice(&data);
-        for pos in 0..data.len() {
-            for len in 0..=(data.len() - pos).min(12) {
-                let want: i32 = data[pos..pos + len.min(8)]
-                    .iter()
-                    .map(|&b| i32::from(cost[usize::from(b)]))
-                    .sum();
-                assert_eq!(cost8(&padded, &cost, pos, len), want, "pos {pos} len {len}");
+        for level in [20, 50] {
+            let mut c = XpressCompressor::new(8192, level).expect("level");
+            let mut out = vec![0u8; data.len()];
+            assert!(c.compress(&data, &mut out).is_some());
+            let at = items_from(&c, data.len(), p..p + 1);
+            assert_eq!(at, vec![(p, 3, p - p0)], "level {level}");
+        }
+    }
+
+    /// The greedy/lazy parse's items (`fixed`, see `pack_match`) as (position, length,
+    /// offset; literals `(pos, 1, 0)`) for the items that start in `range`, after checking
+    /// that they cover `total` bytes.
+    fn items_from(
+        c: &XpressCompressor,
+        total: usize,
+        range: std::ops::Range<usize>,
+    ) -> Vec<(usize, usize, usize)> {
+        let (mut pos, mut nl) = (0usize, 0usize);
+        let mut at = Vec::new();
+        for &it in &c.fixed[..c.nfixed] {
+            let sym = (it & 511) as usize;
+            let (len, off) = if sym < 256 {
+                (1, 0)
+            } else {
+                let k = (it >> 24) & 15;
+                let off = (1usize << k) | ((it >> 9) & 0x7FFF) as usize;
+                let len = if it >> 31 == 1 {
+                    nl += 1;
+                    c.longs[nl - 1] as usize
+                } else {
+                    (sym - 256) % 16 + MIN_MATCH
+                };
+                (len, off)
+            };
+            if range.contains(&pos) {
+                at.push((pos, len, off));
             }
+            pos += len;
         }
+        assert_eq!(pos, total);
+        at
     }
 
     /// The fixed-buffer writer produces exactly the reference writer's bytes.
