@@ -30,6 +30,13 @@ fn hash5(w: u64, shift4: u32) -> usize {
     ((w << 24).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (32 + shift4)) as usize & ((1 << B4) - 1)
 }
 
+/// Walk modes of [`Hc16::find_as`]: single links (a build without skip links).
+pub(crate) const WALK_SINGLE: u8 = 0;
+/// Four links per load, depth a multiple of four.
+pub(crate) const WALK_FOUR: u8 = 1;
+/// Four links per load, any depth.
+pub(crate) const WALK_FOUR_MASKED: u8 = 2;
+
 /// The finder; see the module documentation.
 #[derive(Debug, Clone)]
 pub(crate) struct Hc16 {
@@ -217,6 +224,34 @@ impl Hc16 {
         } else {
             let first = u64::from(self.prev[p]);
             self.walk::<false, false>(pos, self.prev3[p], first, min_len, depth, nice)
+        }
+    }
+
+    /// [`Hc16::find`] with the walk mode fixed by the caller (no per-search tests): `W`
+    /// must be [`WALK_SINGLE`] after a build without skip links, else [`WALK_FOUR`] when
+    /// `depth` is a multiple of four and [`WALK_FOUR_MASKED`] when not.
+    #[inline(always)]
+    pub(crate) fn find_as<const W: u8>(
+        &self,
+        pos: usize,
+        min_len: usize,
+        depth: u32,
+        nice: usize,
+    ) -> (usize, usize) {
+        debug_assert_eq!(self.skip_links, W != WALK_SINGLE);
+        debug_assert!(W != WALK_FOUR || depth.is_multiple_of(4));
+        let p = pos & (HC16_MAX - 1);
+        match W {
+            WALK_FOUR => {
+                self.walk::<true, true>(pos, self.prev3[p], self.links[p], min_len, depth, nice)
+            }
+            WALK_FOUR_MASKED => {
+                self.walk::<true, false>(pos, self.prev3[p], self.links[p], min_len, depth, nice)
+            }
+            _ => {
+                let first = u64::from(self.prev[p]);
+                self.walk::<false, false>(pos, self.prev3[p], first, min_len, depth, nice)
+            }
         }
     }
 

@@ -10,7 +10,7 @@
 use super::{MAX_CHUNK, MAX_CODEWORD_LEN, NUM_SYMBOLS};
 use crate::huffman::build::{HuffScratch, build_code};
 use crate::matchfinder::bt16::Bt16;
-use crate::matchfinder::hc16::Hc16;
+use crate::matchfinder::hc16::{Hc16, WALK_FOUR, WALK_FOUR_MASKED, WALK_SINGLE};
 use crate::matchfinder::padded16::boxed;
 use crate::matchfinder::{LONG_MATCH_TAIL, Match, SearchParams};
 use crate::{CompressError, Compressor};
@@ -82,11 +82,19 @@ fn settings(level: u32) -> (Parser, SearchParams) {
         (Parser::Greedy, 3, 16)
     } else if level < 60 {
         // A long nice length: on the wine sample depth 32 / nice 256 is as small as depth
-        // 40 / nice 64 and a few per cent faster (OPTIMIZATIONS.md, XPRESS session 4), but
-        // over the whole wine corpus (chunks per file, as a capture makes them) it is
-        // 1.0002x libwim L50's size; depth 0.8·L keeps L50 below it: 40/256 0.9994x at
-        // 0.93x libwim's speed, 40/64 0.9996x at 0.92x.
-        (Parser::Lazy, (l * 4 / 5).max(4), 256)
+        // 40 / nice 64 and a few per cent faster (OPTIMIZATIONS.md, XPRESS session 4).
+        // Depth 0.8·L up to L20, then slower: 16 + 0.4·(L - 20), rounded up to a multiple
+        // of four (the walk checks four links per load), so L50 walks 28 links. With flat
+        // literal costs depth 28 stays under libwim L50's size on the 32 MiB sample
+        // (0.9992x), with chunks per file (0.9991x) and over the whole wine corpus
+        // (0.9994x), and runs ~3 % faster than depth 40 (OPTIMIZATIONS.md, XPRESS
+        // session 9).
+        let depth = if l <= 20 {
+            l * 4 / 5
+        } else {
+            (16 + (l - 20) * 2 / 5).next_multiple_of(4)
+        };
+        (Parser::Lazy, depth.max(4), 256)
     } else {
         (
             // Seeding saves a near-optimal pass below 100; at 100 and above the extra pass
@@ -200,12 +208,24 @@ impl XpressCompressor {
 
     #[inline(never)]
     fn parse_greedy_lazy(&mut self, data: &[u8], lazy: bool, seed: Option<(u32, usize)>) {
-        let hc = &mut self.hc;
         let (depth, nice) = seed.unwrap_or((self.params.max_depth, self.params.nice_len));
         // Skip links pay only for the deeper walks of lazy parsing (greedy: +4-5 % without).
         // Shallow lazy walks reach more long matches on 5-byte chains.
-        hc.build_with(data, lazy, lazy && depth <= HASH5_MAX_DEPTH);
-        let hc = &**hc;
+        self.hc
+            .build_with(data, lazy, lazy && depth <= HASH5_MAX_DEPTH);
+        // One copy of the parse per search mode, so that no search tests it.
+        match (lazy, depth.is_multiple_of(4)) {
+            (false, _) => self.parse_with::<WALK_SINGLE>(data, false, depth, nice),
+            (true, true) => self.parse_with::<WALK_FOUR>(data, true, depth, nice),
+            (true, false) => self.parse_with::<WALK_FOUR_MASKED>(data, true, depth, nice),
+        }
+    }
+
+    /// The body of [`Self::parse_greedy_lazy`] after the build, for the walk mode `W`
+    /// ([`Hc16::find_as`]).
+    #[inline(always)]
+    fn parse_with<const W: u8>(&mut self, data: &[u8], lazy: bool, depth: u32, nice: usize) {
+        let hc = &*self.hc;
         let n = data.len();
         let items = &mut *self.fixed;
         let mut ni = 0usize;
@@ -220,7 +240,7 @@ impl XpressCompressor {
         let end = n.saturating_sub(3);
         let mut pos = 0usize;
         'outer: while pos < end {
-            let (mut len, mut off) = hc.find(pos, 2, depth, nice);
+            let (mut len, mut off) = hc.find_as::<W>(pos, 2, depth, nice);
             let mut g = gain(len, off);
             if len >= LAZY_MAX && off != 1 && run_start_beats(bytes, pos, len) {
                 // A run of one byte starts here: a literal and then the offset-1 match over
@@ -237,7 +257,7 @@ impl XpressCompressor {
             }
             if lazy {
                 while len < LAZY_MAX && pos + 1 < end {
-                    let (l2, o2) = hc.find(pos + 1, len, depth, nice);
+                    let (l2, o2) = hc.find_as::<W>(pos + 1, len, depth, nice);
                     let g2 = gain(l2, o2);
                     if g2 > g {
                         let b = hc.data()[pos];
@@ -719,12 +739,13 @@ impl Compressor for XpressCompressor {
 }
 
 /// Bits saved (1/16 bit) by a match of `len` bytes at offset `off` over the literals it
-/// replaces, each literal at the flat cost `lit`: the literals against the offset bits and,
-/// from 18 bytes on, the raw length byte (no separate header cost: the flat costs are
-/// tuned with none). `len == 0` (no match) gives 0 or less.
+/// replaces, each literal at the flat cost `lit`, against the offset bits (no separate
+/// header cost: the flat costs are tuned with none). `len == 0` (no match) gives 0 or
+/// less. The raw length byte of matches of 18 bytes or more is left out: their gain is
+/// positive with or without it and only matches below `LAZY_MAX` are compared.
 #[inline(always)]
 fn match_gain(len: usize, off: usize, lit: i32) -> i32 {
-    len as i32 * lit - 16 * offset_log2(off | 1) as i32 - if len >= 18 { 128 } else { 0 }
+    len as i32 * lit - 16 * offset_log2(off | 1) as i32
 }
 
 /// The cheapest of `sc[j] + run[j]` packed with its index as `cost << 5 | j`, the first
