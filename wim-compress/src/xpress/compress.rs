@@ -139,6 +139,14 @@ fn pack_match(len: usize, off: usize) -> u32 {
 /// Lazy parsing looks one position ahead only for matches shorter than this (longer
 /// look-aheads cost time and, with the cost-aware choice, gained nothing on PE data).
 const LAZY_MAX: usize = 8;
+/// [`LAZY_MAX`] for walks of at least [`DEEP_DEPTH`] links (L25 and up, the default L50):
+/// no look-ahead after a 7-byte match either. 32 MiB of wine at L50: +2 KB (0.02 %) for
+/// -1.3 % instructions and -2.9 % mispredicted branches, a better rate than a shallower walk
+/// (depth 28 -> 24: +10 KB for ~3 %); at L10 it would cost 4.3 KB of the L20 box's margin
+/// (OPTIMIZATIONS.md, XPRESS session 9).
+const LAZY_MAX_DEEP: usize = 7;
+/// See [`LAZY_MAX_DEEP`].
+const DEEP_DEPTH: u32 = 20;
 /// Flat cost of a literal (1/16 bit) in the lazy parse's match gains: every literal a
 /// match replaces counts the same, whatever its byte (OPTIMIZATIONS.md, XPRESS session 9:
 /// costs from the chunk's byte histogram priced the frequent bytes that matches cover as
@@ -238,6 +246,11 @@ impl XpressCompressor {
         let freqs = &mut self.freqs;
         let bytes = hc.data();
         let lit = if lazy { FLAT_LIT_LAZY } else { FLAT_LIT_GREEDY };
+        let lazy_max = if depth >= DEEP_DEPTH {
+            LAZY_MAX_DEEP
+        } else {
+            LAZY_MAX
+        };
         let gain = |len: usize, off: usize| -> i32 { match_gain(len, off, lit) };
         *freqs = [0; NUM_SYMBOLS];
         // Positions below `end` have 4 bytes ahead and go through the finder.
@@ -246,7 +259,7 @@ impl XpressCompressor {
         'outer: while pos < end {
             let (mut len, mut off) = hc.find_as::<W>(pos, 2, depth, nice);
             let mut g = gain(len, off);
-            if len >= LAZY_MAX && off != 1 && run_start_beats(bytes, pos, len) {
+            if len >= lazy_max && off != 1 && run_start_beats(bytes, pos, len) {
                 // A run of one byte starts here: a literal and then the offset-1 match over
                 // the run beat the match found (no look-ahead is done for matches this long).
                 g = 0;
@@ -260,7 +273,7 @@ impl XpressCompressor {
                 continue;
             }
             if lazy {
-                while len < LAZY_MAX && pos + 1 < end {
+                while len < lazy_max && pos + 1 < end {
                     let (l2, o2) = hc.find_as::<W>(pos + 1, len, depth, nice);
                     let g2 = gain(l2, o2);
                     if g2 > g + LOOK_AHEAD_BIAS {
@@ -746,7 +759,7 @@ impl Compressor for XpressCompressor {
 /// replaces, each literal at the flat cost `lit`, against the offset bits (no separate
 /// header cost: the flat costs are tuned with none). `len == 0` (no match) gives 0 or
 /// less. The raw length byte of matches of 18 bytes or more is left out: their gain is
-/// positive with or without it and only matches below `LAZY_MAX` are compared.
+/// positive with or without it and only matches below [`LAZY_MAX`] are compared.
 #[inline(always)]
 fn match_gain(len: usize, off: usize, lit: i32) -> i32 {
     len as i32 * lit - 16 * offset_log2(off | 1) as i32
@@ -935,6 +948,32 @@ mod tests {
         assert!(c.compress(&data, &mut out).is_some());
         let at = items_from(&c, data.len(), p..p + 2);
         assert_eq!(at, vec![(p, 4, 20)]);
+    }
+
+    /// Deep lazy levels ([`DEEP_DEPTH`]) take a 7-byte match without looking ahead
+    /// ([`LAZY_MAX_DEEP`]); shallower ones still look one byte ahead and take the longer
+    /// match there: 7 bytes at offset 20 (gain 7 · 56 - 4 · 16 = 328) against 9 bytes one
+    /// byte later at offset 40 (9 · 56 - 5 · 16 = 424).
+    #[test]
+    fn deep_levels_take_a_seven_byte_match_without_look_ahead() {
+        let mut x = 0x2545_F491_4F6C_DD1Du64;
+        let mut data: Vec<u8> = (0..3000).map(|_| 128 | (rng(&mut x) >> 33) as u8).collect();
+        let p = 2000usize;
+        data[p..p + 11].copy_from_slice(b"abcdefghijk");
+        data[p - 20..p - 12].copy_from_slice(b"abcdefgX");
+        data[p - 39..p - 29].copy_from_slice(b"bcdefghijY");
+        data[p - 1] = 200;
+        data[p - 21] = 201;
+        data[p - 40] = 202;
+        for (level, want) in [
+            (50, vec![(p, 7, 20)]),
+            (20, vec![(p, 1, 0), (p + 1, 9, 40)]),
+        ] {
+            let mut c = XpressCompressor::new(4096, level).expect("level");
+            let mut out = vec![0u8; data.len()];
+            assert!(c.compress(&data, &mut out).is_some());
+            assert_eq!(items_from(&c, data.len(), p..p + 2), want, "level {level}");
+        }
     }
 
     /// The greedy/lazy parse's items (`fixed`, see `pack_match`) as (position, length,
