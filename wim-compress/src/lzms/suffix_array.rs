@@ -19,6 +19,16 @@ const AHEAD: usize = 48;
 /// counts and pointers then take 512 KiB or more; tests take both paths at small sizes).
 const PF_NAMES: usize = if cfg!(test) { 1 << 8 } else { 1 << 16 };
 
+/// Texts up to this length (and their suffix arrays, 5 bytes per symbol in all) are
+/// sorted without prefetches in the induced sorts: they stay in the L2 cache, where the
+/// hints only cost instructions (tests take both paths at small sizes).
+const NEAR_LEN: usize = if cfg!(test) { 1 << 12 } else { 1 << 18 };
+
+/// `induce` modes: no prefetch, text prefetched, text and bucket pointers prefetched.
+const NEAR: u8 = 0;
+const FAR: u8 = 1;
+const FAR_NAMES: u8 = 2;
+
 /// Empty suffix-array slot during induced sorting.
 const EMPTY: u32 = u32::MAX;
 
@@ -180,23 +190,24 @@ fn buckets(cnt: &[u32], end: bool, out: &mut Vec<u32>) {
 /// its predecessor exactly when `PRED_S` is clear, and one of the S-type scan when it is
 /// set. Only the inducing entries read the text (the predecessor's symbol for its bucket
 /// and the one before it for the new entry's flags, usually in the same line).
-/// With `PF` (many names), the bucket pointers are prefetched too.
-fn induce<T: Sym, const FLAG: bool, const PF: bool>(
+/// `MODE` is `NEAR` (text and suffix array cached: no prefetch), `FAR` (the text read
+/// of each inducing entry prefetched) or `FAR_NAMES` (many names: their bucket pointers
+/// prefetched too).
+fn induce<T: Sym, const FLAG: bool, const MODE: u8>(
     t: &[T],
     sa: &mut [u32],
     cnt: &[u32],
     bkt: &mut Vec<u32>,
 ) {
     let n = t.len();
-    // The text (and bucket) a scan will read for an entry: its predecessor's symbol when
-    // the entry induces (`want` is the value of `PRED_S` that does), else a line already
-    // cached (the first one) so that no prefetch is wasted.
+    // The text a scan will read for an entry: its predecessor's symbol when the entry
+    // induces (`want` is the value of `PRED_S` that does), else the first byte (cached),
+    // so that no prefetch is wasted. Branch-free: the mask is all ones exactly when
+    // `PRED_S` is as wanted (an `EMPTY` entry or position 0 then gives an index out of
+    // bounds, which `prefetch` ignores).
     let target = |a: u32, want: u32| -> usize {
-        if a != EMPTY && a & PRED_S == want {
-            ((a & POS) as usize).wrapping_sub(1)
-        } else {
-            0
-        }
+        let keep = (((a ^ want) & PRED_S) >> 30).wrapping_sub(1);
+        ((a & POS).wrapping_sub(1) & keep) as usize
     };
     buckets(cnt, false, bkt);
     // The suffix n-1 is L-type and first in its bucket (its successor is the empty suffix).
@@ -206,11 +217,11 @@ fn induce<T: Sym, const FLAG: bool, const PF: bool>(
     for i in 0..n {
         // The text read for an entry is random: prefetch it some entries ahead (and,
         // for large alphabets, its bucket pointer half as far ahead).
-        if !PF {
+        if MODE == FAR {
             if let Some(&a) = sa.get(i + AHEAD) {
                 prefetch(t, target(a, 0));
             }
-        } else {
+        } else if MODE == FAR_NAMES {
             if let Some(&a) = sa.get(i + 2 * AHEAD) {
                 prefetch(t, target(a, 0));
             }
@@ -232,11 +243,11 @@ fn induce<T: Sym, const FLAG: bool, const PF: bool>(
     }
     buckets(cnt, true, bkt);
     for i in (0..n).rev() {
-        if !PF {
+        if MODE == FAR {
             if let Some(&a) = i.checked_sub(AHEAD).and_then(|k| sa.get(k)) {
                 prefetch(t, target(a, PRED_S));
             }
-        } else {
+        } else if MODE == FAR_NAMES {
             if let Some(&a) = i.checked_sub(2 * AHEAD).and_then(|k| sa.get(k)) {
                 prefetch(t, target(a, PRED_S));
             }
@@ -282,6 +293,13 @@ fn sais<T: Sym>(t: &[T], sa: &mut [u32], k: usize) {
     }
     // Bucket arrays beyond the L2 cache: prefetch their random accesses.
     let pf = !T::FEW && k > PF_NAMES;
+    let mode = if pf {
+        FAR_NAMES
+    } else if n > NEAR_LEN {
+        FAR
+    } else {
+        NEAR
+    };
     let cnt = counts(t, k, pf);
     let mut bkt = Vec::new();
     // 1. LMS suffixes at the ends of their buckets, then one induced sort: the LMS
@@ -298,10 +316,10 @@ fn sais<T: Sym>(t: &[T], sa: &mut [u32], k: usize) {
         sa[bkt[c] as usize] = i as u32 | SELF_S;
         m += 1;
     });
-    if pf {
-        induce::<T, true, true>(t, sa, &cnt, &mut bkt);
-    } else {
-        induce::<T, true, false>(t, sa, &cnt, &mut bkt);
+    match mode {
+        NEAR => induce::<T, true, NEAR>(t, sa, &cnt, &mut bkt),
+        FAR => induce::<T, true, FAR>(t, sa, &cnt, &mut bkt),
+        _ => induce::<T, true, FAR_NAMES>(t, sa, &cnt, &mut bkt),
     }
     if m == 0 {
         // No LMS suffix: the induced sort above already ordered everything (flags off).
@@ -390,10 +408,10 @@ fn sais<T: Sym>(t: &[T], sa: &mut [u32], k: usize) {
         bkt[c] -= 1;
         sa[bkt[c] as usize] = j | SELF_S;
     }
-    if pf {
-        induce::<T, false, true>(t, sa, &cnt, &mut bkt);
-    } else {
-        induce::<T, false, false>(t, sa, &cnt, &mut bkt);
+    match mode {
+        NEAR => induce::<T, false, NEAR>(t, sa, &cnt, &mut bkt),
+        FAR => induce::<T, false, FAR>(t, sa, &cnt, &mut bkt),
+        _ => induce::<T, false, FAR_NAMES>(t, sa, &cnt, &mut bkt),
     }
 }
 
