@@ -415,8 +415,8 @@ fn sais<T: Sym>(t: &[T], sa: &mut [u32], k: usize) {
     }
 }
 
-/// The suffix array of `t` in `sa` (resized to `t.len()`); only the first `MAX_LEN` bytes
-/// of longer texts are sorted.
+/// The suffix array of `t` in `sa` (resized to the length sorted: `t.len()`, or only the
+/// first `MAX_LEN` bytes of a longer text; the LCP finder's chunks are far shorter).
 pub(crate) fn suffix_array(t: &[u8], sa: &mut Vec<u32>) {
     let t = &t[..t.len().min(MAX_LEN)];
     sa.clear();
