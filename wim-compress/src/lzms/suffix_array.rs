@@ -13,18 +13,44 @@ use super::matchfinder::extend;
 use super::prefetch::prefetch;
 
 /// Prefetch distance (entries) of the scans with random reads.
-const AHEAD: usize = 24;
+const AHEAD: usize = 48;
 
 /// Alphabet size from which the bucket arrays' random accesses are prefetched (their
 /// counts and pointers then take 512 KiB or more; tests take both paths at small sizes).
 const PF_NAMES: usize = if cfg!(test) { 1 << 8 } else { 1 << 16 };
 
+/// Texts up to this length (and their suffix arrays, 5 bytes per symbol in all) are
+/// sorted without prefetches in the induced sorts: they stay in the L2 cache, where the
+/// hints only cost instructions (tests take both paths at small sizes).
+const NEAR_LEN: usize = if cfg!(test) { 1 << 12 } else { 1 << 18 };
+
+/// `induce` modes: no prefetch, text prefetched, text and bucket pointers prefetched.
+const NEAR: u8 = 0;
+const FAR: u8 = 1;
+const FAR_NAMES: u8 = 2;
+
 /// Empty suffix-array slot during induced sorting.
 const EMPTY: u32 = u32::MAX;
 
 /// Marks an entry of the suffix array as an LMS suffix during the first induced sort
-/// (positions stay below 2^31).
+/// (positions stay below 2^29).
 const LMS_FLAG: u32 = 1 << 31;
+
+/// Marks an entry whose suffix's predecessor (the suffix one position earlier) is S-type
+/// (set for position 0 too, which has none). Written with the entry, from the text line
+/// that the write read anyway, so that a scan reads the text only for the entries that
+/// induce a suffix: the L-type scan those without the flag, the S-type scan those with it.
+const PRED_S: u32 = 1 << 30;
+
+/// Marks an entry whose own suffix is S-type (the S-type scan's LMS test).
+const SELF_S: u32 = 1 << 29;
+
+/// The position bits of an entry.
+const POS: u32 = SELF_S - 1;
+
+/// Largest text length sorted (positions and their two flags fit 32 bits with
+/// `LMS_FLAG`).
+pub(crate) const MAX_LEN: usize = POS as usize;
 
 /// A symbol of the text being sorted (bytes at the top level, names below).
 trait Sym: Copy + Eq {
@@ -91,15 +117,27 @@ impl Sym for u32 {
     }
 }
 
-/// Prefetches the bucket pointer of the symbol before the suffix `a` (an entry read
-/// `AHEAD` entries before its turn; its text was prefetched `AHEAD` entries earlier).
+/// Prefetches the bucket pointer of the symbol before the entry `a`'s suffix (an entry
+/// read `AHEAD` entries before its turn; its text was prefetched `AHEAD` entries earlier).
 #[inline(always)]
 fn prefetch_bucket<T: Sym>(t: &[T], bkt: &[u32], a: u32) {
     if !T::FEW
-        && let Some(c) = t.get((a as usize).wrapping_sub(1))
+        && let Some(c) = t.get(((a & POS) as usize).wrapping_sub(1))
     {
         prefetch(bkt, c.idx());
     }
+}
+
+/// The entry of the suffix `p` (`c` = its symbol `t[p]`, `s` = whether it is S-type):
+/// its position and flags. The predecessor of an S-type suffix is S-type unless its
+/// symbol is larger, that of an L-type suffix only if its symbol is smaller.
+#[inline(always)]
+fn entry<T: Sym>(t: &[T], p: usize, c: usize, s: bool) -> u32 {
+    let pred_s = match p.checked_sub(1).and_then(|q| t.get(q)) {
+        Some(b) => b.idx() < c || (s && b.idx() == c),
+        None => true,
+    };
+    p as u32 | if pred_s { PRED_S } else { 0 } | if s { SELF_S } else { 0 }
 }
 
 /// Calls `f` on every LMS position (leftmost S-type: an S-type suffix whose predecessor
@@ -143,77 +181,100 @@ fn buckets(cnt: &[u32], end: bool, out: &mut Vec<u32>) {
     }));
 }
 
-/// Induces the order of L-type then S-type suffixes from the LMS suffixes placed in `sa`.
-/// With `FLAG`, marks the LMS suffixes with `LMS_FLAG` on the way.
+/// Induces the order of L-type then S-type suffixes from the LMS suffixes placed in `sa`
+/// (entries with `SELF_S` and without `PRED_S`). With `FLAG`, marks the LMS suffixes with
+/// `LMS_FLAG` on the way (other entries keep their flags); without, leaves plain positions.
 ///
-/// No type array: in the L-type scan only L-type and LMS suffixes are present, and in the
-/// S-type scan a suffix `j` at slot `i` of bucket `c` is S-type exactly when slot `i` is
-/// at or above the lowest S-type slot of bucket `c` filled so far (every S-type suffix is
-/// written before the scan reaches it, and S-type suffixes follow the L-type ones).
-/// With `PF` (many names), the bucket pointers are prefetched too.
-fn induce<T: Sym, const FLAG: bool, const PF: bool>(
+/// No type array and no text read for an entry that induces nothing: each entry carries
+/// its own type and its predecessor's (`entry`), so an entry of the L-type scan induces
+/// its predecessor exactly when `PRED_S` is clear, and one of the S-type scan when it is
+/// set. Only the inducing entries read the text (the predecessor's symbol for its bucket
+/// and the one before it for the new entry's flags, usually in the same line).
+/// `MODE` is `NEAR` (text and suffix array cached: no prefetch), `FAR` (the text read
+/// of each inducing entry prefetched) or `FAR_NAMES` (many names: their bucket pointers
+/// prefetched too).
+fn induce<T: Sym, const FLAG: bool, const MODE: u8>(
     t: &[T],
     sa: &mut [u32],
     cnt: &[u32],
     bkt: &mut Vec<u32>,
 ) {
     let n = t.len();
+    // The text a scan will read for an entry: its predecessor's symbol when the entry
+    // induces (`want` is the value of `PRED_S` that does), else the first byte (cached),
+    // so that no prefetch is wasted. Branch-free: the mask is all ones exactly when
+    // `PRED_S` is as wanted (an `EMPTY` entry or position 0 then gives an index out of
+    // bounds, which `prefetch` ignores).
+    let target = |a: u32, want: u32| -> usize {
+        let keep = (((a ^ want) & PRED_S) >> 30).wrapping_sub(1);
+        ((a & POS).wrapping_sub(1) & keep) as usize
+    };
     buckets(cnt, false, bkt);
     // The suffix n-1 is L-type and first in its bucket (its successor is the empty suffix).
     let c = t[n - 1].idx();
-    sa[bkt[c] as usize] = (n - 1) as u32;
+    sa[bkt[c] as usize] = entry(t, n - 1, c, false);
     bkt[c] += 1;
     for i in 0..n {
         // The text read for an entry is random: prefetch it some entries ahead (and,
         // for large alphabets, its bucket pointer half as far ahead).
-        if !PF {
+        if MODE == FAR {
             if let Some(&a) = sa.get(i + AHEAD) {
-                prefetch(t, (a as usize).wrapping_sub(1));
+                prefetch(t, target(a, 0));
             }
-        } else {
+        } else if MODE == FAR_NAMES {
             if let Some(&a) = sa.get(i + 2 * AHEAD) {
-                prefetch(t, (a as usize).wrapping_sub(1));
+                prefetch(t, target(a, 0));
             }
-            if let Some(&a) = sa.get(i + AHEAD) {
+            if let Some(&a) = sa.get(i + AHEAD)
+                && a != EMPTY
+                && a & PRED_S == 0
+            {
                 prefetch_bucket(t, bkt, a);
             }
         }
         let j = sa[i];
-        // The suffix before j is L-type exactly when its symbol is not smaller than j's
-        // (for an LMS suffix j it is L-type by definition, and its symbol is not smaller).
-        if j != EMPTY && j > 0 {
-            let (c, cj) = (t[j as usize - 1].idx(), t[j as usize].idx());
-            if c >= cj {
-                sa[bkt[c] as usize] = j - 1;
-                bkt[c] += 1;
-            }
+        // Induce the L-type predecessor (position 0 carries `PRED_S`: never here).
+        if j != EMPTY && j & PRED_S == 0 {
+            let p = ((j & POS) as usize).wrapping_sub(1);
+            let c = t[p].idx();
+            sa[bkt[c] as usize] = entry(t, p, c, false);
+            bkt[c] += 1;
         }
     }
     buckets(cnt, true, bkt);
     for i in (0..n).rev() {
-        if !PF {
+        if MODE == FAR {
             if let Some(&a) = i.checked_sub(AHEAD).and_then(|k| sa.get(k)) {
-                prefetch(t, (a as usize).wrapping_sub(1));
+                prefetch(t, target(a, PRED_S));
             }
-        } else {
+        } else if MODE == FAR_NAMES {
             if let Some(&a) = i.checked_sub(2 * AHEAD).and_then(|k| sa.get(k)) {
-                prefetch(t, (a as usize).wrapping_sub(1));
+                prefetch(t, target(a, PRED_S));
             }
-            if let Some(&a) = i.checked_sub(AHEAD).and_then(|k| sa.get(k)) {
+            if let Some(&a) = i.checked_sub(AHEAD).and_then(|k| sa.get(k))
+                && a != EMPTY
+                && a & PRED_S != 0
+            {
                 prefetch_bucket(t, bkt, a);
             }
         }
         let j = sa[i];
-        if j != EMPTY && j > 0 {
-            let j = j as usize;
-            let (c, cj) = (t[j - 1].idx(), t[j].idx());
-            let j_s = i >= bkt[cj] as usize;
-            if c < cj || (c == cj && j_s) {
+        if j == EMPTY {
+            continue;
+        }
+        let pos = j & POS;
+        if j & PRED_S != 0 {
+            // Induce the S-type predecessor (none for position 0).
+            if let Some(p) = (pos as usize).checked_sub(1) {
+                let c = t[p].idx();
                 bkt[c] -= 1;
-                sa[bkt[c] as usize] = (j - 1) as u32;
-            } else if FLAG && j_s {
-                sa[i] = j as u32 | LMS_FLAG;
+                sa[bkt[c] as usize] = entry(t, p, c, true);
             }
+        } else if FLAG && j & SELF_S != 0 {
+            sa[i] = pos | LMS_FLAG;
+        }
+        if !FLAG {
+            sa[i] = pos;
         }
     }
 }
@@ -232,6 +293,13 @@ fn sais<T: Sym>(t: &[T], sa: &mut [u32], k: usize) {
     }
     // Bucket arrays beyond the L2 cache: prefetch their random accesses.
     let pf = !T::FEW && k > PF_NAMES;
+    let mode = if pf {
+        FAR_NAMES
+    } else if n > NEAR_LEN {
+        FAR
+    } else {
+        NEAR
+    };
     let cnt = counts(t, k, pf);
     let mut bkt = Vec::new();
     // 1. LMS suffixes at the ends of their buckets, then one induced sort: the LMS
@@ -245,16 +313,19 @@ fn sais<T: Sym>(t: &[T], sa: &mut [u32], k: usize) {
         }
         let c = t[i].idx();
         bkt[c] -= 1;
-        sa[bkt[c] as usize] = i as u32;
+        sa[bkt[c] as usize] = i as u32 | SELF_S;
         m += 1;
     });
-    if pf {
-        induce::<T, true, true>(t, sa, &cnt, &mut bkt);
-    } else {
-        induce::<T, true, false>(t, sa, &cnt, &mut bkt);
+    match mode {
+        NEAR => induce::<T, true, NEAR>(t, sa, &cnt, &mut bkt),
+        FAR => induce::<T, true, FAR>(t, sa, &cnt, &mut bkt),
+        _ => induce::<T, true, FAR_NAMES>(t, sa, &cnt, &mut bkt),
     }
     if m == 0 {
-        // No LMS suffix: the induced sort above already ordered everything.
+        // No LMS suffix: the induced sort above already ordered everything (flags off).
+        for v in sa.iter_mut() {
+            *v &= POS;
+        }
         return;
     }
     // 2. Compact the sorted LMS positions into sa[..m] (a sequential scan of the flags).
@@ -262,7 +333,7 @@ fn sais<T: Sym>(t: &[T], sa: &mut [u32], k: usize) {
     for i in 0..n {
         let v = sa[i];
         if v != EMPTY && v & LMS_FLAG != 0 {
-            sa[w] = v & !LMS_FLAG;
+            sa[w] = v & POS;
             w += 1;
         }
     }
@@ -335,17 +406,19 @@ fn sais<T: Sym>(t: &[T], sa: &mut [u32], k: usize) {
         sa[i] = EMPTY;
         let c = t[j as usize].idx();
         bkt[c] -= 1;
-        sa[bkt[c] as usize] = j;
+        sa[bkt[c] as usize] = j | SELF_S;
     }
-    if pf {
-        induce::<T, false, true>(t, sa, &cnt, &mut bkt);
-    } else {
-        induce::<T, false, false>(t, sa, &cnt, &mut bkt);
+    match mode {
+        NEAR => induce::<T, false, NEAR>(t, sa, &cnt, &mut bkt),
+        FAR => induce::<T, false, FAR>(t, sa, &cnt, &mut bkt),
+        _ => induce::<T, false, FAR_NAMES>(t, sa, &cnt, &mut bkt),
     }
 }
 
-/// The suffix array of `t` in `sa` (resized to `t.len()`; requires `t.len() < 2^31`).
+/// The suffix array of `t` in `sa` (resized to the length sorted: `t.len()`, or only the
+/// first `MAX_LEN` bytes of a longer text; the LCP finder's chunks are far shorter).
 pub(crate) fn suffix_array(t: &[u8], sa: &mut Vec<u32>) {
+    let t = &t[..t.len().min(MAX_LEN)];
     sa.clear();
     sa.resize(t.len(), 0);
     sais(t, sa, 256);
