@@ -174,6 +174,40 @@ impl Costs {
         }
     }
 
+    /// Costs from symbol counts: `-log2` of each symbol's frequency, rounded (unused
+    /// symbols as in `set_from_codes`); aligned costs if an aligned block would be cheaper.
+    fn set_from_counts(
+        &mut self,
+        main: &[u32; MAX_MAIN_SYMBOLS],
+        lenf: &[u32; NUM_LEN_SYMBOLS],
+        al: &[u32; NUM_ALIGNED_SYMBOLS],
+        num_main: usize,
+    ) {
+        let est = |f: &[u32], out: &mut [u32], unused: u32, max: u32| {
+            let t: u32 = f.iter().fold(0u32, |a, &x| a.saturating_add(x));
+            let lt = log2_16(t.max(1)) + 8;
+            for (o, &x) in out.iter_mut().zip(f) {
+                let c = (lt.saturating_sub(log2_16(x.max(1))) >> 4).clamp(1, max);
+                *o = if x == 0 { unused } else { c };
+            }
+        };
+        est(&main[..num_main], &mut self.main[..num_main], 15, 16);
+        est(lenf, &mut self.len, 14, 16);
+        let mut a = [0u32; NUM_ALIGNED_SYMBOLS];
+        est(al, &mut a, 7, 7);
+        let ta: u64 = al.iter().map(|&x| u64::from(x)).sum();
+        let cost_al: u64 = 24 * 16
+            + al.iter()
+                .zip(&a)
+                .map(|(&f, &c)| u64::from(f) * u64::from(c))
+                .sum::<u64>();
+        self.al = if cost_al < 3 * ta {
+            a
+        } else {
+            [3; NUM_ALIGNED_SYMBOLS]
+        };
+    }
+
     /// Bits the symbols counted in `main` and `lenf` cost under these costs beyond their
     /// cost under `c` (the codes built from those counts, which price them best).
     fn excess_bits(
@@ -205,6 +239,76 @@ impl Costs {
         }
         c
     }
+}
+
+/// `16 · log2(x)` for `x >= 1`, to 1/16 bit (5 mantissa bits).
+#[inline(always)]
+fn log2_16(x: u32) -> u32 {
+    const FRAC: [u8; 32] = [
+        0, 1, 1, 2, 3, 3, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13, 13,
+        14, 14, 15, 15, 15, 16,
+    ];
+    let k = 31 - x.leading_zeros();
+    let m = ((x << (31 - k)) >> 26) & 31;
+    16 * k + u32::from(FRAC[m as usize])
+}
+
+/// Symbol counts of a run of items.
+#[derive(Debug, Clone)]
+struct Counts {
+    main: [u32; MAX_MAIN_SYMBOLS],
+    len: [u32; NUM_LEN_SYMBOLS],
+    al: [u32; NUM_ALIGNED_SYMBOLS],
+}
+
+impl Default for Counts {
+    fn default() -> Self {
+        Counts {
+            main: [0; MAX_MAIN_SYMBOLS],
+            len: [0; NUM_LEN_SYMBOLS],
+            al: [0; NUM_ALIGNED_SYMBOLS],
+        }
+    }
+}
+
+impl Counts {
+    /// Adds `d` (wrapping: `u32::MAX` subtracts one) to the counts of `it`'s symbols.
+    #[inline(always)]
+    fn add(&mut self, it: Item, d: u32) {
+        let len = (it >> 22) as usize;
+        if len == 0 {
+            self.main[it as usize & 0xFF] = self.main[it as usize & 0xFF].wrapping_add(d);
+            return;
+        }
+        let fo = it & 0x3F_FFFF;
+        let slot = slot_of(fo);
+        let h = (len - MIN_MATCH).min(NUM_LEN_HEADERS - 1);
+        if let Some(m) = self.main.get_mut(NUM_CHARS + slot * NUM_LEN_HEADERS + h) {
+            *m = m.wrapping_add(d);
+        }
+        if h == NUM_LEN_HEADERS - 1 {
+            if let Some(m) = self.len.get_mut(len - MIN_MATCH - (NUM_LEN_HEADERS - 1)) {
+                *m = m.wrapping_add(d);
+            }
+        }
+        if EXTRA_BITS.get(slot).is_some_and(|&e| e >= 3) {
+            self.al[(fo & 7) as usize] = self.al[(fo & 7) as usize].wrapping_add(d);
+        }
+    }
+}
+
+/// First-pass cost refinement state of one block (see `refine_costs`).
+#[derive(Debug, Default, Clone)]
+struct RefineState {
+    /// Counts of the best path's items up to `done`.
+    opt: Counts,
+    /// Counts of the seed's items from `pos` on.
+    seed: Counts,
+    /// Next seed item and its position in the block.
+    k: usize,
+    pos: usize,
+    /// Node of the last refinement.
+    done: usize,
 }
 
 /// A reusable LZX encoding context.
@@ -254,8 +358,12 @@ pub struct LzxCompressor {
     /// The first pass re-estimates its costs every this many bytes of a block (0: never),
     /// see `refine_costs`.
     refine: usize,
-    /// Items of the best path so far (`refine_costs`).
-    path: Vec<Item>,
+    /// Refinement state of the current block.
+    refine_st: RefineState,
+    /// Weight (1/16) of the extrapolated best-path counts against the seed's.
+    refine_w: u64,
+    /// Refined costs from entropy estimates instead of Huffman code lengths.
+    refine_ent: bool,
     /// Match costs per (offset slot, length), see `fill_match_costs`.
     mc: Vec<u32>,
     items: Vec<Item>,
@@ -418,7 +526,9 @@ impl LzxCompressor {
             split_counts: false,
             inside,
             refine,
-            path: Vec::new(),
+            refine_st: RefineState::default(),
+            refine_w: std::env::var("WIMKIT_LZX_W").ok().and_then(|v| v.parse().ok()).unwrap_or(8),
+            refine_ent: std::env::var("WIMKIT_LZX_ENT").is_ok(),
             tail: if level >= 100 {
                 usize::MAX
             } else {
@@ -689,6 +799,15 @@ impl LzxCompressor {
         // End of the repeat-0 match found at node i - 1 (0 if none) and its offset.
         let (mut r0_end, mut r0_off) = (0usize, 0u32);
         let mut next_refine = if refine > 0 { refine } else { usize::MAX };
+        if refine > 0 {
+            // `seed`'s counts are in `refine_st.seed` (`parse_optimal`).
+            let mut st = std::mem::take(&mut self.refine_st);
+            st.opt = Counts::default();
+            st.k = 0;
+            st.pos = 0;
+            st.done = 0;
+            self.refine_st = st;
+        }
         loop {
         self.fill_match_costs();
         let stop = next_refine.min(len);
@@ -880,56 +999,60 @@ impl LzxCompressor {
     /// Costs for the rest of a block from the best path to its node `i` (the near-optimal
     /// items so far) and the seed's items from `i` on.
     fn refine_costs(&mut self, start: usize, i: usize, seed: &[Item]) {
-        let mut path = std::mem::take(&mut self.path);
-        path.clear();
+        let mut r = std::mem::take(&mut self.refine_st);
+        // Items of the best path to node i back to the last refinement point.
         let mut j = i;
-        while j > 0 {
+        while j > r.done {
             let it = self.item[j];
             let l = ((it >> 22) & 0x1FF) as usize;
             if it & LIT_REP0 != 0 {
                 let it1 = self.item2[j];
-                path.push(it & !LIT_REP0);
-                path.push(u32::from(self.buf[start + j - l - 1]));
-                path.push(it1);
-                j -= l + 1 + (it1 >> 22) as usize;
+                r.opt.add(it & !LIT_REP0, 1);
+                r.opt.add(u32::from(self.buf[start + j - l - 1]), 1);
+                r.opt.add(it1, 1);
+                j = j.saturating_sub(l + 1 + (it1 >> 22) as usize);
                 continue;
             }
-            path.push(it);
-            j -= if l == 0 { 1 } else { l };
+            r.opt.add(it, 1);
+            j = j.saturating_sub(if l == 0 { 1 } else { l });
         }
+        r.done = i;
+        // The seed's items from node i on.
+        while r.k < seed.len() && r.pos < i {
+            let it = seed[r.k];
+            r.seed.add(it, u32::MAX);
+            let l = (it >> 22) as usize;
+            r.pos += if l == 0 { 1 } else { l };
+            r.k += 1;
+        }
+        let w: u64 = self.refine_w;
+        let rest = (self.cost.len() - 1 - LANES - i) as u64;
+        let done = i.max(1) as u64;
+        let mix = |o: u32, g: u32| -> u32 {
+            let o64 = u64::from(o);
+            let v = 16 * o64 + (16 - w) * u64::from(g) + w * o64 * rest / done;
+            v.min(u64::from(u32::MAX >> 4)) as u32
+        };
         let mut main = [0u32; MAX_MAIN_SYMBOLS];
         let mut lenf = [0u32; NUM_LEN_SYMBOLS];
         let mut al = [0u32; NUM_ALIGNED_SYMBOLS];
-        count_items(&path, &mut main, &mut lenf, &mut al);
-        self.path = path;
-        let (mut k, mut pos) = (0usize, 0usize);
-        while k < seed.len() && pos < i {
-            let l = (seed[k] >> 22) as usize;
-            pos += if l == 0 { 1 } else { l };
-            k += 1;
+        for (k, m) in main.iter_mut().enumerate().take(self.num_main) {
+            *m = mix(r.opt.main[k], r.seed.main[k]);
         }
-        let w: u64 = std::env::var("WIMKIT_LZX_W").ok().and_then(|v| v.parse().ok()).unwrap_or(0);
-        if w == 0 {
-            count_items(&seed[k..], &mut main, &mut lenf, &mut al);
+        for (k, m) in lenf.iter_mut().enumerate() {
+            *m = mix(r.opt.len[k], r.seed.len[k]);
+        }
+        for (k, m) in al.iter_mut().enumerate() {
+            *m = mix(r.opt.al[k], r.seed.al[k]);
+        }
+        self.refine_st = r;
+        if self.refine_ent {
+            self.costs.set_from_counts(&main, &lenf, &al, self.num_main);
         } else {
-            let mut gm = [0u32; MAX_MAIN_SYMBOLS];
-            let mut gl = [0u32; NUM_LEN_SYMBOLS];
-            let mut ga = [0u32; NUM_ALIGNED_SYMBOLS];
-            count_items(&seed[k..], &mut gm, &mut gl, &mut ga);
-            let rest = (self.cost.len() - 1 - LANES - i) as u64;
-            let done = i.max(1) as u64;
-            let mix = |o: &mut u32, g: u32| {
-                let o64 = u64::from(*o);
-                let v = 16 * o64 + (16 - w) * u64::from(g) + w * o64 * rest / done;
-                *o = v.min(u64::from(u32::MAX >> 4)) as u32;
-            };
-            for (o, &g) in main.iter_mut().zip(&gm) { mix(o, g); }
-            for (o, &g) in lenf.iter_mut().zip(&gl) { mix(o, g); }
-            for (o, &g) in al.iter_mut().zip(&ga) { mix(o, g); }
+            let aligned = self.build_from_counts(&main, &lenf, &al);
+            self.costs
+                .set_from_codes(&self.codes, self.num_main, aligned);
         }
-        let aligned = self.build_from_counts(&main, &lenf, &al);
-        self.costs
-            .set_from_codes(&self.codes, self.num_main, aligned);
     }
 
     /// Literal-cost prefix sums of the chunk (1/16 bit, from its byte histogram) for
@@ -1061,7 +1184,13 @@ impl LzxCompressor {
                     .sum::<usize>();
             let first_item = self.items.len();
             let mut qend = q;
-            let aligned = self.build_codes(&g[gi..gj]);
+            let mut sc = std::mem::take(&mut self.refine_st.seed);
+            sc.main.fill(0);
+            sc.len.fill(0);
+            sc.al.fill(0);
+            count_items(&g[gi..gj], &mut sc.main, &mut sc.len, &mut sc.al);
+            let aligned = self.build_from_counts(&sc.main, &sc.len, &sc.al);
+            self.refine_st.seed = sc;
             self.costs
                 .set_from_codes(&self.codes, self.num_main, aligned);
             for pass in 0..passes {
