@@ -483,12 +483,12 @@ impl LzxCompressor {
         let (mut parser, mut params) = settings(level);
         params.max_offset = window - 3;
         let mut inside = inside_threshold(level);
-        let refine = std::env::var("WIMKIT_LZX_REFINE")
+        let refine = std::env::var(format!("WIMKIT_LZX_REFINE_{level}")).or_else(|_| std::env::var("WIMKIT_LZX_REFINE"))
             .ok()
             .and_then(|v| v.parse().ok())
             .unwrap_or(0usize);
         // TEMP knobs (session 9): WIMKIT_LZX=passes,depth,nice,inside
-        if let Ok(v) = std::env::var("WIMKIT_LZX") {
+        if let Ok(v) = std::env::var(format!("WIMKIT_LZX_{level}")).or_else(|_| std::env::var("WIMKIT_LZX")) {
             let k: Vec<usize> = v.split(',').filter_map(|x| x.parse().ok()).collect();
             if k.len() == 4 {
                 parser = Parser::Optimal { passes: k[0] as u32 };
@@ -1028,9 +1028,11 @@ impl LzxCompressor {
         let w: u64 = self.refine_w;
         let rest = (self.cost.len() - 1 - LANES - i) as u64;
         let done = i.max(1) as u64;
+        // Weight of the extrapolated counts, 16 fraction bits (one division per refinement).
+        let f = (w * rest << 16) / done;
         let mix = |o: u32, g: u32| -> u32 {
             let o64 = u64::from(o);
-            let v = 16 * o64 + (16 - w) * u64::from(g) + w * o64 * rest / done;
+            let v = 16 * o64 + (16 - w) * u64::from(g) + ((o64 * f) >> 16);
             v.min(u64::from(u32::MAX >> 4)) as u32
         };
         let mut main = [0u32; MAX_MAIN_SYMBOLS];
