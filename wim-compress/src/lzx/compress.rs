@@ -358,6 +358,9 @@ pub struct LzxCompressor {
     /// The first pass re-estimates its costs every this many bytes of a block (0: never),
     /// see `refine_costs`.
     refine: usize,
+    /// TEMP knobs.
+    seed_la: usize,
+    seg: usize,
     /// Refinement state of the current block.
     refine_st: RefineState,
     /// Weight (1/16) of the extrapolated best-path counts against the seed's.
@@ -527,6 +530,8 @@ impl LzxCompressor {
             inside,
             refine,
             refine_st: RefineState::default(),
+            seed_la: std::env::var(format!("WIMKIT_LZX_SEEDLA_{level}")).or_else(|_| std::env::var("WIMKIT_LZX_SEEDLA")).ok().and_then(|v| v.parse().ok()).unwrap_or(16),
+            seg: std::env::var(format!("WIMKIT_LZX_SEG_{level}")).or_else(|_| std::env::var("WIMKIT_LZX_SEG")).ok().and_then(|v| v.parse().ok()).unwrap_or(SEGMENT),
             refine_w: std::env::var("WIMKIT_LZX_W").ok().and_then(|v| v.parse().ok()).unwrap_or(8),
             refine_ent: std::env::var("WIMKIT_LZX_ENT").is_ok(),
             tail: if level >= 100 {
@@ -1137,7 +1142,7 @@ impl LzxCompressor {
                 pos += 1;
                 continue;
             }
-            if bl < 16 && pos + 1 < end {
+            if bl < self.seed_la && pos + 1 < end {
                 let cnt2 = self.counts[pos + 1] as usize;
                 let b2 = best(pos + 1, &self.cache[ci..ci + cnt2], &q);
                 if b2.2 > g {
@@ -1168,7 +1173,7 @@ impl LzxCompressor {
         self.greedy_gain(&mut g);
         let mut bl = std::mem::take(&mut self.split_at);
         if self.split {
-            self.splitter.split(&g, n, SEGMENT, &mut bl);
+            self.splitter.split(&g, n, self.seg, &mut bl);
         } else {
             bl.clear();
             bl.push((0, 0));
