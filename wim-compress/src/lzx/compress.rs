@@ -361,6 +361,8 @@ pub struct LzxCompressor {
     /// TEMP knobs.
     seed_la: usize,
     seg: usize,
+    /// The chunk followed by 16 zero bytes (branch-free 8-byte loads, see `rep_firsts`).
+    pad: Vec<u8>,
     /// Refinement state of the current block.
     refine_st: RefineState,
     /// Weight (1/16) of the extrapolated best-path counts against the seed's.
@@ -530,6 +532,7 @@ impl LzxCompressor {
             inside,
             refine,
             refine_st: RefineState::default(),
+            pad: Vec::new(),
             seed_la: std::env::var(format!("WIMKIT_LZX_SEEDLA_{level}")).or_else(|_| std::env::var("WIMKIT_LZX_SEEDLA")).ok().and_then(|v| v.parse().ok()).unwrap_or(16),
             seg: std::env::var(format!("WIMKIT_LZX_SEG_{level}")).or_else(|_| std::env::var("WIMKIT_LZX_SEG")).ok().and_then(|v| v.parse().ok()).unwrap_or(SEGMENT),
             refine_w: std::env::var("WIMKIT_LZX_W").ok().and_then(|v| v.parse().ok()).unwrap_or(8),
@@ -818,6 +821,7 @@ impl LzxCompressor {
         let stop = next_refine.min(len);
         {
         let data = &self.buf[..];
+        let pad = &self.pad[..];
         let nice = self.params.nice_len;
         let main = &self.costs.main;
         let al = &self.costs.al;
@@ -855,26 +859,17 @@ impl LzxCompressor {
             // Repeat matches.
             // Lengths from one 8-byte compare each (one data-dependent branch per entry
             // instead of three), extended only when all 8 bytes match.
-            let here = load8(data, pos);
             let mut prev_rep = MIN_MATCH - 1;
             if q[0] != r0_off {
                 r0_end = 0;
             }
-            for (r, &o) in q.iter().enumerate() {
+            let firsts = rep_firsts(pad, &q, pos);
+            for (r, (&o, &first)) in q.iter().zip(&firsts).enumerate() {
                 let o = o as usize;
-                if o > pos {
-                    continue;
-                }
-                let ml = match here {
-                    Some(w) if limit >= 8 => {
-                        let x = w ^ load8(data, pos - o).unwrap_or(0);
-                        if x == 0 {
-                            extend(data, pos - o, pos, 8, limit)
-                        } else {
-                            (x.trailing_zeros() / 8) as usize
-                        }
-                    }
-                    _ => extend(data, pos - o, pos, 0, limit),
+                let ml = if first >= 8 && limit > 8 {
+                    extend(data, pos - o, pos, 8, limit)
+                } else {
+                    first.min(limit)
                 };
                 if ml < MIN_MATCH {
                     continue;
@@ -1163,6 +1158,9 @@ impl LzxCompressor {
 
     fn parse_optimal(&mut self, passes: u32) {
         self.fill_cache();
+        self.pad.clear();
+        self.pad.extend_from_slice(&self.buf);
+        self.pad.resize(self.buf.len() + 16, 0);
         self.pairs.fill(&self.buf);
         let n = self.buf.len();
         // A greedy parse of the whole chunk chooses the blocks and seeds each block's
@@ -1373,6 +1371,34 @@ impl LzxCompressor {
         }
         self.items = items;
     }
+}
+
+/// The 8 bytes at `i` of `pad` (the chunk followed by at least 8 zero bytes), little
+/// endian; an index past the end reads the last 8 bytes.
+#[inline(always)]
+fn ld8(pad: &[u8], i: usize) -> u64 {
+    let i = i.min(pad.len().saturating_sub(8));
+    match pad.get(i..i + 8) {
+        Some(b) => {
+            let mut a = [0u8; 8];
+            a.copy_from_slice(b);
+            u64::from_le_bytes(a)
+        }
+        None => 0,
+    }
+}
+
+/// For each entry of the queue `q`, how many of the 8 bytes at `pos` equal those at
+/// `pos - q[r]` (8 = all; 0 for an offset past the start), without branching on the
+/// outcome. Bytes past the end of the data count: callers cap the lengths.
+#[inline(always)]
+fn rep_firsts(pad: &[u8], q: &[u32; 3], pos: usize) -> [usize; 3] {
+    let v = ld8(pad, pos);
+    q.map(|o| {
+        let o = o as usize;
+        let l = ((ld8(pad, pos.wrapping_sub(o)) ^ v).trailing_zeros() / 8) as usize;
+        if o > pos { 0 } else { l }
+    })
 }
 
 /// The 8 bytes at `i`, little endian (None past the end).
