@@ -125,7 +125,10 @@ impl Default for Codes {
     }
 }
 
-/// Bit costs used by the parser.
+/// Units of a bit in the parser's costs.
+const CS: u32 = 16;
+
+/// Bit costs used by the parser (in 1/`CS` bit).
 #[derive(Debug, Clone)]
 struct Costs {
     main: [u32; MAX_MAIN_SYMBOLS],
@@ -139,7 +142,7 @@ impl Costs {
     fn default_costs(num_main: usize) -> Self {
         let mut main = [0u32; MAX_MAIN_SYMBOLS];
         for (s, c) in main.iter_mut().enumerate().take(num_main) {
-            *c = if s < NUM_CHARS {
+            *c = CS * if s < NUM_CHARS {
                 8
             } else {
                 9 + ((s - NUM_CHARS) >> 3) as u32 / 8
@@ -147,27 +150,27 @@ impl Costs {
         }
         Costs {
             main,
-            len: [7; NUM_LEN_SYMBOLS],
-            al: [3; NUM_ALIGNED_SYMBOLS],
+            len: [7 * CS; NUM_LEN_SYMBOLS],
+            al: [3 * CS; NUM_ALIGNED_SYMBOLS],
         }
     }
 
     fn set_from_codes(&mut self, c: &Codes, num_main: usize, aligned: bool) {
         for (a, &l) in self.al.iter_mut().zip(&c.al_lens) {
-            *a = match (aligned, l) {
+            *a = CS * match (aligned, l) {
                 (false, _) => 3,
                 (true, 0) => 7,
                 (true, l) => u32::from(l),
             };
         }
         for s in 0..num_main {
-            self.main[s] = match c.main_lens[s] {
+            self.main[s] = CS * match c.main_lens[s] {
                 0 => 15,
                 l => u32::from(l),
             };
         }
         for s in 0..NUM_LEN_SYMBOLS {
-            self.len[s] = match c.len_lens[s] {
+            self.len[s] = CS * match c.len_lens[s] {
                 0 => 14,
                 l => u32::from(l),
             };
@@ -185,10 +188,11 @@ impl Costs {
     ) {
         let est = |f: &[u32], out: &mut [u32], unused: u32, max: u32| {
             let t: u32 = f.iter().fold(0u32, |a, &x| a.saturating_add(x));
-            let lt = log2_16(t.max(1)) + 8;
+            let lt = log2_16(t.max(1)) + FRAC_ROUND;
             for (o, &x) in out.iter_mut().zip(f) {
-                let c = (lt.saturating_sub(log2_16(x.max(1))) >> 4).clamp(1, max);
-                *o = if x == 0 { unused } else { c };
+                let c = ((lt.saturating_sub(log2_16(x.max(1))) >> FRAC_SHIFT) << FRAC_SHIFT)
+                    .clamp(CS, max * CS);
+                *o = if x == 0 { unused * CS } else { c };
             }
         };
         est(&main[..num_main], &mut self.main[..num_main], 15, 16);
@@ -196,15 +200,15 @@ impl Costs {
         let mut a = [0u32; NUM_ALIGNED_SYMBOLS];
         est(al, &mut a, 7, 7);
         let ta: u64 = al.iter().map(|&x| u64::from(x)).sum();
-        let cost_al: u64 = 24 * 16
+        let cost_al: u64 = 24 * 16 * u64::from(CS)
             + al.iter()
                 .zip(&a)
                 .map(|(&f, &c)| u64::from(f) * u64::from(c))
                 .sum::<u64>();
-        self.al = if cost_al < 3 * ta {
+        self.al = if cost_al < 3 * u64::from(CS) * ta {
             a
         } else {
-            [3; NUM_ALIGNED_SYMBOLS]
+            [3 * CS; NUM_ALIGNED_SYMBOLS]
         };
     }
 
@@ -217,7 +221,9 @@ impl Costs {
         lenf: &[u32; NUM_LEN_SYMBOLS],
         num_main: usize,
     ) -> i64 {
-        let excess = |f: u32, old: u32, new: u8| i64::from(f) * (i64::from(old) - i64::from(new));
+        let excess = |f: u32, old: u32, new: u8| {
+            i64::from(f) * (i64::from(old) - i64::from(CS) * i64::from(new)) / i64::from(CS)
+        };
         let m: i64 = (0..num_main)
             .map(|s| excess(main[s], self.main[s], c.main_lens[s]))
             .sum();
@@ -232,14 +238,18 @@ impl Costs {
         let h = (len - MIN_MATCH).min(NUM_LEN_HEADERS - 1);
         // The low 3 bits of slots with >= 3 extra bits are costed separately (`al`).
         let e = u32::from(EXTRA_BITS[slot]);
-        let mut c =
-            self.main[NUM_CHARS + slot * NUM_LEN_HEADERS + h] + if e >= 3 { e - 3 } else { e };
+        let mut c = self.main[NUM_CHARS + slot * NUM_LEN_HEADERS + h]
+            + CS * if e >= 3 { e - 3 } else { e };
         if h == NUM_LEN_HEADERS - 1 {
             c += self.len[len - MIN_MATCH - (NUM_LEN_HEADERS - 1)];
         }
         c
     }
 }
+
+/// Precision of the refined costs: 1/16 bit shifted right by this (TEMP knob via const).
+const FRAC_SHIFT: u32 = 0;
+const FRAC_ROUND: u32 = if FRAC_SHIFT == 0 { 0 } else { 1 << (FRAC_SHIFT - 1) };
 
 /// `16 · log2(x)` for `x >= 1`, to 1/16 bit (5 mantissa bits).
 #[inline(always)]
