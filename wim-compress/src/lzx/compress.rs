@@ -142,11 +142,12 @@ impl Costs {
     fn default_costs(num_main: usize) -> Self {
         let mut main = [0u32; MAX_MAIN_SYMBOLS];
         for (s, c) in main.iter_mut().enumerate().take(num_main) {
-            *c = CS * if s < NUM_CHARS {
-                8
-            } else {
-                9 + ((s - NUM_CHARS) >> 3) as u32 / 8
-            };
+            *c = CS
+                * if s < NUM_CHARS {
+                    8
+                } else {
+                    9 + ((s - NUM_CHARS) >> 3) as u32 / 8
+                };
         }
         Costs {
             main,
@@ -157,23 +158,26 @@ impl Costs {
 
     fn set_from_codes(&mut self, c: &Codes, num_main: usize, aligned: bool) {
         for (a, &l) in self.al.iter_mut().zip(&c.al_lens) {
-            *a = CS * match (aligned, l) {
-                (false, _) => 3,
-                (true, 0) => 7,
-                (true, l) => u32::from(l),
-            };
+            *a = CS
+                * match (aligned, l) {
+                    (false, _) => 3,
+                    (true, 0) => 7,
+                    (true, l) => u32::from(l),
+                };
         }
         for s in 0..num_main {
-            self.main[s] = CS * match c.main_lens[s] {
-                0 => 15,
-                l => u32::from(l),
-            };
+            self.main[s] = CS
+                * match c.main_lens[s] {
+                    0 => 15,
+                    l => u32::from(l),
+                };
         }
         for s in 0..NUM_LEN_SYMBOLS {
-            self.len[s] = CS * match c.len_lens[s] {
-                0 => 14,
-                l => u32::from(l),
-            };
+            self.len[s] = CS
+                * match c.len_lens[s] {
+                    0 => 14,
+                    l => u32::from(l),
+                };
         }
     }
 
@@ -188,10 +192,9 @@ impl Costs {
     ) {
         let est = |f: &[u32], out: &mut [u32], unused: u32, max: u32| {
             let t: u32 = f.iter().fold(0u32, |a, &x| a.saturating_add(x));
-            let lt = log2_16(t.max(1)) + FRAC_ROUND;
+            let lt = log2_16(t.max(1));
             for (o, &x) in out.iter_mut().zip(f) {
-                let c = ((lt.saturating_sub(log2_16(x.max(1))) >> FRAC_SHIFT) << FRAC_SHIFT)
-                    .clamp(CS, max * CS);
+                let c = lt.saturating_sub(log2_16(x.max(1))).clamp(CS, max * CS);
                 *o = if x == 0 { unused * CS } else { c };
             }
         };
@@ -238,8 +241,8 @@ impl Costs {
         let h = (len - MIN_MATCH).min(NUM_LEN_HEADERS - 1);
         // The low 3 bits of slots with >= 3 extra bits are costed separately (`al`).
         let e = u32::from(EXTRA_BITS[slot]);
-        let mut c = self.main[NUM_CHARS + slot * NUM_LEN_HEADERS + h]
-            + CS * if e >= 3 { e - 3 } else { e };
+        let mut c =
+            self.main[NUM_CHARS + slot * NUM_LEN_HEADERS + h] + CS * if e >= 3 { e - 3 } else { e };
         if h == NUM_LEN_HEADERS - 1 {
             c += self.len[len - MIN_MATCH - (NUM_LEN_HEADERS - 1)];
         }
@@ -247,16 +250,12 @@ impl Costs {
     }
 }
 
-/// Precision of the refined costs: 1/16 bit shifted right by this (TEMP knob via const).
-const FRAC_SHIFT: u32 = 0;
-const FRAC_ROUND: u32 = if FRAC_SHIFT == 0 { 0 } else { 1 << (FRAC_SHIFT - 1) };
-
 /// `16 · log2(x)` for `x >= 1`, to 1/16 bit (5 mantissa bits).
 #[inline(always)]
 fn log2_16(x: u32) -> u32 {
     const FRAC: [u8; 32] = [
-        0, 1, 1, 2, 3, 3, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13, 13,
-        14, 14, 15, 15, 15, 16,
+        0, 1, 1, 2, 3, 3, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13, 13, 14,
+        14, 15, 15, 15, 16,
     ];
     let k = 31 - x.leading_zeros();
     let m = ((x << (31 - k)) >> 26) & 31;
@@ -368,17 +367,10 @@ pub struct LzxCompressor {
     /// The first pass re-estimates its costs every this many bytes of a block (0: never),
     /// see `refine_costs`.
     refine: usize,
-    /// TEMP knobs.
-    seed_la: usize,
-    seg: usize,
     /// The chunk followed by 16 zero bytes (branch-free 8-byte loads, see `rep_firsts`).
     pad: Vec<u8>,
     /// Refinement state of the current block.
     refine_st: RefineState,
-    /// Weight (1/16) of the extrapolated best-path counts against the seed's.
-    refine_w: u64,
-    /// Refined costs from entropy estimates instead of Huffman code lengths.
-    refine_ent: bool,
     /// Match costs per (offset slot, length), see `fill_match_costs`.
     mc: Vec<u32>,
     items: Vec<Item>,
@@ -460,6 +452,22 @@ fn inside_threshold(level: u32) -> usize {
     }
 }
 
+/// Bytes between two cost refinements of a block's first pass (`refine_costs`), by level:
+/// 4096 at 35–99, none elsewhere. 32 MiB of wine: L50 9064772 → 9044054 bytes (−0.23 %)
+/// for ~2 % of the time; L35 9112064 → 9093072; L70 (two passes, `converged`) 9037052 →
+/// 9035490 and faster (same run against libwim L100: 1.12x → 1.27x), since its second pass
+/// then runs for fewer blocks. From L100 the convergence check stops passes that still pay
+/// (9014722 → 9032436), so those levels refine between passes only. Interval on 8 MiB at
+/// L50 (1940352 without): 2048 1936032, 4096 1936294, 8192 1937518, 16384 1938978.
+fn refine_interval(level: u32) -> usize {
+    if (35..100).contains(&level) { 4096 } else { 0 }
+}
+
+/// Weight (1/16) of the best path's counts extrapolated to the rest of the block against
+/// the seed's counts of the rest, in `refine_costs` (8 MiB of wine at L50, refinement
+/// every 4096 bytes: 0 1937454, 4/16 1936906, 8/16 1936294, 16/16 1946862).
+const REFINE_W: u64 = 8;
+
 /// The `converge` threshold of a level (thousandths of a bit per byte). 12 at 70–99, where
 /// the second pass then runs for about half of the blocks (32 MiB of wine: 9024594 →
 /// 9037052 bytes, ~+15 % speed, 0.9988x libwim L100's size at ~1.1x its speed); 2 at
@@ -495,23 +503,8 @@ impl LzxCompressor {
             return Err(CompressError::BadChunkSize);
         }
         let window = 1usize << order;
-        let (mut parser, mut params) = settings(level);
+        let (parser, mut params) = settings(level);
         params.max_offset = window - 3;
-        let mut inside = inside_threshold(level);
-        let refine = std::env::var(format!("WIMKIT_LZX_REFINE_{level}")).or_else(|_| std::env::var("WIMKIT_LZX_REFINE"))
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0usize);
-        // TEMP knobs (session 9): WIMKIT_LZX=passes,depth,nice,inside
-        if let Ok(v) = std::env::var(format!("WIMKIT_LZX_{level}")).or_else(|_| std::env::var("WIMKIT_LZX")) {
-            let k: Vec<usize> = v.split(',').filter_map(|x| x.parse().ok()).collect();
-            if k.len() == 4 {
-                parser = Parser::Optimal { passes: k[0] as u32 };
-                params.max_depth = k[1] as u32;
-                params.nice_len = k[2];
-                inside = k[3];
-            }
-        }
         let finder = match parser {
             Parser::Optimal { .. } => Finder::Bt(BinaryTree::new(window)),
             Parser::Lazy { .. } if window <= Lazy16::MAX => {
@@ -539,14 +532,10 @@ impl LzxCompressor {
             splitter: Splitter::default(),
             split: level >= 10,
             split_counts: false,
-            inside,
-            refine,
+            inside: inside_threshold(level),
+            refine: refine_interval(level),
             refine_st: RefineState::default(),
             pad: Vec::new(),
-            seed_la: std::env::var(format!("WIMKIT_LZX_SEEDLA_{level}")).or_else(|_| std::env::var("WIMKIT_LZX_SEEDLA")).ok().and_then(|v| v.parse().ok()).unwrap_or(16),
-            seg: std::env::var(format!("WIMKIT_LZX_SEG_{level}")).or_else(|_| std::env::var("WIMKIT_LZX_SEG")).ok().and_then(|v| v.parse().ok()).unwrap_or(SEGMENT),
-            refine_w: std::env::var("WIMKIT_LZX_W").ok().and_then(|v| v.parse().ok()).unwrap_or(8),
-            refine_ent: std::env::var("WIMKIT_LZX_ENT").is_ok(),
             tail: if level >= 100 {
                 usize::MAX
             } else {
@@ -827,159 +816,161 @@ impl LzxCompressor {
             self.refine_st = st;
         }
         loop {
-        self.fill_match_costs();
-        let stop = next_refine.min(len);
-        {
-        let data = &self.buf[..];
-        let pad = &self.pad[..];
-        let nice = self.params.nice_len;
-        let main = &self.costs.main;
-        let al = &self.costs.al;
-        let mc = &self.mc[..];
-        let cost = &mut self.cost;
-        let item = &mut self.item;
-        let item2 = &mut self.item2;
-        let queue = &mut self.queue;
-        while i < stop {
-            let pos = start + i;
-            let cnt = self.counts[pos] as usize;
-            let matches = &self.cache[ci..ci + cnt];
-            ci += cnt;
-            let c0 = cost[i];
-            // The queue at node i follows from its predecessor's (already visited).
-            let qp = if i == 0 {
-                pack(q0)
-            } else {
-                queue_after(queue, item, item2, i)
-            };
-            queue[i] = qp;
-            let q = unpack(qp);
-            let limit = MAX_MATCH.min(end - pos);
-            // Literal (branch-free: taken or not is data dependent).
-            let lc = c0 + main[data[pos] as usize];
-            let (t, it) = (cost[i + 1], item[i + 1]);
-            let mask = ((lc as i32).wrapping_sub(t as i32) >> 31) as u32;
-            cost[i + 1] = (lc & mask) | (t & !mask);
-            item[i + 1] = (u32::from(data[pos]) & mask) | (it & !mask);
-            if limit < MIN_MATCH {
-                i += 1;
-                continue;
-            }
-            let mut longest = 0usize;
-            // Repeat matches.
-            // Lengths from one 8-byte compare each (one data-dependent branch per entry
-            // instead of three), extended only when all 8 bytes match.
-            let mut prev_rep = MIN_MATCH - 1;
-            if q[0] != r0_off {
-                r0_end = 0;
-            }
-            let firsts = rep_firsts(pad, &q, pos);
-            for (r, (&o, &first)) in q.iter().zip(&firsts).enumerate() {
-                let o = o as usize;
-                let ml = if first >= 8 && limit > 8 {
-                    extend(data, pos - o, pos, 8, limit)
-                } else {
-                    first.min(limit)
-                };
-                if ml < MIN_MATCH {
-                    continue;
-                }
-                longest = longest.max(ml);
-                if r == 0 {
-                    // A repeat-0 match continuing the previous node's (same offset, same
-                    // end) from a node no cheaper than that one: every edge it has is no
-                    // better than the previous node's one byte longer edge (same symbol
-                    // class, rep0), so only the bookkeeping is kept.
-                    let cont =
-                        i > 0 && o as u32 == r0_off && pos + ml == r0_end && c0 >= cost[i - 1];
-                    r0_end = pos + ml;
-                    r0_off = o as u32;
-                    if cont {
-                        prev_rep = ml;
+            self.fill_match_costs();
+            let stop = next_refine.min(len);
+            {
+                let data = &self.buf[..];
+                let pad = &self.pad[..];
+                let nice = self.params.nice_len;
+                let main = &self.costs.main;
+                let al = &self.costs.al;
+                let mc = &self.mc[..];
+                let cost = &mut self.cost;
+                let item = &mut self.item;
+                let item2 = &mut self.item2;
+                let queue = &mut self.queue;
+                while i < stop {
+                    let pos = start + i;
+                    let cnt = self.counts[pos] as usize;
+                    let matches = &self.cache[ci..ci + cnt];
+                    ci += cnt;
+                    let c0 = cost[i];
+                    // The queue at node i follows from its predecessor's (already visited).
+                    let qp = if i == 0 {
+                        pack(q0)
+                    } else {
+                        queue_after(queue, item, item2, i)
+                    };
+                    queue[i] = qp;
+                    let q = unpack(qp);
+                    let limit = MAX_MATCH.min(end - pos);
+                    // Literal (branch-free: taken or not is data dependent).
+                    let lc = c0 + main[data[pos] as usize];
+                    let (t, it) = (cost[i + 1], item[i + 1]);
+                    let mask = ((lc as i32).wrapping_sub(t as i32) >> 31) as u32;
+                    cost[i + 1] = (lc & mask) | (t & !mask);
+                    item[i + 1] = (u32::from(data[pos]) & mask) | (it & !mask);
+                    if limit < MIN_MATCH {
+                        i += 1;
                         continue;
                     }
-                }
-                let lo = if ml >= nice {
-                    ml
-                } else if r > 0 {
-                    // Lengths an earlier (cheaper) repeat entry reaches are left to it.
-                    if ml <= prev_rep {
+                    let mut longest = 0usize;
+                    // Repeat matches.
+                    // Lengths from one 8-byte compare each (one data-dependent branch per entry
+                    // instead of three), extended only when all 8 bytes match.
+                    let mut prev_rep = MIN_MATCH - 1;
+                    if q[0] != r0_off {
+                        r0_end = 0;
+                    }
+                    let firsts = rep_firsts(pad, &q, pos);
+                    for (r, (&o, &first)) in q.iter().zip(&firsts).enumerate() {
+                        let o = o as usize;
+                        let ml = if first >= 8 && limit > 8 {
+                            extend(data, pos - o, pos, 8, limit)
+                        } else {
+                            first.min(limit)
+                        };
+                        if ml < MIN_MATCH {
+                            continue;
+                        }
+                        longest = longest.max(ml);
+                        if r == 0 {
+                            // A repeat-0 match continuing the previous node's (same offset, same
+                            // end) from a node no cheaper than that one: every edge it has is no
+                            // better than the previous node's one byte longer edge (same symbol
+                            // class, rep0), so only the bookkeeping is kept.
+                            let cont = i > 0
+                                && o as u32 == r0_off
+                                && pos + ml == r0_end
+                                && c0 >= cost[i - 1];
+                            r0_end = pos + ml;
+                            r0_off = o as u32;
+                            if cont {
+                                prev_rep = ml;
+                                continue;
+                            }
+                        }
+                        let lo = if ml >= nice {
+                            ml
+                        } else if r > 0 {
+                            // Lengths an earlier (cheaper) repeat entry reaches are left to it.
+                            if ml <= prev_rep {
+                                continue;
+                            }
+                            prev_rep + 1
+                        } else {
+                            MIN_MATCH
+                        };
+                        prev_rep = prev_rep.max(ml);
+                        let cm = relax(cost, item, mc, al, i, c0, lo, ml, r, r as u32);
+                        if ml < nice {
+                            lit_rep0(
+                                data, end, main, mc, cost, item, item2, i, pos, ml, o, cm, r as u32,
+                            );
+                        }
+                    }
+                    // Explicit length 2 (nearest pair), when no repeat match covers it.
+                    if longest < MIN_MATCH {
+                        let off = u32::from(self.pairs.offset[pos]);
+                        if off != 0 && off != q[0] && off != q[1] && off != q[2] {
+                            let fo = off + 2;
+                            relax(cost, item, mc, al, i, c0, 2, 2, slot_of(fo), fo);
+                        }
+                    }
+                    // Explicit matches: lengths a repeat match already reaches are left to it.
+                    let mut l = (MIN_MATCH + 1).max(longest + 1);
+                    for m in matches {
+                        let off = m.offset;
+                        let ml = (m.len as usize).min(limit);
+                        if ml < l {
+                            continue;
+                        }
+                        if off == q[0] || off == q[1] || off == q[2] {
+                            l = ml + 1;
+                            continue;
+                        }
+                        let fo = off + 2;
+                        longest = longest.max(ml);
+                        if ml >= nice {
+                            l = ml;
+                        }
+                        let cm = relax(cost, item, mc, al, i, c0, l, ml, slot_of(fo), fo);
+                        if ml < nice {
+                            lit_rep0(
+                                data,
+                                end,
+                                main,
+                                mc,
+                                cost,
+                                item,
+                                item2,
+                                i,
+                                pos,
+                                ml,
+                                off as usize,
+                                cm,
+                                fo,
+                            );
+                        }
+                        l = ml + 1;
+                    }
+                    if longest >= nice {
+                        // Long match: its full-length edge was relaxed above; do not expand the
+                        // positions inside it (their cached matches are skipped).
+                        for x in pos + 1..pos + longest {
+                            ci += self.counts[x] as usize;
+                        }
+                        i += longest;
                         continue;
                     }
-                    prev_rep + 1
-                } else {
-                    MIN_MATCH
-                };
-                prev_rep = prev_rep.max(ml);
-                let cm = relax(cost, item, mc, al, i, c0, lo, ml, r, r as u32);
-                if ml < nice {
-                    lit_rep0(
-                        data, end, main, mc, cost, item, item2, i, pos, ml, o, cm, r as u32,
-                    );
+                    i += 1;
                 }
             }
-            // Explicit length 2 (nearest pair), when no repeat match covers it.
-            if longest < MIN_MATCH {
-                let off = u32::from(self.pairs.offset[pos]);
-                if off != 0 && off != q[0] && off != q[1] && off != q[2] {
-                    let fo = off + 2;
-                    relax(cost, item, mc, al, i, c0, 2, 2, slot_of(fo), fo);
-                }
+            if i >= len {
+                break;
             }
-            // Explicit matches: lengths a repeat match already reaches are left to it.
-            let mut l = (MIN_MATCH + 1).max(longest + 1);
-            for m in matches {
-                let off = m.offset;
-                let ml = (m.len as usize).min(limit);
-                if ml < l {
-                    continue;
-                }
-                if off == q[0] || off == q[1] || off == q[2] {
-                    l = ml + 1;
-                    continue;
-                }
-                let fo = off + 2;
-                longest = longest.max(ml);
-                if ml >= nice {
-                    l = ml;
-                }
-                let cm = relax(cost, item, mc, al, i, c0, l, ml, slot_of(fo), fo);
-                if ml < nice {
-                    lit_rep0(
-                        data,
-                        end,
-                        main,
-                        mc,
-                        cost,
-                        item,
-                        item2,
-                        i,
-                        pos,
-                        ml,
-                        off as usize,
-                        cm,
-                        fo,
-                    );
-                }
-                l = ml + 1;
-            }
-            if longest >= nice {
-                // Long match: its full-length edge was relaxed above; do not expand the
-                // positions inside it (their cached matches are skipped).
-                for x in pos + 1..pos + longest {
-                    ci += self.counts[x] as usize;
-                }
-                i += longest;
-                continue;
-            }
-            i += 1;
-        }
-        }
-        if i >= len {
-            break;
-        }
-        self.refine_costs(start, i, seed);
-        next_refine = if std::env::var("WIMKIT_LZX_GROW").is_ok() { i + refine.max(i) } else { i + refine };
+            self.refine_costs(start, i, seed);
+            next_refine = i + refine;
         }
         let data = &self.buf[..];
         let item = &self.item;
@@ -1035,7 +1026,7 @@ impl LzxCompressor {
             r.pos += if l == 0 { 1 } else { l };
             r.k += 1;
         }
-        let w: u64 = self.refine_w;
+        let w = REFINE_W;
         let rest = (self.cost.len() - 1 - LANES - i) as u64;
         let done = i.max(1) as u64;
         // Weight of the extrapolated counts, 16 fraction bits (one division per refinement).
@@ -1058,13 +1049,7 @@ impl LzxCompressor {
             *m = mix(r.opt.al[k], r.seed.al[k]);
         }
         self.refine_st = r;
-        if self.refine_ent {
-            self.costs.set_from_counts(&main, &lenf, &al, self.num_main);
-        } else {
-            let aligned = self.build_from_counts(&main, &lenf, &al);
-            self.costs
-                .set_from_codes(&self.codes, self.num_main, aligned);
-        }
+        self.costs.set_from_counts(&main, &lenf, &al, self.num_main);
     }
 
     /// Literal-cost prefix sums of the chunk (1/16 bit, from its byte histogram) for
@@ -1147,7 +1132,7 @@ impl LzxCompressor {
                 pos += 1;
                 continue;
             }
-            if bl < self.seed_la && pos + 1 < end {
+            if bl < 16 && pos + 1 < end {
                 let cnt2 = self.counts[pos + 1] as usize;
                 let b2 = best(pos + 1, &self.cache[ci..ci + cnt2], &q);
                 if b2.2 > g {
@@ -1181,7 +1166,7 @@ impl LzxCompressor {
         self.greedy_gain(&mut g);
         let mut bl = std::mem::take(&mut self.split_at);
         if self.split {
-            self.splitter.split(&g, n, self.seg, &mut bl);
+            self.splitter.split(&g, n, SEGMENT, &mut bl);
         } else {
             bl.clear();
             bl.push((0, 0));
@@ -1409,15 +1394,6 @@ fn rep_firsts(pad: &[u8], q: &[u32; 3], pos: usize) -> [usize; 3] {
         let l = ((ld8(pad, pos.wrapping_sub(o)) ^ v).trailing_zeros() / 8) as usize;
         if o > pos { 0 } else { l }
     })
-}
-
-/// The 8 bytes at `i`, little endian (None past the end).
-#[inline(always)]
-fn load8(data: &[u8], i: usize) -> Option<u64> {
-    let b = data.get(i..i + 8)?;
-    let mut a = [0u8; 8];
-    a.copy_from_slice(b);
-    Some(u64::from_le_bytes(a))
 }
 
 /// Bits-saved estimates (1/16 bit) of the seeding greedy parse: explicit match header
