@@ -17,7 +17,9 @@
 //!    block boundaries (`block_split`) and gives each block's first-pass costs;
 //! 2. per block, a forward minimum-cost path carrying the recent-offset queue, with
 //!    literal, repeat-match and explicit-match edges of every length plus "match, literal,
-//!    repeat-0 match" edges (`LIT_REP0`), iterated with costs from the previous pass's codes.
+//!    repeat-0 match" edges (`LIT_REP0`), iterated with costs from the previous pass's codes;
+//!    at 35–99 the first pass re-estimates its costs every 4 KiB from the best path so far
+//!    and the seed's rest (`refine_costs`; costs are kept in 1/16 bit).
 //!
 //! Blocks are verbatim or aligned, whichever is cheaper; code lengths are delta coded
 //! against the previous block of the chunk.
@@ -250,7 +252,7 @@ impl Costs {
     }
 }
 
-/// `16 · log2(x)` for `x >= 1`, to 1/16 bit (5 mantissa bits).
+/// `16 · log2(x)` for `x >= 1`, within 1.5/16 bit (5 mantissa bits, truncated).
 #[inline(always)]
 fn log2_16(x: u32) -> u32 {
     const FRAC: [u8; 32] = [
@@ -1947,7 +1949,10 @@ mod tests {
             x ^= x << 17;
             data.push(b"abcdefgh"[(x >> 40) as usize % 8]);
         }
+        // (The first pass's own cost refinement is off: with it every block of these
+        // synthetic chunks converges after one pass.)
         let mut c = LzxCompressor::new(32768, 70).unwrap();
+        c.refine = 0;
         assert_eq!(c.converge, 12);
         let mut out = vec![0u8; 32768];
         let mut back = vec![0u8; 32768];
@@ -1963,12 +1968,133 @@ mod tests {
         assert!(stopped > 0 && stopped < blocks, "{stopped} of {blocks}");
         // Without the threshold every block runs both passes.
         let mut c = LzxCompressor::new(32768, 70).unwrap();
+        c.refine = 0;
         c.converge = 0;
         for chunk in data.chunks(32768) {
             c.compress(chunk, &mut out).expect("compressible");
         }
         assert_eq!(c.stat, (blocks, 0));
         assert!(converged(11, 1000, 12) && !converged(12, 1000, 12) && !converged(0, 1, 0));
+    }
+
+    /// Pseudo x86-64 code: instruction-like records from a small vocabulary with random
+    /// immediates and call targets, so that short matches, repeat offsets and literals mix.
+    fn code_like(n: usize, seed: u64) -> Vec<u8> {
+        let ops: [&[u8]; 8] = [
+            &[0x48, 0x8B, 0x45],
+            &[0x48, 0x89, 0x44, 0x24],
+            &[0xE8],
+            &[0x85, 0xC0, 0x74],
+            &[0x48, 0x83, 0xEC],
+            &[0x41, 0x5C, 0xC3],
+            &[0x0F, 0xB6, 0x4D],
+            &[0x8B, 0x0D],
+        ];
+        let mut x = seed;
+        let mut v = Vec::with_capacity(n + 8);
+        while v.len() < n {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            v.extend_from_slice(ops[(x % 8) as usize]);
+            let imm = (x >> 20) as u8;
+            match (x >> 8) % 4 {
+                0 => v.push(imm & 0x1F),
+                1 => v.extend_from_slice(&[imm, 0, 0, 0]),
+                2 => v.push(0x90),
+                _ => {}
+            }
+        }
+        v.truncate(n);
+        v
+    }
+
+    #[test]
+    fn refined_first_pass_costs_pay() {
+        // The first pass re-estimates its costs from its own best path as it goes
+        // (`refine_costs`): on code-like chunks the output is smaller than with the seed's
+        // costs for the whole block, and still decodes.
+        use crate::Decompressor;
+        let mut d = super::super::LzxDecompressor::new(32768).unwrap();
+        let mut back = vec![0u8; 32768];
+        let (mut with, mut without) = (0usize, 0usize);
+        for seed in 1..=4u64 {
+            let data = code_like(32768, seed * 0x2545_f491_4f6c_dd1d);
+            let mut out = vec![0u8; data.len()];
+            let mut c = LzxCompressor::new(32768, 50).unwrap();
+            assert_eq!(c.refine, 4096);
+            let n = c.compress(&data, &mut out).expect("compressible");
+            d.decompress(&out[..n], &mut back).unwrap();
+            assert_eq!(back, data);
+            with += n;
+            let mut c = LzxCompressor::new(32768, 50).unwrap();
+            c.refine = 0;
+            without += c.compress(&data, &mut out).expect("compressible");
+        }
+        assert!(
+            with < without,
+            "refined {with} bytes, seed costs only {without}"
+        );
+        assert_eq!(
+            (
+                refine_interval(34),
+                refine_interval(99),
+                refine_interval(100)
+            ),
+            (0, 4096, 0)
+        );
+    }
+
+    #[test]
+    fn rep_firsts_count_equal_leading_bytes() {
+        let data = code_like(3000, 7);
+        let mut pad = data.clone();
+        pad.resize(data.len() + 16, 0);
+        for pos in (0..data.len()).step_by(7) {
+            let q = [1u32, (pos % 300) as u32 + 1, 2000];
+            let got = rep_firsts(&pad, &q, pos);
+            for r in 0..3 {
+                let o = q[r] as usize;
+                let want = if o > pos {
+                    0
+                } else {
+                    (0..8)
+                        .take_while(|&k| pad[pos - o + k] == pad[pos + k])
+                        .count()
+                };
+                assert_eq!(got[r], want, "pos {pos} offset {o}");
+            }
+        }
+    }
+
+    #[test]
+    fn entropy_costs_follow_frequencies() {
+        for x in 1..200_000u32 {
+            let exact = 16.0 * f64::from(x).log2();
+            assert!((f64::from(log2_16(x)) - exact).abs() <= 1.5, "{x}");
+        }
+        let mut costs = Costs::default_costs(NUM_CHARS + 8 * 30);
+        let mut main = [0u32; MAX_MAIN_SYMBOLS];
+        main[b'a' as usize] = 512;
+        main[b'b' as usize] = 256;
+        main[NUM_CHARS] = 256;
+        let lenf = [0u32; NUM_LEN_SYMBOLS];
+        let al = [0u32; NUM_ALIGNED_SYMBOLS];
+        costs.set_from_counts(&main, &lenf, &al, NUM_CHARS + 8 * 30);
+        // p = 1/2, 1/4, 1/4 and unused, in 1/16 bit.
+        assert_eq!(
+            (
+                costs.main[b'a' as usize],
+                costs.main[b'b' as usize],
+                costs.main[NUM_CHARS]
+            ),
+            (CS, 2 * CS, 2 * CS)
+        );
+        assert_eq!(
+            (costs.main[b'c' as usize], costs.len[0]),
+            (15 * CS, 14 * CS)
+        );
+        assert_eq!(costs.al, [3 * CS; NUM_ALIGNED_SYMBOLS]);
     }
 
     #[test]
