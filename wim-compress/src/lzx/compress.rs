@@ -2031,6 +2031,7 @@ mod tests {
             c.refine = 0;
             without += c.compress(&data, &mut out).expect("compressible");
         }
+        eprintln!("refined {with} bytes, seed costs only {without}");
         assert!(
             with < without,
             "refined {with} bytes, seed costs only {without}"
