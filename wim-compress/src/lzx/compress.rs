@@ -297,10 +297,10 @@ impl Counts {
         if let Some(m) = self.main.get_mut(NUM_CHARS + slot * NUM_LEN_HEADERS + h) {
             *m = m.wrapping_add(d);
         }
-        if h == NUM_LEN_HEADERS - 1 {
-            if let Some(m) = self.len.get_mut(len - MIN_MATCH - (NUM_LEN_HEADERS - 1)) {
-                *m = m.wrapping_add(d);
-            }
+        if h == NUM_LEN_HEADERS - 1
+            && let Some(m) = self.len.get_mut(len - MIN_MATCH - (NUM_LEN_HEADERS - 1))
+        {
+            *m = m.wrapping_add(d);
         }
         if EXTRA_BITS.get(slot).is_some_and(|&e| e >= 3) {
             self.al[(fo & 7) as usize] = self.al[(fo & 7) as usize].wrapping_add(d);
@@ -1032,7 +1032,7 @@ impl LzxCompressor {
         let rest = (self.cost.len() - 1 - LANES - i) as u64;
         let done = i.max(1) as u64;
         // Weight of the extrapolated counts, 16 fraction bits (one division per refinement).
-        let f = (w * rest << 16) / done;
+        let f = ((w * rest) << 16) / done;
         let mix = |o: u32, g: u32| -> u32 {
             let o64 = u64::from(o);
             let v = 16 * o64 + (16 - w) * u64::from(g) + ((o64 * f) >> 16);
