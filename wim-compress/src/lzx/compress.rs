@@ -7,9 +7,10 @@
 //!   nice 2.4·L, depth 2.4·L with a look-ahead depth of 2 (up to L24) to 4 (L33–34)
 //!   (L20: 48 / 48 / 2; larger chunks: depth 1.2·L for both).
 //! - 35 and up: near-optimal parsing over a binary-tree match cache, depth 0.48·L; nice
-//!   0.96·L below 50, 2.56·L from 50, 1.6·L from 100; 1 pass below 70, 2 from 70, 4 from
-//!   100 and one more from 150, 200 and 300 (L35: 16/33/1 pass, L50: 24/128/1, L70:
-//!   33/179/2, L100: 48/160/4); at 50–69 the positions inside a match of 64 bytes or
+//!   0.96·L below 50, 1.28·L at 50–69 (depth 0.32·L there), 2.56·L at 70–99, 1.6·L from
+//!   100; 1 pass below 70, 2 from 70, 4 from 100 and one more from 150, 200 and 300 (L35:
+//!   16/33/1 pass, L50: 16/64/1, L70: 33/179/2, L100: 48/160/4); at 50–69 the positions
+//!   inside a match of 48 bytes or
 //!   more (but shorter than nice) are not searched, except its last 16, and cache only
 //!   the match's continuation; at 70–149 a block's next pass runs only where the last
 //!   pass's statistics moved away from the costs it used (`converged`):
@@ -424,14 +425,26 @@ fn settings(level: u32) -> (Parser, SearchParams) {
             70..100 => 2,
             _ => 4 + [150u32, 200, 300].iter().filter(|&&t| level >= t).count() as u32,
         };
-        // Nice length, the strongest size lever: 0.96·L below 50 (L35: 33), 2.56·L from 50
-        // (L50: 128, L70: 179), 1.6·L from 100 (L100: 160, with four passes).
+        // Nice length, the strongest size lever: 0.96·L below 50 (L35: 33), 1.28·L at 50–69
+        // (L50: 64), 2.56·L at 70–99 (L70: 179), 1.6·L from 100 (L100: 160, with four
+        // passes). Depth 0.48·L, 0.32·L at 50–69 (L50: 16). Since the first pass refines
+        // its costs (`refine_interval`), L50 at depth 16, nice 64 and `inside` 48 is as
+        // small as it was at 24/128/64 without refinement (32 MiB of wine: 9062934 against
+        // 9064772 bytes) with 3.5 % fewer instructions and 5 % fewer mispredicted branches
+        // (callgrind, 1 MiB: 967M / 8.43M against 1003M / 8.90M); refined at 24/128/64 it
+        // would be 9044054 bytes at 1048M / 8.98M. Other refined points (bytes): 20/64/48
+        // 9056136, 24/64/48 9052092, 16/80/48 9060818, 20/96/64 9049866, 12/48/48 9081534.
         let nice = match level {
             ..50 => 48 * l / 50,
-            50..100 => 128 * l / 50,
+            50..70 => 64 * l / 50,
+            70..100 => 128 * l / 50,
             _ => 160 * l / 100,
         };
-        let depth = 24 * l / 50;
+        let depth = if (50..70).contains(&level) {
+            16 * l / 50
+        } else {
+            24 * l / 50
+        };
         (
             Parser::Optimal { passes },
             SearchParams {
@@ -444,11 +457,12 @@ fn settings(level: u32) -> (Parser, SearchParams) {
     }
 }
 
-/// The `inside` threshold of a level: 64 for the one-pass levels from 50 (where the tree is
-/// half of the time), none elsewhere (L70 on wine: +0.05 % size for ~+3 % speed).
+/// The `inside` threshold of a level: 48 for the one-pass levels from 50 (where the tree is
+/// half of the time; 64 before session 9, with nice 128), none elsewhere (L70 on wine:
+/// +0.05 % size for ~+3 % speed).
 fn inside_threshold(level: u32) -> usize {
     if (50..70).contains(&level) {
-        64
+        48
     } else {
         usize::MAX
     }
@@ -1878,8 +1892,8 @@ mod tests {
 
     #[test]
     fn inside_of_long_matches_caches_the_continuation() {
-        // Pseudo-random bytes with one 100-byte copy (64 <= 100 < nice 128 at L50): the
-        // positions inside it, before its last 16, get only the continuation match.
+        // Pseudo-random bytes with one 56-byte copy (`inside` 48 <= 56 < nice 64 at L50):
+        // the positions inside it, before its last 16, get only the continuation match.
         let mut x = 0x9e37_79b9_7f4a_7c15u64;
         let mut data: Vec<u8> = (0..8000)
             .map(|_| {
@@ -1889,14 +1903,15 @@ mod tests {
                 (x >> 32) as u8
             })
             .collect();
-        let (src, dst, len) = (1000usize, 5000usize, 100usize);
+        let (src, dst, len) = (1000usize, 5000usize, 56usize);
+        assert!((inside_threshold(50)..settings(50).1.nice_len).contains(&len));
         data.copy_within(src..src + len, dst);
         // The copy starts and ends exactly there.
         data[dst - 1] = data[src - 1] ^ 0x55;
         data[dst + len] = data[src + len] ^ 0x55;
-        // A later copy of 50 bytes of its inside: its nearest source is inside the first
+        // A later copy of 30 bytes of its inside: its nearest source is inside the first
         // copy only if that was inserted into the tree.
-        let (again, from, len2) = (7000usize, dst + 10, 50usize);
+        let (again, from, len2) = (7000usize, dst + 10, 30usize);
         data.copy_within(from..from + len2, again);
         data[again - 1] = data[from - 1] ^ 0x55;
         data[again + len2] = data[from + len2] ^ 0x55;
