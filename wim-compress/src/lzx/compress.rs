@@ -583,6 +583,9 @@ impl LzxCompressor {
                 base + crate::matchfinder::binary_tree::BinaryTree::memory(window)
                     + window * (2 + 28 + 4)
                     + Pairs::memory(window)
+                    // Padded copy of the chunk (`pad`).
+                    + window
+                    + 16
                     + 4 * ROW * super::constants::MAX_OFFSET_SLOTS
                     + 8 * window
                         .saturating_mul(params.max_depth as usize)
