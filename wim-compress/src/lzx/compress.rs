@@ -372,6 +372,8 @@ pub struct LzxCompressor {
     refine: usize,
     /// The chunk followed by 16 zero bytes (branch-free 8-byte loads, see `rep_firsts`).
     pad: Vec<u8>,
+    /// Whether the convergence check after a refined first pass uses the seed's costs.
+    check_seed: bool,
     /// Refinement state of the current block.
     refine_st: RefineState,
     /// Match costs per (offset slot, length), see `fill_match_costs`.
@@ -469,14 +471,17 @@ fn inside_threshold(level: u32) -> usize {
 }
 
 /// Bytes between two cost refinements of a block's first pass (`refine_costs`), by level:
-/// 4096 at 35–99, none elsewhere. 32 MiB of wine: L50 9064772 → 9044054 bytes (−0.23 %)
-/// for ~2 % of the time; L35 9112064 → 9093072; L70 (two passes, `converged`) 9037052 →
-/// 9035490 and faster (same run against libwim L100: 1.12x → 1.27x), since its second pass
-/// then runs for fewer blocks. From L100 the convergence check stops passes that still pay
-/// (9014722 → 9032436), so those levels refine between passes only. Interval on 8 MiB at
-/// L50 (1940352 without): 2048 1936032, 4096 1936294, 8192 1937518, 16384 1938978.
+/// 4096 from 35, none below. 32 MiB of wine: L50 (then depth 24, nice 128) 9064772 →
+/// 9044054 bytes (−0.23 %) for ~2 % of the time; L35 9112064 → 9093072; L70 (two passes,
+/// `converged` checked against the refined costs) 9037052 → 9035490 and faster (same run
+/// against libwim L100: 1.12x → 1.27x), since its second pass then runs for fewer blocks.
+/// At L100 that check stopped passes that still pay (9014722 → 9032436 bytes), so from
+/// L100 it prices the first pass's choices with the seed's costs (`check_seed`): 9014722 →
+/// 9008294 at the same speed (three alternating runs, means 4.83 / 4.83 MB/s); L70 with that
+/// check 9013806 but at ~0.7x the speed. Interval on 8 MiB at L50 (1940352 without): 2048
+/// 1936032, 4096 1936294, 8192 1937518, 16384 1938978.
 fn refine_interval(level: u32) -> usize {
-    if (35..100).contains(&level) { 4096 } else { 0 }
+    if level >= 35 { 4096 } else { 0 }
 }
 
 /// Weight (1/16) of the best path's counts extrapolated to the rest of the block against
@@ -551,6 +556,7 @@ impl LzxCompressor {
             inside: inside_threshold(level),
             refine: refine_interval(level),
             refine_st: RefineState::default(),
+            check_seed: level >= 100,
             pad: Vec::new(),
             tail: if level >= 100 {
                 usize::MAX
@@ -1212,6 +1218,9 @@ impl LzxCompressor {
             self.refine_st.seed = sc;
             self.costs
                 .set_from_codes(&self.codes, self.num_main, aligned);
+            // From L100 the convergence check after the refined first pass prices its
+            // choices with the seed's costs (see `refine_interval`).
+            let seed_costs = (self.refine > 0 && self.check_seed).then(|| self.costs.clone());
             for pass in 0..passes {
                 self.items.truncate(first_item);
                 let refine = if pass == 0 { self.refine } else { 0 };
@@ -1226,9 +1235,12 @@ impl LzxCompressor {
                     self.items = items;
                     // Another pass only pays where the costs this pass used mispriced
                     // its own choices (see `converged`).
-                    let moved = self
-                        .costs
-                        .excess_bits(&self.codes, &main, &lenf, self.num_main);
+                    let moved = match (&seed_costs, pass) {
+                        (Some(sc), 0) => sc.excess_bits(&self.codes, &main, &lenf, self.num_main),
+                        _ => self
+                            .costs
+                            .excess_bits(&self.codes, &main, &lenf, self.num_main),
+                    };
                     self.stat.0 += 1;
                     if converged(moved, end - start, self.converge) {
                         self.stat.1 += 1;
@@ -2057,11 +2069,35 @@ mod tests {
         assert_eq!(
             (
                 refine_interval(34),
-                refine_interval(99),
+                refine_interval(35),
                 refine_interval(100)
             ),
-            (0, 4096, 0)
+            (0, 4096, 4096)
         );
+    }
+
+    #[test]
+    fn from_l100_convergence_is_checked_against_the_seed_costs() {
+        // After a refined first pass, its choices priced with the refined costs look
+        // converged too early; from L100 they are priced with the seed's costs, so more
+        // blocks run their later passes (`stat.0` counts the checks, one per later pass).
+        let passes = |check_seed: bool| {
+            let mut c = LzxCompressor::new(32768, 100).unwrap();
+            assert!(c.check_seed && c.refine > 0 && c.converge == 2);
+            c.check_seed = check_seed;
+            let mut out = vec![0u8; 32768];
+            for seed in 1..=6u64 {
+                let mut data = code_like(16384, seed * 0x9e37_79b9_7f4a_7c15);
+                data.extend_from_slice(&mixed(16384));
+                c.compress(&data, &mut out).expect("compressible");
+            }
+            c.stat.0
+        };
+        let (with, without) = (passes(true), passes(false));
+        eprintln!(
+            "later passes: {with} checked against the seed costs, {without} against the refined"
+        );
+        assert!(with > without, "{with} vs {without}");
     }
 
     #[test]
