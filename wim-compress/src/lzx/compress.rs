@@ -2049,7 +2049,7 @@ mod tests {
         let mut back = vec![0u8; 32768];
         let (mut with, mut without) = (0usize, 0usize);
         for seed in 1..=4u64 {
-            let data = code_like(32768, seed * 0x2545_f491_4f6c_dd1d);
+            let data = code_like(32768, seed.wrapping_mul(0x2545_f491_4f6c_dd1d));
             let mut out = vec![0u8; data.len()];
             let mut c = LzxCompressor::new(32768, 50).unwrap();
             assert_eq!(c.refine, 4096);
@@ -2087,7 +2087,7 @@ mod tests {
             c.check_seed = check_seed;
             let mut out = vec![0u8; 32768];
             for seed in 1..=6u64 {
-                let mut data = code_like(16384, seed * 0x9e37_79b9_7f4a_7c15);
+                let mut data = code_like(16384, seed.wrapping_mul(0x9e37_79b9_7f4a_7c15));
                 data.extend_from_slice(&mixed(16384));
                 c.compress(&data, &mut out).expect("compressible");
             }
