@@ -7,9 +7,10 @@
 //!   nice 2.4·L, depth 2.4·L with a look-ahead depth of 2 (up to L24) to 4 (L33–34)
 //!   (L20: 48 / 48 / 2; larger chunks: depth 1.2·L for both).
 //! - 35 and up: near-optimal parsing over a binary-tree match cache, depth 0.48·L; nice
-//!   0.96·L below 50, 2.56·L from 50, 1.6·L from 100; 1 pass below 70, 2 from 70, 4 from
-//!   100 and one more from 150, 200 and 300 (L35: 16/33/1 pass, L50: 24/128/1, L70:
-//!   33/179/2, L100: 48/160/4); at 50–69 the positions inside a match of 64 bytes or
+//!   0.96·L below 50, 1.28·L at 50–69 (depth 0.32·L there), 2.56·L at 70–99, 1.6·L from
+//!   100; 1 pass below 70, 2 from 70, 4 from 100 and one more from 150, 200 and 300 (L35:
+//!   16/33/1 pass, L50: 16/64/1, L70: 33/179/2, L100: 48/160/4); at 50–69 the positions
+//!   inside a match of 48 bytes or
 //!   more (but shorter than nice) are not searched, except its last 16, and cache only
 //!   the match's continuation; at 70–149 a block's next pass runs only where the last
 //!   pass's statistics moved away from the costs it used (`converged`):
@@ -17,7 +18,9 @@
 //!    block boundaries (`block_split`) and gives each block's first-pass costs;
 //! 2. per block, a forward minimum-cost path carrying the recent-offset queue, with
 //!    literal, repeat-match and explicit-match edges of every length plus "match, literal,
-//!    repeat-0 match" edges (`LIT_REP0`), iterated with costs from the previous pass's codes.
+//!    repeat-0 match" edges (`LIT_REP0`), iterated with costs from the previous pass's codes;
+//!    at 35–99 the first pass re-estimates its costs every 4 KiB from the best path so far
+//!    and the seed's rest (`refine_costs`; costs are kept in 1/16 bit).
 //!
 //! Blocks are verbatim or aligned, whichever is cheaper; code lengths are delta coded
 //! against the previous block of the chunk.
@@ -125,7 +128,10 @@ impl Default for Codes {
     }
 }
 
-/// Bit costs used by the parser.
+/// Units of a bit in the parser's costs.
+const CS: u32 = 16;
+
+/// Bit costs used by the parser (in 1/`CS` bit).
 #[derive(Debug, Clone)]
 struct Costs {
     main: [u32; MAX_MAIN_SYMBOLS],
@@ -139,39 +145,77 @@ impl Costs {
     fn default_costs(num_main: usize) -> Self {
         let mut main = [0u32; MAX_MAIN_SYMBOLS];
         for (s, c) in main.iter_mut().enumerate().take(num_main) {
-            *c = if s < NUM_CHARS {
-                8
-            } else {
-                9 + ((s - NUM_CHARS) >> 3) as u32 / 8
-            };
+            *c = CS
+                * if s < NUM_CHARS {
+                    8
+                } else {
+                    9 + ((s - NUM_CHARS) >> 3) as u32 / 8
+                };
         }
         Costs {
             main,
-            len: [7; NUM_LEN_SYMBOLS],
-            al: [3; NUM_ALIGNED_SYMBOLS],
+            len: [7 * CS; NUM_LEN_SYMBOLS],
+            al: [3 * CS; NUM_ALIGNED_SYMBOLS],
         }
     }
 
     fn set_from_codes(&mut self, c: &Codes, num_main: usize, aligned: bool) {
         for (a, &l) in self.al.iter_mut().zip(&c.al_lens) {
-            *a = match (aligned, l) {
-                (false, _) => 3,
-                (true, 0) => 7,
-                (true, l) => u32::from(l),
-            };
+            *a = CS
+                * match (aligned, l) {
+                    (false, _) => 3,
+                    (true, 0) => 7,
+                    (true, l) => u32::from(l),
+                };
         }
         for s in 0..num_main {
-            self.main[s] = match c.main_lens[s] {
-                0 => 15,
-                l => u32::from(l),
-            };
+            self.main[s] = CS
+                * match c.main_lens[s] {
+                    0 => 15,
+                    l => u32::from(l),
+                };
         }
         for s in 0..NUM_LEN_SYMBOLS {
-            self.len[s] = match c.len_lens[s] {
-                0 => 14,
-                l => u32::from(l),
-            };
+            self.len[s] = CS
+                * match c.len_lens[s] {
+                    0 => 14,
+                    l => u32::from(l),
+                };
         }
+    }
+
+    /// Costs from symbol counts: `-log2` of each symbol's frequency, rounded (unused
+    /// symbols as in `set_from_codes`); aligned costs if an aligned block would be cheaper.
+    fn set_from_counts(
+        &mut self,
+        main: &[u32; MAX_MAIN_SYMBOLS],
+        lenf: &[u32; NUM_LEN_SYMBOLS],
+        al: &[u32; NUM_ALIGNED_SYMBOLS],
+        num_main: usize,
+    ) {
+        let est = |f: &[u32], out: &mut [u32], unused: u32, max: u32| {
+            let t: u32 = f.iter().fold(0u32, |a, &x| a.saturating_add(x));
+            let lt = log2_16(t.max(1));
+            for (o, &x) in out.iter_mut().zip(f) {
+                let c = lt.saturating_sub(log2_16(x.max(1))).clamp(CS, max * CS);
+                *o = if x == 0 { unused * CS } else { c };
+            }
+        };
+        est(&main[..num_main], &mut self.main[..num_main], 15, 16);
+        est(lenf, &mut self.len, 14, 16);
+        let mut a = [0u32; NUM_ALIGNED_SYMBOLS];
+        est(al, &mut a, 7, 7);
+        let ta: u64 = al.iter().map(|&x| u64::from(x)).sum();
+        let cost_al: u64 = 24 * 16 * u64::from(CS)
+            + al.iter()
+                .zip(&a)
+                .map(|(&f, &c)| u64::from(f) * u64::from(c))
+                .sum::<u64>();
+        self.al = if cost_al < 3 * u64::from(CS) * ta {
+            a
+        } else {
+            [3 * CS; NUM_ALIGNED_SYMBOLS]
+        };
     }
 
     /// Bits the symbols counted in `main` and `lenf` cost under these costs beyond their
@@ -183,7 +227,9 @@ impl Costs {
         lenf: &[u32; NUM_LEN_SYMBOLS],
         num_main: usize,
     ) -> i64 {
-        let excess = |f: u32, old: u32, new: u8| i64::from(f) * (i64::from(old) - i64::from(new));
+        let excess = |f: u32, old: u32, new: u8| {
+            i64::from(f) * (i64::from(old) - i64::from(CS) * i64::from(new)) / i64::from(CS)
+        };
         let m: i64 = (0..num_main)
             .map(|s| excess(main[s], self.main[s], c.main_lens[s]))
             .sum();
@@ -199,12 +245,82 @@ impl Costs {
         // The low 3 bits of slots with >= 3 extra bits are costed separately (`al`).
         let e = u32::from(EXTRA_BITS[slot]);
         let mut c =
-            self.main[NUM_CHARS + slot * NUM_LEN_HEADERS + h] + if e >= 3 { e - 3 } else { e };
+            self.main[NUM_CHARS + slot * NUM_LEN_HEADERS + h] + CS * if e >= 3 { e - 3 } else { e };
         if h == NUM_LEN_HEADERS - 1 {
             c += self.len[len - MIN_MATCH - (NUM_LEN_HEADERS - 1)];
         }
         c
     }
+}
+
+/// `16 · log2(x)` for `x >= 1`, within 1.5/16 bit (5 mantissa bits, truncated).
+#[inline(always)]
+fn log2_16(x: u32) -> u32 {
+    const FRAC: [u8; 32] = [
+        0, 1, 1, 2, 3, 3, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13, 13, 14,
+        14, 15, 15, 15, 16,
+    ];
+    let k = 31 - x.leading_zeros();
+    let m = ((x << (31 - k)) >> 26) & 31;
+    16 * k + u32::from(FRAC[m as usize])
+}
+
+/// Symbol counts of a run of items.
+#[derive(Debug, Clone)]
+struct Counts {
+    main: [u32; MAX_MAIN_SYMBOLS],
+    len: [u32; NUM_LEN_SYMBOLS],
+    al: [u32; NUM_ALIGNED_SYMBOLS],
+}
+
+impl Default for Counts {
+    fn default() -> Self {
+        Counts {
+            main: [0; MAX_MAIN_SYMBOLS],
+            len: [0; NUM_LEN_SYMBOLS],
+            al: [0; NUM_ALIGNED_SYMBOLS],
+        }
+    }
+}
+
+impl Counts {
+    /// Adds `d` (wrapping: `u32::MAX` subtracts one) to the counts of `it`'s symbols.
+    #[inline(always)]
+    fn add(&mut self, it: Item, d: u32) {
+        let len = (it >> 22) as usize;
+        if len == 0 {
+            self.main[it as usize & 0xFF] = self.main[it as usize & 0xFF].wrapping_add(d);
+            return;
+        }
+        let fo = it & 0x3F_FFFF;
+        let slot = slot_of(fo);
+        let h = (len - MIN_MATCH).min(NUM_LEN_HEADERS - 1);
+        if let Some(m) = self.main.get_mut(NUM_CHARS + slot * NUM_LEN_HEADERS + h) {
+            *m = m.wrapping_add(d);
+        }
+        if h == NUM_LEN_HEADERS - 1
+            && let Some(m) = self.len.get_mut(len - MIN_MATCH - (NUM_LEN_HEADERS - 1))
+        {
+            *m = m.wrapping_add(d);
+        }
+        if EXTRA_BITS.get(slot).is_some_and(|&e| e >= 3) {
+            self.al[(fo & 7) as usize] = self.al[(fo & 7) as usize].wrapping_add(d);
+        }
+    }
+}
+
+/// First-pass cost refinement state of one block (see `refine_costs`).
+#[derive(Debug, Default, Clone)]
+struct RefineState {
+    /// Counts of the best path's items up to `done`.
+    opt: Counts,
+    /// Counts of the seed's items from `pos` on.
+    seed: Counts,
+    /// Next seed item and its position in the block.
+    k: usize,
+    pos: usize,
+    /// Node of the last refinement.
+    done: usize,
 }
 
 /// A reusable LZX encoding context.
@@ -251,6 +367,15 @@ pub struct LzxCompressor {
     stat: (u64, u64),
     /// Literal-cost prefix sums of the chunk (see `literal_prefix`).
     lit_pre: Vec<i32>,
+    /// The first pass re-estimates its costs every this many bytes of a block (0: never),
+    /// see `refine_costs`.
+    refine: usize,
+    /// The chunk followed by 16 zero bytes (branch-free 8-byte loads, see `rep_firsts`).
+    pad: Vec<u8>,
+    /// Whether the convergence check after a refined first pass uses the seed's costs.
+    check_seed: bool,
+    /// Refinement state of the current block.
+    refine_st: RefineState,
     /// Match costs per (offset slot, length), see `fill_match_costs`.
     mc: Vec<u32>,
     items: Vec<Item>,
@@ -302,14 +427,26 @@ fn settings(level: u32) -> (Parser, SearchParams) {
             70..100 => 2,
             _ => 4 + [150u32, 200, 300].iter().filter(|&&t| level >= t).count() as u32,
         };
-        // Nice length, the strongest size lever: 0.96·L below 50 (L35: 33), 2.56·L from 50
-        // (L50: 128, L70: 179), 1.6·L from 100 (L100: 160, with four passes).
+        // Nice length, the strongest size lever: 0.96·L below 50 (L35: 33), 1.28·L at 50–69
+        // (L50: 64), 2.56·L at 70–99 (L70: 179), 1.6·L from 100 (L100: 160, with four
+        // passes). Depth 0.48·L, 0.32·L at 50–69 (L50: 16). Since the first pass refines
+        // its costs (`refine_interval`), L50 at depth 16, nice 64 and `inside` 48 is as
+        // small as it was at 24/128/64 without refinement (32 MiB of wine: 9062934 against
+        // 9064772 bytes) with 3.5 % fewer instructions and 5 % fewer mispredicted branches
+        // (callgrind, 1 MiB: 967M / 8.43M against 1003M / 8.90M); refined at 24/128/64 it
+        // would be 9044054 bytes at 1048M / 8.98M. Other refined points (bytes): 20/64/48
+        // 9056136, 24/64/48 9052092, 16/80/48 9060818, 20/96/64 9049866, 12/48/48 9081534.
         let nice = match level {
             ..50 => 48 * l / 50,
-            50..100 => 128 * l / 50,
+            50..70 => 64 * l / 50,
+            70..100 => 128 * l / 50,
             _ => 160 * l / 100,
         };
-        let depth = 24 * l / 50;
+        let depth = if (50..70).contains(&level) {
+            16 * l / 50
+        } else {
+            24 * l / 50
+        };
         (
             Parser::Optimal { passes },
             SearchParams {
@@ -322,15 +459,35 @@ fn settings(level: u32) -> (Parser, SearchParams) {
     }
 }
 
-/// The `inside` threshold of a level: 64 for the one-pass levels from 50 (where the tree is
-/// half of the time), none elsewhere (L70 on wine: +0.05 % size for ~+3 % speed).
+/// The `inside` threshold of a level: 48 for the one-pass levels from 50 (where the tree is
+/// half of the time; 64 before session 9, with nice 128), none elsewhere (L70 on wine:
+/// +0.05 % size for ~+3 % speed).
 fn inside_threshold(level: u32) -> usize {
     if (50..70).contains(&level) {
-        64
+        48
     } else {
         usize::MAX
     }
 }
+
+/// Bytes between two cost refinements of a block's first pass (`refine_costs`), by level:
+/// 4096 from 35, none below. 32 MiB of wine: L50 (then depth 24, nice 128) 9064772 →
+/// 9044054 bytes (−0.23 %) for ~2 % of the time; L35 9112064 → 9093072; L70 (two passes,
+/// `converged` checked against the refined costs) 9037052 → 9035490 and faster (same run
+/// against libwim L100: 1.12x → 1.27x), since its second pass then runs for fewer blocks.
+/// At L100 that check stopped passes that still pay (9014722 → 9032436 bytes), so from
+/// L100 it prices the first pass's choices with the seed's costs (`check_seed`): 9014722 →
+/// 9008294 at the same speed (three alternating runs, means 4.83 / 4.83 MB/s); L70 with that
+/// check 9013806 but at ~0.7x the speed. Interval on 8 MiB at L50 (1940352 without): 2048
+/// 1936032, 4096 1936294, 8192 1937518, 16384 1938978.
+fn refine_interval(level: u32) -> usize {
+    if level >= 35 { 4096 } else { 0 }
+}
+
+/// Weight (1/16) of the best path's counts extrapolated to the rest of the block against
+/// the seed's counts of the rest, in `refine_costs` (8 MiB of wine at L50, refinement
+/// every 4096 bytes: 0 1937454, 4/16 1936906, 8/16 1936294, 16/16 1946862).
+const REFINE_W: u64 = 8;
 
 /// The `converge` threshold of a level (thousandths of a bit per byte). 12 at 70–99, where
 /// the second pass then runs for about half of the blocks (32 MiB of wine: 9024594 →
@@ -397,6 +554,10 @@ impl LzxCompressor {
             split: level >= 10,
             split_counts: false,
             inside: inside_threshold(level),
+            refine: refine_interval(level),
+            refine_st: RefineState::default(),
+            check_seed: level >= 100,
+            pad: Vec::new(),
             tail: if level >= 100 {
                 usize::MAX
             } else {
@@ -428,6 +589,9 @@ impl LzxCompressor {
                 base + crate::matchfinder::binary_tree::BinaryTree::memory(window)
                     + window * (2 + 28 + 4)
                     + Pairs::memory(window)
+                    // Padded copy of the chunk (`pad`).
+                    + window
+                    + 16
                     + 4 * ROW * super::constants::MAX_OFFSET_SLOTS
                     + 8 * window
                         .saturating_mul(params.max_depth as usize)
@@ -573,6 +737,7 @@ impl LzxCompressor {
 
     // ------------------------------------------------------------------ optimal parsing
 
+    #[inline(never)]
     fn fill_cache(&mut self) {
         let Finder::Bt(bt) = &mut self.finder else {
             return;
@@ -621,6 +786,7 @@ impl LzxCompressor {
 
     /// Fills `self.mc`: for each offset slot `s` and length `l`, the bit cost of a match
     /// (main symbol + verbatim extra bits + length symbol) at `mc[s * ROW + l]`.
+    #[inline(never)]
     fn fill_match_costs(&mut self) {
         let nslots = (self.num_main - NUM_CHARS) / NUM_LEN_HEADERS;
         self.mc.clear();
@@ -640,174 +806,201 @@ impl LzxCompressor {
 
     /// Minimum-cost parse of `[start, end)` with the current costs; appends items.
     /// `cache_at` is the index into `cache` of `start`'s matches. Returns the queue at end.
-    fn parse_block(&mut self, start: usize, end: usize, cache_at: usize, q0: [u32; 3]) -> [u32; 3] {
-        self.fill_match_costs();
-        let data = &self.buf[..];
-        let nice = self.params.nice_len;
-        let main = &self.costs.main;
-        let al = &self.costs.al;
-        let mc = &self.mc[..];
+    #[inline(never)]
+    fn parse_block(
+        &mut self,
+        start: usize,
+        end: usize,
+        cache_at: usize,
+        q0: [u32; 3],
+        seed: &[Item],
+        refine: usize,
+    ) -> [u32; 3] {
         let len = end - start;
-        let cost = &mut self.cost;
-        let item = &mut self.item;
-        let item2 = &mut self.item2;
-        let queue = &mut self.queue;
-        cost.clear();
-        cost.resize(len + 1 + LANES, INF);
-        item.clear();
-        item.resize(len + 1 + LANES, 0);
-        item2.clear();
-        item2.resize(len + 1, 0);
-        queue.clear();
-        queue.resize(len + 1, pack([1; 3]));
-        cost[0] = 0;
+        self.cost.clear();
+        self.cost.resize(len + 1 + LANES, INF);
+        self.item.clear();
+        self.item.resize(len + 1 + LANES, 0);
+        self.item2.clear();
+        self.item2.resize(len + 1, 0);
+        self.queue.clear();
+        self.queue.resize(len + 1, pack([1; 3]));
+        self.cost[0] = 0;
         let mut ci = cache_at;
         let mut i = 0usize;
         // End of the repeat-0 match found at node i - 1 (0 if none) and its offset.
         let (mut r0_end, mut r0_off) = (0usize, 0u32);
-        while i < len {
-            let pos = start + i;
-            let cnt = self.counts[pos] as usize;
-            let matches = &self.cache[ci..ci + cnt];
-            ci += cnt;
-            let c0 = cost[i];
-            // The queue at node i follows from its predecessor's (already visited).
-            let qp = if i == 0 {
-                pack(q0)
-            } else {
-                queue_after(queue, item, item2, i)
-            };
-            queue[i] = qp;
-            let q = unpack(qp);
-            let limit = MAX_MATCH.min(end - pos);
-            // Literal (branch-free: taken or not is data dependent).
-            let lc = c0 + main[data[pos] as usize];
-            let (t, it) = (cost[i + 1], item[i + 1]);
-            let mask = ((lc as i32).wrapping_sub(t as i32) >> 31) as u32;
-            cost[i + 1] = (lc & mask) | (t & !mask);
-            item[i + 1] = (u32::from(data[pos]) & mask) | (it & !mask);
-            if limit < MIN_MATCH {
-                i += 1;
-                continue;
-            }
-            let mut longest = 0usize;
-            // Repeat matches.
-            // Lengths from one 8-byte compare each (one data-dependent branch per entry
-            // instead of three), extended only when all 8 bytes match.
-            let here = load8(data, pos);
-            let mut prev_rep = MIN_MATCH - 1;
-            if q[0] != r0_off {
-                r0_end = 0;
-            }
-            for (r, &o) in q.iter().enumerate() {
-                let o = o as usize;
-                if o > pos {
-                    continue;
-                }
-                let ml = match here {
-                    Some(w) if limit >= 8 => {
-                        let x = w ^ load8(data, pos - o).unwrap_or(0);
-                        if x == 0 {
+        let mut next_refine = if refine > 0 { refine } else { usize::MAX };
+        if refine > 0 {
+            // `seed`'s counts are in `refine_st.seed` (`parse_optimal`).
+            let mut st = std::mem::take(&mut self.refine_st);
+            st.opt = Counts::default();
+            st.k = 0;
+            st.pos = 0;
+            st.done = 0;
+            self.refine_st = st;
+        }
+        loop {
+            self.fill_match_costs();
+            let stop = next_refine.min(len);
+            {
+                let data = &self.buf[..];
+                let pad = &self.pad[..];
+                let nice = self.params.nice_len;
+                let main = &self.costs.main;
+                let al = &self.costs.al;
+                let mc = &self.mc[..];
+                let cost = &mut self.cost;
+                let item = &mut self.item;
+                let item2 = &mut self.item2;
+                let queue = &mut self.queue;
+                while i < stop {
+                    let pos = start + i;
+                    let cnt = self.counts[pos] as usize;
+                    let matches = &self.cache[ci..ci + cnt];
+                    ci += cnt;
+                    let c0 = cost[i];
+                    // The queue at node i follows from its predecessor's (already visited).
+                    let qp = if i == 0 {
+                        pack(q0)
+                    } else {
+                        queue_after(queue, item, item2, i)
+                    };
+                    queue[i] = qp;
+                    let q = unpack(qp);
+                    let limit = MAX_MATCH.min(end - pos);
+                    // Literal (branch-free: taken or not is data dependent).
+                    let lc = c0 + main[data[pos] as usize];
+                    let (t, it) = (cost[i + 1], item[i + 1]);
+                    let mask = ((lc as i32).wrapping_sub(t as i32) >> 31) as u32;
+                    cost[i + 1] = (lc & mask) | (t & !mask);
+                    item[i + 1] = (u32::from(data[pos]) & mask) | (it & !mask);
+                    if limit < MIN_MATCH {
+                        i += 1;
+                        continue;
+                    }
+                    let mut longest = 0usize;
+                    // Repeat matches.
+                    // Lengths from one 8-byte compare each (one data-dependent branch per entry
+                    // instead of three), extended only when all 8 bytes match.
+                    let mut prev_rep = MIN_MATCH - 1;
+                    if q[0] != r0_off {
+                        r0_end = 0;
+                    }
+                    let firsts = rep_firsts(pad, &q, pos);
+                    for (r, (&o, &first)) in q.iter().zip(&firsts).enumerate() {
+                        let o = o as usize;
+                        let ml = if first >= 8 && limit > 8 {
                             extend(data, pos - o, pos, 8, limit)
                         } else {
-                            (x.trailing_zeros() / 8) as usize
+                            first.min(limit)
+                        };
+                        if ml < MIN_MATCH {
+                            continue;
+                        }
+                        longest = longest.max(ml);
+                        if r == 0 {
+                            // A repeat-0 match continuing the previous node's (same offset, same
+                            // end) from a node no cheaper than that one: every edge it has is no
+                            // better than the previous node's one byte longer edge (same symbol
+                            // class, rep0), so only the bookkeeping is kept.
+                            let cont = i > 0
+                                && o as u32 == r0_off
+                                && pos + ml == r0_end
+                                && c0 >= cost[i - 1];
+                            r0_end = pos + ml;
+                            r0_off = o as u32;
+                            if cont {
+                                prev_rep = ml;
+                                continue;
+                            }
+                        }
+                        let lo = if ml >= nice {
+                            ml
+                        } else if r > 0 {
+                            // Lengths an earlier (cheaper) repeat entry reaches are left to it.
+                            if ml <= prev_rep {
+                                continue;
+                            }
+                            prev_rep + 1
+                        } else {
+                            MIN_MATCH
+                        };
+                        prev_rep = prev_rep.max(ml);
+                        let cm = relax(cost, item, mc, al, i, c0, lo, ml, r, r as u32);
+                        if ml < nice {
+                            lit_rep0(
+                                data, end, main, mc, cost, item, item2, i, pos, ml, o, cm, r as u32,
+                            );
                         }
                     }
-                    _ => extend(data, pos - o, pos, 0, limit),
-                };
-                if ml < MIN_MATCH {
-                    continue;
-                }
-                longest = longest.max(ml);
-                if r == 0 {
-                    // A repeat-0 match continuing the previous node's (same offset, same
-                    // end) from a node no cheaper than that one: every edge it has is no
-                    // better than the previous node's one byte longer edge (same symbol
-                    // class, rep0), so only the bookkeeping is kept.
-                    let cont =
-                        i > 0 && o as u32 == r0_off && pos + ml == r0_end && c0 >= cost[i - 1];
-                    r0_end = pos + ml;
-                    r0_off = o as u32;
-                    if cont {
-                        prev_rep = ml;
+                    // Explicit length 2 (nearest pair), when no repeat match covers it.
+                    if longest < MIN_MATCH {
+                        let off = u32::from(self.pairs.offset[pos]);
+                        if off != 0 && off != q[0] && off != q[1] && off != q[2] {
+                            let fo = off + 2;
+                            relax(cost, item, mc, al, i, c0, 2, 2, slot_of(fo), fo);
+                        }
+                    }
+                    // Explicit matches: lengths a repeat match already reaches are left to it.
+                    let mut l = (MIN_MATCH + 1).max(longest + 1);
+                    for m in matches {
+                        let off = m.offset;
+                        let ml = (m.len as usize).min(limit);
+                        if ml < l {
+                            continue;
+                        }
+                        if off == q[0] || off == q[1] || off == q[2] {
+                            l = ml + 1;
+                            continue;
+                        }
+                        let fo = off + 2;
+                        longest = longest.max(ml);
+                        if ml >= nice {
+                            l = ml;
+                        }
+                        let cm = relax(cost, item, mc, al, i, c0, l, ml, slot_of(fo), fo);
+                        if ml < nice {
+                            lit_rep0(
+                                data,
+                                end,
+                                main,
+                                mc,
+                                cost,
+                                item,
+                                item2,
+                                i,
+                                pos,
+                                ml,
+                                off as usize,
+                                cm,
+                                fo,
+                            );
+                        }
+                        l = ml + 1;
+                    }
+                    if longest >= nice {
+                        // Long match: its full-length edge was relaxed above; do not expand the
+                        // positions inside it (their cached matches are skipped).
+                        for x in pos + 1..pos + longest {
+                            ci += self.counts[x] as usize;
+                        }
+                        i += longest;
                         continue;
                     }
-                }
-                let lo = if ml >= nice {
-                    ml
-                } else if r > 0 {
-                    // Lengths an earlier (cheaper) repeat entry reaches are left to it.
-                    if ml <= prev_rep {
-                        continue;
-                    }
-                    prev_rep + 1
-                } else {
-                    MIN_MATCH
-                };
-                prev_rep = prev_rep.max(ml);
-                let cm = relax(cost, item, mc, al, i, c0, lo, ml, r, r as u32);
-                if ml < nice {
-                    lit_rep0(
-                        data, end, main, mc, cost, item, item2, i, pos, ml, o, cm, r as u32,
-                    );
+                    i += 1;
                 }
             }
-            // Explicit length 2 (nearest pair), when no repeat match covers it.
-            if longest < MIN_MATCH {
-                let off = u32::from(self.pairs.offset[pos]);
-                if off != 0 && off != q[0] && off != q[1] && off != q[2] {
-                    let fo = off + 2;
-                    relax(cost, item, mc, al, i, c0, 2, 2, slot_of(fo), fo);
-                }
+            if i >= len {
+                break;
             }
-            // Explicit matches: lengths a repeat match already reaches are left to it.
-            let mut l = (MIN_MATCH + 1).max(longest + 1);
-            for m in matches {
-                let off = m.offset;
-                let ml = (m.len as usize).min(limit);
-                if ml < l {
-                    continue;
-                }
-                if off == q[0] || off == q[1] || off == q[2] {
-                    l = ml + 1;
-                    continue;
-                }
-                let fo = off + 2;
-                longest = longest.max(ml);
-                if ml >= nice {
-                    l = ml;
-                }
-                let cm = relax(cost, item, mc, al, i, c0, l, ml, slot_of(fo), fo);
-                if ml < nice {
-                    lit_rep0(
-                        data,
-                        end,
-                        main,
-                        mc,
-                        cost,
-                        item,
-                        item2,
-                        i,
-                        pos,
-                        ml,
-                        off as usize,
-                        cm,
-                        fo,
-                    );
-                }
-                l = ml + 1;
-            }
-            if longest >= nice {
-                // Long match: its full-length edge was relaxed above; do not expand the
-                // positions inside it (their cached matches are skipped).
-                for x in pos + 1..pos + longest {
-                    ci += self.counts[x] as usize;
-                }
-                i += longest;
-                continue;
-            }
-            i += 1;
+            self.refine_costs(start, i, seed);
+            next_refine = i + refine;
         }
+        let data = &self.buf[..];
+        let item = &self.item;
+        let item2 = &self.item2;
+        let queue = &self.queue;
         // Backtrack.
         let first = self.items.len();
         let mut j = len;
@@ -829,6 +1022,61 @@ impl LzxCompressor {
         unpack(queue_after(queue, item, item2, len))
     }
 
+    /// Costs for the rest of a block from the best path to its node `i` (the near-optimal
+    /// items so far) and the seed's items from `i` on.
+    fn refine_costs(&mut self, start: usize, i: usize, seed: &[Item]) {
+        let mut r = std::mem::take(&mut self.refine_st);
+        // Items of the best path to node i back to the last refinement point.
+        let mut j = i;
+        while j > r.done {
+            let it = self.item[j];
+            let l = ((it >> 22) & 0x1FF) as usize;
+            if it & LIT_REP0 != 0 {
+                let it1 = self.item2[j];
+                r.opt.add(it & !LIT_REP0, 1);
+                r.opt.add(u32::from(self.buf[start + j - l - 1]), 1);
+                r.opt.add(it1, 1);
+                j = j.saturating_sub(l + 1 + (it1 >> 22) as usize);
+                continue;
+            }
+            r.opt.add(it, 1);
+            j = j.saturating_sub(if l == 0 { 1 } else { l });
+        }
+        r.done = i;
+        // The seed's items from node i on.
+        while r.k < seed.len() && r.pos < i {
+            let it = seed[r.k];
+            r.seed.add(it, u32::MAX);
+            let l = (it >> 22) as usize;
+            r.pos += if l == 0 { 1 } else { l };
+            r.k += 1;
+        }
+        let w = REFINE_W;
+        let rest = (self.cost.len() - 1 - LANES - i) as u64;
+        let done = i.max(1) as u64;
+        // Weight of the extrapolated counts, 16 fraction bits (one division per refinement).
+        let f = ((w * rest) << 16) / done;
+        let mix = |o: u32, g: u32| -> u32 {
+            let o64 = u64::from(o);
+            let v = 16 * o64 + (16 - w) * u64::from(g) + ((o64 * f) >> 16);
+            v.min(u64::from(u32::MAX >> 4)) as u32
+        };
+        let mut main = [0u32; MAX_MAIN_SYMBOLS];
+        let mut lenf = [0u32; NUM_LEN_SYMBOLS];
+        let mut al = [0u32; NUM_ALIGNED_SYMBOLS];
+        for (k, m) in main.iter_mut().enumerate().take(self.num_main) {
+            *m = mix(r.opt.main[k], r.seed.main[k]);
+        }
+        for (k, m) in lenf.iter_mut().enumerate() {
+            *m = mix(r.opt.len[k], r.seed.len[k]);
+        }
+        for (k, m) in al.iter_mut().enumerate() {
+            *m = mix(r.opt.al[k], r.seed.al[k]);
+        }
+        self.refine_st = r;
+        self.costs.set_from_counts(&main, &lenf, &al, self.num_main);
+    }
+
     /// Literal-cost prefix sums of the chunk (1/16 bit, from its byte histogram) for
     /// `greedy_gain`.
     fn literal_prefix(&mut self) {
@@ -842,6 +1090,7 @@ impl LzxCompressor {
     /// and every cached match, with a one-byte look-ahead for matches shorter than 16.
     /// Closer to what the near-optimal parse will choose than "longest match" was, so its
     /// codes are better first-pass costs (1 pass -0.16%, 2 passes -0.08% on wine).
+    #[inline(never)]
     fn greedy_gain(&self, out: &mut Vec<Item>) {
         let data = &self.buf[..];
         let end = data.len();
@@ -929,6 +1178,9 @@ impl LzxCompressor {
 
     fn parse_optimal(&mut self, passes: u32) {
         self.fill_cache();
+        self.pad.clear();
+        self.pad.extend_from_slice(&self.buf);
+        self.pad.resize(self.buf.len() + 16, 0);
         self.pairs.fill(&self.buf);
         let n = self.buf.len();
         // A greedy parse of the whole chunk chooses the blocks and seeds each block's
@@ -957,12 +1209,22 @@ impl LzxCompressor {
                     .sum::<usize>();
             let first_item = self.items.len();
             let mut qend = q;
-            let aligned = self.build_codes(&g[gi..gj]);
+            let mut sc = std::mem::take(&mut self.refine_st.seed);
+            sc.main.fill(0);
+            sc.len.fill(0);
+            sc.al.fill(0);
+            count_items(&g[gi..gj], &mut sc.main, &mut sc.len, &mut sc.al);
+            let aligned = self.build_from_counts(&sc.main, &sc.len, &sc.al);
+            self.refine_st.seed = sc;
             self.costs
                 .set_from_codes(&self.codes, self.num_main, aligned);
+            // From L100 the convergence check after the refined first pass prices its
+            // choices with the seed's costs (see `refine_interval`).
+            let seed_costs = (self.refine > 0 && self.check_seed).then(|| self.costs.clone());
             for pass in 0..passes {
                 self.items.truncate(first_item);
-                qend = self.parse_block(start, end, ci, q);
+                let refine = if pass == 0 { self.refine } else { 0 };
+                qend = self.parse_block(start, end, ci, q, &g[gi..gj], refine);
                 if pass + 1 < passes {
                     let items = std::mem::take(&mut self.items);
                     let mut main = [0u32; MAX_MAIN_SYMBOLS];
@@ -973,9 +1235,12 @@ impl LzxCompressor {
                     self.items = items;
                     // Another pass only pays where the costs this pass used mispriced
                     // its own choices (see `converged`).
-                    let moved = self
-                        .costs
-                        .excess_bits(&self.codes, &main, &lenf, self.num_main);
+                    let moved = match (&seed_costs, pass) {
+                        (Some(sc), 0) => sc.excess_bits(&self.codes, &main, &lenf, self.num_main),
+                        _ => self
+                            .costs
+                            .excess_bits(&self.codes, &main, &lenf, self.num_main),
+                    };
                     self.stat.0 += 1;
                     if converged(moved, end - start, self.converge) {
                         self.stat.1 += 1;
@@ -1044,6 +1309,7 @@ impl LzxCompressor {
         aligned < verbatim
     }
 
+    #[inline(never)]
     fn write_block(
         &mut self,
         w: &mut BitWriter<'_>,
@@ -1133,13 +1399,32 @@ impl LzxCompressor {
     }
 }
 
-/// The 8 bytes at `i`, little endian (None past the end).
+/// The 8 bytes at `i` of `pad` (the chunk followed by at least 8 zero bytes), little
+/// endian; an index past the end reads the last 8 bytes.
 #[inline(always)]
-fn load8(data: &[u8], i: usize) -> Option<u64> {
-    let b = data.get(i..i + 8)?;
-    let mut a = [0u8; 8];
-    a.copy_from_slice(b);
-    Some(u64::from_le_bytes(a))
+fn ld8(pad: &[u8], i: usize) -> u64 {
+    let i = i.min(pad.len().saturating_sub(8));
+    match pad.get(i..i + 8) {
+        Some(b) => {
+            let mut a = [0u8; 8];
+            a.copy_from_slice(b);
+            u64::from_le_bytes(a)
+        }
+        None => 0,
+    }
+}
+
+/// For each entry of the queue `q`, how many of the 8 bytes at `pos` equal those at
+/// `pos - q[r]` (8 = all; 0 for an offset past the start), without branching on the
+/// outcome. Bytes past the end of the data count: callers cap the lengths.
+#[inline(always)]
+fn rep_firsts(pad: &[u8], q: &[u32; 3], pos: usize) -> [usize; 3] {
+    let v = ld8(pad, pos);
+    q.map(|o| {
+        let o = o as usize;
+        let l = ((ld8(pad, pos.wrapping_sub(o)) ^ v).trailing_zeros() / 8) as usize;
+        if o > pos { 0 } else { l }
+    })
 }
 
 /// Bits-saved estimates (1/16 bit) of the seeding greedy parse: explicit match header
@@ -1622,8 +1907,8 @@ mod tests {
 
     #[test]
     fn inside_of_long_matches_caches_the_continuation() {
-        // Pseudo-random bytes with one 100-byte copy (64 <= 100 < nice 128 at L50): the
-        // positions inside it, before its last 16, get only the continuation match.
+        // Pseudo-random bytes with one 56-byte copy (`inside` 48 <= 56 < nice 64 at L50):
+        // the positions inside it, before its last 16, get only the continuation match.
         let mut x = 0x9e37_79b9_7f4a_7c15u64;
         let mut data: Vec<u8> = (0..8000)
             .map(|_| {
@@ -1633,14 +1918,15 @@ mod tests {
                 (x >> 32) as u8
             })
             .collect();
-        let (src, dst, len) = (1000usize, 5000usize, 100usize);
+        let (src, dst, len) = (1000usize, 5000usize, 56usize);
+        assert!((inside_threshold(50)..settings(50).1.nice_len).contains(&len));
         data.copy_within(src..src + len, dst);
         // The copy starts and ends exactly there.
         data[dst - 1] = data[src - 1] ^ 0x55;
         data[dst + len] = data[src + len] ^ 0x55;
-        // A later copy of 50 bytes of its inside: its nearest source is inside the first
+        // A later copy of 30 bytes of its inside: its nearest source is inside the first
         // copy only if that was inserted into the tree.
-        let (again, from, len2) = (7000usize, dst + 10, 50usize);
+        let (again, from, len2) = (7000usize, dst + 10, 30usize);
         data.copy_within(from..from + len2, again);
         data[again - 1] = data[from - 1] ^ 0x55;
         data[again + len2] = data[from + len2] ^ 0x55;
@@ -1693,7 +1979,10 @@ mod tests {
             x ^= x << 17;
             data.push(b"abcdefgh"[(x >> 40) as usize % 8]);
         }
+        // (The first pass's own cost refinement is off: with it every block of these
+        // synthetic chunks converges after one pass.)
         let mut c = LzxCompressor::new(32768, 70).unwrap();
+        c.refine = 0;
         assert_eq!(c.converge, 12);
         let mut out = vec![0u8; 32768];
         let mut back = vec![0u8; 32768];
@@ -1709,12 +1998,158 @@ mod tests {
         assert!(stopped > 0 && stopped < blocks, "{stopped} of {blocks}");
         // Without the threshold every block runs both passes.
         let mut c = LzxCompressor::new(32768, 70).unwrap();
+        c.refine = 0;
         c.converge = 0;
         for chunk in data.chunks(32768) {
             c.compress(chunk, &mut out).expect("compressible");
         }
         assert_eq!(c.stat, (blocks, 0));
         assert!(converged(11, 1000, 12) && !converged(12, 1000, 12) && !converged(0, 1, 0));
+    }
+
+    /// Pseudo x86-64 code: instruction-like records from a small vocabulary with random
+    /// immediates and call targets, so that short matches, repeat offsets and literals mix.
+    fn code_like(n: usize, seed: u64) -> Vec<u8> {
+        let ops: [&[u8]; 8] = [
+            &[0x48, 0x8B, 0x45],
+            &[0x48, 0x89, 0x44, 0x24],
+            &[0xE8],
+            &[0x85, 0xC0, 0x74],
+            &[0x48, 0x83, 0xEC],
+            &[0x41, 0x5C, 0xC3],
+            &[0x0F, 0xB6, 0x4D],
+            &[0x8B, 0x0D],
+        ];
+        let mut x = seed;
+        let mut v = Vec::with_capacity(n + 8);
+        while v.len() < n {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            v.extend_from_slice(ops[(x % 8) as usize]);
+            let imm = (x >> 20) as u8;
+            match (x >> 8) % 4 {
+                0 => v.push(imm & 0x1F),
+                1 => v.extend_from_slice(&[imm, 0, 0, 0]),
+                2 => v.push(0x90),
+                _ => {}
+            }
+        }
+        v.truncate(n);
+        v
+    }
+
+    #[test]
+    fn refined_first_pass_costs_pay() {
+        // The first pass re-estimates its costs from its own best path as it goes
+        // (`refine_costs`): on code-like chunks the output is smaller than with the seed's
+        // costs for the whole block, and still decodes.
+        use crate::Decompressor;
+        let mut d = super::super::LzxDecompressor::new(32768).unwrap();
+        let mut back = vec![0u8; 32768];
+        let (mut with, mut without) = (0usize, 0usize);
+        for seed in 1..=4u64 {
+            let data = code_like(32768, seed.wrapping_mul(0x2545_f491_4f6c_dd1d));
+            let mut out = vec![0u8; data.len()];
+            let mut c = LzxCompressor::new(32768, 50).unwrap();
+            assert_eq!(c.refine, 4096);
+            let n = c.compress(&data, &mut out).expect("compressible");
+            d.decompress(&out[..n], &mut back).unwrap();
+            assert_eq!(back, data);
+            with += n;
+            let mut c = LzxCompressor::new(32768, 50).unwrap();
+            c.refine = 0;
+            without += c.compress(&data, &mut out).expect("compressible");
+        }
+        eprintln!("refined {with} bytes, seed costs only {without}");
+        assert!(
+            with < without,
+            "refined {with} bytes, seed costs only {without}"
+        );
+        assert_eq!(
+            (
+                refine_interval(34),
+                refine_interval(35),
+                refine_interval(100)
+            ),
+            (0, 4096, 4096)
+        );
+    }
+
+    #[test]
+    fn from_l100_convergence_is_checked_against_the_seed_costs() {
+        // After a refined first pass, its choices priced with the refined costs look
+        // converged too early; from L100 they are priced with the seed's costs, so more
+        // blocks run their later passes (`stat.0` counts the checks, one per later pass).
+        let passes = |check_seed: bool| {
+            let mut c = LzxCompressor::new(32768, 100).unwrap();
+            assert!(c.check_seed && c.refine > 0 && c.converge == 2);
+            c.check_seed = check_seed;
+            let mut out = vec![0u8; 32768];
+            for seed in 1..=6u64 {
+                let mut data = code_like(16384, seed.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+                data.extend_from_slice(&mixed(16384));
+                c.compress(&data, &mut out).expect("compressible");
+            }
+            c.stat.0
+        };
+        let (with, without) = (passes(true), passes(false));
+        eprintln!(
+            "later passes: {with} checked against the seed costs, {without} against the refined"
+        );
+        assert!(with > without, "{with} vs {without}");
+    }
+
+    #[test]
+    fn rep_firsts_count_equal_leading_bytes() {
+        let data = code_like(3000, 7);
+        let mut pad = data.clone();
+        pad.resize(data.len() + 16, 0);
+        for pos in (0..data.len()).step_by(7) {
+            let q = [1u32, (pos % 300) as u32 + 1, 2000];
+            let got = rep_firsts(&pad, &q, pos);
+            for r in 0..3 {
+                let o = q[r] as usize;
+                let want = if o > pos {
+                    0
+                } else {
+                    (0..8)
+                        .take_while(|&k| pad[pos - o + k] == pad[pos + k])
+                        .count()
+                };
+                assert_eq!(got[r], want, "pos {pos} offset {o}");
+            }
+        }
+    }
+
+    #[test]
+    fn entropy_costs_follow_frequencies() {
+        for x in 1..200_000u32 {
+            let exact = 16.0 * f64::from(x).log2();
+            assert!((f64::from(log2_16(x)) - exact).abs() <= 1.5, "{x}");
+        }
+        let mut costs = Costs::default_costs(NUM_CHARS + 8 * 30);
+        let mut main = [0u32; MAX_MAIN_SYMBOLS];
+        main[b'a' as usize] = 512;
+        main[b'b' as usize] = 256;
+        main[NUM_CHARS] = 256;
+        let lenf = [0u32; NUM_LEN_SYMBOLS];
+        let al = [0u32; NUM_ALIGNED_SYMBOLS];
+        costs.set_from_counts(&main, &lenf, &al, NUM_CHARS + 8 * 30);
+        // p = 1/2, 1/4, 1/4 and unused, in 1/16 bit.
+        assert_eq!(
+            (
+                costs.main[b'a' as usize],
+                costs.main[b'b' as usize],
+                costs.main[NUM_CHARS]
+            ),
+            (CS, 2 * CS, 2 * CS)
+        );
+        assert_eq!(
+            (costs.main[b'c' as usize], costs.len[0]),
+            (15 * CS, 14 * CS)
+        );
+        assert_eq!(costs.al, [3 * CS; NUM_ALIGNED_SYMBOLS]);
     }
 
     #[test]
