@@ -1473,6 +1473,21 @@ fn update_packed(x: u64, fo: u32) -> u64 {
     }
 }
 
+/// [`update_packed`] without branching on `fo` (selects only): literal, repeat and
+/// explicit predecessors alternate unpredictably in the parser.
+#[inline(always)]
+fn update_packed_sel(x: u64, fo: u32) -> u64 {
+    let a = x & QM;
+    let b = (x >> QB) & QM;
+    let c = (x >> (2 * QB)) & QM;
+    let swap1 = b | (a << QB) | (c << (2 * QB));
+    let swap2 = c | (b << QB) | (a << (2 * QB));
+    let push = u64::from(fo.wrapping_sub(2)) & QM | (a << QB) | (b << (2 * QB));
+    let r = if fo == 1 { swap1 } else { swap2 };
+    let r = if fo == 0 { x } else { r };
+    if fo >= 3 { push } else { r }
+}
+
 /// The queue at node `i`, from its predecessor's (`item[i]` names the last edge).
 #[inline(always)]
 fn queue_after(queue: &[u64], item: &[Item], item2: &[Item], i: usize) -> u64 {
@@ -1482,10 +1497,13 @@ fn queue_after(queue: &[u64], item: &[Item], item2: &[Item], i: usize) -> u64 {
         let it1 = item2[i];
         // The repeat-0 match leaves the queue as the first match left it.
         update_packed(queue[i - l - 1 - (it1 >> 22) as usize], it1 & 0x3F_FFFF)
-    } else if l == 0 {
-        queue[i - 1]
     } else {
-        update_packed(queue[i - l], it & 0x3F_FFFF)
+        // A literal (l = 0) is one byte from its predecessor and leaves the queue as it is
+        // (formatted offset 0 for the update); selects rather than a branch on l.
+        let lit = l == 0;
+        let back = if lit { 1 } else { l };
+        let fo = if lit { 0 } else { it & 0x3F_FFFF };
+        update_packed_sel(queue[i - back], fo)
     }
 }
 
