@@ -888,50 +888,57 @@ impl LzxCompressor {
                         r0_end = 0;
                     }
                     let firsts = rep_firsts(pad, &q, pos);
-                    for (r, (&o, &first)) in q.iter().zip(&firsts).enumerate() {
-                        let o = o as usize;
-                        let ml = if first >= 8 && limit > 8 {
-                            extend(data, pos - o, pos, 8, limit)
-                        } else {
-                            first.min(limit)
-                        };
-                        if ml < MIN_MATCH {
-                            continue;
-                        }
-                        longest = longest.max(ml);
-                        if r == 0 {
-                            // A repeat-0 match continuing the previous node's (same offset, same
-                            // end) from a node no cheaper than that one: every edge it has is no
-                            // better than the previous node's one byte longer edge (same symbol
-                            // class, rep0), so only the bookkeeping is kept.
-                            let cont = i > 0
-                                && o as u32 == r0_off
-                                && pos + ml == r0_end
-                                && c0 >= cost[i - 1];
-                            r0_end = pos + ml;
-                            r0_off = o as u32;
-                            if cont {
-                                prev_rep = ml;
+                    // One test for "no repeat entry matches" (most nodes) before the
+                    // per-entry tests: an entry matches exactly when its capped first count
+                    // reaches MIN_MATCH (an 8-byte count with room to extend is >= 8).
+                    let best_first = firsts[0].max(firsts[1]).max(firsts[2]);
+                    if best_first.min(limit) >= MIN_MATCH {
+                        for (r, (&o, &first)) in q.iter().zip(&firsts).enumerate() {
+                            let o = o as usize;
+                            let ml = if first >= 8 && limit > 8 {
+                                extend(data, pos - o, pos, 8, limit)
+                            } else {
+                                first.min(limit)
+                            };
+                            if ml < MIN_MATCH {
                                 continue;
                             }
-                        }
-                        let lo = if ml >= nice {
-                            ml
-                        } else if r > 0 {
-                            // Lengths an earlier (cheaper) repeat entry reaches are left to it.
-                            if ml <= prev_rep {
-                                continue;
+                            longest = longest.max(ml);
+                            if r == 0 {
+                                // A repeat-0 match continuing the previous node's (same offset, same
+                                // end) from a node no cheaper than that one: every edge it has is no
+                                // better than the previous node's one byte longer edge (same symbol
+                                // class, rep0), so only the bookkeeping is kept.
+                                let cont = i > 0
+                                    && o as u32 == r0_off
+                                    && pos + ml == r0_end
+                                    && c0 >= cost[i - 1];
+                                r0_end = pos + ml;
+                                r0_off = o as u32;
+                                if cont {
+                                    prev_rep = ml;
+                                    continue;
+                                }
                             }
-                            prev_rep + 1
-                        } else {
-                            MIN_MATCH
-                        };
-                        prev_rep = prev_rep.max(ml);
-                        let cm = relax(cost, item, mc, al, i, c0, lo, ml, r, r as u32);
-                        if ml < nice {
-                            lit_rep0(
-                                data, end, main, mc, cost, item, item2, i, pos, ml, o, cm, r as u32,
-                            );
+                            let lo = if ml >= nice {
+                                ml
+                            } else if r > 0 {
+                                // Lengths an earlier (cheaper) repeat entry reaches are left to it.
+                                if ml <= prev_rep {
+                                    continue;
+                                }
+                                prev_rep + 1
+                            } else {
+                                MIN_MATCH
+                            };
+                            prev_rep = prev_rep.max(ml);
+                            let cm = relax(cost, item, mc, al, i, c0, lo, ml, r, r as u32);
+                            if ml < nice {
+                                lit_rep0(
+                                    data, end, main, mc, cost, item, item2, i, pos, ml, o, cm,
+                                    r as u32,
+                                );
+                            }
                         }
                     }
                     // Explicit length 2 (nearest pair), when no repeat match covers it.
