@@ -2126,6 +2126,31 @@ mod tests {
     }
 
     #[test]
+    fn queue_after_selects_as_the_branchy_update() {
+        // Predecessor kinds: literal, repeat 0/1/2, explicit offsets (small, window-sized).
+        let q = pack([5, 77, 1 << 20]);
+        for fo in [0u32, 1, 2, 3, 4, 1000, (1 << 21) - 1 + 2] {
+            assert_eq!(update_packed_sel(q, fo), update_packed(q, fo), "fo {fo}");
+        }
+        // queue_after: node 4 reached by a literal from node 3 keeps node 3's queue; node 7
+        // reached by a 3-byte match (formatted offset 9) from node 4 pushes offset 7.
+        let mut queue = vec![0u64; 8];
+        let mut item = vec![0u32; 8];
+        let item2 = vec![0u32; 8];
+        queue[3] = q;
+        item[4] = u32::from(b'x');
+        assert_eq!(queue_after(&queue, &item, &item2, 4), q);
+        queue[4] = q;
+        item[7] = item_match(3, 9);
+        assert_eq!(unpack(queue_after(&queue, &item, &item2, 7)), [7, 5, 77]);
+        item[7] = item_match(3, 2);
+        assert_eq!(
+            unpack(queue_after(&queue, &item, &item2, 7)),
+            [1 << 20, 77, 5]
+        );
+    }
+
+    #[test]
     fn rep_firsts_count_equal_leading_bytes() {
         let data = code_like(3000, 7);
         let mut pad = data.clone();
