@@ -159,6 +159,12 @@ const FLAT_LIT_GREEDY: i32 = 48;
 /// only when that one saves this much more (1/16 bit): with flat literal costs the literal
 /// it adds is priced low (wine 32 MiB: L50 -2.9 KB, L10 -3.8 KB; 24 to 40 all within 0.4 KB).
 const LOOK_AHEAD_BIAS: i32 = 40;
+/// No look-ahead after a 3-byte match at an offset below this: where the gains say that a
+/// longer match one byte later is better, the near 3-byte match was the better choice
+/// after all (wine 32 MiB: L50 -5.4 KB, L20 -5.3 KB, L10 -8.3 KB; `FILES=1` L50 -5.4 KB;
+/// thresholds 8 / 128 / all offsets: L50 -4.7 / -1.2 / +22 KB; a cut for every length at
+/// offset 8: -4.3 KB) (OPTIMIZATIONS.md, XPRESS session 9, second helper).
+const LAZY_NEAR3_OFFSET: usize = 32;
 /// (depth, nice length) of the lazy parse that seeds the near-optimal parser's costs.
 const SEED_SEARCH: (u32, usize) = (4, 32);
 
@@ -273,7 +279,7 @@ impl XpressCompressor {
                 continue;
             }
             if lazy {
-                while len < lazy_max && pos + 1 < end {
+                while (len < lazy_max) & ((len > 3) | (off >= LAZY_NEAR3_OFFSET)) && pos + 1 < end {
                     let (l2, o2) = hc.find_as::<W>(pos + 1, len, depth, nice);
                     let g2 = gain(l2, o2);
                     if g2 > g + LOOK_AHEAD_BIAS {
@@ -948,6 +954,35 @@ mod tests {
         assert!(c.compress(&data, &mut out).is_some());
         let at = items_from(&c, data.len(), p..p + 2);
         assert_eq!(at, vec![(p, 4, 20)]);
+    }
+
+    /// A 3-byte match at a small offset is kept without looking ahead, even where a longer
+    /// match one byte later would save more by the gains (fails without
+    /// `LAZY_NEAR3_OFFSET`: the parse then takes the literal and the 5-byte match).
+    #[test]
+    fn near_three_byte_matches_are_taken_without_look_ahead() {
+        let mut x = 0x5851_F42D_4C95_7F2Du64;
+        let mut data: Vec<u8> = (0..3000).map(|_| 128 | (rng(&mut x) >> 33) as u8).collect();
+        let p = 2000usize;
+        data[p..p + 6].copy_from_slice(b"abcdef");
+        data[p - 5..p - 2].copy_from_slice(b"abc");
+        data[p - 39..p - 34].copy_from_slice(b"bcdef");
+        data[p - 2] = 200;
+        data[p - 40] = 201;
+        data[p - 34] = 202;
+        data[p + 6] = 203;
+        // 3 bytes at offset 5 (gain 3 * 56 - 32 = 136) against 5 bytes at offset 40 one
+        // byte later (5 * 56 - 80 = 200 > 136 + LOOK_AHEAD_BIAS).
+        for level in [10, 20, 50] {
+            let mut c = XpressCompressor::new(4096, level).expect("level");
+            let mut out = vec![0u8; data.len()];
+            assert!(c.compress(&data, &mut out).is_some());
+            assert_eq!(
+                items_from(&c, data.len(), p..p + 2),
+                vec![(p, 3, 5)],
+                "level {level}"
+            );
+        }
     }
 
     /// Deep lazy levels ([`DEEP_DEPTH`]) take a 7-byte match without looking ahead
