@@ -43,6 +43,8 @@ mod huffman;
 pub mod lzms;
 pub mod lzx;
 mod matchfinder;
+#[cfg(test)]
+mod test_inputs;
 pub mod xpress;
 
 pub use error::{CompressError, DecompressError};

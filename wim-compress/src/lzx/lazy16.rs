@@ -399,29 +399,7 @@ mod tests {
         // histogram); the others are noise. `QQQ` occurs twice, 2000 bytes apart. Priced
         // from the histogram (3 bits) the far 3-byte match (16 bits of header and offset)
         // would lose to literals; at the flat literal cost it is taken.
-        const Q: u8 = 0x51;
-        let mut x = 0x2545_F491_4F6C_DD1Du64;
-        let mut data: Vec<u8> = (0..6000)
-            .map(|i| {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                let b = (x >> 24) as u8;
-                if i % 2 == 0 {
-                    Q
-                } else if b == Q {
-                    0
-                } else {
-                    b
-                }
-            })
-            .collect();
-        let (p0, p) = (1001usize, 3001usize);
-        for (at, (before, after)) in [(p0, (1u8, 2u8)), (p, (3, 4))] {
-            data[at - 1] = before;
-            data[at..at + 3].fill(Q);
-            data[at + 3] = after;
-        }
+        let (data, p0, p) = crate::test_inputs::frequent_byte_triples();
         let mut lz = Lazy16::new(8192);
         let mut items = Vec::new();
         lz.parse(&data, (48, 2), 48, 8189, &mut items, None);

@@ -214,16 +214,14 @@ impl Hc16 {
         depth: u32,
         nice: usize,
     ) -> (usize, usize) {
-        let p = pos & (HC16_MAX - 1);
         if self.skip_links {
             if depth.is_multiple_of(4) {
-                self.walk::<true, true>(pos, self.prev3[p], self.links[p], min_len, depth, nice)
+                self.find_as::<WALK_FOUR>(pos, min_len, depth, nice)
             } else {
-                self.walk::<true, false>(pos, self.prev3[p], self.links[p], min_len, depth, nice)
+                self.find_as::<WALK_FOUR_MASKED>(pos, min_len, depth, nice)
             }
         } else {
-            let first = u64::from(self.prev[p]);
-            self.walk::<false, false>(pos, self.prev3[p], first, min_len, depth, nice)
+            self.find_as::<WALK_SINGLE>(pos, min_len, depth, nice)
         }
     }
 

@@ -873,12 +873,7 @@ mod tests {
     use crate::matchfinder::binary_tree::BinaryTree;
     use crate::matchfinder::{MatchFinder, SearchParams};
 
-    fn rng(seed: &mut u64) -> u64 {
-        *seed ^= *seed << 13;
-        *seed ^= *seed >> 7;
-        *seed ^= *seed << 17;
-        *seed
-    }
+    use crate::test_inputs::xorshift as rng;
 
     /// `short_min` picks what the min-then-scan it replaced picked.
     #[test]
@@ -906,31 +901,9 @@ mod tests {
     /// 3-byte match (10 offset bits + header) lost to literals; at the flat cost it is taken.
     #[test]
     fn frequent_bytes_are_not_priced_as_cheap_literals() {
-        const Q: u8 = 0x51;
-        let mut x = 0x2545_F491_4F6C_DD1Du64;
-        let mut data: Vec<u8> = (0..6000)
-            .map(|i| {
-                let b = (rng(&mut x) >> 24) as u8;
-                if i % 2 == 0 {
-                    Q
-                } else if b == Q {
-                    0
-                } else {
-                    b
-                }
-            })
-            .collect();
-        let (p0, p) = (1001usize, 3001usize);
-        for (at, (before, after)) in [(p0, (1u8, 2u8)), (p, (3, 4))] {
-            data[at - 1] = before;
-            data[at..at + 3].fill(Q);
-            data[at + 3] = after;
-        }
+        let (data, p0, p) = crate::test_inputs::frequent_byte_triples();
         for level in [20, 50] {
-            let mut c = XpressCompressor::new(8192, level).expect("level");
-            let mut out = vec![0u8; data.len()];
-            assert!(c.compress(&data, &mut out).is_some());
-            let at = items_from(&c, data.len(), p..p + 1);
+            let at = lazy_items(level, &data, p..p + 1);
             assert_eq!(at, vec![(p, 3, p - p0)], "level {level}");
         }
     }
@@ -941,19 +914,14 @@ mod tests {
     #[test]
     fn look_ahead_needs_a_margin_to_replace_a_match() {
         // Filler bytes 128..=255, pattern bytes below 128: no other match touches `p`.
-        let mut x = 0x9E37_79B9_7F4A_7C15u64;
-        let mut data: Vec<u8> = (0..3000).map(|_| 128 | (rng(&mut x) >> 33) as u8).collect();
+        let mut data = filler(0x9E37_79B9_7F4A_7C15u64);
         let p = 2000usize;
         data[p..p + 7].copy_from_slice(b"abcdefg");
         data[p - 20..p - 15].copy_from_slice(b"abcdX");
         data[p - 99..p - 93].copy_from_slice(b"bcdefY");
         data[p - 1] = 200;
         data[p - 21] = 201;
-        let mut c = XpressCompressor::new(4096, 50).expect("level 50");
-        let mut out = vec![0u8; data.len()];
-        assert!(c.compress(&data, &mut out).is_some());
-        let at = items_from(&c, data.len(), p..p + 2);
-        assert_eq!(at, vec![(p, 4, 20)]);
+        assert_eq!(lazy_items(50, &data, p..p + 2), vec![(p, 4, 20)]);
     }
 
     /// A 3-byte match at a small offset is kept without looking ahead, even where a longer
@@ -961,8 +929,7 @@ mod tests {
     /// `LAZY_NEAR3_OFFSET`: the parse then takes the literal and the 5-byte match).
     #[test]
     fn near_three_byte_matches_are_taken_without_look_ahead() {
-        let mut x = 0x5851_F42D_4C95_7F2Du64;
-        let mut data: Vec<u8> = (0..3000).map(|_| 128 | (rng(&mut x) >> 33) as u8).collect();
+        let mut data = filler(0x5851_F42D_4C95_7F2Du64);
         let p = 2000usize;
         data[p..p + 6].copy_from_slice(b"abcdef");
         data[p - 5..p - 2].copy_from_slice(b"abc");
@@ -974,14 +941,8 @@ mod tests {
         // 3 bytes at offset 5 (gain 3 * 56 - 32 = 136) against 5 bytes at offset 40 one
         // byte later (5 * 56 - 80 = 200 > 136 + LOOK_AHEAD_BIAS).
         for level in [10, 20, 50] {
-            let mut c = XpressCompressor::new(4096, level).expect("level");
-            let mut out = vec![0u8; data.len()];
-            assert!(c.compress(&data, &mut out).is_some());
-            assert_eq!(
-                items_from(&c, data.len(), p..p + 2),
-                vec![(p, 3, 5)],
-                "level {level}"
-            );
+            let at = lazy_items(level, &data, p..p + 2);
+            assert_eq!(at, vec![(p, 3, 5)], "level {level}");
         }
     }
 
@@ -991,8 +952,7 @@ mod tests {
     /// byte later at offset 40 (9 · 56 - 5 · 16 = 424).
     #[test]
     fn deep_levels_take_a_seven_byte_match_without_look_ahead() {
-        let mut x = 0x2545_F491_4F6C_DD1Du64;
-        let mut data: Vec<u8> = (0..3000).map(|_| 128 | (rng(&mut x) >> 33) as u8).collect();
+        let mut data = filler(0x2545_F491_4F6C_DD1Du64);
         let p = 2000usize;
         data[p..p + 11].copy_from_slice(b"abcdefghijk");
         data[p - 20..p - 12].copy_from_slice(b"abcdefgX");
@@ -1004,11 +964,27 @@ mod tests {
             (50, vec![(p, 7, 20)]),
             (20, vec![(p, 1, 0), (p + 1, 9, 40)]),
         ] {
-            let mut c = XpressCompressor::new(4096, level).expect("level");
-            let mut out = vec![0u8; data.len()];
-            assert!(c.compress(&data, &mut out).is_some());
-            assert_eq!(items_from(&c, data.len(), p..p + 2), want, "level {level}");
+            assert_eq!(lazy_items(level, &data, p..p + 2), want, "level {level}");
         }
+    }
+
+    /// 3000 noise bytes in 128..=255 (test patterns below 128 match nothing in them).
+    fn filler(seed: u64) -> Vec<u8> {
+        let mut x = seed;
+        (0..3000).map(|_| 128 | (rng(&mut x) >> 33) as u8).collect()
+    }
+
+    /// Compresses `data` at a greedy/lazy `level` (it must shrink) and returns the items
+    /// that start in `range`, as [`items_from`] gives them.
+    fn lazy_items(
+        level: u32,
+        data: &[u8],
+        range: std::ops::Range<usize>,
+    ) -> Vec<(usize, usize, usize)> {
+        let mut c = XpressCompressor::new(data.len().next_power_of_two(), level).expect("level");
+        let mut out = vec![0u8; data.len()];
+        assert!(c.compress(data, &mut out).is_some(), "level {level}");
+        items_from(&c, data.len(), range)
     }
 
     /// The greedy/lazy parse's items (`fixed`, see `pack_match`) as (position, length,
